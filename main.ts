@@ -1,0 +1,51 @@
+#!/usr/bin/env -S deno run --allow-all
+/**
+ * The `switchboard` command line: serve components, call and describe servers.
+ *
+ * @module
+ */
+
+import { UsageError } from "./src/cli/args.ts";
+import { serveCommand } from "./src/cli/serve.ts";
+import { callCommand, describeCommand } from "./src/cli/call.ts";
+
+const HELP = `Usage: switchboard <command> [options]
+
+Commands:
+  serve      serve components (the built-in demo by default)
+  call       call a method on a server: switchboard call URL METHOD [PARAMS_JSON]
+  describe   list a server's interfaces and methods: switchboard describe URL
+
+Run "switchboard <command> --help" for a command's options.
+`;
+
+const commands: Record<string, (args: string[]) => Promise<number>> = {
+  serve: serveCommand,
+  call: callCommand,
+  describe: describeCommand,
+};
+
+/** Runs the CLI with the given arguments; returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  const [command, ...rest] = args;
+  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+    console.log(HELP);
+    return command === undefined ? 2 : 0;
+  }
+  const run = commands[command];
+  try {
+    if (!run) {
+      throw new UsageError(`switchboard: unknown command ${JSON.stringify(command)} (see --help)`);
+    }
+    return await run(rest);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(error.message);
+      return 2;
+    }
+    console.error(`switchboard ${command}: ${error instanceof Error ? error.message : error}`);
+    return 1;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,192 @@
+/**
+ * The transport-agnostic client: `call`, `notify`, `batch`, typed `proxy`, timeouts and
+ * cancellation, remote errors re-raised as {@linkcode RpcError}s.
+ *
+ * @module
+ */
+
+import type { CallOptions, InterfaceDef, Proxy } from "../idl/interface.ts";
+import { compile, ValidationError } from "../idl/validate.ts";
+import type { ClientLike, Outcome } from "../router/context.ts";
+import { RpcError, rpcError } from "../router/errors.ts";
+import type { Implementation } from "../router/implement.ts";
+import type { OutgoingCall, Transport } from "./transport.ts";
+
+/** Options of a client. */
+export interface ClientOptions {
+  /** Default timeout of every call, in milliseconds (default 30 s; 0 = none). */
+  timeout?: number;
+}
+
+/** One call of a batch. */
+export interface BatchCall {
+  /** `Interface.method`. */
+  method: string;
+  /** Params by name or by position. */
+  params?: unknown;
+  /** True to send it as a notification (no result comes back). */
+  notification?: boolean;
+}
+
+/** The settled result of one batch member. */
+export type BatchResult = { ok: true; value: unknown } | { ok: false; error: RpcError };
+
+/**
+ * A client over any transport.
+ *
+ * @example
+ * ```ts ignore
+ * import { connect } from "@switchboard/rpc";
+ *
+ * const client = connect("http://127.0.0.1:8080");
+ * console.log(await client.call("Calculator.add", { a: 1, b: 2 }, { timeout: 1000 }));
+ * await client.close();
+ * ```
+ */
+export class Client implements ClientLike {
+  readonly #transport: Transport;
+  readonly #timeout: number;
+  readonly #proxies = new WeakMap<InterfaceDef, unknown>();
+
+  /** Wraps a transport. */
+  constructor(transport: Transport, options: ClientOptions = {}) {
+    this.#transport = transport;
+    this.#timeout = options.timeout ?? 30_000;
+  }
+
+  /** The underlying transport. */
+  get transport(): Transport {
+    return this.#transport;
+  }
+
+  /** Calls a method; resolves with its result or rejects with an {@linkcode RpcError}. */
+  async call(method: string, params?: unknown, options: CallOptions = {}): Promise<unknown> {
+    const outcome = await this.#send(method, params, options);
+    if (outcome.ok) return outcome.value;
+    throw RpcError.fromShape(outcome.error);
+  }
+
+  #send(method: string, params: unknown, options: CallOptions): Promise<Outcome> {
+    const timeout = options.timeout ?? this.#timeout;
+    const outer = options.signal;
+    if (outer?.aborted) return Promise.reject(cancelled(method, outer));
+    if (!(timeout > 0) && !outer) return this.#transport.call({ method, params });
+    const controller = new AbortController();
+    const request: OutgoingCall = { method, params, signal: controller.signal };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let onAbort: (() => void) | undefined;
+    const stopped = new Promise<never>((_, reject) => {
+      if (timeout > 0) {
+        request.deadline = Date.now() + timeout;
+        timer = setTimeout(() => {
+          const error = rpcError("Timeout", `${method} timed out after ${timeout} ms`);
+          controller.abort(error);
+          reject(error);
+        }, timeout);
+      }
+      if (outer) {
+        onAbort = () => {
+          const error = cancelled(method, outer);
+          controller.abort(error);
+          reject(error);
+        };
+        outer.addEventListener("abort", onAbort, { once: true });
+      }
+    });
+    const sent = this.#transport.call(request);
+    return Promise.race([sent, stopped]).finally(() => {
+      clearTimeout(timer);
+      if (onAbort) outer?.removeEventListener("abort", onAbort);
+      sent.catch(() => {});
+    });
+  }
+
+  /** Sends a notification: no reply, no error from the server. */
+  notify(method: string, params?: unknown): Promise<void> {
+    return this.#transport.notify({ method, params });
+  }
+
+  /** Sends several calls together; results come back in the order given. */
+  async batch(calls: BatchCall[], options: CallOptions = {}): Promise<BatchResult[]> {
+    const settle = (o: Outcome): BatchResult =>
+      o.ok ? { ok: true, value: o.value } : { ok: false, error: RpcError.fromShape(o.error) };
+    if (this.#transport.batch) {
+      const timeout = options.timeout ?? this.#timeout;
+      const signals = [options.signal, timeout > 0 ? AbortSignal.timeout(timeout) : undefined]
+        .filter((s): s is AbortSignal => s !== undefined);
+      const outcomes = await this.#transport.batch(calls.map((c) => ({
+        method: c.method,
+        params: c.params,
+        deadline: timeout > 0 ? Date.now() + timeout : undefined,
+        signal: signals.length ? AbortSignal.any(signals) : undefined,
+        notification: c.notification,
+      })));
+      return outcomes.map(settle);
+    }
+    return await Promise.all(calls.map(async (c) => {
+      if (c.notification) {
+        await this.notify(c.method, c.params);
+        return { ok: true, value: undefined } as BatchResult;
+      }
+      return await this.#send(c.method, c.params, options).then(
+        settle,
+        (e) => ({ ok: false, error: e instanceof RpcError ? e : toRpcError(e) }) as BatchResult,
+      );
+    }));
+  }
+
+  /**
+   * A typed proxy: `client.proxy(Calculator).add({ a: 1, b: 2 })` resolves to a number.
+   * Results are checked against (and normalised to) the declared result type.
+   */
+  proxy<I extends InterfaceDef>(iface: I): Proxy<I> {
+    let proxy = this.#proxies.get(iface) as Proxy<I> | undefined;
+    if (proxy) return proxy;
+    const methods: Record<string, unknown> = {};
+    for (const [name, def] of Object.entries(iface.methods)) {
+      const full = `${iface.name}.${name}`;
+      const check = compile(def.result);
+      methods[name] = async (params?: unknown, options?: CallOptions) => {
+        const value = await this.call(full, params ?? {}, options);
+        try {
+          const checked = check(value, "result");
+          return checked === undefined ? null : checked;
+        } catch (e) {
+          if (e instanceof ValidationError) {
+            throw rpcError("InternalError", `${full} answered a bad result: ${e.message}`);
+          }
+          throw e;
+        }
+      };
+    }
+    proxy = Object.freeze(methods) as Proxy<I>;
+    this.#proxies.set(iface, proxy);
+    return proxy;
+  }
+
+  /** Serves an implementation to the server (bidirectional transports only). */
+  register(impl: Implementation): this {
+    if (!this.#transport.register) {
+      throw new Error("this transport cannot serve calls from the server; use tcp://");
+    }
+    this.#transport.register(impl);
+    return this;
+  }
+
+  /** Closes the transport. */
+  close(): Promise<void> {
+    return this.#transport.close();
+  }
+}
+
+function cancelled(method: string, signal: AbortSignal): RpcError {
+  return signal.reason instanceof RpcError
+    ? signal.reason
+    : rpcError("Cancelled", `${method} was cancelled`);
+}
+
+/** Wraps anything thrown by a transport as an RpcError. */
+export function toRpcError(error: unknown): RpcError {
+  if (error instanceof RpcError) return error;
+  return rpcError("Unavailable", error instanceof Error ? error.message : String(error));
+}

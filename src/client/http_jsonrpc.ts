@@ -1,0 +1,111 @@
+/**
+ * JSON-RPC 2.0 over HTTP, client side. Uses only `fetch`, so it runs in Deno, Node and
+ * browsers.
+ *
+ * @module
+ */
+
+import { decodeResponse, encodeRequest, type JsonRpcId } from "../codecs/jsonrpc.ts";
+import type { Outcome } from "../router/context.ts";
+import { RpcError, rpcError } from "../router/errors.ts";
+import type { OutgoingCall, Transport } from "./transport.ts";
+
+/** Options of HTTP transports. */
+export interface HttpTransportOptions {
+  /** Extra headers on every request (e.g. `authorization: Bearer …`). */
+  headers?: Record<string, string>;
+  /** The fetch to use (tests, proxies); defaults to the global one. */
+  fetch?: typeof fetch;
+}
+
+/** Posts JSON-RPC requests to one endpoint. */
+export class HttpJsonRpcTransport implements Transport {
+  readonly #url: string;
+  readonly #headers: Record<string, string>;
+  readonly #fetch: typeof fetch;
+  #nextId = 1;
+
+  /** `url` is the endpoint, e.g. `http://127.0.0.1:8080/rpc`. */
+  constructor(url: string, options: HttpTransportOptions = {}) {
+    this.#url = url;
+    this.#headers = { "content-type": "application/json", ...options.headers };
+    this.#fetch = options.fetch ?? fetch;
+  }
+
+  async #post(body: string, request: { deadline?: number; signal?: AbortSignal }) {
+    const headers = request.deadline === undefined ? this.#headers : {
+      ...this.#headers,
+      "x-rpc-timeout": String(Math.max(1, request.deadline - Date.now())),
+    };
+    let response: Response;
+    try {
+      response = await this.#fetch(this.#url, {
+        method: "POST",
+        headers,
+        body,
+        signal: request.signal,
+      });
+    } catch (error) {
+      if (request.signal?.aborted && request.signal.reason instanceof RpcError) {
+        throw request.signal.reason;
+      }
+      throw rpcError(
+        "Unavailable",
+        `cannot reach ${this.#url}: ${error instanceof Error ? error.message : error}`,
+      );
+    }
+    if (response.status === 204) {
+      await response.body?.cancel();
+      return undefined;
+    }
+    const text = await response.text();
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw rpcError(
+        "Unavailable",
+        `${this.#url} answered HTTP ${response.status} that is not JSON-RPC: ${text.slice(0, 200)}`,
+      );
+    }
+  }
+
+  async call(request: OutgoingCall): Promise<Outcome> {
+    const id = this.#nextId++;
+    const body = await this.#post(encodeRequest(request.method, request.params, id), request);
+    const decoded = decodeResponse(body);
+    if (!decoded) throw rpcError("Unavailable", `${this.#url} answered no JSON-RPC response`);
+    return decoded.outcome;
+  }
+
+  async notify(request: OutgoingCall): Promise<void> {
+    await this.#post(encodeRequest(request.method, request.params), request);
+  }
+
+  async batch(requests: OutgoingCall[]): Promise<Outcome[]> {
+    if (requests.length === 0) return [];
+    const ids: (JsonRpcId | undefined)[] = requests.map((r) =>
+      r.notification ? undefined : this.#nextId++
+    );
+    const body = `[${requests.map((r, i) => encodeRequest(r.method, r.params, ids[i])).join(",")}]`;
+    const head = requests[0];
+    const reply = await this.#post(body, head);
+    const byId = new Map<JsonRpcId, Outcome>();
+    let orphan: Outcome | undefined;
+    for (const item of Array.isArray(reply) ? reply : reply === undefined ? [] : [reply]) {
+      const decoded = decodeResponse(item);
+      if (!decoded) continue;
+      if (decoded.id === null) orphan = decoded.outcome;
+      else byId.set(decoded.id, decoded.outcome);
+    }
+    return ids.map((id) =>
+      id === undefined ? { ok: true, value: undefined } : byId.get(id) ?? orphan ?? {
+        ok: false,
+        error: { code: -32603, name: "InternalError", message: `no response for batch id ${id}` },
+      }
+    );
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

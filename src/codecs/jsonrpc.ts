@@ -1,0 +1,196 @@
+/**
+ * JSON-RPC 2.0 (https://www.jsonrpc.org/specification): text in, calls out; outcomes in,
+ * text out. Knows nothing of sockets. Datetimes and bytes travel as tagged objects
+ * (`{"$date": …}`, `{"$bytes": …}`, see `src/idl/tagged.ts`).
+ *
+ * @module
+ */
+
+import type { Call, Outcome } from "../router/context.ts";
+import { type ErrorShape, isProtocolCode, nameOfCode } from "../router/errors.ts";
+import { reviveTagged, taggingReplacer } from "../idl/tagged.ts";
+
+/** A JSON-RPC id. */
+export type JsonRpcId = string | number | null;
+
+/** One member of a request: a call, a notification, or an invalid member. */
+export type JsonRpcMember =
+  | { kind: "call"; id: JsonRpcId; method: string; params?: unknown }
+  | { kind: "notification"; method: string; params?: unknown }
+  | { kind: "invalid"; id: JsonRpcId; error: ErrorShape };
+
+/** A parsed request body: one member or a batch, or a parse error for the whole body. */
+export type JsonRpcRequest =
+  | { kind: "single"; member: JsonRpcMember }
+  | { kind: "batch"; members: JsonRpcMember[] }
+  | { kind: "error"; error: ErrorShape };
+
+const INVALID = (message: string): ErrorShape => ({
+  code: -32600,
+  name: "InvalidRequest",
+  message,
+});
+
+/** Parses a request body. Never throws. */
+export function parseRequest(text: string): JsonRpcRequest {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (e) {
+    return {
+      kind: "error",
+      error: {
+        code: -32700,
+        name: "ParseError",
+        message: `Parse error: ${e instanceof Error ? e.message : e}`,
+      },
+    };
+  }
+  if (Array.isArray(body)) {
+    if (body.length === 0) {
+      return { kind: "error", error: INVALID("Invalid Request: empty batch") };
+    }
+    return { kind: "batch", members: body.map(parseMember) };
+  }
+  return { kind: "single", member: parseMember(body) };
+}
+
+function validId(id: unknown): id is JsonRpcId {
+  return id === null || typeof id === "string" || (typeof id === "number" && Number.isFinite(id));
+}
+
+/** Checks one request object against the spec. */
+export function parseMember(value: unknown): JsonRpcMember {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return { kind: "invalid", id: null, error: INVALID("Invalid Request: expected an object") };
+  }
+  const req = value as Record<string, unknown>;
+  const hasId = "id" in req;
+  const id = hasId && validId(req.id) ? req.id : null;
+  if (hasId && !validId(req.id)) {
+    return {
+      kind: "invalid",
+      id: null,
+      error: INVALID("Invalid Request: id must be a string, a number or null"),
+    };
+  }
+  if (req.jsonrpc !== "2.0") {
+    return { kind: "invalid", id, error: INVALID('Invalid Request: jsonrpc must be "2.0"') };
+  }
+  if (typeof req.method !== "string") {
+    return { kind: "invalid", id, error: INVALID("Invalid Request: method must be a string") };
+  }
+  const params = req.params;
+  if (params !== undefined && (typeof params !== "object" || params === null)) {
+    return {
+      kind: "invalid",
+      id,
+      error: INVALID("Invalid Request: params must be an array or an object"),
+    };
+  }
+  return hasId
+    ? { kind: "call", id, method: req.method, params }
+    : { kind: "notification", method: req.method, params };
+}
+
+/** The error object as JSON-RPC writes it; non-protocol errors keep their `name`. */
+export function errorObject(error: ErrorShape): Record<string, unknown> {
+  const out: Record<string, unknown> = { code: error.code, message: error.message };
+  if (!isProtocolCode(error.code)) out.name = error.name;
+  if (error.data !== undefined) out.data = error.data;
+  return out;
+}
+
+/** Encodes the response to a call. */
+export function encodeResponse(id: JsonRpcId, outcome: Outcome): string {
+  const idText = JSON.stringify(id);
+  if (outcome.ok) {
+    const value = outcome.value === undefined ? null : outcome.value;
+    const result = outcome.plain ? JSON.stringify(value) : JSON.stringify(value, taggingReplacer);
+    return `{"jsonrpc":"2.0","result":${result},"id":${idText}}`;
+  }
+  const error = JSON.stringify(errorObject(outcome.error), taggingReplacer);
+  return `{"jsonrpc":"2.0","error":${error},"id":${idText}}`;
+}
+
+/** Encodes an error response (for parse errors and invalid members). */
+export function encodeError(id: JsonRpcId, error: ErrorShape): string {
+  return encodeResponse(id, { ok: false, error });
+}
+
+/** Everything a call inherits from its carrier (caller, deadline, cancellation). */
+export type CallBase = Omit<Call, "method" | "params" | "notification" | "id">;
+
+/** Runs a request body against a dispatcher; returns the response text, or null for none. */
+export async function handleJsonRpc(
+  text: string,
+  dispatch: (call: Call) => Promise<Outcome>,
+  base: CallBase = {},
+): Promise<string | null> {
+  const request = parseRequest(text);
+  switch (request.kind) {
+    case "error":
+      return encodeError(null, request.error);
+    case "single":
+      return await runMember(request.member, dispatch, base);
+    case "batch": {
+      const replies = await Promise.all(
+        request.members.map((member) => runMember(member, dispatch, base)),
+      );
+      const present = replies.filter((r): r is string => r !== null);
+      return present.length ? `[${present.join(",")}]` : null;
+    }
+  }
+}
+
+async function runMember(
+  member: JsonRpcMember,
+  dispatch: (call: Call) => Promise<Outcome>,
+  base: CallBase,
+): Promise<string | null> {
+  if (member.kind === "invalid") return encodeError(member.id, member.error);
+  const call: Call = {
+    ...base,
+    method: member.method,
+    params: member.params,
+    protocol: "jsonrpc",
+  };
+  if (member.kind === "notification") {
+    call.notification = true;
+    await dispatch(call);
+    return null;
+  }
+  call.id = member.id;
+  return encodeResponse(member.id, await dispatch(call));
+}
+
+/** Client side: encodes a call (`id` undefined makes it a notification). */
+export function encodeRequest(method: string, params: unknown, id?: JsonRpcId): string {
+  const head = id === undefined ? "" : `"id":${JSON.stringify(id)},`;
+  const paramsText = params === undefined
+    ? ""
+    : `,"params":${JSON.stringify(params, taggingReplacer)}`;
+  return `{"jsonrpc":"2.0",${head}"method":${JSON.stringify(method)}${paramsText}}`;
+}
+
+/** Client side: the outcome carried by one response object, with tags revived. */
+export function decodeResponse(value: unknown): { id: JsonRpcId; outcome: Outcome } | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const res = value as Record<string, unknown>;
+  if (res.jsonrpc !== "2.0" || !validId(res.id)) return undefined;
+  if ("error" in res && typeof res.error === "object" && res.error !== null) {
+    const e = res.error as Record<string, unknown>;
+    const code = typeof e.code === "number" ? e.code : -32603;
+    const error: ErrorShape = {
+      code,
+      name: typeof e.name === "string" ? e.name : nameOfCode(code) ?? "RpcError",
+      message: typeof e.message === "string" ? e.message : "unknown error",
+    };
+    if (e.data !== undefined) error.data = e.data;
+    return { id: res.id, outcome: { ok: false, error } };
+  }
+  if ("result" in res) {
+    return { id: res.id, outcome: { ok: true, value: reviveTagged(res.result) } };
+  }
+  return undefined;
+}

@@ -1,0 +1,147 @@
+/**
+ * Interfaces and methods: the contracts components implement and clients call.
+ *
+ * @module
+ */
+
+import type { Fields, Infer, InferFields, OptionalType, Type } from "./types.ts";
+import { t } from "./types.ts";
+
+/** What a method declares: its parameters (in order), its result and its documentation. */
+export interface MethodOptions<P extends Fields, R extends Type> {
+  /** Named parameters in declared order (positional calls follow this order). */
+  params?: P;
+  /** The result type; omitted means the method returns nothing (null on the wire). */
+  result?: R;
+  /** One-line description shown by `describe`, `system.methodHelp` and OpenRPC. */
+  doc?: string;
+  /** Exposed on a deployment's public front; private by default. */
+  public?: boolean;
+  /** Names of the application errors the method may raise (documentation). */
+  errors?: readonly string[];
+  /** Run one call at a time; further callers queue (bounded by `queue`). */
+  exclusive?: boolean;
+  /** At most this many calls of the method run at once; further callers queue. */
+  concurrency?: number;
+  /** How many callers may wait for a concurrency slot before calls are refused. */
+  queue?: number;
+}
+
+/** The type used for methods that declare no result. */
+export type VoidResult = OptionalType<Type<unknown>>;
+
+/** A declared method. Build with {@linkcode method}. */
+export interface MethodDef<P extends Fields = Fields, R extends Type = Type> {
+  /** Named parameters in declared order. */
+  readonly params: P;
+  /** The result type. */
+  readonly result: R;
+  /** Description. */
+  readonly doc?: string;
+  /** Whether the method is exposed on public fronts. */
+  readonly public: boolean;
+  /** Application errors the method documents. */
+  readonly errors: readonly string[];
+  /** Concurrency limit (1 when exclusive); undefined means unlimited. */
+  readonly concurrency?: number;
+  /** Bound on queued callers when the concurrency limit is reached. */
+  readonly queue?: number;
+}
+
+const VOID: VoidResult = t.optional(t.any);
+
+/**
+ * Declares a method.
+ *
+ * @example
+ * ```ts
+ * import { method, t } from "@switchboard/rpc";
+ *
+ * const add = method({ params: { a: t.int, b: t.int }, result: t.int, doc: "a + b" });
+ * ```
+ */
+export function method<P extends Fields = Record<never, never>, R extends Type = VoidResult>(
+  options: MethodOptions<P, R>,
+): MethodDef<P, R> {
+  const concurrency = options.exclusive ? 1 : options.concurrency;
+  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) {
+    throw new TypeError(`concurrency must be a positive integer, got ${concurrency}`);
+  }
+  return {
+    params: (options.params ?? {}) as P,
+    result: (options.result ?? VOID) as R,
+    doc: options.doc,
+    public: options.public ?? false,
+    errors: options.errors ?? [],
+    concurrency,
+    queue: options.queue,
+  };
+}
+
+/** A record of method definitions. */
+export type Methods = { readonly [name: string]: MethodDef };
+
+/** A declared interface: a name and its methods. Build with {@linkcode defineInterface}. */
+export interface InterfaceDef<N extends string = string, M extends Methods = Methods> {
+  /** The interface name; methods are called as `Name.method` on the wire. */
+  readonly name: N;
+  /** The methods. */
+  readonly methods: M;
+  /** Description. */
+  readonly doc?: string;
+}
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Declares an interface.
+ *
+ * @example
+ * ```ts
+ * import { defineInterface, method, t } from "@switchboard/rpc";
+ *
+ * export const Calculator = defineInterface("Calculator", {
+ *   add: method({ params: { a: t.int, b: t.int }, result: t.int }),
+ * });
+ * ```
+ */
+export function defineInterface<const N extends string, const M extends Methods>(
+  name: N,
+  methods: M,
+  options: { doc?: string } = {},
+): InterfaceDef<N, M> {
+  if (!NAME.test(name)) {
+    throw new TypeError(`interface name must be an identifier, got ${JSON.stringify(name)}`);
+  }
+  for (const m of Object.keys(methods)) {
+    if (!NAME.test(m)) {
+      throw new TypeError(`method name must be an identifier, got ${JSON.stringify(m)}`);
+    }
+  }
+  return { name, methods, doc: options.doc };
+}
+
+/** The parameters object a method's handler receives. */
+export type ParamsOf<M> = M extends MethodDef<infer P, Type> ? InferFields<P> : never;
+/** The value a method resolves to. */
+export type ResultOf<M> = M extends MethodDef<Fields, infer R> ? Infer<R> : never;
+
+/** Per-call options of a client call. */
+export interface CallOptions {
+  /** Give up after this many milliseconds (the deadline travels to the server). */
+  timeout?: number;
+  /** Cancels the call when aborted. */
+  signal?: AbortSignal;
+}
+
+/** Makes params optional in the proxy signature when the method declares none required. */
+type ProxyArgs<M> = Record<never, never> extends ParamsOf<M>
+  ? [params?: ParamsOf<M>, options?: CallOptions]
+  : [params: ParamsOf<M>, options?: CallOptions];
+
+/** A typed client-side view of an interface: each method returns a Promise of its result. */
+export type Proxy<I extends InterfaceDef> = {
+  readonly [K in keyof I["methods"]]: (
+    ...args: ProxyArgs<I["methods"][K]>
+  ) => Promise<ResultOf<I["methods"][K]>>;
+};

@@ -1,0 +1,73 @@
+/**
+ * OpenRPC 1.3 documents generated from interfaces.
+ *
+ * @module
+ */
+
+import type { InterfaceDef } from "./interface.ts";
+import { toJsonSchema } from "./schema.ts";
+
+/** An OpenRPC document (the subset Switchboard writes). */
+export interface OpenRpcDocument {
+  /** OpenRPC version. */
+  openrpc: string;
+  /** Title and version of the API. */
+  info: { title: string; version: string; description?: string };
+  /** One entry per `Interface.method`. */
+  methods: OpenRpcMethod[];
+}
+
+/** One method of an OpenRPC document. */
+export interface OpenRpcMethod {
+  /** `Interface.method`. */
+  name: string;
+  /** Description. */
+  summary?: string;
+  /** Parameters in declared order. */
+  params: { name: string; required: boolean; schema: Record<string, unknown> }[];
+  /** The result. */
+  result: { name: string; schema: Record<string, unknown> };
+  /** Whether params go by name, by position or either. */
+  paramStructure: "either";
+  /** Application errors the method declares. */
+  errors?: { code: number; message: string }[];
+  /** Switchboard extension: exposed on public fronts. */
+  "x-public"?: boolean;
+}
+
+/** Builds the OpenRPC document describing the given interfaces. */
+export function openRpcDocument(
+  interfaces: readonly InterfaceDef[],
+  info: { title?: string; version?: string; description?: string } = {},
+): OpenRpcDocument {
+  const methods: OpenRpcMethod[] = [];
+  for (const iface of interfaces) {
+    for (const [name, def] of Object.entries(iface.methods)) {
+      const entry: OpenRpcMethod = {
+        name: `${iface.name}.${name}`,
+        params: Object.entries(def.params).map(([param, type]) => ({
+          name: param,
+          required: type.kind !== "optional",
+          schema: toJsonSchema(type),
+        })),
+        result: { name: "result", schema: toJsonSchema(def.result) },
+        paramStructure: "either",
+      };
+      if (def.doc !== undefined) entry.summary = def.doc;
+      if (def.errors.length) {
+        entry.errors = def.errors.map((e) => ({ code: -32000, message: e }));
+      }
+      if (def.public) entry["x-public"] = true;
+      methods.push(entry);
+    }
+  }
+  return {
+    openrpc: "1.3.2",
+    info: {
+      title: info.title ?? "Switchboard",
+      version: info.version ?? "0.1.0",
+      ...(info.description ? { description: info.description } : {}),
+    },
+    methods,
+  };
+}

@@ -1,0 +1,242 @@
+/**
+ * The IDL's value types. Each type is a plain, serialisable description (so it can be
+ * turned into JSON Schema, OpenRPC and XML-RPC signatures) that also carries, for the
+ * type checker only, the TypeScript type of the values it accepts.
+ *
+ * @module
+ */
+
+/** The names of the IDL's type constructors. */
+export type Kind =
+  | "int"
+  | "int64"
+  | "float"
+  | "string"
+  | "bool"
+  | "bytes"
+  | "datetime"
+  | "array"
+  | "map"
+  | "struct"
+  | "optional"
+  | "nullable"
+  | "literal"
+  | "any";
+
+/**
+ * A value type of the IDL. `T` is the TypeScript type of the values it accepts; it exists
+ * for the type checker only (the `~value` property is never set at run time).
+ */
+export interface Type<T = unknown> {
+  /** Which constructor made this type. */
+  readonly kind: Kind;
+  /** Optional human description, carried into JSON Schema and OpenRPC. */
+  readonly doc?: string;
+  /** Phantom: the TypeScript type of accepted values. Never present at run time. */
+  readonly "~value"?: T;
+}
+
+/** The TypeScript type of the values a {@linkcode Type} accepts. */
+export type Infer<T> = T extends Type<infer V> ? V : never;
+
+/** A record of named types: struct fields, or a method's parameters in declared order. */
+export type Fields = { readonly [name: string]: Type };
+
+/** `int`: an integer that fits a JavaScript safe integer (53 bits). */
+export interface IntType extends Type<number> {
+  /** Discriminant. */
+  readonly kind: "int";
+}
+/** `int64`: a 64-bit integer (number when safe, bigint otherwise); XML-RPC `<i8>`. */
+export interface Int64Type extends Type<number | bigint> {
+  /** Discriminant. */
+  readonly kind: "int64";
+}
+/** `float`: any finite IEEE double. */
+export interface FloatType extends Type<number> {
+  /** Discriminant. */
+  readonly kind: "float";
+}
+/** `string`: a Unicode string. */
+export interface StringType extends Type<string> {
+  /** Discriminant. */
+  readonly kind: "string";
+}
+/** `bool`: true or false. */
+export interface BoolType extends Type<boolean> {
+  /** Discriminant. */
+  readonly kind: "bool";
+}
+/** `bytes`: binary data. */
+export interface BytesType extends Type<Uint8Array> {
+  /** Discriminant. */
+  readonly kind: "bytes";
+}
+/** `datetime`: a point in time. */
+export interface DateTimeType extends Type<Date> {
+  /** Discriminant. */
+  readonly kind: "datetime";
+}
+/** `any`: any value the wire formats can carry, unchecked. */
+export interface AnyType extends Type<unknown> {
+  /** Discriminant. */
+  readonly kind: "any";
+}
+/** `array(T)`: a list of values of one type. */
+export interface ArrayType<I extends Type = Type> extends Type<Infer<I>[]> {
+  /** Discriminant. */
+  readonly kind: "array";
+  /** The type of every item. */
+  readonly items: I;
+}
+/** `map(T)`: an object with string keys and values of one type. */
+export interface MapType<V extends Type = Type> extends Type<Record<string, Infer<V>>> {
+  /** Discriminant. */
+  readonly kind: "map";
+  /** The type of every value. */
+  readonly values: V;
+}
+/** `optional(T)`: a struct field or parameter that may be absent. */
+export interface OptionalType<I extends Type = Type> extends Type<Infer<I> | undefined> {
+  /** Discriminant. */
+  readonly kind: "optional";
+  /** The type of the value when present. */
+  readonly inner: I;
+}
+/** `nullable(T)`: a value that may be null. */
+export interface NullableType<I extends Type = Type> extends Type<Infer<I> | null> {
+  /** Discriminant. */
+  readonly kind: "nullable";
+  /** The type of the value when not null. */
+  readonly inner: I;
+}
+/** The primitive values a literal/enum type may list. */
+export type LiteralValue = string | number | boolean;
+/** `literal(...values)` / `enumeration(...)`: exactly one of the listed values. */
+export interface LiteralType<V extends LiteralValue = LiteralValue> extends Type<V> {
+  /** Discriminant. */
+  readonly kind: "literal";
+  /** The accepted values. */
+  readonly values: readonly V[];
+}
+
+/** Keys of `F` whose type is optional. */
+type OptionalKeys<F extends Fields> = {
+  [K in keyof F]: F[K] extends OptionalType ? K : never;
+}[keyof F];
+
+/** Flattens an intersection so editors show one object type. */
+type Simplify<T> = { [K in keyof T]: T[K] } & unknown;
+
+/** The object type described by a record of fields; optional fields become `?:`. */
+export type InferFields<F extends Fields> = Simplify<
+  & { -readonly [K in Exclude<keyof F, OptionalKeys<F>>]: Infer<F[K]> }
+  & { -readonly [K in OptionalKeys<F>]?: Infer<F[K]> }
+>;
+
+/** `struct(name, fields)`: a named data structure; unknown fields are rejected. */
+export interface StructType<F extends Fields = Fields> extends Type<InferFields<F>> {
+  /** Discriminant. */
+  readonly kind: "struct";
+  /** The structure's name (used in schemas and documentation). */
+  readonly name: string;
+  /** The declared fields, in order. */
+  readonly fields: F;
+}
+
+/** Options every type constructor accepts. */
+export interface TypeOptions {
+  /** A description carried into JSON Schema and OpenRPC. */
+  doc?: string;
+}
+
+function withDoc<T extends Type>(type: T, options?: TypeOptions): T {
+  return options?.doc === undefined ? type : { ...type, doc: options.doc };
+}
+
+/**
+ * The IDL's type constructors.
+ *
+ * @example Describe a data structure
+ * ```ts
+ * import { t } from "@switchboard/rpc";
+ *
+ * const Thing = t.struct("Thing", {
+ *   id: t.int,
+ *   name: t.string,
+ *   tags: t.array(t.string),
+ *   seen: t.optional(t.datetime),
+ * });
+ * ```
+ */
+export const t: {
+  /** An integer (safe 53-bit range). */
+  readonly int: IntType;
+  /** A 64-bit integer. */
+  readonly int64: Int64Type;
+  /** A finite double. */
+  readonly float: FloatType;
+  /** A string. */
+  readonly string: StringType;
+  /** A boolean. */
+  readonly bool: BoolType;
+  /** Binary data. */
+  readonly bytes: BytesType;
+  /** A point in time. */
+  readonly datetime: DateTimeType;
+  /** Any value, unchecked. */
+  readonly any: AnyType;
+  /** A list of `items`. */
+  array<I extends Type>(items: I, options?: TypeOptions): ArrayType<I>;
+  /** An object with string keys and `values`. */
+  map<V extends Type>(values: V, options?: TypeOptions): MapType<V>;
+  /** A named structure with exactly the declared fields. */
+  struct<F extends Fields>(name: string, fields: F, options?: TypeOptions): StructType<F>;
+  /** A field or parameter that may be absent. */
+  optional<I extends Type>(inner: I): OptionalType<I>;
+  /** A value that may be null. */
+  nullable<I extends Type>(inner: I): NullableType<I>;
+  /** Exactly one of the listed values. */
+  literal<const V extends LiteralValue>(...values: V[]): LiteralType<V>;
+  /** Exactly one of the listed values (alias of `literal`, reads better for enums). */
+  enumeration<const V extends LiteralValue>(...values: V[]): LiteralType<V>;
+} = {
+  int: { kind: "int" },
+  int64: { kind: "int64" },
+  float: { kind: "float" },
+  string: { kind: "string" },
+  bool: { kind: "bool" },
+  bytes: { kind: "bytes" },
+  datetime: { kind: "datetime" },
+  any: { kind: "any" },
+  array: (items, options) => withDoc({ kind: "array", items }, options),
+  map: (values, options) => withDoc({ kind: "map", values }, options),
+  struct: (name, fields, options) => withDoc({ kind: "struct", name, fields }, options),
+  optional: (inner) => ({ kind: "optional", inner }),
+  nullable: (inner) => ({ kind: "nullable", inner }),
+  literal: (...values) => {
+    if (values.length === 0) throw new TypeError("t.literal needs at least one value");
+    return { kind: "literal", values };
+  },
+  enumeration: (...values) => t.literal(...values),
+};
+
+/** A readable name of a type, as used in error messages and signatures. */
+export function typeName(type: Type): string {
+  switch (type.kind) {
+    case "array":
+      return `array<${typeName((type as ArrayType).items)}>`;
+    case "map":
+      return `map<${typeName((type as MapType).values)}>`;
+    case "struct":
+      return (type as StructType).name;
+    case "optional":
+      return `${typeName((type as OptionalType).inner)}?`;
+    case "nullable":
+      return `${typeName((type as NullableType).inner)} | null`;
+    case "literal":
+      return (type as LiteralType).values.map((v) => JSON.stringify(v)).join(" | ");
+    default:
+      return type.kind;
+  }
+}

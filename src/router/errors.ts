@@ -1,0 +1,115 @@
+/**
+ * The one error model: `{ code, name, message, data? }`, the same on every protocol.
+ * JSON-RPC's standard codes mark protocol errors; application errors keep their `name`
+ * so a client re-raises them as errors of that name.
+ *
+ * @module
+ */
+
+/** Error codes: JSON-RPC's standard ones, then Switchboard's in the server range. */
+export const ErrorCode = {
+  ParseError: -32700,
+  InvalidRequest: -32600,
+  MethodNotFound: -32601,
+  InvalidParams: -32602,
+  InternalError: -32603,
+  ApplicationError: -32000,
+  Unauthorized: -32001,
+  Forbidden: -32002,
+  Timeout: -32003,
+  Overloaded: -32004,
+  Unavailable: -32005,
+  Cancelled: -32006,
+} as const;
+
+/** The name of a known code (`-32601` → `MethodNotFound`), or undefined. */
+export function nameOfCode(code: number): string | undefined {
+  for (const [name, value] of Object.entries(ErrorCode)) if (value === code) return name;
+  return undefined;
+}
+
+/** Whether a code is one of JSON-RPC's reserved protocol codes (-32768..-32600). */
+export function isProtocolCode(code: number): boolean {
+  return code <= -32600 && code >= -32768;
+}
+
+/** An error as it travels: code, name, message and optional data. */
+export interface ErrorShape {
+  /** Numeric code (JSON-RPC codes for protocol errors). */
+  code: number;
+  /** The error's name: `MethodNotFound`, or an application error's own name. */
+  name: string;
+  /** What went wrong, for a person. */
+  message: string;
+  /** Optional structured detail. */
+  data?: unknown;
+}
+
+/**
+ * An error raised by a remote call, or thrown by a handler to send a named application
+ * error to the caller.
+ *
+ * @example Throw a named application error from a handler
+ * ```ts
+ * import { RpcError } from "@switchboard/rpc";
+ *
+ * const err = new RpcError({ name: "NotFound", message: "no such user: 42" });
+ * console.assert(err.code === -32000 && err.name === "NotFound");
+ * ```
+ */
+export class RpcError extends Error {
+  /** Numeric code. */
+  readonly code: number;
+  /** Optional structured detail. */
+  readonly data?: unknown;
+
+  /** Creates the error; `code` defaults to -32000 (application error). */
+  constructor(shape: { code?: number; name?: string; message: string; data?: unknown }) {
+    super(shape.message);
+    this.code = shape.code ?? ErrorCode.ApplicationError;
+    this.name = shape.name ?? nameOfCode(this.code) ?? "RpcError";
+    if (shape.data !== undefined) this.data = shape.data;
+  }
+
+  /** The error as a wire shape. */
+  toShape(): ErrorShape {
+    const shape: ErrorShape = { code: this.code, name: this.name, message: this.message };
+    if (this.data !== undefined) shape.data = this.data;
+    return shape;
+  }
+
+  /** Builds an RpcError from a wire shape. */
+  static fromShape(shape: ErrorShape): RpcError {
+    return new RpcError(shape);
+  }
+}
+
+/** A class of named application errors, made by {@linkcode defineError}. */
+export type ErrorClass = new (message: string, data?: unknown) => RpcError;
+
+/**
+ * Defines a named application error class; the caller's client re-raises it with the
+ * same name, code and message.
+ *
+ * @example
+ * ```ts
+ * import { defineError } from "@switchboard/rpc";
+ *
+ * const NotFound = defineError("NotFound");
+ * const err = new NotFound("no such thing");
+ * console.assert(err.name === "NotFound");
+ * ```
+ */
+export function defineError(name: string, options: { code?: number } = {}): ErrorClass {
+  const code = options.code ?? ErrorCode.ApplicationError;
+  return class extends RpcError {
+    constructor(message: string, data?: unknown) {
+      super({ code, name, message, data });
+    }
+  };
+}
+
+/** Shorthand for a protocol or Switchboard error of a known code. */
+export function rpcError(code: keyof typeof ErrorCode, message: string, data?: unknown): RpcError {
+  return new RpcError({ code: ErrorCode[code], name: code, message, data });
+}

@@ -1,0 +1,97 @@
+/**
+ * A server: one router, its introspection, and any number of listeners (HTTP, TCP, AMQP)
+ * that all feed that router.
+ *
+ * @module
+ */
+
+import { Router, type RouterOptions } from "../router/router.ts";
+import type { Implementation } from "../router/implement.ts";
+import { introspection } from "../router/introspection.ts";
+import { Client } from "../client/client.ts";
+import { LocalTransport } from "../client/local.ts";
+import { type HttpListener, type HttpOptions, serveHttp } from "../transports/http.ts";
+
+/** Options of a server. */
+export interface ServerOptions extends RouterOptions {
+  /** Register `system.*` and `rpc.discover` (default true). */
+  introspection?: boolean;
+}
+
+/** Something a server listens with; closed when the server closes. */
+export interface Listener {
+  /** Stops accepting and waits for in-flight calls to finish. */
+  shutdown(): Promise<void>;
+}
+
+/** Host and port to listen on. */
+export interface Address {
+  /** Interface address (default `127.0.0.1`). */
+  hostname?: string;
+  /** Port (0 picks a free one). */
+  port?: number;
+}
+
+/**
+ * A Switchboard server.
+ *
+ * @example
+ * ```ts
+ * import { connect, defineInterface, implement, method, Server, t } from "@switchboard/rpc";
+ *
+ * const Echo = defineInterface("Echo", { echo: method({ params: { text: t.string }, result: t.string }) });
+ * const server = new Server();
+ * server.register(implement(Echo, { echo: ({ text }) => text }));
+ * const http = await server.listenHttp({ port: 0 });
+ * const client = connect(http.url);
+ * console.assert(await client.proxy(Echo).echo({ text: "hi" }) === "hi");
+ * await client.close();
+ * await server.close();
+ * ```
+ */
+export class Server {
+  /** The router every listener feeds. */
+  readonly router: Router;
+  readonly #listeners = new Set<Listener>();
+
+  /** Creates a server with an empty router (plus introspection). */
+  constructor(options: ServerOptions = {}) {
+    this.router = new Router(options);
+    this.router.clientFactory = (router) => new Client(new LocalTransport(router));
+    if (options.introspection ?? true) {
+      for (const impl of introspection(this.router)) this.router.register(impl);
+    }
+  }
+
+  /** Registers implementations. */
+  register(...impls: Implementation[]): this {
+    for (const impl of impls) this.router.register(impl);
+    return this;
+  }
+
+  /** Listens for JSON-RPC (and XML-RPC, where installed) over HTTP. */
+  async listenHttp(address: Address = {}, options: HttpOptions = {}): Promise<HttpListener> {
+    const listener = await serveHttp(this.router, address, {
+      ...defaultHttpOptions,
+      ...options,
+    });
+    this.track(listener);
+    return listener;
+  }
+
+  /** Adds a listener to close with the server (used by the TCP and AMQP transports). */
+  track<L extends Listener>(listener: L): L {
+    this.#listeners.add(listener);
+    return listener;
+  }
+
+  /** Stops every listener, letting in-flight calls finish. */
+  async close(): Promise<void> {
+    const all = [...this.#listeners];
+    this.#listeners.clear();
+    await Promise.all(all.map((l) => l.shutdown()));
+  }
+}
+
+/** HTTP options every server gets unless overridden (XML-RPC is installed here). */
+const defaultHttpOptions: HttpOptions = {};

@@ -1,0 +1,231 @@
+/**
+ * The HTTP transport, on hono: JSON-RPC at `POST /rpc`, XML-RPC at `POST /RPC2` (and
+ * `POST /` by content type), the OpenRPC document at `GET /openrpc.json`, and
+ * `GET /healthz`. Bodies are size-limited before they are parsed.
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import type { Context } from "hono";
+import type { Router } from "../router/router.ts";
+import type { Call, Identity, Outcome } from "../router/context.ts";
+import { encodeError, handleJsonRpc } from "../codecs/jsonrpc.ts";
+import { openRpcDocument } from "../idl/openrpc.ts";
+import type { ErrorShape } from "../router/errors.ts";
+
+/** Default cap on request bodies: 1 MiB. */
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+/** Header carrying the caller's remaining time budget in milliseconds. */
+export const TIMEOUT_HEADER = "x-rpc-timeout";
+
+/** Decides who the caller is; return a Response to refuse the request outright. */
+export type HttpAuthenticator = (
+  request: Request,
+) => Identity | undefined | Response | Promise<Identity | undefined | Response>;
+
+/** Handles an XML-RPC request body (installed by the XML-RPC codec's transport glue). */
+export type XmlRpcHandler = (
+  body: string,
+  dispatch: (call: Call) => Promise<Outcome>,
+  base: Omit<Call, "method" | "params">,
+) => Promise<string>;
+
+/** Options of the HTTP transport. */
+export interface HttpOptions {
+  /** Largest accepted request body in bytes (default 1 MiB). */
+  maxBodyBytes?: number;
+  /** Establishes the caller's identity (or refuses the request). */
+  authenticate?: HttpAuthenticator;
+  /** Which methods this listener exposes (all by default); others are "not found". */
+  expose?: (method: string) => boolean;
+  /** Serves XML-RPC when set. */
+  xmlrpc?: XmlRpcHandler;
+}
+
+const JSON_TYPES = ["application/json", "application/json-rpc", "application/jsonrequest"];
+
+function mediaType(request: Request): string {
+  return (request.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
+}
+
+/** Reads a body up to `limit` bytes; `undefined` when it is larger. */
+export async function readLimited(request: Request, limit: number): Promise<string | undefined> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null) {
+    if (Number(declared) > limit) return undefined;
+    return await request.text();
+  }
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(all);
+}
+
+function jsonError(status: number, error: ErrorShape, headers: Record<string, string> = {}) {
+  return new Response(encodeError(null, error), {
+    status,
+    headers: { "content-type": "application/json", ...headers },
+  });
+}
+
+/** Builds the hono app serving a router over HTTP. */
+export function createHttpApp(router: Router, options: HttpOptions = {}): Hono {
+  const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const expose = options.expose;
+  const app = new Hono();
+  const dispatch = expose
+    ? (call: Call): Promise<Outcome> =>
+      expose(call.method) && router.resolve(call.method, call.caller)
+        ? router.dispatch(call)
+        : Promise.resolve({
+          ok: false,
+          error: {
+            code: -32601,
+            name: "MethodNotFound",
+            message: `Method not found: ${call.method}`,
+          },
+        })
+    : (call: Call) => router.dispatch(call);
+
+  /** Authenticates and reads the body, or answers the request itself. */
+  const prologue = async (
+    c: Context,
+  ): Promise<{ body: string; base: Omit<Call, "method" | "params"> } | Response> => {
+    const request = c.req.raw;
+    let caller: Identity | undefined;
+    if (options.authenticate) {
+      const verdict = await options.authenticate(request);
+      if (verdict instanceof Response) return verdict;
+      caller = verdict;
+    }
+    const body = await readLimited(request, limit);
+    if (body === undefined) {
+      return jsonError(413, {
+        code: -32600,
+        name: "PayloadTooLarge",
+        message: `Invalid Request: body exceeds the limit of ${limit} bytes`,
+      });
+    }
+    // Cancellation over HTTP travels as the deadline header; request.signal is not used
+    // because Deno.serve (legacy mode) also aborts it after every successful response.
+    const base: Omit<Call, "method" | "params"> = {};
+    if (caller) base.caller = caller;
+    const timeout = request.headers.get(TIMEOUT_HEADER);
+    if (timeout !== null && Number(timeout) > 0) base.deadline = Date.now() + Number(timeout);
+    return { body, base };
+  };
+
+  const jsonRpc = async (c: Context): Promise<Response> => {
+    const type = mediaType(c.req.raw);
+    if (!JSON_TYPES.includes(type)) {
+      return jsonError(415, {
+        code: -32600,
+        name: "UnsupportedMediaType",
+        message: `Invalid Request: Content-Type ${
+          JSON.stringify(type || "(none)")
+        } is not JSON; send application/json`,
+      });
+    }
+    const pre = await prologue(c);
+    if (pre instanceof Response) return pre;
+    const reply = await handleJsonRpc(pre.body, dispatch, pre.base);
+    if (reply === null) return new Response(null, { status: 204 });
+    return new Response(reply, { headers: { "content-type": "application/json" } });
+  };
+
+  const xmlRpc = async (c: Context): Promise<Response> => {
+    if (!options.xmlrpc) return c.text("XML-RPC is not served here\n", 404);
+    const pre = await prologue(c);
+    if (pre instanceof Response) return pre;
+    const reply = await options.xmlrpc(pre.body, dispatch, pre.base);
+    return new Response(reply, { headers: { "content-type": "text/xml; charset=utf-8" } });
+  };
+
+  app.post("/rpc", jsonRpc);
+  app.post("/RPC2", xmlRpc);
+  app.post("/", (c) => mediaType(c.req.raw).endsWith("xml") ? xmlRpc(c) : jsonRpc(c));
+  app.on(
+    ["GET", "PUT", "DELETE", "PATCH"],
+    ["/rpc", "/RPC2"],
+    (c) => c.text("use POST\n", 405, { allow: "POST" }),
+  );
+  app.get("/openrpc.json", (c) => {
+    const visible = expose ?? (() => true);
+    const interfaces = router.interfaces().map((i) => ({
+      ...i,
+      methods: Object.fromEntries(
+        Object.entries(i.methods).filter(([m]) => visible(`${i.name}.${m}`)),
+      ),
+    })).filter((i) => Object.keys(i.methods).length > 0);
+    return c.json(openRpcDocument(interfaces));
+  });
+  app.get("/healthz", (c) => c.json({ ok: true }));
+  app.notFound((c) => c.text("not found: JSON-RPC is at POST /rpc, XML-RPC at POST /RPC2\n", 404));
+  app.onError((error, c) => {
+    router.logger.error(`http transport: ${error instanceof Error ? error.stack : error}`);
+    return c.text("internal error\n", 500);
+  });
+  return app;
+}
+
+/** A listening HTTP transport. */
+export interface HttpListener {
+  /** Where it listens. */
+  readonly hostname: string;
+  /** The bound port (useful with port 0). */
+  readonly port: number;
+  /** Base URL, e.g. `http://127.0.0.1:8080`. */
+  readonly url: string;
+  /** Stops accepting and waits for in-flight requests to finish. */
+  shutdown(): Promise<void>;
+  /** Resolves when the listener has stopped. */
+  readonly finished: Promise<void>;
+}
+
+/** Serves a router over HTTP with `Deno.serve`. */
+export function serveHttp(
+  router: Router,
+  listen: { hostname?: string; port?: number },
+  options: HttpOptions = {},
+): Promise<HttpListener> {
+  const app = createHttpApp(router, options);
+  return new Promise((resolve, reject) => {
+    try {
+      const server = Deno.serve({
+        hostname: listen.hostname ?? "127.0.0.1",
+        port: listen.port ?? 8080,
+        onListen: () => {},
+      }, app.fetch);
+      const addr = server.addr as Deno.NetAddr;
+      const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+      resolve({
+        hostname: addr.hostname,
+        port: addr.port,
+        url: `http://${host}:${addr.port}`,
+        shutdown: () => server.shutdown(),
+        finished: server.finished,
+      });
+    } catch (error) {
+      reject(error);
+    }
+  });
+}

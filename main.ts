@@ -8,6 +8,8 @@
 import { UsageError } from "./src/cli/args.ts";
 import { serveCommand } from "./src/cli/serve.ts";
 import { callCommand, describeCommand } from "./src/cli/call.ts";
+import { deployCommand } from "./src/cli/deploy.ts";
+import "./src/client/http_xmlrpc.ts"; // plugs XML-RPC into connect() for call/describe
 
 const HELP = `Usage: switchboard <command> [options]
 
@@ -15,6 +17,7 @@ Commands:
   serve      serve components (the built-in demo by default)
   call       call a method on a server: switchboard call URL METHOD [PARAMS_JSON]
   describe   list a server's interfaces and methods: switchboard describe URL
+  deploy     run a deployment file's processes: switchboard deploy FILE (--check, --status)
 
 Run "switchboard <command> --help" for a command's options.
 `;
@@ -23,6 +26,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   serve: serveCommand,
   call: callCommand,
   describe: describeCommand,
+  deploy: deployCommand,
 };
 
 /** Runs the CLI with the given arguments; returns the exit code. */

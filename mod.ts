@@ -4,6 +4,7 @@
  *
  * @example Define, implement, serve and call an interface
  * ```ts
+ * import assert from "node:assert/strict";
  * import { connect, defineInterface, implement, method, Server, t } from "@switchboard/rpc";
  *
  * const Calculator = defineInterface("Calculator", {
@@ -16,7 +17,7 @@
  *
  * const client = connect(http.url);
  * const calc = client.proxy(Calculator);
- * console.assert((await calc.add({ a: 2, b: 3 })) === 5);
+ * assert.equal(await calc.add({ a: 2, b: 3 }), 5);
  * await client.close();
  * await server.close();
  * ```
@@ -41,6 +42,7 @@ export * from "./src/router/errors.ts";
 export * from "./src/router/context.ts";
 export * from "./src/router/implement.ts";
 export { Router } from "./src/router/router.ts";
+export { Limiter } from "./src/router/limiter.ts";
 export type {
   Invocation,
   Logger,
@@ -56,7 +58,54 @@ export type { ConnectOptions, TransportFactory } from "./src/client/connect.ts";
 export { LocalTransport } from "./src/client/local.ts";
 export { HttpJsonRpcTransport } from "./src/client/http_jsonrpc.ts";
 export type { HttpTransportOptions } from "./src/client/http_jsonrpc.ts";
+export { MultiClient } from "./src/client/multi.ts";
+export type { MultiClientOptions, RouteMap, RouteTarget } from "./src/client/multi.ts";
+export { HttpXmlRpcTransport } from "./src/client/http_xmlrpc.ts";
+export {
+  decodeMethodResponse,
+  encodeMethodCall,
+  handleXmlRpc,
+  xmlRpcHandler,
+} from "./src/codecs/xmlrpc.ts";
+export type { MethodLookup, XmlRpcCallBase, XmlRpcRequestHandler } from "./src/codecs/xmlrpc.ts";
+export { AmqpTransport } from "./src/client/amqp.ts";
+export type { AmqpConnectOptions } from "./src/client/amqp.ts";
 export { Server } from "./src/server/server.ts";
 export type { Address, Listener, ServerOptions } from "./src/server/server.ts";
 export { createHttpApp, DEFAULT_MAX_BODY_BYTES } from "./src/transports/http.ts";
-export type { HttpAuthenticator, HttpListener, HttpOptions } from "./src/transports/http.ts";
+export type {
+  HttpApp,
+  HttpAuthenticator,
+  HttpListener,
+  HttpOptions,
+  XmlRpcHandler,
+} from "./src/transports/http.ts";
+export { MemoryDedupeStore, serveAmqp } from "./src/transports/amqp.ts";
+export type { AmqpListener, AmqpServeOptions, DedupeStore } from "./src/transports/amqp.ts";
+export { serveTcp } from "./src/transports/tcp.ts";
+export type { PeerInfo, TcpAddress, TcpListener, TcpOptions } from "./src/transports/tcp.ts";
+export { exponentialBackoff, missedBeats } from "./src/transports/tcp_policy.ts";
+export type { HeartbeatPolicy, ReconnectPolicy } from "./src/transports/tcp_policy.ts";
+export { TcpTransport } from "./src/client/tcp.ts";
+export type { TcpTransportOptions } from "./src/client/tcp.ts";
+export { Peer } from "./src/client/peer.ts";
+export type { PeerLink } from "./src/client/peer.ts";
+export { AuthGate } from "./src/auth/gate.ts";
+export type { AuthGateOptions } from "./src/auth/gate.ts";
+export type { AuthBackend, AuthCredentials, Proof } from "./src/auth/types.ts";
+export { AUTH_HELLO, AUTH_LOGIN } from "./src/auth/types.ts";
+export { sharedSecretBackend, sharedSecretCredentials } from "./src/auth/shared_secret.ts";
+export { MAX_PASSWORD_FIELD, passwordBackend, passwordCredentials } from "./src/auth/password.ts";
+export type { PasswordCheck } from "./src/auth/password.ts";
+export { bearerBackend, bearerCredentials, MAX_TOKEN_LENGTH } from "./src/auth/bearer.ts";
+export type { TokenCheck } from "./src/auth/bearer.ts";
+export { httpAuthenticator, SESSION_SCHEME, unauthorizedResponse } from "./src/auth/http.ts";
+export type { HttpAuthOptions, HttpLoginResult } from "./src/auth/http.ts";
+export { authenticatedFetch, transportFetch } from "./src/client/http_auth.ts";
+export type { HttpRequestInfo } from "./src/transports/http.ts";
+export { installMsgpackExtensions, registerType } from "./src/idl/translators.ts";
+export type {
+  MsgpackExtensionHost,
+  RegisteredType,
+  TypeTranslator,
+} from "./src/idl/translators.ts";

@@ -18,7 +18,25 @@ export interface AuthGateOptions {
   window?: number;
 }
 
-/** Checks logins for a server. */
+/**
+ * Checks logins for a server: hands out nonces, verifies proofs with the accepted
+ * schemes, and refuses a peer for a while after too many failures.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { AuthGate, sharedSecretBackend } from "@switchboard/rpc";
+ *
+ * const gate = new AuthGate([sharedSecretBackend("s3cret")], { maxFailures: 2 });
+ * const { nonce } = gate.hello();
+ * for (let i = 0; i < 2; i++) {
+ *   await assert.rejects(gate.login("10.0.0.9", nonce, "secret", { mac: "guess" }), {
+ *     name: "Unauthorized",
+ *   });
+ * }
+ * await assert.rejects(gate.login("10.0.0.9", nonce, "secret", { mac: "guess" }), /too many/);
+ * ```
+ */
 export class AuthGate {
   readonly #backends = new Map<string, AuthBackend>();
   readonly #failures = new Map<string, number[]>();

@@ -31,7 +31,24 @@ function timingSafeEqual(a: string, b: string): boolean {
   return diff === 0;
 }
 
-/** Server half: accepts callers that prove the secret. */
+/**
+ * Server half of the shared-secret scheme (`secret`): accepts callers that prove the
+ * secret; their identity is the id they claimed, with `roles`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { AuthGate, sharedSecretBackend, sharedSecretCredentials } from "@switchboard/rpc";
+ *
+ * const gate = new AuthGate([sharedSecretBackend("s3cret", { roles: ["peer"] })]);
+ * const { nonce } = gate.hello();
+ * const proof = await sharedSecretCredentials("s3cret", "worker-1").prove(nonce);
+ * assert.deepEqual(await gate.login("127.0.0.1", nonce, "secret", proof), {
+ *   id: "worker-1",
+ *   roles: ["peer"],
+ * });
+ * ```
+ */
 export function sharedSecretBackend(
   secret: string,
   options: { roles?: readonly string[] } = {},
@@ -48,7 +65,20 @@ export function sharedSecretBackend(
   };
 }
 
-/** Client half: proves the secret for a nonce under a chosen id. */
+/**
+ * Client half of the shared-secret scheme: proves the secret for a nonce under a chosen
+ * id, with an HMAC-SHA256; the secret itself is never sent.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sharedSecretCredentials } from "@switchboard/rpc";
+ *
+ * const proof = await sharedSecretCredentials("s3cret", "worker-1").prove("nonce-1");
+ * assert.equal(proof.id, "worker-1");
+ * assert.ok(!JSON.stringify(proof).includes("s3cret"));
+ * ```
+ */
 export function sharedSecretCredentials(secret: string, id = "anonymous"): AuthCredentials {
   return {
     scheme: "secret",

@@ -7,35 +7,55 @@
 import { parseCommand, parseHostPort, UsageError } from "./args.ts";
 import { Server } from "../server/server.ts";
 import { demoComponents } from "../demo/mod.ts";
-import { componentUrl, loadComponent } from "../host/load.ts";
+import { COMPONENT_OPTIONS_HELP, ComponentArgsError, parseComponentArgs } from "../host/args.ts";
+import { loadComponents, type PlacedComponents } from "../host/placement.ts";
 import type { Implementation } from "../router/implement.ts";
+import { runDeployedProcess } from "../deploy/process.ts";
 
 export const SERVE_HELP = `Usage: switchboard serve [options]
 
-Serves components over JSON-RPC and XML-RPC (HTTP). With no --component, serves the
-built-in demo (Calculator, Echo).
+Serves components over JSON-RPC and XML-RPC (HTTP) and msgpack-rpc (TCP). With no
+--component, serves the built-in demo (Calculator, Echo).
 
 Options:
-  --component URL     a component module (file path, file: or https: URL); repeatable
+${COMPONENT_OPTIONS_HELP}
   --http HOST:PORT    HTTP listener (default 127.0.0.1:8080; "off" to disable)
+  --tcp HOST:PORT     msgpack-rpc TCP listener (default 127.0.0.1:8081; "off" to disable)
   --max-body BYTES    largest accepted request body (default 1048576)
+  --amqp URL          also consume calls from RabbitMQ (amqp://user:pass@host/vhost), one of
+                      any number of competing workers; repeatable
+  --prefetch N        AMQP calls this worker holds at once (default 32)
   --debug             send internal error details to callers
+  --deployed NAME     run process NAME of a deployment (started by "switchboard deploy")
   -h, --help          this help
 `;
 
 /** Runs `serve` until SIGINT/SIGTERM. */
 export async function serveCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommand("serve", args, {
-    component: { type: "string", multiple: true },
+  let componentArgs;
+  try {
+    componentArgs = parseComponentArgs(args);
+  } catch (error) {
+    if (error instanceof ComponentArgsError) {
+      throw new UsageError(`switchboard serve: ${error.message} (see --help)`);
+    }
+    throw error;
+  }
+  const { values, positionals } = parseCommand("serve", componentArgs.rest, {
     http: { type: "string", default: "127.0.0.1:8080" },
+    tcp: { type: "string", default: "127.0.0.1:8081" },
     "max-body": { type: "string" },
+    amqp: { type: "string", multiple: true },
+    prefetch: { type: "string" },
     debug: { type: "boolean", default: false },
     help: { type: "boolean", short: "h" },
+    deployed: { type: "string" },
   });
   if (values.help) {
     console.log(SERVE_HELP);
     return 0;
   }
+  if (values.deployed !== undefined) return await runDeployedProcess(values.deployed);
   if (positionals.length) {
     throw new UsageError(`switchboard serve: unexpected argument ${positionals[0]} (see --help)`);
   }
@@ -44,28 +64,36 @@ export async function serveCommand(args: string[]): Promise<number> {
     throw new UsageError(`--max-body: expected a positive number of bytes`);
   }
   const http = parseHostPort("http", values.http!);
+  const tcp = parseHostPort("tcp", values.tcp!);
+  const prefetch = values.prefetch === undefined ? undefined : Number(values.prefetch);
+  if (prefetch !== undefined && !(Number.isInteger(prefetch) && prefetch > 0)) {
+    throw new UsageError(`--prefetch: expected a positive number of calls`);
+  }
 
   const server = new Server({ debug: values.debug });
   let impls: Implementation[] = demoComponents;
-  if (values.component?.length) {
-    impls = [];
-    for (const spec of values.component) {
-      const url = componentUrl(spec);
-      const loaded = await loadComponent(url);
-      for (const impl of loaded) {
-        console.log(
-          `loaded ${impl.interface.name} (${
-            Object.keys(impl.interface.methods).length
-          } methods) from ${url.href}`,
-        );
-      }
-      impls.push(...loaded);
-    }
+  let placed: PlacedComponents | undefined;
+  if (componentArgs.specs.length) {
+    placed = await loadComponents(componentArgs.specs, { client: () => server.router.client });
+    for (const line of placed.report) console.log(line);
+    impls = placed.implementations;
   }
   server.register(...impls);
-  if (!http) throw new UsageError("switchboard serve: every listener is off; nothing to serve");
-  const listener = await server.listenHttp(http, { maxBodyBytes: maxBody });
-  console.log(`listening on ${listener.url} (JSON-RPC: POST /rpc, XML-RPC: POST /RPC2)`);
+  if (!http && !tcp && !values.amqp?.length) {
+    throw new UsageError("switchboard serve: every listener is off; nothing to serve");
+  }
+  if (http) {
+    const listener = await server.listenHttp(http, { maxBodyBytes: maxBody });
+    console.log(`listening on ${listener.url} (JSON-RPC: POST /rpc, XML-RPC: POST /RPC2)`);
+  }
+  if (tcp) {
+    const listener = await server.listenTcp(tcp);
+    console.log(`listening on ${listener.url} (msgpack-rpc)`);
+  }
+  for (const url of values.amqp ?? []) {
+    const listener = await server.listenAmqp(url, { prefetch });
+    console.log(`consuming ${listener.queues.join(", ")} from ${listener.url}`);
+  }
   console.log(`serving ${impls.map((i) => i.interface.name).join(", ")}`);
 
   await new Promise<void>((resolve) => {
@@ -77,5 +105,6 @@ export async function serveCommand(args: string[]): Promise<number> {
     Deno.addSignalListener("SIGTERM", stop);
   });
   await server.close();
+  await placed?.close();
   return 0;
 }

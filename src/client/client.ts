@@ -67,7 +67,9 @@ export class Client implements ClientLike {
   }
 
   #send(method: string, params: unknown, options: CallOptions): Promise<Outcome> {
-    const timeout = options.timeout ?? this.#timeout;
+    // Timers overflow past 2^31-1 ms and would fire at once: longer means no timeout.
+    const requested = options.timeout ?? this.#timeout;
+    const timeout = requested <= 2 ** 31 - 1 ? requested : 0;
     const outer = options.signal;
     if (outer?.aborted) return Promise.reject(cancelled(method, outer));
     if (!(timeout > 0) && !outer) return this.#transport.call({ method, params });

@@ -7,6 +7,7 @@
 import { Client, type ClientOptions } from "./client.ts";
 import { HttpJsonRpcTransport, type HttpTransportOptions } from "./http_jsonrpc.ts";
 import type { Transport } from "./transport.ts";
+import { transportFetch } from "./http_auth.ts";
 
 /** Options of {@linkcode connect}. */
 export interface ConnectOptions extends ClientOptions, HttpTransportOptions {
@@ -32,7 +33,11 @@ function httpFactory(url: URL, options: ConnectOptions): Transport {
   if (xml) {
     const make = factories.get("xmlrpc+http:");
     if (!make) throw new Error("XML-RPC client transport is not available in this build");
-    return make(url, options);
+    // `auth` becomes an authenticating fetch here, whichever HTTP transport is plugged in.
+    return make(
+      url,
+      options.auth ? { ...options, fetch: transportFetch(options), auth: undefined } : options,
+    );
   }
   return new HttpJsonRpcTransport(url.href, options);
 }

@@ -9,6 +9,8 @@ import { decodeResponse, encodeRequest, type JsonRpcId } from "../codecs/jsonrpc
 import type { Outcome } from "../router/context.ts";
 import { RpcError, rpcError } from "../router/errors.ts";
 import type { OutgoingCall, Transport } from "./transport.ts";
+import type { AuthCredentials } from "../auth/types.ts";
+import { transportFetch } from "./http_auth.ts";
 
 /** Options of HTTP transports. */
 export interface HttpTransportOptions {
@@ -16,6 +18,11 @@ export interface HttpTransportOptions {
   headers?: Record<string, string>;
   /** The fetch to use (tests, proxies); defaults to the global one. */
   fetch?: typeof fetch;
+  /**
+   * Proves who the client is (e.g. `sharedSecretCredentials(secret, id)`): logs in once
+   * with the `$/auth.*` handshake and sends the session with every request.
+   */
+  auth?: AuthCredentials;
 }
 
 /** Posts JSON-RPC requests to one endpoint. */
@@ -29,7 +36,7 @@ export class HttpJsonRpcTransport implements Transport {
   constructor(url: string, options: HttpTransportOptions = {}) {
     this.#url = url;
     this.#headers = { "content-type": "application/json", ...options.headers };
-    this.#fetch = options.fetch ?? fetch;
+    this.#fetch = transportFetch(options);
   }
 
   async #post(body: string, request: { deadline?: number; signal?: AbortSignal }) {

@@ -27,8 +27,8 @@ export interface MethodOptions<P extends Fields, R extends Type> {
   queue?: number;
 }
 
-/** The type used for methods that declare no result. */
-export type VoidResult = OptionalType<Type<unknown>>;
+/** The type used for methods that declare no result (`null` on the wire). */
+export type VoidResult = OptionalType<Type<void>>;
 
 /** A declared method. Build with {@linkcode method}. */
 export interface MethodDef<P extends Fields = Fields, R extends Type = Type> {
@@ -48,7 +48,7 @@ export interface MethodDef<P extends Fields = Fields, R extends Type = Type> {
   readonly queue?: number;
 }
 
-const VOID: VoidResult = t.optional(t.any);
+const VOID = t.optional(t.any) as VoidResult;
 
 /**
  * Declares a method.
@@ -62,7 +62,7 @@ const VOID: VoidResult = t.optional(t.any);
  */
 export function method<P extends Fields = Record<never, never>, R extends Type = VoidResult>(
   options: MethodOptions<P, R>,
-): MethodDef<P, R> {
+): MethodDef<NoInfer<P>, NoInfer<R>> {
   const concurrency = options.exclusive ? 1 : options.concurrency;
   if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) {
     throw new TypeError(`concurrency must be a positive integer, got ${concurrency}`);
@@ -134,8 +134,8 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-/** Makes params optional in the proxy signature when the method declares none required. */
-type ProxyArgs<M> = Record<never, never> extends ParamsOf<M>
+/** A proxy method's arguments: params are optional when the method declares none required. */
+export type ProxyArgs<M> = Record<never, never> extends ParamsOf<M>
   ? [params?: ParamsOf<M>, options?: CallOptions]
   : [params: ParamsOf<M>, options?: CallOptions];
 

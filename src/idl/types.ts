@@ -121,12 +121,12 @@ export interface LiteralType<V extends LiteralValue = LiteralValue> extends Type
 }
 
 /** Keys of `F` whose type is optional. */
-type OptionalKeys<F extends Fields> = {
+export type OptionalKeys<F extends Fields> = {
   [K in keyof F]: F[K] extends OptionalType ? K : never;
 }[keyof F];
 
 /** Flattens an intersection so editors show one object type. */
-type Simplify<T> = { [K in keyof T]: T[K] } & unknown;
+export type Simplify<T> = { [K in keyof T]: T[K] } & unknown;
 
 /** The object type described by a record of fields; optional fields become `?:`. */
 export type InferFields<F extends Fields> = Simplify<
@@ -197,9 +197,9 @@ export const t: {
   /** A value that may be null. */
   nullable<I extends Type>(inner: I): NullableType<I>;
   /** Exactly one of the listed values. */
-  literal<const V extends LiteralValue>(...values: V[]): LiteralType<V>;
+  literal<const V extends readonly LiteralValue[]>(...values: V): LiteralType<V[number]>;
   /** Exactly one of the listed values (alias of `literal`, reads better for enums). */
-  enumeration<const V extends LiteralValue>(...values: V[]): LiteralType<V>;
+  enumeration<const V extends readonly LiteralValue[]>(...values: V): LiteralType<V[number]>;
 } = {
   int: { kind: "int" },
   int64: { kind: "int64" },

@@ -21,11 +21,12 @@ import type {
   Type,
 } from "./types.ts";
 import { typeName } from "./types.ts";
-import { MAX_DEPTH, reviveTagged, TooDeepError, untag } from "./tagged.ts";
+import { BadTagError, MAX_DEPTH, reviveTagged, TooDeepError, untag } from "./tagged.ts";
 import { decodeBase64 } from "../util/base64.ts";
 
 /** A value did not match its declared type; `path` says where (`params.maxResults`). */
 export class ValidationError extends Error {
+  /** Always `ValidationError`. */
   override name = "ValidationError";
   /** Where the bad value sits, e.g. `params.filters[2].name`. */
   readonly path: string;
@@ -51,7 +52,7 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return "an array";
   if (value instanceof Date) return "a datetime";
   if (value instanceof Uint8Array) return "bytes";
-  return `a ${typeof value}`;
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }
 
 function fail(path: string, type: Type, value: unknown): never {
@@ -146,7 +147,9 @@ function build(type: Type): Check {
         try {
           return reviveTagged(v);
         } catch (e) {
-          if (e instanceof TooDeepError) throw new ValidationError(path, e.message);
+          if (e instanceof TooDeepError || e instanceof BadTagError) {
+            throw new ValidationError(path, e.message);
+          }
           throw e;
         }
       };
@@ -160,7 +163,19 @@ function build(type: Type): Check {
     }
     case "nullable": {
       const inner = compile((type as NullableType).inner);
-      return (v, path) => v === null ? null : inner(v, path);
+      const mismatch = `expected ${typeName((type as NullableType).inner)}, got `;
+      return (v, path) => {
+        if (v === null) return null;
+        try {
+          return inner(v, path);
+        } catch (e) {
+          // Name the whole type (`int | null`) when the value itself is wrong, not a part.
+          if (e instanceof ValidationError && e.message.startsWith(`${path}: ${mismatch}`)) {
+            return fail(path, type, v);
+          }
+          throw e;
+        }
+      };
     }
     case "array": {
       const items = compile((type as ArrayType).items);

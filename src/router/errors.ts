@@ -51,10 +51,12 @@ export interface ErrorShape {
  *
  * @example Throw a named application error from a handler
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RpcError } from "@switchboard/rpc";
  *
  * const err = new RpcError({ name: "NotFound", message: "no such user: 42" });
- * console.assert(err.code === -32000 && err.name === "NotFound");
+ * assert.equal(err.code, -32000);
+ * assert.equal(err.name, "NotFound");
  * ```
  */
 export class RpcError extends Error {
@@ -93,11 +95,13 @@ export type ErrorClass = new (message: string, data?: unknown) => RpcError;
  *
  * @example
  * ```ts
- * import { defineError } from "@switchboard/rpc";
+ * import assert from "node:assert/strict";
+ * import { defineError, RpcError } from "@switchboard/rpc";
  *
  * const NotFound = defineError("NotFound");
  * const err = new NotFound("no such thing");
- * console.assert(err.name === "NotFound");
+ * assert.equal(err.name, "NotFound");
+ * assert.ok(err instanceof RpcError);
  * ```
  */
 export function defineError(name: string, options: { code?: number } = {}): ErrorClass {

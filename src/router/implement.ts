@@ -25,8 +25,17 @@ export interface ImplementOptions {
    * `admin` implementation's methods first.
    */
   domain?: string;
-  /** Decides whether a caller may call this implementation's methods at all. */
+  /**
+   * Decides whether a caller may call a method of this implementation (`method` is the
+   * full `Interface.method`). A refused caller gets `Forbidden` (-32002), or
+   * `Unauthorized` (-32001) when it is not authenticated at all.
+   */
   allow?: (caller: Identity | undefined, method: string) => boolean;
+  /**
+   * Methods (own names, e.g. `["shutdown"]`) this implementation refuses to every caller,
+   * with the same errors as `allow`; a domain implementation may still serve them.
+   */
+  deny?: readonly string[];
   /** Calls of all methods of this implementation running at once (1 = exclusive). */
   concurrency?: number;
   /** How many callers may wait for a slot before calls are refused. */
@@ -75,6 +84,13 @@ export function implement<I extends InterfaceDef>(
   for (const name of Object.keys(handlers)) {
     if (!(name in iface.methods)) {
       throw new TypeError(`${iface.name} declares no method ${JSON.stringify(name)}`);
+    }
+  }
+  for (const name of options.deny ?? []) {
+    if (!(name in iface.methods)) {
+      throw new TypeError(
+        `cannot deny ${iface.name}.${name}: the interface declares no such method`,
+      );
     }
   }
   return { kind: IMPLEMENTATION, interface: iface, handlers, options };

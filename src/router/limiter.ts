@@ -7,12 +7,28 @@
 
 import { rpcError } from "./errors.ts";
 
-/** Bounds concurrent executions. */
+/**
+ * Bounds concurrent executions.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Limiter } from "@switchboard/rpc";
+ *
+ * const one = new Limiter(1, 10, "printer");
+ * const order: number[] = [];
+ * await Promise.all([1, 2].map((n) => one.run(async () => void order.push(n))));
+ * assert.deepEqual(order, [1, 2]);
+ * ```
+ */
 export class Limiter {
   #running = 0;
   #waiting: (() => void)[] = [];
+  /** How many tasks may run at once. */
   readonly max: number;
+  /** How many callers may wait for a slot. */
   readonly queue: number;
+  /** Names the limited thing in error messages. */
   readonly label: string;
 
   /** `label` names the limited thing in the error message. */

@@ -35,8 +35,10 @@ export interface MethodEntry {
   readonly checkResult: Check;
   /** Whether results are plain JSON (lets codecs skip tagging work). */
   readonly plain: boolean;
-  /** Limits concurrent calls (method and implementation limits), if any. */
+  /** Limits concurrent calls, outermost first (method limit, then implementation), if any. */
   readonly limiters: readonly Limiter[];
+  /** Whether the implementation refuses this method to every caller (`deny`). */
+  readonly denied: boolean;
 }
 
 /** One call passing through the middleware chain. */
@@ -74,12 +76,15 @@ export interface RouterOptions {
 
 const NEVER_ABORTED = new AbortController().signal;
 const DEFAULT_QUEUE = 1000;
+/** The longest delay setTimeout honours. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * The registry and dispatcher of calls.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { defineInterface, implement, method, Router, t } from "@switchboard/rpc";
  *
  * const Calc = defineInterface("Calc", {
@@ -88,7 +93,7 @@ const DEFAULT_QUEUE = 1000;
  * const router = new Router();
  * router.register(implement(Calc, { add: ({ a, b }) => a + b }));
  * const outcome = await router.dispatch({ method: "Calc.add", params: [1, 2] });
- * console.assert(outcome.ok && outcome.value === 3);
+ * assert.deepEqual(outcome, { ok: true, value: 3, plain: true });
  * ```
  */
 export class Router {
@@ -97,6 +102,8 @@ export class Router {
   /** Entries of other permission domains: domain → `Interface.method` → entry. */
   #domains = new Map<string, Map<string, MethodEntry>>();
   #interfaces = new Map<string, InterfaceDef>();
+  /** Per-method limits belong to the declaration, so all domains' implementations share them. */
+  #methodLimiters = new WeakMap<MethodDef, Limiter>();
   #middleware: Middleware[] = [];
   #chain?: (inv: Invocation) => Promise<unknown>;
   #client?: ClientLike;
@@ -159,9 +166,16 @@ export class Router {
           `interface ${iface.name} is already registered${domain ? ` for domain ${domain}` : ""}`,
         );
       }
+      // The method's own slot is taken first, so a call waiting for it does not hold one
+      // of the implementation's slots meanwhile.
       const limiters: Limiter[] = [];
       if (def.concurrency !== undefined) {
-        limiters.push(new Limiter(def.concurrency, def.queue ?? DEFAULT_QUEUE, name));
+        let limiter = this.#methodLimiters.get(def);
+        if (!limiter) {
+          limiter = new Limiter(def.concurrency, def.queue ?? DEFAULT_QUEUE, name);
+          this.#methodLimiters.set(def, limiter);
+        }
+        limiters.push(limiter);
       }
       if (implLimiter) limiters.push(implLimiter);
       entries.push({
@@ -175,6 +189,7 @@ export class Router {
         checkResult: compile(def.result),
         plain: isJsonNative(def.result),
         limiters,
+        denied: impl.options.deny?.includes(methodName) ?? false,
       });
     }
     for (const entry of entries) table.set(entry.name, entry);
@@ -296,7 +311,8 @@ export class Router {
         controller.abort(error);
         reject(error);
       };
-      if (remaining !== Infinity) {
+      // Timers overflow past 2^31-1 ms (and would fire at once): such deadlines never bite.
+      if (remaining <= MAX_TIMER_MS) {
         timer = setTimeout(
           () => stop(rpcError("Timeout", `${call.method} exceeded its deadline`)),
           remaining,
@@ -343,7 +359,7 @@ export class Router {
 function runEntry(inv: Invocation): Promise<unknown> {
   const { entry, call } = inv;
   const allow = entry.impl.options.allow;
-  if (allow && !allow(call.caller, entry.name)) {
+  if (entry.denied || (allow && !allow(call.caller, entry.name))) {
     return Promise.reject(
       rpcError(
         call.caller ? "Forbidden" : "Unauthorized",
@@ -355,8 +371,8 @@ function runEntry(inv: Invocation): Promise<unknown> {
   }
   if (entry.limiters.length === 0) return callHandler(inv);
   let run = () => callHandler(inv);
-  for (const limiter of entry.limiters) {
-    const inner = run;
+  for (let i = entry.limiters.length - 1; i >= 0; i--) {
+    const limiter = entry.limiters[i], inner = run;
     run = () => limiter.run(inner, inv.ctx.signal);
   }
   return run();

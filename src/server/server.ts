@@ -11,6 +11,9 @@ import { introspection } from "../router/introspection.ts";
 import { Client } from "../client/client.ts";
 import { LocalTransport } from "../client/local.ts";
 import { type HttpListener, type HttpOptions, serveHttp } from "../transports/http.ts";
+import { xmlRpcHandler } from "../codecs/xmlrpc.ts";
+import { type AmqpListener, type AmqpServeOptions, serveAmqp } from "../transports/amqp.ts";
+import { serveTcp, type TcpAddress, type TcpListener, type TcpOptions } from "../transports/tcp.ts";
 
 /** Options of a server. */
 export interface ServerOptions extends RouterOptions {
@@ -37,6 +40,7 @@ export interface Address {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { connect, defineInterface, implement, method, Server, t } from "@switchboard/rpc";
  *
  * const Echo = defineInterface("Echo", { echo: method({ params: { text: t.string }, result: t.string }) });
@@ -44,7 +48,7 @@ export interface Address {
  * server.register(implement(Echo, { echo: ({ text }) => text }));
  * const http = await server.listenHttp({ port: 0 });
  * const client = connect(http.url);
- * console.assert(await client.proxy(Echo).echo({ text: "hi" }) === "hi");
+ * assert.equal(await client.proxy(Echo).echo({ text: "hi" }), "hi");
  * await client.close();
  * await server.close();
  * ```
@@ -72,11 +76,27 @@ export class Server {
   /** Listens for JSON-RPC (and XML-RPC, where installed) over HTTP. */
   async listenHttp(address: Address = {}, options: HttpOptions = {}): Promise<HttpListener> {
     const listener = await serveHttp(this.router, address, {
-      ...defaultHttpOptions,
+      ...defaultHttpOptions(this.router),
       ...options,
     });
     this.track(listener);
     return listener;
+  }
+
+  /**
+   * Consumes this server's interfaces from RabbitMQ (`amqp://user:pass@host/vhost`) as one of
+   * any number of competing workers.
+   */
+  async listenAmqp(url: string | URL, options: AmqpServeOptions = {}): Promise<AmqpListener> {
+    return this.track(await serveAmqp(this.router, url, options));
+  }
+
+  /**
+   * Listens for msgpack-rpc over TCP (TLS with `address.tls`): plain msgpack-rpc clients,
+   * and Switchboard clients with auth, heartbeats, cancellation and server → client calls.
+   */
+  async listenTcp(address: TcpAddress = {}, options: TcpOptions = {}): Promise<TcpListener> {
+    return this.track(await serveTcp(this.router, address, options));
   }
 
   /** Adds a listener to close with the server (used by the TCP and AMQP transports). */
@@ -93,5 +113,7 @@ export class Server {
   }
 }
 
-/** HTTP options every server gets unless overridden (XML-RPC is installed here). */
-const defaultHttpOptions: HttpOptions = {};
+/** HTTP options every server gets unless overridden (XML-RPC, typed by the router's IDL). */
+function defaultHttpOptions(router: Router): HttpOptions {
+  return { xmlrpc: xmlRpcHandler(router) };
+}

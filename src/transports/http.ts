@@ -20,9 +20,16 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 /** Header carrying the caller's remaining time budget in milliseconds. */
 export const TIMEOUT_HEADER = "x-rpc-timeout";
 
-/** Decides who the caller is; return a Response to refuse the request outright. */
+/** What the transport knows about a request besides the request itself. */
+export interface HttpRequestInfo {
+  /** The client's address (IP), when served from a socket; keys per-peer rate limits. */
+  peer?: string;
+}
+
+/** Decides who the caller is; return a Response to refuse (or answer) the request outright. */
 export type HttpAuthenticator = (
   request: Request,
+  info: HttpRequestInfo,
 ) => Identity | undefined | Response | Promise<Identity | undefined | Response>;
 
 /** Handles an XML-RPC request body (installed by the XML-RPC codec's transport glue). */
@@ -87,11 +94,33 @@ function jsonError(status: number, error: ErrorShape, headers: Record<string, st
   });
 }
 
-/** Builds the hono app serving a router over HTTP. */
-export function createHttpApp(router: Router, options: HttpOptions = {}): Hono {
+/** A request handler (a hono app): give it to `Deno.serve`, or call `fetch` in tests. */
+export interface HttpApp {
+  /** Answers one HTTP request. */
+  fetch(
+    request: Request,
+    env?: { remoteAddr?: { hostname?: string } },
+  ): Response | Promise<Response>;
+}
+
+/**
+ * Builds the app serving a router over HTTP (JSON-RPC, XML-RPC, OpenRPC, health).
+ *
+ * @example Answer a request without a socket
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createHttpApp, Router } from "@switchboard/rpc";
+ *
+ * const app = createHttpApp(new Router());
+ * const response = await app.fetch(new Request("http://x/healthz"));
+ * assert.equal(response.status, 200);
+ * await response.body?.cancel();
+ * ```
+ */
+export function createHttpApp(router: Router, options: HttpOptions = {}): HttpApp {
   const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const expose = options.expose;
-  const app = new Hono();
+  const app: Hono = new Hono();
   const dispatch = expose
     ? (call: Call): Promise<Outcome> =>
       expose(call.method) && router.resolve(call.method, call.caller)
@@ -113,7 +142,8 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): Hono {
     const request = c.req.raw;
     let caller: Identity | undefined;
     if (options.authenticate) {
-      const verdict = await options.authenticate(request);
+      const env = c.env as { remoteAddr?: { hostname?: string } } | undefined;
+      const verdict = await options.authenticate(request, { peer: env?.remoteAddr?.hostname });
       if (verdict instanceof Response) return verdict;
       caller = verdict;
     }
@@ -126,7 +156,9 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): Hono {
       });
     }
     // Cancellation over HTTP travels as the deadline header; request.signal is not used
-    // because Deno.serve (legacy mode) also aborts it after every successful response.
+    // because Deno.serve (legacy mode) also aborts it after every successful response, and
+    // merely reading it prints a warning. A caller that hangs up stops waiting; the
+    // handler runs on until it finishes or its deadline passes.
     const base: Omit<Call, "method" | "params"> = {};
     if (caller) base.caller = caller;
     const timeout = request.headers.get(TIMEOUT_HEADER);
@@ -214,7 +246,7 @@ export function serveHttp(
         hostname: listen.hostname ?? "127.0.0.1",
         port: listen.port ?? 8080,
         onListen: () => {},
-      }, app.fetch);
+      }, (request, info) => app.fetch(request, info as { remoteAddr: Deno.NetAddr }));
       const addr = server.addr as Deno.NetAddr;
       const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
       resolve({

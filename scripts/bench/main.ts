@@ -1,0 +1,772 @@
+/**
+ * `deno task bench`: Switchboard side by side with peer RPC servers. Starts each server as
+ * its own process, drives it with the same load generator (`load.ts`; gRPC through
+ * `peers/grpc_load.js`), reads the server's peak RSS from /proc, and prints one Markdown
+ * table with the ratios, the idle-connection memory, and the targets met or missed.
+ *
+ * Flags: `--only http,xmlrpc,tcp,idle` (a subset), `--warmup MS`, `--duration MS`,
+ * `--no-pin` (do not pin servers to CPU 1 and the load generator to CPU 0).
+ *
+ * @module
+ */
+
+import { fileURLToPath } from "node:url";
+import { type CellResult, openIdle, runHttpCell, runTcpCell } from "./load.ts";
+import { type BenchMethod, JSON_BODIES, ORDER, XML_BODIES } from "./workload.ts";
+
+const HERE = fileURLToPath(new URL(".", import.meta.url));
+const PEERS = `${HERE}peers`;
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+type Suite = "http" | "xmlrpc" | "tcp" | "idle";
+const SUITES: Suite[] = ["http", "xmlrpc", "tcp", "idle"];
+
+interface Options {
+  only: Set<Suite>;
+  warmupMs: number;
+  durationMs: number;
+  pin: boolean;
+  idleConnections: number;
+}
+
+function parseOptions(args: string[]): Options {
+  const options: Options = {
+    only: new Set(SUITES),
+    warmupMs: 500,
+    durationMs: 2000,
+    pin: true,
+    idleConnections: 1000,
+  };
+  for (let i = 0; i < args.length; i++) {
+    const [flag, inline] = args[i].split("=", 2);
+    const value = () => inline ?? args[++i];
+    switch (flag) {
+      case "--only": {
+        const wanted = value().split(",").map((s) => s.trim()) as Suite[];
+        for (const s of wanted) {
+          if (!SUITES.includes(s)) throw new Error(`--only: unknown suite ${s} (${SUITES})`);
+        }
+        options.only = new Set(wanted);
+        break;
+      }
+      case "--warmup":
+        options.warmupMs = Number(value());
+        break;
+      case "--duration":
+        options.durationMs = Number(value());
+        break;
+      case "--no-pin":
+        options.pin = false;
+        break;
+      case "--idle":
+        options.idleConnections = Number(value());
+        break;
+      default:
+        throw new Error(`unknown flag ${args[i]}`);
+    }
+  }
+  return options;
+}
+
+// ---------------------------------------------------------------------------------------
+// Processes
+
+/** A server process under benchmark. */
+interface Running {
+  pid: number;
+  ports: { http?: number; tcp?: number | null; grpc?: number };
+  stop(): Promise<void>;
+}
+
+async function has(command: string): Promise<boolean> {
+  try {
+    const { success } = await new Deno.Command("sh", {
+      args: ["-c", `command -v ${command}`],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return success;
+  } catch {
+    return false;
+  }
+}
+
+async function start(cmd: string[], pin: boolean): Promise<Running> {
+  const argv = pin ? ["taskset", "-c", "1", ...cmd] : cmd;
+  const child = new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let stderr = "";
+  const draining = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
+    new WritableStream({ write: (s) => void (stderr = (stderr + s).slice(-4000)) }),
+  ).catch(() => {});
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let line = "";
+  const timeout = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  try {
+    while (!line.includes("\n")) {
+      const { done, value } = await reader.read();
+      if (done) throw new Error(`${cmd.join(" ")} exited before listening:\n${stderr}`);
+      line += value;
+    }
+  } finally {
+    clearTimeout(timeout);
+  }
+  // Keep draining stdout so the server never blocks on a full pipe.
+  (async () => {
+    try {
+      while (!(await reader.read()).done) { /* discard */ }
+    } catch { /* closed */ }
+  })();
+  const ports = JSON.parse(line.split("\n")[0]);
+  return {
+    pid: child.pid,
+    ports,
+    async stop() {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* gone */ }
+      const timer = setTimeout(() => {
+        try {
+          child.kill("SIGKILL");
+        } catch { /* gone */ }
+      }, 3000);
+      await child.status;
+      clearTimeout(timer);
+      await draining;
+    },
+  };
+}
+
+/** Resets the process's peak RSS (Linux `clear_refs` 5), so each cell has its own peak. */
+function resetPeak(pid: number): void {
+  try {
+    Deno.writeTextFileSync(`/proc/${pid}/clear_refs`, "5");
+  } catch { /* not Linux, or not allowed: the peak is then the process's lifetime peak */ }
+}
+
+const CLOCK_TICKS = (() => {
+  try {
+    const out = new Deno.Command("getconf", { args: ["CLK_TCK"] }).outputSync();
+    return Number(new TextDecoder().decode(out.stdout)) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU time (user + system) the process has used, in ms. */
+function cpuTime(pid: number): number {
+  const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 1000 / CLOCK_TICKS;
+}
+
+/** VmHWM (peak) and VmRSS (current) in KiB. */
+function memory(pid: number): { peak: number; rss: number } {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  const field = (name: string) => Number(new RegExp(`${name}:\\s*(\\d+)`).exec(status)?.[1]);
+  return { peak: field("VmHWM"), rss: field("VmRSS") };
+}
+
+// ---------------------------------------------------------------------------------------
+// Cells
+
+interface Load {
+  label: string;
+  connections: number;
+  depth: number;
+}
+
+const HTTP_LOADS: Load[] = [
+  { label: "1 caller", connections: 1, depth: 1 },
+  { label: "32 callers", connections: 32, depth: 1 },
+];
+const TCP_LOADS: Load[] = [
+  ...HTTP_LOADS,
+  { label: "64 in flight, 1 conn", connections: 1, depth: 64 },
+];
+const METHODS: BenchMethod[] = ["add", "payload"];
+
+/** One measured cell, or why it is missing. */
+interface Measured {
+  result?: CellResult;
+  peakKiB?: number;
+  /** Server CPU time per call in the window (robust to a busy machine), µs. */
+  cpuUs?: number;
+  missing?: string;
+}
+
+type Key = string;
+const key = (suite: string, method: string, load: string, server: string): Key =>
+  `${suite}|${method}|${load}|${server}`;
+
+interface ServerDef {
+  /** Row label. */
+  name: string;
+  /** Ceiling rows are the target, not a peer. */
+  ceiling?: boolean;
+  /** The command, or why it cannot run. */
+  cmd: string[] | string;
+  /** Runs one cell against the started server. */
+  cell(
+    ports: Running["ports"],
+    method: BenchMethod,
+    load: Load,
+    onWindow: (open: boolean) => void,
+  ): Promise<CellResult>;
+  /** Whether the started server actually serves this suite (e.g. XML-RPC installed). */
+  probe?(ports: Running["ports"]): Promise<string | undefined>;
+}
+
+const SWITCHBOARD = "Switchboard";
+
+async function runSuite(
+  suite: Suite,
+  servers: ServerDef[],
+  loads: Load[],
+  options: Options,
+  results: Map<Key, Measured>,
+): Promise<void> {
+  // Every server of the suite is started first and the cells are interleaved (each
+  // method and load runs against every server in turn), so that a burst of noise on a
+  // shared machine spreads over all servers instead of sinking one.
+  const started: { server: ServerDef; running: Running }[] = [];
+  const missing = (server: ServerDef, why: string) => {
+    for (const m of METHODS) {
+      for (const l of loads) results.set(key(suite, m, l.label, server.name), { missing: why });
+    }
+    console.error(`  ${server.name}: ${why}`);
+  };
+  try {
+    for (const server of servers) {
+      if (typeof server.cmd === "string") {
+        missing(server, server.cmd);
+        continue;
+      }
+      let running: Running;
+      try {
+        running = await start(server.cmd, options.pin);
+      } catch (error) {
+        missing(server, `failed to start: ${error instanceof Error ? error.message : error}`);
+        continue;
+      }
+      started.push({ server, running });
+      const why = await server.probe?.(running.ports).catch((e) => `n/a (${e})`);
+      if (why) {
+        missing(server, why);
+        started.pop();
+        await running.stop();
+      }
+    }
+    for (const method of METHODS) {
+      for (const load of loads) {
+        for (const { server, running } of started) {
+          resetPeak(running.pid);
+          let cpuAtOpen = 0, cpuMs = NaN;
+          const onWindow = (open: boolean) => {
+            if (open) cpuAtOpen = cpuTime(running.pid);
+            else cpuMs = cpuTime(running.pid) - cpuAtOpen;
+          };
+          let result: CellResult;
+          try {
+            result = await server.cell(running.ports, method, load, onWindow);
+          } catch (error) {
+            results.set(key(suite, method, load.label, server.name), {
+              missing: `failed: ${error instanceof Error ? error.message : error}`,
+            });
+            continue;
+          }
+          const { peak } = memory(running.pid);
+          const cpuUs = result.calls ? cpuMs * 1000 / result.calls : NaN;
+          results.set(key(suite, method, load.label, server.name), {
+            result,
+            peakKiB: peak,
+            cpuUs,
+          });
+          console.error(
+            `  ${server.name.padEnd(34)} ${method.padEnd(8)} ${load.label.padEnd(21)} ` +
+              `${fmtInt(result.cps).padStart(8)} calls/s  p50 ${fmtMs(result.p50)}  p99 ` +
+              `${fmtMs(result.p99)} ms  cpu ${fmtUs(cpuUs)} µs/call` +
+              (result.errors ? `  errors ${result.errors}` : "") +
+              (result.wrong ? `  (${result.wrong})` : ""),
+          );
+        }
+      }
+    }
+  } finally {
+    await Promise.all(started.map(({ running }) => running.stop()));
+  }
+}
+
+function deno(script: string): string[] {
+  return [Deno.execPath(), "run", "-A", "--quiet", `${HERE}${script}`];
+}
+
+function httpCell(path: string, format: "json" | "xml", options: Options) {
+  return (
+    ports: Running["ports"],
+    method: BenchMethod,
+    load: Load,
+    onWindow: (open: boolean) => void,
+  ) =>
+    runHttpCell({
+      onWindow,
+      port: ports.http!,
+      path,
+      format,
+      contentType: format === "json" ? "application/json" : "text/xml",
+      body: format === "json" ? JSON_BODIES[method] : XML_BODIES[method],
+      method,
+      callers: load.connections,
+      warmupMs: options.warmupMs,
+      durationMs: options.durationMs,
+    });
+}
+
+function tcpCell(options: Options) {
+  return (
+    ports: Running["ports"],
+    method: BenchMethod,
+    load: Load,
+    onWindow: (open: boolean) => void,
+  ) =>
+    runTcpCell({
+      onWindow,
+      port: ports.tcp!,
+      method,
+      connections: load.connections,
+      depth: load.depth,
+      warmupMs: options.warmupMs,
+      durationMs: options.durationMs,
+    });
+}
+
+function grpcCell(options: Options) {
+  return async (
+    ports: Running["ports"],
+    method: BenchMethod,
+    load: Load,
+    onWindow: (open: boolean) => void,
+  ) => {
+    const cell = {
+      port: ports.grpc,
+      method,
+      connections: load.connections,
+      depth: load.depth,
+      warmupMs: options.warmupMs,
+      durationMs: options.durationMs,
+      order: ORDER,
+    };
+    const argv = [
+      ...(options.pin ? ["taskset", "-c", "0"] : []),
+      "node",
+      `${PEERS}/grpc_load.js`,
+      JSON.stringify(cell),
+    ];
+    const child = new Deno.Command(argv[0], {
+      args: argv.slice(1),
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    // The generator announces its window ("window open", "window closed"), then the result.
+    let text = "", last = "";
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+      text += chunk;
+      let nl: number;
+      while ((nl = text.indexOf("\n")) >= 0) {
+        const line = text.slice(0, nl);
+        text = text.slice(nl + 1);
+        if (line === "window open") onWindow(true);
+        else if (line === "window closed") onWindow(false);
+        else if (line.trim()) last = line;
+      }
+    }
+    if (!(await child.status).success) throw new Error("gRPC load generator failed");
+    return JSON.parse(last) as CellResult;
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Output
+
+function fmtInt(n: number | undefined): string {
+  return n === undefined || !Number.isFinite(n) ? "–" : Math.round(n).toLocaleString("en-US");
+}
+
+function fmtMs(n: number | undefined): string {
+  if (n === undefined || !Number.isFinite(n)) return "–";
+  return n < 10 ? n.toFixed(2) : n.toFixed(1);
+}
+
+function fmtUs(n: number | undefined): string {
+  return n === undefined || !Number.isFinite(n) ? "–" : n.toFixed(1);
+}
+
+function fmtMiB(kib: number | undefined): string {
+  return kib === undefined || !Number.isFinite(kib) ? "–" : (kib / 1024).toFixed(1);
+}
+
+function cells(m: Measured | undefined): string[] {
+  if (!m || m.missing || !m.result) {
+    const why = m?.missing ?? "not run";
+    return [why.startsWith("n/a") ? why : `n/a (${why.slice(0, 60)})`, "", "", "", ""];
+  }
+  const r = m.result;
+  const flag = r.wrong ? " ⚠" : "";
+  return [fmtInt(r.cps) + flag, fmtMs(r.p50), fmtMs(r.p99), fmtMiB(m.peakKiB), fmtUs(m.cpuUs)];
+}
+
+function ratio(a: Measured | undefined, b: Measured | undefined): number | undefined {
+  const x = a?.result?.cps, y = b?.result?.cps;
+  return x && y ? x / y : undefined;
+}
+
+const PROTOCOL: Record<Exclude<Suite, "idle">, string> = {
+  http: "JSON-RPC / HTTP",
+  xmlrpc: "XML-RPC / HTTP",
+  tcp: "msgpack-rpc / TCP",
+};
+
+function table(
+  rows: { suite: Exclude<Suite, "idle">; loads: Load[]; servers: ServerDef[] }[],
+  results: Map<Key, Measured>,
+): string {
+  const lines = [
+    "| Protocol | Method | Load | Switchboard calls/s | p50 ms | p99 ms | RSS MiB | CPU µs/call | Peer | calls/s | p50 ms | p99 ms | RSS MiB | CPU µs/call | Ratio |",
+    "|---|---|---|--:|--:|--:|--:|--:|---|--:|--:|--:|--:|--:|--:|",
+  ];
+  for (const { suite, loads, servers } of rows) {
+    for (const method of METHODS) {
+      for (const load of loads) {
+        const sb = results.get(key(suite, method, load.label, SWITCHBOARD));
+        for (const peer of servers.filter((s) => s.name !== SWITCHBOARD)) {
+          const p = results.get(key(suite, method, load.label, peer.name));
+          if (!p) continue;
+          const r = ratio(sb, p);
+          lines.push(
+            `| ${PROTOCOL[suite]} | ${method} | ${load.label} | ${
+              cells(sb).join(" | ")
+            } | ${peer.name} | ${cells(p).join(" | ")} | ${
+              r === undefined ? "–" : `${r.toFixed(2)}×`
+            } |`,
+          );
+        }
+      }
+    }
+  }
+  return lines.join("\n");
+}
+
+interface Target {
+  what: string;
+  value?: number;
+  goal: number;
+  unit: "×" | "%" | "ms" | "KiB";
+  higherIsBetter: boolean;
+}
+
+function verdict(t: Target): string {
+  const shown = (v: number) =>
+    t.unit === "%"
+      ? `${(v * 100).toFixed(0)}%`
+      : t.unit === "×"
+      ? `${v.toFixed(2)}×`
+      : `${v.toFixed(t.unit === "ms" ? 2 : 1)} ${t.unit}`;
+  if (t.value === undefined || !Number.isFinite(t.value) || !Number.isFinite(t.goal)) {
+    return `- ${t.what}: n/a (not measured)`;
+  }
+  const met = t.higherIsBetter ? t.value >= t.goal : t.value <= t.goal;
+  return `- ${t.what}: ${shown(t.value)} (target ${t.higherIsBetter ? "≥" : "≤"} ${
+    shown(t.goal)
+  }) — ${met ? "met" : "MISSED"}`;
+}
+
+// ---------------------------------------------------------------------------------------
+// Main
+
+async function ensurePeers(): Promise<string | undefined> {
+  if (!(await has("node")) || !(await has("npm"))) return "n/a (node/npm not installed)";
+  try {
+    Deno.statSync(`${PEERS}/node_modules`);
+    return undefined;
+  } catch { /* install below */ }
+  console.error("installing peers: npm ci --prefix scripts/bench/peers");
+  const out = await new Deno.Command("npm", {
+    args: ["ci", "--prefix", PEERS, "--no-audit", "--no-fund", "--loglevel=error"],
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  return out.success ? undefined : "n/a (npm ci failed)";
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(Deno.args);
+  const began = performance.now();
+  const pinnable = options.pin && (await has("taskset")) && navigator.hardwareConcurrency >= 2;
+  options.pin = pinnable;
+  if (pinnable) {
+    // The load generator (this process, every thread) on CPU 0; servers on CPU 1.
+    await new Deno.Command("taskset", {
+      args: ["-a", "-p", "-c", "0", String(Deno.pid)],
+      stdout: "null",
+    }).output();
+  }
+  const peersMissing = await ensurePeers();
+  const node = (file: string): string[] | string => peersMissing ?? ["node", `${PEERS}/${file}`];
+  const python = (await has("python3"))
+    ? ["python3", `${PEERS}/xmlrpc_server.py`]
+    : "n/a (python3 not installed)";
+
+  const results = new Map<Key, Measured>();
+  const httpServers: ServerDef[] = [
+    {
+      name: SWITCHBOARD,
+      cmd: deno("switchboard_server.ts"),
+      cell: httpCell("/rpc", "json", options),
+    },
+    {
+      name: "bare Deno.serve (ceiling)",
+      ceiling: true,
+      cmd: deno("bare_http.ts"),
+      cell: httpCell("/rpc", "json", options),
+    },
+    {
+      name: "jayson (Node)",
+      cmd: node("jayson_server.js"),
+      cell: httpCell("/rpc", "json", options),
+    },
+    {
+      name: "json-rpc-2.0 (Node http)",
+      cmd: node("jsonrpc2_server.js"),
+      cell: httpCell("/rpc", "json", options),
+    },
+  ];
+  const xmlServers: ServerDef[] = [
+    {
+      name: SWITCHBOARD,
+      cmd: deno("switchboard_server.ts"),
+      cell: httpCell("/RPC2", "xml", options),
+      probe: async (ports) => {
+        const res = await fetch(`http://127.0.0.1:${ports.http}/RPC2`, {
+          method: "POST",
+          headers: { "content-type": "text/xml" },
+          body: XML_BODIES.add,
+        });
+        await res.body?.cancel();
+        return res.status === 200 ? undefined : "n/a (not built)";
+      },
+    },
+    {
+      name: "xmlrpc (npm, Node)",
+      cmd: node("xmlrpc_server.js"),
+      cell: httpCell("/RPC2", "xml", options),
+    },
+    { name: "SimpleXMLRPCServer (Python)", cmd: python, cell: httpCell("/RPC2", "xml", options) },
+  ];
+  const tcpServers: ServerDef[] = [
+    {
+      name: SWITCHBOARD,
+      cmd: deno("switchboard_server.ts"),
+      cell: tcpCell(options),
+      probe: (ports) => Promise.resolve(ports.tcp ? undefined : "n/a (not built)"),
+    },
+    {
+      name: "bare Deno TCP + msgpackr (ceiling)",
+      ceiling: true,
+      cmd: deno("bare_tcp.ts"),
+      cell: tcpCell(options),
+    },
+    { name: "msgpack5rpc (Node)", cmd: node("msgpack5rpc_server.js"), cell: tcpCell(options) },
+    { name: "grpc-js unary (Node) ¹", cmd: node("grpc_server.js"), cell: grpcCell(options) },
+  ];
+
+  const runs: { suite: Exclude<Suite, "idle">; loads: Load[]; servers: ServerDef[] }[] = [];
+  if (options.only.has("http")) {
+    runs.push({ suite: "http", loads: HTTP_LOADS, servers: httpServers });
+  }
+  if (options.only.has("xmlrpc")) {
+    runs.push({ suite: "xmlrpc", loads: HTTP_LOADS, servers: xmlServers });
+  }
+  if (options.only.has("tcp")) runs.push({ suite: "tcp", loads: TCP_LOADS, servers: tcpServers });
+  for (const run of runs) {
+    console.error(`${PROTOCOL[run.suite]}:`);
+    await runSuite(run.suite, run.servers, run.loads, options, results);
+  }
+
+  const idle = new Map<string, number | string>();
+  if (options.only.has("idle")) {
+    console.error(`idle connections (${options.idleConnections}):`);
+    for (const server of tcpServers.filter((s) => !s.name.startsWith("grpc"))) {
+      if (typeof server.cmd === "string") {
+        idle.set(server.name, server.cmd);
+        continue;
+      }
+      const running = await start(server.cmd, options.pin);
+      try {
+        if (!running.ports.tcp) {
+          idle.set(server.name, "n/a (not built)");
+          continue;
+        }
+        await new Promise((r) => setTimeout(r, 500));
+        const before = memory(running.pid).rss;
+        const close = await openIdle(running.ports.tcp, options.idleConnections);
+        await new Promise((r) => setTimeout(r, 1500));
+        const after = memory(running.pid).rss;
+        close();
+        const perConn = (after - before) / options.idleConnections;
+        idle.set(server.name, perConn);
+        console.error(`  ${server.name}: ${perConn.toFixed(1)} KiB per idle connection`);
+      } finally {
+        await running.stop();
+      }
+    }
+  }
+
+  const seconds = (performance.now() - began) / 1000;
+  const cpus = navigator.hardwareConcurrency;
+  const out: string[] = [];
+  out.push(
+    `Switchboard benchmark — ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, ` +
+      `${cpus} cores, Deno ${Deno.version.deno}, ${await nodeVersion()}; ` +
+      `${options.warmupMs} ms warm-up + ${options.durationMs} ms per cell; ` +
+      `${options.pin ? "servers pinned to CPU 1, load generator to CPU 0" : "no CPU pinning"}; ` +
+      `run took ${seconds.toFixed(0)} s.`,
+    "",
+  );
+  if (runs.length) out.push(table(runs, results), "");
+  if (idle.size) {
+    out.push(
+      `| Idle TCP connections (${options.idleConnections}) | RSS per connection |`,
+      "|---|--:|",
+    );
+    for (const [name, v] of idle) {
+      out.push(`| ${name} | ${typeof v === "number" ? `${v.toFixed(1)} KiB` : v} |`);
+    }
+    out.push("");
+  }
+  out.push(
+    "Ratio = Switchboard calls/s ÷ the row's calls/s. RSS = the server process's peak resident " +
+      "memory during that cell. ⚠ = some answers were wrong or failed (see the log above).",
+    "¹ gRPC cells are driven by @grpc/grpc-js's own client under Node (`peers/grpc_load.js`, " +
+      "same cells and timing; one channel with its own connection per caller), not by `load.ts`; " +
+      "its client costs more CPU per call than the raw msgpack-rpc generator.",
+    "",
+    "Targets:",
+    ...targets(results, idle).map(verdict),
+  );
+  console.log(out.join("\n"));
+}
+
+function targets(results: Map<Key, Measured>, idle: Map<string, number | string>): Target[] {
+  const get = (s: Suite, m: BenchMethod, l: string, n: string) => results.get(key(s, m, l, n));
+  const list: Target[] = [];
+  for (const m of METHODS) {
+    const sb = get("http", m, "32 callers", SWITCHBOARD);
+    list.push({
+      what: `JSON-RPC/HTTP ${m}, 32 callers vs jayson`,
+      value: ratio(sb, get("http", m, "32 callers", "jayson (Node)")),
+      goal: 1.8,
+      unit: "×",
+      higherIsBetter: true,
+    });
+    list.push({
+      what: `JSON-RPC/HTTP ${m}, 32 callers vs bare Deno.serve`,
+      value: ratio(sb, get("http", m, "32 callers", "bare Deno.serve (ceiling)")),
+      goal: 0.95,
+      unit: "%",
+      higherIsBetter: true,
+    });
+  }
+  for (const m of METHODS) {
+    for (const l of HTTP_LOADS) {
+      list.push({
+        what: `XML-RPC ${m}, ${l.label} vs npm xmlrpc`,
+        value: ratio(
+          get("xmlrpc", m, l.label, SWITCHBOARD),
+          get("xmlrpc", m, l.label, "xmlrpc (npm, Node)"),
+        ),
+        goal: 4,
+        unit: "×",
+        higherIsBetter: true,
+      });
+    }
+  }
+  for (const m of METHODS) {
+    const pipe = "64 in flight, 1 conn";
+    const sb = get("tcp", m, pipe, SWITCHBOARD);
+    list.push({
+      what: `msgpack-rpc/TCP ${m}, ${pipe} vs msgpack5rpc`,
+      value: ratio(sb, get("tcp", m, pipe, "msgpack5rpc (Node)")),
+      goal: 1.8,
+      unit: "×",
+      higherIsBetter: true,
+    });
+    list.push({
+      what: `msgpack-rpc/TCP ${m}, ${pipe} vs bare Deno TCP`,
+      value: ratio(sb, get("tcp", m, pipe, "bare Deno TCP + msgpackr (ceiling)")),
+      goal: 0.85,
+      unit: "%",
+      higherIsBetter: true,
+    });
+    list.push({
+      what: `msgpack-rpc/TCP ${m}, 32 callers vs grpc-js unary`,
+      value: ratio(
+        get("tcp", m, "32 callers", SWITCHBOARD),
+        get("tcp", m, "32 callers", "grpc-js unary (Node) ¹"),
+      ),
+      goal: 2,
+      unit: "×",
+      higherIsBetter: true,
+    });
+  }
+  // p99 under load: Switchboard's p99 against the best (lowest) peer p99, ceilings excluded.
+  for (
+    const [suite, loaded] of [["http", "32 callers"], ["xmlrpc", "32 callers"], [
+      "tcp",
+      "32 callers",
+    ], ["tcp", "64 in flight, 1 conn"]] as const
+  ) {
+    for (const m of METHODS) {
+      const sb = get(suite, m, loaded, SWITCHBOARD)?.result?.p99;
+      let best: number | undefined;
+      for (const [k, v] of results) {
+        const [s, mm, l, name] = k.split("|");
+        if (s !== suite || mm !== m || l !== loaded || name === SWITCHBOARD) continue;
+        if (name.includes("ceiling") || !v.result || !Number.isFinite(v.result.p99)) continue;
+        best = best === undefined ? v.result.p99 : Math.min(best, v.result.p99);
+      }
+      list.push({
+        what: `p99 ${PROTOCOL[suite]} ${m}, ${loaded}: Switchboard vs best peer (${
+          best === undefined ? "–" : fmtMs(best)
+        } ms)`,
+        value: sb,
+        goal: best ?? NaN,
+        unit: "ms",
+        higherIsBetter: false,
+      });
+    }
+  }
+  const perConn = idle.get(SWITCHBOARD);
+  list.push({
+    what: "memory per idle TCP connection",
+    value: typeof perConn === "number" ? perConn : undefined,
+    goal: 20,
+    unit: "KiB",
+    higherIsBetter: false,
+  });
+  return list;
+}
+
+async function nodeVersion(): Promise<string> {
+  try {
+    const out = await new Deno.Command("node", { args: ["--version"] }).output();
+    return `Node ${new TextDecoder().decode(out.stdout).trim()}`;
+  } catch {
+    return "no Node";
+  }
+}
+
+if (import.meta.main) await main();

@@ -1,0 +1,332 @@
+/**
+ * Authentication for the HTTP transport. HTTP has no connection to hold a login, so:
+ *
+ * - `Authorization: Bearer <token>` is checked on every request (bearer scheme);
+ * - the challenge–response schemes of an {@linkcode AuthGate} (shared secret, password)
+ *   run once through the reserved JSON-RPC methods `$/auth.hello` and `$/auth.login`,
+ *   POSTed like any call and answered here, before the router; a good login returns a
+ *   random session token (kept server-side, bound to the identity, with an expiry) that
+ *   later requests present as `Authorization: Switchboard-Session <token>`. The shared
+ *   secret itself never travels.
+ *
+ * Refused requests get HTTP 401 with a JSON-RPC error body (code -32001, `Unauthorized:
+ * …`), or an XML-RPC fault for XML requests.
+ *
+ * @module
+ */
+
+import type { Identity } from "../router/context.ts";
+import { ErrorCode } from "../router/errors.ts";
+import type { HttpAuthenticator } from "../transports/http.ts";
+import { encodeBase64 } from "../util/base64.ts";
+import { bearerBackend, type TokenCheck } from "./bearer.ts";
+import { AuthGate, type AuthGateOptions } from "./gate.ts";
+import { AUTH_HELLO, AUTH_LOGIN } from "./types.ts";
+
+/** The `Authorization` scheme carrying a session token obtained by `$/auth.login`. */
+export const SESSION_SCHEME = "Switchboard-Session";
+
+/** Largest handshake body looked at (bigger bodies are never a handshake). */
+const MAX_HANDSHAKE_BYTES = 16 * 1024;
+
+/** Options of {@linkcode httpAuthenticator}. */
+export interface HttpAuthOptions {
+  /** Challenge–response schemes (`$/auth.hello` / `$/auth.login`, then sessions). */
+  gate?: AuthGate;
+  /** Accepts `Authorization: Bearer <token>`: who holds the token, or undefined. */
+  bearer?: TokenCheck;
+  /** Refuse requests without credentials (default true); false lets them in anonymous. */
+  required?: boolean;
+  /** How long a session lasts, in ms (default 1 hour); clients then log in again. */
+  sessionTtl?: number;
+  /** How long a nonce from `$/auth.hello` may wait for its login, in ms (default 60 s). */
+  nonceTtl?: number;
+  /** Most sessions (and, separately, pending nonces) kept; the oldest go first (10 000). */
+  maxSessions?: number;
+  /** Rate limit of failed bearer tokens per peer (defaults of {@linkcode AuthGate}). */
+  bearerRateLimit?: AuthGateOptions;
+}
+
+/** What `$/auth.login` returns over HTTP. */
+export interface HttpLoginResult {
+  /** The token to send as `Authorization: Switchboard-Session <session>`. */
+  session: string;
+  /** Who the server now takes the caller for. */
+  identity: Identity;
+  /** Milliseconds until the session expires. */
+  expiresIn: number;
+}
+
+/** Entries that expire, oldest first, with a bound on how many are kept. */
+class ExpiringMap<V> {
+  readonly #entries = new Map<string, { value: V; expires: number }>();
+  readonly #max: number;
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  set(key: string, value: V, ttl: number): void {
+    if (this.#entries.size >= this.#max) {
+      const now = Date.now();
+      for (const [k, e] of this.#entries) if (e.expires <= now) this.#entries.delete(k);
+      // Still full: drop the oldest (Maps iterate in insertion order).
+      while (this.#entries.size >= this.#max) {
+        this.#entries.delete(this.#entries.keys().next().value!);
+      }
+    }
+    this.#entries.set(key, { value, expires: Date.now() + ttl });
+  }
+
+  /** The live value, or undefined (expired entries are dropped); `take` also removes it. */
+  get(key: string, take = false): V | undefined {
+    const entry = this.#entries.get(key);
+    if (!entry) return undefined;
+    if (take || entry.expires <= Date.now()) this.#entries.delete(key);
+    return entry.expires > Date.now() ? entry.value : undefined;
+  }
+}
+
+function randomToken(): string {
+  return encodeBase64(crypto.getRandomValues(new Uint8Array(32)))
+    .replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+function isXml(request: Request): boolean {
+  return (request.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase()
+    .endsWith("xml");
+}
+
+function isJson(request: Request): boolean {
+  const type = (request.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
+  return type.startsWith("application/json");
+}
+
+function escapeXml(text: string): string {
+  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+}
+
+type JsonRpcId = string | number | null;
+
+/** A JSON-RPC response with the given HTTP status. */
+function jsonRpc(status: number, id: JsonRpcId, body: object, headers: HeadersInit = {}) {
+  return new Response(JSON.stringify({ jsonrpc: "2.0", ...body, id }), {
+    status,
+    headers: { ...headers, "content-type": "application/json" },
+  });
+}
+
+/** Reads at most `limit` bytes of a copy of the body; undefined when longer. */
+async function peekBody(request: Request, limit: number): Promise<string | undefined> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > limit) return undefined;
+  const body = request.clone().body;
+  if (!body) return undefined;
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) all.set(chunk, offset), offset += chunk.byteLength;
+  return new TextDecoder().decode(all);
+}
+
+/**
+ * The single JSON-RPC request object of a small JSON body, if it is one; bodies without
+ * `mustContain` are not parsed (a cheap way to skip ordinary calls).
+ */
+async function peekCall(
+  request: Request,
+  mustContain = "",
+): Promise<Record<string, unknown> | undefined> {
+  if (!isJson(request)) return undefined;
+  const text = await peekBody(request, MAX_HANDSHAKE_BYTES);
+  if (text === undefined || !text.includes(mustContain)) return undefined;
+  try {
+    const body = JSON.parse(text);
+    return typeof body === "object" && body !== null && !Array.isArray(body) ? body : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function idOf(call: Record<string, unknown> | undefined): JsonRpcId {
+  const id = call?.id;
+  return typeof id === "string" || typeof id === "number" ? id : null;
+}
+
+/**
+ * The 401 answer to a refused request: a JSON-RPC error (code -32001) or, for XML-RPC, a
+ * fault, whose message is `Unauthorized: <detail>`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { unauthorizedResponse } from "@switchboard/rpc";
+ *
+ * const response = unauthorizedResponse(false, "log in first");
+ * assert.equal(response.status, 401);
+ * assert.equal((await response.json()).error.message, "Unauthorized: log in first");
+ * ```
+ */
+export function unauthorizedResponse(
+  xml: boolean,
+  detail: string,
+  id: string | number | null = null,
+  headers: Record<string, string> = {},
+): Response {
+  const message = `Unauthorized: ${detail}`;
+  if (xml) {
+    return new Response(
+      `<?xml version="1.0"?><methodResponse><fault><value><struct>` +
+        `<member><name>faultCode</name><value><int>${ErrorCode.Unauthorized}</int></value></member>` +
+        `<member><name>faultString</name><value><string>${escapeXml(message)}</string></value>` +
+        `</member></struct></value></fault></methodResponse>`,
+      { status: 401, headers: { ...headers, "content-type": "text/xml; charset=utf-8" } },
+    );
+  }
+  return jsonRpc(401, id, {
+    error: { code: ErrorCode.Unauthorized, name: "Unauthorized", message },
+  }, headers);
+}
+
+/**
+ * Makes the `authenticate` option of the HTTP transport: bearer tokens, and sessions
+ * opened by the challenge–response handshake of a gate.
+ *
+ * @example Refuse callers that do not prove the shared secret
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import {
+ *   AuthGate,
+ *   connect,
+ *   defineInterface,
+ *   httpAuthenticator,
+ *   implement,
+ *   method,
+ *   Server,
+ *   sharedSecretBackend,
+ *   sharedSecretCredentials,
+ *   t,
+ * } from "@switchboard/rpc";
+ *
+ * const Echo = defineInterface("Echo", { echo: method({ params: { text: t.string }, result: t.string }) });
+ * const server = new Server();
+ * server.register(implement(Echo, { echo: ({ text }) => text }));
+ * const gate = new AuthGate([sharedSecretBackend("correct horse")]);
+ * const http = await server.listenHttp({ port: 0 }, { authenticate: httpAuthenticator({ gate }) });
+ *
+ * const stranger = connect(http.url);
+ * await assert.rejects(stranger.call("Echo.echo", { text: "hi" }), { name: "Unauthorized" });
+ * const friend = connect(http.url, { auth: sharedSecretCredentials("correct horse", "worker-1") });
+ * assert.equal(await friend.call("Echo.echo", { text: "hi" }), "hi");
+ * await stranger.close();
+ * await friend.close();
+ * await server.close();
+ * ```
+ */
+export function httpAuthenticator(options: HttpAuthOptions): HttpAuthenticator {
+  const { gate } = options;
+  if (!gate && !options.bearer) {
+    throw new TypeError("httpAuthenticator needs a gate, a bearer check, or both");
+  }
+  const required = options.required ?? true;
+  const sessionTtl = options.sessionTtl ?? 3_600_000;
+  const nonceTtl = options.nonceTtl ?? 60_000;
+  const max = options.maxSessions ?? 10_000;
+  const sessions = new ExpiringMap<Identity>(max);
+  const nonces = new ExpiringMap<true>(max);
+  const bearerGate = options.bearer
+    ? new AuthGate([bearerBackend(options.bearer)], options.bearerRateLimit)
+    : undefined;
+  const challenges = [
+    ...(bearerGate ? ["Bearer"] : []),
+    ...(gate ? [SESSION_SCHEME] : []),
+  ].join(", ");
+  const how = [
+    ...(bearerGate ? ["send Authorization: Bearer <token>"] : []),
+    ...(gate ? [`log in with ${AUTH_HELLO} and ${AUTH_LOGIN} (schemes: ${gate.schemes})`] : []),
+  ].join(" or ");
+
+  const refuse = (request: Request, detail: string, id: JsonRpcId = null): Response =>
+    unauthorizedResponse(isXml(request), detail, id, { "www-authenticate": challenges });
+
+  const handshake = async (
+    request: Request,
+    peer: string,
+    call: { id: JsonRpcId; method: string; params: unknown },
+  ): Promise<Response> => {
+    if (call.method === AUTH_HELLO) {
+      const hello = gate!.hello();
+      nonces.set(hello.nonce, true, nonceTtl);
+      return jsonRpc(200, call.id, { result: hello });
+    }
+    const params =
+      (typeof call.params === "object" && call.params !== null ? call.params : {}) as Record<
+        string,
+        unknown
+      >;
+    const nonce = typeof params.nonce === "string" ? params.nonce : "";
+    // A nonce is good for one login, so a recorded login cannot be replayed.
+    if (!nonces.get(nonce, true)) {
+      return refuse(request, `unknown or expired nonce: call ${AUTH_HELLO} again`, call.id);
+    }
+    try {
+      const identity = await gate!.login(peer, nonce, params.scheme, params.proof);
+      const session = randomToken();
+      sessions.set(session, identity, sessionTtl);
+      const result: HttpLoginResult = { session, identity, expiresIn: sessionTtl };
+      return jsonRpc(200, call.id, { result });
+    } catch (error) {
+      return refuse(request, error instanceof Error ? error.message : String(error), call.id);
+    }
+  };
+
+  return async (request, info) => {
+    const peer = info.peer ?? "unknown";
+    const header = request.headers.get("authorization");
+    if (header !== null) {
+      const space = header.indexOf(" ");
+      const scheme = (space < 0 ? header : header.slice(0, space)).toLowerCase();
+      const value = space < 0 ? "" : header.slice(space + 1).trim();
+      if (scheme === "bearer" && bearerGate) {
+        try {
+          return await bearerGate.login(peer, "", "bearer", { token: value });
+        } catch (error) {
+          return refuse(request, error instanceof Error ? error.message : String(error));
+        }
+      }
+      if (scheme === SESSION_SCHEME.toLowerCase() && gate) {
+        return sessions.get(value) ??
+          refuse(request, `session unknown or expired: log in again with ${AUTH_HELLO}`);
+      }
+      return refuse(request, `authorization scheme ${JSON.stringify(scheme)} not accepted: ${how}`);
+    }
+    // Without credentials only the handshake gets in; an optional server reads the body
+    // for it only when the handshake may be there (its method names are in the text).
+    if (!gate && !required) return undefined;
+    const call = await peekCall(request, required ? "" : "$/auth.");
+    if (
+      gate && call?.jsonrpc === "2.0" && (call.method === AUTH_HELLO || call.method === AUTH_LOGIN)
+    ) {
+      return await handshake(request, peer, {
+        id: idOf(call),
+        method: call.method,
+        params: call.params,
+      });
+    }
+    return required
+      ? refuse(request, `this server needs authentication: ${how}`, idOf(call))
+      : undefined;
+  };
+}

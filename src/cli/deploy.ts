@@ -1,0 +1,204 @@
+/**
+ * `switchboard deploy FILE | --check FILE | --status FILE|URL`.
+ *
+ * @module
+ */
+
+import { parseCommand, UsageError } from "./args.ts";
+import { encodeBase64 } from "../util/base64.ts";
+import { PLAN_ENV, PROCESS_ENV, READY_MARKER, SECRET_ENV } from "../deploy/env.ts";
+import { type Plan, planDeployment, readDeployment } from "../deploy/plan.ts";
+import { DeploymentError, parseAddress } from "../deploy/schema.ts";
+import { type ChildSpec, Supervisor } from "../deploy/supervisor.ts";
+import { type DeploymentStatus, formatStatus, serveStatus } from "../deploy/status.ts";
+
+export const DEPLOY_HELP = `Usage: switchboard deploy FILE
+       switchboard deploy --check FILE
+       switchboard deploy --status FILE|URL
+
+Starts every process of the deployment FILE (JSON; schema: src/deploy/deployment.schema.json)
+as this same program in serve mode, prefixes their output with their names, restarts
+crashed ones with backoff, and stops them all (letting calls finish) on SIGINT/SIGTERM.
+Processes prove a fresh random secret to each other; only front listeners are open.
+
+Options:
+  --check             report every problem of FILE with its JSON path; start nothing
+  --status            show the processes of a running deployment (its "status" address,
+                      read from FILE, or the URL of that address)
+  --json              with --status: print the raw JSON
+  --drain-timeout MS  how long processes may finish in-flight calls on stop (default 10000)
+  -h, --help          this help
+`;
+
+/** The command that re-runs this program: the compiled binary itself, or deno + main module. */
+export function selfCommand(): { command: string; args: string[] } {
+  const standalone = (Deno.build as { standalone?: boolean }).standalone === true;
+  return standalone
+    ? { command: Deno.execPath(), args: [] }
+    : { command: Deno.execPath(), args: ["run", "-A", Deno.mainModule] };
+}
+
+/** A fresh random secret for one run (256 bits, base64url). */
+export function freshSecret(): string {
+  return encodeBase64(crypto.getRandomValues(new Uint8Array(32)))
+    .replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+/** The child processes of a plan (`self`: the program to re-run, by default this one). */
+export function childSpecs(
+  plan: Plan,
+  secret: string,
+  self: { command: string; args: string[] } = selfCommand(),
+): ChildSpec[] {
+  const planText = JSON.stringify(plan);
+  return plan.processes.map((p) => ({
+    name: p.name,
+    command: self.command,
+    args: [...self.args, "serve", "--deployed", p.name],
+    env: { [PLAN_ENV]: planText, [SECRET_ENV]: secret, [PROCESS_ENV]: p.name },
+  }));
+}
+
+async function loadPlan(file: string): Promise<Plan> {
+  const { value, base } = await readDeployment(file);
+  return await planDeployment(value, base, { source: file });
+}
+
+async function check(file: string): Promise<number> {
+  try {
+    const plan = await loadPlan(file);
+    console.log(`${file}: ok: ${plan.processes.length} process(es)`);
+    for (const p of plan.processes) {
+      const parts = [
+        p.interfaces.length ? `serves ${p.interfaces.join(", ")}` : "",
+        p.listen.length ? `listens ${p.listen.map(describeListener).join(", ")}` : "",
+        p.front.length ? `front ${p.front.map(describeListener).join(", ")}` : "",
+        p.public.length ? `public ${p.public.join(", ")}` : "",
+      ].filter(Boolean);
+      console.log(`  ${p.name}: ${parts.join("; ")}`);
+    }
+    return 0;
+  } catch (error) {
+    if (error instanceof DeploymentError) {
+      console.error(error.message);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+function describeListener(l: Plan["processes"][number]["listen"][number]): string {
+  return l.protocol === "amqp" ? `amqp ${l.url}` : `${l.protocol}://${l.hostname}:${l.port}`;
+}
+
+async function status(target: string, json: boolean): Promise<number> {
+  let url = target;
+  if (!/^https?:\/\//.test(target)) {
+    const { value } = await readDeployment(target);
+    const address = (value as { status?: unknown })?.status;
+    if (typeof address !== "string") {
+      throw new UsageError(
+        `switchboard deploy --status: ${target} has no "status" address; give the status URL`,
+      );
+    }
+    const { hostname, port } = parseAddress(address);
+    url = `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
+  }
+  let response: Response;
+  try {
+    response = await fetch(new URL("/status", url), { signal: AbortSignal.timeout(5000) });
+  } catch (error) {
+    console.error(
+      `no deployment answers at ${url}: ${error instanceof Error ? error.message : error}`,
+    );
+    return 1;
+  }
+  const body = await response.json() as DeploymentStatus;
+  console.log(json ? JSON.stringify(body, null, 2) : formatStatus(body));
+  return 0;
+}
+
+async function run(file: string, drainTimeout: number): Promise<number> {
+  let plan: Plan;
+  try {
+    plan = await loadPlan(file);
+  } catch (error) {
+    if (error instanceof DeploymentError) {
+      console.error(`${error.message}\nnothing was started`);
+      return 1;
+    }
+    throw error;
+  }
+  const supervisor = new Supervisor(childSpecs(plan, freshSecret()), {
+    restart: plan.restart,
+    drainTimeout,
+    isReady: (line) => line.startsWith(READY_MARKER),
+  });
+  let signals = 0;
+  const onSignal = () => {
+    if (++signals === 1) {
+      console.error(`deploy ${plan.name}: stopping (again to kill at once)`);
+      void supervisor.stop();
+    } else {
+      for (const p of supervisor.status()) {
+        if (p.pid !== undefined) {
+          try {
+            supervisor.kill(p.name, "SIGKILL");
+          } catch {
+            // exited meanwhile
+          }
+        }
+      }
+    }
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  const statusListener = plan.status ? serveStatus(plan, supervisor, plan.status) : undefined;
+  console.error(
+    `deploy ${plan.name}: starting ${plan.processes.map((p) => p.name).join(", ")}${
+      statusListener ? `; status at ${statusListener.url}/status` : ""
+    }`,
+  );
+  supervisor.start();
+  supervisor.ready().then(
+    () => console.error(`deploy ${plan.name}: every process is ready`),
+    () => {},
+  );
+  const outcome = await supervisor.finished;
+  Deno.removeSignalListener("SIGINT", onSignal);
+  Deno.removeSignalListener("SIGTERM", onSignal);
+  await statusListener?.shutdown();
+  if (!outcome.ok) {
+    console.error(`deploy ${plan.name}: FAILED: ${outcome.reason}`);
+    return 1;
+  }
+  console.error(`deploy ${plan.name}: stopped`);
+  return 0;
+}
+
+/** Runs `deploy`. */
+export async function deployCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommand("deploy", args, {
+    check: { type: "boolean", default: false },
+    status: { type: "boolean", default: false },
+    json: { type: "boolean", default: false },
+    "drain-timeout": { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (values.help) {
+    console.log(DEPLOY_HELP);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    throw new UsageError("switchboard deploy: expected one deployment FILE (see --help)");
+  }
+  if (values.check && values.status) {
+    throw new UsageError("switchboard deploy: --check and --status do not go together");
+  }
+  const drain = values["drain-timeout"] === undefined ? 10_000 : Number(values["drain-timeout"]);
+  if (!(drain >= 0)) throw new UsageError("--drain-timeout: expected milliseconds");
+  const [file] = positionals;
+  if (values.check) return await check(file);
+  if (values.status) return await status(file, values.json);
+  return await run(file, drain);
+}

@@ -1,0 +1,509 @@
+/**
+ * msgpack-rpc over AMQP 0-9-1 (RabbitMQ), client side, and the conventions both sides share.
+ *
+ * A call is a persistent message carrying `[0, msgid, method, params]`, published with
+ * publisher confirms to the durable queue of its interface (`switchboard.<Interface>`), where
+ * any number of workers compete for it. The reply `[1, msgid, error, result]` comes back by
+ * RabbitMQ's direct reply-to. The caller's deadline becomes the message's `expiration` (the
+ * broker drops it unrun) and a header (the worker refuses it unrun). Replies are correlated by
+ * msgid; a second reply to the same call (a redelivery after a worker died) is ignored.
+ * Notifications go to the topic exchange `switchboard.events` with the method as routing key,
+ * and reach every process serving the interface.
+ *
+ * amqplib (a well-kept, widely used AMQP 0-9-1 client that runs in Deno through npm) is
+ * imported lazily, the first time an `amqp:` client connects, so HTTP-only users of `mod.ts`
+ * never load it.
+ *
+ * @module
+ */
+
+import {
+  decodeMessage,
+  encodeNotification,
+  encodeRequest,
+  type Message,
+  responseOutcome,
+} from "../codecs/msgpackrpc.ts";
+import type { Outcome } from "../router/context.ts";
+import { RpcError, rpcError } from "../router/errors.ts";
+import { type ConnectOptions, registerTransport } from "./connect.ts";
+import type { OutgoingCall, Transport } from "./transport.ts";
+
+// --- the shared conventions -------------------------------------------------------------
+
+/** Default prefix of queue and exchange names. */
+export const DEFAULT_PREFIX = "switchboard";
+
+/** Header carrying the caller's absolute deadline (epoch milliseconds). */
+export const DEADLINE_HEADER = "x-switchboard-deadline";
+
+/** Content type of every Switchboard AMQP message body. */
+export const CONTENT_TYPE = "application/msgpack";
+
+/** RabbitMQ's direct reply-to pseudo-queue. */
+export const DIRECT_REPLY_TO = "amq.rabbitmq.reply-to";
+
+/** The durable queue serving an interface's calls: `<prefix>.<Interface>`. */
+export function callQueue(prefix: string, iface: string): string {
+  return `${prefix}.${iface}`;
+}
+
+/** The topic exchange notifications travel through: `<prefix>.events`. */
+export function eventsExchange(prefix: string): string {
+  return `${prefix}.events`;
+}
+
+/** Declares an interface's call queue exactly as every peer does (same arguments). */
+export async function declareCallQueue(channel: AmqpChannel, queue: string): Promise<void> {
+  await channel.assertQueue(queue, { durable: true });
+}
+
+/** Declares the notifications exchange exactly as every peer does. */
+export async function declareEventsExchange(
+  channel: AmqpChannel,
+  exchange: string,
+): Promise<void> {
+  await channel.assertExchange(exchange, "topic", { durable: true });
+}
+
+/** The interface part of `Interface.method` (undefined when unqualified). */
+export function interfaceOf(method: string): string | undefined {
+  const dot = method.lastIndexOf(".");
+  return dot > 0 ? method.slice(0, dot) : undefined;
+}
+
+// --- the part of amqplib we use (it ships no types; these are checked by our tests) -----
+
+/** Message properties, as amqplib reads and writes them. */
+export interface AmqpProperties {
+  /** Reply destination of a call. */
+  replyTo?: string;
+  /** Echoed in the reply. */
+  correlationId?: string;
+  /** Unique id of a call, across clients: the idempotency key. */
+  messageId?: string;
+  /** The publishing user, verified by the broker. */
+  userId?: string;
+  /** Per-message time to live in ms, as a decimal string. */
+  expiration?: string;
+  /** Application headers. */
+  headers?: Record<string, unknown>;
+  /** Body media type. */
+  contentType?: string;
+  /** Persist to disk (publish only). */
+  persistent?: boolean;
+  /** Return unroutable messages to the publisher (publish only). */
+  mandatory?: boolean;
+}
+
+/** A delivered message. */
+export interface AmqpMessage {
+  /** The body (a Node Buffer, which is a Uint8Array). */
+  content: Uint8Array;
+  /** Delivery details. */
+  fields: { deliveryTag: number; redelivered: boolean; routingKey: string; exchange: string };
+  /** The properties the publisher set. */
+  properties: AmqpProperties;
+}
+
+/** The channel operations Switchboard uses (amqplib's ConfirmChannel). */
+export interface AmqpChannel {
+  /** Declares a queue; "" lets the broker name it. */
+  assertQueue(
+    queue: string,
+    options?: Record<string, unknown>,
+  ): Promise<{ queue: string; messageCount: number; consumerCount: number }>;
+  /** Declares an exchange. */
+  assertExchange(
+    exchange: string,
+    type: string,
+    options?: Record<string, unknown>,
+  ): Promise<unknown>;
+  /** Binds a queue to an exchange. */
+  bindQueue(queue: string, exchange: string, pattern: string): Promise<unknown>;
+  /** Deletes a queue. */
+  deleteQueue(queue: string): Promise<unknown>;
+  /** Deletes an exchange. */
+  deleteExchange(exchange: string): Promise<unknown>;
+  /** Drops a queue's ready messages. */
+  purgeQueue(queue: string): Promise<unknown>;
+  /** Starts a consumer; `null` is delivered when the broker cancels it. */
+  consume(
+    queue: string,
+    onMessage: (message: AmqpMessage | null) => void,
+    options?: Record<string, unknown>,
+  ): Promise<{ consumerTag: string }>;
+  /** Stops a consumer. */
+  cancel(consumerTag: string): Promise<unknown>;
+  /** Publishes; the callback runs on the broker's confirm (error on nack). */
+  publish(
+    exchange: string,
+    routingKey: string,
+    content: Uint8Array,
+    options?: AmqpProperties,
+    onConfirm?: (error: unknown) => void,
+  ): boolean;
+  /** Acknowledges a delivery. */
+  ack(message: AmqpMessage): void;
+  /** Rejects a delivery. */
+  nack(message: AmqpMessage, allUpTo?: boolean, requeue?: boolean): void;
+  /** Limits unacknowledged deliveries. */
+  prefetch(count: number, global?: boolean): Promise<unknown>;
+  /** Closes the channel. */
+  close(): Promise<void>;
+  /** Events: `close`, `error`, `return`, `drain`. */
+  on(event: string, listener: (...args: never[]) => void): unknown;
+  /** Once-only listener. */
+  once(event: string, listener: (...args: never[]) => void): unknown;
+}
+
+/** A connection (amqplib's ChannelModel). */
+export interface AmqpConnection {
+  /** Opens a channel in confirm mode. */
+  createConfirmChannel(): Promise<AmqpChannel>;
+  /** Closes the connection. */
+  close(): Promise<void>;
+  /** Events: `close`, `error`, `blocked`, `unblocked`. */
+  on(event: string, listener: (...args: never[]) => void): unknown;
+}
+
+/** What {@linkcode loadAmqp} returns. */
+export interface AmqpLibrary {
+  /** Opens a connection (amqplib's `connect`). */
+  connect(url: string): Promise<AmqpConnection>;
+  /** Wraps bytes as the Node Buffer amqplib requires, without copying. */
+  toBuffer(bytes: Uint8Array): Uint8Array;
+}
+
+let library: Promise<AmqpLibrary> | undefined;
+
+/** Imports amqplib (and node:buffer) on first use. */
+export function loadAmqp(): Promise<AmqpLibrary> {
+  library ??= (async () => {
+    const [amqplib, { Buffer }] = await Promise.all([import("amqplib"), import("node:buffer")]);
+    const lib = ((amqplib as { default?: unknown }).default ?? amqplib) as {
+      connect(url: string): Promise<AmqpConnection>;
+    };
+    return {
+      connect: (url: string) => lib.connect(url),
+      toBuffer: (bytes: Uint8Array) =>
+        Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    };
+  })();
+  return library;
+}
+
+/** The URL as logs and errors show it: without the password. */
+export function redact(url: string | URL): string {
+  const u = new URL(url);
+  if (u.password) u.password = "***";
+  return u.href;
+}
+
+/** Publishes and resolves on the broker's confirm; rejects on nack or a closed channel. */
+export function publishConfirmed(
+  channel: AmqpChannel,
+  exchange: string,
+  routingKey: string,
+  body: Uint8Array,
+  properties: AmqpProperties,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    try {
+      channel.publish(exchange, routingKey, body, properties, (error) => {
+        if (error) reject(error instanceof Error ? error : new Error(String(error)));
+        else resolve();
+      });
+    } catch (error) {
+      reject(error);
+    }
+  });
+}
+
+// --- the client transport ----------------------------------------------------------------
+
+/** Options of `connect("amqp://…")`. */
+export interface AmqpConnectOptions extends ConnectOptions {
+  /** Prefix of queue and exchange names (default `switchboard`); the same as the workers'. */
+  prefix?: string;
+  /** The interface unqualified method names belong to (none by default). */
+  defaultInterface?: string;
+}
+
+interface Pending {
+  resolve(outcome: Outcome): void;
+  reject(error: RpcError): void;
+}
+
+interface Session {
+  connection: AmqpConnection;
+  channel: AmqpChannel;
+  toBuffer(bytes: Uint8Array): Uint8Array;
+  declared: Map<string, Promise<void>>;
+}
+
+const MAX_MSGID = 0xffff_ffff;
+
+/**
+ * Calls over RabbitMQ: `connect("amqp://user:pass@host/vhost")`. Connects on the first call
+ * and again after the connection is lost (calls in flight then fail as `Unavailable`: they may
+ * or may not have run).
+ *
+ * @example
+ * ```ts ignore
+ * import { connect } from "@switchboard/rpc";
+ *
+ * const client = connect("amqp://127.0.0.1");
+ * console.log(await client.call("Calculator.add", { a: 1, b: 2 }, { timeout: 5000 }));
+ * await client.close();
+ * ```
+ */
+export class AmqpTransport implements Transport {
+  readonly #url: string;
+  readonly #shown: string;
+  readonly #prefix: string;
+  readonly #defaultInterface?: string;
+  readonly #userId: string;
+  readonly #clientId = crypto.randomUUID();
+  readonly #pending = new Map<number, Pending>();
+  #session?: Promise<Session>;
+  /** Bumped per connection attempt, so a stale connection's events change nothing. */
+  #generation = 0;
+  #nextId = 0;
+  #closed = false;
+  #ignoredReplies = 0;
+
+  /** `url` is the broker, e.g. `amqp://guest:guest@127.0.0.1:5672/`. */
+  constructor(url: string | URL, options: AmqpConnectOptions = {}) {
+    const parsed = new URL(url);
+    this.#url = parsed.href;
+    this.#shown = redact(parsed);
+    this.#prefix = options.prefix ?? DEFAULT_PREFIX;
+    this.#defaultInterface = options.defaultInterface;
+    // amqplib logs in as guest when the URL names no user; the broker checks user-id.
+    this.#userId = decodeURIComponent(parsed.username) || "guest";
+  }
+
+  /** Replies that arrived for no waiting call (duplicates after redelivery, or too late). */
+  get ignoredReplies(): number {
+    return this.#ignoredReplies;
+  }
+
+  /** Calls waiting for their reply. */
+  get pending(): number {
+    return this.#pending.size;
+  }
+
+  #open(): Promise<Session> {
+    if (this.#closed) return Promise.reject(rpcError("Unavailable", "the client is closed"));
+    this.#session ??= this.#connect(++this.#generation);
+    return this.#session;
+  }
+
+  async #connect(generation: number): Promise<Session> {
+    const current = () => this.#generation === generation && !this.#closed;
+    try {
+      const lib = await loadAmqp();
+      const connection = await lib.connect(this.#url);
+      let channel: AmqpChannel;
+      try {
+        channel = await connection.createConfirmChannel();
+      } catch (error) {
+        await connection.close().catch(() => {});
+        throw error;
+      }
+      const lost = (reason: string) => {
+        if (!current()) return;
+        this.#generation++;
+        this.#session = undefined;
+        this.#failAll(rpcError(
+          "Unavailable",
+          `lost the connection to ${this.#shown} (${reason}); the call may or may not have run`,
+        ));
+        connection.close().catch(() => {});
+      };
+      connection.on("error", () => {}); // "close" follows and carries the news
+      connection.on("close", (error?: unknown) => lost(describeError(error, "closed")));
+      channel.on("error", () => {});
+      channel.on("close", () => lost("channel closed"));
+      channel.on("return", (message: AmqpMessage) => this.#onReturn(message));
+      await channel.consume(DIRECT_REPLY_TO, (m) => this.#onReply(m), { noAck: true });
+      return { connection, channel, toBuffer: lib.toBuffer, declared: new Map() };
+    } catch (error) {
+      if (current()) this.#session = undefined;
+      throw rpcError(
+        "Unavailable",
+        `cannot reach the broker at ${this.#shown}: ${describeError(error, "refused")}`,
+      );
+    }
+  }
+
+  /** Declares a queue or exchange once per connection (again after a failure). */
+  #declare(session: Session, key: string, declare: () => Promise<void>): Promise<void> {
+    let done = session.declared.get(key);
+    if (!done) {
+      done = declare();
+      session.declared.set(key, done);
+      done.catch(() => session.declared.delete(key));
+    }
+    return done;
+  }
+
+  #onReply(message: AmqpMessage | null): void {
+    if (message === null) return;
+    let decoded: Message;
+    try {
+      decoded = decodeMessage(message.content);
+    } catch {
+      this.#ignoredReplies++;
+      return;
+    }
+    const pending = decoded.type === 1 ? this.#pending.get(decoded.msgid) : undefined;
+    if (!pending || decoded.type !== 1) {
+      this.#ignoredReplies++;
+      return;
+    }
+    this.#pending.delete(decoded.msgid);
+    pending.resolve(responseOutcome(decoded));
+  }
+
+  #onReturn(message: AmqpMessage): void {
+    const msgid = Number(message.properties.correlationId);
+    const pending = this.#pending.get(msgid);
+    if (!pending) return;
+    this.#pending.delete(msgid);
+    pending.reject(rpcError(
+      "Unavailable",
+      `the broker could not route the call to queue ${message.fields.routingKey}`,
+    ));
+  }
+
+  #failAll(error: RpcError): void {
+    const all = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const pending of all) pending.reject(error);
+  }
+
+  #queueFor(method: string): string {
+    const iface = interfaceOf(method) ?? this.#defaultInterface;
+    if (!iface) {
+      throw rpcError(
+        "MethodNotFound",
+        `over AMQP a method names its interface (Interface.method): ${method}`,
+      );
+    }
+    return callQueue(this.#prefix, iface);
+  }
+
+  async call(request: OutgoingCall): Promise<Outcome> {
+    const queue = this.#queueFor(request.method);
+    const session = await this.#open();
+    await this.#declare(session, queue, () => declareCallQueue(session.channel, queue));
+    const headers: Record<string, unknown> = {};
+    let expiration: string | undefined;
+    if (request.deadline !== undefined) {
+      const remaining = Math.ceil(request.deadline - Date.now());
+      if (remaining <= 0) {
+        throw rpcError("Timeout", `${request.method} timed out before it was sent`);
+      }
+      expiration = String(remaining);
+      headers[DEADLINE_HEADER] = request.deadline;
+    }
+    if (request.signal?.aborted) throw abortReason(request.method, request.signal);
+    this.#nextId = this.#nextId >= MAX_MSGID ? 1 : this.#nextId + 1;
+    const msgid = this.#nextId;
+    const body = session.toBuffer(encodeRequest(msgid, request.method, request.params ?? []));
+    return await new Promise<Outcome>((resolve, reject) => {
+      const signal = request.signal;
+      const onAbort = () => {
+        if (this.#pending.delete(msgid)) reject(abortReason(request.method, signal!));
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#pending.set(msgid, {
+        resolve: (outcome) => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve(outcome);
+        },
+        reject: (error) => {
+          signal?.removeEventListener("abort", onAbort);
+          reject(error);
+        },
+      });
+      const fail = (error: unknown) => {
+        const pending = this.#pending.get(msgid);
+        if (!pending) return;
+        this.#pending.delete(msgid);
+        pending.reject(rpcError(
+          "Unavailable",
+          `the broker did not accept ${request.method}: ${describeError(error, "nack")}`,
+        ));
+      };
+      try {
+        session.channel.publish("", queue, body, {
+          persistent: true,
+          mandatory: true,
+          replyTo: DIRECT_REPLY_TO,
+          correlationId: String(msgid),
+          messageId: `${this.#clientId}.${msgid}`,
+          userId: this.#userId,
+          contentType: CONTENT_TYPE,
+          expiration,
+          headers,
+        }, (error) => error && fail(error));
+      } catch (error) {
+        fail(error);
+      }
+    });
+  }
+
+  async notify(request: OutgoingCall): Promise<void> {
+    if (!interfaceOf(request.method) && !this.#defaultInterface) this.#queueFor(request.method);
+    const method = interfaceOf(request.method)
+      ? request.method
+      : `${this.#defaultInterface}.${request.method}`;
+    const session = await this.#open();
+    const exchange = eventsExchange(this.#prefix);
+    await this.#declare(session, "events", () => declareEventsExchange(session.channel, exchange));
+    const body = session.toBuffer(encodeNotification(method, request.params ?? []));
+    try {
+      await publishConfirmed(session.channel, exchange, method, body, {
+        userId: this.#userId,
+        contentType: CONTENT_TYPE,
+      });
+    } catch (error) {
+      throw rpcError(
+        "Unavailable",
+        `the broker did not accept notification ${method}: ${describeError(error, "nack")}`,
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const session = this.#session;
+    this.#session = undefined;
+    this.#failAll(rpcError("Cancelled", "the client was closed before the reply came"));
+    if (!session) return;
+    const open = await session.catch(() => undefined);
+    if (!open) return;
+    await open.channel.close().catch(() => {});
+    await open.connection.close().catch(() => {});
+  }
+}
+
+function abortReason(method: string, signal: AbortSignal): RpcError {
+  return signal.reason instanceof RpcError
+    ? signal.reason
+    : rpcError("Cancelled", `${method} was cancelled`);
+}
+
+function describeError(error: unknown, fallback: string): string {
+  if (error instanceof Error) return error.message;
+  return error === undefined || error === null ? fallback : String(error);
+}
+
+function amqpFactory(url: URL, options: ConnectOptions): Transport {
+  return new AmqpTransport(url, options as AmqpConnectOptions);
+}
+registerTransport("amqp:", amqpFactory);
+registerTransport("amqps:", amqpFactory);

@@ -1,0 +1,113 @@
+/**
+ * XML-RPC over HTTP, client side: `connect(url, { protocol: "xmlrpc" })`. Uses only
+ * `fetch`, so it runs in Deno, Node and browsers. Importing this module plugs it into
+ * `connect()`.
+ *
+ * Params given by name (an object, as the typed proxy sends them) travel as one struct,
+ * which a Switchboard server reads as params by name; other XML-RPC servers want params
+ * by position (an array). XML-RPC has no notifications: `notify` sends a call and drops
+ * its result.
+ *
+ * @module
+ */
+
+import { decodeMethodResponse, encodeMethodCall, XmlRpcWriteError } from "../codecs/xmlrpc.ts";
+import { XmlRpcReadError } from "../codecs/xml_reader.ts";
+import type { Outcome } from "../router/context.ts";
+import { RpcError, rpcError } from "../router/errors.ts";
+import { registerTransport } from "./connect.ts";
+import type { HttpTransportOptions } from "./http_jsonrpc.ts";
+import type { OutgoingCall, Transport } from "./transport.ts";
+
+/**
+ * Posts XML-RPC calls to one endpoint.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Client, defineInterface, HttpXmlRpcTransport, implement, method, Server, t } from "@switchboard/rpc";
+ *
+ * const Calc = defineInterface("Calc", {
+ *   half: method({ params: { n: t.int }, result: t.float }),
+ * });
+ * const server = new Server().register(implement(Calc, { half: ({ n }) => n / 2 }));
+ * const http = await server.listenHttp({ port: 0 });
+ * const client = new Client(new HttpXmlRpcTransport(`${http.url}/RPC2`));
+ * assert.equal(await client.proxy(Calc).half({ n: 3 }), 1.5);
+ * await client.close();
+ * await server.close();
+ * ```
+ */
+export class HttpXmlRpcTransport implements Transport {
+  readonly #url: string;
+  readonly #headers: Record<string, string>;
+  readonly #fetch: typeof fetch;
+
+  /** `url` is the endpoint, e.g. `http://127.0.0.1:8080/RPC2`. */
+  constructor(url: string, options: HttpTransportOptions = {}) {
+    this.#url = url;
+    this.#headers = { "content-type": "text/xml; charset=utf-8", ...options.headers };
+    this.#fetch = options.fetch ?? fetch;
+  }
+
+  /** Sends a call and resolves with its outcome (a fault is an error outcome). */
+  async call(request: OutgoingCall): Promise<Outcome> {
+    let body: string;
+    try {
+      body = encodeMethodCall(request.method, request.params);
+    } catch (error) {
+      if (error instanceof XmlRpcWriteError) {
+        throw rpcError("InvalidParams", `${request.method}: ${error.message}`);
+      }
+      throw error;
+    }
+    const headers = request.deadline === undefined ? this.#headers : {
+      ...this.#headers,
+      "x-rpc-timeout": String(Math.max(1, request.deadline - Date.now())),
+    };
+    let response: Response;
+    try {
+      response = await this.#fetch(this.#url, {
+        method: "POST",
+        headers,
+        body,
+        signal: request.signal,
+      });
+    } catch (error) {
+      if (request.signal?.aborted && request.signal.reason instanceof RpcError) {
+        throw request.signal.reason;
+      }
+      throw rpcError(
+        "Unavailable",
+        `cannot reach ${this.#url}: ${error instanceof Error ? error.message : error}`,
+      );
+    }
+    const text = await response.text();
+    try {
+      return decodeMethodResponse(text);
+    } catch (error) {
+      if (!(error instanceof XmlRpcReadError)) throw error;
+      throw rpcError(
+        "Unavailable",
+        `${this.#url} answered HTTP ${response.status} that is not an XML-RPC response (${error.message}): ${
+          text.slice(0, 200)
+        }`,
+      );
+    }
+  }
+
+  /** XML-RPC has no notifications: sends the call and ignores its result. */
+  async notify(request: OutgoingCall): Promise<void> {
+    await this.call(request);
+  }
+
+  /** Nothing to release: every call is one HTTP request. */
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+registerTransport(
+  "xmlrpc+http:",
+  (url, options) => new HttpXmlRpcTransport(url.href, options as HttpTransportOptions),
+);

@@ -1,0 +1,188 @@
+/**
+ * The MultiClient: one client for a whole deployment. A call to `Interface.method` goes
+ * straight to the local router when this process serves the interface (no
+ * serialisation), and otherwise to the process the routing table names, over a
+ * connection made on first use and kept for the next calls.
+ *
+ * @module
+ */
+
+import type { Identity, Outcome } from "../router/context.ts";
+import { type ErrorShape, RpcError, rpcError } from "../router/errors.ts";
+import type { Router } from "../router/router.ts";
+import { Client, type ClientOptions } from "./client.ts";
+import { connect, type ConnectOptions } from "./connect.ts";
+import { LocalTransport } from "./local.ts";
+import type { OutgoingCall, Transport } from "./transport.ts";
+
+/** One place an interface is reachable. */
+export interface RouteTarget {
+  /** What to connect to (`tcp://host:port`, `http://host:port`, …). */
+  url: string;
+  /** The serving process, for error messages. */
+  process?: string;
+  /** Protocol family (informative; the URL's scheme decides). */
+  protocol?: string;
+  /** Connect options of this route (e.g. an AMQP `prefix`), over the client's own. */
+  options?: Record<string, unknown>;
+}
+
+/** Interface name → where it is reachable, preferred first. */
+export type RouteMap = Readonly<Record<string, readonly RouteTarget[]>>;
+
+/** Options of a {@linkcode MultiClient}. */
+export interface MultiClientOptions extends ClientOptions {
+  /** Interfaces registered on this router are called in-process. */
+  local?: Router;
+  /** The identity in-process calls carry (remote calls prove theirs with `connect.auth`). */
+  caller?: Identity;
+  /** The routing table. */
+  routes?: RouteMap;
+  /** Options of every remote connection (e.g. `auth` credentials). */
+  connect?: ConnectOptions;
+}
+
+/** Routes each call to the local router or to a remote transport. */
+class RoutingTransport implements Transport {
+  readonly #local?: LocalTransport;
+  readonly #router?: Router;
+  readonly #routes: RouteMap;
+  readonly #connect: ConnectOptions;
+  readonly #remotes = new Map<string, Transport>();
+  #closed = false;
+
+  constructor(options: MultiClientOptions) {
+    this.#router = options.local;
+    if (options.local) this.#local = new LocalTransport(options.local, options.caller);
+    this.#routes = options.routes ?? {};
+    this.#connect = options.connect ?? {};
+  }
+
+  #isLocal(iface: string): boolean {
+    return this.#router?.interfaces().some((i) => i.name === iface) ?? false;
+  }
+
+  /** The transport a method goes to, or an outcome explaining why there is none. */
+  target(
+    method: string,
+  ): { local: true } | { local: false; route: RouteTarget } | { ok: false; error: ErrorShape } {
+    const dot = method.lastIndexOf(".");
+    const iface = dot > 0 ? method.slice(0, dot) : method;
+    if (this.#local && (this.#isLocal(iface) || dot < 0)) return { local: true };
+    const routes = this.#routes[iface] ?? [];
+    if (routes.length === 0) {
+      return {
+        ok: false,
+        error: {
+          code: -32601,
+          name: "MethodNotFound",
+          message: `Method not found: ${method} (no process of this deployment serves ${iface}; known: ${
+            Object.keys(this.#routes).join(", ") || "none"
+          })`,
+        },
+      };
+    }
+    return { local: false, route: routes[0] };
+  }
+
+  /** The open connection to a route, dialled on first use. */
+  #remote(route: RouteTarget): Transport {
+    if (this.#closed) throw rpcError("Unavailable", "the client is closed");
+    let transport = this.#remotes.get(route.url);
+    if (!transport) {
+      // Timeouts are the Client's job (it races them); the inner client adds none.
+      transport = connect(route.url, { ...this.#connect, ...route.options, timeout: 0 }).transport;
+      this.#remotes.set(route.url, transport);
+    }
+    return transport;
+  }
+
+  /** Forgets a failed connection so the next call dials again (e.g. after a restart). */
+  #forget(route: RouteTarget, transport: Transport | undefined): void {
+    if (!transport) return;
+    if (this.#remotes.get(route.url) === transport) this.#remotes.delete(route.url);
+    transport.close().catch(() => {});
+  }
+
+  async #viaRemote<T>(
+    method: string,
+    route: RouteTarget,
+    send: (t: Transport) => Promise<T>,
+  ): Promise<T> {
+    let transport: Transport | undefined;
+    try {
+      transport = this.#remote(route);
+      return await send(transport);
+    } catch (error) {
+      if (error instanceof RpcError && error.name !== "Unavailable") throw error;
+      this.#forget(route, transport);
+      const reason = error instanceof Error ? error.message : String(error);
+      throw rpcError(
+        "Unavailable",
+        `${method}: ${
+          route.process ? `process ${route.process} at ` : ""
+        }${route.url} is unavailable: ${reason}`,
+      );
+    }
+  }
+
+  call(request: OutgoingCall): Promise<Outcome> {
+    const target = this.target(request.method);
+    if ("ok" in target) return Promise.resolve(target);
+    if (target.local) return this.#local!.call(request);
+    return this.#viaRemote(request.method, target.route, (t) => t.call(request));
+  }
+
+  notify(request: OutgoingCall): Promise<void> {
+    const target = this.target(request.method);
+    if ("ok" in target) return Promise.reject(RpcError.fromShape(target.error));
+    if (target.local) return this.#local!.notify(request);
+    return this.#viaRemote(request.method, target.route, (t) => t.notify(request));
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const all = [...this.#remotes.values()];
+    this.#remotes.clear();
+    await Promise.all(all.map((t) => t.close().catch(() => {})));
+  }
+}
+
+/**
+ * A client that calls each interface wherever it lives: in-process when the local
+ * router serves it, otherwise remotely by the routing table. Set it as `router.client`
+ * and handlers' `ctx.client.proxy(Other)` reaches `Other` in any process.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defineInterface, implement, method, MultiClient, Router, t } from "@switchboard/rpc";
+ *
+ * const Echo = defineInterface("Echo", {
+ *   echo: method({ params: { text: t.string }, result: t.string }),
+ * });
+ * const router = new Router();
+ * router.register(implement(Echo, { echo: ({ text }) => text }));
+ * const client = new MultiClient({ local: router, routes: {} });
+ * assert.equal(await client.proxy(Echo).echo({ text: "hi" }), "hi");
+ * await assert.rejects(client.call("Elsewhere.ping"), { name: "MethodNotFound" });
+ * await client.close();
+ * ```
+ */
+export class MultiClient extends Client {
+  readonly #routing: RoutingTransport;
+
+  /** Creates the client; remote connections are opened on first use. */
+  constructor(options: MultiClientOptions = {}) {
+    const routing = new RoutingTransport(options);
+    super(routing, options);
+    this.#routing = routing;
+  }
+
+  /** Where a method's calls go: `"local"`, a route, or undefined when nothing serves it. */
+  routeOf(method: string): "local" | RouteTarget | undefined {
+    const target = this.#routing.target(method);
+    if ("ok" in target) return undefined;
+    return target.local ? "local" : target.route;
+  }
+}

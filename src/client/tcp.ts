@@ -1,0 +1,340 @@
+/**
+ * The msgpack-rpc TCP client transport behind `connect("tcp://host:port")` (and
+ * `tls://`): one connection multiplexes every call (pipelined, answered in completion
+ * order). The connection is opened on first use; after a drop, the next call reconnects,
+ * and a client that serves handlers or subscriptions reconnects by itself with backoff
+ * and jitter. On every (re)connect it introduces itself (`$/hello`, with its peer id),
+ * logs in when given credentials, and re-subscribes, before any queued call is sent.
+ *
+ * @module
+ */
+
+import type { AuthCredentials } from "../auth/types.ts";
+import { AUTH_HELLO, AUTH_LOGIN } from "../auth/types.ts";
+import type { NotificationMessage, RequestMessage } from "../codecs/msgpackrpc.ts";
+import type { Call, Identity, Outcome } from "../router/context.ts";
+import { RpcError, rpcError } from "../router/errors.ts";
+import type { Implementation } from "../router/implement.ts";
+import { Router } from "../router/router.ts";
+import { dial } from "../transports/tcp_dial.ts";
+import {
+  exponentialBackoff,
+  type HeartbeatPolicy,
+  missedBeats,
+  type ReconnectPolicy,
+} from "../transports/tcp_policy.ts";
+import { asRpcError, isReserved, PING, Session, type SessionOwner } from "../transports/tcp_session.ts";
+import { EVENT, HELLO, PUBLISH, SUBSCRIBE, UNSUBSCRIBE } from "../transports/tcp.ts";
+import { Client } from "./client.ts";
+import { type ConnectOptions, registerTransport } from "./connect.ts";
+import { Peer } from "./peer.ts";
+import type { OutgoingCall, Transport } from "./transport.ts";
+
+/** Options of the TCP client transport (also accepted by `connect()`). */
+export interface TcpTransportOptions {
+  /** Extra PEM CA certificates to trust for `tls://` (e.g. a self-signed server's). */
+  caCerts?: string[];
+  /** This client's peer id, stable across reconnects (the server calls it by this name). */
+  id?: string;
+  /** Log in with these credentials on every (re)connect. */
+  auth?: AuthCredentials;
+  /** Heartbeats towards a Switchboard server; `false` turns them off. */
+  heartbeat?: HeartbeatPolicy | false;
+  /** Delay before background reconnect attempts (default exponential backoff with jitter). */
+  reconnect?: ReconnectPolicy;
+  /** Send `$/hello` on connect (default true); `false` for plain msgpack-rpc servers. */
+  hello?: boolean;
+  /** Give up on a connect + handshake after this many ms (default 10 000). */
+  connectTimeout?: number;
+  /** Largest accepted message in bytes (default 16 MiB). */
+  maxMessageBytes?: number;
+  /** Server → client requests running at once (default 1024). */
+  maxInFlight?: number;
+}
+
+/** What the server answered to `$/hello`. */
+interface HelloReply {
+  heartbeat?: number | null;
+}
+
+/** A msgpack-rpc client transport over one TCP connection. */
+export class TcpTransport implements Transport {
+  readonly #url: URL;
+  readonly #options: TcpTransportOptions;
+  readonly #reconnect: ReconnectPolicy;
+  #session?: Session;
+  #connecting?: Promise<Session>;
+  #closed = false;
+  #attempt = 0;
+  #retry?: ReturnType<typeof setTimeout>;
+  /** Handlers the server may call. */
+  #router?: Router;
+  /** topic → handlers of published calls. */
+  readonly #topics = new Map<string, Router>();
+  readonly #sessions = new Set<Session>();
+  #server?: Peer;
+  /** What the sessions report back to (kept off the public surface). */
+  readonly #owner: SessionOwner = {
+    request: (session, message, signal) => this.#request(session, message, signal),
+    notification: (_session, message) => this.#notification(message),
+    closed: (session) => this.#closed_(session),
+  };
+  /** The identity the server gave this client at login, if any. */
+  identity?: Identity;
+
+  /** `url` is `tcp://host:port` or `tls://host:port`. */
+  constructor(url: string | URL, options: TcpTransportOptions = {}) {
+    this.#url = new URL(url);
+    this.#options = options;
+    this.#reconnect = options.reconnect ?? exponentialBackoff();
+  }
+
+  /** Whether a connection is open now. */
+  get connected(): boolean {
+    return this.#session?.open ?? false;
+  }
+
+  /** Opens the connection now (calls do it on demand); resolves once the handshake is done. */
+  async connect(): Promise<void> {
+    await this.#ready();
+  }
+
+  #ready(): Promise<Session> {
+    const session = this.#session;
+    if (session?.open) return Promise.resolve(session);
+    if (this.#closed) return Promise.reject(rpcError("Unavailable", "the client is closed"));
+    return this.#connecting ??= this.#open().finally(() => this.#connecting = undefined);
+  }
+
+  async #open(): Promise<Session> {
+    const limit = this.#options.connectTimeout ?? 10_000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let session: Session | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = rpcError("Unavailable", `connecting to ${this.#url.href} timed out`);
+        session?.close(error);
+        reject(error);
+      }, limit);
+    });
+    try {
+      const handshake = (async () => {
+        let conn: Deno.Conn;
+        try {
+          conn = await dial(this.#url, this.#options);
+        } catch (error) {
+          throw rpcError(
+            "Unavailable",
+            `cannot connect to ${this.#url.href}: ${error instanceof Error ? error.message : error}`,
+          );
+        }
+        if (this.#closed) {
+          conn.close();
+          throw rpcError("Unavailable", "the client is closed");
+        }
+        session = new Session(conn, this.#owner, {
+          label: this.#url.href,
+          maxMessageBytes: this.#options.maxMessageBytes,
+          maxInFlight: this.#options.maxInFlight,
+        });
+        this.#sessions.add(session);
+        await this.#handshake(session);
+        return session;
+      })();
+      handshake.catch(() => {});
+      const ready = await Promise.race([handshake, timedOut]);
+      this.#session = ready;
+      this.#attempt = 0;
+      return ready;
+    } catch (error) {
+      session?.close(asRpcError(error));
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #handshake(session: Session): Promise<void> {
+    if (this.#options.hello === false) return;
+    const hello = await session.call(HELLO, [{ id: this.#options.id ?? null }]);
+    if (!hello.ok) {
+      if (hello.error.code === -32601) return; // a plain msgpack-rpc server
+      throw RpcError.fromShape(hello.error);
+    }
+    session.extensions = true;
+    const heartbeat = this.#options.heartbeat === false
+      ? undefined
+      : this.#options.heartbeat ?? missedBeats();
+    if (heartbeat && (hello.value as HelloReply | null)?.heartbeat) {
+      session.startHeartbeat(heartbeat);
+    }
+    if (this.#options.auth) await this.#login(session, this.#options.auth);
+    for (const topic of this.#topics.keys()) {
+      unwrap(await session.call(SUBSCRIBE, [topic]));
+    }
+  }
+
+  async #login(session: Session, credentials: AuthCredentials): Promise<void> {
+    const hello = unwrap(await session.call(AUTH_HELLO, [])) as { nonce?: unknown };
+    if (typeof hello?.nonce !== "string") {
+      throw rpcError("Unauthorized", `${this.#url.href} sent no login nonce`);
+    }
+    const proof = await credentials.prove(hello.nonce);
+    this.identity = unwrap(
+      await session.call(AUTH_LOGIN, [{ scheme: credentials.scheme, proof }]),
+    ) as Identity;
+  }
+
+  call(request: OutgoingCall): Promise<Outcome> {
+    const session = this.#session;
+    if (session?.open) return session.call(request.method, request.params, request);
+    return this.#ready().then((s) => s.call(request.method, request.params, request));
+  }
+
+  async notify(request: OutgoingCall): Promise<void> {
+    (await this.#ready()).notify(request.method, request.params);
+  }
+
+  /** Serves an implementation to the server over this connection (server → client calls). */
+  register(impl: Implementation): void {
+    this.#handlers().register(impl);
+    this.#stayConnected();
+  }
+
+  /** Runs `impl` for every call published to `topic` (re-subscribed after reconnects). */
+  async subscribe(topic: string, impl: Implementation): Promise<void> {
+    const router = this.#newRouter();
+    router.register(impl);
+    this.#topics.set(topic, router);
+    this.#stayConnected();
+    const session = await this.#ready();
+    unwrap(await session.call(SUBSCRIBE, [topic]));
+  }
+
+  /** Stops receiving a topic. */
+  async unsubscribe(topic: string): Promise<void> {
+    if (!this.#topics.delete(topic)) return;
+    const session = this.#session;
+    if (session?.open) unwrap(await session.call(UNSUBSCRIBE, [topic]));
+  }
+
+  /** Publishes a call to a topic: the server runs it on every subscriber (no reply). */
+  async publish(topic: string, method: string, params?: unknown): Promise<void> {
+    (await this.#ready()).notify(PUBLISH, [topic, method, params ?? []]);
+  }
+
+  #handlers(): Router {
+    return this.#router ??= this.#newRouter();
+  }
+
+  #newRouter(): Router {
+    const router = new Router();
+    router.client = new Client(this);
+    return router;
+  }
+
+  /** A client that serves handlers must stay reachable: connect now, reconnect on drops. */
+  #stayConnected(): void {
+    if (!this.#closed) this.#ready().catch(() => this.#scheduleReconnect());
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#closed || this.#retry !== undefined) return;
+    if (!this.#router && this.#topics.size === 0) return; // reconnect lazily, on next call
+    const delay = this.#reconnect.delay(++this.#attempt);
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined;
+      this.#ready().catch(() => this.#scheduleReconnect());
+    }, delay);
+  }
+
+  /** The server as a peer (what client-side handlers get as `ctx.peer`). */
+  #serverPeer(): Peer {
+    return this.#server ??= new Peer(
+      this.#url.href,
+      () => this.#session?.open ? this.#session : undefined,
+    );
+  }
+
+  #request(session: Session, message: RequestMessage, signal?: AbortSignal): void {
+    const router = this.#router;
+    if (isReserved(message.method) || !router) {
+      const ping = message.method === PING;
+      session.respond(
+        message.msgid,
+        ping ? { ok: true, value: "pong" } : {
+          ok: false,
+          error: {
+            code: -32601,
+            name: "MethodNotFound",
+            message: `Method not found: ${message.method} (this client serves ${
+              router ? router.interfaces().map((i) => i.name).join(", ") : "nothing"
+            })`,
+          },
+        },
+      );
+      return;
+    }
+    const call: Call = {
+      method: message.method,
+      params: message.params,
+      protocol: "msgpack-rpc",
+      id: message.msgid,
+      peer: this.#serverPeer(),
+    };
+    if (signal) call.signal = signal;
+    if (message.timeout !== undefined) call.deadline = Date.now() + message.timeout;
+    router.dispatch(call).then((outcome) => session.respond(message.msgid, outcome));
+  }
+
+  #notification(message: NotificationMessage): void {
+    let router: Router | undefined = this.#router;
+    let method = message.method;
+    let params = message.params;
+    if (message.method === EVENT) {
+      const [topic, m, p] = Array.isArray(message.params) ? message.params : [];
+      router = typeof topic === "string" ? this.#topics.get(topic) : undefined;
+      method = m;
+      params = p;
+      if (typeof method !== "string") return;
+    } else if (isReserved(method)) return;
+    if (!router) return;
+    void router.dispatch({
+      method,
+      params,
+      notification: true,
+      protocol: "msgpack-rpc",
+      peer: this.#serverPeer(),
+    });
+  }
+
+  #closed_(session: Session): void {
+    this.#sessions.delete(session);
+    if (this.#session !== session) return;
+    this.#session = undefined;
+    this.#scheduleReconnect();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#retry);
+    this.#retry = undefined;
+    await this.#connecting?.catch(() => {});
+    const sessions = [...this.#sessions];
+    for (const session of sessions) {
+      session.close(rpcError("Unavailable", "the client was closed"));
+    }
+    await Promise.all(sessions.map((s) => s.done));
+  }
+}
+
+function unwrap(outcome: Outcome): unknown {
+  if (outcome.ok) return outcome.value;
+  throw RpcError.fromShape(outcome.error);
+}
+
+function tcpFactory(url: URL, options: ConnectOptions): Transport {
+  return new TcpTransport(url, options as TcpTransportOptions);
+}
+registerTransport("tcp:", tcpFactory);
+registerTransport("tls:", tcpFactory);

@@ -1,0 +1,51 @@
+/**
+ * The unified front: one router holding, for every public method of every public
+ * interface, an entry that forwards the call to wherever the interface lives. Params are
+ * validated at the front (bad input never crosses the deployment) and results again on
+ * the way back; private methods are simply not there.
+ *
+ * @module
+ */
+
+import type { InterfaceDef } from "../idl/interface.ts";
+import type { ClientLike } from "../router/context.ts";
+import { type Handlers, type Implementation, implement } from "../router/implement.ts";
+
+/** The interface cut down to its public methods (undefined when none is public). */
+export function publicPart(iface: InterfaceDef): InterfaceDef | undefined {
+  const methods = Object.fromEntries(
+    Object.entries(iface.methods).filter(([, def]) => def.public),
+  );
+  if (Object.keys(methods).length === 0) return undefined;
+  return { name: iface.name, methods, doc: iface.doc };
+}
+
+/**
+ * An implementation of `iface` whose handlers forward each call through `client`,
+ * keeping the caller's deadline and cancellation.
+ */
+export function forwarding(iface: InterfaceDef, client: ClientLike): Implementation {
+  const handlers: Record<string, Handlers<InterfaceDef>[string]> = {};
+  for (const name of Object.keys(iface.methods)) {
+    const full = `${iface.name}.${name}`;
+    handlers[name] = (params, ctx) =>
+      client.call(full, params, {
+        signal: ctx.signal,
+        ...(ctx.deadline === undefined ? {} : { timeout: Math.max(1, ctx.deadline - Date.now()) }),
+      });
+  }
+  return implement(iface, handlers as Handlers<InterfaceDef>);
+}
+
+/** Forwarding implementations of the public methods of `interfaces`. */
+export function frontImplementations(
+  interfaces: readonly InterfaceDef[],
+  client: ClientLike,
+): Implementation[] {
+  const impls: Implementation[] = [];
+  for (const iface of interfaces) {
+    const part = publicPart(iface);
+    if (part) impls.push(forwarding(part, client));
+  }
+  return impls;
+}

@@ -1,0 +1,281 @@
+/**
+ * The planner: turns a checked deployment file into a {@linkcode Plan} — absolute
+ * component URLs, the listeners of every process, and the routing table (interface →
+ * where it is reachable). Interfaces are learnt by loading the component modules, so the
+ * file never repeats what the code already says.
+ *
+ * @module
+ */
+
+import type { InterfaceDef } from "../idl/interface.ts";
+import type { Implementation } from "../router/implement.ts";
+import { componentUrl, loadComponent } from "../host/load.ts";
+import {
+  checkDeployment,
+  type Deployment,
+  DeploymentError,
+  jsonPath,
+  type ListenerEntry,
+  type Problem,
+  type ProcessEntry,
+  parseAddress,
+  restartPolicy,
+  type RestartPolicy,
+} from "./schema.ts";
+
+/** One listener of a planned process. */
+export interface ListenSpec {
+  /** Wire protocol family. */
+  protocol: "http" | "tcp" | "amqp";
+  /** Bind address (http, tcp). */
+  hostname?: string;
+  /** Bind port (http, tcp). */
+  port?: number;
+  /** Broker URL (amqp). */
+  url?: string;
+  /** Queue name prefix (amqp). */
+  prefix?: string;
+}
+
+/** Where an interface can be reached. */
+export interface Route {
+  /** The process serving it. */
+  process: string;
+  /** `http`, `tcp` or `amqp`. */
+  protocol: "http" | "tcp" | "amqp";
+  /** What a client connects to: `tcp://host:port`, `http://host:port`, or the broker URL. */
+  url: string;
+  /** Extra connect options (e.g. the AMQP `prefix`). */
+  options?: Record<string, unknown>;
+}
+
+/** Interface name → where it is served (preferred first). */
+export type RoutingTable = Record<string, Route[]>;
+
+/** One process of a plan. */
+export interface ProcessPlan {
+  /** Its name (log prefix, caller id). */
+  name: string;
+  /** Absolute component module URLs. */
+  components: string[];
+  /** Where the components run. */
+  placement: "inline" | "worker";
+  /** Worker permissions (placement `worker`). */
+  permissions?: ProcessEntry["permissions"];
+  /** Internal listeners (secret required). */
+  listen: ListenSpec[];
+  /** Public front listeners. */
+  front: ListenSpec[];
+  /** Interfaces its components implement. */
+  interfaces: string[];
+  /** Of those, the ones whose public methods appear on fronts. */
+  public: string[];
+}
+
+/** Everything the supervisor and the children need to run a deployment. */
+export interface Plan {
+  /** Deployment name. */
+  name: string;
+  /** The processes, in file order. */
+  processes: ProcessPlan[];
+  /** The routing table. */
+  routes: RoutingTable;
+  /** Public interface → the component module that defines it (fronts load it). */
+  publicInterfaces: Record<string, string>;
+  /** Restart policy. */
+  restart: RestartPolicy;
+  /** Where the supervisor serves its status. */
+  status?: { hostname: string; port: number };
+}
+
+/** Loads a component module's implementations (swappable in tests). */
+export type ComponentLoader = (url: URL) => Promise<Implementation[]>;
+
+/** Reads and parses a deployment file; a syntax error is a problem at `$`. */
+export async function readDeployment(path: string): Promise<{ value: unknown; base: URL }> {
+  const base = componentUrl(path);
+  let text: string;
+  try {
+    text = await Deno.readTextFile(base);
+  } catch (error) {
+    throw new DeploymentError([{
+      path: "$",
+      message: `cannot read ${path}: ${error instanceof Error ? error.message : error}`,
+    }], path);
+  }
+  try {
+    return { value: JSON.parse(text), base };
+  } catch (error) {
+    throw new DeploymentError([{
+      path: "$",
+      message: `not JSON: ${error instanceof Error ? error.message : error}`,
+    }], path);
+  }
+}
+
+function listenSpec(entry: ListenerEntry): ListenSpec {
+  if (entry.amqp !== undefined) return { protocol: "amqp", url: entry.amqp, prefix: entry.prefix };
+  const protocol = entry.http !== undefined ? "http" : "tcp";
+  return { protocol, ...parseAddress(entry[protocol]!) };
+}
+
+function dialHost(hostname: string): string {
+  if (hostname === "0.0.0.0") return "127.0.0.1";
+  if (hostname === "::" || hostname === "[::]") return "[::1]";
+  return hostname.includes(":") ? `[${hostname}]` : hostname;
+}
+
+function route(process: string, entry: ListenerEntry): Route {
+  const spec = listenSpec(entry);
+  if (spec.protocol === "amqp") {
+    return {
+      process,
+      protocol: "amqp",
+      url: spec.url!,
+      ...(spec.prefix ? { options: { prefix: spec.prefix } } : {}),
+    };
+  }
+  const { hostname, port } = entry.advertise ? parseAddress(entry.advertise) : spec;
+  return { process, protocol: spec.protocol, url: `${spec.protocol}://${dialHost(hostname!)}:${port}` };
+}
+
+/** Route preference: TCP (persistent, bidirectional), then HTTP, then AMQP. */
+const PREFERENCE = { tcp: 0, http: 1, amqp: 2 } as const;
+
+/**
+ * Plans a deployment: checks the file, loads every component to learn its interfaces,
+ * and builds the routing table. Throws a {@linkcode DeploymentError} listing every
+ * problem (with JSON paths) when the file cannot be deployed.
+ */
+export async function planDeployment(
+  value: unknown,
+  base: URL,
+  options: { load?: ComponentLoader; source?: string } = {},
+): Promise<Plan> {
+  const source = options.source ?? base.href;
+  const problems: Problem[] = checkDeployment(value);
+  if (problems.length) throw new DeploymentError(problems, source);
+  const deployment = value as Deployment;
+  const load = options.load ?? loadComponent;
+  const entries = Object.entries(deployment.processes);
+
+  const processes: ProcessPlan[] = [];
+  const owner = new Map<string, { process: string; path: string; module: string }>();
+  const definitions = new Map<string, InterfaceDef>();
+  for (const [name, entry] of entries) {
+    const at = jsonPath("$.processes", name);
+    const components: string[] = [];
+    const interfaces: string[] = [];
+    let loadFailed = false;
+    for (const [i, spec] of (entry.components ?? []).entries()) {
+      const path = jsonPath(jsonPath(at, "components"), i);
+      let url: URL;
+      try {
+        url = componentUrl(spec, base);
+      } catch {
+        problems.push({ path, message: `not a URL or path: ${JSON.stringify(spec)}` });
+        loadFailed = true;
+        continue;
+      }
+      components.push(url.href);
+      let impls: Implementation[];
+      try {
+        impls = await load(url);
+      } catch (error) {
+        problems.push({ path, message: error instanceof Error ? error.message : String(error) });
+        loadFailed = true;
+        continue;
+      }
+      for (const impl of impls) {
+        if (impl.options.domain !== undefined) continue; // a domain variant of an interface
+        const iface = impl.interface.name;
+        const first = owner.get(iface);
+        if (first) {
+          problems.push({
+            path,
+            message: first.process === name
+              ? `implements ${iface}, already implemented by ${first.path}`
+              : `implements ${iface}, already served by process ${first.process} (${first.path}); an interface lives in one process`,
+          });
+          continue;
+        }
+        owner.set(iface, { process: name, path, module: url.href });
+        definitions.set(iface, impl.interface);
+        interfaces.push(iface);
+      }
+    }
+    const isPublic: string[] = [];
+    for (const [i, iface] of (entry.public ?? []).entries()) {
+      const path = jsonPath(jsonPath(at, "public"), i);
+      if (!interfaces.includes(iface)) {
+        // A component that failed to load was reported already; do not pile on.
+        if (!loadFailed) {
+          problems.push({
+            path,
+            message: `process ${name} serves no interface ${iface} (it serves ${
+              interfaces.join(", ") || "none"
+            })`,
+          });
+        }
+        continue;
+      }
+      const methods = Object.values(definitions.get(iface)!.methods);
+      if (!methods.some((m) => m.public)) {
+        problems.push({
+          path,
+          message: `${iface} has no method marked public: true, so a front would expose nothing of it`,
+        });
+        continue;
+      }
+      isPublic.push(iface);
+    }
+    processes.push({
+      name,
+      components,
+      placement: entry.placement ?? "inline",
+      ...(entry.permissions ? { permissions: entry.permissions } : {}),
+      listen: (entry.listen ?? []).map(listenSpec),
+      front: (entry.front ?? []).map(listenSpec),
+      interfaces,
+      public: isPublic,
+    });
+  }
+
+  // Every interface must be reachable from the other processes.
+  const routes: RoutingTable = {};
+  for (const [name, entry] of entries) {
+    const proc = processes.find((p) => p.name === name)!;
+    const dialable = (entry.listen ?? []).map((l) => route(name, l))
+      .sort((a, b) => PREFERENCE[a.protocol] - PREFERENCE[b.protocol]);
+    if (proc.interfaces.length && !dialable.length && entries.length > 1) {
+      problems.push({
+        path: jsonPath(jsonPath("$.processes", name), "listen"),
+        message: `process ${name} serves ${
+          proc.interfaces.join(", ")
+        } but has no listener, so other processes cannot reach it; add e.g. {"tcp": "127.0.0.1:PORT"}`,
+      });
+    }
+    for (const iface of proc.interfaces) routes[iface] = dialable;
+  }
+  const publicInterfaces: Record<string, string> = {};
+  for (const proc of processes) {
+    for (const iface of proc.public) publicInterfaces[iface] = owner.get(iface)!.module;
+  }
+  const fronts = processes.filter((p) => p.front.length);
+  if (fronts.length && Object.keys(publicInterfaces).length === 0 && !problems.length) {
+    problems.push({
+      path: jsonPath(jsonPath("$.processes", fronts[0].name), "front"),
+      message:
+        'the front would expose nothing: list interfaces under "public" in the processes that serve them',
+    });
+  }
+  if (problems.length) throw new DeploymentError(problems, source);
+  return {
+    name: deployment.name ?? base.pathname.split("/").pop()!.replace(/\.json$/, ""),
+    processes,
+    routes,
+    publicInterfaces,
+    restart: restartPolicy(deployment),
+    ...(deployment.status ? { status: parseAddress(deployment.status) } : {}),
+  };
+}

@@ -1,0 +1,157 @@
+/**
+ * One process of a deployment, as `switchboard serve --deployed NAME` runs it: load its
+ * components, route `ctx.client` through a {@linkcode MultiClient}, guard every internal
+ * listener with the deployment's secret (challenge–response, on TCP and HTTP alike),
+ * serve the public front when it has one, and drain in-flight calls on SIGTERM/SIGINT.
+ *
+ * @module
+ */
+
+import { AuthGate } from "../auth/gate.ts";
+import { httpAuthenticator } from "../auth/http.ts";
+import { sharedSecretBackend, sharedSecretCredentials } from "../auth/shared_secret.ts";
+import { MultiClient } from "../client/multi.ts";
+import "../client/tcp.ts";
+import { componentUrl, loadComponent } from "../host/load.ts";
+import type { InterfaceDef } from "../idl/interface.ts";
+import type { Implementation } from "../router/implement.ts";
+import { Server } from "../server/server.ts";
+import { PLAN_ENV, READY_MARKER, SECRET_ENV } from "./env.ts";
+import { frontImplementations } from "./front.ts";
+import type { ListenSpec, Plan, ProcessPlan } from "./plan.ts";
+
+/** A running deployed process. */
+export interface DeployedProcess {
+  /** The process's own server (its components, internal listeners). */
+  readonly server: Server;
+  /** The front's server, when the process hosts a front. */
+  readonly front?: Server;
+  /** The client its handlers use. */
+  readonly client: MultiClient;
+  /** Where it listens, as URLs (internal first, then front). */
+  readonly urls: { listen: string[]; front: string[] };
+  /** Stops the front, then the process, letting in-flight calls finish. */
+  close(): Promise<void>;
+}
+
+async function listen(
+  server: Server,
+  spec: ListenSpec,
+  guard: { gate?: AuthGate },
+): Promise<string> {
+  const address = { hostname: spec.hostname, port: spec.port };
+  switch (spec.protocol) {
+    case "http": {
+      const authenticate = guard.gate ? httpAuthenticator({ gate: guard.gate }) : undefined;
+      return (await server.listenHttp(address, authenticate ? { authenticate } : {})).url;
+    }
+    case "tcp":
+      return (await server.listenTcp(address, guard.gate ? { auth: guard.gate } : {})).url;
+    case "amqp":
+      // The broker authenticates AMQP callers (credentials in the URL), not the secret.
+      return (await server.listenAmqp(spec.url!, spec.prefix ? { prefix: spec.prefix } : {})).url;
+  }
+}
+
+/** Starts the named process of a plan: loads, registers, listens. */
+export async function startProcess(
+  plan: Plan,
+  name: string,
+  secret: string,
+): Promise<DeployedProcess> {
+  const me: ProcessPlan | undefined = plan.processes.find((p) => p.name === name);
+  if (!me) throw new Error(`the plan has no process ${JSON.stringify(name)}`);
+  if (me.placement === "worker") {
+    throw new Error(`process ${name}: worker placement is not available in this build`);
+  }
+  const server = new Server();
+  const client = new MultiClient({
+    local: server.router,
+    caller: { id: name, roles: [] },
+    routes: plan.routes,
+    connect: { auth: sharedSecretCredentials(secret, name) },
+  });
+  server.router.client = client;
+  const loaded: Implementation[] = [];
+  for (const url of me.components) loaded.push(...await loadComponent(componentUrl(url)));
+  server.register(...loaded);
+
+  let front: Server | undefined;
+  const urls = { listen: [] as string[], front: [] as string[] };
+  try {
+    const gate = new AuthGate([sharedSecretBackend(secret)]);
+    for (const spec of me.listen) urls.listen.push(await listen(server, spec, { gate }));
+    if (me.front.length) {
+      front = new Server();
+      front.register(...frontImplementations(await publicInterfaces(plan, loaded), client));
+      for (const spec of me.front) urls.front.push(await listen(front, spec, {}));
+    }
+  } catch (error) {
+    await front?.close();
+    await server.close();
+    await client.close();
+    throw error;
+  }
+  return {
+    server,
+    front,
+    client,
+    urls,
+    async close() {
+      await front?.close();
+      await server.close();
+      await client.close();
+    },
+  };
+}
+
+/** The definitions of the deployment's public interfaces (loading modules served elsewhere). */
+async function publicInterfaces(plan: Plan, local: Implementation[]): Promise<InterfaceDef[]> {
+  const found: InterfaceDef[] = [];
+  for (const [iface, module] of Object.entries(plan.publicInterfaces)) {
+    let def = local.find((i) => i.interface.name === iface)?.interface;
+    // Only the definition is used: the front never runs another process's handlers.
+    def ??= (await loadComponent(componentUrl(module))).find((i) => i.interface.name === iface)
+      ?.interface;
+    if (!def) throw new Error(`front: ${module} no longer exports ${iface}`);
+    found.push(def);
+  }
+  return found;
+}
+
+/**
+ * Runs the named process with the plan and secret from the environment until
+ * SIGTERM/SIGINT; returns the exit code.
+ */
+export async function runDeployedProcess(name: string): Promise<number> {
+  const planText = Deno.env.get(PLAN_ENV);
+  const secret = Deno.env.get(SECRET_ENV);
+  if (!planText || !secret) {
+    throw new Error(
+      `serve --deployed is started by "switchboard deploy" (${PLAN_ENV} and ${SECRET_ENV} are not set)`,
+    );
+  }
+  // Components run in this process: they have no business with the secret.
+  Deno.env.delete(SECRET_ENV);
+  const plan = JSON.parse(planText) as Plan;
+  const running = await startProcess(plan, name, secret);
+  const served = running.server.router.interfaces().map((i) => i.name)
+    .filter((n) => n !== "system" && n !== "rpc");
+  console.log(
+    `${READY_MARKER} ${name}: ${served.length ? `serving ${served.join(", ")}` : "front only"}${
+      running.urls.listen.length ? `; listening on ${running.urls.listen.join(", ")}` : ""
+    }${running.urls.front.length ? `; front on ${running.urls.front.join(", ")}` : ""}`,
+  );
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      Deno.removeSignalListener("SIGINT", stop);
+      Deno.removeSignalListener("SIGTERM", stop);
+      console.log("shutting down: finishing in-flight calls");
+      resolve();
+    };
+    Deno.addSignalListener("SIGINT", stop);
+    Deno.addSignalListener("SIGTERM", stop);
+  });
+  await running.close();
+  return 0;
+}

@@ -1,0 +1,330 @@
+/**
+ * The deployment file: its types, its published JSON Schema (`deployment.schema.json`),
+ * and {@linkcode checkDeployment}, which reports every mistake with its JSON path
+ * (`$.processes.cart.listen[0].tcp: …`). Structure is checked by ajv against the
+ * published schema; what a schema cannot say (one protocol per listener, no two
+ * listeners on one port, …) is checked here.
+ *
+ * @module
+ */
+
+import { Ajv2020, type ErrorObject } from "ajv/dist/2020.js";
+import schema from "./deployment.schema.json" with { type: "json" };
+
+/** The JSON Schema of deployment files (draft 2020-12). */
+export const deploymentSchema: Record<string, unknown> = schema;
+
+/** One listener as written in the file: exactly one of `http`, `tcp`, `amqp`. */
+export interface ListenerEntry {
+  /** `host:port` of a JSON-RPC / XML-RPC HTTP listener. */
+  http?: string;
+  /** `host:port` of a msgpack-rpc TCP listener. */
+  tcp?: string;
+  /** Broker URL of an AMQP listener. */
+  amqp?: string;
+  /** AMQP queue and exchange name prefix (default `switchboard`). */
+  prefix?: string;
+  /** The address other processes dial, when it differs from the bound one. */
+  advertise?: string;
+}
+
+/** Deno permission values of a worker: all, none, or a list. */
+export type PermissionValue = boolean | string[];
+
+/** One process as written in the file. */
+export interface ProcessEntry {
+  /** Component module URLs or paths, relative to the deployment file. */
+  components?: string[];
+  /** Where the components run inside the process. */
+  placement?: "inline" | "worker";
+  /** Permissions of the worker (placement `worker` only). */
+  permissions?: Partial<
+    Record<"read" | "write" | "net" | "env" | "run" | "ffi" | "sys" | "import", PermissionValue>
+  >;
+  /** Internal listeners (secret required). */
+  listen?: ListenerEntry[];
+  /** Public front listeners (no secret, public methods only). */
+  front?: ListenerEntry[];
+  /** Interfaces of this process whose public methods appear on fronts. */
+  public?: string[];
+}
+
+/** Restart policy of the supervisor. */
+export interface RestartPolicy {
+  /** First backoff delay in ms. */
+  initialDelay: number;
+  /** Longest backoff delay in ms. */
+  maxDelay: number;
+  /** Crashes within `window` after which the deployment gives up. */
+  maxCrashes: number;
+  /** Crash-loop window in ms. */
+  window: number;
+}
+
+/** The default restart policy. */
+export const DEFAULT_RESTART: RestartPolicy = {
+  initialDelay: 250,
+  maxDelay: 10_000,
+  maxCrashes: 5,
+  window: 60_000,
+};
+
+/** A deployment file as written. */
+export interface Deployment {
+  /** Editors' schema pointer (ignored). */
+  $schema?: string;
+  /** Name for logs and status. */
+  name?: string;
+  /** Processes by name. */
+  processes: Record<string, ProcessEntry>;
+  /** `host:port` of the supervisor's status endpoint. */
+  status?: string;
+  /** Restart policy overrides. */
+  restart?: Partial<RestartPolicy>;
+}
+
+/** One mistake in a deployment file. */
+export interface Problem {
+  /** JSON path of the offending value, e.g. `$.processes.cart.listen[0]`. */
+  path: string;
+  /** What is wrong, for a person. */
+  message: string;
+}
+
+/** Thrown when a deployment file cannot be used; lists every problem. */
+export class DeploymentError extends Error {
+  override name = "DeploymentError";
+  /** Every problem found. */
+  readonly problems: readonly Problem[];
+
+  /** `source` names the file in the message. */
+  constructor(problems: readonly Problem[], source = "deployment") {
+    super(
+      `${source}: ${problems.length} problem${problems.length === 1 ? "" : "s"}\n` +
+        problems.map((p) => `  ${p.path}: ${p.message}`).join("\n"),
+    );
+    this.problems = problems;
+  }
+}
+
+/** Appends a property or index to a JSON path. */
+export function jsonPath(base: string, key: string | number): string {
+  if (typeof key === "number") return `${base}[${key}]`;
+  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? `${base}.${key}` : `${base}[${JSON.stringify(key)}]`;
+}
+
+function pointerToPath(pointer: string): string {
+  let path = "$";
+  if (!pointer) return path;
+  for (const raw of pointer.slice(1).split("/")) {
+    const key = raw.replaceAll("~1", "/").replaceAll("~0", "~");
+    path = jsonPath(path, /^(0|[1-9][0-9]*)$/.test(key) ? Number(key) : key);
+  }
+  return path;
+}
+
+const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true });
+const validateStructure = ajv.compile(schema);
+
+/** Turns one ajv error into a problem a person can act on. */
+function fromAjv(error: ErrorObject): Problem {
+  const path = pointerToPath(error.instancePath);
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case "required":
+      return {
+        path: jsonPath(path, String(params.missingProperty)),
+        message: "is required",
+      };
+    case "additionalProperties": {
+      const allowed = Object.keys(
+        (error.parentSchema as { properties?: object } | undefined)?.properties ?? {},
+      );
+      return {
+        path: jsonPath(path, String(params.additionalProperty)),
+        message: `unknown property${allowed.length ? ` (expected one of ${allowed.join(", ")})` : ""}`,
+      };
+    }
+    case "propertyNames":
+      return {
+        path: jsonPath(path, String(params.propertyName)),
+        message: "process names are 1-40 characters of a-z, 0-9, - and _, starting with a letter",
+      };
+    case "pattern": {
+      const description = (error.parentSchema as { description?: string })?.description ?? "";
+      return {
+        path,
+        message: description.startsWith("host:port")
+          ? `expected host:port, e.g. 127.0.0.1:8080, got ${JSON.stringify(error.data)}`
+          : params.pattern === "^amqps?://"
+          ? `expected an amqp:// or amqps:// URL, got ${JSON.stringify(error.data)}`
+          : `${JSON.stringify(error.data)} is not an interface name`,
+      };
+    }
+    case "enum":
+      return {
+        path,
+        message: `expected one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`,
+      };
+    case "type":
+      return { path, message: `expected ${String(params.type).replace(",", " or ")}` };
+    case "minProperties":
+      return { path, message: `must not be empty` };
+    case "minItems":
+      return { path, message: `needs at least ${params.limit} item(s)` };
+    case "uniqueItems":
+      return { path, message: `lists the same value twice (items ${params.j} and ${params.i})` };
+    default:
+      return { path, message: error.message ?? error.keyword };
+  }
+}
+
+/** Parses `host:port` (brackets allowed around IPv6). */
+export function parseAddress(text: string): { hostname: string; port: number } {
+  const colon = text.lastIndexOf(":");
+  const host = text.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
+  return { hostname: host, port: Number(text.slice(colon + 1)) };
+}
+
+const PROTOCOLS = ["http", "tcp", "amqp"] as const;
+
+/** What the schema cannot say: one protocol per listener, ports, permissions, … */
+function checkMeaning(deployment: Deployment, problems: Problem[]): void {
+  const bound = new Map<string, string>();
+  // Runs on malformed files too (so one pass reports everything): skip what the schema
+  // already reported as the wrong shape.
+  const processes = isObject(deployment?.processes) ? deployment.processes : {};
+  for (const [name, proc] of Object.entries(processes)) {
+    if (!isObject(proc)) continue;
+    const at = jsonPath("$.processes", name);
+    const components = Array.isArray(proc.components) ? proc.components : [];
+    if (components.length === 0 && !proc.front) {
+      problems.push({
+        path: at,
+        message: "has nothing to run: give it components, a front, or both",
+      });
+    }
+    if (proc.permissions && proc.placement !== "worker") {
+      problems.push({
+        path: jsonPath(at, "permissions"),
+        message: 'permissions apply only to placement "worker"',
+      });
+    }
+    if (Array.isArray(proc.public) && proc.public.length && components.length === 0) {
+      problems.push({
+        path: jsonPath(at, "public"),
+        message: "a process without components has no interfaces to make public",
+      });
+    }
+    for (const kind of ["listen", "front"] as const) {
+      const listeners = Array.isArray(proc[kind]) ? proc[kind] : [];
+      listeners.forEach((listener, i) => {
+        if (!isObject(listener)) return;
+        const lat = jsonPath(jsonPath(at, kind), i);
+        const protocols = PROTOCOLS.filter((p) => listener[p] !== undefined);
+        if (protocols.length !== 1) {
+          problems.push({
+            path: lat,
+            message: protocols.length === 0
+              ? "names no protocol: give exactly one of http, tcp, amqp"
+              : `names ${protocols.join(" and ")}: give exactly one of http, tcp, amqp`,
+          });
+          return;
+        }
+        const protocol = protocols[0];
+        if (listener.prefix !== undefined && protocol !== "amqp") {
+          problems.push({ path: jsonPath(lat, "prefix"), message: "applies only to amqp" });
+        }
+        if (listener.advertise !== undefined && protocol === "amqp") {
+          problems.push({ path: jsonPath(lat, "advertise"), message: "applies only to http and tcp" });
+        }
+        if (protocol === "amqp") return;
+        const text = listener[protocol];
+        if (!isAddress(text)) return; // reported by the schema
+        for (const [key, value] of [[protocol, text], ["advertise", listener.advertise]] as const) {
+          if (!isAddress(value)) continue;
+          const { port } = parseAddress(value);
+          if (!(port >= 1 && port <= 65535)) {
+            problems.push({
+              path: jsonPath(lat, key),
+              message: port === 0
+                ? "port 0 is not allowed: the other processes must know the port in advance"
+                : `port ${port} is out of range (1-65535)`,
+            });
+          }
+        }
+        const { hostname, port } = parseAddress(text);
+        const key = `${hostname}:${port}`;
+        const first = bound.get(key);
+        if (first) {
+          problems.push({
+            path: jsonPath(lat, protocol),
+            message: `${key} is already used by ${first}`,
+          });
+        } else bound.set(key, lat);
+      });
+    }
+  }
+  if (isAddress(deployment?.status)) {
+    const { hostname, port } = parseAddress(deployment.status);
+    const first = bound.get(`${hostname}:${port}`);
+    if (first) {
+      problems.push({ path: "$.status", message: `${hostname}:${port} is already used by ${first}` });
+    } else if (!(port >= 1 && port <= 65535)) {
+      problems.push({ path: "$.status", message: `port ${port} is out of range (1-65535)` });
+    }
+  }
+}
+
+/**
+ * Checks a parsed deployment file without loading any component: structure against the
+ * published schema, then meaning. Returns every problem found (empty when valid).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkDeployment } from "./schema.ts";
+ *
+ * const problems = checkDeployment({ processes: { app: { listen: [{ htp: ":80" }] } } });
+ * assert.deepEqual(problems.map((p) => p.path), [
+ *   "$.processes.app.listen[0].htp",
+ *   "$.processes.app",
+ *   "$.processes.app.listen[0]",
+ * ]);
+ * ```
+ */
+export function checkDeployment(value: unknown): Problem[] {
+  const problems = validateStructure(value) ? [] : (validateStructure.errors ?? [])
+    // A bad process name is reported once, by its propertyNames error.
+    .filter((e) => !(e.keyword === "pattern" && e.propertyName !== undefined))
+    .map(fromAjv);
+  if (isObject(value)) checkMeaning(value as Deployment, problems);
+  return dedupe(problems);
+}
+
+function isObject<T>(value: T): value is T & object {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+const ADDRESS = new RegExp(
+  (schema.$defs.hostPort as { pattern: string }).pattern,
+);
+
+function isAddress(value: unknown): value is string {
+  return typeof value === "string" && ADDRESS.test(value);
+}
+
+function dedupe(problems: Problem[]): Problem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.path}\n${p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** The restart policy of a deployment, defaults filled in. */
+export function restartPolicy(deployment: Deployment): RestartPolicy {
+  return { ...DEFAULT_RESTART, ...deployment.restart };
+}

@@ -1,0 +1,88 @@
+/**
+ * The supervisor's status endpoint: `GET /status` answers the deployment's processes
+ * (state, pid, restarts, uptime) and routing table as JSON. It serves no RPC and knows
+ * no secret; bind it to a local address.
+ *
+ * @module
+ */
+
+import type { Plan } from "./plan.ts";
+import type { ChildStatus, Supervisor } from "./supervisor.ts";
+
+/** What `GET /status` answers. */
+export interface DeploymentStatus {
+  /** The deployment's name. */
+  name: string;
+  /** Pid of the supervisor. */
+  pid: number;
+  /** Every process. */
+  processes: ChildStatus[];
+  /** Interface → where it is served. */
+  routes: Plan["routes"];
+}
+
+/** A running status endpoint. */
+export interface StatusListener {
+  /** `http://host:port`. */
+  readonly url: string;
+  /** Stops it. */
+  shutdown(): Promise<void>;
+}
+
+/** Serves the status of a supervised deployment on `address`. */
+export function serveStatus(
+  plan: Plan,
+  supervisor: Supervisor,
+  address: { hostname: string; port: number },
+): StatusListener {
+  const server = Deno.serve({ ...address, onListen: () => {} }, (request) => {
+    const path = new URL(request.url).pathname;
+    if (request.method !== "GET") return new Response("use GET\n", { status: 405 });
+    if (path === "/status") {
+      const body: DeploymentStatus = {
+        name: plan.name,
+        pid: Deno.pid,
+        processes: supervisor.status(),
+        routes: plan.routes,
+      };
+      return Response.json(body);
+    }
+    if (path === "/healthz") {
+      const ok = supervisor.status().every((p) => p.state === "running");
+      return Response.json({ ok }, { status: ok ? 200 : 503 });
+    }
+    return new Response("not found: GET /status or /healthz\n", { status: 404 });
+  });
+  const addr = server.addr as Deno.NetAddr;
+  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  return { url: `http://${host}:${addr.port}`, shutdown: () => server.shutdown() };
+}
+
+/** A readable table of a deployment's status. */
+export function formatStatus(status: DeploymentStatus): string {
+  const rows = [["PROCESS", "STATE", "PID", "RESTARTS", "UPTIME", "LAST EXIT"]];
+  for (const p of status.processes) {
+    rows.push([
+      p.name,
+      p.state,
+      p.pid === undefined ? "-" : String(p.pid),
+      String(p.restarts),
+      p.uptime ? formatDuration(p.uptime) : "-",
+      p.lastExit ? (p.lastExit.signal ?? `code ${p.lastExit.code}`) : "-",
+    ]);
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const table = rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd());
+  const routes = Object.entries(status.routes).map(([iface, targets]) =>
+    `  ${iface} -> ${targets.map((t) => `${t.url} (${t.process})`).join(", ") || "(not reachable)"}`
+  );
+  return [`deployment ${status.name} (supervisor pid ${status.pid})`, ...table, "routes:", ...routes]
+    .join("\n");
+}
+
+function formatDuration(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${s % 60}s`;
+  return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
+}

@@ -1,0 +1,326 @@
+/**
+ * The supervisor: runs child processes, prefixes every line they print with their name,
+ * restarts a crashed child with exponential backoff, gives up loudly on a crash loop,
+ * and on stop sends SIGTERM and waits for children to drain (SIGKILL after a grace
+ * period).
+ *
+ * @module
+ */
+
+import { DEFAULT_RESTART, type RestartPolicy } from "./schema.ts";
+
+/** A child to run. */
+export interface ChildSpec {
+  /** Its name (log prefix, status). */
+  name: string;
+  /** The executable. */
+  command: string;
+  /** Its arguments. */
+  args: string[];
+  /** Extra environment variables (added to the supervisor's own). */
+  env?: Record<string, string>;
+}
+
+/** Where a child is in its life. */
+export type ChildState = "starting" | "running" | "backoff" | "stopping" | "stopped" | "failed";
+
+/** One child as `status()` reports it. */
+export interface ChildStatus {
+  /** Its name. */
+  name: string;
+  /** Its state. */
+  state: ChildState;
+  /** Its pid while it runs. */
+  pid?: number;
+  /** How many times it was restarted. */
+  restarts: number;
+  /** Milliseconds since its current run started (0 when not running). */
+  uptime: number;
+  /** How its last run ended, if it did. */
+  lastExit?: { code: number; signal: string | null };
+}
+
+/** How a supervisor ended. */
+export interface SupervisorOutcome {
+  /** False when it gave up on a crash loop. */
+  ok: boolean;
+  /** Why it gave up. */
+  reason?: string;
+}
+
+/** Options of a {@linkcode Supervisor}. */
+export interface SupervisorOptions {
+  /** Restart policy (defaults: 250 ms doubling to 10 s; 5 crashes in 60 s = crash loop). */
+  restart?: Partial<RestartPolicy>;
+  /** Where prefixed lines go (default: the supervisor's stdout / stderr). */
+  log?: (line: string, stream: "stdout" | "stderr") => void;
+  /** A child counts as running once it prints a line this accepts (default: once spawned). */
+  isReady?: (line: string) => boolean;
+  /** How long children may drain after SIGTERM before SIGKILL, in ms (default 10 s). */
+  drainTimeout?: number;
+}
+
+interface Child {
+  spec: ChildSpec;
+  state: ChildState;
+  process?: Deno.ChildProcess;
+  startedAt?: number;
+  restarts: number;
+  crashes: number[];
+  lastExit?: { code: number; signal: string | null };
+  wake?: () => void;
+  readyOnce: boolean;
+}
+
+/** Splits a byte stream into text lines (the last one without its newline, if any). */
+async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  let rest = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    const parts = (rest + chunk).split("\n");
+    rest = parts.pop()!;
+    for (const line of parts) yield line.endsWith("\r") ? line.slice(0, -1) : line;
+  }
+  if (rest) yield rest;
+}
+
+/**
+ * Runs and watches a set of child processes.
+ *
+ * @example
+ * ```ts ignore
+ * import { Supervisor } from "./supervisor.ts";
+ *
+ * const supervisor = new Supervisor([
+ *   { name: "web", command: Deno.execPath(), args: ["run", "-A", "web.ts"] },
+ * ]);
+ * supervisor.start();
+ * Deno.addSignalListener("SIGTERM", () => supervisor.stop());
+ * const { ok } = await supervisor.finished;
+ * ```
+ */
+export class Supervisor {
+  readonly #children: Child[];
+  readonly #policy: RestartPolicy;
+  readonly #log: (line: string, stream: "stdout" | "stderr") => void;
+  readonly #isReady?: (line: string) => boolean;
+  readonly #drainTimeout: number;
+  readonly #width: number;
+  #stopping = false;
+  #started = false;
+  #runs: Promise<void>[] = [];
+  #outcome: SupervisorOutcome = { ok: true };
+  #finished?: Promise<SupervisorOutcome>;
+  #stopped?: Promise<void>;
+  /** Each returns true once it has settled its promise. */
+  #readyWaiters: (() => boolean)[] = [];
+
+  /** Children are started by {@linkcode Supervisor.start}. */
+  constructor(children: readonly ChildSpec[], options: SupervisorOptions = {}) {
+    const names = new Set(children.map((c) => c.name));
+    if (names.size !== children.length) throw new TypeError("child names must be unique");
+    this.#children = children.map((spec) => ({
+      spec,
+      state: "stopped",
+      restarts: 0,
+      crashes: [],
+      readyOnce: false,
+    }));
+    this.#policy = { ...DEFAULT_RESTART, ...options.restart };
+    this.#log = options.log ?? ((line, stream) => {
+      if (stream === "stderr") console.error(line);
+      else console.log(line);
+    });
+    this.#isReady = options.isReady;
+    this.#drainTimeout = options.drainTimeout ?? 10_000;
+    this.#width = Math.max(...children.map((c) => c.name.length), "supervisor".length);
+  }
+
+  /** Starts every child. */
+  start(): void {
+    if (this.#started) throw new Error("the supervisor was already started");
+    this.#started = true;
+    this.#runs = this.#children.map((child) => this.#run(child));
+    this.#finished = Promise.all(this.#runs).then(() => this.#outcome);
+  }
+
+  /** Resolves when the supervisor is done: stopped, or given up on a crash loop. */
+  get finished(): Promise<SupervisorOutcome> {
+    if (!this.#finished) return Promise.reject(new Error("the supervisor was not started"));
+    return this.#finished;
+  }
+
+  /** Resolves once every child has been ready at least once (rejects if it gives up). */
+  ready(): Promise<void> {
+    if (!this.#outcome.ok) return Promise.reject(new Error(this.#outcome.reason));
+    if (this.#children.every((c) => c.readyOnce)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.#readyWaiters.push(() => {
+        if (!this.#outcome.ok) reject(new Error(this.#outcome.reason));
+        else if (this.#children.every((c) => c.readyOnce)) resolve();
+        else return false;
+        return true;
+      });
+    });
+  }
+
+  #notifyReady(): void {
+    this.#readyWaiters = this.#readyWaiters.filter((settle) => !settle());
+  }
+
+  /** The state of every child. */
+  status(): ChildStatus[] {
+    const now = Date.now();
+    return this.#children.map((c) => ({
+      name: c.spec.name,
+      state: c.state,
+      ...(c.process && (c.state === "running" || c.state === "starting" || c.state === "stopping")
+        ? { pid: c.process.pid }
+        : {}),
+      restarts: c.restarts,
+      uptime: c.startedAt !== undefined && c.state !== "backoff" && c.state !== "stopped" &&
+          c.state !== "failed"
+        ? now - c.startedAt
+        : 0,
+      ...(c.lastExit ? { lastExit: c.lastExit } : {}),
+    }));
+  }
+
+  /** Sends a signal to one running child (tests use SIGKILL to simulate a crash). */
+  kill(name: string, signal: Deno.Signal = "SIGTERM"): void {
+    const child = this.#children.find((c) => c.spec.name === name);
+    if (!child?.process) throw new Error(`no running child ${name}`);
+    child.process.kill(signal);
+  }
+
+  /**
+   * Stops every child: SIGTERM, then up to `drainTimeout` ms for in-flight calls to
+   * finish, then SIGKILL. Resolves when all have exited.
+   */
+  stop(): Promise<void> {
+    this.#stopped ??= this.#stop();
+    return this.#stopped;
+  }
+
+  async #stop(): Promise<void> {
+    this.#stopping = true;
+    for (const child of this.#children) {
+      child.wake?.();
+      if (child.process && (child.state === "running" || child.state === "starting")) {
+        child.state = "stopping";
+        try {
+          child.process.kill("SIGTERM");
+        } catch {
+          // already gone
+        }
+      }
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const all = Promise.all(this.#runs);
+    const late = new Promise<"late">((resolve) => {
+      timer = setTimeout(() => resolve("late"), this.#drainTimeout);
+    });
+    if (await Promise.race([all, late]) === "late") {
+      for (const child of this.#children) {
+        if (child.state !== "stopping" || !child.process) continue;
+        this.#say(`${child.spec.name} did not drain within ${this.#drainTimeout} ms: SIGKILL`);
+        try {
+          child.process.kill("SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+      await all;
+    }
+    clearTimeout(timer);
+  }
+
+  #say(message: string, stream: "stdout" | "stderr" = "stderr"): void {
+    this.#log(`${"supervisor".padEnd(this.#width)} | ${message}`, stream);
+  }
+
+  async #pump(child: Child, stream: ReadableStream<Uint8Array>, kind: "stdout" | "stderr") {
+    const prefix = `${child.spec.name.padEnd(this.#width)} | `;
+    try {
+      for await (const line of lines(stream)) {
+        this.#log(prefix + line, kind);
+        if (kind === "stdout" && child.state === "starting" && this.#isReady?.(line)) {
+          child.state = "running";
+          child.readyOnce = true;
+          this.#notifyReady();
+        }
+      }
+    } catch {
+      // the child's pipe broke as it died; its exit is reported by #run
+    }
+  }
+
+  async #run(child: Child): Promise<void> {
+    const { spec } = child;
+    while (!this.#stopping) {
+      let code = -1, signal: string | null = null;
+      child.state = "starting";
+      child.startedAt = Date.now();
+      try {
+        const process = new Deno.Command(spec.command, {
+          args: spec.args,
+          env: spec.env,
+          stdin: "null",
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn();
+        child.process = process;
+        if (!this.#isReady) {
+          child.state = "running";
+          child.readyOnce = true;
+          this.#notifyReady();
+        }
+        const pumps = [
+          this.#pump(child, process.stdout, "stdout"),
+          this.#pump(child, process.stderr, "stderr"),
+        ];
+        const status = await process.status;
+        await Promise.all(pumps);
+        code = status.code;
+        signal = status.signal;
+      } catch (error) {
+        this.#say(`cannot start ${spec.name}: ${error instanceof Error ? error.message : error}`);
+      }
+      child.lastExit = { code, signal };
+      child.process = undefined;
+      if (this.#stopping) break;
+
+      const now = Date.now();
+      child.crashes = child.crashes.filter((t) => now - t < this.#policy.window);
+      child.crashes.push(now);
+      const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
+      if (child.crashes.length >= this.#policy.maxCrashes) {
+        child.state = "failed";
+        const reason = `${spec.name} crashed ${child.crashes.length} times within ${
+          Math.round(this.#policy.window / 1000)
+        } s (last: ${how}); giving up`;
+        this.#say(`CRASH LOOP: ${reason}; stopping the deployment`);
+        if (this.#outcome.ok) this.#outcome = { ok: false, reason };
+        this.#notifyReady();
+        void this.stop();
+        return;
+      }
+      const delay = Math.min(
+        this.#policy.maxDelay,
+        this.#policy.initialDelay * 2 ** (child.crashes.length - 1),
+      );
+      this.#say(`${spec.name} ${how}; restarting in ${delay} ms`);
+      child.state = "backoff";
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        child.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      child.wake = undefined;
+      if (this.#stopping) break;
+      child.restarts++;
+    }
+    if (child.state !== "failed") child.state = "stopped";
+  }
+}

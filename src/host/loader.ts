@@ -1,0 +1,115 @@
+/**
+ * Loading component modules: import a module by URL or path, natively (`deno run`) or
+ * through the compile-safe loader (compiled binaries, or when asked), and collect the
+ * implementations it exports.
+ *
+ * @module
+ */
+
+import type { Implementation } from "../router/implement.ts";
+import { usableImplementations } from "./implementations.ts";
+import { bundleComponent } from "./bundle.ts";
+import { dynamicImport } from "./dynamic_import.ts";
+import { checkScheme, ComponentError, componentUrl, splitPin } from "./specifier.ts";
+
+export { ComponentError, componentUrl };
+export {
+  describeKey,
+  implementationKey,
+  implementationsOf,
+  loadedLine,
+  usableImplementations,
+} from "./implementations.ts";
+
+/**
+ * How modules are imported: `native` uses the runtime's `import()`; `bundled` fetches the
+ * graph and imports it through data: URLs (works in a compiled binary); `auto` picks
+ * `bundled` in a compiled binary or for integrity-pinned URLs, `native` otherwise.
+ */
+export type LoaderMode = "auto" | "native" | "bundled";
+
+/** Options of {@linkcode loadComponent}. */
+export interface LoadOptions {
+  /** Which loader to use (default `auto`). */
+  loader?: LoaderMode;
+  /** Allow plain http: module URLs (off by default). */
+  allowInsecureHttp?: boolean;
+  /** Where relative paths are resolved from (default: the working directory). */
+  base?: string | URL;
+}
+
+/** A loaded component module. */
+export interface LoadedComponent {
+  /** The module's URL as given (with its integrity pin, if any). */
+  url: string;
+  /** The implementations it exports, default export first. */
+  implementations: Implementation[];
+  /** The loader that imported it. */
+  loader: "native" | "bundled";
+}
+
+/** The loader `auto` stands for here: `bundled` inside a compiled binary. */
+export function resolveLoader(mode: LoaderMode = "auto", url?: URL): "native" | "bundled" {
+  if (mode !== "auto") return mode;
+  if (Deno.build.standalone) return "bundled";
+  // The compile-safe loader runs exactly the bytes whose digest it checked.
+  if (url && splitPin(url).sha256) return "bundled";
+  return "native";
+}
+
+/**
+ * Imports a component module and returns its implementations. Fails with a
+ * {@linkcode ComponentError} naming the URL when the module cannot be loaded, exports no
+ * implementation, or implements an interface twice.
+ *
+ * @example
+ * ```ts ignore
+ * import { loadComponent } from "./loader.ts";
+ *
+ * const search = await loadComponent("./components/search.ts", { loader: "bundled" });
+ * console.log(search.implementations.map((impl) => impl.interface.name));
+ * ```
+ */
+export async function loadComponent(
+  spec: string | URL,
+  options: LoadOptions = {},
+): Promise<LoadedComponent> {
+  const url = componentUrl(spec, options.base);
+  const loader = resolveLoader(options.loader, url);
+  const module = await importComponent(url, loader, options.allowInsecureHttp ?? false);
+  return { url: url.href, implementations: usableImplementations(url.href, module), loader };
+}
+
+/** Imports the module with the chosen loader; errors name the URL. */
+export async function importComponent(
+  url: URL,
+  loader: "native" | "bundled",
+  allowInsecureHttp: boolean,
+): Promise<Record<string, unknown>> {
+  const specifier = loader === "bundled"
+    ? (await withUrl(url, () => bundleComponent(url, { allowInsecureHttp }))).specifier
+    : nativeSpecifier(url, allowInsecureHttp);
+  return await withUrl(url, () => dynamicImport(specifier));
+}
+
+function nativeSpecifier(url: URL, allowInsecureHttp: boolean): string {
+  const { url: bare, sha256 } = splitPin(url);
+  if (sha256) {
+    throw new ComponentError(
+      `${url.href}: integrity pins are checked by the compile-safe loader; use loader ` +
+        `"bundled" or "auto"`,
+    );
+  }
+  checkScheme(bare, allowInsecureHttp);
+  return bare.href;
+}
+
+async function withUrl<T>(url: URL, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof ComponentError && message.includes(url.href)) throw error;
+    throw new ComponentError(`cannot load component ${url.href}: ${message}`);
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * Placement of components: each is loaded inline (in this isolate) or in a worker with
+ * its own permissions. Used by `switchboard serve` and by deployments.
+ *
+ * @module
+ */
+
+import type { ClientLike } from "../router/context.ts";
+import type { Implementation } from "../router/implement.ts";
+import type { Logger } from "../router/router.ts";
+import {
+  ComponentError,
+  describeKey,
+  implementationKey,
+  loadComponent,
+  loadedLine,
+  type LoaderMode,
+} from "./loader.ts";
+import { WorkerComponent, type WorkerPermissions } from "./worker.ts";
+
+/** Where a component runs. */
+export type Isolation = "inline" | "worker";
+
+/** One component to load and where to run it. */
+export interface ComponentSpec {
+  /** Module URL or path; may carry an integrity pin (`#sha256-…`). */
+  url: string;
+  /** `inline` (default) or `worker`. */
+  isolate?: Isolation;
+  /** Loader of inline components (default `auto`); worker components always bundle. */
+  loader?: LoaderMode;
+  /** Allow plain http: module URLs. */
+  allowInsecureHttp?: boolean;
+  /** Permissions of a worker component (default: none). */
+  permissions?: WorkerPermissions;
+  /** Deadline in ms of calls to a worker component that carry none (default 30 000). */
+  deadline?: number;
+}
+
+/** Options of {@linkcode loadComponents}. */
+export interface PlacementOptions {
+  /** The client worker components use for calls to other interfaces. */
+  client?: () => ClientLike;
+  /** Where worker restarts are reported. */
+  logger?: Logger;
+  /** Where relative paths are resolved from (default: the working directory). */
+  base?: string | URL;
+}
+
+/** One placed component. */
+export interface PlacedComponent {
+  /** Its URL. */
+  url: string;
+  /** Where it runs. */
+  isolate: Isolation;
+  /** The implementations to register (stand-ins for worker components). */
+  implementations: Implementation[];
+  /** The worker, for worker components. */
+  worker?: WorkerComponent;
+}
+
+/** Components loaded and placed. */
+export interface PlacedComponents {
+  /** Each component, in the order given. */
+  components: PlacedComponent[];
+  /** Every implementation, ready for `router.register`. */
+  implementations: Implementation[];
+  /** One line per implementation: `loaded Search (3 methods) from URL [in a worker]`. */
+  report: string[];
+  /** Stops the workers. */
+  close(): Promise<void>;
+}
+
+/**
+ * Loads components and places them inline or in workers. Fails (after stopping any
+ * worker it started) if a component cannot be loaded or two components implement the
+ * same interface.
+ *
+ * @example
+ * ```ts ignore
+ * import { Server } from "../server/server.ts";
+ * import { loadComponents } from "./placement.ts";
+ *
+ * const server = new Server();
+ * const placed = await loadComponents([
+ *   { url: "./components/calc.ts" },
+ *   { url: "https://example.com/search.ts", isolate: "worker", permissions: { net: ["db:5432"] } },
+ * ], { client: () => server.router.client });
+ * server.register(...placed.implementations);
+ * ```
+ */
+export async function loadComponents(
+  specs: readonly ComponentSpec[],
+  options: PlacementOptions = {},
+): Promise<PlacedComponents> {
+  const components: PlacedComponent[] = [];
+  const close = async () => {
+    await Promise.all(components.map((c) => c.worker?.close()));
+  };
+  try {
+    for (const spec of specs) components.push(await place(spec, options));
+    const owners = new Map<string, string>();
+    for (const component of components) {
+      for (const impl of component.implementations) {
+        const key = implementationKey(impl);
+        const other = owners.get(key);
+        if (other !== undefined) {
+          throw new ComponentError(
+            `${describeKey(impl)} is implemented by both ${other} and ${component.url}`,
+          );
+        }
+        owners.set(key, component.url);
+      }
+    }
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return {
+    components,
+    implementations: components.flatMap((c) => c.implementations),
+    report: components.flatMap((c) =>
+      c.implementations.map((impl) =>
+        loadedLine(impl, c.url, c.isolate === "worker" ? "in a worker" : "")
+      )
+    ),
+    close,
+  };
+}
+
+async function place(spec: ComponentSpec, options: PlacementOptions): Promise<PlacedComponent> {
+  if ((spec.isolate ?? "inline") === "worker") {
+    const worker = await WorkerComponent.start(spec.url, {
+      permissions: spec.permissions,
+      allowInsecureHttp: spec.allowInsecureHttp,
+      deadline: spec.deadline,
+      client: options.client,
+      logger: options.logger,
+      base: options.base,
+    });
+    return {
+      url: worker.url,
+      isolate: "worker",
+      implementations: worker.implementations,
+      worker,
+    };
+  }
+  const loaded = await loadComponent(spec.url, {
+    loader: spec.loader,
+    allowInsecureHttp: spec.allowInsecureHttp,
+    base: options.base,
+  });
+  return { url: loaded.url, isolate: "inline", implementations: loaded.implementations };
+}

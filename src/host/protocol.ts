@@ -1,0 +1,46 @@
+/**
+ * The messages between a host and a worker-isolated component. Values travel by
+ * structured clone, so dates, bytes, bigints and maps arrive as they left.
+ *
+ * @module
+ */
+
+import type { InterfaceDef } from "../idl/interface.ts";
+import type { Identity, Outcome } from "../router/context.ts";
+
+/** What a worker reports for each implementation it loaded. */
+export interface ExportedImplementation {
+  /** The interface (plain data: names, methods, types). */
+  iface: InterfaceDef;
+  /** Its permission domain, if any. */
+  domain?: string;
+  /** Its implementation-wide concurrency limit, if any. */
+  concurrency?: number;
+  /** Its queue bound, if any. */
+  queue?: number;
+}
+
+/** Host → worker. */
+export type ToWorker =
+  | { type: "load"; specifier: string; url: string }
+  | {
+    type: "call";
+    id: number;
+    method: string;
+    params: unknown;
+    deadline?: number;
+    caller?: Identity;
+    protocol?: string;
+  }
+  | { type: "cancel"; id: number }
+  | { type: "ping"; id: number }
+  | { type: "reply"; id: number; outcome: Outcome };
+
+/** Worker → host. */
+export type FromWorker =
+  | { type: "ready"; implementations: ExportedImplementation[] }
+  | { type: "failed"; message: string }
+  | { type: "result"; id: number; outcome: Outcome }
+  | { type: "pong"; id: number }
+  | { type: "call"; id: number; method: string; params: unknown; deadline?: number }
+  | { type: "notify"; method: string; params: unknown };

@@ -1,0 +1,120 @@
+/**
+ * Component addresses: CLI arguments to URLs, integrity pins (`URL#sha256-…`), and
+ * the names under which components import Switchboard itself.
+ *
+ * @module
+ */
+
+/** A component module could not be used; the message names the URL and what to do. */
+export class ComponentError extends Error {
+  override name = "ComponentError";
+}
+
+/** Turns a CLI argument (URL or path) into a module URL. */
+export function componentUrl(spec: string | URL, base: string | URL = cwdUrl()): URL {
+  if (spec instanceof URL) return new URL(spec.href);
+  if (/^[a-z][a-z0-9+.-]*:/i.test(spec) && !/^[a-z]:[\\/]/i.test(spec)) return new URL(spec);
+  return new URL(spec, base);
+}
+
+function cwdUrl(): string {
+  const cwd = Deno.cwd().replaceAll("\\", "/");
+  return `file://${cwd.startsWith("/") ? "" : "/"}${cwd}/`;
+}
+
+/** A module URL split from its optional integrity pin. */
+export interface PinnedUrl {
+  /** The URL without the pin. */
+  url: URL;
+  /** The expected SHA-256 of the module's bytes, as lowercase hex, if pinned. */
+  sha256?: string;
+}
+
+const PIN = /^#sha256-([A-Za-z0-9+/_-]+={0,2})$/;
+
+/**
+ * Splits `URL#sha256-<base64 or hex>` into the URL and the expected digest. Any other
+ * fragment is left on the URL.
+ */
+export function splitPin(url: URL): PinnedUrl {
+  const match = PIN.exec(url.hash);
+  if (!match) return { url };
+  const bare = new URL(url.href);
+  bare.hash = "";
+  const digest = match[1];
+  let hex: string;
+  if (/^[0-9a-f]{64}$/i.test(digest)) {
+    hex = digest.toLowerCase();
+  } else {
+    let bytes: Uint8Array;
+    try {
+      bytes = Uint8Array.from(
+        atob(digest.replaceAll("-", "+").replaceAll("_", "/")),
+        (c) => c.charCodeAt(0),
+      );
+    } catch {
+      throw new ComponentError(`${url.href}: the integrity pin is not base64 or hex`);
+    }
+    if (bytes.length !== 32) {
+      throw new ComponentError(`${url.href}: a sha256 pin is 32 bytes (44 base64 or 64 hex)`);
+    }
+    hex = toHex(bytes);
+  }
+  return { url: bare, sha256: hex };
+}
+
+/** Lowercase hex of bytes. */
+export function toHex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Checks bytes against a pinned SHA-256; throws a ComponentError naming the URL. */
+export async function verifyPin(url: URL, bytes: Uint8Array, sha256: string): Promise<void> {
+  const actual = toHex(
+    new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>)),
+  );
+  if (actual !== sha256) {
+    throw new ComponentError(
+      `${url.href} does not match its integrity pin: expected sha256 ${sha256}, got ${actual}; ` +
+        `refusing to run it`,
+    );
+  }
+}
+
+/** Refuses schemes a component may not come from (http: unless allowed). */
+export function checkScheme(url: URL, allowInsecureHttp: boolean): void {
+  if (url.protocol === "http:" && !allowInsecureHttp) {
+    throw new ComponentError(
+      `refusing to load ${url.href} over insecure http: use https:, or pass ` +
+        `--allow-insecure-http (allowInsecureHttp) to allow it`,
+    );
+  }
+  if (!["file:", "https:", "http:", "data:"].includes(url.protocol)) {
+    throw new ComponentError(
+      `cannot load ${url.href}: components come from file:, https: (or http: when allowed) ` +
+        `and data: URLs`,
+    );
+  }
+}
+
+const JSR_NAME = /^(?:jsr:\/?)?@switchboard\/rpc(?:@[^/]*)?(\/.*)?$/;
+const JSR_URL = /^https:\/\/jsr\.io\/@switchboard\/rpc\/[^/]+(\/.*)?$/;
+
+/**
+ * Whether a specifier names Switchboard itself: `@switchboard/rpc`, `jsr:@switchboard/rpc`
+ * (any version), its jsr.io URL, or `ownModule` (this copy's `mod.ts`). Returns the
+ * subpath for jsr forms that name a file other than `mod.ts`.
+ */
+export function switchboardImport(
+  specifier: string,
+  resolved: URL | undefined,
+  ownModule: URL,
+): { subpath?: string } | undefined {
+  const match = JSR_NAME.exec(specifier) ?? JSR_URL.exec(specifier);
+  if (match) {
+    const subpath = match[1];
+    return subpath && subpath !== "/mod.ts" && subpath !== "/" ? { subpath } : {};
+  }
+  if (resolved && resolved.href === ownModule.href) return {};
+  return undefined;
+}

@@ -1,0 +1,484 @@
+/**
+ * Worker placement: a component runs in a Web Worker with its own Deno permissions
+ * (nothing by default). The host registers stand-in implementations whose handlers carry
+ * each call across the worker boundary, so callers cannot tell the difference — except
+ * that a component that hangs or crashes cannot take the server down: a call past its
+ * deadline fails with `Timeout`, a worker that stops answering is terminated (its other
+ * calls fail with `Unavailable`) and a fresh one serves the next call.
+ *
+ * @module
+ */
+
+import type { ClientLike, Identity } from "../router/context.ts";
+import { type ErrorShape, RpcError, rpcError } from "../router/errors.ts";
+import { type Handlers, implement, type Implementation } from "../router/implement.ts";
+import type { Logger } from "../router/router.ts";
+import type { CallContext } from "../router/context.ts";
+import { bundleComponent } from "./bundle.ts";
+import { ComponentError, componentUrl } from "./specifier.ts";
+import type { ExportedImplementation, FromWorker, ToWorker } from "./protocol.ts";
+
+/** One permission: denied (`false`), granted (`true`), or granted for these targets. */
+export type Grant = boolean | string[];
+
+/** The Deno permissions of a worker component; everything not granted is denied. */
+export interface WorkerPermissions {
+  /** Network access, e.g. `["db.internal:5432"]`. */
+  net?: Grant;
+  /** File reads, e.g. `["/srv/data"]`. */
+  read?: Grant;
+  /** File writes. */
+  write?: Grant;
+  /** Environment variables, e.g. `["DATABASE_URL"]`. */
+  env?: Grant;
+  /** System information. */
+  sys?: Grant;
+  /** Running subprocesses. */
+  run?: Grant;
+  /** Foreign functions. */
+  ffi?: Grant;
+}
+
+/** Options of {@linkcode WorkerComponent.start}. */
+export interface WorkerComponentOptions {
+  /** What the component may access (default: nothing). */
+  permissions?: WorkerPermissions;
+  /** Allow plain http: module URLs. */
+  allowInsecureHttp?: boolean;
+  /** Deadline in ms of calls that arrive without one (default 30 000). */
+  deadline?: number;
+  /** How long a worker may take to answer a liveness probe, in ms (default 1000). */
+  probeTimeout?: number;
+  /** How long loading may take, in ms (default 30 000). */
+  loadTimeout?: number;
+  /** Where the component's calls to other interfaces go (usually the server's client). */
+  client?: () => ClientLike;
+  /** Where restarts and crashes are reported (default: the console). */
+  logger?: Logger;
+  /** Where relative paths are resolved from (default: the working directory). */
+  base?: string | URL;
+}
+
+interface Pending {
+  method: string;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+  cleanup(): void;
+}
+
+interface Running {
+  worker: Worker;
+  /** Liveness probes waiting for their pong. */
+  probes: Map<number, () => void>;
+}
+
+const ENTRY = new URL("./worker_entry.ts", import.meta.url);
+
+/**
+ * A component running in a Web Worker. Register {@linkcode WorkerComponent.implementations}
+ * with a router; {@linkcode WorkerComponent.close} terminates the worker.
+ *
+ * @example
+ * ```ts ignore
+ * import { Server } from "../server/server.ts";
+ * import { WorkerComponent } from "./worker.ts";
+ *
+ * const server = new Server();
+ * const search = await WorkerComponent.start("./search.ts", {
+ *   permissions: { net: ["db.internal:5432"] },
+ *   client: () => server.router.client,
+ * });
+ * server.register(...search.implementations);
+ * ```
+ */
+export class WorkerComponent {
+  /** The component's URL. */
+  readonly url: string;
+  /** Stand-ins to register with a router; each call runs in the worker. */
+  readonly implementations: Implementation[];
+  readonly #specifier: string;
+  readonly #options: WorkerComponentOptions;
+  readonly #logger: Logger;
+  readonly #exported: ExportedImplementation[];
+  readonly #pending = new Map<number, Pending>();
+  #running?: Running;
+  #starting?: Promise<Running>;
+  #nextId = 0;
+  #restarts = 0;
+  #closed = false;
+  #probing = false;
+
+  private constructor(
+    url: string,
+    specifier: string,
+    running: Running,
+    exported: ExportedImplementation[],
+    options: WorkerComponentOptions,
+  ) {
+    this.url = url;
+    this.#specifier = specifier;
+    this.#running = running;
+    this.#exported = exported;
+    this.#options = options;
+    this.#logger = options.logger ?? {
+      error: (m) => console.error(m),
+      warn: (m) => console.warn(m),
+    };
+    this.implementations = exported.map((e) => this.#standIn(e));
+  }
+
+  /**
+   * Fetches the component's module graph (with the host's permissions), starts a worker
+   * with the given permissions, loads the component there, and resolves once it is ready.
+   */
+  static async start(
+    spec: string | URL,
+    options: WorkerComponentOptions = {},
+  ): Promise<WorkerComponent> {
+    const url = componentUrl(spec, options.base);
+    let specifier: string;
+    try {
+      ({ specifier } = await bundleComponent(url, {
+        allowInsecureHttp: options.allowInsecureHttp,
+      }));
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new ComponentError(
+        message.includes(url.href) ? message : `cannot load component ${url.href}: ${message}`,
+      );
+    }
+    let component: WorkerComponent | undefined;
+    const { running, exported } = await spawn(
+      url.href,
+      specifier,
+      options,
+      (message) => component && component.#onMessage(message, running),
+      (event) => component && component.#onError(event),
+    );
+    component = new WorkerComponent(url.href, specifier, running, exported, options);
+    return component;
+  }
+
+  /** How many times the worker was replaced after hanging or crashing. */
+  get restarts(): number {
+    return this.#restarts;
+  }
+
+  /** Terminates the worker; calls still running fail with `Unavailable`. */
+  close(): Promise<void> {
+    this.#closed = true;
+    this.#stop(rpcError("Unavailable", `worker component ${this.url} was closed`));
+    return Promise.resolve();
+  }
+
+  #standIn(exported: ExportedImplementation): Implementation {
+    const handlers: Record<string, (params: unknown, ctx: CallContext) => Promise<unknown>> = {};
+    for (const name of Object.keys(exported.iface.methods)) {
+      const method = `${exported.iface.name}.${name}`;
+      handlers[name] = (params, ctx) => this.#call(method, params, ctx);
+    }
+    return implement(exported.iface, handlers as Handlers<typeof exported.iface>, {
+      domain: exported.domain,
+      concurrency: exported.concurrency,
+      queue: exported.queue,
+    });
+  }
+
+  async #call(method: string, params: unknown, ctx: CallContext): Promise<unknown> {
+    const running = await this.#ensureRunning();
+    const id = ++this.#nextId;
+    const deadline = ctx.deadline ?? Date.now() + (this.#options.deadline ?? 30_000);
+    return await new Promise((resolve, reject) => {
+      const stop = (error: RpcError) => {
+        const pending = this.#pending.get(id);
+        if (!pending) return;
+        this.#settle(id);
+        pending.reject(error);
+        this.#post(running, { type: "cancel", id });
+        // A worker that cannot even answer a ping is stuck (e.g. in a busy loop).
+        this.#probe(running, method);
+      };
+      const timer = setTimeout(
+        () =>
+          stop(
+            rpcError("Timeout", `${method} exceeded its deadline in worker component ${this.url}`),
+          ),
+        Math.max(0, deadline - Date.now()),
+      );
+      const onAbort = () =>
+        stop(
+          ctx.signal.reason instanceof RpcError
+            ? ctx.signal.reason
+            : rpcError("Cancelled", `${method} was cancelled`),
+        );
+      ctx.signal.addEventListener("abort", onAbort, { once: true });
+      this.#pending.set(id, {
+        method,
+        resolve,
+        reject,
+        cleanup: () => {
+          clearTimeout(timer);
+          ctx.signal.removeEventListener("abort", onAbort);
+        },
+      });
+      this.#post(running, {
+        type: "call",
+        id,
+        method,
+        params,
+        deadline,
+        caller: cloneableIdentity(ctx.caller),
+        protocol: ctx.protocol,
+      });
+    });
+  }
+
+  #settle(id: number): Pending | undefined {
+    const pending = this.#pending.get(id);
+    if (pending) {
+      this.#pending.delete(id);
+      pending.cleanup();
+    }
+    return pending;
+  }
+
+  #post(running: Running, message: ToWorker): void {
+    if (this.#running !== running) return;
+    try {
+      running.worker.postMessage(message);
+    } catch (error) {
+      if (message.type !== "call") return;
+      this.#settle(message.id)?.reject(
+        rpcError(
+          "InvalidParams",
+          `params of ${message.method} cannot cross into the worker: ${
+            error instanceof Error ? error.message : error
+          }`,
+        ),
+      );
+    }
+  }
+
+  #probe(running: Running, method: string): void {
+    if (this.#probing || this.#running !== running) return;
+    this.#probing = true;
+    const id = ++this.#nextId;
+    const timeout = this.#options.probeTimeout ?? 1000;
+    const timer = setTimeout(() => {
+      running.probes.delete(id);
+      this.#probing = false;
+      if (this.#running !== running) return;
+      const reason = `worker component ${this.url} stopped responding after ${method} ` +
+        `overran its deadline; the worker was restarted`;
+      this.#logger.warn(reason);
+      this.#stop(rpcError("Unavailable", reason));
+    }, timeout);
+    running.probes.set(id, () => {
+      clearTimeout(timer);
+      this.#probing = false;
+    });
+    this.#post(running, { type: "ping", id });
+  }
+
+  /** Terminates the current worker and fails its calls; the next call starts a new one. */
+  #stop(error: RpcError): void {
+    const running = this.#running;
+    this.#running = undefined;
+    if (running) {
+      running.worker.terminate();
+      for (const resolve of running.probes.values()) resolve();
+      running.probes.clear();
+    }
+    for (const id of [...this.#pending.keys()]) this.#settle(id)?.reject(error);
+  }
+
+  #ensureRunning(): Promise<Running> {
+    if (this.#closed) {
+      return Promise.reject(rpcError("Unavailable", `worker component ${this.url} was closed`));
+    }
+    if (this.#running) return Promise.resolve(this.#running);
+    this.#starting ??= (async () => {
+      try {
+        let running: Running | undefined;
+        const started = await spawn(
+          this.url,
+          this.#specifier,
+          this.#options,
+          (message) => running && this.#onMessage(message, running),
+          (event) => this.#onError(event),
+        );
+        running = started.running;
+        if (!sameInterfaces(started.exported, this.#exported)) {
+          running.worker.terminate();
+          throw new Error("its interfaces changed");
+        }
+        if (this.#closed) {
+          running.worker.terminate();
+          throw new Error("it was closed");
+        }
+        this.#restarts++;
+        this.#running = running;
+        return running;
+      } catch (error) {
+        throw rpcError(
+          "Unavailable",
+          `worker component ${this.url} could not be restarted: ${
+            error instanceof Error ? error.message : error
+          }`,
+        );
+      } finally {
+        this.#starting = undefined;
+      }
+    })();
+    return this.#starting;
+  }
+
+  #onMessage(message: FromWorker, running: Running): void {
+    if (this.#running !== running) return;
+    switch (message.type) {
+      case "result": {
+        const pending = this.#settle(message.id);
+        if (!pending) return;
+        if (message.outcome.ok) pending.resolve(message.outcome.value);
+        else pending.reject(RpcError.fromShape(message.outcome.error));
+        break;
+      }
+      case "pong":
+        running.probes.get(message.id)?.();
+        running.probes.delete(message.id);
+        break;
+      case "call":
+        this.#outgoing(running, message);
+        break;
+      case "notify":
+        this.#client()?.notify(message.method, message.params).catch(() => {});
+        break;
+    }
+  }
+
+  async #outgoing(running: Running, message: Extract<FromWorker, { type: "call" }>) {
+    const client = this.#client();
+    let outcome: { ok: true; value: unknown } | { ok: false; error: ErrorShape };
+    if (!client) {
+      outcome = {
+        ok: false,
+        error: rpcError("Unavailable", `worker component ${this.url} has no client`).toShape(),
+      };
+    } else {
+      try {
+        const timeout = message.deadline === undefined
+          ? undefined
+          : Math.max(1, message.deadline - Date.now());
+        outcome = {
+          ok: true,
+          value: await client.call(message.method, message.params, { timeout }),
+        };
+      } catch (error) {
+        outcome = {
+          ok: false,
+          error: (error instanceof RpcError ? error : rpcError(
+            "InternalError",
+            error instanceof Error ? error.message : String(error),
+          )).toShape(),
+        };
+      }
+    }
+    this.#post(running, { type: "reply", id: message.id, outcome });
+  }
+
+  #client(): ClientLike | undefined {
+    return this.#options.client?.();
+  }
+
+  #onError(event: ErrorEvent): void {
+    if (!this.#running) return;
+    const reason = `worker component ${this.url} crashed: ${event.message}; the worker was ` +
+      `restarted`;
+    this.#logger.error(reason);
+    this.#stop(rpcError("Unavailable", reason));
+  }
+}
+
+/** Starts a worker and loads the component in it. */
+function spawn(
+  url: string,
+  specifier: string,
+  options: WorkerComponentOptions,
+  onMessage: (message: FromWorker) => void,
+  onError: (event: ErrorEvent) => void,
+): Promise<{ running: Running; exported: ExportedImplementation[] }> {
+  let worker: Worker;
+  try {
+    worker = new Worker(ENTRY, {
+      type: "module",
+      name: `component ${url}`,
+      deno: { permissions: denoPermissions(options.permissions) },
+    } as WorkerOptions);
+  } catch (error) {
+    throw new ComponentError(
+      `cannot start a worker for ${url}: ${error instanceof Error ? error.message : error}` +
+        ` (worker permissions need Deno's --unstable-worker-options)`,
+    );
+  }
+  const running: Running = { worker, probes: new Map() };
+  return new Promise((resolve, reject) => {
+    const fail = (message: string) => {
+      clearTimeout(timer);
+      worker.terminate();
+      reject(new ComponentError(`cannot load component ${url} in a worker: ${message}`));
+    };
+    const timeout = options.loadTimeout ?? 30_000;
+    const timer = setTimeout(
+      () => fail(`it did not finish loading within ${timeout} ms`),
+      timeout,
+    );
+    worker.onmessage = (event: MessageEvent<FromWorker>) => {
+      const message = event.data;
+      if (message.type === "ready") {
+        clearTimeout(timer);
+        worker.onmessage = (e: MessageEvent<FromWorker>) => onMessage(e.data);
+        worker.onerror = (e) => {
+          e.preventDefault(); // an uncaught error in a component must not end the host
+          onError(e);
+        };
+        resolve({ running, exported: message.implementations });
+      } else if (message.type === "failed") {
+        fail(message.message);
+      }
+    };
+    worker.onerror = (event) => {
+      event.preventDefault();
+      fail(event.message);
+    };
+    worker.postMessage({ type: "load", specifier, url } satisfies ToWorker);
+  });
+}
+
+function denoPermissions(permissions: WorkerPermissions = {}): Record<string, unknown> {
+  const grant = (g: Grant | undefined) => g ?? false;
+  return {
+    net: grant(permissions.net),
+    read: grant(permissions.read),
+    write: grant(permissions.write),
+    env: grant(permissions.env),
+    sys: grant(permissions.sys),
+    run: grant(permissions.run),
+    ffi: grant(permissions.ffi),
+    import: false,
+  };
+}
+
+function sameInterfaces(a: ExportedImplementation[], b: ExportedImplementation[]): boolean {
+  const key = (e: ExportedImplementation) =>
+    `${e.iface.name}/${e.domain ?? ""}/${Object.keys(e.iface.methods).join(",")}`;
+  return a.length === b.length && a.every((e, i) => key(e) === key(b[i]));
+}
+
+function cloneableIdentity(caller: Identity | undefined): Identity | undefined {
+  if (!caller) return undefined;
+  try {
+    return structuredClone(caller);
+  } catch {
+    return { id: caller.id, roles: caller.roles };
+  }
+}

@@ -1,0 +1,123 @@
+import assert from "node:assert/strict";
+import { planDeployment } from "../../src/deploy/plan.ts";
+import { DeploymentError } from "../../src/deploy/schema.ts";
+
+const here = new URL("./fixtures/deployment.json", import.meta.url);
+const shop = new URL("../../examples/shop/deploy/three_processes.json", import.meta.url);
+
+async function problems(value: unknown, base = here): Promise<string[]> {
+  try {
+    await planDeployment(value, base);
+  } catch (error) {
+    if (error instanceof DeploymentError) return error.problems.map((p) => `${p.path}: ${p.message}`);
+    throw error;
+  }
+  assert.fail("expected the plan to fail");
+}
+
+Deno.test("the planner loads components and builds the routing table", async () => {
+  const value = JSON.parse(await Deno.readTextFile(shop));
+  const plan = await planDeployment(value, shop);
+  assert.equal(plan.name, "shop-three-processes");
+  assert.deepEqual(plan.routes, {
+    Catalog: [{ process: "catalog", protocol: "tcp", url: "tcp://127.0.0.1:7311" }],
+    Cart: [{ process: "orders", protocol: "http", url: "http://127.0.0.1:7312" }],
+    Orders: [{ process: "orders", protocol: "http", url: "http://127.0.0.1:7312" }],
+  });
+  assert.deepEqual(plan.processes.map((p) => [p.name, p.interfaces, p.public]), [
+    ["catalog", ["Catalog"], ["Catalog"]],
+    ["orders", ["Cart", "Orders"], ["Cart", "Orders"]],
+    ["front", [], []],
+  ]);
+  assert.equal(
+    plan.processes[0].components[0],
+    new URL("../../examples/shop/components/catalog.ts", import.meta.url).href,
+  );
+  assert.deepEqual(plan.processes[2].front, [
+    { protocol: "http", hostname: "127.0.0.1", port: 7300 },
+    { protocol: "tcp", hostname: "127.0.0.1", port: 7301 },
+  ]);
+  assert.deepEqual(Object.keys(plan.publicInterfaces), ["Catalog", "Cart", "Orders"]);
+  assert.deepEqual(plan.status, { hostname: "127.0.0.1", port: 7399 });
+  assert.equal(plan.restart.maxCrashes, 5);
+});
+
+Deno.test("routes prefer tcp, honour advertise, and dial wildcard binds on loopback", async () => {
+  const plan = await planDeployment({
+    processes: {
+      a: {
+        components: ["./greeter.ts"],
+        listen: [{ http: "0.0.0.0:9101" }, { tcp: "127.0.0.1:9102", advertise: "127.0.0.1:9202" }],
+        public: ["Greeter"],
+      },
+      b: { front: [{ http: "127.0.0.1:9103" }] },
+    },
+  }, here);
+  assert.deepEqual(plan.routes.Greeter, [
+    { process: "a", protocol: "tcp", url: "tcp://127.0.0.1:9202" },
+    { process: "a", protocol: "http", url: "http://127.0.0.1:9101" },
+  ]);
+  assert.deepEqual(plan.publicInterfaces, {
+    Greeter: new URL("./fixtures/greeter.ts", import.meta.url).href,
+  });
+});
+
+Deno.test("a front with nothing public is a problem", async () => {
+  assert.deepEqual(
+    await problems({
+      processes: {
+        a: { components: ["./greeter.ts"], listen: [{ tcp: "127.0.0.1:9102" }] },
+        b: { front: [{ http: "127.0.0.1:9103" }] },
+      },
+    }),
+    [
+      '$.processes.b.front: the front would expose nothing: list interfaces under "public" in the processes that serve them',
+    ],
+  );
+});
+
+Deno.test("loading and routing mistakes are reported with their JSON paths", async () => {
+  const found = await problems({
+    processes: {
+      a: {
+        components: ["./greeter.ts", "./missing.ts", "./not_a_component.ts"],
+        listen: [{ tcp: "127.0.0.1:9102" }],
+        public: ["Greeter", "Nope"],
+      },
+      b: { components: ["./greeter.ts", "./private_only.ts"], public: ["Vault"] },
+    },
+  });
+  assert.equal(found.length, 5, found.join("\n"));
+  assert.match(found[0], /^\$\.processes\.a\.components\[1\]: cannot load component .*missing\.ts/);
+  assert.match(found[1], /^\$\.processes\.a\.components\[2\]: component .* exports no implementation/);
+  assert.equal(
+    found[2],
+    "$.processes.b.components[0]: implements Greeter, already served by process a ($.processes.a.components[0]); an interface lives in one process",
+  );
+  assert.equal(
+    found[3],
+    "$.processes.b.public[0]: Vault has no method marked public: true, so a front would expose nothing of it",
+  );
+  assert.match(found[4], /^\$\.processes\.b\.listen: process b serves Vault but has no listener/);
+});
+
+Deno.test("a public name a process does not serve is reported", async () => {
+  assert.deepEqual(
+    await problems({ processes: { a: { components: ["./greeter.ts"], public: ["Nope"] } } }),
+    ["$.processes.a.public[0]: process a serves no interface Nope (it serves Greeter)"],
+  );
+});
+
+Deno.test("structural problems stop the planner before any component is loaded", async () => {
+  let loaded = 0;
+  await assert.rejects(
+    planDeployment({ processes: { a: { components: ["./greeter.ts"], listen: [{}] } } }, here, {
+      load: () => {
+        loaded++;
+        return Promise.resolve([]);
+      },
+    }),
+    DeploymentError,
+  );
+  assert.equal(loaded, 0);
+});

@@ -109,3 +109,5 @@ export type {
   RegisteredType,
   TypeTranslator,
 } from "./src/idl/translators.ts";
+export { publisher, subscribe } from "./src/client/tcp_pubsub.ts";
+export type { Publisher } from "./src/client/tcp_pubsub.ts";

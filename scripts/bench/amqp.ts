@@ -14,13 +14,7 @@
 
 import { parseArgs } from "node:util";
 import { connect } from "../../mod.ts";
-import {
-  type AmqpMessage,
-  callQueue,
-  DEFAULT_PREFIX,
-  loadAmqp,
-  publishConfirmed,
-} from "../../src/client/amqp.ts";
+import { type AmqpMessage, callQueue, DEFAULT_PREFIX, loadAmqp } from "../../src/client/amqp.ts";
 import { decodeMessage, encodeOutcome } from "../../src/codecs/msgpackrpc.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -44,20 +38,20 @@ if (values["bare-worker"]) {
   await main(Number(values.calls), Number(values.inflight));
 }
 
-/** A worker with no Switchboard: decode, add, encode, publish (confirmed), ack. */
+/** A worker with no Switchboard: decode, add, encode, publish the reply, ack. */
 async function bareWorker(prefetch: number): Promise<void> {
   const lib = await loadAmqp();
   const connection = await lib.connect(url);
-  const channel = await connection.createConfirmChannel();
+  const channel = await connection.createChannel();
   await channel.prefetch(prefetch, true);
   await channel.assertQueue(QUEUE, { durable: true });
-  await channel.consume(QUEUE, async (m: AmqpMessage | null) => {
+  await channel.consume(QUEUE, (m: AmqpMessage | null) => {
     if (!m) return;
     const request = decodeMessage(m.content);
     if (request.type !== 0) return channel.ack(m);
     const { a, b } = request.params as { a: number; b: number };
     const body = lib.toBuffer(encodeOutcome(request.msgid, { ok: true, value: a + b }));
-    await publishConfirmed(channel, "", m.properties.replyTo!, body, {
+    channel.publish("", m.properties.replyTo!, body, {
       correlationId: m.properties.correlationId,
     });
     channel.ack(m);

@@ -10,6 +10,9 @@ import { rpcError } from "../router/errors.ts";
 import { encodeBase64 } from "../util/base64.ts";
 import type { AuthBackend, Proof } from "./types.ts";
 
+/** How many peers' recent failures are remembered at most. */
+const MAX_TRACKED_PEERS = 10_000;
+
 /** Options of an {@linkcode AuthGate}. */
 export interface AuthGateOptions {
   /** Failed logins allowed per peer address within `window` ms (default 5). */
@@ -40,6 +43,7 @@ export interface AuthGateOptions {
 export class AuthGate {
   readonly #backends = new Map<string, AuthBackend>();
   readonly #failures = new Map<string, number[]>();
+  readonly #inFlight = new Map<string, Set<Promise<void>>>();
   readonly #maxFailures: number;
   readonly #window: number;
 
@@ -63,42 +67,80 @@ export class AuthGate {
 
   /**
    * Verifies a login; resolves with the identity or rejects with `Unauthorized`
-   * (also when `peer` has failed too often recently).
+   * (also when `peer` has failed too often recently). Attempts beyond what a peer may
+   * still fail wait for its attempts in flight, so parallel guesses gain nothing.
    */
   async login(peer: string, nonce: string, scheme: unknown, proof: unknown): Promise<Identity> {
-    const now = Date.now();
-    const recent = (this.#failures.get(peer) ?? []).filter((t) => now - t < this.#window);
-    if (recent.length >= this.#maxFailures) {
-      this.#failures.set(peer, recent);
-      throw rpcError(
-        "Unauthorized",
-        `too many failed logins from ${peer}; retry in ${
-          Math.ceil((this.#window - (now - recent[0])) / 1000)
-        } s`,
-      );
+    for (;;) {
+      const now = Date.now();
+      const recent = this.#recent(peer, now);
+      if (recent.length >= this.#maxFailures) {
+        throw rpcError(
+          "Unauthorized",
+          `too many failed logins from ${peer}; retry in ${
+            Math.ceil((this.#window - (now - recent[0])) / 1000)
+          } s`,
+        );
+      }
+      const inFlight = this.#inFlight.get(peer);
+      if (!inFlight || recent.length + inFlight.size < this.#maxFailures) break;
+      await Promise.race(inFlight);
     }
+    let finish!: () => void;
+    const attempt = new Promise<void>((resolve) => finish = resolve);
+    const inFlight = this.#inFlight.get(peer) ?? new Set();
+    this.#inFlight.set(peer, inFlight.add(attempt));
     const backend = typeof scheme === "string" ? this.#backends.get(scheme) : undefined;
     let identity: Identity | undefined;
-    if (backend && typeof proof === "object" && proof !== null && !Array.isArray(proof)) {
-      try {
-        identity = await backend.verify(proof as Proof, nonce);
-      } catch {
-        identity = undefined;
+    try {
+      if (backend && typeof proof === "object" && proof !== null && !Array.isArray(proof)) {
+        try {
+          identity = await backend.verify(proof as Proof, nonce);
+        } catch {
+          identity = undefined;
+        }
+      }
+      if (!identity) {
+        this.#fail(peer);
+        throw rpcError(
+          "Unauthorized",
+          backend
+            ? `login refused (${scheme})`
+            : `unknown auth scheme ${JSON.stringify(scheme)}; this server accepts ${
+              this.schemes.join(", ")
+            }`,
+        );
+      }
+      this.#failures.delete(peer);
+      return identity;
+    } finally {
+      inFlight.delete(attempt);
+      if (inFlight.size === 0 && this.#inFlight.get(peer) === inFlight) this.#inFlight.delete(peer);
+      finish();
+    }
+  }
+
+  /** The peer's failures within the window (older ones are forgotten). */
+  #recent(peer: string, now: number): number[] {
+    const all = this.#failures.get(peer);
+    if (!all) return [];
+    const recent = all.filter((t) => now - t < this.#window);
+    if (recent.length) this.#failures.set(peer, recent);
+    else this.#failures.delete(peer);
+    return recent;
+  }
+
+  #fail(peer: string): void {
+    const now = Date.now();
+    this.#failures.set(peer, [...this.#recent(peer, now), now]);
+    // Bound the memory many peers (e.g. spoofed IPv6 addresses) can take: forget expired
+    // entries, then the oldest.
+    if (this.#failures.size > MAX_TRACKED_PEERS) {
+      for (const p of this.#failures.keys()) this.#recent(p, now);
+      for (const p of this.#failures.keys()) {
+        if (this.#failures.size <= MAX_TRACKED_PEERS) break;
+        this.#failures.delete(p);
       }
     }
-    if (!identity) {
-      recent.push(now);
-      this.#failures.set(peer, recent);
-      throw rpcError(
-        "Unauthorized",
-        backend
-          ? `login refused (${scheme})`
-          : `unknown auth scheme ${JSON.stringify(scheme)}; this server accepts ${
-            this.schemes.join(", ")
-          }`,
-      );
-    }
-    this.#failures.delete(peer);
-    return identity;
   }
 }

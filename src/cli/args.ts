@@ -20,9 +20,19 @@ export function parseCommand<O extends NonNullable<ParseArgsConfig["options"]>>(
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
-    const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
-    throw new UsageError(`switchboard ${command}: ${message} (see --help)`);
+    throw new UsageError(`switchboard ${command}: ${parseProblem(error)} (see --help)`);
   }
+}
+
+/** node:util's parse error, cut to its first sentence (the rest is advice about `--`). */
+function parseProblem(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  const option = /'(-[^' ]+)/.exec(message)?.[1];
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && option) return `unknown option ${option}`;
+  const first = message.split("\n")[0];
+  const end = first.indexOf(". ");
+  return (end < 0 ? first : first.slice(0, end)).replace(/\.$/, "");
 }
 
 /** Parses `host:port`, `:port`, `port` or `off`; undefined for off. */

@@ -7,8 +7,7 @@
 import { parseCommand, UsageError } from "./args.ts";
 import { encodeBase64 } from "../util/base64.ts";
 import { PLAN_ENV, PROCESS_ENV, READY_MARKER, SECRET_ENV } from "../deploy/env.ts";
-import { type Plan, planDeployment, readDeployment } from "../deploy/plan.ts";
-import { DeploymentError, parseAddress } from "../deploy/schema.ts";
+import type { Plan } from "../deploy/plan.ts";
 import { type ChildSpec, Supervisor } from "../deploy/supervisor.ts";
 import { type DeploymentStatus, formatStatus, serveStatus } from "../deploy/status.ts";
 
@@ -59,9 +58,29 @@ export function childSpecs(
   }));
 }
 
+/**
+ * The planner and the validator, loaded only by the deploy command: the validator
+ * compiles the JSON Schema, which every other command (and every child) can skip.
+ */
+async function deployModules() {
+  const [plan, schema] = await Promise.all([
+    import("../deploy/plan.ts"),
+    import("../deploy/schema.ts"),
+  ]);
+  return { ...plan, ...schema };
+}
+
+/** Plans FILE; a DeploymentError lists every problem. */
 async function loadPlan(file: string): Promise<Plan> {
+  const { planDeployment, readDeployment } = await deployModules();
   const { value, base } = await readDeployment(file);
   return await planDeployment(value, base, { source: file });
+}
+
+/** The DeploymentError's message, or undefined when the error is another one. */
+async function problemsOf(error: unknown): Promise<string | undefined> {
+  const { DeploymentError } = await deployModules();
+  return error instanceof DeploymentError ? error.message : undefined;
 }
 
 async function check(file: string): Promise<number> {
@@ -79,11 +98,10 @@ async function check(file: string): Promise<number> {
     }
     return 0;
   } catch (error) {
-    if (error instanceof DeploymentError) {
-      console.error(error.message);
-      return 1;
-    }
-    throw error;
+    const problems = await problemsOf(error);
+    if (problems === undefined) throw error;
+    console.error(problems);
+    return 1;
   }
 }
 
@@ -94,6 +112,7 @@ function describeListener(l: Plan["processes"][number]["listen"][number]): strin
 async function status(target: string, json: boolean): Promise<number> {
   let url = target;
   if (!/^https?:\/\//.test(target)) {
+    const { parseAddress, readDeployment } = await deployModules();
     const { value } = await readDeployment(target);
     const address = (value as { status?: unknown })?.status;
     if (typeof address !== "string") {
@@ -123,11 +142,10 @@ async function run(file: string, drainTimeout: number): Promise<number> {
   try {
     plan = await loadPlan(file);
   } catch (error) {
-    if (error instanceof DeploymentError) {
-      console.error(`${error.message}\nnothing was started`);
-      return 1;
-    }
-    throw error;
+    const problems = await problemsOf(error);
+    if (problems === undefined) throw error;
+    console.error(`${problems}\nnothing was started`);
+    return 1;
   }
   const supervisor = new Supervisor(childSpecs(plan, freshSecret()), {
     restart: plan.restart,

@@ -106,7 +106,7 @@ export interface AmqpMessage {
   properties: AmqpProperties;
 }
 
-/** The channel operations Switchboard uses (amqplib's ConfirmChannel). */
+/** The channel operations Switchboard uses (amqplib's Channel and ConfirmChannel). */
 export interface AmqpChannel {
   /** Declares a queue; "" lets the broker name it. */
   assertQueue(
@@ -159,6 +159,8 @@ export interface AmqpChannel {
 
 /** A connection (amqplib's ChannelModel). */
 export interface AmqpConnection {
+  /** Opens a channel. */
+  createChannel(): Promise<AmqpChannel>;
   /** Opens a channel in confirm mode. */
   createConfirmChannel(): Promise<AmqpChannel>;
   /** Closes the connection. */
@@ -228,6 +230,12 @@ export interface AmqpConnectOptions extends ConnectOptions {
   prefix?: string;
   /** The interface unqualified method names belong to (none by default). */
   defaultInterface?: string;
+  /**
+   * The `user-id` stamped on calls, which the broker checks against the login and workers
+   * pass to handlers as the caller (default: the URL's user, else `guest`); false for none,
+   * e.g. with certificate (EXTERNAL) logins.
+   */
+  userId?: string | false;
 }
 
 interface Pending {
@@ -240,6 +248,8 @@ interface Session {
   channel: AmqpChannel;
   toBuffer(bytes: Uint8Array): Uint8Array;
   declared: Map<string, Promise<void>>;
+  /** Why the broker closed the channel, once it has (e.g. PRECONDITION_FAILED). */
+  failure?: unknown;
 }
 
 const MAX_MSGID = 0xffff_ffff;
@@ -263,7 +273,7 @@ export class AmqpTransport implements Transport {
   readonly #shown: string;
   readonly #prefix: string;
   readonly #defaultInterface?: string;
-  readonly #userId: string;
+  readonly #userId?: string;
   readonly #clientId = crypto.randomUUID();
   readonly #pending = new Map<number, Pending>();
   #session?: Promise<Session>;
@@ -281,7 +291,8 @@ export class AmqpTransport implements Transport {
     this.#prefix = options.prefix ?? DEFAULT_PREFIX;
     this.#defaultInterface = options.defaultInterface;
     // amqplib logs in as guest when the URL names no user; the broker checks user-id.
-    this.#userId = decodeURIComponent(parsed.username) || "guest";
+    const userId = options.userId ?? (decodeURIComponent(parsed.username) || "guest");
+    if (userId !== false) this.#userId = userId;
   }
 
   /** Replies that arrived for no waiting call (duplicates after redelivery, or too late). */
@@ -312,6 +323,7 @@ export class AmqpTransport implements Transport {
         await connection.close().catch(() => {});
         throw error;
       }
+      const session: Session = { connection, channel, toBuffer: lib.toBuffer, declared: new Map() };
       const lost = (reason: string) => {
         if (!current()) return;
         this.#generation++;
@@ -324,11 +336,12 @@ export class AmqpTransport implements Transport {
       };
       connection.on("error", () => {}); // "close" follows and carries the news
       connection.on("close", (error?: unknown) => lost(describeError(error, "closed")));
-      channel.on("error", () => {});
-      channel.on("close", () => lost("channel closed"));
+      // amqplib emits the broker's reason as "error" just before "close".
+      channel.on("error", (error: unknown) => session.failure = error);
+      channel.on("close", () => lost(describeError(session.failure, "channel closed")));
       channel.on("return", (message: AmqpMessage) => this.#onReturn(message));
       await channel.consume(DIRECT_REPLY_TO, (m) => this.#onReply(m), { noAck: true });
-      return { connection, channel, toBuffer: lib.toBuffer, declared: new Map() };
+      return session;
     } catch (error) {
       if (current()) this.#session = undefined;
       throw rpcError(
@@ -449,7 +462,7 @@ export class AmqpTransport implements Transport {
           contentType: CONTENT_TYPE,
           expiration,
           headers,
-        }, (error) => error && fail(error));
+        }, (error) => error && fail(session.failure ?? error));
       } catch (error) {
         fail(error);
       }
@@ -473,7 +486,9 @@ export class AmqpTransport implements Transport {
     } catch (error) {
       throw rpcError(
         "Unavailable",
-        `the broker did not accept notification ${method}: ${describeError(error, "nack")}`,
+        `the broker did not accept notification ${method}: ${
+          describeError(session.failure ?? error, "nack")
+        }`,
       );
     }
   }

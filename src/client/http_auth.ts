@@ -46,6 +46,7 @@ function errorOf(body: Record<string, unknown> | undefined): { code?: unknown; m
  * Wraps `fetch` so requests carry a session proved with `credentials`. The handshake is
  * posted as JSON-RPC to the same URL as the request; concurrent requests share one login.
  * A server without the handshake (`$/auth.hello` not found) is called without a session.
+ * Bearer credentials skip the handshake: they become `Authorization: Bearer <token>`.
  *
  * @example
  * ```ts ignore
@@ -121,6 +122,16 @@ export function authenticatedFetch(
     }
     return login;
   };
+
+  // Over HTTP a bearer token needs no handshake: it is the standard header on each request.
+  if (credentials.scheme === "bearer") {
+    return async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+      const { token } = await credentials.prove("");
+      const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : {}));
+      headers.set("authorization", `Bearer ${token}`);
+      return base(input, { ...init, headers });
+    };
+  }
 
   return async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const url = input instanceof Request ? input.url : String(input);

@@ -76,9 +76,10 @@ class RoutingTransport implements Transport {
         error: {
           code: -32601,
           name: "MethodNotFound",
-          message: `Method not found: ${method} (no process of this deployment serves ${iface}; known: ${
-            Object.keys(this.#routes).join(", ") || "none"
-          })`,
+          message:
+            `Method not found: ${method} (no process of this deployment serves ${iface}; known: ${
+              Object.keys(this.#routes).join(", ") || "none"
+            })`,
         },
       };
     }

@@ -66,9 +66,22 @@ class PeerTransport implements Transport {
  * peer that is not connected fail at once with `Unavailable`.
  *
  * @example Call a method a connected client registered
- * ```ts ignore
- * const Notes = defineInterface("Notes", { add: method({ params: { text: t.string } }) });
- * for (const info of tcp.peers()) await tcp.peer(info.id).proxy(Notes).add({ text: "hi" });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect, defineInterface, implement, method, Server, t } from "@switchboard/rpc";
+ *
+ * const Greeter = defineInterface("Greeter", {
+ *   greet: method({ params: { name: t.string }, result: t.string }),
+ * });
+ * const server = new Server();
+ * const tcp = await server.listenTcp({ port: 0 });
+ * const client = connect(tcp.url, { id: "alice" });
+ * client.register(implement(Greeter, { greet: ({ name }) => `hi ${name}, from alice` }));
+ * await client.call("system.listMethods"); // connected (and introduced) by now
+ * const alice = tcp.peer("alice");
+ * assert.equal(await alice.proxy(Greeter).greet({ name: "server" }), "hi server, from alice");
+ * await client.close();
+ * await server.close();
  * ```
  */
 export class Peer extends Client implements PeerLike {

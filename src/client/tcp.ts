@@ -23,7 +23,13 @@ import {
   missedBeats,
   type ReconnectPolicy,
 } from "../transports/tcp_policy.ts";
-import { asRpcError, isReserved, PING, Session, type SessionOwner } from "../transports/tcp_session.ts";
+import {
+  asRpcError,
+  isReserved,
+  PING,
+  Session,
+  type SessionOwner,
+} from "../transports/tcp_session.ts";
 import { EVENT, HELLO, PUBLISH, SUBSCRIBE, UNSUBSCRIBE } from "../transports/tcp.ts";
 import { Client } from "./client.ts";
 import { type ConnectOptions, registerTransport } from "./connect.ts";
@@ -57,7 +63,24 @@ interface HelloReply {
   heartbeat?: number | null;
 }
 
-/** A msgpack-rpc client transport over one TCP connection. */
+/**
+ * A msgpack-rpc client transport over one TCP connection (what `connect("tcp://…")` uses).
+ *
+ * @example A named client the server can call back
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Client, defineInterface, implement, method, Server, t, TcpTransport } from "@switchboard/rpc";
+ *
+ * const Ping = defineInterface("Ping", { ping: method({ result: t.string }) });
+ * const server = new Server().register(implement(Ping, { ping: () => "pong" }));
+ * const tcp = await server.listenTcp({ port: 0 });
+ * const client = new Client(new TcpTransport(tcp.url, { id: "worker-7" }));
+ * assert.equal(await client.proxy(Ping).ping(), "pong");
+ * assert.deepEqual(tcp.peers().map((p) => p.id), ["worker-7"]);
+ * await client.close();
+ * await server.close();
+ * ```
+ */
 export class TcpTransport implements Transport {
   readonly #url: URL;
   readonly #options: TcpTransportOptions;
@@ -125,7 +148,9 @@ export class TcpTransport implements Transport {
         } catch (error) {
           throw rpcError(
             "Unavailable",
-            `cannot connect to ${this.#url.href}: ${error instanceof Error ? error.message : error}`,
+            `cannot connect to ${this.#url.href}: ${
+              error instanceof Error ? error.message : error
+            }`,
           );
         }
         if (this.#closed) {
@@ -157,10 +182,8 @@ export class TcpTransport implements Transport {
   async #handshake(session: Session): Promise<void> {
     if (this.#options.hello === false) return;
     const hello = await session.call(HELLO, [{ id: this.#options.id ?? null }]);
-    if (!hello.ok) {
-      if (hello.error.code === -32601) return; // a plain msgpack-rpc server
-      throw RpcError.fromShape(hello.error);
-    }
+    // Any error: a plain msgpack-rpc server, spoken to by the spec alone.
+    if (!hello.ok) return;
     session.extensions = true;
     const heartbeat = this.#options.heartbeat === false
       ? undefined

@@ -10,12 +10,14 @@
  * - notification `[2, method, params]`
  *
  * Values: msgpack bin ⇄ `Uint8Array`, timestamp ext ⇄ `Date`, maps ⇄ plain objects
- * (a JS `Map` encodes as a msgpack map too), 64-bit integers ⇄ number when safe, else bigint.
+ * (a JS `Map` encodes as a msgpack map too), 64-bit integers ⇄ number when safe, else bigint,
+ * and classes registered with `registerType` ⇄ their own msgpack extension types.
  *
  * @module
  */
 
-import { Packr, Unpackr } from "msgpackr";
+import { addExtension, Packr, Unpackr } from "msgpackr";
+import { installMsgpackExtensions } from "../idl/translators.ts";
 import type { Outcome } from "../router/context.ts";
 import { type ErrorShape, nameOfCode } from "../router/errors.ts";
 
@@ -90,6 +92,13 @@ const unpackr = new Unpackr({
   copyBuffers: true,
   // "auto" (number when safe, else bigint) is supported at runtime but not in the typings.
   int64AsType: "auto" as "bigint",
+});
+
+// Types registered with `registerType` travel as msgpack extension types.
+installMsgpackExtensions({
+  addExtension,
+  pack: (value) => packr.pack(value),
+  unpack: (bytes) => unpackr.unpack(bytes),
 });
 
 /** Encodes any value as msgpack (the library Switchboard uses; see scripts/bench). */
@@ -207,9 +216,12 @@ export function toMessage(value: unknown): Message {
       }
       const method = value[2];
       if (typeof method !== "string") {
-        throw new MalformedMessageError(`request method must be a string, got ${describe(method)}`, {
-          msgid,
-        });
+        throw new MalformedMessageError(
+          `request method must be a string, got ${describe(method)}`,
+          {
+            msgid,
+          },
+        );
       }
       const params = value[3];
       if (typeof params !== "object" || params === null || params instanceof Uint8Array) {

@@ -9,7 +9,7 @@
 
 import type { InterfaceDef } from "../idl/interface.ts";
 import type { ClientLike } from "../router/context.ts";
-import { type Handlers, type Implementation, implement } from "../router/implement.ts";
+import { type Handlers, implement, type Implementation } from "../router/implement.ts";
 
 /** The interface cut down to its public methods (undefined when none is public). */
 export function publicPart(iface: InterfaceDef): InterfaceDef | undefined {

@@ -16,11 +16,11 @@ import {
   DeploymentError,
   jsonPath,
   type ListenerEntry,
+  parseAddress,
   type Problem,
   type ProcessEntry,
-  parseAddress,
-  restartPolicy,
   type RestartPolicy,
+  restartPolicy,
 } from "./schema.ts";
 
 /** One listener of a planned process. */
@@ -136,7 +136,11 @@ function route(process: string, entry: ListenerEntry): Route {
     };
   }
   const { hostname, port } = entry.advertise ? parseAddress(entry.advertise) : spec;
-  return { process, protocol: spec.protocol, url: `${spec.protocol}://${dialHost(hostname!)}:${port}` };
+  return {
+    process,
+    protocol: spec.protocol,
+    url: `${spec.protocol}://${dialHost(hostname!)}:${port}`,
+  };
 }
 
 /** Route preference: TCP (persistent, bidirectional), then HTTP, then AMQP. */
@@ -223,7 +227,8 @@ export async function planDeployment(
       if (!methods.some((m) => m.public)) {
         problems.push({
           path,
-          message: `${iface} has no method marked public: true, so a front would expose nothing of it`,
+          message:
+            `${iface} has no method marked public: true, so a front would expose nothing of it`,
         });
         continue;
       }

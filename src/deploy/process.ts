@@ -13,6 +13,7 @@ import { sharedSecretBackend, sharedSecretCredentials } from "../auth/shared_sec
 import { MultiClient } from "../client/multi.ts";
 import "../client/tcp.ts";
 import { componentUrl, loadComponent } from "../host/load.ts";
+import { loadComponents } from "../host/placement.ts";
 import type { InterfaceDef } from "../idl/interface.ts";
 import type { Implementation } from "../router/implement.ts";
 import { Server } from "../server/server.ts";
@@ -61,9 +62,6 @@ export async function startProcess(
 ): Promise<DeployedProcess> {
   const me: ProcessPlan | undefined = plan.processes.find((p) => p.name === name);
   if (!me) throw new Error(`the plan has no process ${JSON.stringify(name)}`);
-  if (me.placement === "worker") {
-    throw new Error(`process ${name}: worker placement is not available in this build`);
-  }
   const server = new Server();
   const client = new MultiClient({
     local: server.router,
@@ -72,8 +70,12 @@ export async function startProcess(
     connect: { auth: sharedSecretCredentials(secret, name) },
   });
   server.router.client = client;
-  const loaded: Implementation[] = [];
-  for (const url of me.components) loaded.push(...await loadComponent(componentUrl(url)));
+  const placed = await loadComponents(
+    me.components.map((url) => ({ url, isolate: me.placement, permissions: me.permissions })),
+    { client: () => client },
+  );
+  const loaded = placed.implementations;
+  for (const line of placed.report) console.log(line);
   server.register(...loaded);
 
   let front: Server | undefined;
@@ -90,6 +92,7 @@ export async function startProcess(
     await front?.close();
     await server.close();
     await client.close();
+    await placed.close();
     throw error;
   }
   return {
@@ -101,6 +104,7 @@ export async function startProcess(
       await front?.close();
       await server.close();
       await client.close();
+      await placed.close();
     },
   };
 }
@@ -135,6 +139,20 @@ export async function runDeployedProcess(name: string): Promise<number> {
   Deno.env.delete(SECRET_ENV);
   const plan = JSON.parse(planText) as Plan;
   const running = await startProcess(plan, name, secret);
+  // Listen for the stop signal before saying "ready": the supervisor may stop us at once.
+  // Later signals are ignored: the first one already started the drain (a terminal's
+  // Ctrl-C reaches us and the supervisor, which forwards it: we get it twice).
+  const stopped = new Promise<void>((resolve) => {
+    let once = false;
+    const stop = () => {
+      if (once) return;
+      once = true;
+      console.log("shutting down: finishing in-flight calls");
+      resolve();
+    };
+    Deno.addSignalListener("SIGINT", stop);
+    Deno.addSignalListener("SIGTERM", stop);
+  });
   const served = running.server.router.interfaces().map((i) => i.name)
     .filter((n) => n !== "system" && n !== "rpc");
   console.log(
@@ -142,16 +160,7 @@ export async function runDeployedProcess(name: string): Promise<number> {
       running.urls.listen.length ? `; listening on ${running.urls.listen.join(", ")}` : ""
     }${running.urls.front.length ? `; front on ${running.urls.front.join(", ")}` : ""}`,
   );
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      Deno.removeSignalListener("SIGINT", stop);
-      Deno.removeSignalListener("SIGTERM", stop);
-      console.log("shutting down: finishing in-flight calls");
-      resolve();
-    };
-    Deno.addSignalListener("SIGINT", stop);
-    Deno.addSignalListener("SIGTERM", stop);
-  });
+  await stopped;
   await running.close();
   return 0;
 }

@@ -10,6 +10,9 @@
 
 import { Ajv2020, type ErrorObject } from "ajv/dist/2020.js";
 import schema from "./deployment.schema.json" with { type: "json" };
+import { DEFAULT_RESTART, type RestartPolicy } from "./restart.ts";
+
+export { DEFAULT_RESTART, type RestartPolicy };
 
 /** The JSON Schema of deployment files (draft 2020-12). */
 export const deploymentSchema: Record<string, unknown> = schema;
@@ -39,7 +42,7 @@ export interface ProcessEntry {
   placement?: "inline" | "worker";
   /** Permissions of the worker (placement `worker` only). */
   permissions?: Partial<
-    Record<"read" | "write" | "net" | "env" | "run" | "ffi" | "sys" | "import", PermissionValue>
+    Record<"read" | "write" | "net" | "env" | "run" | "ffi" | "sys", PermissionValue>
   >;
   /** Internal listeners (secret required). */
   listen?: ListenerEntry[];
@@ -48,26 +51,6 @@ export interface ProcessEntry {
   /** Interfaces of this process whose public methods appear on fronts. */
   public?: string[];
 }
-
-/** Restart policy of the supervisor. */
-export interface RestartPolicy {
-  /** First backoff delay in ms. */
-  initialDelay: number;
-  /** Longest backoff delay in ms. */
-  maxDelay: number;
-  /** Crashes within `window` after which the deployment gives up. */
-  maxCrashes: number;
-  /** Crash-loop window in ms. */
-  window: number;
-}
-
-/** The default restart policy. */
-export const DEFAULT_RESTART: RestartPolicy = {
-  initialDelay: 250,
-  maxDelay: 10_000,
-  maxCrashes: 5,
-  window: 60_000,
-};
 
 /** A deployment file as written. */
 export interface Deployment {
@@ -110,7 +93,9 @@ export class DeploymentError extends Error {
 /** Appends a property or index to a JSON path. */
 export function jsonPath(base: string, key: string | number): string {
   if (typeof key === "number") return `${base}[${key}]`;
-  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? `${base}.${key}` : `${base}[${JSON.stringify(key)}]`;
+  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key)
+    ? `${base}.${key}`
+    : `${base}[${JSON.stringify(key)}]`;
 }
 
 function pointerToPath(pointer: string): string {
@@ -142,7 +127,9 @@ function fromAjv(error: ErrorObject): Problem {
       );
       return {
         path: jsonPath(path, String(params.additionalProperty)),
-        message: `unknown property${allowed.length ? ` (expected one of ${allowed.join(", ")})` : ""}`,
+        message: `unknown property${
+          allowed.length ? ` (expected one of ${allowed.join(", ")})` : ""
+        }`,
       };
     }
     case "propertyNames":
@@ -164,7 +151,9 @@ function fromAjv(error: ErrorObject): Problem {
     case "enum":
       return {
         path,
-        message: `expected one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`,
+        message: `expected one of ${
+          (params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")
+        }`,
       };
     case "type":
       return { path, message: `expected ${String(params.type).replace(",", " or ")}` };
@@ -191,6 +180,7 @@ const PROTOCOLS = ["http", "tcp", "amqp"] as const;
 /** What the schema cannot say: one protocol per listener, ports, permissions, … */
 function checkMeaning(deployment: Deployment, problems: Problem[]): void {
   const bound = new Map<string, string>();
+  const amqp: { key: string; kind: "listen" | "front"; path: string }[] = [];
   // Runs on malformed files too (so one pass reports everything): skip what the schema
   // already reported as the wrong shape.
   const processes = isObject(deployment?.processes) ? deployment.processes : {};
@@ -236,9 +226,21 @@ function checkMeaning(deployment: Deployment, problems: Problem[]): void {
           problems.push({ path: jsonPath(lat, "prefix"), message: "applies only to amqp" });
         }
         if (listener.advertise !== undefined && protocol === "amqp") {
-          problems.push({ path: jsonPath(lat, "advertise"), message: "applies only to http and tcp" });
+          problems.push({
+            path: jsonPath(lat, "advertise"),
+            message: "applies only to http and tcp",
+          });
         }
-        if (protocol === "amqp") return;
+        if (protocol === "amqp") {
+          if (typeof listener.amqp === "string") {
+            amqp.push({
+              key: `${listener.amqp} ${listener.prefix ?? "switchboard"}`,
+              kind,
+              path: lat,
+            });
+          }
+          return;
+        }
         const text = listener[protocol];
         if (!isAddress(text)) return; // reported by the schema
         for (const [key, value] of [[protocol, text], ["advertise", listener.advertise]] as const) {
@@ -265,11 +267,25 @@ function checkMeaning(deployment: Deployment, problems: Problem[]): void {
       });
     }
   }
+  // A front consuming the same queues as a process would forward calls back to itself.
+  for (const front of amqp.filter((a) => a.kind === "front")) {
+    const internal = amqp.find((a) => a.kind === "listen" && a.key === front.key);
+    if (internal) {
+      problems.push({
+        path: front.path,
+        message:
+          `shares broker and prefix with ${internal.path}, so it would consume (and forward back) the calls meant for that process; give it another "prefix"`,
+      });
+    }
+  }
   if (isAddress(deployment?.status)) {
     const { hostname, port } = parseAddress(deployment.status);
     const first = bound.get(`${hostname}:${port}`);
     if (first) {
-      problems.push({ path: "$.status", message: `${hostname}:${port} is already used by ${first}` });
+      problems.push({
+        path: "$.status",
+        message: `${hostname}:${port} is already used by ${first}`,
+      });
     } else if (!(port >= 1 && port <= 65535)) {
       problems.push({ path: "$.status", message: `port ${port} is out of range (1-65535)` });
     }

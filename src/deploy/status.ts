@@ -43,7 +43,7 @@ export function serveStatus(
         name: plan.name,
         pid: Deno.pid,
         processes: supervisor.status(),
-        routes: plan.routes,
+        routes: redactedRoutes(plan.routes),
       };
       return Response.json(body);
     }
@@ -56,6 +56,21 @@ export function serveStatus(
   const addr = server.addr as Deno.NetAddr;
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   return { url: `http://${host}:${addr.port}`, shutdown: () => server.shutdown() };
+}
+
+/** The routes with any password in a URL (AMQP brokers) hidden. */
+function redactedRoutes(routes: Plan["routes"]): Plan["routes"] {
+  return Object.fromEntries(
+    Object.entries(routes).map(([iface, targets]) => [
+      iface,
+      targets.map((t) => {
+        const url = new URL(t.url);
+        if (!url.password) return t;
+        url.password = "***";
+        return { ...t, url: url.href };
+      }),
+    ]),
+  );
 }
 
 /** A readable table of a deployment's status. */
@@ -76,7 +91,12 @@ export function formatStatus(status: DeploymentStatus): string {
   const routes = Object.entries(status.routes).map(([iface, targets]) =>
     `  ${iface} -> ${targets.map((t) => `${t.url} (${t.process})`).join(", ") || "(not reachable)"}`
   );
-  return [`deployment ${status.name} (supervisor pid ${status.pid})`, ...table, "routes:", ...routes]
+  return [
+    `deployment ${status.name} (supervisor pid ${status.pid})`,
+    ...table,
+    "routes:",
+    ...routes,
+  ]
     .join("\n");
 }
 

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { DEFAULT_RESTART, type RestartPolicy } from "./schema.ts";
+import { DEFAULT_RESTART, type RestartPolicy } from "./restart.ts";
 
 /** A child to run. */
 export interface ChildSpec {

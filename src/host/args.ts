@@ -37,7 +37,8 @@ export const COMPONENT_OPTIONS_HELP =
   --allow-read[=LIST] worker components: file reads (e.g. --allow-read=/srv/data)
   --allow-write[=LIST], --allow-env[=LIST], --allow-sys[=LIST]
                       worker components: further grants (nothing is granted by default)
-  --deadline MS       worker components: deadline of calls that carry none (default 30000)
+  --deadline MS       worker components: the longest a call may run (default 30000); a
+                      worker stuck past it is replaced by a fresh one
   --loader MODE       auto (default), native (import()) or bundled (the compile-safe
                       loader that compiled binaries use)
   --allow-insecure-http

@@ -227,6 +227,12 @@ function resolveImport(specifier: string, base: URL): Edit["target"] {
   if (resolved?.protocol === "node:" || resolved?.protocol === "data:") {
     return { specifier };
   }
+  if (resolved?.protocol === "file:" && base.protocol !== "file:") {
+    throw new ComponentError(
+      `${base.href} imports ${JSON.stringify(specifier)}: a remote module may not import ` +
+        `local files`,
+    );
+  }
   if (resolved && ["file:", "https:", "http:"].includes(resolved.protocol)) {
     // A pin on the importer does not cover its imports; a pin on the import does.
     return { url: resolved.href };

@@ -33,7 +33,7 @@ export interface ComponentSpec {
   allowInsecureHttp?: boolean;
   /** Permissions of a worker component (default: none). */
   permissions?: WorkerPermissions;
-  /** Deadline in ms of calls to a worker component that carry none (default 30 000). */
+  /** The longest a call may run in a worker component, in ms (default 30 000). */
   deadline?: number;
 }
 

@@ -41,6 +41,8 @@ export type FromWorker =
   | { type: "ready"; implementations: ExportedImplementation[] }
   | { type: "failed"; message: string }
   | { type: "result"; id: number; outcome: Outcome }
+  | { type: "started"; id: number }
+  | { type: "crashed"; message: string }
   | { type: "pong"; id: number }
   | { type: "call"; id: number; method: string; params: unknown; deadline?: number }
   | { type: "notify"; method: string; params: unknown };

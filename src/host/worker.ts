@@ -45,7 +45,7 @@ export interface WorkerComponentOptions {
   permissions?: WorkerPermissions;
   /** Allow plain http: module URLs. */
   allowInsecureHttp?: boolean;
-  /** Deadline in ms of calls that arrive without one (default 30 000). */
+  /** The longest a call may run in the worker, in ms (default 30 000). */
   deadline?: number;
   /** How long a worker may take to answer a liveness probe, in ms (default 1000). */
   probeTimeout?: number;
@@ -61,6 +61,8 @@ export interface WorkerComponentOptions {
 
 interface Pending {
   method: string;
+  /** Whether the worker began running it (calls never begun are safe to re-send). */
+  started: boolean;
   resolve(value: unknown): void;
   reject(error: unknown): void;
   cleanup(): void;
@@ -68,11 +70,17 @@ interface Pending {
 
 interface Running {
   worker: Worker;
+  /** Where the worker's messages go once it is ready. */
+  onMessage(message: FromWorker): void;
+  /** Where an uncaught error of the worker goes (the host survives it). */
+  onError(event: ErrorEvent): void;
   /** Liveness probes waiting for their pong. */
   probes: Map<number, () => void>;
 }
 
 const ENTRY = new URL("./worker_entry.ts", import.meta.url);
+/** Rejection of calls the worker never began, so that they go to its replacement. */
+const RESEND = Symbol("resend");
 
 /**
  * A component running in a Web Worker. Register {@linkcode WorkerComponent.implementations}
@@ -106,7 +114,8 @@ export class WorkerComponent {
   #nextId = 0;
   #restarts = 0;
   #closed = false;
-  #probing = false;
+  /** Set while a liveness probe runs: new calls wait for its verdict. */
+  #suspect?: Promise<void>;
 
   private constructor(
     url: string,
@@ -147,15 +156,9 @@ export class WorkerComponent {
         message.includes(url.href) ? message : `cannot load component ${url.href}: ${message}`,
       );
     }
-    let component: WorkerComponent | undefined;
-    const { running, exported } = await spawn(
-      url.href,
-      specifier,
-      options,
-      (message) => component && component.#onMessage(message, running),
-      (event) => component && component.#onError(event),
-    );
-    component = new WorkerComponent(url.href, specifier, running, exported, options);
+    const { running, exported } = await spawn(url.href, specifier, options);
+    const component = new WorkerComponent(url.href, specifier, running, exported, options);
+    component.#attach(running);
     return component;
   }
 
@@ -185,10 +188,29 @@ export class WorkerComponent {
   }
 
   async #call(method: string, params: unknown, ctx: CallContext): Promise<unknown> {
-    const running = await this.#ensureRunning();
+    for (;;) {
+      const running = await this.#ensureRunning();
+      // The worker's own bound counts from when the call reaches it.
+      const limit = Date.now() + (this.#options.deadline ?? 30_000);
+      const deadline = Math.min(ctx.deadline ?? limit, limit);
+      try {
+        return await this.#send(running, method, params, ctx, deadline);
+      } catch (error) {
+        // The worker was replaced before it began this call: send it to the new one.
+        if (error !== RESEND) throw error;
+      }
+    }
+  }
+
+  #send(
+    running: Running,
+    method: string,
+    params: unknown,
+    ctx: CallContext,
+    deadline: number,
+  ): Promise<unknown> {
     const id = ++this.#nextId;
-    const deadline = ctx.deadline ?? Date.now() + (this.#options.deadline ?? 30_000);
-    return await new Promise((resolve, reject) => {
+    return new Promise((resolve, reject) => {
       const stop = (error: RpcError) => {
         const pending = this.#pending.get(id);
         if (!pending) return;
@@ -214,6 +236,7 @@ export class WorkerComponent {
       ctx.signal.addEventListener("abort", onAbort, { once: true });
       this.#pending.set(id, {
         method,
+        started: false,
         resolve,
         reject,
         cleanup: () => {
@@ -260,22 +283,25 @@ export class WorkerComponent {
   }
 
   #probe(running: Running, method: string): void {
-    if (this.#probing || this.#running !== running) return;
-    this.#probing = true;
+    if (this.#suspect || this.#running !== running) return;
     const id = ++this.#nextId;
     const timeout = this.#options.probeTimeout ?? 1000;
-    const timer = setTimeout(() => {
-      running.probes.delete(id);
-      this.#probing = false;
-      if (this.#running !== running) return;
-      const reason = `worker component ${this.url} stopped responding after ${method} ` +
-        `overran its deadline; the worker was restarted`;
-      this.#logger.warn(reason);
-      this.#stop(rpcError("Unavailable", reason));
-    }, timeout);
-    running.probes.set(id, () => {
-      clearTimeout(timer);
-      this.#probing = false;
+    this.#suspect = new Promise<void>((verdict) => {
+      const timer = setTimeout(() => {
+        running.probes.delete(id);
+        this.#suspect = undefined;
+        verdict();
+        if (this.#running !== running) return;
+        const reason = `worker component ${this.url} stopped responding after ${method} ` +
+          `overran its deadline; the worker was restarted`;
+        this.#logger.warn(reason);
+        this.#stop(rpcError("Unavailable", reason));
+      }, timeout);
+      running.probes.set(id, () => {
+        clearTimeout(timer);
+        this.#suspect = undefined;
+        verdict();
+      });
     });
     this.#post(running, { type: "ping", id });
   }
@@ -289,25 +315,23 @@ export class WorkerComponent {
       for (const resolve of running.probes.values()) resolve();
       running.probes.clear();
     }
-    for (const id of [...this.#pending.keys()]) this.#settle(id)?.reject(error);
+    for (const [id, pending] of [...this.#pending]) {
+      this.#settle(id);
+      pending.reject(pending.started || this.#closed ? error : RESEND);
+    }
   }
 
-  #ensureRunning(): Promise<Running> {
+  async #ensureRunning(): Promise<Running> {
+    // A worker under suspicion of hanging gets no new calls until the probe decides.
+    if (this.#suspect) await this.#suspect;
     if (this.#closed) {
       return Promise.reject(rpcError("Unavailable", `worker component ${this.url} was closed`));
     }
-    if (this.#running) return Promise.resolve(this.#running);
+    if (this.#running) return this.#running;
     this.#starting ??= (async () => {
       try {
-        let running: Running | undefined;
-        const started = await spawn(
-          this.url,
-          this.#specifier,
-          this.#options,
-          (message) => running && this.#onMessage(message, running),
-          (event) => this.#onError(event),
-        );
-        running = started.running;
+        const started = await spawn(this.url, this.#specifier, this.#options);
+        const running = started.running;
         if (!sameInterfaces(started.exported, this.#exported)) {
           running.worker.terminate();
           throw new Error("its interfaces changed");
@@ -317,6 +341,7 @@ export class WorkerComponent {
           throw new Error("it was closed");
         }
         this.#restarts++;
+        this.#attach(running);
         this.#running = running;
         return running;
       } catch (error) {
@@ -330,7 +355,12 @@ export class WorkerComponent {
         this.#starting = undefined;
       }
     })();
-    return this.#starting;
+    return await this.#starting;
+  }
+
+  #attach(running: Running): void {
+    running.onMessage = (message) => this.#onMessage(message, running);
+    running.onError = (event) => this.#onError(event);
   }
 
   #onMessage(message: FromWorker, running: Running): void {
@@ -343,6 +373,14 @@ export class WorkerComponent {
         else pending.reject(RpcError.fromShape(message.outcome.error));
         break;
       }
+      case "started": {
+        const pending = this.#pending.get(message.id);
+        if (pending) pending.started = true;
+        break;
+      }
+      case "crashed":
+        this.#crashed(message.message);
+        break;
       case "pong":
         running.probes.get(message.id)?.();
         running.probes.delete(message.id);
@@ -391,9 +429,12 @@ export class WorkerComponent {
   }
 
   #onError(event: ErrorEvent): void {
+    this.#crashed(event.message);
+  }
+
+  #crashed(message: string): void {
     if (!this.#running) return;
-    const reason = `worker component ${this.url} crashed: ${event.message}; the worker was ` +
-      `restarted`;
+    const reason = `worker component ${this.url} crashed: ${message}; the worker was restarted`;
     this.#logger.error(reason);
     this.#stop(rpcError("Unavailable", reason));
   }
@@ -404,8 +445,6 @@ function spawn(
   url: string,
   specifier: string,
   options: WorkerComponentOptions,
-  onMessage: (message: FromWorker) => void,
-  onError: (event: ErrorEvent) => void,
 ): Promise<{ running: Running; exported: ExportedImplementation[] }> {
   let worker: Worker;
   try {
@@ -420,7 +459,7 @@ function spawn(
         ` (worker permissions need Deno's --unstable-worker-options)`,
     );
   }
-  const running: Running = { worker, probes: new Map() };
+  const running: Running = { worker, probes: new Map(), onMessage() {}, onError() {} };
   return new Promise((resolve, reject) => {
     const fail = (message: string) => {
       clearTimeout(timer);
@@ -436,10 +475,10 @@ function spawn(
       const message = event.data;
       if (message.type === "ready") {
         clearTimeout(timer);
-        worker.onmessage = (e: MessageEvent<FromWorker>) => onMessage(e.data);
+        worker.onmessage = (e: MessageEvent<FromWorker>) => running.onMessage(e.data);
         worker.onerror = (e) => {
           e.preventDefault(); // an uncaught error in a component must not end the host
-          onError(e);
+          running.onError(e);
         };
         resolve({ running, exported: message.implementations });
       } else if (message.type === "failed") {

@@ -72,6 +72,18 @@ router.use(async (_inv, next) => {
   }
 });
 const running = new Map<number, AbortController>();
+
+// An uncaught error leaves the component in an unknown state: report it (instead of
+// letting the runtime print it and end the worker) so the host replaces the worker.
+const crashed = (event: Event, error: unknown) => {
+  event.preventDefault();
+  scope.postMessage({
+    type: "crashed",
+    message: `Uncaught ${error instanceof Error ? `${error.name}: ${error.message}` : error}`,
+  });
+};
+globalThis.addEventListener("error", (event) => crashed(event, event.error));
+globalThis.addEventListener("unhandledrejection", (event) => crashed(event, event.reason));
 let componentUrl = "component";
 
 scope.addEventListener("message", (event) => {
@@ -122,6 +134,8 @@ async function load(specifier: string, url: string) {
 }
 
 async function call(message: Extract<ToWorker, { type: "call" }>) {
+  // Tells the host the call has begun: calls never begun may be re-sent to a new worker.
+  scope.postMessage({ type: "started", id: message.id });
   const controller = new AbortController();
   running.set(message.id, controller);
   const outcome = await router.dispatch({

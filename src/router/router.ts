@@ -10,7 +10,8 @@ import type { InterfaceDef, MethodDef } from "../idl/interface.ts";
 import { compile, compileParams, type ParamsCheck, ValidationError } from "../idl/validate.ts";
 import type { Check } from "../idl/validate.ts";
 import { isJsonNative } from "../idl/signature.ts";
-import type { Call, CallContext, ClientLike, Identity, Outcome } from "./context.ts";
+import { guarded, guardedParams } from "../idl/guard.ts";
+import type { Call, CallContext, ClientLike, Identity, Outcome, PeerLike } from "./context.ts";
 import { type ErrorShape, RpcError, rpcError } from "./errors.ts";
 import type { Implementation } from "./implement.ts";
 import { Limiter } from "./limiter.ts";
@@ -102,8 +103,8 @@ export class Router {
   /** Entries of other permission domains: domain → `Interface.method` → entry. */
   #domains = new Map<string, Map<string, MethodEntry>>();
   #interfaces = new Map<string, InterfaceDef>();
-  /** Per-method limits belong to the declaration, so all domains' implementations share them. */
-  #methodLimiters = new WeakMap<MethodDef, Limiter>();
+  /** Per-method limits by `Interface.method`: every domain's implementation shares them. */
+  #methodLimiters = new Map<string, Limiter>();
   #middleware: Middleware[] = [];
   #chain?: (inv: Invocation) => Promise<unknown>;
   #client?: ClientLike;
@@ -170,10 +171,10 @@ export class Router {
       // of the implementation's slots meanwhile.
       const limiters: Limiter[] = [];
       if (def.concurrency !== undefined) {
-        let limiter = this.#methodLimiters.get(def);
+        let limiter = this.#methodLimiters.get(name);
         if (!limiter) {
           limiter = new Limiter(def.concurrency, def.queue ?? DEFAULT_QUEUE, name);
-          this.#methodLimiters.set(def, limiter);
+          this.#methodLimiters.set(name, limiter);
         }
         limiters.push(limiter);
       }
@@ -185,8 +186,9 @@ export class Router {
         def,
         impl,
         handler: (impl.handlers as Record<string, MethodEntry["handler"]>)[methodName],
-        checkParams: compileParams(def.params),
-        checkResult: compile(def.result),
+        // Guarded: well-typed values skip the full check (and its path strings).
+        checkParams: guardedParams(def.params, compileParams(def.params)),
+        checkResult: guarded(def.result, compile(def.result)),
         plain: isJsonNative(def.result),
         limiters,
         denied: impl.options.deny?.includes(methodName) ?? false,
@@ -333,25 +335,43 @@ export class Router {
   }
 
   #context(call: Call, signal: AbortSignal): CallContext {
-    const client = () => this.client;
-    return {
-      method: call.method,
-      caller: call.caller,
-      deadline: call.deadline,
-      signal,
-      get client() {
-        return client();
-      },
-      peer: call.peer,
-      protocol: call.protocol ?? "local",
-      callId: call.id,
-    };
+    return new HandlerContext(this, call, signal);
   }
 
   #run(inv: Invocation): Promise<unknown> {
     if (this.#middleware.length === 0) return runEntry(inv);
     this.#chain ??= compose(this.#middleware);
     return this.#chain(inv);
+  }
+}
+
+/**
+ * A handler's context. A class rather than an object literal: a literal with a getter
+ * (the lazily created `client`) costs about a microsecond to build, on every call.
+ */
+class HandlerContext implements CallContext {
+  readonly method: string;
+  readonly caller?: Identity;
+  readonly deadline?: number;
+  readonly signal: AbortSignal;
+  readonly peer?: PeerLike;
+  readonly protocol: string;
+  readonly callId?: string | number | null;
+  readonly #router: Router;
+
+  constructor(router: Router, call: Call, signal: AbortSignal) {
+    this.#router = router;
+    this.method = call.method;
+    this.caller = call.caller;
+    this.deadline = call.deadline;
+    this.signal = signal;
+    this.peer = call.peer;
+    this.protocol = call.protocol ?? "local";
+    this.callId = call.id;
+  }
+
+  get client(): ClientLike {
+    return this.#router.client;
   }
 }
 

@@ -1,8 +1,9 @@
 /**
  * The AMQP 0-9-1 transport (RabbitMQ), worker side: consumes the durable queue of each served
  * interface as one of any number of competing consumers, runs each call through the router,
- * publishes the reply (with a broker confirm) and only then acknowledges the call. A worker
- * that dies mid-call never acknowledges, so the broker hands the call to another worker.
+ * publishes the reply and only then acknowledges the call (on the same channel, so the broker
+ * has the reply before the ack). A worker that dies mid-call never acknowledges, so the broker
+ * hands the call to another worker.
  *
  * Wire conventions (queue names, headers, the msgpack-rpc body) live in
  * `src/client/amqp.ts`, shared with the client.
@@ -24,7 +25,6 @@ import {
   eventsExchange,
   interfaceOf,
   loadAmqp,
-  publishConfirmed,
   redact,
 } from "../client/amqp.ts";
 import { decodeMessage, encodeOutcome, type Message } from "../codecs/msgpackrpc.ts";
@@ -221,7 +221,7 @@ class AmqpWorker implements AmqpListener {
     const connection = await lib.connect(this.#href);
     let channel: AmqpChannel | undefined;
     try {
-      channel = await connection.createConfirmChannel();
+      channel = await connection.createChannel();
       await channel.prefetch(this.#prefetch, true);
       const consumers: string[] = [];
       for (const [i, queue] of this.queues.entries()) {
@@ -310,7 +310,7 @@ class AmqpWorker implements AmqpListener {
     }, delay);
   }
 
-  /** One delivery: decode, dispatch, reply (confirmed), then ack. */
+  /** One delivery: decode, dispatch, reply, then ack. */
   async #handle(channel: AmqpChannel, delivery: AmqpMessage, iface?: string): Promise<void> {
     let request: Message;
     try {
@@ -354,7 +354,9 @@ class AmqpWorker implements AmqpListener {
         this.#logger.error(`amqp: cannot encode the result of ${method}: ${message(error)}`);
       }
       try {
-        await publishConfirmed(channel, "", props.replyTo, this.#lib!.toBuffer(body), {
+        // Frames of one channel are handled in order: the broker has the reply before it
+        // sees the ack, so waiting for a confirm here would add latency, not safety.
+        channel.publish("", props.replyTo, this.#lib!.toBuffer(body), {
           correlationId: props.correlationId,
           contentType: CONTENT_TYPE,
         });

@@ -135,9 +135,7 @@ class TcpServer implements SessionOwner {
   constructor(router: Router, options: TcpOptions) {
     this.#router = router;
     this.#options = options;
-    this.#heartbeat = options.heartbeat === false
-      ? undefined
-      : options.heartbeat ?? missedBeats();
+    this.#heartbeat = options.heartbeat === false ? undefined : options.heartbeat ?? missedBeats();
   }
 
   accept(conn: Deno.Conn): void {
@@ -145,9 +143,13 @@ class TcpServer implements SessionOwner {
       maxMessageBytes: this.#options.maxMessageBytes,
       maxInFlight: this.#options.maxInFlight,
     });
-    const peer = new Peer(`anonymous@${session.remote}`, () => session.open ? link(session) : undefined, {
-      timeout: this.#options.peerTimeout,
-    });
+    const peer = new Peer(
+      `anonymous@${session.remote}`,
+      () => session.open ? link(session) : undefined,
+      {
+        timeout: this.#options.peerTimeout,
+      },
+    );
     const s: ConnState = { connectedAt: new Date(), peer, topics: new Set() };
     Object.assign(session.state, s);
     this.sessions.add(session);
@@ -158,7 +160,8 @@ class TcpServer implements SessionOwner {
     if (isReserved(method)) {
       this.#reserved(session, message).then(
         (value) => session.respond(message.msgid, { ok: true, value }),
-        (error) => session.respond(message.msgid, { ok: false, error: asRpcError(error).toShape() }),
+        (error) =>
+          session.respond(message.msgid, { ok: false, error: asRpcError(error).toShape() }),
       );
       return;
     }
@@ -438,4 +441,3 @@ export function serveTcp(
       server.publish(topic, method, params),
   });
 }
-

@@ -56,6 +56,10 @@ interface PendingCall {
 }
 
 const EMPTY: unknown[] = [];
+/** Microtask hops before a write: enough for synchronous handlers' replies to be queued. */
+const FLUSH_HOPS = 32;
+/** Queued reply bytes above which the session stops reading until they are written. */
+const HIGH_WATER = 4 * 1024 * 1024;
 
 /** A live msgpack-rpc connection. */
 export class Session {
@@ -65,6 +69,8 @@ export class Session {
   readonly #maxInFlight: number;
   #out: Uint8Array[] = [];
   #outBytes = 0;
+  /** Size of the batch being written now. */
+  #writing = 0;
   #flushing = false;
   #flushed?: PromiseWithResolvers<void>;
   readonly #pending = new Map<number, PendingCall>();
@@ -224,10 +230,18 @@ export class Session {
     this.#outBytes += bytes.byteLength;
     if (!this.#flushing) {
       this.#flushing = true;
-      // Replies produced while this write is pending join the next one.
-      queueMicrotask(this.#flush);
+      // Let the replies of this tick's requests settle first (a few microtask hops, not a
+      // timer: timers cost a millisecond), then write them together.
+      this.#hops = FLUSH_HOPS;
+      queueMicrotask(this.#hop);
     }
   }
+
+  #hops = 0;
+  #hop = (): void => {
+    if (--this.#hops > 0) queueMicrotask(this.#hop);
+    else this.#flush();
+  };
 
   #flush = async (): Promise<void> => {
     try {
@@ -236,6 +250,7 @@ export class Session {
         const size = this.#outBytes;
         this.#out = [];
         this.#outBytes = 0;
+        this.#writing = size;
         let data = chunks[0];
         if (chunks.length > 1) {
           data = new Uint8Array(size);
@@ -254,6 +269,7 @@ export class Session {
       this.#outBytes = 0;
       this.close(rpcError("Unavailable", `${this.label}: write failed: ${message(error)}`));
     } finally {
+      this.#writing = 0;
       this.#flushing = false;
       this.#flushed?.resolve();
       this.#flushed = undefined;
@@ -277,6 +293,11 @@ export class Session {
           this.#receive(next.message);
           if (this.#closing) return;
         }
+        // A peer that sends faster than it reads our replies waits here (bounded memory).
+        if (this.#outBytes + this.#writing > HIGH_WATER && this.#flushing) {
+          this.#flushed ??= Promise.withResolvers();
+          await this.#flushed.promise;
+        }
       }
       reason = rpcError("Unavailable", `connection to ${this.label} closed by the peer`);
     } catch (error) {
@@ -298,7 +319,9 @@ export class Session {
     };
     if (error.msgid !== undefined) this.#refuse(error.msgid, shape);
     if (error.fatal || error.msgid === undefined) {
-      this.#draining = this.closeAfterFlush(rpcError("InvalidRequest", `${this.label} sent ${error.message}`));
+      this.#draining = this.closeAfterFlush(
+        rpcError("InvalidRequest", `${this.label} sent ${error.message}`),
+      );
       return false;
     }
     return true;

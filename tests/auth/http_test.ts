@@ -3,6 +3,7 @@ import {
   AUTH_HELLO,
   AUTH_LOGIN,
   AuthGate,
+  bearerCredentials,
   connect,
   createHttpApp,
   defineInterface,
@@ -263,6 +264,12 @@ Deno.test("bearer tokens authenticate each request; bad tokens are refused and r
       const admin = connect(url, { headers: { authorization: "Bearer t-admin" } });
       assert.equal(await admin.call("Whoami.whoami"), "root [admin]");
       await admin.close();
+      // The same through `auth`, on both HTTP protocols.
+      for (const protocol of ["jsonrpc", "xmlrpc"] as const) {
+        const viaAuth = connect(url, { protocol, auth: bearerCredentials("t-admin") });
+        assert.equal(await viaAuth.call("Whoami.whoami"), "root [admin]");
+        await viaAuth.close();
+      }
 
       const call = { jsonrpc: "2.0", id: 1, method: "Whoami.whoami" };
       const bad = await post(`${url}/rpc`, call, { authorization: "Bearer nope" });

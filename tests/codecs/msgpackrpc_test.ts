@@ -13,6 +13,7 @@ import {
   toErrorShape,
   unpack,
 } from "../../src/codecs/msgpackrpc.ts";
+import { registerType } from "../../src/idl/translators.ts";
 
 function drain(decoder: MessageDecoder): Message[] {
   const out: Message[] = [];
@@ -234,4 +235,22 @@ Deno.test("wrong message shapes are named precisely", () => {
       return true;
     });
   }
+});
+
+Deno.test("classes registered with registerType travel as msgpack extension types", () => {
+  class Celsius {
+    constructor(readonly degrees: number) {}
+  }
+  const type = registerType({
+    name: "test.msgpackrpc.Celsius",
+    class: Celsius,
+    encode: (c) => c.degrees,
+    decode: (d) => new Celsius(d as number),
+  });
+  const bytes = encodeRequest(1, "Weather.set", [{ at: new Celsius(21.5) }]);
+  const message = decodeMessage(bytes) as { params: [{ at: Celsius }] };
+  assert.ok(message.params[0].at instanceof Celsius);
+  assert.equal(message.params[0].at.degrees, 21.5);
+  // On the wire: an ext whose type is the registered number.
+  assert.ok(bytes.includes(type.ext));
 });

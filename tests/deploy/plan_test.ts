@@ -9,7 +9,9 @@ async function problems(value: unknown, base = here): Promise<string[]> {
   try {
     await planDeployment(value, base);
   } catch (error) {
-    if (error instanceof DeploymentError) return error.problems.map((p) => `${p.path}: ${p.message}`);
+    if (error instanceof DeploymentError) {
+      return error.problems.map((p) => `${p.path}: ${p.message}`);
+    }
     throw error;
   }
   assert.fail("expected the plan to fail");
@@ -89,7 +91,10 @@ Deno.test("loading and routing mistakes are reported with their JSON paths", asy
   });
   assert.equal(found.length, 5, found.join("\n"));
   assert.match(found[0], /^\$\.processes\.a\.components\[1\]: cannot load component .*missing\.ts/);
-  assert.match(found[1], /^\$\.processes\.a\.components\[2\]: component .* exports no implementation/);
+  assert.match(
+    found[1],
+    /^\$\.processes\.a\.components\[2\]: component .* exports no implementation/,
+  );
   assert.equal(
     found[2],
     "$.processes.b.components[0]: implements Greeter, already served by process a ($.processes.a.components[0]); an interface lives in one process",

@@ -20,7 +20,11 @@ Deno.test("a good file has no problems", () => {
     paths({
       processes: {
         a: { components: ["./a.ts"], listen: [{ tcp: "127.0.0.1:9001" }], public: ["A"] },
-        b: { placement: "worker", permissions: { net: ["127.0.0.1"], read: false }, components: ["b.ts"] },
+        b: {
+          placement: "worker",
+          permissions: { net: ["127.0.0.1"], read: false },
+          components: ["b.ts"],
+        },
         front: { front: [{ http: "0.0.0.0:8080" }, { amqp: "amqp://localhost", prefix: "shop" }] },
       },
       status: "127.0.0.1:9999",
@@ -99,4 +103,19 @@ Deno.test("a file that is not an object, or has no processes, says so at $", () 
   assert.deepEqual(paths([]), ["$: expected object"]);
   assert.deepEqual(paths({}), ["$.processes: is required"]);
   assert.deepEqual(paths({ processes: {} }), ["$.processes: must not be empty"]);
+});
+
+Deno.test("a front may not consume the queues of an amqp listener", () => {
+  assert.deepEqual(
+    paths({
+      processes: {
+        a: { components: ["a.ts"], listen: [{ amqp: "amqp://h" }] },
+        b: { components: ["b.ts"], listen: [{ amqp: "amqp://h", prefix: "b" }] },
+        f: { front: [{ amqp: "amqp://h", prefix: "public" }, { amqp: "amqp://h" }] },
+      },
+    }),
+    [
+      '$.processes.f.front[1]: shares broker and prefix with $.processes.a.listen[0], so it would consume (and forward back) the calls meant for that process; give it another "prefix"',
+    ],
+  );
 });

@@ -3,7 +3,12 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import net from "node:net";
 import Session from "msgpack5rpc";
+import { connect } from "../../mod.ts";
 import { demoServer } from "../transports/tcp_fixture.ts";
+
+interface ResponseLike {
+  send(value: unknown, isError?: boolean): void;
+}
 
 interface Reply {
   err: unknown;
@@ -65,5 +70,38 @@ Deno.test("msgpack5rpc: requests, pipelined out-of-order completion, notificatio
   } finally {
     await client.close();
     await close();
+  }
+});
+
+Deno.test("a Switchboard client talks to a msgpack5rpc server by the spec alone", async () => {
+  const sockets = new Set<net.Socket>();
+  const seen: string[] = [];
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    const s = new Session();
+    s.attach(socket, socket);
+    s.on("request", (method: string, args: unknown[], response: ResponseLike) => {
+      seen.push(method);
+      if (method === "add") response.send((args[0] as number) + (args[1] as number));
+      else response.send(`no such method: ${method}`, true);
+    });
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as net.AddressInfo;
+  const client = connect(`tcp://127.0.0.1:${port}`);
+  try {
+    assert.equal(await client.call("add", [2, 3]), 5);
+    await assert.rejects(client.call("sub", [2, 3]), {
+      name: "RpcError",
+      message: "no such method: sub",
+    });
+    // It said $/hello once, got an error, and from then on spoke plain msgpack-rpc.
+    assert.deepEqual(seen, ["$/hello", "add", "sub"]);
+  } finally {
+    await client.close();
+    for (const socket of sockets) socket.destroy();
+    server.close();
+    await once(server, "close");
   }
 });

@@ -42,7 +42,7 @@ const Shop = defineInterface("Shop", {
 });
 
 /** A Shop whose handlers record what ran, for assertions. */
-function shop(name: string, log: { ran: string[]; hits: string[]; counts: Map<string, number> }) {
+function shop(name: string, log: ReturnType<typeof newLog>) {
   return implement(Shop, {
     price: ({ item, qty }) => {
       log.ran.push(`${name}:${item}`);
@@ -52,6 +52,7 @@ function shop(name: string, log: { ran: string[]; hits: string[]; counts: Map<st
     stamp: ({ at, blob }) => ({ at: new Date(at.getTime() + 1000), size: blob.byteLength }),
     whoami: (_p, ctx) => ctx.caller?.id ?? "nobody",
     slow: async ({ ms }) => {
+      log.started.push(`${name}:slow`);
       await new Promise((resolve) => setTimeout(resolve, ms));
       log.ran.push(`${name}:slow`);
       return `${name} slept ${ms}`;
@@ -68,7 +69,12 @@ function shop(name: string, log: { ran: string[]; hits: string[]; counts: Map<st
 }
 
 function newLog() {
-  return { ran: [] as string[], hits: [] as string[], counts: new Map<string, number>() };
+  return {
+    ran: [] as string[],
+    started: [] as string[],
+    hits: [] as string[],
+    counts: new Map<string, number>(),
+  };
 }
 
 /** A server with a Shop consuming from the broker under `prefix`. */
@@ -125,6 +131,26 @@ test("calls round-trip with typed results and the one error model", async () => 
     );
   } finally {
     await client.close();
+    await w.server.close();
+    await cleanup(prefix);
+  }
+});
+
+test("the caller's identity is the broker-verified user and cannot be forged", async () => {
+  const prefix = uniquePrefix("identity");
+  const w = await worker("w", prefix);
+  const anonymous = connect(BROKER_URL, { prefix, userId: false });
+  const forger = connect(BROKER_URL, { prefix, userId: "admin" });
+  try {
+    assert.equal(await anonymous.proxy(Shop).whoami(), "nobody");
+    await assert.rejects(forger.proxy(Shop).whoami(), (e: RpcError) => {
+      assert.equal(e.name, "Unavailable");
+      assert.match(e.message, /user_id property set to 'admin'/);
+      return true;
+    });
+  } finally {
+    await anonymous.close();
+    await forger.close();
     await w.server.close();
     await cleanup(prefix);
   }
@@ -343,8 +369,7 @@ test("shutdown lets in-flight calls finish and reply before disconnecting", asyn
   const client = connect(BROKER_URL, { prefix });
   try {
     const slow = client.call("Shop.slow", { ms: 300 });
-    await waitFor(() => w.listener.connected && w.log.ran.length === 0, "worker up", 5000);
-    await new Promise((resolve) => setTimeout(resolve, 100)); // the call is running now
+    await waitFor(() => w.log.started.length === 1, "the call running");
     await w.server.close();
     assert.equal(await slow, "w slept 300");
     assert.equal(w.listener.connected, false);
@@ -357,13 +382,20 @@ test("shutdown lets in-flight calls finish and reply before disconnecting", asyn
 test("closing the client fails its waiting calls as Cancelled", async () => {
   const prefix = uniquePrefix("close");
   const client = connect(BROKER_URL, { prefix });
-  const waiting = client.call("Shop.price", { item: "tea", qty: 1 }, { timeout: 0 });
-  await waitFor(() => (client.transport as AmqpTransport).pending === 1, "published");
-  const refused = assert.rejects(waiting, (e: RpcError) => e.name === "Cancelled");
-  await client.close();
-  await refused;
-  await assert.rejects(client.call("Shop.price", {}), (e: RpcError) => e.name === "Unavailable");
-  await cleanup(prefix);
+  try {
+    const waiting = client.call("Shop.price", { item: "tea", qty: 1 }, { timeout: 0 });
+    await waitFor(() => (client.transport as AmqpTransport).pending === 1, "published");
+    const refused = assert.rejects(waiting, (e: RpcError) => e.name === "Cancelled");
+    await client.close();
+    await refused;
+    await assert.rejects(
+      client.call("Shop.price", {}),
+      (e: RpcError) => e.name === "Unavailable" && /closed/.test(e.message),
+    );
+  } finally {
+    await client.close();
+    await cleanup(prefix);
+  }
 });
 
 Deno.test("amqp: an unreachable broker is a clear Unavailable error", async () => {

@@ -122,3 +122,87 @@ export async function rawClient(port: number) {
     },
   };
 }
+
+/**
+ * A TCP proxy that can go silent: while frozen it swallows every byte both ways but
+ * keeps the sockets open, as a dead network path (or a hung peer) does.
+ */
+export function freezableProxy(targetPort: number) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns = new Set<Deno.Conn>();
+  const loops: Promise<void>[] = [];
+  let frozen = false;
+  const pump = async (from: Deno.Conn, to: Deno.Conn) => {
+    const buffer = new Uint8Array(65536);
+    try {
+      for (;;) {
+        const n = await from.read(buffer);
+        if (n === null) break;
+        if (frozen) continue;
+        for (let o = 0; o < n;) o += await to.write(buffer.subarray(o, n));
+      }
+    } catch {
+      // closed
+    }
+    for (const c of [from, to]) {
+      try {
+        c.close();
+      } catch {
+        // closed already
+      }
+      conns.delete(c);
+    }
+  };
+  const accepting = (async () => {
+    try {
+      for await (const inbound of listener) {
+        const outbound = await Deno.connect({ hostname: "127.0.0.1", port: targetPort });
+        conns.add(inbound);
+        conns.add(outbound);
+        loops.push(pump(inbound, outbound), pump(outbound, inbound));
+      }
+    } catch {
+      // listener closed
+    }
+  })();
+  return {
+    url: `tcp://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
+    freeze() {
+      frozen = true;
+    },
+    thaw() {
+      frozen = false;
+    },
+    /** Cuts every current connection (new ones are still accepted). */
+    kill() {
+      for (const c of conns) {
+        try {
+          c.close();
+        } catch {
+          // closed already
+        }
+      }
+    },
+    async close() {
+      listener.close();
+      await accepting;
+      for (const c of conns) {
+        try {
+          c.close();
+        } catch {
+          // closed already
+        }
+      }
+      await Promise.all(loops);
+    },
+  };
+}
+
+/** Polls `check` until it is true (bounded). */
+export async function eventually(check: () => boolean, what: string, ms = 10_000) {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -10,7 +10,12 @@ Deno.test("plain msgpack-rpc requests, notifications and errors on a raw socket"
   const raw = await rawClient(tcp.port);
   try {
     await raw.send([0, 1, "Demo.echo", [{ a: [1, "two"] }]]);
-    assert.deepEqual(await raw.next(), { type: 1, msgid: 1, error: null, result: { a: [1, "two"] } });
+    assert.deepEqual(await raw.next(), {
+      type: 1,
+      msgid: 1,
+      error: null,
+      result: { a: [1, "two"] },
+    });
     await raw.send([2, "Demo.note", ["hello"]], [0, 2, "Demo.notes", []]);
     assert.deepEqual(await raw.next(), { type: 1, msgid: 2, error: null, result: ["hello"] });
     assert.deepEqual(notes, ["hello"]);
@@ -187,8 +192,20 @@ Deno.test("a 100 MB length claim gets an error, closes that connection, costs no
     const before = Deno.memoryUsage().rss;
     // [0, 3, "Demo.echo", [<str32 claiming 100 MB> …
     const head = new Uint8Array([
-      0x94, 0x00, 0x03, 0xa9, ...new TextEncoder().encode("Demo.echo"), 0x91,
-      0xdb, 0x06, 0x40, 0x00, 0x00, 0x61, 0x61, 0x61,
+      0x94,
+      0x00,
+      0x03,
+      0xa9,
+      ...new TextEncoder().encode("Demo.echo"),
+      0x91,
+      0xdb,
+      0x06,
+      0x40,
+      0x00,
+      0x00,
+      0x61,
+      0x61,
+      0x61,
     ]);
     await raw.send(head);
     const answer = await raw.next() as { msgid: number; error: { code: number; message: string } };
@@ -342,5 +359,58 @@ Deno.test("TLS: msgpack-rpc over Deno.listenTls, trusted through a test CA", asy
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("shutdown lets in-flight calls finish, then closes every connection", async () => {
+  const { tcp, close } = await demoServer();
+  const client = connect(tcp.url);
+  try {
+    assert.equal(await client.call("Demo.echo", { value: 0 }), 0);
+    const running = client.proxy(Demo).sleep({ ms: 200, tag: "finished" });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const stopped = tcp.shutdown();
+    assert.equal(await running, "finished");
+    await stopped;
+    await assert.rejects(client.call("Demo.echo", { value: 1 }), { name: "Unavailable" });
+  } finally {
+    await client.close();
+    await close();
+  }
+});
+
+Deno.test("a client that never reads its replies is slowed down, not buffered without bound", async () => {
+  const { tcp, close } = await demoServer();
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: tcp.port });
+  const frame = encodeRequest(1, "Demo.echo", ["x".repeat(65536)]);
+  const total = 2000; // 128 MiB of requests, and as much in replies
+  let sent = 0;
+  const writing = (async () => {
+    try {
+      while (sent < total) {
+        for (let o = 0; o < frame.length;) o += await conn.write(frame.subarray(o));
+        sent++;
+      }
+    } catch {
+      // closed below
+    }
+  })();
+  try {
+    let last = -1;
+    for (let i = 0; i < 100 && sent !== last && sent < total; i++) {
+      last = sent;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    assert.ok(sent < total, `the server kept reading: all ${sent} requests were taken in`);
+  } finally {
+    conn.close();
+    await writing;
+  }
+  const client = connect(tcp.url);
+  try {
+    assert.equal(await client.call("Demo.echo", { value: "fine" }), "fine");
+  } finally {
+    await client.close();
+    await close();
   }
 });

@@ -1,0 +1,134 @@
+import assert from "node:assert/strict";
+import { type ChildSpec, Supervisor } from "../../src/deploy/supervisor.ts";
+
+/** A child running `code` with Deno. */
+function child(name: string, code: string, env: Record<string, string> = {}): ChildSpec {
+  return { name, command: Deno.execPath(), args: ["eval", code], env };
+}
+
+const SERVES = `
+  const keep = setInterval(() => {}, 1000);
+  Deno.addSignalListener("SIGTERM", async () => {
+    console.log("draining");
+    await new Promise((r) => setTimeout(r, 200));
+    console.log("drained");
+    clearInterval(keep);
+    Deno.exit(0);
+  });
+  console.log("ready");
+`;
+
+async function until(what: string, test: () => boolean, timeout = 20_000): Promise<void> {
+  const end = Date.now() + timeout;
+  while (!test()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+function collector() {
+  const lines: string[] = [];
+  return { lines, log: (line: string) => void lines.push(line) };
+}
+
+Deno.test("supervisor: prefixes output, reports status, and lets children drain on stop", async () => {
+  const out = collector();
+  const supervisor = new Supervisor([child("web", SERVES), child("worker-1", SERVES)], {
+    log: out.log,
+    isReady: (line) => line === "ready",
+  });
+  supervisor.start();
+  await supervisor.ready();
+  const status = supervisor.status();
+  assert.deepEqual(status.map((s) => [s.name, s.state, s.restarts]), [
+    ["web", "running", 0],
+    ["worker-1", "running", 0],
+  ]);
+  assert.ok(status.every((s) => typeof s.pid === "number" && s.uptime >= 0));
+  assert.ok(out.lines.includes("web        | ready"), out.lines.join("\n"));
+  assert.ok(out.lines.includes("worker-1   | ready"), out.lines.join("\n"));
+  await supervisor.stop();
+  assert.deepEqual(await supervisor.finished, { ok: true });
+  // In-flight work finished before the child exited.
+  const web = out.lines.filter((l) => l.startsWith("web "));
+  assert.deepEqual(web.slice(-2), ["web        | draining", "web        | drained"]);
+  assert.deepEqual(supervisor.status().map((s) => s.state), ["stopped", "stopped"]);
+  assert.deepEqual(supervisor.status()[0].lastExit, { code: 0, signal: null });
+});
+
+Deno.test("supervisor: a crashed child is restarted after a backoff", async () => {
+  const marker = await Deno.makeTempFile();
+  await Deno.remove(marker);
+  const out = collector();
+  const supervisor = new Supervisor([
+    child(
+      "flaky",
+      `
+      try { Deno.statSync(Deno.env.get("MARKER")); } catch {
+        Deno.writeTextFileSync(Deno.env.get("MARKER"), "x");
+        console.error("first run: failing");
+        Deno.exit(3);
+      }
+      ${SERVES}
+    `,
+      { MARKER: marker },
+    ),
+  ], { log: out.log, isReady: (line) => line === "ready", restart: { initialDelay: 50 } });
+  supervisor.start();
+  await supervisor.ready();
+  const [flaky] = supervisor.status();
+  assert.equal(flaky.state, "running");
+  assert.equal(flaky.restarts, 1);
+  assert.deepEqual(flaky.lastExit, { code: 3, signal: null });
+  assert.ok(out.lines.includes("flaky      | first run: failing"));
+  assert.ok(out.lines.includes("supervisor | flaky exited with code 3; restarting in 50 ms"));
+
+  // kill -9: restarted again, with twice the delay (second crash within the window).
+  supervisor.kill("flaky", "SIGKILL");
+  await until("the restart", () => supervisor.status()[0].restarts === 2);
+  await until("readiness", () => supervisor.status()[0].state === "running");
+  assert.deepEqual(supervisor.status()[0].lastExit, { code: 137, signal: "SIGKILL" });
+  assert.ok(out.lines.includes("supervisor | flaky killed by SIGKILL; restarting in 100 ms"));
+  await supervisor.stop();
+  assert.deepEqual(await supervisor.finished, { ok: true });
+  await Deno.remove(marker);
+});
+
+Deno.test("supervisor: gives up loudly on a crash loop and stops the others", async () => {
+  const out = collector();
+  const supervisor = new Supervisor([
+    child("steady", SERVES),
+    child("broken", `console.error("boom"); Deno.exit(1);`),
+  ], {
+    log: out.log,
+    isReady: (line) => line === "ready",
+    restart: { initialDelay: 10, maxCrashes: 3, window: 60_000 },
+  });
+  supervisor.start();
+  await assert.rejects(supervisor.ready(), /broken crashed 3 times within 60 s/);
+  const outcome = await supervisor.finished;
+  assert.equal(outcome.ok, false);
+  assert.match(
+    outcome.reason!,
+    /broken crashed 3 times within 60 s \(last: exited with code 1\); giving up/,
+  );
+  assert.equal(out.lines.filter((l) => l === "broken     | boom").length, 3);
+  assert.ok(out.lines.some((l) => l.startsWith("supervisor | CRASH LOOP: broken crashed 3 times")));
+  assert.deepEqual(supervisor.status().map((s) => s.state), ["stopped", "failed"]);
+});
+
+Deno.test("supervisor: a child that does not drain in time is killed", async () => {
+  const out = collector();
+  const supervisor = new Supervisor([
+    child(
+      "stuck",
+      `Deno.addSignalListener("SIGTERM", () => {}); setInterval(() => {}, 1000); console.log("ready");`,
+    ),
+  ], { log: out.log, isReady: (line) => line === "ready", drainTimeout: 300 });
+  supervisor.start();
+  await supervisor.ready();
+  await supervisor.stop();
+  assert.deepEqual(await supervisor.finished, { ok: true });
+  assert.ok(out.lines.includes("supervisor | stuck did not drain within 300 ms: SIGKILL"));
+  assert.equal(supervisor.status()[0].lastExit?.signal, "SIGKILL");
+});

@@ -1,0 +1,42 @@
+import assert from "node:assert/strict";
+
+const ROOT = new URL("../../", import.meta.url);
+
+async function compile(env: Record<string, string>, args: string[] = []) {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--no-lock", "scripts/compile.ts", ...args],
+    cwd: ROOT,
+    env: { NO_COLOR: "1", ...env },
+  }).output();
+  return {
+    code: output.code,
+    stderr: new TextDecoder().decode(output.stderr),
+  };
+}
+
+Deno.test("compile: a missing runtime is one clear line and a non-zero exit", async () => {
+  const { code, stderr } = await compile({ DENORT_BIN: "/nonexistent/denort" });
+  assert.equal(code, 1);
+  assert.equal(stderr.trim().split("\n").length, 1);
+  assert.match(
+    stderr,
+    /^switchboard compile: DENORT_BIN=\/nonexistent\/denort is not a file; point it at the denort binary of Deno \d+\.\d+\.\d+/,
+  );
+});
+
+Deno.test("compile: the binary's module graph, with the worker entry, builds", async () => {
+  // Stand-in runtime: this deno binary. The output is not a working switchboard (a real
+  // denort is), but deno compile resolves, checks and embeds the whole graph.
+  const dir = await Deno.makeTempDir();
+  try {
+    const { code, stderr } = await compile(
+      { DENORT_BIN: Deno.execPath() },
+      ["--output", `${dir}/switchboard`],
+    );
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, /worker_entry\.ts/);
+    assert.ok((await Deno.stat(`${dir}/switchboard`)).isFile);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,183 @@
+import assert from "node:assert/strict";
+import { Server } from "../../src/server/server.ts";
+import { connect } from "../../src/client/connect.ts";
+import type { Client } from "../../src/client/client.ts";
+import { RpcError } from "../../src/router/errors.ts";
+import { defineInterface, implement, method, t } from "../../mod.ts";
+import { loadComponents, type PlacedComponents } from "../../src/host/placement.ts";
+import type { ComponentSpec } from "../../src/host/placement.ts";
+import { ComponentError } from "../../src/host/loader.ts";
+import { serveFixtures } from "./fixture_server.ts";
+
+const SANDBOX = new URL("../fixtures/components/sandbox.ts", import.meta.url).href;
+const DENO_JSON = new URL("../../deno.json", import.meta.url).pathname;
+const Echo = defineInterface("Echo", {
+  echo: method({ params: { text: t.string }, result: t.string }),
+});
+
+interface Setup {
+  client: Client;
+  placed: PlacedComponents;
+  url: string;
+  warnings: string[];
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** A server with the sandbox in a worker (plus an inline Echo), and a client over HTTP. */
+async function setup(spec: Partial<ComponentSpec> = {}): Promise<Setup> {
+  const warnings: string[] = [];
+  const logger = { error: (m: string) => warnings.push(m), warn: (m: string) => warnings.push(m) };
+  const server = new Server({ logger });
+  const placed = await loadComponents(
+    [{ url: SANDBOX, isolate: "worker", ...spec }],
+    { client: () => server.router.client, logger },
+  );
+  server.register(...placed.implementations);
+  server.register(implement(Echo, { echo: ({ text }) => `${text}!` }));
+  const http = await server.listenHttp({ port: 0 });
+  const client = connect(http.url);
+  return {
+    client,
+    placed,
+    url: http.url,
+    warnings,
+    async [Symbol.asyncDispose]() {
+      await client.close();
+      await server.close();
+      await placed.close();
+    },
+  };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<RpcError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof RpcError, String(error));
+    return error;
+  }
+  assert.fail("expected the call to fail");
+}
+
+Deno.test("worker: calls cross the boundary transparently", async () => {
+  await using s = await setup();
+  assert.deepEqual(s.placed.report, [`loaded Sandbox (8 methods) from ${SANDBOX} in a worker`]);
+  assert.equal(await s.client.call("Sandbox.hello"), "hello from a worker");
+  // Dates survive the trip (structured clone), and the component's named error arrives.
+  const at = await s.client.call("Sandbox.when", { at: { $date: "2020-01-01T00:00:00Z" } });
+  assert.deepEqual(at, new Date("2020-01-01T00:00:01Z"));
+  const refused = await rejection(s.client.call("Sandbox.fail", { message: "not today" }));
+  assert.equal(refused.name, "Refused");
+  assert.equal(refused.message, "not today");
+  // ctx.client inside the worker reaches the host's other interfaces.
+  assert.equal(await s.client.call("Sandbox.echoVia", { text: "via host" }), "via host!");
+  // Params are still validated.
+  assert.equal(
+    (await rejection(s.client.call("Sandbox.readText", { path: 1 }))).name,
+    "InvalidParams",
+  );
+});
+
+Deno.test("worker: nothing is granted by default; denied access is a clear error", async () => {
+  await using s = await setup();
+  const denied = await rejection(s.client.call("Sandbox.readText", { path: "deno.json" }));
+  assert.equal(denied.name, "PermissionDenied");
+  assert.match(denied.message, /sandbox\.ts was denied: Requires read access to "deno\.json"/);
+  assert.match(denied.message, /--allow-read/);
+  const offline = await rejection(s.client.call("Sandbox.fetchText", { url: s.url }));
+  assert.equal(offline.name, "PermissionDenied");
+  assert.match(offline.message, /Requires net access to "127\.0\.0\.1:\d+"/);
+});
+
+Deno.test("worker: granted access works, and only what was granted", async () => {
+  const dir = await Deno.makeTempDir();
+  const fixtures = await serveFixtures();
+  try {
+    await Deno.writeTextFile(`${dir}/allowed.txt`, "granted");
+    const host = new URL(fixtures.origin).host;
+    await using s = await setup({ permissions: { read: [dir], net: [host] } });
+    assert.equal(
+      await s.client.call("Sandbox.readText", { path: `${dir}/allowed.txt` }),
+      "granted",
+    );
+    const outside = await rejection(s.client.call("Sandbox.readText", { path: DENO_JSON }));
+    assert.equal(outside.name, "PermissionDenied");
+    const text = await s.client.call("Sandbox.fetchText", {
+      url: fixtures.url("remote/lib/pad.ts"),
+    });
+    assert.match(String(text), /export function pad/);
+    const other = await rejection(s.client.call("Sandbox.fetchText", { url: s.url }));
+    assert.equal(other.name, "PermissionDenied"); // the server's own port was not granted
+  } finally {
+    await fixtures.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("worker: a call stuck in a loop is cut off; the server keeps answering", async () => {
+  await using s = await setup({ deadline: 60_000 });
+  const stuck = rejection(s.client.call("Sandbox.spin", {}, { timeout: 500 }));
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  // Queued behind the stuck call, never begun: re-sent to the replacement worker.
+  const queued = s.client.call("Sandbox.hello", {}, { timeout: 20_000 });
+  // While the worker spins, the server answers other calls.
+  assert.equal(await s.client.call("Echo.echo", { text: "still here" }), "still here!");
+  const timeout = await stuck;
+  assert.equal(timeout.name, "Timeout");
+  assert.equal(await queued, "hello from a worker");
+  // The next call gets a fresh worker.
+  assert.equal(
+    await s.client.call("Sandbox.hello", {}, { timeout: 20_000 }),
+    "hello from a worker",
+  );
+  assert.equal(s.placed.components[0].worker?.restarts, 1);
+  assert.match(
+    s.warnings.join("\n"),
+    /stopped responding after Sandbox\.spin overran its deadline/,
+  );
+});
+
+Deno.test("worker: its own deadline bounds calls that allow more", async () => {
+  await using s = await setup({ deadline: 800 });
+  const timeout = await rejection(s.client.call("Sandbox.spin", {}, { timeout: 20_000 }));
+  assert.equal(timeout.name, "Timeout");
+  assert.match(
+    timeout.message,
+    /Sandbox\.spin exceeded its deadline in worker component .*sandbox\.ts/,
+  );
+  assert.equal(
+    await s.client.call("Sandbox.hello", {}, { timeout: 20_000 }),
+    "hello from a worker",
+  );
+});
+
+Deno.test("worker: an uncaught error ends only the worker; in-flight calls fail clearly", async () => {
+  await using s = await setup();
+  const crashed = await rejection(s.client.call("Sandbox.crash", {}, { timeout: 20_000 }));
+  assert.equal(crashed.name, "Unavailable");
+  assert.match(crashed.message, /sandbox\.ts crashed: Uncaught Error: boom outside any call/);
+  assert.equal(await s.client.call("Sandbox.hello"), "hello from a worker");
+  assert.equal(await s.client.call("Echo.echo", { text: "alive" }), "alive!");
+});
+
+Deno.test("worker: a component that cannot load is reported with its URL", async () => {
+  const broken = new URL("../fixtures/components/throws_on_load.ts", import.meta.url).href;
+  await assert.rejects(
+    loadComponents([{ url: broken, isolate: "worker" }]),
+    (error: Error) => {
+      assert.ok(error instanceof ComponentError);
+      assert.match(
+        error.message,
+        /cannot load component .*throws_on_load\.ts in a worker: .*database not configured/,
+      );
+      return true;
+    },
+  );
+});
+
+Deno.test("placement: two components implementing one interface are refused", async () => {
+  await assert.rejects(
+    loadComponents([{ url: SANDBOX, isolate: "worker" }, { url: SANDBOX }]),
+    /interface Sandbox is implemented by both .*sandbox\.ts and .*sandbox\.ts/,
+  );
+});

@@ -165,8 +165,11 @@ export function formatDescription(doc: OpenRpcDocument): string {
     const params = m.params.map((p) =>
       `${p.name}${p.required ? "" : "?"}: ${schemaName(p.schema)}`
     );
+    const result = schemaName(m.result.schema);
     rows.push([
-      `  ${m.name.slice(iface.length + 1)}(${params.join(", ")}) -> ${schemaName(m.result.schema)}`,
+      `  ${m.name.slice(iface.length + 1)}(${params.join(", ")})${
+        result === "null" ? "" : ` -> ${result}`
+      }`,
       m["x-public"] ? "public" : "",
       m.summary ?? "",
     ]);

@@ -153,24 +153,25 @@ async function run(file: string, drainTimeout: number): Promise<number> {
     isReady: (line) => line.startsWith(READY_MARKER),
   });
   let signals = 0;
-  const onSignal = () => {
+  const onSignal = (signal: Deno.Signal) => {
     if (++signals === 1) {
-      console.error(`deploy ${plan.name}: stopping (again to kill at once)`);
-      void supervisor.stop();
-    } else {
-      for (const p of supervisor.status()) {
-        if (p.pid !== undefined) {
-          try {
-            supervisor.kill(p.name, "SIGKILL");
-          } catch {
-            // exited meanwhile
-          }
-        }
+      console.error(`deploy ${plan.name}: ${signal}: stopping (again to kill at once)`);
+      void supervisor.stop(signal);
+      return;
+    }
+    for (const p of supervisor.status()) {
+      if (p.pid === undefined) continue;
+      try {
+        supervisor.kill(p.name, "SIGKILL");
+      } catch {
+        // exited meanwhile
       }
     }
   };
-  Deno.addSignalListener("SIGINT", onSignal);
-  Deno.addSignalListener("SIGTERM", onSignal);
+  const onInt = () => onSignal("SIGINT");
+  const onTerm = () => onSignal("SIGTERM");
+  Deno.addSignalListener("SIGINT", onInt);
+  Deno.addSignalListener("SIGTERM", onTerm);
   const statusListener = plan.status ? serveStatus(plan, supervisor, plan.status) : undefined;
   console.error(
     `deploy ${plan.name}: starting ${plan.processes.map((p) => p.name).join(", ")}${
@@ -183,8 +184,8 @@ async function run(file: string, drainTimeout: number): Promise<number> {
     () => {},
   );
   const outcome = await supervisor.finished;
-  Deno.removeSignalListener("SIGINT", onSignal);
-  Deno.removeSignalListener("SIGTERM", onSignal);
+  Deno.removeSignalListener("SIGINT", onInt);
+  Deno.removeSignalListener("SIGTERM", onTerm);
   await statusListener?.shutdown();
   if (!outcome.ok) {
     console.error(`deploy ${plan.name}: FAILED: ${outcome.reason}`);

@@ -24,7 +24,7 @@ ${COMPONENT_OPTIONS_HELP}
   --max-body BYTES    largest accepted request body (default 1048576)
   --amqp URL          also consume calls from RabbitMQ (amqp://user:pass@host/vhost), one of
                       any number of competing workers; repeatable
-  --prefetch N        AMQP calls this worker holds at once (default 32)
+  --prefetch N        AMQP calls this worker holds at once, per queue (default 32)
   --debug             send internal error details to callers
   --deployed NAME     run process NAME of a deployment (started by "switchboard deploy")
   -h, --help          this help

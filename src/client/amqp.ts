@@ -250,6 +250,8 @@ interface Session {
   declared: Map<string, Promise<void>>;
   /** Why the broker closed the channel, once it has (e.g. PRECONDITION_FAILED). */
   failure?: unknown;
+  /** Set while amqplib's write buffer is full; resolves on "drain" (or close). */
+  full?: Promise<void>;
 }
 
 const MAX_MSGID = 0xffff_ffff;
@@ -316,6 +318,7 @@ export class AmqpTransport implements Transport {
     try {
       const lib = await loadAmqp();
       const connection = await lib.connect(this.#url);
+      connection.on("error", () => {}); // unheard errors would throw; "close" carries the news
       let channel: AmqpChannel;
       try {
         channel = await connection.createConfirmChannel();
@@ -334,13 +337,17 @@ export class AmqpTransport implements Transport {
         ));
         connection.close().catch(() => {});
       };
-      connection.on("error", () => {}); // "close" follows and carries the news
       connection.on("close", (error?: unknown) => lost(describeError(error, "closed")));
       // amqplib emits the broker's reason as "error" just before "close".
       channel.on("error", (error: unknown) => session.failure = error);
       channel.on("close", () => lost(describeError(session.failure, "channel closed")));
       channel.on("return", (message: AmqpMessage) => this.#onReturn(message));
-      await channel.consume(DIRECT_REPLY_TO, (m) => this.#onReply(m), { noAck: true });
+      try {
+        await channel.consume(DIRECT_REPLY_TO, (m) => this.#onReply(m), { noAck: true });
+      } catch (error) {
+        await connection.close().catch(() => {});
+        throw error;
+      }
       return session;
     } catch (error) {
       if (current()) this.#session = undefined;
@@ -352,14 +359,21 @@ export class AmqpTransport implements Transport {
   }
 
   /** Declares a queue or exchange once per connection (again after a failure). */
-  #declare(session: Session, key: string, declare: () => Promise<void>): Promise<void> {
+  async #declare(session: Session, key: string, declare: () => Promise<void>): Promise<void> {
     let done = session.declared.get(key);
     if (!done) {
       done = declare();
       session.declared.set(key, done);
       done.catch(() => session.declared.delete(key));
     }
-    return done;
+    try {
+      await done;
+    } catch (error) {
+      throw rpcError(
+        "Unavailable",
+        `cannot declare ${key} on ${this.#shown}: ${describeError(session.failure ?? error, "")}`,
+      );
+    }
   }
 
   #onReply(message: AmqpMessage | null): void {
@@ -411,7 +425,8 @@ export class AmqpTransport implements Transport {
   async call(request: OutgoingCall): Promise<Outcome> {
     const queue = this.#queueFor(request.method);
     const session = await this.#open();
-    await this.#declare(session, queue, () => declareCallQueue(session.channel, queue));
+    await this.#declare(session, `queue ${queue}`, () => declareCallQueue(session.channel, queue));
+    while (session.full) await session.full;
     const headers: Record<string, unknown> = {};
     let expiration: string | undefined;
     if (request.deadline !== undefined) {
@@ -452,7 +467,7 @@ export class AmqpTransport implements Transport {
         ));
       };
       try {
-        session.channel.publish("", queue, body, {
+        const room = session.channel.publish("", queue, body, {
           persistent: true,
           mandatory: true,
           replyTo: DIRECT_REPLY_TO,
@@ -463,9 +478,22 @@ export class AmqpTransport implements Transport {
           expiration,
           headers,
         }, (error) => error && fail(session.failure ?? error));
+        if (!room) this.#full(session);
       } catch (error) {
         fail(error);
       }
+    });
+  }
+
+  /** Holds further publishes until the socket drains, so a burst cannot grow memory unbounded. */
+  #full(session: Session): void {
+    session.full ??= new Promise<void>((resolve) => {
+      const go = () => {
+        session.full = undefined;
+        resolve();
+      };
+      session.channel.once("drain", go);
+      session.channel.once("close", go);
     });
   }
 
@@ -476,7 +504,11 @@ export class AmqpTransport implements Transport {
       : `${this.#defaultInterface}.${request.method}`;
     const session = await this.#open();
     const exchange = eventsExchange(this.#prefix);
-    await this.#declare(session, "events", () => declareEventsExchange(session.channel, exchange));
+    await this.#declare(
+      session,
+      `exchange ${exchange}`,
+      () => declareEventsExchange(session.channel, exchange),
+    );
     const body = session.toBuffer(encodeNotification(method, request.params ?? []));
     try {
       await publishConfirmed(session.channel, exchange, method, body, {

@@ -10,7 +10,7 @@ import { compile, ValidationError } from "../idl/validate.ts";
 import type { ClientLike, Outcome } from "../router/context.ts";
 import { RpcError, rpcError } from "../router/errors.ts";
 import type { Implementation } from "../router/implement.ts";
-import type { OutgoingCall, Transport } from "./transport.ts";
+import type { Transport } from "./transport.ts";
 
 /** Options of a client. */
 export interface ClientOptions {
@@ -67,35 +67,50 @@ export class Client implements ClientLike {
   }
 
   #send(method: string, params: unknown, options: CallOptions): Promise<Outcome> {
+    return this.#guarded(method, options, (signal, deadline) =>
+      this.#transport.call(
+        signal ? { method, params, signal, deadline } : { method, params },
+      ));
+  }
+
+  /**
+   * Runs `send` under the call's timeout and signal: the transport gets a signal that fires
+   * (with an RpcError as reason) on either, and the caller stops waiting at once.
+   */
+  #guarded<T>(
+    what: string,
+    options: CallOptions,
+    send: (signal?: AbortSignal, deadline?: number) => Promise<T>,
+  ): Promise<T> {
     // Timers overflow past 2^31-1 ms and would fire at once: longer means no timeout.
     const requested = options.timeout ?? this.#timeout;
     const timeout = requested <= 2 ** 31 - 1 ? requested : 0;
     const outer = options.signal;
-    if (outer?.aborted) return Promise.reject(cancelled(method, outer));
-    if (!(timeout > 0) && !outer) return this.#transport.call({ method, params });
+    if (outer?.aborted) return Promise.reject(cancelled(what, outer));
+    if (!(timeout > 0) && !outer) return send();
     const controller = new AbortController();
-    const request: OutgoingCall = { method, params, signal: controller.signal };
+    let deadline: number | undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let onAbort: (() => void) | undefined;
     const stopped = new Promise<never>((_, reject) => {
       if (timeout > 0) {
-        request.deadline = Date.now() + timeout;
+        deadline = Date.now() + timeout;
         timer = setTimeout(() => {
-          const error = rpcError("Timeout", `${method} timed out after ${timeout} ms`);
+          const error = rpcError("Timeout", `${what} timed out after ${timeout} ms`);
           controller.abort(error);
           reject(error);
         }, timeout);
       }
       if (outer) {
         onAbort = () => {
-          const error = cancelled(method, outer);
+          const error = cancelled(what, outer);
           controller.abort(error);
           reject(error);
         };
         outer.addEventListener("abort", onAbort, { once: true });
       }
     });
-    const sent = this.#transport.call(request);
+    const sent = send(controller.signal, deadline);
     return Promise.race([sent, stopped]).finally(() => {
       clearTimeout(timer);
       if (onAbort) outer?.removeEventListener("abort", onAbort);
@@ -108,22 +123,36 @@ export class Client implements ClientLike {
     return this.#transport.notify({ method, params });
   }
 
-  /** Sends several calls together; results come back in the order given. */
+  /**
+   * Sends several calls together (one request where the transport can); results come back
+   * in the order given. Never rejects: when the whole batch fails (timeout, cancellation,
+   * transport down), every member settles with that error.
+   */
   async batch(calls: BatchCall[], options: CallOptions = {}): Promise<BatchResult[]> {
     const settle = (o: Outcome): BatchResult =>
       o.ok ? { ok: true, value: o.value } : { ok: false, error: RpcError.fromShape(o.error) };
-    if (this.#transport.batch) {
-      const timeout = options.timeout ?? this.#timeout;
-      const signals = [options.signal, timeout > 0 ? AbortSignal.timeout(timeout) : undefined]
-        .filter((s): s is AbortSignal => s !== undefined);
-      const outcomes = await this.#transport.batch(calls.map((c) => ({
-        method: c.method,
-        params: c.params,
-        deadline: timeout > 0 ? Date.now() + timeout : undefined,
-        signal: signals.length ? AbortSignal.any(signals) : undefined,
-        notification: c.notification,
-      })));
-      return outcomes.map(settle);
+    const transport = this.#transport;
+    if (transport.batch) {
+      if (calls.length === 0) return [];
+      const what = `batch of ${calls.length} call${calls.length === 1 ? "" : "s"}`;
+      try {
+        const outcomes = await this.#guarded(
+          what,
+          options,
+          (signal, deadline) =>
+            transport.batch!(calls.map((c) => ({
+              method: c.method,
+              params: c.params,
+              deadline,
+              signal,
+              notification: c.notification,
+            }))),
+        );
+        return outcomes.map(settle);
+      } catch (error) {
+        const failure = toRpcError(error);
+        return calls.map(() => ({ ok: false, error: failure }));
+      }
     }
     return await Promise.all(calls.map(async (c) => {
       if (c.notification) {

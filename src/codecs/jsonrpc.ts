@@ -101,16 +101,29 @@ export function errorObject(error: ErrorShape): Record<string, unknown> {
   return out;
 }
 
-/** Encodes the response to a call. */
+/**
+ * Encodes the response to a call. A value JSON cannot carry (a cycle, say) becomes an
+ * internal error response instead of failing the whole request.
+ */
 export function encodeResponse(id: JsonRpcId, outcome: Outcome): string {
   const idText = JSON.stringify(id);
-  if (outcome.ok) {
-    const value = outcome.value === undefined ? null : outcome.value;
-    const result = outcome.plain ? JSON.stringify(value) : JSON.stringify(value, taggingReplacer);
-    return `{"jsonrpc":"2.0","result":${result},"id":${idText}}`;
+  try {
+    if (outcome.ok) {
+      const value = outcome.value === undefined ? null : outcome.value;
+      const result = outcome.plain ? JSON.stringify(value) : JSON.stringify(value, taggingReplacer);
+      return `{"jsonrpc":"2.0","result":${result},"id":${idText}}`;
+    }
+    const error = JSON.stringify(errorObject(outcome.error), taggingReplacer);
+    return `{"jsonrpc":"2.0","error":${error},"id":${idText}}`;
+  } catch (e) {
+    const error = JSON.stringify({
+      code: -32603,
+      message: `Internal error: the ${outcome.ok ? "result" : "error"} cannot be encoded as JSON (${
+        e instanceof Error ? e.message.split("\n")[0] : e
+      })`,
+    });
+    return `{"jsonrpc":"2.0","error":${error},"id":${idText}}`;
   }
-  const error = JSON.stringify(errorObject(outcome.error), taggingReplacer);
-  return `{"jsonrpc":"2.0","error":${error},"id":${idText}}`;
 }
 
 /** Encodes an error response (for parse errors and invalid members). */

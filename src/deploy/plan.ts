@@ -9,7 +9,8 @@
 
 import type { InterfaceDef } from "../idl/interface.ts";
 import type { Implementation } from "../router/implement.ts";
-import { componentUrl, loadComponent } from "../host/load.ts";
+import { componentUrl } from "../host/load.ts";
+import { loadPlaced, type Placement } from "./load.ts";
 import {
   checkDeployment,
   type Deployment,
@@ -80,8 +81,8 @@ export interface Plan {
   processes: ProcessPlan[];
   /** The routing table. */
   routes: RoutingTable;
-  /** Public interface → the component module that defines it (fronts load it). */
-  publicInterfaces: Record<string, string>;
+  /** Public interface → its process and the module defining it (fronts load it). */
+  publicInterfaces: Record<string, { process: string; module: string }>;
   /** Restart policy. */
   restart: RestartPolicy;
   /** Where the supervisor serves its status. */
@@ -89,7 +90,7 @@ export interface Plan {
 }
 
 /** Loads a component module's implementations (swappable in tests). */
-export type ComponentLoader = (url: URL) => Promise<Implementation[]>;
+export type ComponentLoader = (url: URL, placement: Placement) => Promise<Implementation[]>;
 
 /** Reads and parses a deployment file; a syntax error is a problem at `$`. */
 export async function readDeployment(path: string): Promise<{ value: unknown; base: URL }> {
@@ -160,7 +161,7 @@ export async function planDeployment(
   const problems: Problem[] = checkDeployment(value);
   if (problems.length) throw new DeploymentError(problems, source);
   const deployment = value as Deployment;
-  const load = options.load ?? loadComponent;
+  const load = options.load ?? loadPlaced;
   const entries = Object.entries(deployment.processes);
 
   const processes: ProcessPlan[] = [];
@@ -184,7 +185,10 @@ export async function planDeployment(
       components.push(url.href);
       let impls: Implementation[];
       try {
-        impls = await load(url);
+        impls = await load(url, {
+          placement: entry.placement ?? "inline",
+          permissions: entry.permissions,
+        });
       } catch (error) {
         problems.push({ path, message: error instanceof Error ? error.message : String(error) });
         loadFailed = true;
@@ -262,9 +266,11 @@ export async function planDeployment(
     }
     for (const iface of proc.interfaces) routes[iface] = dialable;
   }
-  const publicInterfaces: Record<string, string> = {};
+  const publicInterfaces: Plan["publicInterfaces"] = {};
   for (const proc of processes) {
-    for (const iface of proc.public) publicInterfaces[iface] = owner.get(iface)!.module;
+    for (const iface of proc.public) {
+      publicInterfaces[iface] = { process: proc.name, module: owner.get(iface)!.module };
+    }
   }
   const fronts = processes.filter((p) => p.front.length);
   if (fronts.length && Object.keys(publicInterfaces).length === 0 && !problems.length) {

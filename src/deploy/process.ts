@@ -12,13 +12,13 @@ import { httpAuthenticator } from "../auth/http.ts";
 import { sharedSecretBackend, sharedSecretCredentials } from "../auth/shared_secret.ts";
 import { MultiClient } from "../client/multi.ts";
 import "../client/tcp.ts";
-import { componentUrl, loadComponent } from "../host/load.ts";
 import { loadComponents } from "../host/placement.ts";
 import type { InterfaceDef } from "../idl/interface.ts";
 import type { Implementation } from "../router/implement.ts";
 import { Server } from "../server/server.ts";
 import { PLAN_ENV, READY_MARKER, SECRET_ENV } from "./env.ts";
 import { frontImplementations } from "./front.ts";
+import { loadPlaced } from "./load.ts";
 import type { ListenSpec, Plan, ProcessPlan } from "./plan.ts";
 
 /** A running deployed process. */
@@ -109,14 +109,29 @@ export async function startProcess(
   };
 }
 
-/** The definitions of the deployment's public interfaces (loading modules served elsewhere). */
+/**
+ * The definitions of the deployment's public interfaces. Those served elsewhere are
+ * learnt by loading their module as its own process does (in a worker with that
+ * process's permissions, when it is placed in one); the front never runs their handlers.
+ */
 async function publicInterfaces(plan: Plan, local: Implementation[]): Promise<InterfaceDef[]> {
   const found: InterfaceDef[] = [];
-  for (const [iface, module] of Object.entries(plan.publicInterfaces)) {
+  const loaded = new Map<string, Implementation[]>();
+  for (const [iface, { process, module }] of Object.entries(plan.publicInterfaces)) {
     let def = local.find((i) => i.interface.name === iface)?.interface;
-    // Only the definition is used: the front never runs another process's handlers.
-    def ??= (await loadComponent(componentUrl(module))).find((i) => i.interface.name === iface)
-      ?.interface;
+    if (!def) {
+      const owner = plan.processes.find((p) => p.name === process);
+      if (!loaded.has(module)) {
+        loaded.set(
+          module,
+          await loadPlaced(new URL(module), {
+            placement: owner?.placement ?? "inline",
+            permissions: owner?.permissions,
+          }),
+        );
+      }
+      def = loaded.get(module)!.find((i) => i.interface.name === iface)?.interface;
+    }
     if (!def) throw new Error(`front: ${module} no longer exports ${iface}`);
     found.push(def);
   }

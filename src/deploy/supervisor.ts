@@ -193,22 +193,23 @@ export class Supervisor {
   }
 
   /**
-   * Stops every child: SIGTERM, then up to `drainTimeout` ms for in-flight calls to
-   * finish, then SIGKILL. Resolves when all have exited.
+   * Stops every child: `signal` (SIGTERM by default; the deploy command forwards the one
+   * it got), then up to `drainTimeout` ms for in-flight calls to finish, then SIGKILL.
+   * Resolves when all have exited.
    */
-  stop(): Promise<void> {
-    this.#stopped ??= this.#stop();
+  stop(signal: Deno.Signal = "SIGTERM"): Promise<void> {
+    this.#stopped ??= this.#stop(signal);
     return this.#stopped;
   }
 
-  async #stop(): Promise<void> {
+  async #stop(signal: Deno.Signal): Promise<void> {
     this.#stopping = true;
     for (const child of this.#children) {
       child.wake?.();
       if (child.process && (child.state === "running" || child.state === "starting")) {
         child.state = "stopping";
         try {
-          child.process.kill("SIGTERM");
+          child.process.kill(signal);
         } catch {
           // already gone
         }

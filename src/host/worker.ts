@@ -209,6 +209,14 @@ export class WorkerComponent {
     ctx: CallContext,
     deadline: number,
   ): Promise<unknown> {
+    if (ctx.signal.aborted) {
+      // The caller gave up while the worker was being replaced.
+      return Promise.reject(
+        ctx.signal.reason instanceof RpcError
+          ? ctx.signal.reason
+          : rpcError("Cancelled", `${method} was cancelled`),
+      );
+    }
     const id = ++this.#nextId;
     return new Promise((resolve, reject) => {
       const stop = (error: RpcError) => {

@@ -27,8 +27,16 @@ export interface MethodOptions<P extends Fields, R extends Type> {
   queue?: number;
 }
 
-/** The type used for methods that declare no result (`null` on the wire). */
-export type VoidResult = OptionalType<Type<void>>;
+/**
+ * The type used for methods that declare no result: handlers return nothing (or null), and
+ * callers get `null`, as on the wire.
+ */
+export interface VoidResult extends Type<void | null> {
+  /** Discriminant (the run-time form is `t.optional(t.any)`). */
+  readonly kind: "optional";
+  /** Any value, ignored. */
+  readonly inner: Type;
+}
 
 /** A declared method. Build with {@linkcode method}. */
 export interface MethodDef<P extends Fields = Fields, R extends Type = Type> {
@@ -49,6 +57,11 @@ export interface MethodDef<P extends Fields = Fields, R extends Type = Type> {
 }
 
 const VOID = t.optional(t.any) as VoidResult;
+
+/** Whether a result type is the one of methods that declare none (always `null` on the wire). */
+export function isVoidResult(type: Type): boolean {
+  return type === VOID;
+}
 
 /**
  * Declares a method.

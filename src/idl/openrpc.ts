@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { InterfaceDef } from "./interface.ts";
+import { type InterfaceDef, isVoidResult } from "./interface.ts";
 import { toJsonSchema } from "./schema.ts";
 
 /** An OpenRPC document (the subset Switchboard writes). */
@@ -50,7 +50,10 @@ export function openRpcDocument(
           required: type.kind !== "optional",
           schema: toJsonSchema(type),
         })),
-        result: { name: "result", schema: toJsonSchema(def.result) },
+        result: {
+          name: "result",
+          schema: isVoidResult(def.result) ? { type: "null" } : toJsonSchema(def.result),
+        },
         paramStructure: "either",
       };
       if (def.doc !== undefined) entry.summary = def.doc;

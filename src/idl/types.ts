@@ -32,12 +32,15 @@ export interface Type<T = unknown> {
   readonly kind: Kind;
   /** Optional human description, carried into JSON Schema and OpenRPC. */
   readonly doc?: string;
-  /** Phantom: the TypeScript type of accepted values. Never present at run time. */
-  readonly "~value"?: T;
+  /**
+   * Phantom: the TypeScript type of accepted values. Never present at run time. A function
+   * type, so that inferring from it keeps `undefined` (an optional property would drop it).
+   */
+  readonly "~value"?: () => T;
 }
 
 /** The TypeScript type of the values a {@linkcode Type} accepts. */
-export type Infer<T> = T extends Type<infer V> ? V : never;
+export type Infer<T> = T extends { readonly "~value"?: () => infer V } ? V : never;
 
 /** A record of named types: struct fields, or a method's parameters in declared order. */
 export type Fields = { readonly [name: string]: Type };

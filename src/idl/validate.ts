@@ -21,6 +21,7 @@ import type {
   Type,
 } from "./types.ts";
 import { typeName } from "./types.ts";
+import { isVoidResult } from "./interface.ts";
 import { BadTagError, MAX_DEPTH, reviveTagged, TooDeepError, untag } from "./tagged.ts";
 import { decodeBase64 } from "../util/base64.ts";
 
@@ -66,6 +67,13 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
+/** Whether an ISO string's calendar day exists (`Date` rolls Feb 31 over to Mar 2). */
+function realDay(iso: string): boolean {
+  const [y, m, d] = [+iso.slice(0, 4), +iso.slice(5, 7), +iso.slice(8, 10)];
+  const day = new Date(Date.UTC(y, m - 1, d));
+  return day.getUTCMonth() === m - 1 && day.getUTCDate() === d;
+}
+
 const cache = new WeakMap<Type, Check>();
 
 /** Compiles (once) the check for a type. */
@@ -79,6 +87,8 @@ export function compile(type: Type): Check {
 }
 
 function build(type: Type): Check {
+  // A method that declares no result answers nothing, whatever its handler returned.
+  if (isVoidResult(type)) return () => undefined;
   switch (type.kind) {
     case "int":
       return (v, path) => {
@@ -131,7 +141,7 @@ function build(type: Type): Check {
         if (v instanceof Date) {
           return Number.isNaN(v.getTime()) ? fail(path, type, "an invalid date") : v;
         }
-        if (typeof v === "string" && ISO_DATE.test(v)) {
+        if (typeof v === "string" && ISO_DATE.test(v) && realDay(v)) {
           const date = new Date(v);
           if (!Number.isNaN(date.getTime())) return date;
         }
@@ -228,7 +238,8 @@ function compileFields(
     let out: Record<string, unknown> | undefined;
     for (let i = 0; i < names.length; i++) {
       const name = names[i];
-      const raw = value[name];
+      // Own fields only: `toString` or `constructor` must not be found on the prototype.
+      const raw = Object.hasOwn(value, name) ? value[name] : undefined;
       const checked = checks[i](raw, `${path}.${name}`);
       if (checked !== raw) (out ??= { ...value })[name] = checked;
     }

@@ -89,7 +89,7 @@ export class MemoryDedupeStore implements DedupeStore {
 export interface AmqpServeOptions {
   /** Prefix of queue and exchange names (default `switchboard`); the same as the clients'. */
   prefix?: string;
-  /** Calls this worker holds unacknowledged at once, across its queues (default 32). */
+  /** Calls this worker holds unacknowledged at once, per queue it consumes (default 32). */
   prefetch?: number;
   /** Interfaces to consume (default: every registered one but `system` and `rpc`). */
   interfaces?: readonly string[];
@@ -219,10 +219,17 @@ class AmqpWorker implements AmqpListener {
   async #connect(): Promise<void> {
     const lib = this.#lib!;
     const connection = await lib.connect(this.#href);
+    // Unheard "error" events would throw; "close" follows them and is watched below.
+    let closed = false;
+    connection.on("error", () => {});
+    connection.on("close", () => closed = true);
     let channel: AmqpChannel | undefined;
     try {
       channel = await connection.createChannel();
-      await channel.prefetch(this.#prefetch, true);
+      channel.on("error", () => {});
+      channel.on("close", () => closed = true);
+      // Per consumer: RabbitMQ 4.3 refuses channel-wide ("global") QoS by default.
+      await channel.prefetch(this.#prefetch, false);
       const consumers: string[] = [];
       for (const [i, queue] of this.queues.entries()) {
         await declareCallQueue(channel, queue);
@@ -238,6 +245,7 @@ class AmqpWorker implements AmqpListener {
       for (const name of this.#interfaces) await channel.bindQueue(events, exchange, `${name}.*`);
       consumers.push(await this.#consume(channel, events, undefined));
       if (this.#closing) throw new Error("shutting down");
+      if (closed) throw new Error("the connection closed while starting");
       this.#watch(connection, channel);
       this.#connection = connection;
       this.#channel = channel;
@@ -289,9 +297,7 @@ class AmqpWorker implements AmqpListener {
       this.#logger.warn(`amqp: lost the connection to ${this.url} (${why}); reconnecting`);
       this.#retry(RECONNECT_MIN_MS);
     };
-    connection.on("error", () => {}); // "close" follows and carries the news
     connection.on("close", (error?: unknown) => onLost(message(error ?? "closed")));
-    channel.on("error", () => {});
     channel.on("close", () => onLost("channel closed"));
   }
 

@@ -123,6 +123,7 @@ Deno.test("cli: serve a component, call it, describe it, stop it with SIGTERM", 
       /^ {2}update\(a\?: int, b\?: int, c\?: int, d\?: int, e\?: int\)/m,
     );
     assert.match(describe.stdout, /^ {2}get_data\(\) -> any\[\]/m);
+    assert.match(describe.stdout, /^ {2}notify_hello\(n: int\)$/m); // returns nothing
     assert.equal(JSON.parse(discover.stdout).openrpc, "1.3.2");
 
     const result = await server.stop("SIGTERM");

@@ -121,6 +121,29 @@ Deno.test("http client: batch sends one request; results come back in call order
   });
 });
 
+Deno.test("http client: a batch that times out or is cancelled settles every member with that error", async () => {
+  await withDemo(async (url) => {
+    const client = connect(url);
+    const calls = [
+      { method: "Echo.sleep", params: [10_000] },
+      { method: "Calculator.add", params: [1, 2] },
+    ];
+    const timedOut = await client.batch(calls, { timeout: 100 });
+    assert.equal(timedOut.length, 2);
+    for (const r of timedOut) {
+      assert.equal(!r.ok && r.error.name, "Timeout");
+      assert.equal(!r.ok && r.error.message, "batch of 2 calls timed out after 100 ms");
+    }
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    const cancelled = await client.batch(calls, { signal: controller.signal, timeout: 1000 });
+    for (const r of cancelled) assert.equal(!r.ok && r.error.name, "Cancelled");
+    const early = await client.batch(calls, { signal: AbortSignal.abort() });
+    for (const r of early) assert.equal(!r.ok && r.error.name, "Cancelled");
+    await client.close();
+  });
+});
+
 Deno.test("http client: notify posts a request without id and gets no reply", async () => {
   await withDemo(async (url) => {
     const bodies: string[] = [];

@@ -141,6 +141,17 @@ Deno.test("datetimes and bytes in results travel as tags; application errors kee
   });
 });
 
+Deno.test("a result JSON cannot carry becomes an internal error response", () => {
+  const cycle: Record<string, unknown> = {};
+  cycle.self = cycle;
+  const reply = JSON.parse(encodeResponse(4, { ok: true, value: cycle }));
+  assert.equal(reply.id, 4);
+  assert.equal(reply.error.code, -32603);
+  assert.match(reply.error.message, /^Internal error: the result cannot be encoded as JSON \(/);
+  const error = { code: -32000, name: "E", message: "m", data: cycle };
+  assert.equal(JSON.parse(encodeResponse(5, { ok: false, error })).error.code, -32603);
+});
+
 Deno.test("client side: requests encode, responses decode with tags revived", () => {
   assert.equal(
     encodeRequest("A.b", { at: new Date(0) }, 3),

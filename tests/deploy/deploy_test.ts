@@ -157,9 +157,11 @@ Deno.test("deploy: kill -9 of a child — the outage is a clear error, the super
     assert.match(shown.stdout, /Catalog -> tcp:\/\/127\.0\.0\.1:\d+ \(catalog\)/);
   } finally {
     await front.close();
-    assert.equal(await running.stop(), 0, running.lines.join("\n"));
+    // SIGINT (a terminal's Ctrl-C) is forwarded like SIGTERM.
+    assert.equal(await running.stop("SIGINT"), 0, running.lines.join("\n"));
     await Deno.remove(file.dir, { recursive: true });
   }
+  assert.ok(running.lines.some((l) => l.includes("SIGINT: stopping")));
   // Every line of every process carried its name.
   assert.ok(running.lines.some((l) => l.startsWith("catalog    | switchboard: ready catalog")));
   assert.ok(running.lines.some((l) => l.startsWith("orders     | switchboard: ready orders")));

@@ -78,8 +78,8 @@ export interface RunningDeploy {
   status(): Promise<DeploymentStatus | undefined>;
   /** Resolves once every process is running. */
   ready(): Promise<DeploymentStatus>;
-  /** SIGTERM, then the exit code. */
-  stop(): Promise<number>;
+  /** Sends `signal` (default SIGTERM), then resolves with the exit code. */
+  stop(signal?: Deno.Signal): Promise<number>;
   /** The exit code, once it exits by itself. */
   exited: Promise<number>;
 }
@@ -132,9 +132,9 @@ export function deploy(args: string[], env: Record<string, string> = {}): Runnin
       }, 60_000).catch((error) => {
         throw new Error(`${error.message}\n${lines.join("\n")}`);
       }),
-    stop: async () => {
+    stop: async (signal: Deno.Signal = "SIGTERM") => {
       try {
-        child.kill("SIGTERM");
+        child.kill(signal);
       } catch {
         // already exited
       }

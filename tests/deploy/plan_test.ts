@@ -39,7 +39,13 @@ Deno.test("the planner loads components and builds the routing table", async () 
     { protocol: "http", hostname: "127.0.0.1", port: 7300 },
     { protocol: "tcp", hostname: "127.0.0.1", port: 7301 },
   ]);
-  assert.deepEqual(Object.keys(plan.publicInterfaces), ["Catalog", "Cart", "Orders"]);
+  const component = (name: string) =>
+    new URL(`../../examples/shop/components/${name}.ts`, import.meta.url).href;
+  assert.deepEqual(plan.publicInterfaces, {
+    Catalog: { process: "catalog", module: component("catalog") },
+    Cart: { process: "orders", module: component("cart") },
+    Orders: { process: "orders", module: component("orders") },
+  });
   assert.deepEqual(plan.status, { hostname: "127.0.0.1", port: 7399 });
   assert.equal(plan.restart.maxCrashes, 5);
 });
@@ -60,7 +66,7 @@ Deno.test("routes prefer tcp, honour advertise, and dial wildcard binds on loopb
     { process: "a", protocol: "http", url: "http://127.0.0.1:9101" },
   ]);
   assert.deepEqual(plan.publicInterfaces, {
-    Greeter: new URL("./fixtures/greeter.ts", import.meta.url).href,
+    Greeter: { process: "a", module: new URL("./fixtures/greeter.ts", import.meta.url).href },
   });
 });
 
@@ -125,4 +131,23 @@ Deno.test("structural problems stop the planner before any component is loaded",
     DeploymentError,
   );
   assert.equal(loaded, 0);
+});
+
+Deno.test("components placed in a worker are planned in a worker, never loaded here", async () => {
+  const plan = await planDeployment({
+    processes: {
+      box: {
+        components: ["./sandboxed.ts"],
+        placement: "worker",
+        permissions: { read: false },
+        public: ["Sandboxed"],
+        front: [{ http: "127.0.0.1:9104" }],
+      },
+    },
+  }, here);
+  assert.deepEqual(plan.processes[0].interfaces, ["Sandboxed"]);
+  assert.equal((globalThis as { sandboxedLoadedHere?: boolean }).sandboxedLoadedHere, undefined);
+  // The same module loaded inline does run here: the check above can fail.
+  await planDeployment({ processes: { box: { components: ["./sandboxed.ts"] } } }, here);
+  assert.equal((globalThis as { sandboxedLoadedHere?: boolean }).sandboxedLoadedHere, true);
 });

@@ -35,6 +35,11 @@ Deno.test("methods carry params in order, required flags, docs, errors and x-pub
   assert.deepEqual(find.errors, [{ code: -32000, message: "NotFound" }]);
   assert.equal(find["x-public"], true);
   assert.equal(find.paramStructure, "either");
+  const Void = defineInterface("Void", { ping: method({}) });
+  assert.deepEqual(openRpcDocument([Void]).methods[0].result, {
+    name: "result",
+    schema: { type: "null" },
+  });
 });
 
 Deno.test("the meta-schema validator is not a rubber stamp", () => {

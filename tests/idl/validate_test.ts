@@ -86,6 +86,15 @@ Deno.test("datetime comes as Date, {$date} tags or bare ISO 8601", () => {
     () => validate(t.datetime, "2024-13-45T00:00:00Z"),
     'value: expected datetime, got "2024-13-45T00:00:00Z"',
   );
+  refuses(() => validate(t.datetime, "2024-02-30"), 'value: expected datetime, got "2024-02-30"');
+  refuses(
+    () => validate(t.datetime, "2023-02-29T10:00:00Z"),
+    'value: expected datetime, got "2023-02-29T10:00:00Z"',
+  );
+  assert.deepEqual(
+    validate(t.datetime, "2024-02-29T23:00:00-05:00"),
+    new Date("2024-03-01T04:00:00Z"),
+  );
   refuses(
     () => validate(t.datetime, new Date(NaN)),
     'value: expected datetime, got "an invalid date"',
@@ -143,6 +152,13 @@ Deno.test("struct requires declared fields, allows optional ones, rejects unknow
   refuses(() => validate(Person, "Ada"), 'value: expected Person, got "Ada"');
   refuses(() => validate(Person, null), "value: expected Person, got null");
   refuses(() => validate(Person, new Date(0)), "value: expected Person, got a datetime");
+});
+
+Deno.test("fields named like Object.prototype members are read from the value only", () => {
+  const Odd = t.struct("Odd", { toString: t.optional(t.string), constructor: t.int });
+  assert.deepEqual(validate(Odd, { constructor: 1 }), { constructor: 1 });
+  refuses(() => validate(Odd, {}), "value.constructor: expected int, got nothing");
+  assert.deepEqual(validateParams({ valueOf: t.optional(t.int) }, []), {});
 });
 
 Deno.test("optional and nullable are distinct", () => {

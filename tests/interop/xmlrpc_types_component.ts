@@ -36,6 +36,7 @@ export const Types = defineInterface("Types", {
   big64: method({ result: t.int64 }),
   fail: method({ params: { id: t.int }, result: t.string, errors: ["NotFound"] }),
   nothing: method({ doc: "Returns nothing." }),
+  sleep: method({ params: { ms: t.int }, doc: "Waits ms milliseconds, or until cancelled." }),
 });
 
 export default implement(Types, {
@@ -57,4 +58,14 @@ export default implement(Types, {
     throw new NotFound(`no such thing: ${id}`);
   },
   nothing: () => {},
+  sleep: ({ ms }, ctx) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      ctx.signal.addEventListener("abort", done, { once: true });
+      function done() {
+        clearTimeout(timer);
+        ctx.signal.removeEventListener("abort", done);
+        resolve();
+      }
+    }),
 });

@@ -162,6 +162,20 @@ Deno.test("a result that breaks the declared type is -32603 (and logged)", async
   );
 });
 
+Deno.test("a method that declares no result answers null, whatever its handler returns", async () => {
+  const Api = defineInterface("Api", {
+    fire: method({}),
+    maybe: method({ result: t.optional(t.int) }),
+  });
+  const router = new Router({ logger: memoryLogger() });
+  router.register(implement(Api, {
+    fire: () => "ignored" as unknown as void,
+    maybe: () => undefined,
+  }));
+  assert.equal(valueOf(await router.dispatch({ method: "Api.fire" })), null);
+  assert.equal(valueOf(await router.dispatch({ method: "Api.maybe" })), null);
+});
+
 Deno.test("a failed notification is logged as a warning", async () => {
   const { router, logger } = searchRouter();
   const outcome = await router.dispatch({

@@ -102,7 +102,7 @@ Deno.test({
     const CALLS = 10_000, PREFETCH = 16;
     const iface = `Crash${crypto.randomUUID().slice(0, 8)}`;
     const dir = await Deno.makeTempDir({ prefix: "sb-amqp-" });
-    const workers = [0, 1, 2].map((i) => startWorker(iface, `${dir}/worker${i}.log`, PREFETCH));
+    const workers = [0, 1, 2].map((i) => startWorker(iface, `${dir}/worker${i}.log`, PREFETCH, 10));
     const client = connect(BROKER_URL, { timeout: 60_000 });
     try {
       await Promise.all(workers.map(waitReady));

@@ -156,6 +156,34 @@ test("the caller's identity is the broker-verified user and cannot be forged", a
   }
 });
 
+test("a queue declared differently by someone else is a clear error on both sides", async () => {
+  const prefix = uniquePrefix("mismatch");
+  const raw = await rawConnection();
+  await raw.channel.assertQueue(callQueue(prefix, "Shop"), {
+    durable: true,
+    arguments: { "x-max-length": 10 },
+  });
+  const client = connect(BROKER_URL, { prefix });
+  try {
+    await assert.rejects(client.call("Shop.price", { item: "tea", qty: 1 }), (e: RpcError) => {
+      assert.equal(e.name, "Unavailable");
+      assert.match(e.message, /cannot declare queue sbtest\.mismatch\.\w+\.Shop .*x-max-length/);
+      return true;
+    });
+    const server = new Server();
+    server.register(shop("w", newLog()));
+    await assert.rejects(
+      server.listenAmqp(BROKER_URL, { prefix }),
+      /cannot serve from .*x-max-length/,
+    );
+    await server.close();
+  } finally {
+    await client.close();
+    await raw.channel.deleteQueue(callQueue(prefix, "Shop"));
+    await raw.close();
+  }
+});
+
 test("workers compete for one queue: calls are spread and each runs once", async () => {
   const prefix = uniquePrefix("spread");
   const a = await worker("a", prefix, newLog(), 2);

@@ -123,6 +123,12 @@ Deno.test("errors over XML-RPC are RpcErrors with the server's code, name and me
         name: "InvalidParams",
         message: /NaN/,
       });
+      // A client timeout gives up locally and tells the server (x-rpc-timeout).
+      await rejects(p.sleep({ ms: 10_000 }, { timeout: 100 }), {
+        code: -32003,
+        name: "Timeout",
+        message: /Types.sleep timed out after 100 ms/,
+      });
       // notify() sends a call and drops the result, even a fault.
       await client.notify("Types.fail", { id: 1 });
     } finally {
@@ -291,7 +297,10 @@ Deno.test({
         seen += value;
         url = /listening on (http:\/\/[^\s]+)/.exec(seen)?.[1];
       }
-      assert.ok(url, `server did not start: ${seen}${await stderr}`);
+      if (!url) {
+        child.kill("SIGKILL");
+        assert.fail(`server did not start: ${seen}${await stderr}`);
+      }
       const before = await rssMiB(child.pid);
       // A billion-laughs document would expand to ~30 GB if its entities were processed.
       const bombs = HOSTILE.slice(0, 5).map(([, body]) => body);
@@ -307,7 +316,11 @@ Deno.test({
       );
       assert.match(ok.text, /<double>0.5<\/double>/);
     } finally {
-      child.kill("SIGTERM");
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // already gone
+      }
       await child.status;
       await lines.cancel();
       await stderr;
@@ -315,7 +328,7 @@ Deno.test({
   },
 });
 
-Deno.test("switchboard call --protocol xmlrpc", async () => {
+Deno.test("switchboard call and describe --protocol xmlrpc", async () => {
   await withServer(async (url) => {
     const run = async (...args: string[]) => {
       const out = await new Deno.Command(Deno.execPath(), {
@@ -327,11 +340,26 @@ Deno.test("switchboard call --protocol xmlrpc", async () => {
       const dec = new TextDecoder();
       return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
     };
-    const [half, named, fail] = await Promise.all([
+    const describe = async (...protocol: string[]) => {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "main.ts", "describe", ...protocol, url],
+        cwd: ROOT,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+      return new TextDecoder().decode(out.stdout);
+    };
+    const [half, named, fail, xmlDescription, jsonDescription] = await Promise.all([
       run("Types.half", "[3]"),
       run("Types.echoDate", '{"v":"2024-01-02T03:04:05Z"}'),
       run("Types.fail", "[9]"),
+      describe("--protocol", "xmlrpc"),
+      describe(),
     ]);
+    // rpc.discover's OpenRPC document survives XML-RPC intact.
+    assert.match(xmlDescription, /half\(n: int\) -> float\s+n \/ 2, always a double/);
+    assert.equal(xmlDescription, jsonDescription);
     assert.equal(half.code, 0, half.stderr);
     assert.equal(JSON.parse(half.stdout), 1.5);
     assert.equal(named.code, 0, named.stderr);

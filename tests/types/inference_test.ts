@@ -85,6 +85,9 @@ Deno.test("types: handler params and results are inferred from the definition", 
     Equal<ParamsOf<typeof Search.methods.runQuery>, { query: string; maxResults?: number }>
   >(true);
   expectType<Equal<ResultOf<typeof Search.methods.count>, number>>(true);
+  const maybe = method({ result: t.optional(t.int) });
+  expectType<Equal<ResultOf<typeof maybe>, number | undefined>>(true);
+  expectType<Equal<Infer<ReturnType<typeof t.nullable<typeof t.string>>>, string | null>>(true);
 
   const impl = implement(Search, {
     runQuery: ({ query, maxResults }) => {
@@ -149,7 +152,7 @@ Deno.test("types: proxy methods take typed params and return typed Promises", ()
     const n = await search.count({ tags: ["a"] }, { timeout: 100 });
     expectType<Equal<typeof n, number>>(true);
     const pong = await search.ping(); // no params needed
-    expectType<Equal<typeof pong, void>>(true);
+    expectType<Equal<typeof pong, void | null>>(true);
     await search.runQuery({ query: "q", maxResults: 3 }, { signal: AbortSignal.timeout(5) });
     // @ts-expect-error: query is required
     await search.runQuery({});

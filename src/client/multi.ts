@@ -65,7 +65,10 @@ class RoutingTransport implements Transport {
   /** The transport a method goes to, or an outcome explaining why there is none. */
   target(
     method: string,
-  ): { local: true } | { local: false; route: RouteTarget } | { ok: false; error: ErrorShape } {
+  ):
+    | { local: true }
+    | { local: false; route: RouteTarget }
+    | { ok: false; error: ErrorShape } {
     const dot = method.lastIndexOf(".");
     const iface = dot > 0 ? method.slice(0, dot) : method;
     if (this.#local && (this.#isLocal(iface) || dot < 0)) return { local: true };
@@ -83,16 +86,26 @@ class RoutingTransport implements Transport {
         },
       };
     }
-    return { local: false, route: routes[0] };
+    // The first route this build can dial (a client may lack, say, the AMQP transport).
+    const route = routes.find((r) => this.#remote(r) !== undefined) ?? routes[0];
+    return { local: false, route };
   }
 
-  /** The open connection to a route, dialled on first use. */
-  #remote(route: RouteTarget): Transport {
-    if (this.#closed) throw rpcError("Unavailable", "the client is closed");
+  /**
+   * The connection to a route, made (not yet dialled: transports connect on first call)
+   * when first asked for; undefined when no transport of this build speaks its scheme.
+   */
+  #remote(route: RouteTarget): Transport | undefined {
     let transport = this.#remotes.get(route.url);
-    if (!transport) {
-      // Timeouts are the Client's job (it races them); the inner client adds none.
-      transport = connect(route.url, { ...this.#connect, ...route.options, timeout: 0 }).transport;
+    if (!transport && !this.#closed) {
+      try {
+        // Timeouts are the Client's job (it races them); the inner client adds none.
+        transport = connect(route.url, { ...this.#connect, ...route.options, timeout: 0 })
+          .transport;
+      } catch (error) {
+        if (error instanceof TypeError) return undefined;
+        throw error;
+      }
       this.#remotes.set(route.url, transport);
     }
     return transport;
@@ -112,7 +125,9 @@ class RoutingTransport implements Transport {
   ): Promise<T> {
     let transport: Transport | undefined;
     try {
+      if (this.#closed) throw new Error("the client is closed");
       transport = this.#remote(route);
+      if (!transport) throw new Error(`this program has no client transport for ${route.url}`);
       return await send(transport);
     } catch (error) {
       if (error instanceof RpcError && error.name !== "Unavailable") throw error;

@@ -133,8 +133,10 @@ export class TcpTransport implements Transport {
     const limit = this.#options.connectTimeout ?? 10_000;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let session: Session | undefined;
+    let expired = false;
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
+        expired = true;
         const error = rpcError("Unavailable", `connecting to ${this.#url.href} timed out`);
         session?.close(error);
         reject(error);
@@ -153,9 +155,9 @@ export class TcpTransport implements Transport {
             }`,
           );
         }
-        if (this.#closed) {
+        if (this.#closed || expired) {
           conn.close();
-          throw rpcError("Unavailable", "the client is closed");
+          throw rpcError("Unavailable", expired ? "connect timed out" : "the client is closed");
         }
         session = new Session(conn, this.#owner, {
           label: this.#url.href,

@@ -40,7 +40,7 @@ const HEAD = '<?xml version="1.0"?>\n';
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { encodeMethodCall } from "./xmlrpc.ts";
+ * import { encodeMethodCall } from "@switchboard/rpc";
  *
  * assert.match(encodeMethodCall("Calc.add", [2, 0.5]), /<int>2<\/int>.*<double>0.5<\/double>/);
  * ```
@@ -102,10 +102,14 @@ export function faultError(fault: unknown): ErrorShape {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { decodeMethodResponse, encodeFault } from "./xmlrpc.ts";
+ * import { decodeMethodResponse } from "@switchboard/rpc";
  *
  * const outcome = decodeMethodResponse(
- *   encodeFault({ code: -32000, name: "NotFound", message: "no such user" }),
+ *   "<methodResponse><fault><value><struct>" +
+ *     "<member><name>faultCode</name><value><int>-32000</int></value></member>" +
+ *     "<member><name>faultString</name><value>no such user</value></member>" +
+ *     "<member><name>faultName</name><value>NotFound</value></member>" +
+ *     "</struct></value></fault></methodResponse>",
  * );
  * assert.deepEqual(outcome, {
  *   ok: false,
@@ -149,11 +153,13 @@ export function shapeParams(params: unknown[], fields: Fields): unknown {
   const keys = Object.keys(only);
   if (names.length === 0) return keys.length === 0 ? only : params;
   if (!keys.every((k) => Object.hasOwn(fields, k))) return params;
-  const first = unwrap(fields[names[0]]).kind;
-  if (first === "struct" || first === "map" || first === "any") {
-    return keys.includes(names[0]) ? only : params;
-  }
-  return only;
+  const firstType = fields[names[0]];
+  const first = unwrap(firstType).kind;
+  if (first !== "struct" && first !== "map" && first !== "any") return only;
+  // The first param takes a struct: by name only if the struct names it (or is empty
+  // and the param optional, as the typed proxy sends a call without arguments).
+  if (keys.length === 0) return firstType.kind === "optional" ? only : params;
+  return keys.includes(names[0]) ? only : params;
 }
 
 function internal(message: string): ErrorShape {
@@ -202,8 +208,7 @@ function cannotCarry(method: string, error: Error): string {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { defineInterface, implement, method, Router, t } from "@switchboard/rpc";
- * import { handleXmlRpc } from "./xmlrpc.ts";
+ * import { defineInterface, handleXmlRpc, implement, method, Router, t } from "@switchboard/rpc";
  *
  * const Calc = defineInterface("Calc", {
  *   half: method({ params: { n: t.int }, result: t.float }),

@@ -81,7 +81,9 @@ export async function startProcess(
   let front: Server | undefined;
   const urls = { listen: [] as string[], front: [] as string[] };
   try {
-    const gate = new AuthGate([sharedSecretBackend(secret)]);
+    // No lockout after failed logins: nobody guesses a fresh 256-bit secret, and a
+    // lockout per address would let any local program shut the processes out of each other.
+    const gate = new AuthGate([sharedSecretBackend(secret)], { maxFailures: Infinity });
     for (const spec of me.listen) urls.listen.push(await listen(server, spec, { gate }));
     if (me.front.length) {
       front = new Server();

@@ -108,6 +108,8 @@ function pointerToPath(pointer: string): string {
   return path;
 }
 
+// allErrors: report every problem at once; verbose: errors carry their schema (for the
+// expected property names); strict off: ajv's strict mode refuses legal union types.
 const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true });
 const validateStructure = ajv.compile(schema);
 

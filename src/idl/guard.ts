@@ -23,6 +23,7 @@ import type {
   Type,
 } from "./types.ts";
 import type { Check, ParamsCheck } from "./validate.ts";
+import { isVoidResult } from "./interface.ts";
 
 /** True only when the full check would return the value itself. */
 export type Guard = (value: unknown) => boolean;
@@ -39,13 +40,110 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 export function compileGuard(type: Type): Guard {
   let guard = cache.get(type);
   if (!guard) {
-    guard = build(type);
+    guard = generate(type) ?? build(type, compileGuard);
     cache.set(type, guard);
   }
   return guard;
 }
 
-function build(type: Type): Guard {
+/**
+ * Generates the guard as straight-line JavaScript (one function per struct, array and
+ * map, field reads into locals, field names compared as constants), which V8 runs several
+ * times faster than a tree of closures. Returns undefined where code generation is not
+ * allowed (a content security policy), and the closures serve instead.
+ */
+function generate(type: Type): Guard | undefined {
+  const functions: string[] = [];
+  const names = new Map<Type, string>();
+  const constants: unknown[] = [];
+  let locals = 0;
+  const plain = (v: string) =>
+    `typeof ${v} === "object" && ${v} !== null && !Array.isArray(${v}) && ` +
+    `!(${v} instanceof Date) && !(${v} instanceof Uint8Array)`;
+  /** An expression true when the local variable `v` passes `t`. */
+  const test = (t: Type, v: string): string => {
+    // The full check answers nothing for a declared-void result, whatever the value.
+    if (isVoidResult(t)) return "false";
+    switch (t.kind) {
+      case "int":
+      case "int64":
+        return `(typeof ${v} === "number" && Number.isSafeInteger(${v}))`;
+      case "float":
+        return `(typeof ${v} === "number" && Number.isFinite(${v}))`;
+      case "string":
+        return `typeof ${v} === "string"`;
+      case "bool":
+        return `typeof ${v} === "boolean"`;
+      case "bytes":
+        return `${v} instanceof Uint8Array`;
+      case "datetime":
+        return `(${v} instanceof Date && !Number.isNaN(${v}.getTime()))`;
+      case "any":
+        return `(${v} === null || (${v} !== undefined && typeof ${v} !== "object"))`;
+      case "literal":
+        constants.push((t as LiteralType).values);
+        return `c[${constants.length - 1}].includes(${v})`;
+      case "optional":
+        return `(${v} === undefined || ${test((t as OptionalType).inner, v)})`;
+      case "nullable":
+        return `(${v} === null || ${test((t as NullableType).inner, v)})`;
+      case "array":
+      case "map":
+      case "struct":
+        return `${fn(t)}(${v})`;
+      default:
+        return "false";
+    }
+  };
+  /** The name of the generated function testing a container type. */
+  const fn = (t: Type): string => {
+    let name = names.get(t);
+    if (name) return name;
+    name = `g${names.size}`;
+    names.set(t, name);
+    const x = `x${locals++}`;
+    let body: string;
+    if (t.kind === "array") {
+      body = `if (!Array.isArray(v)) return false;\n` +
+        `for (let i = 0; i < v.length; i++) { const ${x} = v[i]; ` +
+        `if (!(${test((t as ArrayType).items, x)})) return false; }\n`;
+    } else if (t.kind === "map") {
+      body = `if (!(${plain("v")})) return false;\n` +
+        `for (const k in v) { const ${x} = v[k]; ` +
+        `if (!(${test((t as MapType).values, x)})) return false; }\n`;
+    } else {
+      const fields = (t as StructType).fields;
+      const keys = Object.keys(fields);
+      body = `if (!(${plain("v")})) return false;\n`;
+      keys.forEach((key, i) => {
+        const local = `${x}_${i}`;
+        body += `const ${local} = v[${JSON.stringify(key)}]; ` +
+          `if (!(${test(fields[key], local)})) return false;\n`;
+      });
+      const unknown = keys.map((key) => `k !== ${JSON.stringify(key)}`).join(" && ");
+      body += `for (const k in v) if (${unknown || "true"} && v[k] !== undefined) return false;\n`;
+    }
+    functions.push(`function ${name}(v) {\n${body}return true;\n}`);
+    return name;
+  };
+  const expression = test(type, "v");
+  if (expression === "false") return NEVER;
+  try {
+    const source = `"use strict";\n${functions.join("\n")}\nreturn (v) => ${expression};`;
+    return new Function("c", source)(constants) as Guard;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The same guards as closures, used where code may not be generated (and by tests). */
+export function closureGuard(type: Type): Guard {
+  return build(type, closureGuard);
+}
+
+function build(type: Type, sub: (type: Type) => Guard): Guard {
+  // A method without a declared result answers null: only "nothing" passes unchanged.
+  if (isVoidResult(type)) return (v) => v === undefined;
   switch (type.kind) {
     case "int":
     case "int64":
@@ -68,15 +166,15 @@ function build(type: Type): Guard {
       return (v) => values.includes(v as never);
     }
     case "optional": {
-      const inner = compileGuard((type as OptionalType).inner);
+      const inner = sub((type as OptionalType).inner);
       return (v) => v === undefined || inner(v);
     }
     case "nullable": {
-      const inner = compileGuard((type as NullableType).inner);
+      const inner = sub((type as NullableType).inner);
       return (v) => v === null || inner(v);
     }
     case "array": {
-      const items = compileGuard((type as ArrayType).items);
+      const items = sub((type as ArrayType).items);
       return (v) => {
         if (!Array.isArray(v)) return false;
         for (let i = 0; i < v.length; i++) if (!items(v[i])) return false;
@@ -84,7 +182,7 @@ function build(type: Type): Guard {
       };
     }
     case "map": {
-      const values = compileGuard((type as MapType).values);
+      const values = sub((type as MapType).values);
       return (v) => {
         if (!isPlainObject(v)) return false;
         for (const key in v) if (!values(v[key])) return false;
@@ -92,7 +190,7 @@ function build(type: Type): Guard {
       };
     }
     case "struct": {
-      const fields = fieldsGuard((type as StructType).fields);
+      const fields = fieldsGuard((type as StructType).fields, sub);
       return (v) => isPlainObject(v) && fields(v);
     }
     default:
@@ -101,9 +199,12 @@ function build(type: Type): Guard {
 }
 
 /** Every declared field passes its guard and no undeclared field is set. */
-function fieldsGuard(fields: Fields): (value: Record<string, unknown>) => boolean {
+function fieldsGuard(
+  fields: Fields,
+  sub: (type: Type) => Guard,
+): (value: Record<string, unknown>) => boolean {
   const names = Object.keys(fields);
-  const guards = names.map((name) => compileGuard(fields[name]));
+  const guards = names.map((name) => sub(fields[name]));
   const known = new Set(names);
   return (value) => {
     for (let i = 0; i < names.length; i++) if (!guards[i](value[names[i]])) return false;
@@ -126,7 +227,7 @@ export function guarded(type: Type, check: Check): Check {
  */
 export function guardedParams(fields: Fields, check: ParamsCheck): ParamsCheck {
   const names = Object.keys(fields);
-  const guard = fieldsGuard(fields);
+  const guard = compileGuard({ kind: "struct", name: "params", fields } as StructType);
   return (params, path) => {
     if (Array.isArray(params)) {
       if (params.length > names.length) return check(params, path);

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Fields, Infer, InferFields, OptionalType, Type } from "./types.ts";
+import type { Fields, Infer, InferFields, Type } from "./types.ts";
 import { t } from "./types.ts";
 
 /** What a method declares: its parameters (in order), its result and its documentation. */

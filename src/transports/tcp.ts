@@ -66,6 +66,8 @@ export interface TcpOptions {
   expose?: (method: string) => boolean;
   /** Default timeout of server → peer calls in ms (default 30 s). */
   peerTimeout?: number;
+  /** How long `shutdown()` lets in-flight calls run before closing anyway (default 30 s). */
+  shutdownGrace?: number;
 }
 
 /** A connected peer, as listed by {@linkcode TcpListener.peers}. */
@@ -423,10 +425,16 @@ export function serveTcp(
     }
     await accepting;
     const sessions = [...server.sessions];
+    // In-flight calls may finish (within the grace period), then every connection closes.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, options.shutdownGrace ?? 30_000);
+    });
     await Promise.all(sessions.map(async (s) => {
-      await s.drain();
+      await Promise.race([s.drain(), grace]);
       await s.closeAfterFlush(rpcError("Unavailable", "server shutting down"));
     }));
+    clearTimeout(timer);
     await Promise.all(sessions.map((s) => s.done));
   };
   return Promise.resolve({

@@ -370,12 +370,17 @@ export class Session {
     }
   }
 
-  /** Sends what is queued, then closes. */
-  async closeAfterFlush(reason: RpcError): Promise<void> {
+  /** Sends what is queued (waiting at most `graceMs` for a peer that does not read), then closes. */
+  async closeAfterFlush(reason: RpcError, graceMs = 5000): Promise<void> {
     if (this.#closing) return;
     if (this.#flushing) {
       this.#flushed ??= Promise.withResolvers();
-      await this.#flushed.promise;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        this.#flushed.promise,
+        new Promise<void>((resolve) => timer = setTimeout(resolve, graceMs)),
+      ]);
+      clearTimeout(timer);
     }
     this.close(reason);
   }

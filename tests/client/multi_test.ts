@@ -126,6 +126,31 @@ Deno.test("MultiClient: an outage is a clear Unavailable error, and the next cal
   await server.close();
 });
 
+Deno.test("MultiClient: a route no transport of this program speaks is passed over", async () => {
+  const server = whereServer();
+  const tcp = await server.listenTcp({ port: 0 }, { auth: guarded() });
+  const routes = { Where: [{ url: "carrier-pigeon://loft/1", process: "a" }, { url: tcp.url }] };
+  const client = new MultiClient({
+    routes,
+    connect: { auth: sharedSecretCredentials(SECRET, "c") },
+  });
+  assert.deepEqual(client.routeOf("Where.protocol"), { url: tcp.url });
+  assert.equal(await client.call("Where.protocol"), "msgpack-rpc");
+  await client.close();
+  // With only unspeakable routes, the error says so.
+  const stuck = new MultiClient({ routes: { Where: [routes.Where[0]] } });
+  await assert.rejects(stuck.call("Where.protocol"), (error: Error) => {
+    assert.equal(error.name, "Unavailable");
+    assert.match(
+      error.message,
+      /process a at carrier-pigeon:\/\/loft\/1 is unavailable: this program has no client transport/,
+    );
+    return true;
+  });
+  await stuck.close();
+  await server.close();
+});
+
 Deno.test("MultiClient: connections are made on first use, not before", async () => {
   // Nothing listens on port 1; constructing and closing must not fail or leak.
   const client = new MultiClient({ routes: { Where: [{ url: "tcp://127.0.0.1:1" }] } });

@@ -318,6 +318,10 @@ Deno.test("params: one struct naming the parameters is taken by name", () => {
   assert.deepEqual(shapeParams([{ x: 1 }], structFirst), [{ x: 1 }]); // positional struct
   assert.deepEqual(shapeParams([{ p: { x: 1 } }], structFirst), { p: { x: 1 } });
   assert.deepEqual(shapeParams([{}], {}), {});
+  assert.deepEqual(shapeParams([{}], structFirst), [{}]); // an empty P
+  const optionalAny = { v: t.optional(t.any) };
+  assert.deepEqual(shapeParams([{}], optionalAny), {}); // the proxy's call without arguments
+  assert.deepEqual(shapeParams([{ k: 1 }], optionalAny), [{ k: 1 }]);
 });
 
 Deno.test("handleXmlRpc: types results, maps errors to faults, never throws on bad input", async () => {

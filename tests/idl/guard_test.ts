@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { compile, t, type Type } from "../../mod.ts";
+import { compile, method, t, type Type } from "../../mod.ts";
 import { compileParams } from "../../src/idl/validate.ts";
-import { compileGuard, guarded, guardedParams } from "../../src/idl/guard.ts";
+import { closureGuard, compileGuard, guarded, guardedParams } from "../../src/idl/guard.ts";
 
 const Item = t.struct("Item", { sku: t.string, qty: t.int, note: t.optional(t.string) });
 const Doc = t.struct("Doc", {
@@ -41,6 +41,7 @@ function outcome(check: (v: unknown, p: string) => unknown, value: unknown): unk
 
 Deno.test("a guard accepts well-typed values without running the full check", () => {
   assert.equal(compileGuard(Doc)(good()), true);
+  assert.equal(closureGuard(Doc)(good()), true);
   const value = good();
   assert.equal(guarded(Doc, () => assert.fail("full check ran"))(value, "value"), value);
 });
@@ -66,12 +67,31 @@ Deno.test("a guard refuses every kind of ill-typed or normalisable value", () =>
     { extra: undefined },
     { surprise: 1 },
   ];
-  for (const patch of bad) {
-    assert.equal(compileGuard(Doc)({ ...good(), ...patch }), false, Object.keys(patch)[0]);
+  // Both forms: the generated code, and the closures used where code may not be generated.
+  for (const guard of [compileGuard(Doc), closureGuard(Doc)]) {
+    for (const patch of bad) {
+      assert.equal(guard({ ...good(), ...patch }), false, Object.keys(patch)[0]);
+    }
+    assert.equal(guard(null), false);
+    assert.equal(guard([]), false);
   }
-  assert.equal(compileGuard(Doc)(null), false);
-  assert.equal(compileGuard(Doc)([]), false);
-  assert.equal(compileGuard({ kind: "unheard-of" } as unknown as Type)(1), false);
+  const Odd = { kind: "unheard-of" } as unknown as Type;
+  assert.equal(compileGuard(Odd)(1), false);
+  assert.equal(closureGuard(Odd)(1), false);
+  assert.equal(compileGuard(t.struct("S", { x: Odd }))({ x: 1 }), false);
+});
+
+Deno.test("a declared-void result is never passed through: the full check answers null", () => {
+  const fire = method({});
+  assert.equal(compileGuard(fire.result)("ignored"), false);
+  assert.equal(closureGuard(fire.result)("ignored"), false);
+  assert.equal(guarded(fire.result, compile(fire.result))("ignored", "result"), undefined);
+});
+
+Deno.test("field names that are not identifiers are quoted in the generated code", () => {
+  const Weird = t.struct("Weird", { 'a"b': t.int, "x\\y": t.string, "if": t.bool });
+  assert.equal(compileGuard(Weird)({ 'a"b': 1, "x\\y": "s", if: true }), true);
+  assert.equal(compileGuard(Weird)({ 'a"b': 1, "x\\y": "s", if: true, z: 1 }), false);
 });
 
 Deno.test("a guarded check returns exactly what the full check returns", () => {

@@ -1,16 +1,6 @@
 import assert from "node:assert/strict";
-import { addExtension } from "msgpackr";
 import { decode as thirdPartyDecode } from "@msgpack/msgpack";
-import {
-  connect,
-  defineInterface,
-  implement,
-  installMsgpackExtensions,
-  method,
-  registerType,
-  Server,
-  t,
-} from "../../mod.ts";
+import { connect, defineInterface, implement, method, registerType, Server, t } from "../../mod.ts";
 import { reviveTagged, taggingReplacer } from "../../src/idl/tagged.ts";
 import { pack, unpack } from "../../src/codecs/msgpackrpc.ts";
 
@@ -59,9 +49,7 @@ registerType({
     return new Stamp(at, where);
   },
 });
-// The msgpack-rpc codec's own packer carries registered types as extension types. (The
-// codec may install this itself; installing twice with msgpackr's addExtension is a no-op.)
-installMsgpackExtensions({ addExtension, pack, unpack });
+// No msgpack set-up here: the msgpack-rpc codec installs registered types by itself.
 
 const Ledger = defineInterface("Ledger", {
   total: method({ params: { items: t.array(t.any) }, result: t.any }),

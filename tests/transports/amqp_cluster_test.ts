@@ -207,3 +207,23 @@ Deno.test({
     }
   },
 });
+
+Deno.test("amqp cluster: serve --amqp refuses a bad prefetch and an unreachable broker", async () => {
+  const run = async (...args: string[]) => {
+    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "main.ts", "serve", "--http", "off", "--tcp", "off", ...args],
+      cwd: ROOT.pathname,
+      env: { NO_COLOR: "1" },
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    return { code, stderr: new TextDecoder().decode(stderr) };
+  };
+  const bad = await run("--amqp", BROKER_URL, "--prefetch", "0");
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--prefetch: expected a positive number/);
+  const down = await run("--amqp", "amqp://guest:hunter2@127.0.0.1:1");
+  assert.equal(down.code, 1);
+  assert.match(down.stderr, /cannot serve from amqp:\/\/guest:\*\*\*@127\.0\.0\.1:1/);
+  assert.doesNotMatch(down.stderr, /hunter2/);
+});

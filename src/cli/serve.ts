@@ -74,7 +74,10 @@ export async function serveCommand(args: string[]): Promise<number> {
   let impls: Implementation[] = demoComponents;
   let placed: PlacedComponents | undefined;
   if (componentArgs.specs.length) {
-    placed = await loadComponents(componentArgs.specs, { client: () => server.router.client });
+    placed = await loadComponents(componentArgs.specs, {
+      client: () => server.router.client,
+      debug: values.debug,
+    });
     for (const line of placed.report) console.log(line);
     impls = placed.implementations;
   }

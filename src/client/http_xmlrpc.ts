@@ -6,7 +6,8 @@
  * Params given by name (an object, as the typed proxy sends them) travel as one struct,
  * which a Switchboard server reads as params by name; other XML-RPC servers want params
  * by position (an array). XML-RPC has no notifications: `notify` sends a call and drops
- * its result.
+ * its result. `Client.batch` sends its calls side by side rather than as one
+ * `system.multicall`, so each fault keeps its error name and any server works.
  *
  * @module
  */

@@ -41,8 +41,10 @@ export interface ComponentSpec {
 export interface PlacementOptions {
   /** The client worker components use for calls to other interfaces. */
   client?: () => ClientLike;
-  /** Where worker restarts are reported. */
+  /** Where worker restarts and worker components' internal errors are reported. */
   logger?: Logger;
+  /** Worker components send internal error details to callers (a server's `debug`). */
+  debug?: boolean;
   /** Where relative paths are resolved from (default: the working directory). */
   base?: string | URL;
 }
@@ -136,6 +138,7 @@ async function place(spec: ComponentSpec, options: PlacementOptions): Promise<Pl
       deadline: spec.deadline,
       client: options.client,
       logger: options.logger,
+      debug: options.debug,
       base: options.base,
     });
     return {

@@ -22,7 +22,7 @@ export interface ExportedImplementation {
 
 /** Host → worker. */
 export type ToWorker =
-  | { type: "load"; specifier: string; url: string }
+  | { type: "load"; specifier: string; url: string; debug: boolean }
   | {
     type: "call";
     id: number;
@@ -43,6 +43,7 @@ export type FromWorker =
   | { type: "result"; id: number; outcome: Outcome }
   | { type: "started"; id: number }
   | { type: "crashed"; message: string }
+  | { type: "log"; level: "error" | "warn"; message: string }
   | { type: "pong"; id: number }
   | { type: "call"; id: number; method: string; params: unknown; deadline?: number }
   | { type: "notify"; method: string; params: unknown };

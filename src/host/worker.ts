@@ -53,7 +53,9 @@ export interface WorkerComponentOptions {
   loadTimeout?: number;
   /** Where the component's calls to other interfaces go (usually the server's client). */
   client?: () => ClientLike;
-  /** Where restarts and crashes are reported (default: the console). */
+  /** Send internal error details of the component to callers (like a server's `debug`). */
+  debug?: boolean;
+  /** Where restarts, crashes and the component's internal errors are reported. */
   logger?: Logger;
   /** Where relative paths are resolved from (default: the working directory). */
   base?: string | URL;
@@ -389,6 +391,9 @@ export class WorkerComponent {
       case "crashed":
         this.#crashed(message.message);
         break;
+      case "log":
+        this.#logger[message.level](message.message);
+        break;
       case "pong":
         running.probes.get(message.id)?.();
         running.probes.delete(message.id);
@@ -497,7 +502,9 @@ function spawn(
       event.preventDefault();
       fail(event.message);
     };
-    worker.postMessage({ type: "load", specifier, url } satisfies ToWorker);
+    worker.postMessage(
+      { type: "load", specifier, url, debug: options.debug ?? false } satisfies ToWorker,
+    );
   });
 }
 

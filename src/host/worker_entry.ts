@@ -53,20 +53,38 @@ class HostTransport implements Transport {
 }
 
 const transport = new HostTransport();
-const router = new Router({ client: new Client(transport) });
-// Refused access is the deployment's decision, not a bug of the component: say which
-// access and how to grant it, whatever the debug setting.
-router.use(async (_inv, next) => {
-  try {
-    return await next();
-  } catch (error) {
-    if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
-      throw new RpcError({
-        code: -32002,
-        name: "PermissionDenied",
-        message: `${componentUrl} was denied: ${error.message.replace(/, run again with.*$/, "")}` +
-          ` (grant it to the worker with --allow-read/--allow-net/… after its --component)`,
-      });
+let router = makeRouter(false);
+
+function makeRouter(debug: boolean): Router {
+  const log = (level: "error" | "warn") => (message: string) =>
+    scope.postMessage({ type: "log", level, message });
+  const made = new Router({
+    client: new Client(transport),
+    debug,
+    logger: { error: log("error"), warn: log("warn") },
+  });
+  // Refused access is the deployment's decision, not a bug of the component: say which
+  // access and how to grant it, whatever the debug setting.
+  made.use(async (_inv, next) => {
+    try {
+      return await next();
+    } catch (error) {
+      if (
+        error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied
+      ) {
+        throw new RpcError({
+          code: -32002,
+          name: "PermissionDenied",
+          message: `${componentUrl} was denied: ${
+            error.message.replace(/, run again with.*$/, "")
+          } (grant it to the worker with --allow-read/--allow-net/… after its --component)`,
+        });
+      }
+      throw error;
+    }
+  });
+  return made;
+}
     }
     throw error;
   }
@@ -91,6 +109,7 @@ scope.addEventListener("message", (event) => {
   switch (message.type) {
     case "load":
       componentUrl = message.url;
+      router = makeRouter(message.debug);
       load(message.specifier, message.url);
       break;
     case "call":

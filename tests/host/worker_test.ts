@@ -181,3 +181,62 @@ Deno.test("placement: two components implementing one interface are refused", as
     /interface Sandbox is implemented by both .*sandbox\.ts and .*sandbox\.ts/,
   );
 });
+
+Deno.test("worker: a component graph served over http, naming Switchboard by its JSR name", async () => {
+  const fixtures = await serveFixtures();
+  try {
+    const url = fixtures.url("remote/inventory.ts");
+    await assert.rejects(
+      loadComponents([{ url, isolate: "worker" }]),
+      /refusing to load http:.*--allow-insecure-http/,
+    );
+    const placed = await loadComponents([{ url, isolate: "worker", allowInsecureHttp: true }]);
+    try {
+      const server = new Server().register(...placed.implementations);
+      const result = await server.router.dispatch({
+        method: "Inventory.label",
+        params: { item: "kite" },
+      });
+      assert.deepEqual(result, { ok: true, value: ".......KITE!", plain: true });
+    } finally {
+      await placed.close();
+    }
+  } finally {
+    await fixtures.close();
+  }
+});
+
+Deno.test("worker: servers and transports are not in a worker; using one says so", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/c.ts`,
+      `import { defineInterface, implement, method, Server, t } from "@switchboard/rpc";
+export default implement(defineInterface("Nested", { start: method({ result: t.string }) }), {
+  start: () => { new Server(); return "started"; },
+});`,
+    );
+    const logged: string[] = [];
+    const logger = { error: (m: string) => logged.push(m), warn: (m: string) => logged.push(m) };
+    const placed = await loadComponents([{ url: `${dir}/c.ts`, isolate: "worker" }], {
+      debug: true,
+      logger,
+    });
+    try {
+      const server = new Server({ debug: true, logger });
+      server.register(...placed.implementations);
+      const result = await server.router.dispatch({ method: "Nested.start", params: {} });
+      assert.equal(result.ok, false);
+      assert.match(
+        !result.ok ? result.error.message : "",
+        /Server \(from @switchboard\/rpc\) is not available inside a worker component; call other interfaces through ctx\.client/,
+      );
+      // The worker's own report of the failure reaches the host's logger.
+      assert.match(logged.join("\n"), /internal error in Nested\.start: Error: Server \(from/);
+    } finally {
+      await placed.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -85,10 +85,7 @@ function makeRouter(debug: boolean): Router {
   });
   return made;
 }
-    }
-    throw error;
-  }
-});
+
 const running = new Map<number, AbortController>();
 
 // An uncaught error leaves the component in an unknown state: report it (instead of

@@ -461,6 +461,7 @@ function table(
 }
 
 interface Target {
+  suite: Suite;
   what: string;
   value?: number;
   goal: number;
@@ -649,23 +650,32 @@ async function main(): Promise<void> {
   }
   out.push(
     "Ratio = Switchboard calls/s ÷ the row's calls/s. RSS = the server process's peak resident " +
-      "memory during that cell. ⚠ = some answers were wrong or failed (see the log above).",
+      "memory during that cell (VmHWM, reset before each cell). CPU µs/call = the server " +
+      "process's CPU time (user + system) in the window ÷ calls: the figure least disturbed " +
+      "by other load on the machine. Rows marked (ceiling) are bare Deno servers doing the " +
+      "same work by hand: the target, not a peer. ⚠ = some answers were wrong or failed " +
+      "(see the log on stderr).",
     "¹ gRPC cells are driven by @grpc/grpc-js's own client under Node (`peers/grpc_load.js`, " +
       "same cells and timing; one channel with its own connection per caller), not by `load.ts`; " +
       "its client costs more CPU per call than the raw msgpack-rpc generator.",
     "",
     "Targets:",
-    ...targets(results, idle).map(verdict),
+    ...targets(results, idle, options.only).map(verdict),
   );
   console.log(out.join("\n"));
 }
 
-function targets(results: Map<Key, Measured>, idle: Map<string, number | string>): Target[] {
+function targets(
+  results: Map<Key, Measured>,
+  idle: Map<string, number | string>,
+  only: Set<Suite>,
+): Target[] {
   const get = (s: Suite, m: BenchMethod, l: string, n: string) => results.get(key(s, m, l, n));
   const list: Target[] = [];
   for (const m of METHODS) {
     const sb = get("http", m, "32 callers", SWITCHBOARD);
     list.push({
+      suite: "http",
       what: `JSON-RPC/HTTP ${m}, 32 callers vs jayson`,
       value: ratio(sb, get("http", m, "32 callers", "jayson (Node)")),
       goal: 1.8,
@@ -673,6 +683,7 @@ function targets(results: Map<Key, Measured>, idle: Map<string, number | string>
       higherIsBetter: true,
     });
     list.push({
+      suite: "http",
       what: `JSON-RPC/HTTP ${m}, 32 callers vs bare Deno.serve`,
       value: ratio(sb, get("http", m, "32 callers", "bare Deno.serve (ceiling)")),
       goal: 0.95,
@@ -683,6 +694,7 @@ function targets(results: Map<Key, Measured>, idle: Map<string, number | string>
   for (const m of METHODS) {
     for (const l of HTTP_LOADS) {
       list.push({
+        suite: "xmlrpc",
         what: `XML-RPC ${m}, ${l.label} vs npm xmlrpc`,
         value: ratio(
           get("xmlrpc", m, l.label, SWITCHBOARD),
@@ -698,6 +710,7 @@ function targets(results: Map<Key, Measured>, idle: Map<string, number | string>
     const pipe = "64 in flight, 1 conn";
     const sb = get("tcp", m, pipe, SWITCHBOARD);
     list.push({
+      suite: "tcp",
       what: `msgpack-rpc/TCP ${m}, ${pipe} vs msgpack5rpc`,
       value: ratio(sb, get("tcp", m, pipe, "msgpack5rpc (Node)")),
       goal: 1.8,
@@ -705,6 +718,7 @@ function targets(results: Map<Key, Measured>, idle: Map<string, number | string>
       higherIsBetter: true,
     });
     list.push({
+      suite: "tcp",
       what: `msgpack-rpc/TCP ${m}, ${pipe} vs bare Deno TCP`,
       value: ratio(sb, get("tcp", m, pipe, "bare Deno TCP + msgpackr (ceiling)")),
       goal: 0.85,
@@ -712,6 +726,7 @@ function targets(results: Map<Key, Measured>, idle: Map<string, number | string>
       higherIsBetter: true,
     });
     list.push({
+      suite: "tcp",
       what: `msgpack-rpc/TCP ${m}, 32 callers vs grpc-js unary`,
       value: ratio(
         get("tcp", m, "32 callers", SWITCHBOARD),
@@ -739,6 +754,7 @@ function targets(results: Map<Key, Measured>, idle: Map<string, number | string>
         best = best === undefined ? v.result.p99 : Math.min(best, v.result.p99);
       }
       list.push({
+        suite,
         what: `p99 ${PROTOCOL[suite]} ${m}, ${loaded}: Switchboard vs best peer (${
           best === undefined ? "–" : fmtMs(best)
         } ms)`,
@@ -751,13 +767,14 @@ function targets(results: Map<Key, Measured>, idle: Map<string, number | string>
   }
   const perConn = idle.get(SWITCHBOARD);
   list.push({
+    suite: "idle",
     what: "memory per idle TCP connection",
     value: typeof perConn === "number" ? perConn : undefined,
     goal: 20,
     unit: "KiB",
     higherIsBetter: false,
   });
-  return list;
+  return list.filter((t) => only.has(t.suite));
 }
 
 async function nodeVersion(): Promise<string> {

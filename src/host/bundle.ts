@@ -91,13 +91,10 @@ export async function bundleComponent(root: URL, options: BundleOptions = {}): P
     const done = emitted.get(href);
     if (done) return done;
     if (chain.includes(href)) {
+      const cycle = [...chain.slice(chain.indexOf(href)), href].join(" -> ");
       throw new ComponentError(
-        `${root.href}: circular imports (${
-          [...chain.slice(chain.indexOf(href)), href].join(
-            " -> ",
-          )
-        }) cannot be loaded by the compile-safe loader; bundle the component into one ` +
-          `module first (deno bundle or esbuild)`,
+        `${root.href}: circular imports (${cycle}) cannot be loaded by the compile-safe ` +
+          `loader; bundle the component into one module first (deno bundle or esbuild)`,
       );
     }
     const node = nodes.get(href)!;

@@ -220,10 +220,10 @@ Deno.test("amqp cluster: serve --amqp refuses a bad prefetch and an unreachable 
     return { code, stderr: new TextDecoder().decode(stderr) };
   };
   const bad = await run("--amqp", BROKER_URL, "--prefetch", "0");
-  assert.equal(bad.code, 2);
+  assert.equal(bad.code, 2, bad.stderr);
   assert.match(bad.stderr, /--prefetch: expected a positive number/);
   const down = await run("--amqp", "amqp://guest:hunter2@127.0.0.1:1");
-  assert.equal(down.code, 1);
+  assert.equal(down.code, 1, down.stderr);
   assert.match(down.stderr, /cannot serve from amqp:\/\/guest:\*\*\*@127\.0\.0\.1:1/);
   assert.doesNotMatch(down.stderr, /hunter2/);
 });

@@ -336,6 +336,55 @@ test("idempotent methods answer a redelivered call id from memory, not by runnin
   }
 });
 
+test("a dedupe store shared by workers answers a call that another worker completed", async () => {
+  const prefix = uniquePrefix("shared");
+  const store = new MemoryDedupeStore();
+  const log = newLog();
+  const start = (name: string) => {
+    const router = new Router({ logger: { error: () => {}, warn: () => {} } });
+    router.register(shop(name, log));
+    return serveAmqp(router, BROKER_URL, {
+      prefix,
+      idempotent: ["Shop.count"],
+      dedupeStore: store,
+    });
+  };
+  const raw = await rawConnection();
+  try {
+    const replies: { msgid: number; result: unknown }[] = [];
+    await raw.channel.consume(
+      DIRECT_REPLY_TO,
+      (m) => m && replies.push(decodeMessage(m.content) as { msgid: number; result: unknown }),
+      { noAck: true },
+    );
+    const send = (msgid: number) =>
+      raw.channel.publish(
+        "",
+        callQueue(prefix, "Shop"),
+        raw.toBuffer(encodeRequest(msgid, "Shop.count", { key: "k" })),
+        { replyTo: DIRECT_REPLY_TO, messageId: "call-1", contentType: CONTENT_TYPE },
+      );
+    // Worker a completes the call (then, say, dies before its ack reached the broker).
+    const a = await start("a");
+    send(1);
+    await waitFor(() => replies.length === 1, "a's reply");
+    await a.shutdown();
+    // The broker redelivers it to worker b, which answers from the shared store.
+    const b = await start("b");
+    try {
+      send(2);
+      await waitFor(() => replies.length === 2, "b's reply");
+    } finally {
+      await b.shutdown();
+    }
+    assert.deepEqual(replies.map((r) => r.result), [1, 1]);
+    assert.equal(log.counts.get("k"), 1);
+  } finally {
+    await raw.close();
+    await cleanup(prefix);
+  }
+});
+
 test("bad messages are dropped, not requeued forever, and the worker carries on", async () => {
   const prefix = uniquePrefix("poison");
   const warnings: string[] = [];

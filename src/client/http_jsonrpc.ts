@@ -7,10 +7,11 @@
 
 import { decodeResponse, encodeRequest, type JsonRpcId } from "../codecs/jsonrpc.ts";
 import type { Outcome } from "../router/context.ts";
-import { RpcError, rpcError } from "../router/errors.ts";
+import { rpcError } from "../router/errors.ts";
 import type { OutgoingCall, Transport } from "./transport.ts";
 import type { AuthCredentials } from "../auth/types.ts";
 import { transportFetch } from "./http_auth.ts";
+import { type HttpEndpoint, postRpc } from "./http_post.ts";
 
 /** Options of HTTP transports. */
 export interface HttpTransportOptions {
@@ -27,40 +28,20 @@ export interface HttpTransportOptions {
 
 /** Posts JSON-RPC requests to one endpoint. */
 export class HttpJsonRpcTransport implements Transport {
-  readonly #url: string;
-  readonly #headers: Record<string, string>;
-  readonly #fetch: typeof fetch;
+  readonly #endpoint: HttpEndpoint;
   #nextId = 1;
 
   /** `url` is the endpoint, e.g. `http://127.0.0.1:8080/rpc`. */
   constructor(url: string, options: HttpTransportOptions = {}) {
-    this.#url = url;
-    this.#headers = { "content-type": "application/json", ...options.headers };
-    this.#fetch = transportFetch(options);
+    this.#endpoint = {
+      url,
+      headers: { "content-type": "application/json", ...options.headers },
+      fetch: transportFetch(options),
+    };
   }
 
   async #post(body: string, request: { deadline?: number; signal?: AbortSignal }) {
-    const headers = request.deadline === undefined ? this.#headers : {
-      ...this.#headers,
-      "x-rpc-timeout": String(Math.max(1, request.deadline - Date.now())),
-    };
-    let response: Response;
-    try {
-      response = await this.#fetch(this.#url, {
-        method: "POST",
-        headers,
-        body,
-        signal: request.signal,
-      });
-    } catch (error) {
-      if (request.signal?.aborted && request.signal.reason instanceof RpcError) {
-        throw request.signal.reason;
-      }
-      throw rpcError(
-        "Unavailable",
-        `cannot reach ${this.#url}: ${error instanceof Error ? error.message : error}`,
-      );
-    }
+    const response = await postRpc(this.#endpoint, body, request);
     if (response.status === 204) {
       await response.body?.cancel();
       return undefined;
@@ -71,7 +52,9 @@ export class HttpJsonRpcTransport implements Transport {
     } catch {
       throw rpcError(
         "Unavailable",
-        `${this.#url} answered HTTP ${response.status} that is not JSON-RPC: ${text.slice(0, 200)}`,
+        `${this.#endpoint.url} answered HTTP ${response.status} that is not JSON-RPC: ${
+          text.slice(0, 200)
+        }`,
       );
     }
   }
@@ -80,7 +63,9 @@ export class HttpJsonRpcTransport implements Transport {
     const id = this.#nextId++;
     const body = await this.#post(encodeRequest(request.method, request.params, id), request);
     const decoded = decodeResponse(body);
-    if (!decoded) throw rpcError("Unavailable", `${this.#url} answered no JSON-RPC response`);
+    if (!decoded) {
+      throw rpcError("Unavailable", `${this.#endpoint.url} answered no JSON-RPC response`);
+    }
     return decoded.outcome;
   }
 

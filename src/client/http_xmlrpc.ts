@@ -15,9 +15,11 @@
 import { decodeMethodResponse, encodeMethodCall, XmlRpcWriteError } from "../codecs/xmlrpc.ts";
 import { XmlRpcReadError } from "../codecs/xml_reader.ts";
 import type { Outcome } from "../router/context.ts";
-import { RpcError, rpcError } from "../router/errors.ts";
+import { rpcError } from "../router/errors.ts";
 import { registerTransport } from "./connect.ts";
 import type { HttpTransportOptions } from "./http_jsonrpc.ts";
+import { transportFetch } from "./http_auth.ts";
+import { type HttpEndpoint, postRpc } from "./http_post.ts";
 import type { OutgoingCall, Transport } from "./transport.ts";
 
 /**
@@ -40,15 +42,15 @@ import type { OutgoingCall, Transport } from "./transport.ts";
  * ```
  */
 export class HttpXmlRpcTransport implements Transport {
-  readonly #url: string;
-  readonly #headers: Record<string, string>;
-  readonly #fetch: typeof fetch;
+  readonly #endpoint: HttpEndpoint;
 
   /** `url` is the endpoint, e.g. `http://127.0.0.1:8080/RPC2`. */
   constructor(url: string, options: HttpTransportOptions = {}) {
-    this.#url = url;
-    this.#headers = { "content-type": "text/xml; charset=utf-8", ...options.headers };
-    this.#fetch = options.fetch ?? fetch;
+    this.#endpoint = {
+      url,
+      headers: { "content-type": "text/xml; charset=utf-8", ...options.headers },
+      fetch: transportFetch(options),
+    };
   }
 
   /** Sends a call and resolves with its outcome (a fault is an error outcome). */
@@ -62,27 +64,7 @@ export class HttpXmlRpcTransport implements Transport {
       }
       throw error;
     }
-    const headers = request.deadline === undefined ? this.#headers : {
-      ...this.#headers,
-      "x-rpc-timeout": String(Math.max(1, request.deadline - Date.now())),
-    };
-    let response: Response;
-    try {
-      response = await this.#fetch(this.#url, {
-        method: "POST",
-        headers,
-        body,
-        signal: request.signal,
-      });
-    } catch (error) {
-      if (request.signal?.aborted && request.signal.reason instanceof RpcError) {
-        throw request.signal.reason;
-      }
-      throw rpcError(
-        "Unavailable",
-        `cannot reach ${this.#url}: ${error instanceof Error ? error.message : error}`,
-      );
-    }
+    const response = await postRpc(this.#endpoint, body, request);
     const text = await response.text();
     try {
       return decodeMethodResponse(text);
@@ -90,7 +72,7 @@ export class HttpXmlRpcTransport implements Transport {
       if (!(error instanceof XmlRpcReadError)) throw error;
       throw rpcError(
         "Unavailable",
-        `${this.#url} answered HTTP ${response.status} that is not an XML-RPC response (${error.message}): ${
+        `${this.#endpoint.url} answered HTTP ${response.status} that is not an XML-RPC response (${error.message}): ${
           text.slice(0, 200)
         }`,
       );

@@ -276,6 +276,8 @@ function describe(value: unknown): string {
   return `${typeof value} ${text}`.slice(0, 60);
 }
 
+const EMPTY_BYTES = new Uint8Array(0);
+
 /** Default per-message size limit: 16 MiB. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
@@ -290,7 +292,25 @@ export type Decoded =
  * is refused from its header alone (a 100 MB length claim costs nothing); after such an
  * error, or an invalid byte, framing is lost and the error is `fatal`.
  *
- * The buffer grows only while a frame is incomplete; complete frames are decoded in place.
+ * The complete messages of a chunk are decoded in one pass, straight from the chunk; only a
+ * partial, oversized or bad frame goes through the header scanner, and the buffer grows only
+ * while a frame is incomplete.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { encodeNotification, MessageDecoder } from "./msgpackrpc.ts";
+ *
+ * const bytes = encodeNotification("log", ["hello"]);
+ * const decoder = new MessageDecoder();
+ * decoder.push(bytes.subarray(0, 5)); // a partial read
+ * assert.equal(decoder.next(), undefined);
+ * decoder.push(bytes.subarray(5));
+ * assert.deepEqual(decoder.next(), {
+ *   ok: true,
+ *   message: { type: 2, method: "log", params: ["hello"] },
+ * });
+ * ```
  */
 export class MessageDecoder {
   readonly #max: number;
@@ -316,11 +336,20 @@ export class MessageDecoder {
   push(chunk: Uint8Array): void {
     if (this.#dead || chunk.byteLength === 0) return;
     if (this.#start === this.#end) {
-      // Nothing pending: decode straight from the chunk, no copy.
-      this.#buf = chunk;
+      // Nothing pending: decode the chunk's complete messages in one pass, straight from the
+      // chunk; whatever is left (a partial or bad frame) goes through the careful path below.
+      const bytes = plain(chunk);
+      this.#lastEnd = 0;
+      try {
+        unpackr.unpackMultiple(bytes, this.#collect);
+      } catch {
+        // #lastEnd is where the incomplete or bad frame starts
+      }
+      this.#buf = bytes;
       this.#owned = false;
-      this.#start = this.#scanPos = 0;
-      this.#end = chunk.byteLength;
+      this.#start = this.#scanPos = this.#lastEnd;
+      this.#scanCount = 1;
+      this.#end = bytes.byteLength;
       return;
     }
     if (!this.#owned || this.#buf.byteLength - this.#end < chunk.byteLength) {
@@ -347,11 +376,37 @@ export class MessageDecoder {
   }
 
   #owned = false;
+  /** Messages decoded by the one-pass path, not yet returned; and where that pass stopped. */
+  #ready: unknown[] = [];
+  #readyAt = 0;
+  #lastEnd = 0;
+  #collect = (value: unknown, start?: number, end?: number): boolean => {
+    // Oversized frames and anything but a message array: the careful path says what is wrong.
+    if (!Array.isArray(value) || end! - start! > this.#max) return false;
+    this.#ready.push(value);
+    this.#lastEnd = end!;
+    return true;
+  };
 
   /** The next complete message or bad frame, or undefined when more bytes are needed. */
   next(): Decoded | undefined {
+    if (this.#readyAt < this.#ready.length) {
+      const value = this.#ready[this.#readyAt++];
+      if (this.#readyAt === this.#ready.length) {
+        this.#ready.length = 0;
+        this.#readyAt = 0;
+      }
+      try {
+        return { ok: true, message: toMessage(value) };
+      } catch (error) {
+        return { ok: false, error: error as MalformedMessageError };
+      }
+    }
     if (this.#dead) return undefined;
-    if (this.#start === this.#end) return undefined;
+    if (this.#start === this.#end) {
+      if (!this.#owned) this.#buf = EMPTY_BYTES; // let the caller reuse its chunk
+      return undefined;
+    }
     let length: number;
     try {
       length = this.#scan();
@@ -370,7 +425,7 @@ export class MessageDecoder {
     this.#scanCount = 1;
     if (this.#start === this.#end) {
       // Drained: drop a borrowed chunk so the caller may reuse it.
-      if (!this.#owned) this.#buf = new Uint8Array(0);
+      if (!this.#owned) this.#buf = EMPTY_BYTES;
       this.#start = this.#end = this.#scanPos = 0;
     }
     try {

@@ -13,7 +13,14 @@ import { LocalTransport } from "../client/local.ts";
 import { type HttpListener, type HttpOptions, serveHttp } from "../transports/http.ts";
 import { xmlRpcHandler } from "../codecs/xmlrpc.ts";
 import { type AmqpListener, type AmqpServeOptions, serveAmqp } from "../transports/amqp.ts";
-import { serveTcp, type TcpAddress, type TcpListener, type TcpOptions } from "../transports/tcp.ts";
+import {
+  type PeerInfo,
+  serveTcp,
+  type TcpAddress,
+  type TcpListener,
+  type TcpOptions,
+} from "../transports/tcp.ts";
+import type { Peer } from "../client/peer.ts";
 
 /** Options of a server. */
 export interface ServerOptions extends RouterOptions {
@@ -57,6 +64,7 @@ export class Server {
   /** The router every listener feeds. */
   readonly router: Router;
   readonly #listeners = new Set<Listener>();
+  readonly #tcp: TcpListener[] = [];
 
   /** Creates a server with an empty router (plus introspection). */
   constructor(options: ServerOptions = {}) {
@@ -96,7 +104,24 @@ export class Server {
    * and Switchboard clients with auth, heartbeats, cancellation and server → client calls.
    */
   async listenTcp(address: TcpAddress = {}, options: TcpOptions = {}): Promise<TcpListener> {
-    return this.track(await serveTcp(this.router, address, options));
+    const listener = this.track(await serveTcp(this.router, address, options));
+    this.#tcp.push(listener);
+    return listener;
+  }
+
+  /** The peers connected to this server's TCP listeners now. */
+  peers(): PeerInfo[] {
+    return this.#tcp.flatMap((listener) => listener.peers());
+  }
+
+  /**
+   * A connected peer by identity, to call what it registered (`peer(id).proxy(Iface)`); the
+   * handle stays valid across the peer's reconnects.
+   */
+  peer(id: string): Peer {
+    const listener = this.#tcp.find((l) => l.peers().some((p) => p.id === id)) ?? this.#tcp[0];
+    if (!listener) throw new Error("this server has no TCP listener; peers connect over tcp://");
+    return listener.peer(id);
   }
 
   /** Adds a listener to close with the server (used by the TCP and AMQP transports). */

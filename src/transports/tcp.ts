@@ -332,7 +332,8 @@ class TcpServer implements SessionOwner {
 
   subscribe(topic: string, impl: Implementation): () => void {
     const router = new Router({ logger: this.#router.logger });
-    router.client = this.#router.client;
+    // Handlers reach other interfaces through the server's own client, looked up when used.
+    router.clientFactory = () => this.#router.client;
     router.register(impl);
     setOf(this.#localTopics, topic).add(router);
     return () => void this.#localTopics.get(topic)?.delete(router);

@@ -254,3 +254,20 @@ Deno.test("classes registered with registerType travel as msgpack extension type
   // On the wire: an ext whose type is the registered number.
   assert.ok(bytes.includes(type.ext));
 });
+
+Deno.test("in one chunk: messages before an oversized complete frame pass, then it is refused", () => {
+  const decoder = new MessageDecoder(1024);
+  decoder.push(concat(
+    encodeRequest(1, "A.a", []),
+    encodeRequest(2, "A.b", ["x".repeat(2000)]),
+    encodeRequest(3, "A.c", []),
+  ));
+  const first = decoder.next();
+  assert.ok(first?.ok);
+  assert.equal((first.message as { msgid: number }).msgid, 1);
+  const second = decoder.next();
+  assert.ok(second && !second.ok);
+  assert.equal(second.error.msgid, 2);
+  assert.equal(second.error.fatal, true);
+  assert.equal(decoder.next(), undefined);
+});

@@ -144,7 +144,8 @@ export function freezableProxy(targetPort: number) {
     } catch {
       // closed
     }
-    for (const c of [from, to]) {
+    // A dead path does not carry the hang-up either: the other end keeps waiting.
+    for (const c of frozen ? [from] : [from, to]) {
       try {
         c.close();
       } catch {

@@ -20,6 +20,7 @@ import { eventually, freezableProxy, rawClient } from "./tcp_fixture.ts";
 const Helper = defineInterface("Helper", {
   answer: method({ params: { question: t.string }, result: t.string }),
   hang: method({ result: t.string }),
+  budget: method({ result: t.nullable(t.int) }),
 });
 
 /** Served by the server. */
@@ -60,7 +61,7 @@ async function deskServer(options: Parameters<Server["listenTcp"]>[1] = {}) {
   return { server, tcp, aborted, close: () => server.close() };
 }
 
-function helper(name: string) {
+function helper(name: string, hung: string[] = []) {
   return implement(Helper, {
     answer: async ({ question }, ctx) => {
       // Nested: the client handler calls the server again while both calls are open.
@@ -68,7 +69,13 @@ function helper(name: string) {
       return `${question.toUpperCase()} (${name}, ${stamp})`;
     },
     hang: (_, ctx) =>
-      new Promise((resolve) => ctx.signal.addEventListener("abort", () => resolve("aborted"))),
+      new Promise((resolve) =>
+        ctx.signal.addEventListener("abort", () => {
+          hung.push((ctx.signal.reason as Error).name);
+          resolve("aborted");
+        })
+      ),
+    budget: (_, ctx) => ctx.deadline === undefined ? null : ctx.deadline - Date.now(),
   });
 }
 
@@ -89,7 +96,7 @@ Deno.test("the server calls a client's handler while that client is calling it (
 });
 
 Deno.test("the server calls a connected peer by identity from outside any handler", async () => {
-  const { tcp, close } = await deskServer();
+  const { server, tcp, close } = await deskServer();
   const alice = connect(tcp.url, { id: "alice" });
   const bob = connect(tcp.url, { id: "bob" });
   alice.register(helper("alice"));
@@ -105,6 +112,12 @@ Deno.test("the server calls a connected peer by identity from outside any handle
       "HI (bob, stamped)",
     );
     assert.equal(tcp.peer("bob"), tcp.peer("bob"), "one handle per identity");
+    // The same through the Server, across its TCP listeners.
+    assert.deepEqual(server.peers().map((p) => p.id).sort(), ["alice", "bob"]);
+    assert.equal(
+      await server.peer("alice").proxy(Helper).answer({ question: "and you?" }),
+      "AND YOU? (alice, stamped)",
+    );
     await assert.rejects(tcp.peer("carol").proxy(Helper).answer({ question: "?" }), {
       name: "Unavailable",
       message: "peer carol is not connected",
@@ -143,7 +156,8 @@ Deno.test("a plain msgpack-rpc client is called back on its own connection", asy
 });
 
 Deno.test("a silent peer is dropped after its missed heartbeats, then reconnects as itself", async () => {
-  const beats = missedBeats({ interval: 50, misses: 3 });
+  // Short enough for a quick test, long enough to survive a busy CI machine.
+  const beats = missedBeats({ interval: 100, misses: 4 });
   const { tcp, close } = await deskServer({ heartbeat: beats });
   const proxy = freezableProxy(tcp.port);
   const client = connect(proxy.url, {
@@ -282,6 +296,29 @@ Deno.test("pub-sub: three subscribers on two topics receive exactly what they su
   } finally {
     unsubscribe();
     for (const c of [s1, s2, s3, pub]) await c.close();
+    await close();
+  }
+});
+
+Deno.test("server → client calls carry their deadline and can be cancelled", async () => {
+  const { tcp, close } = await deskServer();
+  const hung: string[] = [];
+  const client = connect(tcp.url, { id: "frank" });
+  client.register(helper("frank", hung));
+  try {
+    await eventually(() => tcp.peers().length === 1, "frank to connect");
+    const frank = tcp.peer("frank").proxy(Helper);
+    const budget = await frank.budget({}, { timeout: 4000 });
+    assert.ok(budget !== null && budget > 0 && budget <= 4000, `budget ${budget}`);
+    const controller = new AbortController();
+    const call = frank.hang({}, { signal: controller.signal });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    controller.abort();
+    await assert.rejects(call, { name: "Cancelled" });
+    await eventually(() => hung.length === 1, "the client handler to see the cancel");
+    assert.deepEqual(hung, ["Cancelled"]);
+  } finally {
+    await client.close();
     await close();
   }
 });

@@ -518,6 +518,7 @@ async function ensurePeers(): Promise<string | undefined> {
 async function main(): Promise<void> {
   const options = parseOptions(Deno.args);
   const began = performance.now();
+  const loadAtStart = loadAverage();
   const pinnable = options.pin && (await has("taskset")) && navigator.hardwareConcurrency >= 2;
   options.pin = pinnable;
   if (pinnable) {
@@ -647,7 +648,8 @@ async function main(): Promise<void> {
       `per cell: best of ${options.rounds} interleaved rounds of ${options.warmupMs} ms ` +
       `warm-up + ${Math.round(options.durationMs / options.rounds)} ms; ` +
       `${options.pin ? "servers pinned to CPU 1, load generator to CPU 0" : "no CPU pinning"}; ` +
-      `run took ${seconds.toFixed(0)} s.`,
+      `run took ${seconds.toFixed(0)} s; load average ${loadAtStart} at the start, ` +
+      `${loadAverage()} at the end.`,
     "",
   );
   if (runs.length) out.push(table(runs, results), "");
@@ -790,6 +792,15 @@ function targets(
     higherIsBetter: false,
   });
   return list.filter((t) => only.has(t.suite));
+}
+
+/** The 1-minute load average (how busy the machine was besides this run). */
+function loadAverage(): string {
+  try {
+    return Deno.readTextFileSync("/proc/loadavg").split(" ")[0];
+  } catch {
+    return "unknown";
+  }
 }
 
 async function nodeVersion(): Promise<string> {

@@ -5,12 +5,17 @@
  * @module
  */
 
-import type { CallOptions, InterfaceDef, Proxy } from "../idl/interface.ts";
+import type { CallOptions, InterfaceDef, ParamsOf, Proxy } from "../idl/interface.ts";
 import { compile, ValidationError } from "../idl/validate.ts";
 import type { ClientLike, Outcome } from "../router/context.ts";
 import { RpcError, rpcError } from "../router/errors.ts";
 import type { Implementation } from "../router/implement.ts";
 import type { Transport } from "./transport.ts";
+
+/** An interface's methods as publications: each resolves once handed to the wire. */
+export type Publisher<I extends InterfaceDef> = {
+  readonly [K in keyof I["methods"]]: (params: ParamsOf<I["methods"][K]>) => Promise<void>;
+};
 
 /** Options of a client. */
 export interface ClientOptions {
@@ -202,6 +207,42 @@ export class Client implements ClientLike {
     }
     this.#transport.register(impl);
     return this;
+  }
+
+  /**
+   * Publishes to a topic: `client.publish("news").Feed.post({ text })` sends the call to
+   * every subscriber of the topic (no reply). `client.publish("news", Feed)` is the typed
+   * form. Needs a pub-sub transport (tcp://).
+   */
+  publish(topic: string): Record<string, Record<string, (params?: unknown) => Promise<void>>>;
+  /** The typed form of {@linkcode Client.publish}. */
+  publish<I extends InterfaceDef>(topic: string, iface: I): Publisher<I>;
+  publish(topic: string, iface?: InterfaceDef): unknown {
+    const transport = this.#transport;
+    if (!transport.publish) {
+      throw new TypeError("this transport has no publish-subscribe; use tcp://");
+    }
+    const send = (method: string) => (params?: unknown) =>
+      transport.publish!(topic, method, params ?? {});
+    if (iface) {
+      return Object.freeze(
+        Object.fromEntries(Object.keys(iface.methods).map((m) => [m, send(`${iface.name}.${m}`)])),
+      );
+    }
+    return new globalThis.Proxy({}, {
+      get: (_, name) =>
+        typeof name !== "string" ? undefined : new globalThis.Proxy({}, {
+          get: (_, method) => typeof method === "string" ? send(`${name}.${method}`) : undefined,
+        }),
+    });
+  }
+
+  /** Runs `impl` for every call published to `topic` (needs a pub-sub transport, tcp://). */
+  subscribe(topic: string, impl: Implementation): Promise<void> {
+    if (!this.#transport.subscribe) {
+      return Promise.reject(new TypeError("this transport has no publish-subscribe; use tcp://"));
+    }
+    return this.#transport.subscribe(topic, impl);
   }
 
   /** Closes the transport. */

@@ -10,21 +10,9 @@
 
 import type { InterfaceDef, ParamsOf } from "../idl/interface.ts";
 import type { Implementation } from "../router/implement.ts";
-import type { Client } from "./client.ts";
-import { TcpTransport } from "./tcp.ts";
+import type { Client, Publisher } from "./client.ts";
 
-/** An interface's methods as publications: each resolves once handed to the wire. */
-export type Publisher<I extends InterfaceDef> = {
-  readonly [K in keyof I["methods"]]: (params: ParamsOf<I["methods"][K]>) => Promise<void>;
-};
-
-function tcpOf(client: Client): TcpTransport {
-  const transport = client.transport;
-  if (!(transport instanceof TcpTransport)) {
-    throw new TypeError("publish/subscribe needs a tcp:// (or tls://) client");
-  }
-  return transport;
-}
+export type { Publisher };
 
 /**
  * A typed publisher of `iface`'s calls to `topic`.
@@ -58,13 +46,7 @@ export function publisher<I extends InterfaceDef>(
   topic: string,
   iface: I,
 ): Publisher<I> {
-  const transport = tcpOf(client);
-  const methods: Record<string, (params: unknown) => Promise<void>> = {};
-  for (const name of Object.keys(iface.methods)) {
-    const full = `${iface.name}.${name}`;
-    methods[name] = (params) => transport.publish(topic, full, params ?? {});
-  }
-  return Object.freeze(methods) as Publisher<I>;
+  return client.publish(topic, iface);
 }
 
 /**
@@ -78,5 +60,5 @@ export function publisher<I extends InterfaceDef>(
  * ```
  */
 export function subscribe(client: Client, topic: string, impl: Implementation): Promise<void> {
-  return tcpOf(client).subscribe(topic, impl);
+  return client.subscribe(topic, impl);
 }

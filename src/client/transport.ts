@@ -32,6 +32,10 @@ export interface Transport {
   batch?(requests: OutgoingCall[]): Promise<Outcome[]>;
   /** Serves an implementation to the other side (bidirectional transports only). */
   register?(impl: Implementation): void;
+  /** Publishes a call to a topic; every subscriber runs it (pub-sub transports only). */
+  publish?(topic: string, method: string, params?: unknown): Promise<void>;
+  /** Runs `impl` for every call published to `topic` (pub-sub transports only). */
+  subscribe?(topic: string, impl: Implementation): Promise<void>;
   /** Releases connections. */
   close(): Promise<void>;
 }

@@ -269,11 +269,12 @@ Deno.test("pub-sub: three subscribers on two topics receive exactly what they su
   const unsubscribe = tcp.subscribe("news", feed("local", "news"));
   try {
     await subscribe(s1, "news", feed("s1", "news"));
-    await subscribe(s2, "sports", feed("s2", "sports"));
+    await s2.subscribe("sports", feed("s2", "sports"));
     await subscribe(s3, "news", feed("s3", "news"));
     await subscribe(s3, "sports", feed("s3", "sports"));
     const news = publisher(pub, "news", Feed);
-    const sports = publisher(pub, "sports", Feed);
+    // The untyped form, `client.publish(topic).Iface.method(params)`, reaches the same place.
+    const sports = pub.publish("sports").Feed;
     await news.post({ text: "1" });
     await sports.post({ text: "1" });
     await news.post({ text: "2" });
@@ -293,6 +294,7 @@ Deno.test("pub-sub: three subscribers on two topics receive exactly what they su
     assert.deepEqual(got.s3, ["news:1", "sports:1", "news:2", "sports:2", "sports:3"]);
     assert.deepEqual(got.local, ["news:1", "news:2"]);
     assert.throws(() => publisher(connect("http://127.0.0.1:1"), "x", Feed), TypeError);
+    assert.throws(() => connect("http://127.0.0.1:1").publish("x").Feed.post, TypeError);
   } finally {
     unsubscribe();
     for (const c of [s1, s2, s3, pub]) await c.close();

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { InterfaceDef, ParamsOf } from "../idl/interface.ts";
+import type { InterfaceDef } from "../idl/interface.ts";
 import type { Implementation } from "../router/implement.ts";
 import type { Client, Publisher } from "./client.ts";
 

@@ -18,7 +18,8 @@
 import type { Identity } from "../router/context.ts";
 import { ErrorCode } from "../router/errors.ts";
 import type { HttpAuthenticator } from "../transports/http.ts";
-import { encodeBase64 } from "../util/base64.ts";
+import { mediaType, readLimited } from "../util/http_request.ts";
+import { randomToken } from "../util/random_token.ts";
 import { bearerBackend, type TokenCheck } from "./bearer.ts";
 import { AuthGate, type AuthGateOptions } from "./gate.ts";
 import { AUTH_HELLO, AUTH_LOGIN } from "./types.ts";
@@ -87,21 +88,6 @@ class ExpiringMap<V> {
   }
 }
 
-function randomToken(): string {
-  return encodeBase64(crypto.getRandomValues(new Uint8Array(32)))
-    .replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
-function isXml(request: Request): boolean {
-  return (request.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase()
-    .endsWith("xml");
-}
-
-function isJson(request: Request): boolean {
-  const type = (request.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
-  return type.startsWith("application/json");
-}
-
 function escapeXml(text: string): string {
   return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 }
@@ -116,31 +102,6 @@ function jsonRpc(status: number, id: JsonRpcId, body: object, headers: HeadersIn
   });
 }
 
-/** Reads at most `limit` bytes of a copy of the body; undefined when longer. */
-async function peekBody(request: Request, limit: number): Promise<string | undefined> {
-  const declared = request.headers.get("content-length");
-  if (declared !== null && Number(declared) > limit) return undefined;
-  const body = request.clone().body;
-  if (!body) return undefined;
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  const all = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) all.set(chunk, offset), offset += chunk.byteLength;
-  return new TextDecoder().decode(all);
-}
-
 /**
  * The single JSON-RPC request object of a small JSON body, if it is one; bodies without
  * `mustContain` are not parsed (a cheap way to skip ordinary calls).
@@ -149,8 +110,9 @@ async function peekCall(
   request: Request,
   mustContain = "",
 ): Promise<Record<string, unknown> | undefined> {
-  if (!isJson(request)) return undefined;
-  const text = await peekBody(request, MAX_HANDSHAKE_BYTES);
+  if (!mediaType(request).startsWith("application/json")) return undefined;
+  // A copy: the transport reads the body again when the request goes on to the router.
+  const text = await readLimited(request.clone(), MAX_HANDSHAKE_BYTES);
   if (text === undefined || !text.includes(mustContain)) return undefined;
   try {
     const body = JSON.parse(text);
@@ -259,7 +221,9 @@ export function httpAuthenticator(options: HttpAuthOptions): HttpAuthenticator {
   ].join(" or ");
 
   const refuse = (request: Request, detail: string, id: JsonRpcId = null): Response =>
-    unauthorizedResponse(isXml(request), detail, id, { "www-authenticate": challenges });
+    unauthorizedResponse(mediaType(request).endsWith("xml"), detail, id, {
+      "www-authenticate": challenges,
+    });
 
   const handshake = async (
     request: Request,

@@ -5,7 +5,7 @@
  */
 
 import { parseCommand, UsageError } from "./args.ts";
-import { encodeBase64 } from "../util/base64.ts";
+import { randomToken } from "../util/random_token.ts";
 import { PLAN_ENV, PROCESS_ENV, READY_MARKER, SECRET_ENV } from "../deploy/env.ts";
 import type { Plan } from "../deploy/plan.ts";
 import { type ChildSpec, Supervisor } from "../deploy/supervisor.ts";
@@ -35,12 +35,6 @@ export function selfCommand(): { command: string; args: string[] } {
   return standalone
     ? { command: Deno.execPath(), args: [] }
     : { command: Deno.execPath(), args: ["run", "-A", Deno.mainModule] };
-}
-
-/** A fresh random secret for one run (256 bits, base64url). */
-export function freshSecret(): string {
-  return encodeBase64(crypto.getRandomValues(new Uint8Array(32)))
-    .replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
 /** The child processes of a plan (`self`: the program to re-run, by default this one). */
@@ -147,7 +141,7 @@ async function run(file: string, drainTimeout: number): Promise<number> {
     console.error(`${problems}\nnothing was started`);
     return 1;
   }
-  const supervisor = new Supervisor(childSpecs(plan, freshSecret()), {
+  const supervisor = new Supervisor(childSpecs(plan, randomToken()), {
     restart: plan.restart,
     drainTimeout,
     isReady: (line) => line.startsWith(READY_MARKER),

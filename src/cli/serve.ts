@@ -9,6 +9,7 @@ import { Server } from "../server/server.ts";
 import { demoComponents } from "../demo/mod.ts";
 import { COMPONENT_OPTIONS_HELP, ComponentArgsError, parseComponentArgs } from "../host/args.ts";
 import { loadComponents, type PlacedComponents } from "../host/placement.ts";
+import { stopSignal } from "../host/stop_signal.ts";
 import type { Implementation } from "../router/implement.ts";
 import { runDeployedProcess } from "../deploy/process.ts";
 
@@ -99,14 +100,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   }
   console.log(`serving ${impls.map((i) => i.interface.name).join(", ")}`);
 
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      console.log("shutting down: finishing in-flight calls");
-      resolve();
-    };
-    Deno.addSignalListener("SIGINT", stop);
-    Deno.addSignalListener("SIGTERM", stop);
-  });
+  await stopSignal();
   await server.close();
   await placed?.close();
   return 0;

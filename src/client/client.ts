@@ -185,7 +185,9 @@ export class Client implements ClientLike {
       methods[name] = async (params?: unknown, options?: CallOptions) => {
         const value = await this.call(full, params ?? {}, options);
         try {
-          const checked = check(value, "result");
+          // No protocol carries undefined: an absent optional result arrives as null.
+          const absent = value === null && def.result.kind === "optional";
+          const checked = absent ? undefined : check(value, "result");
           return checked === undefined ? null : checked;
         } catch (e) {
           if (e instanceof ValidationError) {

@@ -76,14 +76,12 @@ class RoutingTransport implements Transport {
     if (routes.length === 0) {
       return {
         ok: false,
-        error: {
-          code: -32601,
-          name: "MethodNotFound",
-          message:
-            `Method not found: ${method} (no process of this deployment serves ${iface}; known: ${
-              Object.keys(this.#routes).join(", ") || "none"
-            })`,
-        },
+        error: rpcError(
+          "MethodNotFound",
+          `Method not found: ${method} (no process of this deployment serves ${iface}; known: ${
+            Object.keys(this.#routes).join(", ") || "none"
+          })`,
+        ).toShape(),
       };
     }
     // The first route this build can dial (a client may lack, say, the AMQP transport).

@@ -289,13 +289,12 @@ export class TcpTransport implements Transport {
         message.msgid,
         ping ? { ok: true, value: "pong" } : {
           ok: false,
-          error: {
-            code: -32601,
-            name: "MethodNotFound",
-            message: `Method not found: ${message.method} (this client serves ${
+          error: rpcError(
+            "MethodNotFound",
+            `Method not found: ${message.method} (this client serves ${
               router ? router.interfaces().map((i) => i.name).join(", ") : "nothing"
             })`,
-          },
+          ).toShape(),
         },
       );
       return;

@@ -82,6 +82,9 @@ export class MalformedMessageError extends Error {
 const packr = new Packr({
   useRecords: false,
   encodeUndefinedAsNil: true,
+  // Like JSON: a member whose value is undefined is absent, not nil (an absent optional
+  // field would otherwise arrive as null and fail its check). Missing from the typings.
+  ...{ skipValues: [undefined] },
   // Plain msgpack for third-party peers: no structures, no bundled strings.
   moreTypes: false,
 });

@@ -13,6 +13,7 @@ import { sharedSecretBackend, sharedSecretCredentials } from "../auth/shared_sec
 import { MultiClient } from "../client/multi.ts";
 import "../client/tcp.ts";
 import { loadComponents } from "../host/placement.ts";
+import { stopSignal } from "../host/stop_signal.ts";
 import type { InterfaceDef } from "../idl/interface.ts";
 import type { Implementation } from "../router/implement.ts";
 import { Server } from "../server/server.ts";
@@ -157,19 +158,7 @@ export async function runDeployedProcess(name: string): Promise<number> {
   const plan = JSON.parse(planText) as Plan;
   const running = await startProcess(plan, name, secret);
   // Listen for the stop signal before saying "ready": the supervisor may stop us at once.
-  // Later signals are ignored: the first one already started the drain (a terminal's
-  // Ctrl-C reaches us and the supervisor, which forwards it: we get it twice).
-  const stopped = new Promise<void>((resolve) => {
-    let once = false;
-    const stop = () => {
-      if (once) return;
-      once = true;
-      console.log("shutting down: finishing in-flight calls");
-      resolve();
-    };
-    Deno.addSignalListener("SIGINT", stop);
-    Deno.addSignalListener("SIGTERM", stop);
-  });
+  const stopped = stopSignal();
   const served = running.server.router.interfaces().map((i) => i.name)
     .filter((n) => n !== "system" && n !== "rpc");
   console.log(

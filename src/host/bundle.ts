@@ -19,6 +19,7 @@ import { init, parse } from "es-module-lexer";
 import { readModule, type ReadOptions } from "./source.ts";
 import { ComponentError, switchboardImport } from "./specifier.ts";
 import { librarySpecifier, OWN_MODULE } from "./library.ts";
+import { encodeBase64 } from "../util/base64.ts";
 
 /** Options of {@linkcode bundleComponent}. */
 export interface BundleOptions extends ReadOptions {
@@ -108,7 +109,9 @@ export async function bundleComponent(root: URL, options: BundleOptions = {}): P
         code = code.slice(0, edit.start) + text + code.slice(edit.end);
       }
     }
-    const url = `data:${node.json ? "application/json" : "text/javascript"};base64,${base64(code)}`;
+    const url = `data:${node.json ? "application/json" : "text/javascript"};base64,${
+      encodeBase64(new TextEncoder().encode(code))
+    }`;
     emitted.set(href, url);
     return url;
   };
@@ -247,15 +250,6 @@ function resolveImport(specifier: string, base: URL): Edit["target"] {
       `component first (deno bundle or esbuild) so that it imports only file:/https: ` +
       `modules and @switchboard/rpc`,
   );
-}
-
-function base64(text: string): string {
-  const bytes = new TextEncoder().encode(text);
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
 }
 
 function messageOf(error: unknown): string {

@@ -153,11 +153,6 @@ export function translatorNamed(name: string): RegisteredType | undefined {
   return byName.get(name);
 }
 
-/** Every registered translator, in registration order. */
-export function registeredTypes(): RegisteredType[] {
-  return [...byName.values()];
-}
-
 /**
  * Calls `listener` for every translator registered so far and every later one (codecs
  * use it to install their extensions). Returns a function that stops the calls.

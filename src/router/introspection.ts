@@ -38,11 +38,6 @@ export const Discover = defineInterface("rpc", {
   discover: method({ result: t.any, doc: "The OpenRPC document of this server." }),
 });
 
-/** Methods hidden from listings and public fronts' forwarding. */
-export function isIntrospection(name: string): boolean {
-  return name.startsWith("system.") || name === "rpc.discover";
-}
-
 /** The implementations of `system.*` and `rpc.discover` for a router. */
 export function introspection(
   router: Router,

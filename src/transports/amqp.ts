@@ -29,6 +29,7 @@ import {
 } from "../client/amqp.ts";
 import { decodeMessage, encodeOutcome, type Message } from "../codecs/msgpackrpc.ts";
 import type { Call, Outcome } from "../router/context.ts";
+import { rpcError } from "../router/errors.ts";
 import type { Logger, Router } from "../router/router.ts";
 
 /** Where idempotent calls' outcomes are remembered by call id. */
@@ -401,13 +402,12 @@ class AmqpWorker implements AmqpListener {
     ) {
       return Promise.resolve({
         ok: false,
-        error: {
-          code: -32601,
-          name: "MethodNotFound",
-          message: `Method not found: ${call.method}${
+        error: rpcError(
+          "MethodNotFound",
+          `Method not found: ${call.method}${
             iface === undefined ? "" : ` (queue ${callQueue(this.#prefix, iface)})`
           }`,
-        },
+        ).toShape(),
       });
     }
     return this.#router.dispatch(call);

@@ -115,11 +115,8 @@ function state(session: Session): ConnState {
   return session.state as unknown as ConnState;
 }
 
-const NOT_FOUND = (method: string): ErrorShape => ({
-  code: -32601,
-  name: "MethodNotFound",
-  message: `Method not found: ${method}`,
-});
+const NOT_FOUND = (method: string): ErrorShape =>
+  rpcError("MethodNotFound", `Method not found: ${method}`).toShape();
 
 /** The server side of every connection: reserved methods, auth, peers, topics. */
 class TcpServer implements SessionOwner {

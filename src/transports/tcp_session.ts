@@ -420,11 +420,6 @@ export function isReserved(method: string): boolean {
   return method.startsWith("$/");
 }
 
-/** A one-line description of a thrown value. */
-export function describeError(error: unknown): string {
-  return message(error);
-}
-
 /** Wraps anything thrown as an RpcError. */
 export function asRpcError(error: unknown): RpcError {
   return error instanceof RpcError ? error : rpcError("InternalError", message(error));

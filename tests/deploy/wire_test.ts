@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { connect } from "../../mod.ts";
 import "../../src/client/tcp.ts";
-import { childSpecs, freshSecret } from "../../src/cli/deploy.ts";
+import { childSpecs } from "../../src/cli/deploy.ts";
+import { randomToken } from "../../src/util/random_token.ts";
 import { READY_MARKER } from "../../src/deploy/env.ts";
 import { planDeployment } from "../../src/deploy/plan.ts";
 import { Supervisor } from "../../src/deploy/supervisor.ts";
@@ -40,7 +41,7 @@ Deno.test("deploy: processes prove the secret to each other, and it never appear
   assert.equal(plan.routes.Catalog[0].url, `tcp://127.0.0.1:${catalogRelay.port}`);
   assert.equal(plan.routes.Cart[0].url, `http://127.0.0.1:${ordersRelay.port}`);
 
-  const secret = freshSecret();
+  const secret = randomToken();
   const lines: string[] = [];
   const supervisor = new Supervisor(
     childSpecs(plan, secret, { command: Deno.execPath(), args: ["run", "-A", MAIN] }),

@@ -5,7 +5,13 @@
  * @module
  */
 
-import type { CallOptions, InterfaceDef, ParamsOf, Proxy } from "../idl/interface.ts";
+import {
+  type CallOptions,
+  type InterfaceDef,
+  isVoidResult,
+  type ParamsOf,
+  type Proxy,
+} from "../idl/interface.ts";
 import { compile, ValidationError } from "../idl/validate.ts";
 import type { ClientLike, Outcome } from "../router/context.ts";
 import { RpcError, rpcError } from "../router/errors.ts";
@@ -185,10 +191,12 @@ export class Client implements ClientLike {
       methods[name] = async (params?: unknown, options?: CallOptions) => {
         const value = await this.call(full, params ?? {}, options);
         try {
-          // No protocol carries undefined: an absent optional result arrives as null.
+          // No protocol carries undefined: an absent optional result arrives as null and
+          // is returned as the declared type says (undefined; null for "no result").
           const absent = value === null && def.result.kind === "optional";
           const checked = absent ? undefined : check(value, "result");
-          return checked === undefined ? null : checked;
+          if (checked !== undefined) return checked;
+          return isVoidResult(def.result) ? null : undefined;
         } catch (e) {
           if (e instanceof ValidationError) {
             throw rpcError("InternalError", `${full} answered a bad result: ${e.message}`);

@@ -60,6 +60,10 @@ const EMPTY: unknown[] = [];
 const FLUSH_HOPS = 32;
 /** Queued reply bytes above which the session stops reading until they are written. */
 const HIGH_WATER = 4 * 1024 * 1024;
+/** First read buffer of a connection; grows ×4 while reads fill it, up to the maximum. */
+const MIN_READ_BUFFER = 4 * 1024;
+/** Largest read buffer of a connection. */
+const MAX_READ_BUFFER = 64 * 1024;
 
 /** A live msgpack-rpc connection. */
 export class Session {
@@ -277,14 +281,20 @@ export class Session {
   };
 
   async #read(): Promise<void> {
-    const buffer = new Uint8Array(64 * 1024);
+    // Idle connections are the common case: start small and grow only while reads fill
+    // the buffer, so a thousand idle peers cost kilobytes each, not 64 KiB.
+    let buffer = new Uint8Array(MIN_READ_BUFFER);
     let reason: RpcError | undefined;
     try {
       for (;;) {
         const n = await this.#conn.read(buffer);
         if (n === null) break;
+        const chunk = buffer.subarray(0, n);
+        if (n === buffer.length && buffer.length < MAX_READ_BUFFER) {
+          buffer = new Uint8Array(buffer.length * 4);
+        }
         this.#lastHeard = Date.now();
-        this.#decoder.push(buffer.subarray(0, n));
+        this.#decoder.push(chunk);
         for (let next = this.#decoder.next(); next; next = this.#decoder.next()) {
           if (!next.ok) {
             if (this.#malformed(next.error)) continue;

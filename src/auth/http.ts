@@ -111,6 +111,9 @@ async function peekCall(
   mustContain = "",
 ): Promise<Record<string, unknown> | undefined> {
   if (!mediaType(request).startsWith("application/json")) return undefined;
+  // Decide on the declared length before copying: an unread copy would buffer the body.
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > MAX_HANDSHAKE_BYTES) return undefined;
   // A copy: the transport reads the body again when the request goes on to the router.
   const text = await readLimited(request.clone(), MAX_HANDSHAKE_BYTES);
   if (text === undefined || !text.includes(mustContain)) return undefined;

@@ -12,7 +12,8 @@ import type { Router } from "../router/router.ts";
 import type { Call, Identity, Outcome } from "../router/context.ts";
 import { encodeError, handleJsonRpc } from "../codecs/jsonrpc.ts";
 import { openRpcDocument } from "../idl/openrpc.ts";
-import type { ErrorShape } from "../router/errors.ts";
+import { type ErrorShape, rpcError } from "../router/errors.ts";
+import { mediaType, readLimited } from "../util/http_request.ts";
 
 /** Default cap on request bodies: 1 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -52,40 +53,6 @@ export interface HttpOptions {
 }
 
 const JSON_TYPES = ["application/json", "application/json-rpc", "application/jsonrequest"];
-
-function mediaType(request: Request): string {
-  return (request.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
-}
-
-/** Reads a body up to `limit` bytes; `undefined` when it is larger. */
-export async function readLimited(request: Request, limit: number): Promise<string | undefined> {
-  const declared = request.headers.get("content-length");
-  if (declared !== null) {
-    if (Number(declared) > limit) return undefined;
-    return await request.text();
-  }
-  if (!request.body) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  const all = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(all);
-}
 
 function jsonError(status: number, error: ErrorShape, headers: Record<string, string> = {}) {
   return new Response(encodeError(null, error), {
@@ -130,11 +97,7 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
         ? router.dispatch(call)
         : Promise.resolve({
           ok: false,
-          error: {
-            code: -32601,
-            name: "MethodNotFound",
-            message: `Method not found: ${call.method}`,
-          },
+          error: rpcError("MethodNotFound", `Method not found: ${call.method}`).toShape(),
         })
     : (call: Call) => router.dispatch(call);
 

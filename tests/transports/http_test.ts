@@ -7,7 +7,7 @@ import { type Logger, Server } from "../../mod.ts";
 import { demoComponents } from "../../src/demo/mod.ts";
 import spec, { matchesSpec, specExamples } from "../codecs/jsonrpc_spec_component.ts";
 import { openRpcValidator } from "../idl/openrpc_validator.ts";
-import { readLimited } from "../../src/transports/http.ts";
+import { readLimited } from "../../src/util/http_request.ts";
 import { JSONRPCClient, JSONRPCErrorException } from "json-rpc-2.0";
 
 const quiet: Logger = { error: () => {}, warn: () => {} };

@@ -236,43 +236,80 @@ export class Router {
 
   /** Finds the entry a caller reaches under a method name (domains first, then default). */
   resolve(method: string, caller?: Identity): MethodEntry | undefined {
+    // One lookup in the common case (a qualified name, no permission domains).
+    let entry = this.#methods.get(method);
     let name = method;
-    if (!this.#methods.has(name) && !method.includes(".")) {
+    if (!entry && !method.includes(".")) {
       const fallback = this.defaultInterface;
-      if (fallback) name = `${fallback}.${method}`;
+      if (fallback) entry = this.#methods.get(name = `${fallback}.${method}`);
     }
     if (caller?.roles && this.#domains.size) {
       for (const role of caller.roles) {
-        const entry = this.#domains.get(role)?.get(name);
-        if (entry) return entry;
+        const domainEntry = this.#domains.get(role)?.get(name);
+        if (domainEntry) return domainEntry;
       }
     }
-    return this.#methods.get(name);
+    return entry;
   }
 
   /** Dispatches a call; never throws: failures come back as error outcomes. */
-  async dispatch(call: Call): Promise<Outcome> {
+  dispatch(call: Call): Promise<Outcome> {
     const entry = this.resolve(call.method, call.caller);
     if (!entry) {
-      return {
+      return Promise.resolve({
         ok: false,
         error: {
           code: -32601,
           name: "MethodNotFound",
           message: `Method not found: ${call.method}`,
         },
-      };
+      });
     }
+    if (
+      call.deadline !== undefined || call.signal || this.#middleware.length !== 0 ||
+      entry.limiters.length !== 0
+    ) {
+      return this.#dispatchSlow(entry, call);
+    }
+    // The common case (no deadline, signal, middleware or limit): the same steps as
+    // runEntry and callHandler, but without their async frames when the handler answers
+    // synchronously — they cost more than a small handler itself.
+    try {
+      authorize(entry, call);
+      const result = entry.handler(
+        checkParams(entry, call.params) as never,
+        this.#context(call, NEVER_ABORTED),
+      );
+      if (isThenable(result)) return this.#settleLater(entry, call, result);
+      return Promise.resolve({ ok: true, value: checkResult(entry, result), plain: entry.plain });
+    } catch (error) {
+      return Promise.resolve(this.#failure(error, call));
+    }
+  }
+
+  async #settleLater(entry: MethodEntry, call: Call, result: unknown): Promise<Outcome> {
+    try {
+      return { ok: true, value: checkResult(entry, await result), plain: entry.plain };
+    } catch (error) {
+      return this.#failure(error, call);
+    }
+  }
+
+  async #dispatchSlow(entry: MethodEntry, call: Call): Promise<Outcome> {
     try {
       const value = await this.#invoke(entry, call);
       return { ok: true, value, plain: entry.plain };
     } catch (error) {
-      const shape = this.errorShape(error, call);
-      if (call.notification) {
-        this.logger.warn(`notification ${call.method} failed: ${shape.message}`);
-      }
-      return { ok: false, error: shape };
+      return this.#failure(error, call);
     }
+  }
+
+  #failure(error: unknown, call: Call): Outcome {
+    const shape = this.errorShape(error, call);
+    if (call.notification) {
+      this.logger.warn(`notification ${call.method} failed: ${shape.message}`);
+    }
+    return { ok: false, error: shape };
   }
 
   /** Turns anything thrown during a call into the error model. */
@@ -378,16 +415,10 @@ class HandlerContext implements CallContext {
 /** The innermost step: authorization, limits, params check, handler, result check. */
 function runEntry(inv: Invocation): Promise<unknown> {
   const { entry, call } = inv;
-  const allow = entry.impl.options.allow;
-  if (entry.denied || (allow && !allow(call.caller, entry.name))) {
-    return Promise.reject(
-      rpcError(
-        call.caller ? "Forbidden" : "Unauthorized",
-        call.caller
-          ? `${call.caller.id} may not call ${entry.name}`
-          : `${entry.name} needs an authenticated caller`,
-      ),
-    );
+  try {
+    authorize(entry, call);
+  } catch (error) {
+    return Promise.reject(error);
   }
   if (entry.limiters.length === 0) return callHandler(inv);
   let run = () => callHandler(inv);
@@ -398,15 +429,34 @@ function runEntry(inv: Invocation): Promise<unknown> {
   return run();
 }
 
+/** Throws `Forbidden`/`Unauthorized` unless the caller may call the entry. */
+function authorize(entry: MethodEntry, call: Call): void {
+  const allow = entry.impl.options.allow;
+  if (entry.denied || (allow && !allow(call.caller, entry.name))) {
+    throw rpcError(
+      call.caller ? "Forbidden" : "Unauthorized",
+      call.caller
+        ? `${call.caller.id} may not call ${entry.name}`
+        : `${entry.name} needs an authenticated caller`,
+    );
+  }
+}
+
 async function callHandler({ entry, call, ctx }: Invocation): Promise<unknown> {
-  let params: Record<string, unknown>;
+  const result = await entry.handler(checkParams(entry, call.params) as never, ctx);
+  return checkResult(entry, result);
+}
+
+function checkParams(entry: MethodEntry, params: unknown): Record<string, unknown> {
   try {
-    params = entry.checkParams(call.params);
+    return entry.checkParams(params);
   } catch (error) {
     if (error instanceof ValidationError) throw rpcError("InvalidParams", error.message);
     throw error;
   }
-  const result = await entry.handler(params as never, ctx);
+}
+
+function checkResult(entry: MethodEntry, result: unknown): unknown {
   try {
     const checked = entry.checkResult(result, "result");
     return checked === undefined ? null : checked;
@@ -416,6 +466,12 @@ async function callHandler({ entry, call, ctx }: Invocation): Promise<unknown> {
     }
     throw error;
   }
+}
+
+/** Whether `await` would wait for the value (a promise or any other thenable). */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === "object" || typeof value === "function") &&
+    typeof (value as { then?: unknown }).then === "function";
 }
 
 function compose(middleware: readonly Middleware[]): (inv: Invocation) => Promise<unknown> {

@@ -113,6 +113,15 @@ export function defineError(name: string, options: { code?: number } = {}): Erro
   };
 }
 
+/** The error every transport answers for a method it cannot reach. */
+export function methodNotFound(method: string): ErrorShape {
+  return {
+    code: ErrorCode.MethodNotFound,
+    name: "MethodNotFound",
+    message: `Method not found: ${method}`,
+  };
+}
+
 /** Shorthand for a protocol or Switchboard error of a known code. */
 export function rpcError(code: keyof typeof ErrorCode, message: string, data?: unknown): RpcError {
   return new RpcError({ code: ErrorCode[code], name: code, message, data });

@@ -11,7 +11,7 @@ import { xmlRpcTypeName } from "../idl/signature.ts";
 import { openRpcDocument } from "../idl/openrpc.ts";
 import { implement, type Implementation } from "./implement.ts";
 import type { Router } from "./router.ts";
-import { rpcError } from "./errors.ts";
+import { methodNotFound, rpcError } from "./errors.ts";
 
 /** XML-RPC's introspection interface. */
 export const System = defineInterface("system", {
@@ -73,7 +73,7 @@ export function introspection(
           results.push({ faultCode: -32600, faultString: "system.multicall may not nest" });
           continue;
         }
-        const outcome = visible(spec.methodName) || !router.resolve(spec.methodName)
+        const outcome = visible(spec.methodName)
           ? await router.dispatch({
             method: spec.methodName,
             params: spec.params,
@@ -83,10 +83,7 @@ export function introspection(
             protocol: ctx.protocol,
             peer: ctx.peer,
           })
-          : {
-            ok: false as const,
-            error: { code: -32601, message: `Method not found: ${spec.methodName}` },
-          };
+          : { ok: false as const, error: methodNotFound(spec.methodName) };
         results.push(
           outcome.ok
             ? [outcome.value]

@@ -12,7 +12,7 @@ import type { Check } from "../idl/validate.ts";
 import { isJsonNative } from "../idl/signature.ts";
 import { guarded, guardedParams } from "../idl/guard.ts";
 import type { Call, CallContext, ClientLike, Identity, Outcome, PeerLike } from "./context.ts";
-import { type ErrorShape, RpcError, rpcError } from "./errors.ts";
+import { type ErrorShape, methodNotFound, RpcError, rpcError } from "./errors.ts";
 import type { Implementation } from "./implement.ts";
 import { Limiter } from "./limiter.ts";
 
@@ -256,14 +256,7 @@ export class Router {
   dispatch(call: Call): Promise<Outcome> {
     const entry = this.resolve(call.method, call.caller);
     if (!entry) {
-      return Promise.resolve({
-        ok: false,
-        error: {
-          code: -32601,
-          name: "MethodNotFound",
-          message: `Method not found: ${call.method}`,
-        },
-      });
+      return Promise.resolve({ ok: false, error: methodNotFound(call.method) });
     }
     if (
       call.deadline !== undefined || call.signal || this.#middleware.length !== 0 ||

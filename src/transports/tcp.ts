@@ -24,7 +24,7 @@ import type { AuthGate } from "../auth/gate.ts";
 import { AUTH_HELLO, AUTH_LOGIN } from "../auth/types.ts";
 import type { NotificationMessage, RequestMessage } from "../codecs/msgpackrpc.ts";
 import type { Call, Identity } from "../router/context.ts";
-import { type ErrorShape, RpcError, rpcError } from "../router/errors.ts";
+import { methodNotFound, RpcError, rpcError } from "../router/errors.ts";
 import type { Implementation } from "../router/implement.ts";
 import { Router } from "../router/router.ts";
 import { Peer, type PeerLink } from "../client/peer.ts";
@@ -115,9 +115,6 @@ function state(session: Session): ConnState {
   return session.state as unknown as ConnState;
 }
 
-const NOT_FOUND = (method: string): ErrorShape =>
-  rpcError("MethodNotFound", `Method not found: ${method}`).toShape();
-
 /** The server side of every connection: reserved methods, auth, peers, topics. */
 class TcpServer implements SessionOwner {
   readonly #router: Router;
@@ -177,7 +174,7 @@ class TcpServer implements SessionOwner {
       return;
     }
     if (this.#options.expose && !this.#options.expose(method)) {
-      session.respond(message.msgid, { ok: false, error: NOT_FOUND(method) });
+      session.respond(message.msgid, { ok: false, error: methodNotFound(method) });
       return;
     }
     const call: Call = {
@@ -256,7 +253,7 @@ class TcpServer implements SessionOwner {
         return true;
       }
       default:
-        throw new RpcError(NOT_FOUND(message.method));
+        throw new RpcError(methodNotFound(message.method));
     }
   }
 

@@ -17,7 +17,7 @@
 
 import type { Identity } from "../router/context.ts";
 import { ErrorCode } from "../router/errors.ts";
-import type { HttpAuthenticator } from "../transports/http.ts";
+import type { HttpAuthenticator, HttpRequestInfo } from "../transports/http.ts";
 import { mediaType, readLimited } from "../util/http_request.ts";
 import { randomToken } from "../util/random_token.ts";
 import { bearerBackend, type TokenCheck } from "./bearer.ts";
@@ -108,14 +108,18 @@ function jsonRpc(status: number, id: JsonRpcId, body: object, headers: HeadersIn
  */
 async function peekCall(
   request: Request,
+  info: HttpRequestInfo,
   mustContain = "",
 ): Promise<Record<string, unknown> | undefined> {
   if (!mediaType(request).startsWith("application/json")) return undefined;
   // Decide on the declared length before copying: an unread copy would buffer the body.
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > MAX_HANDSHAKE_BYTES) return undefined;
-  // A copy: the transport reads the body again when the request goes on to the router.
-  const text = await readLimited(request.clone(), MAX_HANDSHAKE_BYTES);
+  // Through the transport's reader when there is one (it keeps the text for the router);
+  // otherwise from a copy, so the request can still be read afterwards.
+  const text = info.body
+    ? await info.body()
+    : await readLimited(request.clone(), MAX_HANDSHAKE_BYTES);
   if (text === undefined || !text.includes(mustContain)) return undefined;
   try {
     const body = JSON.parse(text);
@@ -282,7 +286,7 @@ export function httpAuthenticator(options: HttpAuthOptions): HttpAuthenticator {
     // Without credentials only the handshake gets in; an optional server reads the body
     // for it only when the handshake may be there (its method names are in the text).
     if (!gate && !required) return undefined;
-    const call = await peekCall(request, required ? "" : "$/auth.");
+    const call = await peekCall(request, info, required ? "" : "$/auth.");
     if (
       gate && call?.jsonrpc === "2.0" && (call.method === AUTH_HELLO || call.method === AUTH_LOGIN)
     ) {

@@ -12,7 +12,7 @@ import type { Router } from "../router/router.ts";
 import type { Call, Identity, Outcome } from "../router/context.ts";
 import { encodeError, handleJsonRpc } from "../codecs/jsonrpc.ts";
 import { openRpcDocument } from "../idl/openrpc.ts";
-import { type ErrorShape, rpcError } from "../router/errors.ts";
+import { type ErrorShape, methodNotFound } from "../router/errors.ts";
 import { mediaType, readLimited } from "../util/http_request.ts";
 
 /** Default cap on request bodies: 1 MiB. */
@@ -25,6 +25,11 @@ export const TIMEOUT_HEADER = "x-rpc-timeout";
 export interface HttpRequestInfo {
   /** The client's address (IP), when served from a socket; keys per-peer rate limits. */
   peer?: string;
+  /**
+   * Reads the body (once, size-limited; undefined when over the limit). The transport
+   * reuses what an authenticator read, so nobody needs to clone the request.
+   */
+  body?: () => Promise<string | undefined>;
 }
 
 /** Decides who the caller is; return a Response to refuse (or answer) the request outright. */
@@ -97,7 +102,7 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
         ? router.dispatch(call)
         : Promise.resolve({
           ok: false,
-          error: rpcError("MethodNotFound", `Method not found: ${call.method}`).toShape(),
+          error: methodNotFound(call.method),
         })
     : (call: Call) => router.dispatch(call);
 
@@ -107,12 +112,17 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
     env: HttpEnv | undefined,
   ): Promise<{ body: string; base: Omit<Call, "method" | "params"> } | Response> => {
     let caller: Identity | undefined;
+    let read: Promise<string | undefined> | undefined;
+    const readBody = () => read ??= readLimited(request, limit);
     if (options.authenticate) {
-      const verdict = await options.authenticate(request, { peer: env?.remoteAddr?.hostname });
+      const verdict = await options.authenticate(request, {
+        peer: env?.remoteAddr?.hostname,
+        body: readBody,
+      });
       if (verdict instanceof Response) return verdict;
       caller = verdict;
     }
-    const body = await readLimited(request, limit);
+    const body = await readBody();
     if (body === undefined) {
       return jsonError(413, {
         code: -32600,

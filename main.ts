@@ -9,7 +9,6 @@ import { UsageError } from "./src/cli/args.ts";
 import { serveCommand } from "./src/cli/serve.ts";
 import { callCommand, describeCommand } from "./src/cli/call.ts";
 import { deployCommand } from "./src/cli/deploy.ts";
-import "./src/client/http_xmlrpc.ts"; // plugs XML-RPC into connect() for call/describe
 
 const HELP = `Usage: switchboard <command> [options]
 

@@ -54,6 +54,7 @@ export { Client, toRpcError } from "./src/client/client.ts";
 export type { BatchCall, BatchResult, ClientOptions } from "./src/client/client.ts";
 export type { OutgoingCall, Transport } from "./src/client/transport.ts";
 export { connect, registerTransport } from "./src/client/connect.ts";
+import "./src/client/all_transports.ts"; // connect() speaks every scheme
 export type { ConnectOptions, TransportFactory } from "./src/client/connect.ts";
 export { LocalTransport } from "./src/client/local.ts";
 export { HttpJsonRpcTransport } from "./src/client/http_jsonrpc.ts";

@@ -6,6 +6,7 @@
 
 import { parseCommand, UsageError } from "./args.ts";
 import { connect } from "../client/connect.ts";
+import "../client/all_transports.ts"; // call/describe take tcp://, amqp:// and --protocol xmlrpc
 import { RpcError } from "../router/errors.ts";
 import { taggingReplacer } from "../idl/tagged.ts";
 import type { OpenRpcDocument } from "../idl/openrpc.ts";

@@ -11,7 +11,7 @@ import { AuthGate } from "../auth/gate.ts";
 import { httpAuthenticator } from "../auth/http.ts";
 import { sharedSecretBackend, sharedSecretCredentials } from "../auth/shared_secret.ts";
 import { MultiClient } from "../client/multi.ts";
-import "../client/tcp.ts";
+import "../client/all_transports.ts";
 import { loadComponents } from "../host/placement.ts";
 import { stopSignal } from "../host/stop_signal.ts";
 import type { InterfaceDef } from "../idl/interface.ts";

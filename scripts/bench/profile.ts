@@ -4,7 +4,11 @@
  * functions with the most self time. The `.cpuprofile` is kept for Chrome DevTools.
  *
  * `deno run -A scripts/bench/profile.ts [--suite http|xmlrpc|tcp] [--method add|payload]
- *   [--callers 32] [--depth 1] [--duration 4000] [--dir /tmp/switchboard-prof]`
+ *   [--callers 32] [--depth 1] [--duration 4000] [--dir /tmp/switchboard-prof]
+ *   [--server scripts/bench/bare_http.ts] [--interval 100]`
+ *
+ * `--server` profiles another server script (one that prints its ports like
+ * `switchboard_server.ts`), e.g. a ceiling, to compare JS time per call side by side.
  *
  * @module
  */
@@ -21,6 +25,8 @@ const flags: Record<string, string> = {
   duration: "4000",
   dir: "/tmp/switchboard-prof",
   top: "30",
+  server: fileURLToPath(new URL("./switchboard_server.ts", import.meta.url)),
+  interval: "100",
 };
 for (let i = 0; i < Deno.args.length; i += 2) {
   flags[Deno.args[i].replace(/^--/, "")] = Deno.args[i + 1];
@@ -35,7 +41,8 @@ const child = new Deno.Command(Deno.execPath(), {
     "--quiet",
     "--cpu-prof",
     `--cpu-prof-dir=${flags.dir}`,
-    fileURLToPath(new URL("./switchboard_server.ts", import.meta.url)),
+    `--cpu-prof-interval=${flags.interval}`,
+    flags.server,
   ],
   stdout: "piped",
   stderr: "inherit",

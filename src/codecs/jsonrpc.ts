@@ -31,21 +31,24 @@ const INVALID = (message: string): ErrorShape => ({
   message,
 });
 
+/** The response to a body that is not JSON. */
+export function parseError(detail: string): ErrorShape {
+  return { code: -32700, name: "ParseError", message: `Parse error: ${detail}` };
+}
+
 /** Parses a request body. Never throws. */
 export function parseRequest(text: string): JsonRpcRequest {
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch (e) {
-    return {
-      kind: "error",
-      error: {
-        code: -32700,
-        name: "ParseError",
-        message: `Parse error: ${e instanceof Error ? e.message : e}`,
-      },
-    };
+    return { kind: "error", error: parseError(e instanceof Error ? e.message : String(e)) };
   }
+  return parseRequestValue(body);
+}
+
+/** Checks a request body that is already parsed JSON. Never throws. */
+export function parseRequestValue(body: unknown): JsonRpcRequest {
   if (Array.isArray(body)) {
     if (body.length === 0) {
       return { kind: "error", error: INVALID("Invalid Request: empty batch") };
@@ -135,33 +138,44 @@ export function encodeError(id: JsonRpcId, error: ErrorShape): string {
 export type CallBase = Omit<Call, "method" | "params" | "notification" | "id">;
 
 /** Runs a request body against a dispatcher; returns the response text, or null for none. */
-export async function handleJsonRpc(
+export function handleJsonRpc(
   text: string,
   dispatch: (call: Call) => Promise<Outcome>,
   base: CallBase = {},
 ): Promise<string | null> {
-  const request = parseRequest(text);
+  return runRequest(parseRequest(text), dispatch, base);
+}
+
+/**
+ * Runs a parsed request (see {@link parseRequestValue}); the response text, or null.
+ * Written with `then` rather than `async` frames: on the hot path of a small call each
+ * frame costs about as much as the router itself.
+ */
+export function runRequest(
+  request: JsonRpcRequest,
+  dispatch: (call: Call) => Promise<Outcome>,
+  base: CallBase = {},
+): Promise<string | null> {
   switch (request.kind) {
     case "error":
-      return encodeError(null, request.error);
+      return Promise.resolve(encodeError(null, request.error));
     case "single":
-      return await runMember(request.member, dispatch, base);
-    case "batch": {
-      const replies = await Promise.all(
-        request.members.map((member) => runMember(member, dispatch, base)),
-      );
-      const present = replies.filter((r): r is string => r !== null);
-      return present.length ? `[${present.join(",")}]` : null;
-    }
+      return runMember(request.member, dispatch, base);
+    case "batch":
+      return Promise.all(request.members.map((member) => runMember(member, dispatch, base)))
+        .then((replies) => {
+          const present = replies.filter((r): r is string => r !== null);
+          return present.length ? `[${present.join(",")}]` : null;
+        });
   }
 }
 
-async function runMember(
+function runMember(
   member: JsonRpcMember,
   dispatch: (call: Call) => Promise<Outcome>,
   base: CallBase,
 ): Promise<string | null> {
-  if (member.kind === "invalid") return encodeError(member.id, member.error);
+  if (member.kind === "invalid") return Promise.resolve(encodeError(member.id, member.error));
   const call: Call = {
     ...base,
     method: member.method,
@@ -170,11 +184,11 @@ async function runMember(
   };
   if (member.kind === "notification") {
     call.notification = true;
-    await dispatch(call);
-    return null;
+    return dispatch(call).then(() => null);
   }
-  call.id = member.id;
-  return encodeResponse(member.id, await dispatch(call));
+  const id = member.id;
+  call.id = id;
+  return dispatch(call).then((outcome) => encodeResponse(id, outcome));
 }
 
 /** Client side: encodes a call (`id` undefined makes it a notification). */

@@ -177,6 +177,45 @@ Deno.test("http: a body over the limit is 413, declared or chunked; the default 
   });
 });
 
+Deno.test("http: bodies that arrive chunked or in pieces are read whole, and parsed alike", async () => {
+  await withServer(async (url) => {
+    const streamOf = (text: string) =>
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          const bytes = new TextEncoder().encode(text);
+          for (let i = 0; i < bytes.length; i += 7) controller.enqueue(bytes.slice(i, i + 7));
+          controller.close();
+        },
+      });
+    // No content-length (chunked transfer): the streaming reader, then the same parser.
+    const call = '{"jsonrpc":"2.0","method":"Calculator.add","params":[2,40],"id":"c"}';
+    assert.deepEqual((await post(url, streamOf(call))).json, {
+      jsonrpc: "2.0",
+      result: 42,
+      id: "c",
+    });
+    const broken = await post(url, streamOf('{"jsonrpc":"2.0",'));
+    assert.equal(broken.json.error.code, -32700);
+    assert.match(broken.json.error.message, /^Parse error: /);
+
+    // A declared length whose body trickles in over a raw socket, in three writes.
+    const { port } = new URL(url);
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(port) });
+    const body = new TextEncoder().encode(call);
+    const head = `POST /rpc HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n` +
+      `content-length: ${body.length}\r\nconnection: close\r\n\r\n`;
+    await conn.write(new TextEncoder().encode(head));
+    for (const part of [body.slice(0, 10), body.slice(10, 30), body.slice(30)]) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await conn.write(part);
+    }
+    const reply = await new Response(conn.readable).text();
+    assert.match(reply, /^HTTP\/1.1 200/);
+    assert.ok(reply.endsWith('{"jsonrpc":"2.0","result":42,"id":"c"}'), reply);
+    await stillUp(url);
+  });
+});
+
 Deno.test("http: reading a chunked body stops at the limit instead of buffering it all", async () => {
   let pulled = 0, cancelled = false;
   const endless = new ReadableStream<Uint8Array>({

@@ -16,7 +16,7 @@
  * @module
  */
 
-import { addExtension, Packr, Unpackr } from "msgpackr";
+import { addExtension, Packr, REUSE_BUFFER_MODE, Unpackr } from "msgpackr";
 import { installMsgpackExtensions } from "../idl/translators.ts";
 import type { Outcome } from "../router/context.ts";
 import { type ErrorShape, nameOfCode } from "../router/errors.ts";
@@ -121,6 +121,29 @@ function plain(bytes: Uint8Array): Uint8Array {
     : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+/** msgpackr's shared output buffer, with where the last message packed into it lies. */
+type Packed = Uint8Array & { start: number; end: number };
+
+/** Packs into msgpackr's shared output buffer; later packs write after it, never over it. */
+function packShared(value: unknown): Packed {
+  return packr.pack(value, REUSE_BUFFER_MODE) as unknown as Packed;
+}
+
+/**
+ * Packs a message and returns a plain view of its bytes: cheaper than the Node `Buffer`
+ * that `pack` returns, which costs a subclass construction per message.
+ */
+function packMessage(value: unknown): Uint8Array {
+  const packed = packShared(value);
+  return new Uint8Array(packed.buffer, packed.byteOffset + packed.start, packed.end - packed.start);
+}
+
+/** Where an encoder can copy a message's bytes straight from the packer's buffer. */
+export interface ByteSink {
+  /** Takes `bytes[start, end)`; the bytes may be reused once this returns. */
+  push(bytes: Uint8Array, start: number, end: number): void;
+}
+
 /** Encodes a request. `timeout` (ms) adds the Switchboard options element. */
 export function encodeRequest(
   msgid: number,
@@ -129,19 +152,19 @@ export function encodeRequest(
   timeout?: number,
 ): Uint8Array {
   const p = params === undefined ? [] : params;
-  return packr.pack(
+  return packMessage(
     timeout === undefined ? [0, msgid, method, p] : [0, msgid, method, p, { timeout }],
   );
 }
 
 /** Encodes a response from a raw error and result (one of them nil). */
 export function encodeResponse(msgid: number, error: unknown, result: unknown): Uint8Array {
-  return packr.pack([1, msgid, error ?? null, error == null ? result ?? null : null]);
+  return packMessage([1, msgid, error ?? null, error == null ? result ?? null : null]);
 }
 
 /** Encodes a notification. */
 export function encodeNotification(method: string, params: unknown): Uint8Array {
-  return packr.pack([2, method, params === undefined ? [] : params]);
+  return packMessage([2, method, params === undefined ? [] : params]);
 }
 
 /** The error object Switchboard writes: `{ code, name, message, data? }`. */
@@ -158,8 +181,19 @@ export function errorObject(error: ErrorShape): Record<string, unknown> {
 /** Encodes the response carrying a router outcome. */
 export function encodeOutcome(msgid: number, outcome: Outcome): Uint8Array {
   return outcome.ok
-    ? packr.pack([1, msgid, null, outcome.value === undefined ? null : outcome.value])
-    : packr.pack([1, msgid, errorObject(outcome.error), null]);
+    ? packMessage([1, msgid, null, outcome.value === undefined ? null : outcome.value])
+    : packMessage([1, msgid, errorObject(outcome.error), null]);
+}
+
+/**
+ * Encodes the response carrying a router outcome into `sink`, with no intermediate view.
+ * Nothing reaches the sink when the outcome cannot be encoded (the error is thrown).
+ */
+export function encodeOutcomeTo(sink: ByteSink, msgid: number, outcome: Outcome): void {
+  const packed = outcome.ok
+    ? packShared([1, msgid, null, outcome.value === undefined ? null : outcome.value])
+    : packShared([1, msgid, errorObject(outcome.error), null]);
+  sink.push(packed, packed.start, packed.end);
 }
 
 /**

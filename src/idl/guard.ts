@@ -53,6 +53,37 @@ export function compileGuard(type: Type): Guard {
  * allowed (a content security policy), and the closures serve instead.
  */
 function generate(type: Type): Guard | undefined {
+  const code = codegen();
+  const expression = code.test(type, "v");
+  if (expression === "false") return NEVER;
+  return code.finish(`return (v) => ${expression};`) as Guard | undefined;
+}
+
+/** Builds the named params from well-typed positional ones, or says undefined. */
+type Positional = (params: unknown[]) => Record<string, unknown> | undefined;
+
+/**
+ * Generates the fast path of positional params: each position tested in place and the
+ * named form built as one object literal (one allocation, one stable shape), instead of
+ * filling an empty object key by key and then checking it for undeclared keys.
+ */
+function generatePositional(fields: Fields): Positional | undefined {
+  const keys = Object.keys(fields);
+  // An object literal would read `__proto__` as the prototype, not a field.
+  if (keys.includes("__proto__")) return undefined;
+  const code = codegen();
+  let body = "";
+  keys.forEach((key, i) => {
+    body += `const p${i} = p[${i}]; if (!(${code.test(fields[key], `p${i}`)})) return undefined;\n`;
+  });
+  const named = keys.map((key, i) => `${JSON.stringify(key)}: p${i}`).join(", ");
+  return code.finish(`return (p) => {\n${body}return { ${named} };\n};`) as
+    | Positional
+    | undefined;
+}
+
+/** The code generator shared by guards: test expressions, helper functions, constants. */
+function codegen() {
   const functions: string[] = [];
   const names = new Map<Type, string>();
   const constants: unknown[] = [];
@@ -126,14 +157,18 @@ function generate(type: Type): Guard | undefined {
     functions.push(`function ${name}(v) {\n${body}return true;\n}`);
     return name;
   };
-  const expression = test(type, "v");
-  if (expression === "false") return NEVER;
-  try {
-    const source = `"use strict";\n${functions.join("\n")}\nreturn (v) => ${expression};`;
-    return new Function("c", source)(constants) as Guard;
-  } catch {
-    return undefined;
-  }
+  return {
+    test,
+    /** Compiles the helpers and `tail` (which returns the entry point); undefined where
+     * code generation is not allowed (a content security policy). */
+    finish(tail: string): unknown {
+      try {
+        return new Function("c", `"use strict";\n${functions.join("\n")}\n${tail}`)(constants);
+      } catch {
+        return undefined;
+      }
+    },
+  };
 }
 
 /** The same guards as closures, used where code may not be generated (and by tests). */
@@ -228,9 +263,13 @@ export function guarded(type: Type, check: Check): Check {
 export function guardedParams(fields: Fields, check: ParamsCheck): ParamsCheck {
   const names = Object.keys(fields);
   const guard = compileGuard({ kind: "struct", name: "params", fields } as StructType);
+  const positional = generatePositional(fields);
   return (params, path) => {
     if (Array.isArray(params)) {
       if (params.length > names.length) return check(params, path);
+      if (positional && params.length === names.length) {
+        return positional(params) ?? check(params, path);
+      }
       const named: Record<string, unknown> = {};
       for (let i = 0; i < params.length; i++) named[names[i]] = params[i];
       return guard(named) ? named : check(params, path);

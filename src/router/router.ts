@@ -80,6 +80,9 @@ const DEFAULT_QUEUE = 1000;
 /** The longest delay setTimeout honours. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** How many resolved method names the router remembers (compared one by one). */
+const RECENT_NAMES = 4;
+
 /**
  * The registry and dispatcher of calls.
  *
@@ -110,6 +113,14 @@ export class Router {
   #client?: ClientLike;
   #clientFactory?: (router: Router) => ClientLike;
   #defaultInterface?: string;
+  /**
+   * Names recently resolved in the default domain, and their entries. A method name read
+   * off the wire is a fresh string, and hashing it for a Map lookup costs several times
+   * more than comparing it with a few recent names. `register` clears them.
+   */
+  #recentNames: string[] = [];
+  #recentEntries: MethodEntry[] = [];
+  #recentNext = 0;
   /** Whether internal error details reach callers. */
   readonly debug: boolean;
   /** Where unseen failures are reported. */
@@ -196,6 +207,10 @@ export class Router {
     }
     for (const entry of entries) table.set(entry.name, entry);
     this.#interfaces.set(iface.name, iface);
+    // A second interface ends unqualified calls to the first: forget what names meant.
+    this.#recentNames = [];
+    this.#recentEntries = [];
+    this.#recentNext = 0;
     return this;
   }
 
@@ -236,12 +251,15 @@ export class Router {
 
   /** Finds the entry a caller reaches under a method name (domains first, then default). */
   resolve(method: string, caller?: Identity): MethodEntry | undefined {
-    // One lookup in the common case (a qualified name, no permission domains).
-    let entry = this.#methods.get(method);
-    let name = method;
-    if (!entry && !method.includes(".")) {
-      const fallback = this.defaultInterface;
-      if (fallback) entry = this.#methods.get(name = `${fallback}.${method}`);
+    let entry = this.#recent(method);
+    let name = entry ? entry.name : method;
+    if (!entry) {
+      entry = this.#methods.get(method);
+      if (!entry && !method.includes(".")) {
+        const fallback = this.defaultInterface;
+        if (fallback) entry = this.#methods.get(name = `${fallback}.${method}`);
+      }
+      if (entry) this.#remember(method, entry);
     }
     if (caller?.roles && this.#domains.size) {
       for (const role of caller.roles) {
@@ -252,12 +270,36 @@ export class Router {
     return entry;
   }
 
+  #recent(method: string): MethodEntry | undefined {
+    const names = this.#recentNames;
+    for (let i = 0; i < names.length; i++) {
+      if (names[i] === method) return this.#recentEntries[i];
+    }
+    return undefined;
+  }
+
+  #remember(method: string, entry: MethodEntry): void {
+    const slot = this.#recentNext;
+    this.#recentNext = (slot + 1) % RECENT_NAMES;
+    this.#recentNames[slot] = method;
+    this.#recentEntries[slot] = entry;
+  }
+
   /** Dispatches a call; never throws: failures come back as error outcomes. */
   dispatch(call: Call): Promise<Outcome> {
+    const outcome = this.dispatchNow(call);
+    return outcome instanceof Promise ? outcome : Promise.resolve(outcome);
+  }
+
+  /**
+   * Like {@linkcode Router.dispatch}, but answers synchronously when it can: a call that
+   * fails before running, or whose handler returns a plain value (with no deadline,
+   * signal, middleware or limit in the way), gets its outcome at once. Transports that
+   * answer many calls per read use this to skip a promise and a microtask per call.
+   */
+  dispatchNow(call: Call): Outcome | Promise<Outcome> {
     const entry = this.resolve(call.method, call.caller);
-    if (!entry) {
-      return Promise.resolve({ ok: false, error: methodNotFound(call.method) });
-    }
+    if (!entry) return { ok: false, error: methodNotFound(call.method) };
     if (
       call.deadline !== undefined || call.signal || this.#middleware.length !== 0 ||
       entry.limiters.length !== 0
@@ -274,9 +316,9 @@ export class Router {
         this.#context(call, NEVER_ABORTED),
       );
       if (isThenable(result)) return this.#settleLater(entry, call, result);
-      return Promise.resolve({ ok: true, value: checkResult(entry, result), plain: entry.plain });
+      return { ok: true, value: checkResult(entry, result), plain: entry.plain };
     } catch (error) {
-      return Promise.resolve(this.#failure(error, call));
+      return this.#failure(error, call);
     }
   }
 

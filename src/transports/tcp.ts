@@ -190,8 +190,10 @@ class TcpServer implements SessionOwner {
     this.#run(session, message.msgid, call);
   }
 
-  async #run(session: Session, msgid: number, call: Call): Promise<void> {
-    session.respond(msgid, await this.#router.dispatch(call));
+  #run(session: Session, msgid: number, call: Call): void {
+    const outcome = this.#router.dispatchNow(call);
+    if (outcome instanceof Promise) outcome.then((settled) => session.respond(msgid, settled));
+    else session.respond(msgid, outcome);
   }
 
   async #reserved(session: Session, message: RequestMessage): Promise<unknown> {

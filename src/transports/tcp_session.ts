@@ -12,6 +12,7 @@ import {
   DEFAULT_MAX_MESSAGE_BYTES,
   encodeNotification,
   encodeOutcome,
+  encodeOutcomeTo,
   encodeRequest,
   type MalformedMessageError,
   type Message,
@@ -23,6 +24,7 @@ import {
 import type { Outcome } from "../router/context.ts";
 import { type ErrorShape, RpcError, rpcError } from "../router/errors.ts";
 import type { HeartbeatPolicy } from "./tcp_policy.ts";
+import { WriteQueue } from "./write_queue.ts";
 
 /** Reserved notification: a heartbeat (any received message also counts as one). */
 export const PING = "$/ping";
@@ -71,8 +73,7 @@ export class Session {
   readonly #owner: SessionOwner;
   readonly #decoder: MessageDecoder;
   readonly #maxInFlight: number;
-  #out: Uint8Array[] = [];
-  #outBytes = 0;
+  readonly #out = new WriteQueue();
   /** Size of the batch being written now. */
   #writing = 0;
   #flushing = false;
@@ -182,11 +183,10 @@ export class Session {
     }
     this.#incoming.delete(msgid);
     if (this.#closing) return;
-    let bytes: Uint8Array;
     try {
-      bytes = encodeOutcome(msgid, outcome);
+      encodeOutcomeTo(this.#out, msgid, outcome);
     } catch (error) {
-      bytes = encodeOutcome(msgid, {
+      encodeOutcomeTo(this.#out, msgid, {
         ok: false,
         error: {
           code: -32603,
@@ -197,7 +197,7 @@ export class Session {
         },
       });
     }
-    this.#send(bytes);
+    this.#scheduleFlush();
   }
 
   /** Sends an error response for a request that never reached the owner. */
@@ -231,7 +231,10 @@ export class Session {
 
   #send(bytes: Uint8Array): void {
     this.#out.push(bytes);
-    this.#outBytes += bytes.byteLength;
+    this.#scheduleFlush();
+  }
+
+  #scheduleFlush(): void {
     if (!this.#flushing) {
       this.#flushing = true;
       // Let the replies of this tick's requests settle first (a few microtask hops, not a
@@ -249,28 +252,16 @@ export class Session {
 
   #flush = async (): Promise<void> => {
     try {
-      while (this.#out.length) {
-        const chunks = this.#out;
-        const size = this.#outBytes;
-        this.#out = [];
-        this.#outBytes = 0;
-        this.#writing = size;
-        let data = chunks[0];
-        if (chunks.length > 1) {
-          data = new Uint8Array(size);
-          let offset = 0;
-          for (const chunk of chunks) {
-            data.set(chunk, offset);
-            offset += chunk.byteLength;
-          }
-        }
+      while (this.#out.size) {
+        // Valid until the next take, which comes only once this batch is written.
+        const data = this.#out.take();
+        this.#writing = data.byteLength;
         for (let offset = 0; offset < data.byteLength;) {
           offset += await this.#conn.write(data.subarray(offset));
         }
       }
     } catch (error) {
-      this.#out = [];
-      this.#outBytes = 0;
+      this.#out.clear();
       this.close(rpcError("Unavailable", `${this.label}: write failed: ${message(error)}`));
     } finally {
       this.#writing = 0;
@@ -304,7 +295,7 @@ export class Session {
           if (this.#closing) return;
         }
         // A peer that sends faster than it reads our replies waits here (bounded memory).
-        if (this.#outBytes + this.#writing > HIGH_WATER && this.#flushing) {
+        if (this.#out.size + this.#writing > HIGH_WATER && this.#flushing) {
           this.#flushed ??= Promise.withResolvers();
           await this.#flushed.promise;
         }

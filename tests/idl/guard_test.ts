@@ -125,6 +125,10 @@ Deno.test("guarded params match the full check by name, by position and when abs
     [1],
     [1, "x", "extra"],
     [1.5],
+    [1.5, "x"],
+    [1, 2],
+    ["1", "x"],
+    [1, undefined],
     { a: 1, c: 2 },
     { a: "1" },
     undefined,
@@ -135,4 +139,25 @@ Deno.test("guarded params match the full check by name, by position and when abs
   for (const sample of samples) assert.deepEqual(run(fast, sample), run(full, sample));
   const named = { a: 1, b: "x" };
   assert.equal(fast(named), named, "well-typed named params are passed through as they are");
+});
+
+Deno.test("positional params of every declared kind take the fast path only when well typed", () => {
+  const fields = { doc: Doc, 'a"b': t.int, "if": t.optional(t.bool), x: t.int };
+  const full = compileParams(fields);
+  const fast = guardedParams(fields, full);
+  const samples: unknown[] = [
+    [good(), 1, true, 2],
+    [good(), 1, undefined, 2],
+    [{ ...good(), at: "2024-01-02T00:00:00Z" }, 1, true, 2],
+    [good(), 1, "yes", 2],
+    [good(), 1, true, "2"],
+  ];
+  const run = (check: typeof full, v: unknown) => outcome((x, p) => check(x, p), v);
+  for (const sample of samples) assert.deepEqual(run(fast, sample), run(full, sample));
+  const simple = guardedParams({ a: t.int, b: t.int }, compileParams({ a: t.int, b: t.int }));
+  assert.deepEqual(simple([1, 2]), { a: 1, b: 2 });
+  assert.throws(() => simple([1, 2.5]), /params\.b/);
+  const proto = { ["__proto__"]: t.int };
+  const protoFast = guardedParams(proto, compileParams(proto));
+  assert.deepEqual(Object.keys(protoFast([1])), ["__proto__"], "a field, not the prototype");
 });

@@ -83,6 +83,23 @@ Deno.test("dispatch by name, by position, and unqualified on the only interface"
   assert.deepEqual(valueOf(await router.dispatch({ method: "Search.when" })), new Date(0));
 });
 
+Deno.test("names resolved before a second interface arrives are resolved afresh after", async () => {
+  const One = defineInterface("One", { a: method({ result: t.string }) });
+  const Two = defineInterface("Two", { b: method({ result: t.string }) });
+  const router = new Router({ logger: memoryLogger() });
+  router.register(implement(One, { a: () => "one" }));
+  // Unqualified and qualified, called more often than the router remembers names.
+  for (let i = 0; i < 6; i++) {
+    assert.equal(valueOf(await router.dispatch({ method: "a" })), "one");
+    assert.equal(valueOf(await router.dispatch({ method: "One.a" })), "one");
+    assert.equal(errorOf(await router.dispatch({ method: `One.x${i}` })).code, -32601);
+  }
+  router.register(implement(Two, { b: () => "two" }));
+  assert.equal(errorOf(await router.dispatch({ method: "a" })).code, -32601);
+  assert.equal(valueOf(await router.dispatch({ method: "One.a" })), "one");
+  assert.equal(valueOf(await router.dispatch({ method: "Two.b" })), "two");
+});
+
 Deno.test("unknown methods are -32601 with the method named", async () => {
   const { router } = searchRouter();
   assert.deepEqual(errorOf(await router.dispatch({ method: "Search.nope" })), {

@@ -48,49 +48,94 @@ export interface XmlRpcCall {
 /** A parsed `<methodResponse>`: a value, or the fault's value (normally a struct). */
 export type XmlRpcResponse = { ok: true; value: unknown } | { ok: false; fault: unknown };
 
-const SCALARS = new Set([
-  "i4",
-  "int",
-  "i8",
-  "ex:i8",
-  "double",
-  "boolean",
-  "string",
-  "dateTime.iso8601",
-  "base64",
-  "nil",
-  "ex:nil",
-]);
-const VALUE_CHILDREN = new Set([...SCALARS, "array", "struct"]);
+// Element kinds as small integers: a tag name from the parser is a fresh string, and
+// comparing it against constants once is cheaper than hashing it for every lookup.
+const METHOD_CALL = 0, METHOD_RESPONSE = 1, METHOD_NAME = 2, PARAMS = 3, PARAM = 4;
+const FAULT = 5, VALUE = 6, ARRAY = 7, DATA = 8, STRUCT = 9, MEMBER = 10, NAME = 11;
+/** Kinds from here on are scalars (`<int>`, `<string>`, …); OTHER is not XML-RPC. */
+const FIRST_SCALAR = 12, OTHER = 31;
 
-/** The elements XML-RPC allows inside each element. */
-const CHILDREN: Record<string, Set<string>> = {
-  methodCall: new Set(["methodName", "params"]),
-  methodResponse: new Set(["params", "fault"]),
-  params: new Set(["param"]),
-  param: new Set(["value"]),
-  fault: new Set(["value"]),
-  value: VALUE_CHILDREN,
-  array: new Set(["data"]),
-  data: new Set(["value"]),
-  struct: new Set(["member"]),
-  member: new Set(["name", "value"]),
-};
+function kindOf(tag: string): number {
+  switch (tag) {
+    case "value":
+      return VALUE;
+    case "member":
+      return MEMBER;
+    case "name":
+      return NAME;
+    case "param":
+      return PARAM;
+    case "params":
+      return PARAMS;
+    case "data":
+      return DATA;
+    case "array":
+      return ARRAY;
+    case "struct":
+      return STRUCT;
+    case "methodName":
+      return METHOD_NAME;
+    case "methodCall":
+      return METHOD_CALL;
+    case "methodResponse":
+      return METHOD_RESPONSE;
+    case "fault":
+      return FAULT;
+    case "i4":
+    case "int":
+    case "i8":
+    case "ex:i8":
+    case "double":
+    case "boolean":
+    case "string":
+    case "dateTime.iso8601":
+    case "base64":
+    case "nil":
+    case "ex:nil":
+      return FIRST_SCALAR;
+    default:
+      return OTHER;
+  }
+}
 
-interface Frame {
+const bits = (...kinds: number[]) => kinds.reduce((mask, kind) => mask | (1 << kind), 0);
+/** The kinds XML-RPC allows inside each kind, as bit masks. */
+const CHILDREN: number[] = new Array(32).fill(0);
+CHILDREN[METHOD_CALL] = bits(METHOD_NAME, PARAMS);
+CHILDREN[METHOD_RESPONSE] = bits(PARAMS, FAULT);
+CHILDREN[PARAMS] = bits(PARAM);
+CHILDREN[PARAM] = bits(VALUE);
+CHILDREN[FAULT] = bits(VALUE);
+CHILDREN[VALUE] = bits(FIRST_SCALAR, ARRAY, STRUCT);
+CHILDREN[ARRAY] = bits(DATA);
+CHILDREN[DATA] = bits(VALUE);
+CHILDREN[STRUCT] = bits(MEMBER);
+CHILDREN[MEMBER] = bits(NAME, VALUE);
+
+/** An open element. A class, so that every frame has one shape. */
+class Frame {
   readonly tag: string;
-  text: string;
+  readonly kind: number;
+  text = "";
   /** How many child elements were opened. */
-  children: number;
+  children = 0;
   /** The value a `value`/`param`/`member`/`fault` frame holds, once `has` is set. */
-  value: unknown;
-  has: boolean;
+  value: unknown = undefined;
+  has = false;
   /** `array` and `data` frames: the items (shared). */
-  items?: unknown[];
+  items: unknown[] | undefined = undefined;
   /** `struct` frames: the members. */
-  members?: Record<string, unknown>;
+  members: Record<string, unknown> | undefined = undefined;
   /** `member` frames: the name, once read. */
-  name?: string;
+  name: string | undefined = undefined;
+  /** The root frame: the method name and the params. */
+  method: string | undefined = undefined;
+  params: unknown[] | undefined = undefined;
+
+  constructor(tag: string, kind: number) {
+    this.tag = tag;
+    this.kind = kind;
+  }
 }
 
 const INT = /^[+-]?\d+$/;
@@ -183,152 +228,186 @@ function where(stack: readonly Frame[]): string {
   let path = "";
   let params = 0;
   for (const frame of stack) {
-    if (frame.tag === "params") params = frame.children;
-    else if (frame.tag === "param") path = `params[${params - 1}]`;
-    else if (frame.tag === "fault") path = "fault";
-    else if (frame.tag === "data") path += `[${Math.max(0, frame.children - 1)}]`;
-    else if (frame.tag === "member" && frame.name !== undefined) path += `.${frame.name}`;
+    if (frame.kind === PARAMS) params = frame.children;
+    else if (frame.kind === PARAM) path = `params[${params - 1}]`;
+    else if (frame.kind === FAULT) path = "fault";
+    else if (frame.kind === DATA) path += `[${Math.max(0, frame.children - 1)}]`;
+    else if (frame.kind === MEMBER && frame.name !== undefined) path += `.${frame.name}`;
   }
   if (path.length > 80) path = `${path.slice(0, 80)}…`;
   return path ? `${path}: ` : "";
 }
 
-/** The root frame, which also collects the method name and params. */
-interface Top extends Frame {
-  method?: string;
-  params?: unknown[];
+/** What one document's read has seen so far; reset before each document. */
+const doc = {
+  stack: [] as Frame[],
+  depth: 0,
+  top: undefined as Frame | undefined,
+  root: "methodCall" as "methodCall" | "methodResponse",
+};
+
+function fail(message: string): never {
+  return invalid(`${where(doc.stack)}${message}`);
 }
 
-function read(text: string, root: "methodCall" | "methodResponse"): Top {
-  const stack: Frame[] = [];
-  let depth = 0;
-  let top: Top | undefined;
-  const parser = new SaxesParser({ xmlns: false });
-  const fail = (message: string): never => invalid(`${where(stack)}${message}`);
+function setValue(frame: Frame, value: unknown): void {
+  frame.value = value;
+  frame.has = true;
+}
 
-  parser.on("doctype", () => {
-    throw new XmlRpcReadError(
-      -32600,
-      "DOCTYPE declarations are refused (no DTDs, entity definitions or external entities)",
-    );
-  });
-  parser.on("opentag", (tag: SaxesTagPlain) => {
-    const name = tag.name;
-    const parent = stack[stack.length - 1];
-    if (parent === undefined) {
-      if (name !== root) fail(`expected <${root}>, got <${name}>`);
-    } else {
-      if (!CHILDREN[parent.tag]?.has(name)) fail(`unexpected <${name}> in <${parent.tag}>`);
-      parent.children++;
-      if (parent.tag === "value" && parent.children > 1) fail("a <value> holds one value");
-      if (parent.tag === "param" || parent.tag === "fault") {
-        if (parent.children > 1) fail(`a <${parent.tag}> holds one <value>`);
+function onOpenTag(tag: SaxesTagPlain): void {
+  const { stack } = doc;
+  const name = tag.name;
+  const kind = kindOf(name);
+  const parent = stack[stack.length - 1];
+  if (parent === undefined) {
+    if (name !== doc.root) fail(`expected <${doc.root}>, got <${name}>`);
+  } else {
+    if ((CHILDREN[parent.kind] & (1 << kind)) === 0) {
+      fail(`unexpected <${name}> in <${parent.tag}>`);
+    }
+    parent.children++;
+    if (parent.children > 1) {
+      if (parent.kind === VALUE) fail("a <value> holds one value");
+      if (parent.kind === PARAM || parent.kind === FAULT) {
+        fail(`a <${parent.tag}> holds one <value>`);
       }
-      if (parent.tag === "array" && parent.children > 1) fail("an <array> holds one <data>");
+      if (parent.kind === ARRAY) fail("an <array> holds one <data>");
     }
-    const frame: Frame = { tag: name, text: "", children: 0, value: undefined, has: false };
-    if (name === "array") frame.items = [];
-    else if (name === "data") frame.items = parent!.items;
-    else if (name === "struct") frame.members = {};
-    else if (name === "value" && ++depth > MAX_VALUE_DEPTH) {
-      fail(`values nest deeper than ${MAX_VALUE_DEPTH} levels`);
-    }
-    stack.push(frame);
-    if (top === undefined) top = frame;
-  });
-  const onText = (chunk: string) => {
-    const frame = stack[stack.length - 1];
-    if (frame !== undefined) frame.text += chunk;
-  };
-  parser.on("text", onText);
-  parser.on("cdata", onText);
-  parser.on("closetag", () => {
-    const frame = stack[stack.length - 1];
-    const parent = stack[stack.length - 2];
-    const tag = frame.tag;
-    let value: unknown;
-    switch (tag) {
-      case "value":
-        depth--;
-        if (frame.has) {
-          if (NOT_SPACE.test(frame.text)) fail("text beside a typed value");
-          value = frame.value;
-        } else {
-          value = frame.text; // an untyped value is a string
-        }
-        if (parent.tag === "data") parent.items!.push(value);
-        else if (parent.has) fail(`a <${parent.tag}> holds one <value>`);
-        else {
-          parent.value = value;
-          parent.has = true;
-        }
-        break;
-      case "name":
-        if (parent.name !== undefined) fail("a <member> has one <name>");
-        parent.name = frame.text;
-        break;
-      case "member": {
-        if (frame.name === undefined) fail("a <member> needs a <name>");
-        if (!frame.has) fail("a <member> needs a <value>");
-        const members = parent.members!;
-        if (Object.hasOwn(members, frame.name!)) fail(`duplicate member ${quote(frame.name!)}`);
-        // defineProperty: a member called "__proto__" must stay a plain property.
-        Object.defineProperty(members, frame.name!, {
+  }
+  const frame = new Frame(name, kind);
+  if (kind === ARRAY) frame.items = [];
+  else if (kind === DATA) frame.items = parent!.items;
+  else if (kind === STRUCT) frame.members = {};
+  else if (kind === VALUE && ++doc.depth > MAX_VALUE_DEPTH) {
+    fail(`values nest deeper than ${MAX_VALUE_DEPTH} levels`);
+  }
+  stack.push(frame);
+  if (doc.top === undefined) doc.top = frame;
+}
+
+function onText(chunk: string): void {
+  const frame = doc.stack[doc.stack.length - 1];
+  if (frame !== undefined) frame.text += chunk;
+}
+
+function onCloseTag(): void {
+  const { stack } = doc;
+  const top = doc.top!;
+  const frame = stack[stack.length - 1];
+  const parent = stack[stack.length - 2];
+  const kind = frame.kind;
+  let value: unknown;
+  switch (kind) {
+    case VALUE:
+      doc.depth--;
+      if (frame.has) {
+        if (frame.text !== "" && NOT_SPACE.test(frame.text)) fail("text beside a typed value");
+        value = frame.value;
+      } else {
+        value = frame.text; // an untyped value is a string
+      }
+      if (parent.kind === DATA) parent.items!.push(value);
+      else if (parent.has) fail(`a <${parent.tag}> holds one <value>`);
+      else setValue(parent, value);
+      break;
+    case NAME:
+      if (parent.name !== undefined) fail("a <member> has one <name>");
+      parent.name = frame.text;
+      break;
+    case MEMBER: {
+      if (frame.name === undefined) fail("a <member> needs a <name>");
+      if (!frame.has) fail("a <member> needs a <value>");
+      const members = parent.members!;
+      const name = frame.name!;
+      if (Object.hasOwn(members, name)) fail(`duplicate member ${quote(name)}`);
+      if (name === "__proto__") {
+        // Assigning would set the prototype: a member of that name stays a plain property.
+        Object.defineProperty(members, name, {
           value: frame.value,
           enumerable: true,
           writable: true,
           configurable: true,
         });
-        break;
+      } else {
+        members[name] = frame.value;
       }
-      case "array":
-        if (frame.children === 0) fail("an <array> needs a <data>");
-        setValue(parent, frame.items);
-        break;
-      case "struct":
-        setValue(parent, frame.members);
-        break;
-      case "param":
-        if (!frame.has) fail("a <param> needs a <value>");
-        (top!.params ??= []).push(frame.value);
-        break;
-      case "fault":
-        if (!frame.has) fail("a <fault> needs a <value>");
-        top!.value = frame.value;
-        top!.has = true;
-        break;
-      case "methodName":
-        if (top!.method !== undefined) fail("a <methodCall> has one <methodName>");
-        top!.method = frame.text.trim();
-        break;
-      case "params":
-        top!.params ??= [];
-        break;
-      case "data":
-      case "methodCall":
-      case "methodResponse":
-        break;
-      default:
-        try {
-          setValue(parent, readScalar(tag, frame.text));
-        } catch (error) {
-          if (error instanceof XmlRpcReadError) fail(error.message);
-          throw error;
-        }
-        stack.pop();
-        return;
+      break;
     }
-    if (tag !== "value" && tag !== "name" && tag !== "methodName" && NOT_SPACE.test(frame.text)) {
-      fail(`unexpected text in <${tag}>`);
-    }
-    stack.pop();
-  });
-
-  function setValue(frame: Frame, value: unknown) {
-    frame.value = value;
-    frame.has = true;
+    case ARRAY:
+      if (frame.children === 0) fail("an <array> needs a <data>");
+      setValue(parent, frame.items);
+      break;
+    case STRUCT:
+      setValue(parent, frame.members);
+      break;
+    case PARAM:
+      if (!frame.has) fail("a <param> needs a <value>");
+      (top.params ??= []).push(frame.value);
+      break;
+    case FAULT:
+      if (!frame.has) fail("a <fault> needs a <value>");
+      setValue(top, frame.value);
+      break;
+    case METHOD_NAME:
+      if (top.method !== undefined) fail("a <methodCall> has one <methodName>");
+      top.method = frame.text.trim();
+      break;
+    case PARAMS:
+      top.params ??= [];
+      break;
+    case DATA:
+    case METHOD_CALL:
+    case METHOD_RESPONSE:
+      break;
+    default:
+      try {
+        setValue(parent, readScalar(frame.tag, frame.text));
+      } catch (error) {
+        if (error instanceof XmlRpcReadError) fail(error.message);
+        throw error;
+      }
+      stack.pop();
+      return;
   }
+  if (
+    frame.text !== "" && kind !== VALUE && kind !== NAME && kind !== METHOD_NAME &&
+    NOT_SPACE.test(frame.text)
+  ) {
+    fail(`unexpected text in <${frame.tag}>`);
+  }
+  stack.pop();
+}
 
+function refuseDoctype(): never {
+  throw new XmlRpcReadError(
+    -32600,
+    "DOCTYPE declarations are refused (no DTDs, entity definitions or external entities)",
+  );
+}
+
+/** The parser, kept between documents (building one costs more than a small document). */
+let reusable: SaxesParser | undefined;
+
+function newParser(): SaxesParser {
+  const parser = new SaxesParser({ xmlns: false });
+  parser.on("doctype", refuseDoctype);
+  parser.on("opentag", onOpenTag);
+  parser.on("text", onText);
+  parser.on("cdata", onText);
+  parser.on("closetag", onCloseTag);
+  return parser;
+}
+
+function read(text: string, root: "methodCall" | "methodResponse"): Frame {
+  doc.stack = [];
+  doc.depth = 0;
+  doc.top = undefined;
+  doc.root = root;
+  const parser = reusable ?? newParser();
+  // Handlers run synchronously inside write(): no other document can start meanwhile.
+  // A document that fails leaves the parser mid-way: it is dropped, not reused.
+  reusable = undefined;
   try {
     parser.write(text).close();
   } catch (error) {
@@ -338,6 +417,10 @@ function read(text: string, root: "methodCall" | "methodResponse"): Top {
       `not well-formed XML: ${error instanceof Error ? error.message : error}`,
     );
   }
+  reusable = parser;
+  const top = doc.top as Frame | undefined;
+  doc.stack = [];
+  doc.top = undefined;
   if (top === undefined) throw new XmlRpcReadError(-32700, "not well-formed XML: no element");
   return top;
 }

@@ -309,6 +309,30 @@ Deno.test("refuses truncated, garbage and non-XML-RPC documents, saying what and
   }
 });
 
+Deno.test("a document that fails leaves nothing behind for the next one", () => {
+  const good = call("Calc.add", [
+    "<int>2</int>",
+    "<struct><member><name>k</name><value>v</value></member></struct>",
+  ]);
+  const expected = { method: "Calc.add", params: [2, { k: "v" }] };
+  const broken = [
+    call("x", ["<array><data><value>1</value>"]).slice(0, -30), // cut mid-way
+    call("x", ["<int>1</int><int>2</int>"]), // refused by the reader mid-document
+    "<methodCall><methodName>x</methodName></methodCal>", // refused by the parser
+    "<!DOCTYPE x><methodCall/>",
+  ];
+  const badLine = "<methodCall>\n<methodName>x</methodName>\n</methodCal>";
+  const firstError = readError(badLine).message;
+  for (const text of broken) {
+    readError(text);
+    assert.deepEqual(readMethodCall(good), expected);
+    readError(text);
+    // Positions count from the start of each document, not from the last one's.
+    assert.equal(readError(badLine).message, firstError);
+  }
+  assert.match(firstError, /3:/);
+});
+
 Deno.test("params: one struct naming the parameters is taken by name", () => {
   const fields = { a: t.int, b: t.optional(t.int) };
   assert.deepEqual(shapeParams([{ a: 1 }], fields), { a: 1 });

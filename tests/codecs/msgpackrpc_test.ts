@@ -96,6 +96,23 @@ Deno.test("outcomes encode as responses and errors keep code, name, message, dat
   });
 });
 
+Deno.test("undefined members are left out at any depth, as JSON does; look-alike bytes survive", () => {
+  const result = (value: unknown) =>
+    (decodeMessage(encodeOutcome(1, { ok: true, value })) as { result: unknown }).result;
+  const decoded = result({ a: 1, b: undefined, nested: { c: undefined, d: [undefined, 2] } });
+  assert.deepEqual(decoded, { a: 1, nested: { d: [null, 2] } });
+  assert.equal(Object.hasOwn(decoded as object, "b"), false);
+  // 0xd4 bytes that are not an undefined: in an integer, a string's UTF-8, bytes.
+  const lookAlikes = { n: 212, s: "\u0500\u0514", raw: new Uint8Array([0xd4, 0, 0]), m: -44 };
+  assert.deepEqual(result(lookAlikes), lookAlikes);
+  // A map too large for a 16-bit size header.
+  const wide: Record<string, number> = {};
+  for (let i = 0; i < 70_000; i++) wide[`k${i}`] = i;
+  const back = result(wide) as Record<string, number>;
+  assert.equal(Object.keys(back).length, 70_000);
+  assert.equal(back.k69999, 69_999);
+});
+
 Deno.test("foreign error shapes become the error model", () => {
   assert.deepEqual(toErrorShape("bad things"), {
     code: -32000,

@@ -7,7 +7,11 @@
 
 /** The request's media type, lower-cased, without parameters (`""` when absent). */
 export function mediaType(request: Request): string {
-  return (request.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
+  const raw = request.headers.get("content-type");
+  if (raw === null) return "";
+  // The common exact forms need no splitting, trimming or lower-casing.
+  if (raw === "application/json" || raw === "text/xml") return raw;
+  return raw.split(";")[0].trim().toLowerCase();
 }
 
 /** Reads a body up to `limit` bytes as UTF-8; `undefined` when it is larger. */

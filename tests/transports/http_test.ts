@@ -138,6 +138,13 @@ Deno.test("http: a wrong content type is 415 with a JSON-RPC error saying what t
       },
     );
     assert.equal(charset.json.result, 3);
+    // Media types are case-insensitive.
+    const upper = await post(
+      url,
+      '{"jsonrpc":"2.0","method":"Calculator.add","params":[1,2],"id":1}',
+      { "content-type": "Application/JSON" },
+    );
+    assert.equal(upper.json.result, 3);
     await stillUp(url);
   });
 });

@@ -392,20 +392,13 @@ export class MessageDecoder {
   push(chunk: Uint8Array): void {
     if (this.#dead || chunk.byteLength === 0) return;
     if (this.#start === this.#end) {
-      // Nothing pending: decode the chunk's complete messages in one pass, straight from the
-      // chunk; whatever is left (a partial or bad frame) goes through the careful path below.
+      // Nothing pending: decode the chunk's complete messages straight from the chunk.
       const bytes = plain(chunk);
-      this.#lastEnd = 0;
-      try {
-        unpackr.unpackMultiple(bytes, this.#collect);
-      } catch {
-        // #lastEnd is where the incomplete or bad frame starts
-      }
       this.#buf = bytes;
       this.#owned = false;
-      this.#start = this.#scanPos = this.#lastEnd;
-      this.#scanCount = 1;
+      this.#start = 0;
       this.#end = bytes.byteLength;
+      this.#decodeRun();
       return;
     }
     if (!this.#owned || this.#buf.byteLength - this.#end < chunk.byteLength) {
@@ -429,6 +422,23 @@ export class MessageDecoder {
     this.#scanPos -= this.#start;
     this.#start = 0;
     this.#end = pending;
+  }
+
+  /**
+   * Decodes the complete messages from #start on in one pass (msgpackr's own loop, far
+   * cheaper than scanning each frame here first); stops before a partial or suspicious
+   * frame, which the careful path in `next` then takes.
+   */
+  #decodeRun(): void {
+    this.#lastEnd = 0;
+    try {
+      unpackr.unpackMultiple(this.#buf.subarray(this.#start, this.#end), this.#collect);
+    } catch {
+      // #lastEnd is where the incomplete or bad frame starts
+    }
+    this.#start += this.#lastEnd;
+    this.#scanPos = this.#start;
+    this.#scanCount = 1;
   }
 
   #owned = false;
@@ -483,6 +493,9 @@ export class MessageDecoder {
       // Drained: drop a borrowed chunk so the caller may reuse it.
       if (!this.#owned) this.#buf = EMPTY_BYTES;
       this.#start = this.#end = this.#scanPos = 0;
+    } else {
+      // The frame that straddled two reads is whole: the rest goes back to the one pass.
+      this.#decodeRun();
     }
     try {
       return { ok: true, message: decodeMessage(frame) };

@@ -117,15 +117,14 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
   const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const expose = options.expose;
   const app: Hono = new Hono();
-  const dispatch = expose
-    ? (call: Call): Promise<Outcome> =>
+  // JSON-RPC takes outcomes at once where the router has them (no promise per small call).
+  const dispatchNow = expose
+    ? (call: Call): Outcome | Promise<Outcome> =>
       expose(call.method) && router.resolve(call.method, call.caller)
-        ? router.dispatch(call)
-        : Promise.resolve({
-          ok: false,
-          error: methodNotFound(call.method),
-        })
-    : (call: Call) => router.dispatch(call);
+        ? router.dispatchNow(call)
+        : { ok: false, error: methodNotFound(call.method) }
+    : (call: Call) => router.dispatchNow(call);
+  const dispatch = (call: Call): Promise<Outcome> => Promise.resolve(dispatchNow(call));
 
   const tooLarge = () =>
     jsonError(413, {
@@ -155,12 +154,14 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
     return { body, base: callBase(request, caller) };
   };
 
-  const answerJson = (parsed: JsonRpcRequest, base: CallBase): Promise<Response> =>
-    runRequest(parsed, dispatch, base).then((reply) =>
-      reply === null
-        ? new Response(null, { status: 204 })
-        : new Response(reply, { headers: { "content-type": "application/json" } })
-    );
+  const jsonResponse = (reply: string | null): Response =>
+    reply === null
+      ? new Response(null, { status: 204 })
+      : new Response(reply, { headers: { "content-type": "application/json" } });
+  const answerJson = (parsed: JsonRpcRequest, base: CallBase): Response | Promise<Response> => {
+    const reply = runRequest(parsed, dispatchNow, base);
+    return reply instanceof Promise ? reply.then(jsonResponse) : jsonResponse(reply);
+  };
 
   const jsonRpc = (request: Request, env: HttpEnv | undefined): Promise<Response> => {
     const type = mediaType(request);

@@ -141,20 +141,20 @@ function packShared(value: unknown): Packed {
   } catch {
     // e.g. a map too large for the fast writer's 16-bit size: the careful packer decides
   }
-  if (fast) {
-    const bytes = new Uint8Array(fast.buffer, fast.byteOffset + fast.start, fast.end - fast.start);
-    if (bytes.indexOf(UNDEFINED_MARK) < 0) return fast;
-  }
+  if (fast && viewOf(fast).indexOf(UNDEFINED_MARK) < 0) return fast;
   return packr.pack(value, REUSE_BUFFER_MODE) as unknown as Packed;
 }
 
 /**
- * Packs a message and returns a plain view of its bytes: cheaper than the Node `Buffer`
- * that `pack` returns, which costs a subclass construction per message.
+ * A plain view of the last message packed: cheaper than the Node `Buffer` that `pack`
+ * returns, which costs a subclass construction per message.
  */
-function packMessage(value: unknown): Uint8Array {
-  const packed = packShared(value);
+function viewOf(packed: Packed): Uint8Array {
   return new Uint8Array(packed.buffer, packed.byteOffset + packed.start, packed.end - packed.start);
+}
+
+function packMessage(value: unknown): Uint8Array {
+  return viewOf(packShared(value));
 }
 
 /** Where an encoder can copy a message's bytes straight from the packer's buffer. */
@@ -199,9 +199,14 @@ export function errorObject(error: ErrorShape): Record<string, unknown> {
 
 /** Encodes the response carrying a router outcome. */
 export function encodeOutcome(msgid: number, outcome: Outcome): Uint8Array {
+  return packMessage(responseTo(msgid, outcome));
+}
+
+/** The response message carrying an outcome. */
+function responseTo(msgid: number, outcome: Outcome): unknown[] {
   return outcome.ok
-    ? packMessage([1, msgid, null, outcome.value === undefined ? null : outcome.value])
-    : packMessage([1, msgid, errorObject(outcome.error), null]);
+    ? [1, msgid, null, outcome.value === undefined ? null : outcome.value]
+    : [1, msgid, errorObject(outcome.error), null];
 }
 
 /**
@@ -209,9 +214,7 @@ export function encodeOutcome(msgid: number, outcome: Outcome): Uint8Array {
  * Nothing reaches the sink when the outcome cannot be encoded (the error is thrown).
  */
 export function encodeOutcomeTo(sink: ByteSink, msgid: number, outcome: Outcome): void {
-  const packed = outcome.ok
-    ? packShared([1, msgid, null, outcome.value === undefined ? null : outcome.value])
-    : packShared([1, msgid, errorObject(outcome.error), null]);
+  const packed = packShared(responseTo(msgid, outcome));
   sink.push(packed, packed.start, packed.end);
 }
 

@@ -400,7 +400,7 @@ function newParser(): SaxesParser {
 }
 
 function read(text: string, root: "methodCall" | "methodResponse"): Frame {
-  doc.stack = [];
+  doc.stack.length = 0; // a failed document may have left frames behind
   doc.depth = 0;
   doc.top = undefined;
   doc.root = root;
@@ -419,8 +419,7 @@ function read(text: string, root: "methodCall" | "methodResponse"): Frame {
   }
   reusable = parser;
   const top = doc.top as Frame | undefined;
-  doc.stack = [];
-  doc.top = undefined;
+  doc.top = undefined; // the stack is empty again; the result is not kept
   if (top === undefined) throw new XmlRpcReadError(-32700, "not well-formed XML: no element");
   return top;
 }

@@ -124,6 +124,7 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
         ? router.dispatchNow(call)
         : { ok: false, error: methodNotFound(call.method) }
     : (call: Call) => router.dispatchNow(call);
+  // XML-RPC's handler awaits its calls: it takes a promise always.
   const dispatch = (call: Call): Promise<Outcome> => Promise.resolve(dispatchNow(call));
 
   const tooLarge = () =>

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { connect, RpcError } from "../../mod.ts";
+import { connect, defineInterface, implement, method, RpcError, Server, t } from "../../mod.ts";
 import { AuthGate } from "../../src/auth/gate.ts";
 import { sharedSecretBackend, sharedSecretCredentials } from "../../src/auth/shared_secret.ts";
 import { encodeRequest } from "../../src/codecs/msgpackrpc.ts";
@@ -44,6 +44,37 @@ Deno.test("plain msgpack-rpc requests, notifications and errors on a raw socket"
   } finally {
     await raw.close();
     await close();
+  }
+});
+
+Deno.test("a burst of pipelined calls split across reads: every reply whole, undefined members absent", async () => {
+  const Shapes = defineInterface("Shapes", {
+    shape: method({
+      params: { n: t.int, text: t.string },
+      result: t.struct("Shape", { n: t.int, text: t.string, note: t.optional(t.string) }),
+    }),
+  });
+  const server = new Server({ logger: { error: () => {}, warn: () => {} } });
+  // The note is an undefined member on even calls; the text's UTF-8 holds 0xd4 bytes.
+  server.register(implement(Shapes, {
+    shape: ({ n, text }) => ({ n, text, note: n % 2 ? "odd" : undefined }),
+  }));
+  const tcp = await server.listenTcp({ port: 0 });
+  const raw = await rawClient(tcp.port);
+  try {
+    const text = "\u0500".repeat(600); // ~1.2 KB per request: 300 of them span several reads
+    const requests = Array.from({ length: 300 }, (_, n) => [0, n, "Shapes.shape", [n, text]]);
+    await raw.send(...requests);
+    for (let n = 0; n < 300; n++) {
+      const reply = await raw.next() as { msgid: number; error: unknown; result: object };
+      assert.equal(reply.msgid, n);
+      assert.equal(reply.error, null);
+      assert.deepEqual(reply.result, n % 2 ? { n, text, note: "odd" } : { n, text });
+      assert.equal(Object.hasOwn(reply.result, "note"), n % 2 === 1, `reply ${n}`);
+    }
+  } finally {
+    await raw.close();
+    await server.close();
   }
 });
 

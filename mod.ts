@@ -25,38 +25,38 @@
  * @module
  */
 
-export * from "./src/idl/types.ts";
-export * from "./src/idl/interface.ts";
+export * from "./src/core/idl/types.ts";
+export * from "./src/core/idl/interface.ts";
 export {
   compile,
   describeValue,
   validate,
   validateParams,
   ValidationError,
-} from "./src/idl/validate.ts";
-export type { Check, ParamsCheck } from "./src/idl/validate.ts";
-export { fieldsSchema, type JsonSchema, toJsonSchema } from "./src/idl/schema.ts";
-export { openRpcDocument } from "./src/idl/openrpc.ts";
-export type { OpenRpcDocument, OpenRpcMethod } from "./src/idl/openrpc.ts";
-export * from "./src/router/errors.ts";
-export * from "./src/router/context.ts";
-export * from "./src/router/implement.ts";
-export { Router } from "./src/router/router.ts";
-export { Limiter } from "./src/router/limiter.ts";
+} from "./src/core/idl/validate.ts";
+export type { Check, ParamsCheck } from "./src/core/idl/validate.ts";
+export { fieldsSchema, type JsonSchema, toJsonSchema } from "./src/core/idl/schema.ts";
+export { openRpcDocument } from "./src/core/idl/openrpc.ts";
+export type { OpenRpcDocument, OpenRpcMethod } from "./src/core/idl/openrpc.ts";
+export * from "./src/core/errors.ts";
+export * from "./src/core/context.ts";
+export * from "./src/core/implement.ts";
+export { Router } from "./src/core/router/router.ts";
+export { Limiter } from "./src/core/router/limiter.ts";
 export type {
   Invocation,
   Logger,
   MethodEntry,
   Middleware,
   RouterOptions,
-} from "./src/router/router.ts";
-export { Client, toRpcError } from "./src/client/client.ts";
-export type { BatchCall, BatchResult, ClientOptions } from "./src/client/client.ts";
-export type { OutgoingCall, Transport } from "./src/client/transport.ts";
+} from "./src/core/router/router.ts";
+export { Client, toRpcError } from "./src/core/client/client.ts";
+export type { BatchCall, BatchResult, ClientOptions } from "./src/core/client/client.ts";
+export type { OutgoingCall, Transport } from "./src/core/client/transport.ts";
 export { connect, registerTransport } from "./src/client/connect.ts";
 import "./src/client/all_transports.ts"; // connect() speaks every scheme
 export type { ConnectOptions, TransportFactory } from "./src/client/connect.ts";
-export { LocalTransport } from "./src/client/local.ts";
+export { LocalTransport } from "./src/core/client/local.ts";
 export { HttpJsonRpcTransport } from "./src/client/http_jsonrpc.ts";
 export type { HttpTransportOptions } from "./src/client/http_jsonrpc.ts";
 export { MultiClient } from "./src/client/multi.ts";
@@ -67,30 +67,34 @@ export {
   encodeMethodCall,
   handleXmlRpc,
   xmlRpcHandler,
-} from "./src/codecs/xmlrpc.ts";
-export type { MethodLookup, XmlRpcCallBase, XmlRpcRequestHandler } from "./src/codecs/xmlrpc.ts";
+} from "./src/wire/xmlrpc/codec.ts";
+export type {
+  MethodLookup,
+  XmlRpcCallBase,
+  XmlRpcRequestHandler,
+} from "./src/wire/xmlrpc/codec.ts";
 export { AmqpTransport } from "./src/client/amqp.ts";
 export type { AmqpConnectOptions } from "./src/client/amqp.ts";
 export { Server } from "./src/server/server.ts";
 export type { Address, Listener, ServerOptions } from "./src/server/server.ts";
-export { createHttpApp, DEFAULT_MAX_BODY_BYTES } from "./src/transports/http.ts";
+export { createHttpApp, DEFAULT_MAX_BODY_BYTES } from "./src/server/http.ts";
 export type {
   HttpApp,
   HttpAuthenticator,
   HttpListener,
   HttpOptions,
   XmlRpcHandler,
-} from "./src/transports/http.ts";
-export { MemoryDedupeStore, serveAmqp } from "./src/transports/amqp.ts";
-export type { AmqpListener, AmqpServeOptions, DedupeStore } from "./src/transports/amqp.ts";
-export { serveTcp } from "./src/transports/tcp.ts";
-export type { PeerInfo, TcpAddress, TcpListener, TcpOptions } from "./src/transports/tcp.ts";
-export { exponentialBackoff, missedBeats } from "./src/transports/tcp_policy.ts";
-export type { HeartbeatPolicy, ReconnectPolicy } from "./src/transports/tcp_policy.ts";
+} from "./src/server/http.ts";
+export { MemoryDedupeStore, serveAmqp } from "./src/server/amqp.ts";
+export type { AmqpListener, AmqpServeOptions, DedupeStore } from "./src/server/amqp.ts";
+export { serveTcp } from "./src/server/tcp.ts";
+export type { PeerInfo, TcpAddress, TcpListener, TcpOptions } from "./src/server/tcp.ts";
+export { exponentialBackoff, missedBeats } from "./src/core/backoff.ts";
+export type { HeartbeatPolicy, ReconnectPolicy } from "./src/core/backoff.ts";
 export { TcpTransport } from "./src/client/tcp.ts";
 export type { TcpTransportOptions } from "./src/client/tcp.ts";
-export { Peer } from "./src/client/peer.ts";
-export type { PeerLink } from "./src/client/peer.ts";
+export { Peer } from "./src/core/client/peer.ts";
+export type { PeerLink } from "./src/core/client/peer.ts";
 export { AuthGate } from "./src/auth/gate.ts";
 export type { AuthGateOptions } from "./src/auth/gate.ts";
 export type { AuthBackend, AuthCredentials, Proof } from "./src/auth/types.ts";
@@ -103,12 +107,12 @@ export type { TokenCheck } from "./src/auth/bearer.ts";
 export { httpAuthenticator, SESSION_SCHEME, unauthorizedResponse } from "./src/auth/http.ts";
 export type { HttpAuthOptions, HttpLoginResult } from "./src/auth/http.ts";
 export { authenticatedFetch, transportFetch } from "./src/client/http_auth.ts";
-export type { HttpRequestInfo } from "./src/transports/http.ts";
-export { installMsgpackExtensions, registerType } from "./src/idl/translators.ts";
+export type { HttpRequestInfo } from "./src/server/http.ts";
+export { installMsgpackExtensions, registerType } from "./src/core/idl/translators.ts";
 export type {
   MsgpackExtensionHost,
   RegisteredType,
   TypeTranslator,
-} from "./src/idl/translators.ts";
+} from "./src/core/idl/translators.ts";
 export { publisher, subscribe } from "./src/client/tcp_pubsub.ts";
 export type { Publisher } from "./src/client/tcp_pubsub.ts";

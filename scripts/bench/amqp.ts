@@ -15,7 +15,7 @@
 import { parseArgs } from "node:util";
 import { connect } from "../../mod.ts";
 import { type AmqpMessage, callQueue, DEFAULT_PREFIX, loadAmqp } from "../../src/client/amqp.ts";
-import { decodeMessage, encodeOutcome } from "../../src/codecs/msgpackrpc.ts";
+import { decodeMessage, encodeOutcome } from "../../src/wire/msgpackrpc/codec.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const COMPONENT = new URL("./bench_component.ts", import.meta.url).pathname;

@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import { type CellResult, openIdle, runHttpCell, runTcpCell, type Timing } from "./load.ts";
 import { type BenchMethod, JSON_BODIES, ORDER, XML_BODIES } from "./workload.ts";
 
-const HERE = fileURLToPath(new URL(".", import.meta.url));
+const HERE = fileURLToPath(new URL("./", import.meta.url));
 const PEERS = `${HERE}peers`;
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 

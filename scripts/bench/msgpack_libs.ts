@@ -114,6 +114,6 @@ console.log(
 );
 console.log(
   geomean >= 1
-    ? "=> msgpackr (what src/codecs/msgpackrpc.ts uses)"
-    : "=> @msgpack/msgpack would be faster here: revisit src/codecs/msgpackrpc.ts",
+    ? "=> msgpackr (what src/wire/msgpackrpc/codec.ts uses)"
+    : "=> @msgpack/msgpack would be faster here: revisit src/wire/msgpackrpc/codec.ts",
 );

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Identity } from "../router/context.ts";
+import type { Identity } from "../core/context.ts";
 import type { AuthBackend, AuthCredentials, Proof } from "./types.ts";
 
 /** Longest token accepted. */

@@ -5,9 +5,9 @@
  * @module
  */
 
-import type { Identity } from "../router/context.ts";
-import { rpcError } from "../router/errors.ts";
-import { encodeBase64 } from "../util/base64.ts";
+import type { Identity } from "../core/context.ts";
+import { rpcError } from "../core/errors.ts";
+import { encodeBase64 } from "../core/base64.ts";
 import type { AuthBackend, Proof } from "./types.ts";
 
 /** How many peers' recent failures are remembered at most. */

@@ -15,11 +15,11 @@
  * @module
  */
 
-import type { Identity } from "../router/context.ts";
-import { ErrorCode } from "../router/errors.ts";
-import type { HttpAuthenticator, HttpRequestInfo } from "../transports/http.ts";
-import { mediaType, readLimited } from "../util/http_request.ts";
-import { randomToken } from "../util/random_token.ts";
+import type { Identity } from "../core/context.ts";
+import { ErrorCode } from "../core/errors.ts";
+import type { HttpAuthenticator, HttpRequestInfo } from "../server/http.ts";
+import { mediaType, readLimited } from "../server/http_request.ts";
+import { randomToken } from "../core/random_token.ts";
 import { bearerBackend, type TokenCheck } from "./bearer.ts";
 import { AuthGate, type AuthGateOptions } from "./gate.ts";
 import { AUTH_HELLO, AUTH_LOGIN } from "./types.ts";

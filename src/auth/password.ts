@@ -12,7 +12,7 @@
  * @module
  */
 
-import type { Identity } from "../router/context.ts";
+import type { Identity } from "../core/context.ts";
 import type { AuthBackend, AuthCredentials, Proof } from "./types.ts";
 
 /** Longest user name or password accepted (bounds the work a slow hash is asked to do). */

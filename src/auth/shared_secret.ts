@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { Identity } from "../router/context.ts";
-import { encodeBase64 } from "../util/base64.ts";
+import type { Identity } from "../core/context.ts";
+import { encodeBase64 } from "../core/base64.ts";
 import type { AuthBackend, AuthCredentials, Proof } from "./types.ts";
 
 const encoder = new TextEncoder();

@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { Identity } from "../router/context.ts";
+import type { Identity } from "../core/context.ts";
 
 /** A proof as it travels: a JSON/msgpack-friendly record. */
 export type Proof = Record<string, unknown>;

@@ -7,9 +7,9 @@
 import { parseCommand, UsageError } from "./args.ts";
 import { connect } from "../client/connect.ts";
 import "../client/all_transports.ts"; // call/describe take tcp://, amqp:// and --protocol xmlrpc
-import { RpcError } from "../router/errors.ts";
-import { taggingReplacer } from "../idl/tagged.ts";
-import type { OpenRpcDocument } from "../idl/openrpc.ts";
+import { RpcError } from "../core/errors.ts";
+import { taggingReplacer } from "../core/idl/tagged.ts";
+import type { OpenRpcDocument } from "../core/idl/openrpc.ts";
 
 export const CALL_HELP = `Usage: switchboard call URL METHOD [PARAMS_JSON] [options]
 

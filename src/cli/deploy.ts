@@ -5,7 +5,7 @@
  */
 
 import { parseCommand, UsageError } from "./args.ts";
-import { randomToken } from "../util/random_token.ts";
+import { randomToken } from "../core/random_token.ts";
 import { PLAN_ENV, PROCESS_ENV, READY_MARKER, SECRET_ENV } from "../deploy/env.ts";
 import type { Plan } from "../deploy/plan.ts";
 import { type ChildSpec, Supervisor } from "../deploy/supervisor.ts";

@@ -9,8 +9,8 @@ import { Server } from "../server/server.ts";
 import { demoComponents } from "../demo/mod.ts";
 import { COMPONENT_OPTIONS_HELP, ComponentArgsError, parseComponentArgs } from "../host/args.ts";
 import { loadComponents, type PlacedComponents } from "../host/placement.ts";
-import { stopSignal } from "../host/stop_signal.ts";
-import type { Implementation } from "../router/implement.ts";
+import { stopSignal } from "../adapters/deno/stop_signal.ts";
+import type { Implementation } from "../core/implement.ts";
 import { runDeployedProcess } from "../deploy/process.ts";
 
 export const SERVE_HELP = `Usage: switchboard serve [options]

@@ -23,11 +23,11 @@ import {
   encodeRequest,
   type Message,
   responseOutcome,
-} from "../codecs/msgpackrpc.ts";
-import type { Outcome } from "../router/context.ts";
-import { RpcError, rpcError } from "../router/errors.ts";
+} from "../wire/msgpackrpc/codec.ts";
+import type { Outcome } from "../core/context.ts";
+import { RpcError, rpcError } from "../core/errors.ts";
 import { type ConnectOptions, registerTransport } from "./connect.ts";
-import type { OutgoingCall, Transport } from "./transport.ts";
+import type { OutgoingCall, Transport } from "../core/client/transport.ts";
 
 // --- the shared conventions -------------------------------------------------------------
 

@@ -4,9 +4,9 @@
  * @module
  */
 
-import { Client, type ClientOptions } from "./client.ts";
+import { Client, type ClientOptions } from "../core/client/client.ts";
 import { HttpJsonRpcTransport, type HttpTransportOptions } from "./http_jsonrpc.ts";
-import type { Transport } from "./transport.ts";
+import type { Transport } from "../core/client/transport.ts";
 import { transportFetch } from "./http_auth.ts";
 
 /** Options of {@linkcode connect}. */

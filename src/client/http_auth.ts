@@ -10,7 +10,7 @@
 import type { AuthCredentials } from "../auth/types.ts";
 import { AUTH_HELLO, AUTH_LOGIN } from "../auth/types.ts";
 import { SESSION_SCHEME, unauthorizedResponse } from "../auth/http.ts";
-import { ErrorCode } from "../router/errors.ts";
+import { ErrorCode } from "../core/errors.ts";
 
 /** A session, or the response refusing the login (returned to the transport as is). */
 type Login = { session: string | undefined } | { refused: Response };

@@ -5,10 +5,10 @@
  * @module
  */
 
-import { decodeResponse, encodeRequest, type JsonRpcId } from "../codecs/jsonrpc.ts";
-import type { Outcome } from "../router/context.ts";
-import { rpcError } from "../router/errors.ts";
-import type { OutgoingCall, Transport } from "./transport.ts";
+import { decodeResponse, encodeRequest, type JsonRpcId } from "../wire/jsonrpc/codec.ts";
+import type { Outcome } from "../core/context.ts";
+import { rpcError } from "../core/errors.ts";
+import type { OutgoingCall, Transport } from "../core/client/transport.ts";
 import type { AuthCredentials } from "../auth/types.ts";
 import { transportFetch } from "./http_auth.ts";
 import { type HttpEndpoint, postRpc } from "./http_post.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { RpcError, rpcError } from "../router/errors.ts";
+import { RpcError, rpcError } from "../core/errors.ts";
 
 /** Where and how to post. */
 export interface HttpEndpoint {

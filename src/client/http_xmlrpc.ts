@@ -12,15 +12,15 @@
  * @module
  */
 
-import { decodeMethodResponse, encodeMethodCall, XmlRpcWriteError } from "../codecs/xmlrpc.ts";
-import { XmlRpcReadError } from "../codecs/xml_reader.ts";
-import type { Outcome } from "../router/context.ts";
-import { rpcError } from "../router/errors.ts";
+import { decodeMethodResponse, encodeMethodCall, XmlRpcWriteError } from "../wire/xmlrpc/codec.ts";
+import { XmlRpcReadError } from "../wire/xmlrpc/reader.ts";
+import type { Outcome } from "../core/context.ts";
+import { rpcError } from "../core/errors.ts";
 import { registerTransport } from "./connect.ts";
 import type { HttpTransportOptions } from "./http_jsonrpc.ts";
 import { transportFetch } from "./http_auth.ts";
 import { type HttpEndpoint, postRpc } from "./http_post.ts";
-import type { OutgoingCall, Transport } from "./transport.ts";
+import type { OutgoingCall, Transport } from "../core/client/transport.ts";
 
 /**
  * Posts XML-RPC calls to one endpoint.

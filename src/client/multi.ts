@@ -7,13 +7,13 @@
  * @module
  */
 
-import type { Identity, Outcome } from "../router/context.ts";
-import { type ErrorShape, RpcError, rpcError } from "../router/errors.ts";
-import type { Router } from "../router/router.ts";
-import { Client, type ClientOptions } from "./client.ts";
+import type { Identity, Outcome } from "../core/context.ts";
+import { type ErrorShape, RpcError, rpcError } from "../core/errors.ts";
+import type { Router } from "../core/router/router.ts";
+import { Client, type ClientOptions } from "../core/client/client.ts";
 import { connect, type ConnectOptions } from "./connect.ts";
-import { LocalTransport } from "./local.ts";
-import type { OutgoingCall, Transport } from "./transport.ts";
+import { LocalTransport } from "../core/client/local.ts";
+import type { OutgoingCall, Transport } from "../core/client/transport.ts";
 
 /** One place an interface is reachable. */
 export interface RouteTarget {

@@ -11,30 +11,30 @@
 
 import type { AuthCredentials } from "../auth/types.ts";
 import { AUTH_HELLO, AUTH_LOGIN } from "../auth/types.ts";
-import type { NotificationMessage, RequestMessage } from "../codecs/msgpackrpc.ts";
-import type { Call, Identity, Outcome } from "../router/context.ts";
-import { RpcError, rpcError } from "../router/errors.ts";
-import type { Implementation } from "../router/implement.ts";
-import { Router } from "../router/router.ts";
-import { dial } from "../transports/tcp_dial.ts";
+import type { NotificationMessage, RequestMessage } from "../wire/msgpackrpc/codec.ts";
+import type { Call, Identity, Outcome } from "../core/context.ts";
+import { RpcError, rpcError } from "../core/errors.ts";
+import type { Implementation } from "../core/implement.ts";
+import { Router } from "../core/router/router.ts";
+import { dial } from "../adapters/deno/tcp_dial.ts";
 import {
   exponentialBackoff,
   type HeartbeatPolicy,
   missedBeats,
   type ReconnectPolicy,
-} from "../transports/tcp_policy.ts";
+} from "../core/backoff.ts";
 import {
   asRpcError,
   isReserved,
   PING,
   Session,
   type SessionOwner,
-} from "../transports/tcp_session.ts";
-import { EVENT, HELLO, PUBLISH, SUBSCRIBE, UNSUBSCRIBE } from "../transports/tcp.ts";
-import { Client } from "./client.ts";
+} from "../wire/msgpackrpc/session.ts";
+import { EVENT, HELLO, PUBLISH, SUBSCRIBE, UNSUBSCRIBE } from "../server/tcp.ts";
+import { Client } from "../core/client/client.ts";
 import { type ConnectOptions, registerTransport } from "./connect.ts";
-import { Peer } from "./peer.ts";
-import type { OutgoingCall, Transport } from "./transport.ts";
+import { Peer } from "../core/client/peer.ts";
+import type { OutgoingCall, Transport } from "../core/client/transport.ts";
 
 /** Options of the TCP client transport (also accepted by `connect()`). */
 export interface TcpTransportOptions {

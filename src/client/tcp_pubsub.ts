@@ -8,9 +8,9 @@
  * @module
  */
 
-import type { InterfaceDef } from "../idl/interface.ts";
-import type { Implementation } from "../router/implement.ts";
-import type { Client, Publisher } from "./client.ts";
+import type { InterfaceDef } from "../core/idl/interface.ts";
+import type { Implementation } from "../core/implement.ts";
+import type { Client, Publisher } from "../core/client/client.ts";
 
 export type { Publisher };
 

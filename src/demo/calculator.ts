@@ -4,10 +4,10 @@
  * @module
  */
 
-import { defineInterface, method } from "../idl/interface.ts";
-import { t } from "../idl/types.ts";
-import { implement } from "../router/implement.ts";
-import { defineError } from "../router/errors.ts";
+import { defineInterface, method } from "../core/idl/interface.ts";
+import { t } from "../core/idl/types.ts";
+import { implement } from "../core/implement.ts";
+import { defineError } from "../core/errors.ts";
 
 /** Raised by `Calculator.divide` when the divisor is zero. */
 export const DivisionByZero = defineError("DivisionByZero");

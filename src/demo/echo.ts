@@ -4,10 +4,10 @@
  * @module
  */
 
-import { defineInterface, method } from "../idl/interface.ts";
-import { t } from "../idl/types.ts";
-import { implement } from "../router/implement.ts";
-import { RpcError } from "../router/errors.ts";
+import { defineInterface, method } from "../core/idl/interface.ts";
+import { t } from "../core/idl/types.ts";
+import { implement } from "../core/implement.ts";
+import { RpcError } from "../core/errors.ts";
 
 /** A structure exercising every IDL type. */
 export const Sample = t.struct("Sample", {

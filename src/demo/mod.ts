@@ -6,7 +6,7 @@
 
 import { calculator } from "./calculator.ts";
 import { echo } from "./echo.ts";
-import type { Implementation } from "../router/implement.ts";
+import type { Implementation } from "../core/implement.ts";
 
 export { Calculator, calculator, DivisionByZero } from "./calculator.ts";
 export { Echo, echo, Sample } from "./echo.ts";

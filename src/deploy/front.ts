@@ -7,9 +7,9 @@
  * @module
  */
 
-import type { InterfaceDef } from "../idl/interface.ts";
-import type { ClientLike } from "../router/context.ts";
-import { type Handlers, implement, type Implementation } from "../router/implement.ts";
+import type { InterfaceDef } from "../core/idl/interface.ts";
+import type { ClientLike } from "../core/context.ts";
+import { type Handlers, implement, type Implementation } from "../core/implement.ts";
 
 /** The interface cut down to its public methods (undefined when none is public). */
 export function publicPart(iface: InterfaceDef): InterfaceDef | undefined {

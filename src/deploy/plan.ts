@@ -7,8 +7,8 @@
  * @module
  */
 
-import type { InterfaceDef } from "../idl/interface.ts";
-import type { Implementation } from "../router/implement.ts";
+import type { InterfaceDef } from "../core/idl/interface.ts";
+import type { Implementation } from "../core/implement.ts";
 import { componentUrl } from "../host/load.ts";
 import { loadPlaced, type Placement } from "./load.ts";
 import {

@@ -13,9 +13,9 @@ import { sharedSecretBackend, sharedSecretCredentials } from "../auth/shared_sec
 import { MultiClient } from "../client/multi.ts";
 import "../client/all_transports.ts";
 import { loadComponents } from "../host/placement.ts";
-import { stopSignal } from "../host/stop_signal.ts";
-import type { InterfaceDef } from "../idl/interface.ts";
-import type { Implementation } from "../router/implement.ts";
+import { stopSignal } from "../adapters/deno/stop_signal.ts";
+import type { InterfaceDef } from "../core/idl/interface.ts";
+import type { Implementation } from "../core/implement.ts";
 import { Server } from "../server/server.ts";
 import { PLAN_ENV, READY_MARKER, SECRET_ENV } from "./env.ts";
 import { frontImplementations } from "./front.ts";

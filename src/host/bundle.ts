@@ -19,7 +19,7 @@ import { init, parse } from "es-module-lexer";
 import { readModule, type ReadOptions } from "./source.ts";
 import { ComponentError, switchboardImport } from "./specifier.ts";
 import { librarySpecifier, OWN_MODULE } from "./library.ts";
-import { encodeBase64 } from "../util/base64.ts";
+import { encodeBase64 } from "../core/base64.ts";
 
 /** Options of {@linkcode bundleComponent}. */
 export interface BundleOptions extends ReadOptions {

@@ -6,15 +6,15 @@
  * @module
  */
 
-export * from "../idl/types.ts";
-export * from "../idl/interface.ts";
-export * from "../idl/validate.ts";
-export * from "../idl/schema.ts";
-export * from "../idl/openrpc.ts";
-export * from "../router/errors.ts";
-export * from "../router/context.ts";
-export * from "../router/implement.ts";
-export * from "../router/router.ts";
-export * from "../router/limiter.ts";
-export * from "../client/client.ts";
-export * from "../client/local.ts";
+export * from "../core/idl/types.ts";
+export * from "../core/idl/interface.ts";
+export * from "../core/idl/validate.ts";
+export * from "../core/idl/schema.ts";
+export * from "../core/idl/openrpc.ts";
+export * from "../core/errors.ts";
+export * from "../core/context.ts";
+export * from "../core/implement.ts";
+export * from "../core/router/router.ts";
+export * from "../core/router/limiter.ts";
+export * from "../core/client/client.ts";
+export * from "../core/client/local.ts";

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { type Implementation, isImplementation } from "../router/implement.ts";
+import { type Implementation, isImplementation } from "../core/implement.ts";
 import { ComponentError } from "./specifier.ts";
 
 /** The implementations a module exports (default first, then named, without repeats). */

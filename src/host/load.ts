@@ -7,7 +7,7 @@
 
 export { ComponentError, componentUrl, implementationsOf } from "./loader.ts";
 import { loadComponent as load } from "./loader.ts";
-import type { Implementation } from "../router/implement.ts";
+import type { Implementation } from "../core/implement.ts";
 
 /** Imports a component module (auto loader) and returns its implementations. */
 export async function loadComponent(url: URL): Promise<Implementation[]> {

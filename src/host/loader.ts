@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Implementation } from "../router/implement.ts";
+import type { Implementation } from "../core/implement.ts";
 import { usableImplementations } from "./implementations.ts";
 import { bundleComponent } from "./bundle.ts";
 import { dynamicImport } from "./dynamic_import.ts";

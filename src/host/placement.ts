@@ -5,9 +5,9 @@
  * @module
  */
 
-import type { ClientLike } from "../router/context.ts";
-import type { Implementation } from "../router/implement.ts";
-import type { Logger } from "../router/router.ts";
+import type { ClientLike } from "../core/context.ts";
+import type { Implementation } from "../core/implement.ts";
+import type { Logger } from "../core/router/router.ts";
 import {
   ComponentError,
   describeKey,

@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { InterfaceDef } from "../idl/interface.ts";
-import type { Identity, Outcome } from "../router/context.ts";
+import type { InterfaceDef } from "../core/idl/interface.ts";
+import type { Identity, Outcome } from "../core/context.ts";
 
 /** What a worker reports for each implementation it loaded. */
 export interface ExportedImplementation {

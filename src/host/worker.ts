@@ -9,11 +9,11 @@
  * @module
  */
 
-import type { ClientLike, Identity } from "../router/context.ts";
-import { type ErrorShape, RpcError, rpcError } from "../router/errors.ts";
-import { type Handlers, implement, type Implementation } from "../router/implement.ts";
-import type { Logger } from "../router/router.ts";
-import type { CallContext } from "../router/context.ts";
+import type { ClientLike, Identity } from "../core/context.ts";
+import { type ErrorShape, RpcError, rpcError } from "../core/errors.ts";
+import { type Handlers, implement, type Implementation } from "../core/implement.ts";
+import type { Logger } from "../core/router/router.ts";
+import type { CallContext } from "../core/context.ts";
 import { bundleComponent } from "./bundle.ts";
 import { ComponentError, componentUrl } from "./specifier.ts";
 import type { ExportedImplementation, FromWorker, ToWorker } from "./protocol.ts";

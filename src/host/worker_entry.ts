@@ -6,11 +6,11 @@
  * @module
  */
 
-import { Router } from "../router/router.ts";
-import { Client } from "../client/client.ts";
-import type { OutgoingCall, Transport } from "../client/transport.ts";
-import type { Outcome } from "../router/context.ts";
-import { RpcError } from "../router/errors.ts";
+import { Router } from "../core/router/router.ts";
+import { Client } from "../core/client/client.ts";
+import type { OutgoingCall, Transport } from "../core/client/transport.ts";
+import type { Outcome } from "../core/context.ts";
+import { RpcError } from "../core/errors.ts";
 import { dynamicImport } from "./dynamic_import.ts";
 import { publishWorkerLibrary } from "./worker_library.ts";
 import { usableImplementations } from "./implementations.ts";

@@ -5,22 +5,22 @@
  * @module
  */
 
-import { Router, type RouterOptions } from "../router/router.ts";
-import type { Implementation } from "../router/implement.ts";
-import { introspection } from "../router/introspection.ts";
-import { Client } from "../client/client.ts";
-import { LocalTransport } from "../client/local.ts";
-import { type HttpListener, type HttpOptions, serveHttp } from "../transports/http.ts";
-import { xmlRpcHandler } from "../codecs/xmlrpc.ts";
-import { type AmqpListener, type AmqpServeOptions, serveAmqp } from "../transports/amqp.ts";
+import { Router, type RouterOptions } from "../core/router/router.ts";
+import type { Implementation } from "../core/implement.ts";
+import { introspection } from "../core/router/introspection.ts";
+import { Client } from "../core/client/client.ts";
+import { LocalTransport } from "../core/client/local.ts";
+import { type HttpListener, type HttpOptions, serveHttp } from "./http.ts";
+import { xmlRpcHandler } from "../wire/xmlrpc/codec.ts";
+import { type AmqpListener, type AmqpServeOptions, serveAmqp } from "./amqp.ts";
 import {
   type PeerInfo,
   serveTcp,
   type TcpAddress,
   type TcpListener,
   type TcpOptions,
-} from "../transports/tcp.ts";
-import type { Peer } from "../client/peer.ts";
+} from "./tcp.ts";
+import type { Peer } from "../core/client/peer.ts";
 
 /** Options of a server. */
 export interface ServerOptions extends RouterOptions {

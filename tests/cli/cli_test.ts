@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath as fromFileUrl } from "node:url";
 
 const MAIN = fromFileUrl(new URL("../../main.ts", import.meta.url));
-const SPEC = fromFileUrl(new URL("../codecs/jsonrpc_spec_component.ts", import.meta.url));
+const SPEC = fromFileUrl(new URL("../wire/jsonrpc/spec_component.ts", import.meta.url));
 const CWD = fromFileUrl(new URL("../../", import.meta.url));
 
 /** Runs the CLI to completion. */

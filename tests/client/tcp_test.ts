@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { connect, Server, type TcpTransport } from "../../mod.ts";
 import { demoComponents } from "../../src/demo/mod.ts";
-import { demoServer, eventually } from "../transports/tcp_fixture.ts";
+import { demoServer, eventually } from "../server/tcp_fixture.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 

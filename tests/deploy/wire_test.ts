@@ -6,11 +6,11 @@ import assert from "node:assert/strict";
 import { connect } from "../../mod.ts";
 import "../../src/client/tcp.ts";
 import { childSpecs } from "../../src/cli/deploy.ts";
-import { randomToken } from "../../src/util/random_token.ts";
+import { randomToken } from "../../src/core/random_token.ts";
 import { READY_MARKER } from "../../src/deploy/env.ts";
 import { planDeployment } from "../../src/deploy/plan.ts";
 import { Supervisor } from "../../src/deploy/supervisor.ts";
-import { decodeBase64, encodeBase64 } from "../../src/util/base64.ts";
+import { decodeBase64, encodeBase64 } from "../../src/core/base64.ts";
 import { MAIN, materialize } from "./helpers.ts";
 import { relay } from "./relay.ts";
 

@@ -392,7 +392,7 @@ const TABLE: Row[] = [
     expect: invalid("params.bogus: unknown field (parameters are v)"),
     differs: {
       // XML-RPC params are positional: a struct that names something other than the
-      // parameters is taken as the first parameter (documented in src/codecs/xmlrpc.ts).
+      // parameters is taken as the first parameter (documented in src/wire/xmlrpc/codec.ts).
       xmlrpc: invalid("params.v: expected int, got an object"),
     },
   },

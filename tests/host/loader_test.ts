@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { encodeBase64 } from "../../src/util/base64.ts";
+import { encodeBase64 } from "../../src/core/base64.ts";
 import { ComponentError, loadComponent, type LoadedComponent } from "../../src/host/loader.ts";
-import { Router } from "../../src/router/router.ts";
+import { Router } from "../../src/core/router/router.ts";
 import { serveFixtures } from "./fixture_server.ts";
 
 const FIXTURES = new URL("../fixtures/components/", import.meta.url);

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { Server } from "../../src/server/server.ts";
 import { connect } from "../../src/client/connect.ts";
-import type { Client } from "../../src/client/client.ts";
-import { RpcError } from "../../src/router/errors.ts";
+import type { Client } from "../../src/core/client/client.ts";
+import { RpcError } from "../../src/core/errors.ts";
 import { defineInterface, implement, method, t } from "../../mod.ts";
 import { loadComponents, type PlacedComponents } from "../../src/host/placement.ts";
 import type { ComponentSpec } from "../../src/host/placement.ts";

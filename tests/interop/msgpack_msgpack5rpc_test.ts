@@ -4,7 +4,7 @@ import { once } from "node:events";
 import net from "node:net";
 import Session from "msgpack5rpc";
 import { connect } from "../../mod.ts";
-import { demoServer } from "../transports/tcp_fixture.ts";
+import { demoServer } from "../server/tcp_fixture.ts";
 
 interface ResponseLike {
   send(value: unknown, isError?: boolean): void;

@@ -1,7 +1,7 @@
 // A msgpack-rpc client we did not write: Python with Debian's python3-msgpack over a plain
 // socket (installed by .ci/setup.d/10-python3-msgpack.sh for /usr/bin/python3).
 import assert from "node:assert/strict";
-import { demoServer } from "../transports/tcp_fixture.ts";
+import { demoServer } from "../server/tcp_fixture.ts";
 
 const SCRIPT = `
 import datetime, json, socket, sys

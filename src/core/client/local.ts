@@ -1,0 +1,48 @@
+/**
+ * The in-process transport: calls go straight to a router, with no serialisation.
+ *
+ * @module
+ */
+
+import type { Identity, Outcome } from "../context.ts";
+import type { Router } from "../router/router.ts";
+import type { OutgoingCall, Transport } from "./transport.ts";
+
+/** Dispatches calls to a router in the same isolate. */
+export class LocalTransport implements Transport {
+  readonly #router: Router;
+  readonly #caller?: Identity;
+
+  /** `caller` is the identity calls carry (e.g. the calling component's process). */
+  constructor(router: Router, caller?: Identity) {
+    this.#router = router;
+    this.#caller = caller;
+  }
+
+  call(request: OutgoingCall): Promise<Outcome> {
+    return this.#router.dispatch({
+      method: request.method,
+      params: request.params,
+      deadline: request.deadline,
+      signal: request.signal,
+      caller: this.#caller,
+      protocol: "local",
+    });
+  }
+
+  notify(request: OutgoingCall): Promise<void> {
+    // Fire and forget: the router logs a failed notification; nobody waits for it.
+    void this.#router.dispatch({
+      method: request.method,
+      params: request.params,
+      notification: true,
+      caller: this.#caller,
+      protocol: "local",
+    });
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * What a client transport does: carry calls and bring back outcomes. `connect()` picks
+ * one by URL scheme; the `Client` API is the same for all.
+ *
+ * @module
+ */
+
+import type { Outcome } from "../context.ts";
+import type { Implementation } from "../implement.ts";
+
+/** A call on its way out. */
+export interface OutgoingCall {
+  /** `Interface.method`. */
+  method: string;
+  /** By name (object) or by position (array). */
+  params?: unknown;
+  /** Absolute deadline (epoch ms) the server should honour. */
+  deadline?: number;
+  /** Aborted when the caller gives up (timeout or cancellation). */
+  signal?: AbortSignal;
+  /** In a batch: send as a notification (its outcome is `{ ok: true, value: undefined }`). */
+  notification?: boolean;
+}
+
+/** A client transport. Transport failures reject with an `RpcError` (e.g. `Unavailable`). */
+export interface Transport {
+  /** Sends a call and resolves with its outcome. */
+  call(request: OutgoingCall): Promise<Outcome>;
+  /** Sends a notification; resolves once it has been handed to the wire. */
+  notify(request: OutgoingCall): Promise<void>;
+  /** Sends several calls at once where the protocol can (JSON-RPC batches). */
+  batch?(requests: OutgoingCall[]): Promise<Outcome[]>;
+  /** Serves an implementation to the other side (bidirectional transports only). */
+  register?(impl: Implementation): void;
+  /** Publishes a call to a topic; every subscriber runs it (pub-sub transports only). */
+  publish?(topic: string, method: string, params?: unknown): Promise<void>;
+  /** Runs `impl` for every call published to `topic` (pub-sub transports only). */
+  subscribe?(topic: string, impl: Implementation): Promise<void>;
+  /** Releases connections. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,102 @@
+/**
+ * Tagged JSON: how values JSON cannot carry (datetimes, bytes) travel in JSON-RPC.
+ * A datetime is `{"$date": "<ISO 8601>"}`, bytes are `{"$bytes": "<base64>"}`, and an
+ * instance of a registered class (see `translators.ts`) is
+ * `{"$type": "<name>", "value": <encoded>}`.
+ * Typed parameters also accept the bare ISO string / base64 string, so plain JSON-RPC
+ * clients can call methods that take them.
+ *
+ * @module
+ */
+
+import { decodeBase64, encodeBase64 } from "../base64.ts";
+import { translatorNamed, translatorOf } from "./translators.ts";
+
+/** How deep an untyped value may nest before it is refused (protects every recursive walk). */
+export const MAX_DEPTH = 64;
+
+/** Returns the revived value if `value` is a `$date`/`$bytes` tag, otherwise `undefined`. */
+export function untag(value: Record<string, unknown>): Date | Uint8Array | undefined {
+  let key: string | undefined;
+  for (const k in value) {
+    if (key !== undefined) return undefined;
+    key = k;
+  }
+  if (key === "$date" && typeof value.$date === "string") {
+    const date = new Date(value.$date);
+    return Number.isNaN(date.getTime()) ? undefined : date;
+  }
+  if (key === "$bytes" && typeof value.$bytes === "string") {
+    try {
+      return decodeBase64(value.$bytes);
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/** Thrown by {@linkcode reviveTagged} when a value nests deeper than {@linkcode MAX_DEPTH}. */
+export class TooDeepError extends Error {
+  override name = "TooDeepError";
+}
+
+/** Thrown by {@linkcode reviveTagged} when a registered type cannot decode its value. */
+export class BadTagError extends Error {
+  override name = "BadTagError";
+}
+
+/** The registered type a `{"$type", "value"}` tag names, if `record` is such a tag. */
+function typeTag(record: Record<string, unknown>) {
+  if (typeof record.$type !== "string" || !("value" in record)) return undefined;
+  let keys = 0;
+  for (const _ in record) keys++;
+  return keys === 2 ? translatorNamed(record.$type) : undefined;
+}
+
+/**
+ * Replaces tags anywhere in a parsed JSON value by the values they stand for.
+ * Mutates containers in place; refuses values nested deeper than `MAX_DEPTH`.
+ */
+export function reviveTagged(value: unknown, depth = 0): unknown {
+  if (value === null || typeof value !== "object") return value;
+  if (depth >= MAX_DEPTH) throw new TooDeepError(`value nests deeper than ${MAX_DEPTH} levels`);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = reviveTagged(value[i], depth + 1);
+    return value;
+  }
+  // Class instances (dates, bytes, decoded registered types) are values, not containers.
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value;
+  const record = value as Record<string, unknown>;
+  const revived = untag(record);
+  if (revived !== undefined) return revived;
+  const type = typeTag(record);
+  if (type) {
+    const inner = reviveTagged(record.value, depth + 1);
+    try {
+      return type.decode(inner);
+    } catch (error) {
+      throw new BadTagError(
+        `cannot decode a ${type.name}: ${error instanceof Error ? error.message : error}`,
+      );
+    }
+  }
+  for (const k in record) record[k] = reviveTagged(record[k], depth + 1);
+  return record;
+}
+
+/** A `JSON.stringify` replacer that writes datetimes, bytes and registered types as tags. */
+export function taggingReplacer(this: unknown, key: string, value: unknown): unknown {
+  const raw = (this as Record<string, unknown>)[key];
+  if (raw instanceof Date) return { $date: raw.toISOString() };
+  if (raw instanceof Uint8Array) return { $bytes: encodeBase64(raw) };
+  if (typeof raw === "object" && raw !== null) {
+    const type = translatorOf(raw);
+    if (type) return { $type: type.name, value: type.encode(raw) };
+  }
+  if (typeof raw === "bigint") {
+    return Number.isSafeInteger(Number(raw)) ? Number(raw) : raw.toString();
+  }
+  return value;
+}

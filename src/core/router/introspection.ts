@@ -1,0 +1,105 @@
+/**
+ * Interfaces that describe the router: XML-RPC's `system.*` introspection methods and
+ * OpenRPC's `rpc.discover`, generated from the IDL of what is registered.
+ *
+ * @module
+ */
+
+import { defineInterface, method } from "../idl/interface.ts";
+import { t } from "../idl/types.ts";
+import { xmlRpcTypeName } from "../idl/signature.ts";
+import { openRpcDocument } from "../idl/openrpc.ts";
+import { implement, type Implementation } from "../implement.ts";
+import type { Router } from "./router.ts";
+import { methodNotFound, rpcError } from "../errors.ts";
+
+/** XML-RPC's introspection interface. */
+export const System = defineInterface("system", {
+  listMethods: method({ result: t.array(t.string), doc: "Lists every callable method." }),
+  methodSignature: method({
+    params: { methodName: t.string },
+    result: t.array(t.array(t.string)),
+    doc: "Signatures of a method: [[result type, param types...]].",
+  }),
+  methodHelp: method({
+    params: { methodName: t.string },
+    result: t.string,
+    doc: "The documentation of a method.",
+  }),
+  multicall: method({
+    params: { calls: t.array(t.any) },
+    result: t.array(t.any),
+    doc: "Runs several calls in one request; each result is [value] or a fault struct.",
+  }),
+});
+
+/** OpenRPC's discovery interface. */
+export const Discover = defineInterface("rpc", {
+  discover: method({ result: t.any, doc: "The OpenRPC document of this server." }),
+});
+
+/** The implementations of `system.*` and `rpc.discover` for a router. */
+export function introspection(
+  router: Router,
+  options: { filter?: (method: string) => boolean } = {},
+): Implementation[] {
+  const visible = options.filter ?? (() => true);
+  const lookup = (name: string) => {
+    const entry = router.resolve(name);
+    if (!entry || !visible(entry.name)) {
+      throw rpcError("InvalidParams", `params.methodName: no method ${JSON.stringify(name)}`);
+    }
+    return entry;
+  };
+  const system = implement(System, {
+    listMethods: () => router.entries().map((e) => e.name).filter(visible).sort(),
+    methodSignature: ({ methodName }) => {
+      const { def } = lookup(methodName);
+      return [[xmlRpcTypeName(def.result), ...Object.values(def.params).map(xmlRpcTypeName)]];
+    },
+    methodHelp: ({ methodName }) => lookup(methodName).def.doc ?? "",
+    multicall: async ({ calls }, ctx) => {
+      const results: unknown[] = [];
+      for (const [i, item] of calls.entries()) {
+        const spec = item as { methodName?: unknown; params?: unknown };
+        if (typeof spec !== "object" || spec === null || typeof spec.methodName !== "string") {
+          results.push({
+            faultCode: -32600,
+            faultString: `calls[${i}]: expected {methodName, params}`,
+          });
+          continue;
+        }
+        if (spec.methodName === "system.multicall") {
+          results.push({ faultCode: -32600, faultString: "system.multicall may not nest" });
+          continue;
+        }
+        const outcome = visible(spec.methodName)
+          ? await router.dispatch({
+            method: spec.methodName,
+            params: spec.params,
+            caller: ctx.caller,
+            deadline: ctx.deadline,
+            signal: ctx.signal,
+            protocol: ctx.protocol,
+            peer: ctx.peer,
+          })
+          : { ok: false as const, error: methodNotFound(spec.methodName) };
+        results.push(
+          outcome.ok
+            ? [outcome.value]
+            : { faultCode: outcome.error.code, faultString: outcome.error.message },
+        );
+      }
+      return results;
+    },
+  });
+  const discover = implement(Discover, {
+    discover: () =>
+      openRpcDocument(
+        router.interfaces().filter((i) =>
+          Object.keys(i.methods).some((m) => visible(`${i.name}.${m}`))
+        ),
+      ),
+  });
+  return [system, discover];
+}

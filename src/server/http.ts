@@ -1,0 +1,308 @@
+/**
+ * The HTTP transport, on hono: JSON-RPC at `POST /rpc`, XML-RPC at `POST /RPC2` (and
+ * `POST /` by content type), the OpenRPC document at `GET /openrpc.json`, and
+ * `GET /healthz`. Bodies are size-limited before they are parsed.
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import type { Context } from "hono";
+import type { Router } from "../core/router/router.ts";
+import type { Call, Identity, Outcome } from "../core/context.ts";
+import {
+  type CallBase,
+  encodeError,
+  type JsonRpcRequest,
+  parseError,
+  parseRequest,
+  parseRequestValue,
+  runRequest,
+} from "../wire/jsonrpc/codec.ts";
+import { openRpcDocument } from "../core/idl/openrpc.ts";
+import { type ErrorShape, methodNotFound } from "../core/errors.ts";
+import { mediaType, readLimited } from "./http_request.ts";
+
+/** Default cap on request bodies: 1 MiB. */
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+/** Header carrying the caller's remaining time budget in milliseconds. */
+export const TIMEOUT_HEADER = "x-rpc-timeout";
+
+/** What the transport knows about a request besides the request itself. */
+export interface HttpRequestInfo {
+  /** The client's address (IP), when served from a socket; keys per-peer rate limits. */
+  peer?: string;
+  /**
+   * Reads the body (once, size-limited; undefined when over the limit). The transport
+   * reuses what an authenticator read, so nobody needs to clone the request.
+   */
+  body?: () => Promise<string | undefined>;
+}
+
+/** Decides who the caller is; return a Response to refuse (or answer) the request outright. */
+export type HttpAuthenticator = (
+  request: Request,
+  info: HttpRequestInfo,
+) => Identity | undefined | Response | Promise<Identity | undefined | Response>;
+
+/** Handles an XML-RPC request body (installed by the XML-RPC codec's transport glue). */
+export type XmlRpcHandler = (
+  body: string,
+  dispatch: (call: Call) => Promise<Outcome>,
+  base: Omit<Call, "method" | "params">,
+) => Promise<string>;
+
+/** Options of the HTTP transport. */
+export interface HttpOptions {
+  /** Largest accepted request body in bytes (default 1 MiB). */
+  maxBodyBytes?: number;
+  /** Establishes the caller's identity (or refuses the request). */
+  authenticate?: HttpAuthenticator;
+  /** Which methods this listener exposes (all by default); others are "not found". */
+  expose?: (method: string) => boolean;
+  /** Serves XML-RPC when set. */
+  xmlrpc?: XmlRpcHandler;
+}
+
+const JSON_TYPES = ["application/json", "application/json-rpc", "application/jsonrequest"];
+
+function jsonError(status: number, error: ErrorShape, headers: Record<string, string> = {}) {
+  return new Response(encodeError(null, error), {
+    status,
+    headers: { "content-type": "application/json", ...headers },
+  });
+}
+
+/** What a call inherits from its request: the caller, and the deadline from its header. */
+function callBase(request: Request, caller: Identity | undefined): CallBase {
+  // Cancellation over HTTP travels as the deadline header; request.signal is not used
+  // because Deno.serve (legacy mode) also aborts it after every successful response, and
+  // merely reading it prints a warning. A caller that hangs up stops waiting; the
+  // handler runs on until it finishes or its deadline passes.
+  const base: CallBase = {};
+  if (caller) base.caller = caller;
+  const timeout = request.headers.get(TIMEOUT_HEADER);
+  if (timeout !== null && Number(timeout) > 0) base.deadline = Date.now() + Number(timeout);
+  return base;
+}
+
+/** What `Deno.serve` passes along with a request (its second argument). */
+type HttpEnv = { remoteAddr?: { hostname?: string } };
+
+/** A request handler (a hono app): give it to `Deno.serve`, or call `fetch` in tests. */
+export interface HttpApp {
+  /** Answers one HTTP request. */
+  fetch(
+    request: Request,
+    env?: { remoteAddr?: { hostname?: string } },
+  ): Response | Promise<Response>;
+}
+
+/**
+ * Builds the app serving a router over HTTP (JSON-RPC, XML-RPC, OpenRPC, health).
+ *
+ * @example Answer a request without a socket
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createHttpApp, Router } from "@switchboard/rpc";
+ *
+ * const app = createHttpApp(new Router());
+ * const response = await app.fetch(new Request("http://x/healthz"));
+ * assert.equal(response.status, 200);
+ * await response.body?.cancel();
+ * ```
+ */
+export function createHttpApp(router: Router, options: HttpOptions = {}): HttpApp {
+  const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const expose = options.expose;
+  const app: Hono = new Hono();
+  // JSON-RPC takes outcomes at once where the router has them (no promise per small call).
+  const dispatchNow = expose
+    ? (call: Call): Outcome | Promise<Outcome> =>
+      expose(call.method) && router.resolve(call.method, call.caller)
+        ? router.dispatchNow(call)
+        : { ok: false, error: methodNotFound(call.method) }
+    : (call: Call) => router.dispatchNow(call);
+  // XML-RPC's handler awaits its calls: it takes a promise always.
+  const dispatch = (call: Call): Promise<Outcome> => Promise.resolve(dispatchNow(call));
+
+  const tooLarge = () =>
+    jsonError(413, {
+      code: -32600,
+      name: "PayloadTooLarge",
+      message: `Invalid Request: body exceeds the limit of ${limit} bytes`,
+    });
+
+  /** Authenticates and reads the body, or answers the request itself. */
+  const prologue = async (
+    request: Request,
+    env: HttpEnv | undefined,
+  ): Promise<{ body: string; base: CallBase } | Response> => {
+    let caller: Identity | undefined;
+    let read: Promise<string | undefined> | undefined;
+    const readBody = () => read ??= readLimited(request, limit);
+    if (options.authenticate) {
+      const verdict = await options.authenticate(request, {
+        peer: env?.remoteAddr?.hostname,
+        body: readBody,
+      });
+      if (verdict instanceof Response) return verdict;
+      caller = verdict;
+    }
+    const body = await readBody();
+    if (body === undefined) return tooLarge();
+    return { body, base: callBase(request, caller) };
+  };
+
+  const jsonResponse = (reply: string | null): Response =>
+    reply === null
+      ? new Response(null, { status: 204 })
+      : new Response(reply, { headers: { "content-type": "application/json" } });
+  const answerJson = (parsed: JsonRpcRequest, base: CallBase): Response | Promise<Response> => {
+    const reply = runRequest(parsed, dispatchNow, base);
+    return reply instanceof Promise ? reply.then(jsonResponse) : jsonResponse(reply);
+  };
+
+  const jsonRpc = (request: Request, env: HttpEnv | undefined): Promise<Response> => {
+    const type = mediaType(request);
+    if (!JSON_TYPES.includes(type)) {
+      return Promise.resolve(jsonError(415, {
+        code: -32600,
+        name: "UnsupportedMediaType",
+        message: `Invalid Request: Content-Type ${
+          JSON.stringify(type || "(none)")
+        } is not JSON; send application/json`,
+      }));
+    }
+    // The common case, a declared length and nobody to authenticate, goes through
+    // request.json(): Deno parses the already-received body without a stream or a
+    // separate decode, and no async frames stand between it and the router.
+    const declared = options.authenticate ? null : request.headers.get("content-length");
+    if (declared !== null) {
+      if (Number(declared) > limit) return Promise.resolve(tooLarge());
+      const base = callBase(request, undefined);
+      return request.json().then(
+        (value) => answerJson(parseRequestValue(value), base),
+        (error) => {
+          if (!(error instanceof SyntaxError)) throw error;
+          return answerJson({ kind: "error", error: parseError(error.message) }, base);
+        },
+      );
+    }
+    return prologue(request, env).then((pre) =>
+      pre instanceof Response ? pre : answerJson(parseRequest(pre.body), pre.base)
+    );
+  };
+
+  const xmlRpcRequest = async (request: Request, env: HttpEnv | undefined): Promise<Response> => {
+    const pre = await prologue(request, env);
+    if (pre instanceof Response) return pre;
+    const reply = await options.xmlrpc!(pre.body, dispatch, pre.base);
+    return new Response(reply, { headers: { "content-type": "text/xml; charset=utf-8" } });
+  };
+
+  const xmlRpc = (c: Context): Response | Promise<Response> => {
+    if (!options.xmlrpc) return c.text("XML-RPC is not served here\n", 404);
+    return xmlRpcRequest(c.req.raw, c.env as HttpEnv | undefined);
+  };
+
+  app.post("/rpc", (c) => jsonRpc(c.req.raw, c.env as HttpEnv | undefined));
+  app.post("/RPC2", xmlRpc);
+  app.post(
+    "/",
+    (c) =>
+      mediaType(c.req.raw).endsWith("xml")
+        ? xmlRpc(c)
+        : jsonRpc(c.req.raw, c.env as HttpEnv | undefined),
+  );
+  app.on(
+    ["GET", "PUT", "DELETE", "PATCH"],
+    ["/rpc", "/RPC2"],
+    (c) => c.text("use POST\n", 405, { allow: "POST" }),
+  );
+  app.get("/openrpc.json", (c) => {
+    const visible = expose ?? (() => true);
+    const interfaces = router.interfaces().map((i) => ({
+      ...i,
+      methods: Object.fromEntries(
+        Object.entries(i.methods).filter(([m]) => visible(`${i.name}.${m}`)),
+      ),
+    })).filter((i) => Object.keys(i.methods).length > 0);
+    return c.json(openRpcDocument(interfaces));
+  });
+  app.get("/healthz", (c) => c.json({ ok: true }));
+  app.notFound((c) => c.text("not found: JSON-RPC is at POST /rpc, XML-RPC at POST /RPC2\n", 404));
+  const failed = (error: unknown): Response => {
+    router.logger.error(`http transport: ${error instanceof Error ? error.stack : error}`);
+    return new Response("internal error\n", {
+      status: 500,
+      headers: { "content-type": "text/plain; charset=UTF-8" },
+    });
+  };
+  app.onError(failed);
+  // POST /rpc and /RPC2 are the hot paths: they skip the framework's routing and context
+  // (about a microsecond per call). Anything else, including paths hono would normalise,
+  // goes to hono. Middleware added to `app` must also wrap these paths.
+  return {
+    fetch: (request, env) => {
+      if (request.method === "POST") {
+        const path = pathOf(request.url);
+        if (path === "/rpc") return jsonRpc(request, env).catch(failed);
+        if (path === "/RPC2" && options.xmlrpc) return xmlRpcRequest(request, env).catch(failed);
+      }
+      return app.fetch(request, env);
+    },
+  };
+}
+
+/** The path of a request URL (what hono routes on), without parsing the whole URL. */
+function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("://") + 3);
+  if (start < 0) return "/";
+  const query = url.indexOf("?", start);
+  return url.slice(start, query < 0 ? url.length : query);
+}
+
+/** A listening HTTP transport. */
+export interface HttpListener {
+  /** Where it listens. */
+  readonly hostname: string;
+  /** The bound port (useful with port 0). */
+  readonly port: number;
+  /** Base URL, e.g. `http://127.0.0.1:8080`. */
+  readonly url: string;
+  /** Stops accepting and waits for in-flight requests to finish. */
+  shutdown(): Promise<void>;
+  /** Resolves when the listener has stopped. */
+  readonly finished: Promise<void>;
+}
+
+/** Serves a router over HTTP with `Deno.serve`. */
+export function serveHttp(
+  router: Router,
+  listen: { hostname?: string; port?: number },
+  options: HttpOptions = {},
+): Promise<HttpListener> {
+  const app = createHttpApp(router, options);
+  return new Promise((resolve, reject) => {
+    try {
+      const server = Deno.serve({
+        hostname: listen.hostname ?? "127.0.0.1",
+        port: listen.port ?? 8080,
+        onListen: () => {},
+      }, (request, info) => app.fetch(request, info as { remoteAddr: Deno.NetAddr }));
+      const addr = server.addr as Deno.NetAddr;
+      const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+      resolve({
+        hostname: addr.hostname,
+        port: addr.port,
+        url: `http://${host}:${addr.port}`,
+        shutdown: () => server.shutdown(),
+        finished: server.finished,
+      });
+    } catch (error) {
+      reject(error);
+    }
+  });
+}

@@ -1,0 +1,427 @@
+/**
+ * One msgpack-rpc connection, the same on both ends: it cuts the byte stream into
+ * messages, matches responses to the calls this side made, hands requests and
+ * notifications to its owner, coalesces writes, caps in-flight requests, answers
+ * `$/ping` and `$/cancel`, and watches the peer's heartbeat. Both directions share the
+ * connection (as Neovim does), each with its own msgid space.
+ *
+ * @module
+ */
+
+import {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  encodeNotification,
+  encodeOutcome,
+  encodeOutcomeTo,
+  encodeRequest,
+  type MalformedMessageError,
+  type Message,
+  MessageDecoder,
+  type NotificationMessage,
+  type RequestMessage,
+  responseOutcome,
+} from "./codec.ts";
+import type { Outcome } from "../../core/context.ts";
+import { type ErrorShape, RpcError, rpcError } from "../../core/errors.ts";
+import type { HeartbeatPolicy } from "../../core/backoff.ts";
+import { WriteQueue } from "./write_queue.ts";
+
+/** Reserved notification: a heartbeat (any received message also counts as one). */
+export const PING = "$/ping";
+/** Reserved notification `[msgid]`: the caller gave up on its request `msgid`. */
+export const CANCEL = "$/cancel";
+
+/** What a session hands to whoever owns it (the server listener or the client transport). */
+export interface SessionOwner {
+  /** A request for this side; answer it with `session.respond(msgid, outcome)`. */
+  request(session: Session, message: RequestMessage, signal?: AbortSignal): void;
+  /** A notification for this side (`$/ping` and `$/cancel` are handled already). */
+  notification(session: Session, message: NotificationMessage): void;
+  /** The session ended; `reason` says why. */
+  closed(session: Session, reason: RpcError): void;
+}
+
+/** Options of a session. */
+export interface SessionOptions {
+  /** Largest accepted message (default 16 MiB). */
+  maxMessageBytes?: number;
+  /** Requests from the peer running at once; more get `Overloaded` (default 1024). */
+  maxInFlight?: number;
+  /** A name for error messages (`tcp://127.0.0.1:8081`, `peer alice`). */
+  label?: string;
+}
+
+interface PendingCall {
+  resolve(outcome: Outcome): void;
+  reject(error: RpcError): void;
+  signal?: AbortSignal;
+}
+
+const EMPTY: unknown[] = [];
+/** Microtask hops before a write: enough for synchronous handlers' replies to be queued. */
+const FLUSH_HOPS = 32;
+/** Queued reply bytes above which the session stops reading until they are written. */
+const HIGH_WATER = 4 * 1024 * 1024;
+/** First read buffer of a connection; grows ×4 while reads fill it, up to the maximum. */
+const MIN_READ_BUFFER = 4 * 1024;
+/** Largest read buffer of a connection. */
+const MAX_READ_BUFFER = 64 * 1024;
+
+/** A live msgpack-rpc connection. */
+export class Session {
+  readonly #conn: Deno.Conn;
+  readonly #owner: SessionOwner;
+  readonly #decoder: MessageDecoder;
+  readonly #maxInFlight: number;
+  readonly #out = new WriteQueue();
+  /** Size of the batch being written now. */
+  #writing = 0;
+  #flushing = false;
+  #flushed?: PromiseWithResolvers<void>;
+  readonly #pending = new Map<number, PendingCall>();
+  /** Cancellable requests from the peer, by msgid. */
+  readonly #incoming = new Map<number, AbortController>();
+  #inFlight = 0;
+  #nextId = 1;
+  #lastHeard = Date.now();
+  #heartbeat?: ReturnType<typeof setInterval>;
+  #closing?: RpcError;
+  #draining?: Promise<void>;
+  #idle?: PromiseWithResolvers<void>;
+  readonly #done = Promise.withResolvers<void>();
+  /** Human-readable name of the other end, for errors. */
+  label: string;
+  /** Whether the peer speaks Switchboard's extras (deadline element, `$/cancel`). */
+  extensions = false;
+  /** Whatever the owner wants to keep with the session (identity, peer id, …). */
+  readonly state: Record<string, unknown> = {};
+
+  /** Wraps a connected socket and starts reading. */
+  constructor(conn: Deno.Conn, owner: SessionOwner, options: SessionOptions = {}) {
+    this.#conn = conn;
+    this.#owner = owner;
+    this.#decoder = new MessageDecoder(options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
+    this.#maxInFlight = options.maxInFlight ?? 1024;
+    const addr = conn.remoteAddr as Deno.NetAddr;
+    this.label = options.label ?? `${addr.hostname}:${addr.port}`;
+    this.#read();
+  }
+
+  /** The peer's address (`host:port`). */
+  get remote(): string {
+    const addr = this.#conn.remoteAddr as Deno.NetAddr;
+    return `${addr.hostname}:${addr.port}`;
+  }
+
+  /** Whether the session is open. */
+  get open(): boolean {
+    return this.#closing === undefined;
+  }
+
+  /** Requests from the peer still running. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** Resolves when the socket is closed and the read loop has ended. */
+  get done(): Promise<void> {
+    return this.#done.promise;
+  }
+
+  /** Calls a method on the peer. Rejects with `Unavailable` when the connection drops. */
+  call(
+    method: string,
+    params: unknown,
+    options: { deadline?: number; signal?: AbortSignal } = {},
+  ): Promise<Outcome> {
+    if (this.#closing) return Promise.reject(this.#closing);
+    const msgid = this.#nextId;
+    this.#nextId = msgid >= 0xffff_ffff ? 1 : msgid + 1;
+    const { promise, resolve, reject } = Promise.withResolvers<Outcome>();
+    const pending: PendingCall = { resolve, reject };
+    const signal = options.signal;
+    if (signal) {
+      if (signal.aborted) return Promise.reject(abortReason(method, signal));
+      pending.signal = signal;
+      signal.addEventListener("abort", () => this.#abandon(msgid, method), { once: true });
+    }
+    this.#pending.set(msgid, pending);
+    const timeout = this.extensions && options.deadline !== undefined
+      ? Math.max(1, options.deadline - Date.now())
+      : undefined;
+    this.#send(encodeRequest(msgid, method, params, timeout));
+    return promise;
+  }
+
+  /** The caller gave up: forget the call and tell the peer to stop working on it. */
+  #abandon(msgid: number, method: string): void {
+    const pending = this.#pending.get(msgid);
+    if (!pending) return;
+    this.#pending.delete(msgid);
+    pending.reject(abortReason(method, pending.signal!));
+    if (this.extensions) this.#send(encodeNotification(CANCEL, [msgid]));
+  }
+
+  /** Sends a notification. */
+  notify(method: string, params: unknown): void {
+    if (this.#closing) throw this.#closing;
+    this.#send(encodeNotification(method, params));
+  }
+
+  /** Resolves once no request of the peer is running. */
+  drain(): Promise<void> {
+    if (this.#inFlight === 0 || this.#closing) return Promise.resolve();
+    this.#idle ??= Promise.withResolvers();
+    return this.#idle.promise;
+  }
+
+  /** Answers a request of the peer. */
+  respond(msgid: number, outcome: Outcome): void {
+    if (--this.#inFlight === 0 && this.#idle) {
+      this.#idle.resolve();
+      this.#idle = undefined;
+    }
+    this.#incoming.delete(msgid);
+    if (this.#closing) return;
+    try {
+      encodeOutcomeTo(this.#out, msgid, outcome);
+    } catch (error) {
+      encodeOutcomeTo(this.#out, msgid, {
+        ok: false,
+        error: {
+          code: -32603,
+          name: "InternalError",
+          message: `result cannot be encoded as msgpack: ${
+            error instanceof Error ? error.message : error
+          }`,
+        },
+      });
+    }
+    this.#scheduleFlush();
+  }
+
+  /** Sends an error response for a request that never reached the owner. */
+  #refuse(msgid: number, error: ErrorShape): void {
+    this.#send(encodeOutcome(msgid, { ok: false, error }));
+  }
+
+  /** Pings the peer every `policy.interval` ms and drops it once the policy says dead. */
+  startHeartbeat(policy: HeartbeatPolicy): void {
+    this.stopHeartbeat();
+    this.#heartbeat = setInterval(() => {
+      const silent = Date.now() - this.#lastHeard;
+      if (policy.isDead(silent)) {
+        this.close(
+          rpcError(
+            "Unavailable",
+            `${this.label} missed its heartbeats (silent for ${silent} ms); connection dropped`,
+          ),
+        );
+        return;
+      }
+      if (!this.#closing) this.#send(encodeNotification(PING, EMPTY));
+    }, policy.interval);
+  }
+
+  /** Stops heartbeats. */
+  stopHeartbeat(): void {
+    if (this.#heartbeat !== undefined) clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
+  }
+
+  #send(bytes: Uint8Array): void {
+    this.#out.push(bytes);
+    this.#scheduleFlush();
+  }
+
+  #scheduleFlush(): void {
+    if (!this.#flushing) {
+      this.#flushing = true;
+      // Let the replies of this tick's requests settle first (a few microtask hops, not a
+      // timer: timers cost a millisecond), then write them together.
+      this.#hops = FLUSH_HOPS;
+      queueMicrotask(this.#hop);
+    }
+  }
+
+  #hops = 0;
+  #hop = (): void => {
+    if (--this.#hops > 0) queueMicrotask(this.#hop);
+    else this.#flush();
+  };
+
+  #flush = async (): Promise<void> => {
+    try {
+      while (this.#out.size) {
+        // Valid until the next take, which comes only once this batch is written.
+        const data = this.#out.take();
+        this.#writing = data.byteLength;
+        for (let offset = 0; offset < data.byteLength;) {
+          offset += await this.#conn.write(data.subarray(offset));
+        }
+      }
+    } catch (error) {
+      this.#out.clear();
+      this.close(rpcError("Unavailable", `${this.label}: write failed: ${message(error)}`));
+    } finally {
+      this.#writing = 0;
+      this.#flushing = false;
+      this.#flushed?.resolve();
+      this.#flushed = undefined;
+    }
+  };
+
+  async #read(): Promise<void> {
+    // Idle connections are the common case: start small and grow only while reads fill
+    // the buffer, so a thousand idle peers cost kilobytes each, not 64 KiB.
+    let buffer = new Uint8Array(MIN_READ_BUFFER);
+    let reason: RpcError | undefined;
+    try {
+      for (;;) {
+        const n = await this.#conn.read(buffer);
+        if (n === null) break;
+        const chunk = buffer.subarray(0, n);
+        if (n === buffer.length && buffer.length < MAX_READ_BUFFER) {
+          buffer = new Uint8Array(buffer.length * 4);
+        }
+        this.#lastHeard = Date.now();
+        this.#decoder.push(chunk);
+        for (let next = this.#decoder.next(); next; next = this.#decoder.next()) {
+          if (!next.ok) {
+            if (this.#malformed(next.error)) continue;
+            return;
+          }
+          this.#receive(next.message);
+          if (this.#closing) return;
+        }
+        // A peer that sends faster than it reads our replies waits here (bounded memory).
+        if (this.#out.size + this.#writing > HIGH_WATER && this.#flushing) {
+          this.#flushed ??= Promise.withResolvers();
+          await this.#flushed.promise;
+        }
+      }
+      reason = rpcError("Unavailable", `connection to ${this.label} closed by the peer`);
+    } catch (error) {
+      reason = this.#closing ??
+        rpcError("Unavailable", `connection to ${this.label} failed: ${message(error)}`);
+    } finally {
+      if (this.#draining) await this.#draining;
+      else this.close(reason ?? this.#closing);
+      this.#done.resolve();
+    }
+  }
+
+  /** A bad frame: answer it if its msgid is known; drop the connection if framing is lost. */
+  #malformed(error: MalformedMessageError): boolean {
+    const shape: ErrorShape = {
+      code: -32600,
+      name: "InvalidRequest",
+      message: `Invalid Request: ${error.message}`,
+    };
+    if (error.msgid !== undefined) this.#refuse(error.msgid, shape);
+    if (error.fatal || error.msgid === undefined) {
+      this.#draining = this.closeAfterFlush(
+        rpcError("InvalidRequest", `${this.label} sent ${error.message}`),
+      );
+      return false;
+    }
+    return true;
+  }
+
+  #receive(message: Message): void {
+    switch (message.type) {
+      case 0: {
+        if (this.#inFlight >= this.#maxInFlight) {
+          this.#refuse(message.msgid, {
+            code: -32004,
+            name: "Overloaded",
+            message: `too many requests in flight on this connection (limit ${this.#maxInFlight})`,
+          });
+          return;
+        }
+        this.#inFlight++;
+        let signal: AbortSignal | undefined;
+        if (this.extensions) {
+          const controller = new AbortController();
+          this.#incoming.set(message.msgid, controller);
+          signal = controller.signal;
+        }
+        this.#owner.request(this, message, signal);
+        return;
+      }
+      case 1: {
+        const pending = this.#pending.get(message.msgid);
+        if (!pending) return; // late answer to a call given up on
+        this.#pending.delete(message.msgid);
+        pending.resolve(responseOutcome(message));
+        return;
+      }
+      case 2:
+        if (message.method === PING) return;
+        if (message.method === CANCEL) {
+          const msgid = Array.isArray(message.params) ? message.params[0] : undefined;
+          if (typeof msgid === "number") {
+            this.#incoming.get(msgid)?.abort(
+              rpcError("Cancelled", `request ${msgid} was cancelled by the caller`),
+            );
+          }
+          return;
+        }
+        this.#owner.notification(this, message);
+    }
+  }
+
+  /** Sends what is queued (waiting at most `graceMs` for a peer that does not read), then closes. */
+  async closeAfterFlush(reason: RpcError, graceMs = 5000): Promise<void> {
+    if (this.#closing) return;
+    if (this.#flushing) {
+      this.#flushed ??= Promise.withResolvers();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        this.#flushed.promise,
+        new Promise<void>((resolve) => timer = setTimeout(resolve, graceMs)),
+      ]);
+      clearTimeout(timer);
+    }
+    this.close(reason);
+  }
+
+  /** Closes the connection now; pending calls fail with `reason`. */
+  close(reason: RpcError = rpcError("Unavailable", `connection to ${this.label} closed`)): void {
+    if (this.#closing) return;
+    this.#closing = reason;
+    this.stopHeartbeat();
+    this.#idle?.resolve();
+    for (const controller of this.#incoming.values()) controller.abort(reason);
+    this.#incoming.clear();
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const call of pending) call.reject(reason);
+    try {
+      this.#conn.close();
+    } catch {
+      // already closed
+    }
+    this.#owner.closed(this, reason);
+  }
+}
+
+function abortReason(method: string, signal: AbortSignal): RpcError {
+  return signal.reason instanceof RpcError
+    ? signal.reason
+    : rpcError("Cancelled", `${method} was cancelled`);
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Whether a method name is reserved for the protocol (`$/…`). */
+export function isReserved(method: string): boolean {
+  return method.startsWith("$/");
+}
+
+/** Wraps anything thrown as an RpcError. */
+export function asRpcError(error: unknown): RpcError {
+  return error instanceof RpcError ? error : rpcError("InternalError", message(error));
+}

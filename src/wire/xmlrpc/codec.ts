@@ -1,0 +1,301 @@
+/**
+ * XML-RPC (http://xmlrpc.com/spec.md, plus the common `<nil/>` and `<i8>` extensions):
+ * text in, calls out; outcomes in, text out. Knows nothing of sockets.
+ *
+ * Types: `<i4>`/`<int>`, `<i8>`, `<double>`, `<boolean>`, `<string>` (and untyped
+ * values), `<dateTime.iso8601>` (read as UTC when it names no zone, written in UTC whole
+ * seconds), `<base64>` (as `Uint8Array`), `<struct>`, `<array>`, `<nil/>` (null).
+ *
+ * Results are written by the method's IDL result type: a `t.float` 3 goes as
+ * `<double>3</double>`, a `t.int64` as `<i8>`, and a `t.int` beyond 32 bits is a fault
+ * rather than a silently different type. Errors travel as faults: `faultCode` and
+ * `faultString` are the error model's `code` and `message`; a name the code does not
+ * imply travels as an extra `faultName` member (and `data` as `faultData`), which plain
+ * clients ignore and Switchboard clients re-raise.
+ *
+ * Params are positional. A call with one struct whose members are all parameter names
+ * (e.g. `Greeter.greet({"name": "Ada"})`, as the typed client sends) is taken as params
+ * by name, unless the method's first parameter is itself a struct, map or `any` and the
+ * struct does not name it.
+ *
+ * @module
+ */
+
+import type { Call, Identity, Outcome } from "../../core/context.ts";
+import { type ErrorShape, nameOfCode } from "../../core/errors.ts";
+import type { MethodDef } from "../../core/idl/interface.ts";
+import type { Fields, NullableType, OptionalType, Type } from "../../core/idl/types.ts";
+import { readMethodCall, readMethodResponse, XmlRpcReadError } from "./reader.ts";
+import { escapeXml, writeTyped, writeUntyped, XmlRpcWriteError } from "./writer.ts";
+
+export { readMethodCall, readMethodResponse, XmlRpcReadError } from "./reader.ts";
+export type { XmlRpcCall, XmlRpcResponse } from "./reader.ts";
+export { XmlRpcWriteError } from "./writer.ts";
+
+const HEAD = '<?xml version="1.0"?>\n';
+
+/**
+ * Encodes a `<methodCall>`; params are positional (an object is sent as one struct).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { encodeMethodCall } from "@switchboard/rpc";
+ *
+ * assert.match(encodeMethodCall("Calc.add", [2, 0.5]), /<int>2<\/int>.*<double>0.5<\/double>/);
+ * ```
+ */
+export function encodeMethodCall(method: string, params?: unknown): string {
+  const list = params === undefined ? [] : Array.isArray(params) ? params : [params];
+  let out = `${HEAD}<methodCall><methodName>${escapeXml(method, "method")}</methodName><params>`;
+  for (let i = 0; i < list.length; i++) {
+    out += `<param>${writeUntyped(list[i], `params[${i}]`)}</param>`;
+  }
+  return out + "</params></methodCall>";
+}
+
+/** Encodes a successful `<methodResponse>`, typed by `type` when given. */
+export function encodeMethodResponse(value: unknown, type?: Type): string {
+  const written = type ? writeTyped(value, type, "result") : writeUntyped(value, "result");
+  return `${HEAD}<methodResponse><params><param>${written}</param></params></methodResponse>`;
+}
+
+/** The fault struct of an error: `faultCode`, `faultString` (+ `faultName`, `faultData`). */
+export function faultStruct(error: ErrorShape): Record<string, unknown> {
+  const code = Number.isInteger(error.code) && Math.abs(error.code) < 2 ** 31 ? error.code : -32603;
+  const fault: Record<string, unknown> = { faultCode: code, faultString: error.message };
+  if (error.name !== nameOfCode(code)) fault.faultName = error.name;
+  if (error.data !== undefined) fault.faultData = error.data;
+  return fault;
+}
+
+/** Encodes a fault `<methodResponse>` for an error of the error model. */
+export function encodeFault(error: ErrorShape): string {
+  const fault = faultStruct(error);
+  let body: string;
+  try {
+    body = writeUntyped(fault, "fault");
+  } catch {
+    delete fault.faultData; // data XML-RPC cannot carry is dropped, not the fault
+    body = writeUntyped(fault, "fault");
+  }
+  return `${HEAD}<methodResponse><fault>${body}</fault></methodResponse>`;
+}
+
+/** The error a fault value stands for (the inverse of {@linkcode faultStruct}). */
+export function faultError(fault: unknown): ErrorShape {
+  const f = (typeof fault === "object" && fault !== null ? fault : {}) as Record<string, unknown>;
+  const code = typeof f.faultCode === "number" ? f.faultCode : -32603;
+  const error: ErrorShape = {
+    code,
+    name: typeof f.faultName === "string" ? f.faultName : nameOfCode(code) ?? "RpcError",
+    message: typeof f.faultString === "string" ? f.faultString : "fault without a faultString",
+  };
+  if (f.faultData !== undefined) error.data = f.faultData;
+  return error;
+}
+
+/**
+ * Client side: the outcome a `<methodResponse>` carries. Throws
+ * {@linkcode XmlRpcReadError} when the text is not one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeMethodResponse } from "@switchboard/rpc";
+ *
+ * const outcome = decodeMethodResponse(
+ *   "<methodResponse><fault><value><struct>" +
+ *     "<member><name>faultCode</name><value><int>-32000</int></value></member>" +
+ *     "<member><name>faultString</name><value>no such user</value></member>" +
+ *     "<member><name>faultName</name><value>NotFound</value></member>" +
+ *     "</struct></value></fault></methodResponse>",
+ * );
+ * assert.deepEqual(outcome, {
+ *   ok: false,
+ *   error: { code: -32000, name: "NotFound", message: "no such user" },
+ * });
+ * ```
+ */
+export function decodeMethodResponse(text: string): Outcome {
+  const response = readMethodResponse(text);
+  return response.ok
+    ? { ok: true, value: response.value }
+    : { ok: false, error: faultError(response.fault) };
+}
+
+/** Finds the declaration of a callable method; a `Router` is one. */
+export interface MethodLookup {
+  /** The method a caller reaches under a name, if any. */
+  resolve(method: string, caller?: Identity): { readonly def: MethodDef } | undefined;
+}
+
+/** Everything a call inherits from its carrier (caller, deadline). */
+export type XmlRpcCallBase = Omit<Call, "method" | "params" | "notification" | "id">;
+
+function unwrap(type: Type): Type {
+  while (type.kind === "optional" || type.kind === "nullable") {
+    type = (type as OptionalType | NullableType).inner;
+  }
+  return type;
+}
+
+function isStruct(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date) &&
+    !(v instanceof Uint8Array);
+}
+
+/** Positional params, or the named form when they are one struct naming the parameters. */
+export function shapeParams(params: unknown[], fields: Fields): unknown {
+  if (params.length !== 1 || !isStruct(params[0])) return params;
+  const only = params[0];
+  const names = Object.keys(fields);
+  const keys = Object.keys(only);
+  if (names.length === 0) return keys.length === 0 ? only : params;
+  if (!keys.every((k) => Object.hasOwn(fields, k))) return params;
+  const firstType = fields[names[0]];
+  const first = unwrap(firstType).kind;
+  if (first !== "struct" && first !== "map" && first !== "any") return only;
+  // The first param takes a struct: by name only if the struct names it (or is empty
+  // and the param optional, as the typed proxy sends a call without arguments).
+  if (keys.length === 0) return firstType.kind === "optional" ? only : params;
+  return keys.includes(names[0]) ? only : params;
+}
+
+function internal(message: string): ErrorShape {
+  return { code: -32603, name: "InternalError", message };
+}
+
+/** `system.multicall`'s results, each written by its own method's result type. */
+function writeMulticall(
+  results: unknown[],
+  calls: unknown,
+  lookup: MethodLookup,
+  caller: Identity | undefined,
+): string {
+  let out = "<value><array><data>";
+  for (let i = 0; i < results.length; i++) {
+    const item = results[i];
+    const spec = Array.isArray(calls) ? calls[i] as { methodName?: unknown } : undefined;
+    const def = Array.isArray(item) && item.length === 1 && typeof spec?.methodName === "string"
+      ? lookup.resolve(spec.methodName, caller)?.def
+      : undefined;
+    if (!def) {
+      out += writeUntyped(item, `result[${i}]`, 1);
+      continue;
+    }
+    // A value that cannot travel faults its own call, not the whole multicall.
+    try {
+      const value = writeTyped((item as unknown[])[0], def.result, `result[${i}][0]`, 2);
+      out += `<value><array><data>${value}</data></array></value>`;
+    } catch (error) {
+      if (!(error instanceof XmlRpcWriteError)) throw error;
+      out += writeUntyped(faultStruct(internal(cannotCarry(spec!.methodName as string, error))));
+    }
+  }
+  return `${HEAD}<methodResponse><params><param>${out}</data></array></value></param></params></methodResponse>`;
+}
+
+function cannotCarry(method: string, error: Error): string {
+  return `Internal error: the result of ${method} cannot travel over XML-RPC: ${error.message}`;
+}
+
+/**
+ * Runs one XML-RPC request body against a dispatcher and returns the response text
+ * (always a `<methodResponse>`: malformed or hostile input becomes a fault). With a
+ * `lookup` (a `Router`), params by name are recognised and results typed by the IDL.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defineInterface, handleXmlRpc, implement, method, Router, t } from "@switchboard/rpc";
+ *
+ * const Calc = defineInterface("Calc", {
+ *   half: method({ params: { n: t.int }, result: t.float }),
+ * });
+ * const router = new Router().register(implement(Calc, { half: ({ n }) => n / 2 }));
+ * const reply = await handleXmlRpc(
+ *   "<methodCall><methodName>Calc.half</methodName><params>" +
+ *     "<param><value><int>6</int></value></param></params></methodCall>",
+ *   (call) => router.dispatch(call),
+ *   {},
+ *   router,
+ * );
+ * assert.match(reply, /<double>3<\/double>/);
+ * ```
+ */
+export async function handleXmlRpc(
+  text: string,
+  dispatch: (call: Call) => Promise<Outcome>,
+  base: XmlRpcCallBase = {},
+  lookup?: MethodLookup,
+): Promise<string> {
+  let request;
+  try {
+    request = readMethodCall(text);
+  } catch (error) {
+    if (!(error instanceof XmlRpcReadError)) throw error;
+    const prefix = error.code === -32700 ? "Parse error" : "Invalid Request";
+    return encodeFault({
+      code: error.code,
+      name: error.name,
+      message: `${prefix}: ${error.message}`,
+    });
+  }
+  const { method } = request;
+  const def = lookup?.resolve(method, base.caller)?.def;
+  let params: unknown = def ? shapeParams(request.params, def.params) : request.params;
+  const multicall = method === "system.multicall" && lookup !== undefined;
+  if (multicall && Array.isArray(request.params[0])) {
+    // Sub-calls may name their params too.
+    params = [request.params[0].map((spec) => {
+      const s = spec as { methodName?: unknown; params?: unknown };
+      if (!isStruct(s) || typeof s.methodName !== "string" || !Array.isArray(s.params)) return s;
+      const sub = lookup.resolve(s.methodName, base.caller)?.def;
+      return sub ? { ...s, params: shapeParams(s.params, sub.params) } : s;
+    })];
+  }
+  const outcome = await dispatch({ ...base, method, params, protocol: "xmlrpc" });
+  if (!outcome.ok) return encodeFault(outcome.error);
+  try {
+    if (multicall && Array.isArray(outcome.value)) {
+      return writeMulticall(outcome.value, request.params[0], lookup, base.caller);
+    }
+    return encodeMethodResponse(outcome.value, def?.result);
+  } catch (error) {
+    if (!(error instanceof XmlRpcWriteError)) throw error;
+    return encodeFault(internal(cannotCarry(method, error)));
+  }
+}
+
+/** An XML-RPC request handler as the HTTP transport takes it (`HttpOptions.xmlrpc`). */
+export type XmlRpcRequestHandler = (
+  body: string,
+  dispatch: (call: Call) => Promise<Outcome>,
+  base: XmlRpcCallBase,
+) => Promise<string>;
+
+/**
+ * The HTTP transport's XML-RPC handler for a router (or any {@linkcode MethodLookup}),
+ * which types params and results by the IDL. `Server` installs it by default.
+ *
+ * @example Serve XML-RPC from a bare router
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createHttpApp, Router, xmlRpcHandler } from "@switchboard/rpc";
+ *
+ * const router = new Router();
+ * const app = createHttpApp(router, { xmlrpc: xmlRpcHandler(router) });
+ * const response = await app.fetch(
+ *   new Request("http://x/RPC2", {
+ *     method: "POST",
+ *     headers: { "content-type": "text/xml" },
+ *     body: "<methodCall><methodName>nope</methodName></methodCall>",
+ *   }),
+ * );
+ * assert.match(await response.text(), /<name>faultCode<\/name><value><int>-32601<\/int>/);
+ * ```
+ */
+export function xmlRpcHandler(lookup?: MethodLookup): XmlRpcRequestHandler {
+  return (body, dispatch, base) => handleXmlRpc(body, dispatch, base, lookup);
+}

@@ -16,7 +16,7 @@ import type { Call, Identity, Outcome } from "../core/context.ts";
 import { RpcError, rpcError } from "../core/errors.ts";
 import type { Implementation } from "../core/implement.ts";
 import { Router } from "../core/router/router.ts";
-import { dial } from "../adapters/deno/tcp_dial.ts";
+import { dial } from "../adapters/deno/tcp.ts";
 import {
   exponentialBackoff,
   type HeartbeatPolicy,
@@ -25,12 +25,19 @@ import {
 } from "../core/backoff.ts";
 import {
   asRpcError,
-  isReserved,
-  PING,
+  type ByteStream,
   Session,
   type SessionOwner,
 } from "../wire/msgpackrpc/session.ts";
-import { EVENT, HELLO, PUBLISH, SUBSCRIBE, UNSUBSCRIBE } from "../server/tcp.ts";
+import {
+  EVENT,
+  HELLO,
+  isReserved,
+  PING,
+  PUBLISH,
+  SUBSCRIBE,
+  UNSUBSCRIBE,
+} from "../wire/msgpackrpc/reserved.ts";
 import { Client } from "../core/client/client.ts";
 import { type ConnectOptions, registerTransport } from "./connect.ts";
 import { Peer } from "../core/client/peer.ts";
@@ -144,7 +151,7 @@ export class TcpTransport implements Transport {
     });
     try {
       const handshake = (async () => {
-        let conn: Deno.Conn;
+        let conn: ByteStream;
         try {
           conn = await dial(this.#url, this.#options);
         } catch (error) {

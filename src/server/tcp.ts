@@ -1,18 +1,7 @@
 /**
  * msgpack-rpc over raw TCP (optionally TLS), server side. Plain msgpack-rpc clients work
- * as the spec says; Switchboard clients also use the reserved `$/…` methods, which never
- * reach application handlers:
- *
- * | method | kind | what it does |
- * | --- | --- | --- |
- * | `$/hello` `[{ id? }]` | request | names the peer; turns on deadlines, `$/cancel`, heartbeats |
- * | `$/auth.hello` `[]` | request | `{ nonce, schemes }` for the login |
- * | `$/auth.login` `[{ scheme, proof }]` | request | the caller's `Identity` (also the peer id) |
- * | `$/ping` | notification (or request) | heartbeat |
- * | `$/cancel` `[msgid]` | notification | aborts that request's `AbortSignal` |
- * | `$/subscribe` / `$/unsubscribe` `[topic]` | request | this peer receives `$/event`s of a topic |
- * | `$/publish` `[topic, method, params]` | notification | fans out to the topic's subscribers |
- * | `$/event` `[topic, method, params]` | notification (server → peer) | a published call |
+ * as the spec says; Switchboard clients also use the reserved `$/…` methods (listed in
+ * `src/wire/msgpackrpc/reserved.ts`), which never reach application handlers.
  *
  * With an `AuthGate`, every other request before a successful login is refused with
  * `Unauthorized` (-32001) and later calls carry the logged-in identity as `caller`.
@@ -30,23 +19,21 @@ import { Router } from "../core/router/router.ts";
 import { Peer, type PeerLink } from "../core/client/peer.ts";
 import {
   asRpcError,
-  isReserved,
-  PING,
+  type ByteStream,
   Session,
   type SessionOwner,
 } from "../wire/msgpackrpc/session.ts";
+import {
+  EVENT,
+  HELLO,
+  isReserved,
+  PING,
+  PUBLISH,
+  SUBSCRIBE,
+  UNSUBSCRIBE,
+} from "../wire/msgpackrpc/reserved.ts";
+import { listen } from "../adapters/deno/tcp.ts";
 import { type HeartbeatPolicy, missedBeats } from "../core/backoff.ts";
-
-/** Reserved request: introduces a Switchboard peer (`[{ id? }]`). */
-export const HELLO = "$/hello";
-/** Reserved request `[topic]`: deliver the topic's events to this connection. */
-export const SUBSCRIBE = "$/subscribe";
-/** Reserved request `[topic]`: stop delivering the topic's events. */
-export const UNSUBSCRIBE = "$/unsubscribe";
-/** Reserved notification `[topic, method, params]`: publish a call to a topic. */
-export const PUBLISH = "$/publish";
-/** Reserved notification `[topic, method, params]` (server → peer): a published call. */
-export const EVENT = "$/event";
 
 /** Where a TCP listener listens. */
 export interface TcpAddress {
@@ -54,7 +41,7 @@ export interface TcpAddress {
   hostname?: string;
   /** Port (default 8081; 0 picks a free one). */
   port?: number;
-  /** Serve TLS with this PEM certificate chain and key (`Deno.listenTls`). */
+  /** Serve TLS with this PEM certificate chain and key . */
   tls?: { cert: string; key: string };
 }
 
@@ -140,8 +127,8 @@ class TcpServer implements SessionOwner {
     this.#heartbeat = options.heartbeat === false ? undefined : options.heartbeat ?? missedBeats();
   }
 
-  accept(conn: Deno.Conn): void {
-    const session = new Session(conn, this, {
+  accept(stream: ByteStream): void {
+    const session = new Session(stream, this, {
       maxMessageBytes: this.#options.maxMessageBytes,
       maxInFlight: this.#options.maxInFlight,
     });
@@ -397,36 +384,20 @@ export function serveTcp(
   address: TcpAddress = {},
   options: TcpOptions = {},
 ): Promise<TcpListener> {
-  const hostname = address.hostname ?? "127.0.0.1";
-  const port = address.port ?? 8081;
-  const listener: Deno.Listener = address.tls
-    ? Deno.listenTls({ hostname, port, cert: address.tls.cert, key: address.tls.key })
-    : Deno.listen({ hostname, port });
   const server = new TcpServer(router, options);
-  const accepting = (async () => {
-    try {
-      for await (const conn of listener) {
-        try {
-          if (!address.tls) (conn as Deno.TcpConn).setNoDelay(true);
-        } catch {
-          // not every conn supports it
-        }
-        server.accept(conn);
-      }
-    } catch {
-      // listener closed
-    }
-  })();
-  const addr = listener.addr as Deno.NetAddr;
-  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  const listener = listen(
+    {
+      hostname: address.hostname ?? "127.0.0.1",
+      port: address.port ?? 8081,
+      tls: address.tls,
+    },
+    (stream) => server.accept(stream),
+    (message) => router.logger.warn(`tcp: ${message}`),
+  );
+  const host = listener.hostname.includes(":") ? `[${listener.hostname}]` : listener.hostname;
   let stopping: Promise<void> | undefined;
   const shutdown = async () => {
-    try {
-      listener.close();
-    } catch {
-      // already closed
-    }
-    await accepting;
+    await listener.close();
     const sessions = [...server.sessions];
     // In-flight calls may finish (within the grace period), then every connection closes.
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -441,9 +412,9 @@ export function serveTcp(
     await Promise.all(sessions.map((s) => s.done));
   };
   return Promise.resolve({
-    hostname: addr.hostname,
-    port: addr.port,
-    url: `${address.tls ? "tls" : "tcp"}://${host}:${addr.port}`,
+    hostname: listener.hostname,
+    port: listener.port,
+    url: `${address.tls ? "tls" : "tcp"}://${host}:${listener.port}`,
     shutdown: () => stopping ??= shutdown(),
     peers: () => server.peers(),
     peer: (id: string) => server.peer(id),

@@ -202,9 +202,11 @@ Deno.test("wrong types get an error response where the msgid is known", async ()
     // The connection survives a well-framed bad message.
     await raw.send([0, 9, "Demo.echo", ["ok"]]);
     assert.equal((await raw.next() as { result: unknown }).result, "ok");
-    // No msgid to answer: that connection (only) is closed.
+    // No msgid to answer: that message (only) is dropped; the connection carries on.
     await other.send({ not: "a message" });
-    await other.closedByServer();
+    await other.send([2, "Demo.echo"]);
+    await other.send([0, 11, "Demo.echo", ["after two bad ones"]]);
+    assert.equal((await other.next() as { result: unknown }).result, "after two bad ones");
     await raw.send([0, 10, "Demo.echo", ["still ok"]]);
     assert.equal((await raw.next() as { result: unknown }).result, "still ok");
   } finally {

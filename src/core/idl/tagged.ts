@@ -55,14 +55,39 @@ function typeTag(record: Record<string, unknown>) {
 }
 
 /**
- * Replaces tags anywhere in a parsed JSON value by the values they stand for.
- * Mutates containers in place; refuses values nested deeper than `MAX_DEPTH`.
+ * How many containers one untyped value may hold. Decoded wire values are trees no larger
+ * than their bytes; values that crossed no wire (in-process calls, structured clones from a
+ * worker) may share sub-values, and a few hundred shared ones make billions of paths. The
+ * walk counts every container it enters, so its work stays bounded either way.
  */
-export function reviveTagged(value: unknown, depth = 0): unknown {
+export const MAX_NODES = 1_000_000;
+
+/** Thrown by {@linkcode reviveTagged} when a value holds more than {@linkcode MAX_NODES} containers. */
+export class TooLargeError extends Error {
+  override name = "TooLargeError";
+}
+
+let nodesLeft = MAX_NODES;
+
+/**
+ * Replaces tags anywhere in a parsed JSON value by the values they stand for.
+ * Mutates containers in place; refuses values nested deeper than `MAX_DEPTH` or holding
+ * more than `MAX_NODES` containers.
+ */
+export function reviveTagged(value: unknown): unknown {
+  if (value === null || typeof value !== "object") return value;
+  nodesLeft = MAX_NODES;
+  return revive(value, 0);
+}
+
+function revive(value: unknown, depth: number): unknown {
   if (value === null || typeof value !== "object") return value;
   if (depth >= MAX_DEPTH) throw new TooDeepError(`value nests deeper than ${MAX_DEPTH} levels`);
+  if (--nodesLeft < 0) {
+    throw new TooLargeError(`value holds more than ${MAX_NODES} arrays and objects`);
+  }
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = reviveTagged(value[i], depth + 1);
+    for (let i = 0; i < value.length; i++) value[i] = revive(value[i], depth + 1);
     return value;
   }
   // Class instances (dates, bytes, decoded registered types) are values, not containers.
@@ -73,7 +98,7 @@ export function reviveTagged(value: unknown, depth = 0): unknown {
   if (revived !== undefined) return revived;
   const type = typeTag(record);
   if (type) {
-    const inner = reviveTagged(record.value, depth + 1);
+    const inner = revive(record.value, depth + 1);
     try {
       return type.decode(inner);
     } catch (error) {
@@ -82,7 +107,7 @@ export function reviveTagged(value: unknown, depth = 0): unknown {
       );
     }
   }
-  for (const k in record) record[k] = reviveTagged(record[k], depth + 1);
+  for (const k in record) record[k] = revive(record[k], depth + 1);
   return record;
 }
 

@@ -22,7 +22,14 @@ import type {
 } from "./types.ts";
 import { typeName } from "./types.ts";
 import { isVoidResult } from "./interface.ts";
-import { BadTagError, MAX_DEPTH, reviveTagged, TooDeepError, untag } from "./tagged.ts";
+import {
+  BadTagError,
+  MAX_DEPTH,
+  reviveTagged,
+  TooDeepError,
+  TooLargeError,
+  untag,
+} from "./tagged.ts";
 import { decodeBase64 } from "../base64.ts";
 
 /** A value did not match its declared type; `path` says where (`params.maxResults`). */
@@ -157,7 +164,7 @@ function build(type: Type): Check {
         try {
           return reviveTagged(v);
         } catch (e) {
-          if (e instanceof TooDeepError || e instanceof BadTagError) {
+          if (e instanceof TooDeepError || e instanceof TooLargeError || e instanceof BadTagError) {
             throw new ValidationError(path, e.message);
           }
           throw e;

@@ -75,7 +75,6 @@ export interface RouterOptions {
   logger?: Logger;
 }
 
-const NEVER_ABORTED = new AbortController().signal;
 const DEFAULT_QUEUE = 1000;
 /** The longest delay setTimeout honours. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -313,7 +312,7 @@ export class Router {
       authorize(entry, call);
       const result = entry.handler(
         checkParams(entry, call.params) as never,
-        this.#context(call, NEVER_ABORTED),
+        this.#context(call, undefined),
       );
       if (isThenable(result)) return this.#settleLater(entry, call, result);
       return { ok: true, value: checkResult(entry, result), plain: entry.plain };
@@ -373,7 +372,7 @@ export class Router {
       return Promise.reject(rpcError("Timeout", `deadline of ${call.method} passed before it ran`));
     }
     if (remaining === Infinity && !call.signal) {
-      return this.#run({ call, entry, ctx: this.#context(call, NEVER_ABORTED) });
+      return this.#run({ call, entry, ctx: this.#context(call, undefined) });
     }
     // A deadline or a cancellable caller: give the handler a signal, and stop waiting for
     // it when the signal fires, whatever the handler does.
@@ -406,7 +405,7 @@ export class Router {
     });
   }
 
-  #context(call: Call, signal: AbortSignal): CallContext {
+  #context(call: Call, signal: AbortSignal | undefined): CallContext {
     return new HandlerContext(this, call, signal);
   }
 
@@ -425,21 +424,29 @@ class HandlerContext implements CallContext {
   readonly method: string;
   readonly caller?: Identity;
   readonly deadline?: number;
-  readonly signal: AbortSignal;
   readonly peer?: PeerLike;
   readonly protocol: string;
   readonly callId?: string | number | null;
   readonly #router: Router;
+  #signal?: AbortSignal;
 
-  constructor(router: Router, call: Call, signal: AbortSignal) {
+  constructor(router: Router, call: Call, signal: AbortSignal | undefined) {
     this.#router = router;
     this.method = call.method;
     this.caller = call.caller;
     this.deadline = call.deadline;
-    this.signal = signal;
+    this.#signal = signal;
     this.peer = call.peer;
     this.protocol = call.protocol ?? "local";
     this.callId = call.id;
+  }
+
+  /**
+   * The call's own signal. A call that nothing can abort gets a fresh one on first use, never
+   * a shared one: listeners a handler adds then die with its call instead of piling up.
+   */
+  get signal(): AbortSignal {
+    return this.#signal ??= new AbortController().signal;
   }
 
   get client(): ClientLike {

@@ -18,6 +18,8 @@
 
 import { addExtension, Packr, REUSE_BUFFER_MODE, Unpackr } from "msgpackr";
 import { installMsgpackExtensions } from "../../core/idl/translators.ts";
+import { installOpaqueExtensions } from "./extension.ts";
+import { mayHoldRecords, recordDefinitionIn } from "./strict.ts";
 import type { Outcome } from "../../core/context.ts";
 import { type ErrorShape, nameOfCode } from "../../core/errors.ts";
 
@@ -95,7 +97,14 @@ const unpackr = new Unpackr({
   copyBuffers: true,
   // "auto" (number when safe, else bigint) is supported at runtime but not in the typings.
   int64AsType: "auto" as "bigint",
+  // Shared references (ext 0x69/0x70) are not msgpack: a few hundred bytes of them decode
+  // to a graph with billions of paths. Missing from the typings.
+  ...{ structuredClone: false },
 });
+
+// Extensions msgpack does not define stay opaque (and msgpackr's own are never decoded);
+// first, so that the types registered below take precedence.
+installOpaqueExtensions();
 
 // Types registered with `registerType` travel as msgpack extension types.
 installMsgpackExtensions({
@@ -317,6 +326,10 @@ export function toMessage(value: unknown): Message {
 /** Decodes one complete message; throws {@linkcode MalformedMessageError}. */
 export function decodeMessage(bytes: Uint8Array): Message {
   let value: unknown;
+  const foreign = mayHoldRecords(bytes) ? recordDefinitionIn(bytes) : undefined;
+  if (foreign !== undefined) {
+    throw new MalformedMessageError(`not msgpack: ${foreign}`, { msgid: requestId(bytes, 0) });
+  }
   try {
     value = unpackr.unpack(plain(bytes));
   } catch (error) {
@@ -434,8 +447,12 @@ export class MessageDecoder {
    */
   #decodeRun(): void {
     this.#lastEnd = 0;
+    const run = this.#buf.subarray(this.#start, this.#end);
+    // msgpackr reads its record definitions whatever its options: such a run goes frame by
+    // frame through the careful path, which refuses the frame that holds one.
+    if (mayHoldRecords(run) && recordDefinitionIn(run) !== undefined) return;
     try {
-      unpackr.unpackMultiple(this.#buf.subarray(this.#start, this.#end), this.#collect);
+      unpackr.unpackMultiple(run, this.#collect);
     } catch {
       // #lastEnd is where the incomplete or bad frame starts
     }
@@ -636,23 +653,28 @@ export class MessageDecoder {
     return count === 0 ? pos - start : -1;
   }
 
-  /** The msgid of a request whose head has arrived: `[0, msgid, …` (fixarray or array16/32). */
+  /** The msgid of a request whose head has arrived. */
   #peekMsgid(): number | undefined {
-    const buf = this.#buf, end = this.#end;
-    let pos = this.#start;
-    const b = buf[pos];
-    if (b === 0x94 || b === 0x95) pos += 1;
-    else if (b === 0xdc) pos += 3;
-    else if (b === 0xdd) pos += 5;
-    else return undefined;
-    if (pos + 1 >= end || buf[pos] !== 0) return undefined;
-    pos++;
-    const t = buf[pos];
-    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    if (t <= 0x7f) return t;
-    if (t === 0xcc && pos + 2 <= end) return buf[pos + 1];
-    if (t === 0xcd && pos + 3 <= end) return view.getUint16(pos + 1);
-    if (t === 0xce && pos + 5 <= end) return view.getUint32(pos + 1);
-    return undefined;
+    return requestId(this.#buf.subarray(0, this.#end), this.#start);
   }
+}
+
+/** The msgid of a request whose head is at `start`: `[0, msgid, …` (fixarray or array16/32). */
+function requestId(buf: Uint8Array, start: number): number | undefined {
+  const end = buf.byteLength;
+  let pos = start;
+  const b = buf[pos];
+  if (b === 0x94 || b === 0x95) pos += 1;
+  else if (b === 0xdc) pos += 3;
+  else if (b === 0xdd) pos += 5;
+  else return undefined;
+  if (pos + 1 >= end || buf[pos] !== 0) return undefined;
+  pos++;
+  const t = buf[pos];
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (t <= 0x7f) return t;
+  if (t === 0xcc && pos + 2 <= end) return buf[pos + 1];
+  if (t === 0xcd && pos + 3 <= end) return view.getUint16(pos + 1);
+  if (t === 0xce && pos + 5 <= end) return view.getUint32(pos + 1);
+  return undefined;
 }

@@ -25,11 +25,22 @@ import type { Outcome } from "../../core/context.ts";
 import { type ErrorShape, RpcError, rpcError } from "../../core/errors.ts";
 import type { HeartbeatPolicy } from "../../core/backoff.ts";
 import { WriteQueue } from "./write_queue.ts";
+import { CANCEL, PING } from "./reserved.ts";
 
-/** Reserved notification: a heartbeat (any received message also counts as one). */
-export const PING = "$/ping";
-/** Reserved notification `[msgid]`: the caller gave up on its request `msgid`. */
-export const CANCEL = "$/cancel";
+/**
+ * The byte stream a session runs over: a socket, a TLS stream, a pipe. Runtime adapters
+ * make one from their own connections (`src/adapters/deno/tcp.ts` for Deno's).
+ */
+export interface ByteStream {
+  /** Reads into `buffer`; the number of bytes read, or null at the end of the stream. */
+  read(buffer: Uint8Array): Promise<number | null>;
+  /** Writes some of `bytes`; how many were written. */
+  write(bytes: Uint8Array): Promise<number>;
+  /** Closes the stream; a pending read then ends. */
+  close(): void;
+  /** The other end, as `host:port`, for messages and per-peer limits. */
+  readonly remote: string;
+}
 
 /** What a session hands to whoever owns it (the server listener or the client transport). */
 export interface SessionOwner {
@@ -69,7 +80,7 @@ const MAX_READ_BUFFER = 64 * 1024;
 
 /** A live msgpack-rpc connection. */
 export class Session {
-  readonly #conn: Deno.Conn;
+  readonly #conn: ByteStream;
   readonly #owner: SessionOwner;
   readonly #decoder: MessageDecoder;
   readonly #maxInFlight: number;
@@ -97,20 +108,18 @@ export class Session {
   readonly state: Record<string, unknown> = {};
 
   /** Wraps a connected socket and starts reading. */
-  constructor(conn: Deno.Conn, owner: SessionOwner, options: SessionOptions = {}) {
+  constructor(conn: ByteStream, owner: SessionOwner, options: SessionOptions = {}) {
     this.#conn = conn;
     this.#owner = owner;
     this.#decoder = new MessageDecoder(options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
     this.#maxInFlight = options.maxInFlight ?? 1024;
-    const addr = conn.remoteAddr as Deno.NetAddr;
-    this.label = options.label ?? `${addr.hostname}:${addr.port}`;
+    this.label = options.label ?? conn.remote;
     this.#read();
   }
 
   /** The peer's address (`host:port`). */
   get remote(): string {
-    const addr = this.#conn.remoteAddr as Deno.NetAddr;
-    return `${addr.hostname}:${addr.port}`;
+    return this.#conn.remote;
   }
 
   /** Whether the session is open. */
@@ -311,7 +320,10 @@ export class Session {
     }
   }
 
-  /** A bad frame: answer it if its msgid is known; drop the connection if framing is lost. */
+  /**
+   * A bad frame: answer it if its msgid is known; drop the connection only if framing is
+   * lost. A well-framed message that is no msgpack-rpc message fails alone.
+   */
   #malformed(error: MalformedMessageError): boolean {
     const shape: ErrorShape = {
       code: -32600,
@@ -319,7 +331,7 @@ export class Session {
       message: `Invalid Request: ${error.message}`,
     };
     if (error.msgid !== undefined) this.#refuse(error.msgid, shape);
-    if (error.fatal || error.msgid === undefined) {
+    if (error.fatal) {
       this.#draining = this.closeAfterFlush(
         rpcError("InvalidRequest", `${this.label} sent ${error.message}`),
       );
@@ -414,11 +426,6 @@ function abortReason(method: string, signal: AbortSignal): RpcError {
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** Whether a method name is reserved for the protocol (`$/…`). */
-export function isReserved(method: string): boolean {
-  return method.startsWith("$/");
 }
 
 /** Wraps anything thrown as an RpcError. */

@@ -1,0 +1,37 @@
+/**
+ * The reserved `$/…` methods of Switchboard's msgpack-rpc: extras both ends understand,
+ * which never reach application handlers and never trouble a plain msgpack-rpc peer.
+ *
+ * | method | kind | what it does |
+ * | --- | --- | --- |
+ * | `$/hello` `[{ id? }]` | request | names the peer; turns on deadlines, `$/cancel`, heartbeats |
+ * | `$/auth.hello` `[]` | request | `{ nonce, schemes }` for the login |
+ * | `$/auth.login` `[{ scheme, proof }]` | request | the caller's `Identity` (also the peer id) |
+ * | `$/ping` | notification (or request) | heartbeat |
+ * | `$/cancel` `[msgid]` | notification | aborts that request's `AbortSignal` |
+ * | `$/subscribe` / `$/unsubscribe` `[topic]` | request | this peer receives `$/event`s of a topic |
+ * | `$/publish` `[topic, method, params]` | notification | fans out to the topic's subscribers |
+ * | `$/event` `[topic, method, params]` | notification (server → peer) | a published call |
+ *
+ * @module
+ */
+
+/** Reserved request: introduces a Switchboard peer (`[{ id? }]`). */
+export const HELLO = "$/hello";
+/** Reserved notification: a heartbeat (any received message also counts as one). */
+export const PING = "$/ping";
+/** Reserved notification `[msgid]`: the caller gave up on its request `msgid`. */
+export const CANCEL = "$/cancel";
+/** Reserved request `[topic]`: deliver the topic's events to this connection. */
+export const SUBSCRIBE = "$/subscribe";
+/** Reserved request `[topic]`: stop delivering the topic's events. */
+export const UNSUBSCRIBE = "$/unsubscribe";
+/** Reserved notification `[topic, method, params]`: publish a call to a topic. */
+export const PUBLISH = "$/publish";
+/** Reserved notification `[topic, method, params]` (server → peer): a published call. */
+export const EVENT = "$/event";
+
+/** Whether a method name is reserved for the protocol (`$/…`). */
+export function isReserved(method: string): boolean {
+  return method.startsWith("$/");
+}

@@ -8,7 +8,7 @@ set -euo pipefail
 check() {
   local profile dom
   profile=$(mktemp -d)
-  dom=$(timeout 60 chromium --headless --no-sandbox --disable-gpu --no-first-run \
+  dom=$(timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run \
     --disable-background-networking --disable-component-update --disable-sync \
     --user-data-dir="$profile" --dump-dom 'data:text/html,<p>hi</p>' 2>/dev/null) || true
   rm -rf "$profile"

@@ -1,6 +1,7 @@
 // A msgpack-rpc client we did not write: Python with Debian's python3-msgpack over a plain
 // socket (installed by .ci/setup.d/10-python3-msgpack.sh for /usr/bin/python3).
 import assert from "node:assert/strict";
+import { ignoreUnless, peers, PYTHON } from "../fixtures/peers.ts";
 import { demoServer } from "../server/tcp_fixture.ts";
 
 const SCRIPT = `
@@ -62,10 +63,13 @@ out["after"] = recv()
 print(json.dumps(out))
 `;
 
-Deno.test("python3-msgpack on a plain socket: calls, pipelining, notifications, errors, types", async () => {
+Deno.test({
+  name: "python3-msgpack on a plain socket: calls, pipelining, notifications, errors, types",
+  ignore: await ignoreUnless(peers.pythonMsgpack),
+}, async () => {
   const { tcp, close } = await demoServer();
   try {
-    const result = await new Deno.Command("/usr/bin/python3", {
+    const result = await new Deno.Command(PYTHON, {
       args: ["-c", SCRIPT, String(tcp.port)],
       stdout: "piped",
       stderr: "piped",

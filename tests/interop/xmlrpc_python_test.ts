@@ -4,33 +4,28 @@
 
 import assert from "node:assert/strict";
 import { type Logger, Server } from "../../mod.ts";
+import { ignoreUnless, peers, PYTHON } from "../fixtures/peers.ts";
 import types from "./xmlrpc_types_component.ts";
 
 const quiet: Logger = { error: () => {}, warn: () => {} };
 const SCRIPT = new URL("./xmlrpc_python_client.py", import.meta.url);
 
-/** Runs the Python client against `url`; `python3` on PATH, else the system one. */
+/** Runs the Python client against `url` with the python the peer probe checked. */
 async function runPython(url: string): Promise<Record<string, unknown[]>> {
-  let out: Deno.CommandOutput | undefined;
-  for (const python of ["python3", "/usr/bin/python3"]) {
-    try {
-      out = await new Deno.Command(python, {
-        args: [SCRIPT.pathname, url],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      break;
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    }
-  }
-  assert.ok(out, "python3 is not installed");
+  const out = await new Deno.Command(PYTHON, {
+    args: [SCRIPT.pathname, url],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
   const stderr = new TextDecoder().decode(out.stderr);
   assert.equal(out.code, 0, `python failed:\n${stderr}`);
   return JSON.parse(new TextDecoder().decode(out.stdout));
 }
 
-Deno.test("Python's xmlrpc.client calls our server", async () => {
+Deno.test({
+  name: "Python's xmlrpc.client calls our server",
+  ignore: await ignoreUnless(peers.pythonXmlrpc),
+}, async () => {
   const server = new Server({ logger: quiet }).register(types);
   const http = await server.listenHttp({ hostname: "127.0.0.1", port: 0 });
   let r: Record<string, unknown[]>;

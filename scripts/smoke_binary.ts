@@ -64,10 +64,10 @@ async function checkCli(): Promise<void> {
     }
     const text = `${out.stdout}\n${out.stderr}`.trim();
     if (out.code !== 0) throw new Error(`exit ${out.code}: ${text}`);
-    const version = /\d+\.\d+\.\d+\S*/.exec(text)?.[0];
+    const version = /^switchboard v?(\d+\.\d+\.\d+\S*)/m.exec(text)?.[1];
     if (!version) throw new Error(`no version number in: ${text}`);
-    if (options.expectVersion && !text.includes(options.expectVersion)) {
-      throw new Error(`expected version ${options.expectVersion} in: ${text}`);
+    if (options.expectVersion && version !== options.expectVersion) {
+      throw new Error(`version ${version}, expected ${options.expectVersion}: ${text}`);
     }
     return text.split("\n")[0];
   });

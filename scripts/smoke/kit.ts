@@ -31,7 +31,7 @@ export function smokeKit(program: string[]): SmokeKit {
       try {
         const note = await body();
         counts.passed++;
-        console.log(`ok - ${name}${note ? ` (${note})` : ""}`);
+        console.log(`ok - ${name}${note ? ` -- ${note}` : ""}`);
         return true;
       } catch (error) {
         counts.failed++;

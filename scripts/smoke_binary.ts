@@ -4,7 +4,7 @@
  *
  * ```sh
  * deno run -A scripts/smoke_binary.ts -- dist/switchboard
- * deno run -A scripts/smoke_binary.ts -- deno run -A main.ts
+ * deno run -A scripts/smoke_binary.ts -- deno run -A --no-lock main.ts
  * ```
  *
  * Options before `--`: `--no-version` tolerates a build without `--version` ("unknown
@@ -40,6 +40,15 @@ function parseOptions(args: string[]): Options {
     else usage(`unknown option ${own[i]}`);
   }
   if (!program.length) usage("no command given");
+  // A path to the binary becomes absolute (native separators on Windows), so every process
+  // started here finds it whatever its working directory.
+  if (/[\\/]/.test(program[0])) {
+    try {
+      program[0] = Deno.realPathSync(program[0]);
+    } catch {
+      // left as given: the first check reports that it cannot be started
+    }
+  }
   return options;
 }
 

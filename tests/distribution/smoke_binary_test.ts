@@ -61,14 +61,20 @@ const names = (lines: string[]) =>
   lines.map((l) => l.replace(/^(not )?ok - /, "").replace(/ -- .*$/, ""));
 
 Deno.test("smoke: every check passes against deno run -A main.ts", async () => {
-  const { code, lines, text } = await smoke(VERSION_OPTIONAL, [DENO, "run", "-A", "main.ts"]);
+  const { code, lines, text } = await smoke(VERSION_OPTIONAL, [
+    DENO,
+    "run",
+    "-A",
+    "--no-lock",
+    "main.ts",
+  ]);
   assert.deepEqual(notOks(lines), [], text);
   assert.deepEqual(names(oks(lines)), EXPECTED, text);
   assert.equal(code, 0, text);
 });
 
 Deno.test("smoke: one faulty behaviour is one 'not ok' and exit 1", async () => {
-  const faulty = [DENO, "run", "-A", "tests/distribution/fixtures/bad_version_cli.ts"];
+  const faulty = [DENO, "run", "-A", "--no-lock", "tests/distribution/fixtures/bad_version_cli.ts"];
   const { code, lines, text } = await smoke([], faulty);
   assert.deepEqual(names(notOks(lines)), ["--version prints a version"], text);
   assert.match(text, /# no version number in: switchboard \(version unknown\)/);
@@ -130,7 +136,7 @@ Deno.test("smoke: --expect-version refuses another version", async () => {
   // The first check alone decides: a wrong version is reported before anything else runs.
   const { lines, code, text } = await smoke(
     ["--expect-version", "99.0.0"],
-    [DENO, "run", "-A", "tests/distribution/fixtures/fixed_version_cli.ts"],
+    [DENO, "run", "-A", "--no-lock", "tests/distribution/fixtures/fixed_version_cli.ts"],
   );
   assert.equal(lines[0], "not ok - --version prints a version", text);
   assert.match(text, /# version 1\.2\.3, expected 99\.0\.0: switchboard 1\.2\.3/);

@@ -31,8 +31,10 @@ function serveComponents() {
 export async function checkComponents(kit: SmokeKit): Promise<void> {
   const { program, check, call, expectEqual } = kit;
   const files = serveComponents();
-  const granted = await Deno.makeTempDir({ prefix: "smoke-granted-" });
-  const denied = await Deno.makeTempDir({ prefix: "smoke-denied-" });
+  // Canonical paths (macOS: /var is /private/var; Windows: 8.3 short names), so the grant
+  // and the path read are spelt alike.
+  const granted = await Deno.realPath(await Deno.makeTempDir({ prefix: "smoke-granted-" }));
+  const denied = await Deno.realPath(await Deno.makeTempDir({ prefix: "smoke-denied-" }));
   await Deno.writeTextFile(join(granted, "note.txt"), "granted text");
   await Deno.writeTextFile(join(denied, "secret.txt"), "secret text");
   const [httpPort] = freePorts(1);

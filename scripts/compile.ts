@@ -13,7 +13,9 @@
 
 const ROOT = new URL("../", import.meta.url);
 
-const args = [...Deno.args];
+// `deno task compile -- --target …` hands the script a leading "--"; deno compile would take
+// everything after it as arguments of the program.
+const args = Deno.args[0] === "--" ? Deno.args.slice(1) : [...Deno.args];
 const hasOutput = args.some((a) => a === "--output" || a === "-o" || a.startsWith("--output="));
 const target = args.find((_, i) => args[i - 1] === "--target") ??
   args.find((a) => a.startsWith("--target="))?.slice("--target=".length) ?? Deno.build.target;

@@ -32,7 +32,7 @@ Deno.test("jsr registry fixture: refusals, republish, long paths, checked downlo
   const publish = (dir: string, token: string) =>
     run(DENO, ["publish", "--token", token, "--allow-dirty", "--no-provenance"], {
       cwd: join(home, dir),
-      env: { ...env, DENO_TESTING_DISABLE_GIT_CHECK: "1" },
+      env,
     });
   const posts = () => registry.requests().filter((r) => r.method === "POST").length;
   try {

@@ -9,6 +9,11 @@ import { UsageError } from "./src/cli/args.ts";
 import { serveCommand } from "./src/cli/serve.ts";
 import { callCommand, describeCommand } from "./src/cli/call.ts";
 import { deployCommand } from "./src/cli/deploy.ts";
+// The version users see is the published one: deno.json ships in the package.
+import denoJson from "./deno.json" with { type: "json" };
+
+/** This copy's version, as published (`deno.json`). */
+export const VERSION: string = denoJson.version;
 
 const HELP = `Usage: switchboard <command> [options]
 
@@ -17,6 +22,9 @@ Commands:
   call       call a method on a server: switchboard call URL METHOD [PARAMS_JSON]
   describe   list a server's interfaces and methods: switchboard describe URL
   deploy     run a deployment file's processes: switchboard deploy FILE (--check, --status)
+
+Options:
+  -V, --version  print the version
 
 Run "switchboard <command> --help" for a command's options.
 `;
@@ -34,6 +42,10 @@ export async function main(args: string[]): Promise<number> {
   if (command === undefined || command === "--help" || command === "-h" || command === "help") {
     console.log(HELP);
     return command === undefined ? 2 : 0;
+  }
+  if (command === "--version" || command === "-V") {
+    console.log(`switchboard ${VERSION}`);
+    return 0;
   }
   const run = commands[command];
   try {

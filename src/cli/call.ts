@@ -5,6 +5,7 @@
  */
 
 import { parseCommand, UsageError } from "./args.ts";
+import { serverUrl } from "./address.ts";
 import { connect } from "../client/connect.ts";
 import "../client/all_transports.ts"; // call/describe take tcp://, amqp:// and --protocol xmlrpc
 import { RpcError } from "../core/errors.ts";
@@ -83,7 +84,10 @@ export async function callCommand(args: string[]): Promise<number> {
   if (timeout !== undefined && !(timeout > 0)) {
     throw new UsageError("--timeout: expected a positive number of milliseconds");
   }
-  const client = connect(url, { protocol: parseProtocol(values.protocol), timeout });
+  const client = connect(serverUrl("call", url), {
+    protocol: parseProtocol(values.protocol),
+    timeout,
+  });
   try {
     if (values.notify) {
       await client.notify(method, params);
@@ -113,7 +117,9 @@ export async function describeCommand(args: string[]): Promise<number> {
   if (positionals.length !== 1) {
     throw new UsageError("switchboard describe: expected URL (see --help)");
   }
-  const client = connect(positionals[0], { protocol: parseProtocol(values.protocol) });
+  const client = connect(serverUrl("describe", positionals[0]), {
+    protocol: parseProtocol(values.protocol),
+  });
   try {
     const doc = await client.call("rpc.discover") as OpenRpcDocument;
     if (values.json) console.log(JSON.stringify(doc, null, 2));

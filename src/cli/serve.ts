@@ -5,6 +5,7 @@
  */
 
 import { parseCommand, parseHostPort, UsageError } from "./args.ts";
+import { listenOn } from "./address.ts";
 import { Server } from "../server/server.ts";
 import { demoComponents } from "../demo/mod.ts";
 import { COMPONENT_OPTIONS_HELP, ComponentArgsError, parseComponentArgs } from "../host/args.ts";
@@ -86,13 +87,24 @@ export async function serveCommand(args: string[]): Promise<number> {
   if (!http && !tcp && !values.amqp?.length) {
     throw new UsageError("switchboard serve: every listener is off; nothing to serve");
   }
-  if (http) {
-    const listener = await server.listenHttp(http, { maxBodyBytes: maxBody });
-    console.log(`listening on ${listener.url} (JSON-RPC: POST /rpc, XML-RPC: POST /RPC2)`);
-  }
-  if (tcp) {
-    const listener = await server.listenTcp(tcp);
-    console.log(`listening on ${listener.url} (msgpack-rpc)`);
+  try {
+    if (http) {
+      const listener = await listenOn(
+        "http",
+        http,
+        () => server.listenHttp(http, { maxBodyBytes: maxBody }),
+      );
+      console.log(`listening on ${listener.url} (JSON-RPC: POST /rpc, XML-RPC: POST /RPC2)`);
+    }
+    if (tcp) {
+      const listener = await listenOn("tcp", tcp, () => server.listenTcp(tcp));
+      console.log(`listening on ${listener.url} (msgpack-rpc)`);
+    }
+  } catch (error) {
+    // Close what did open (the other listener, worker components) before reporting.
+    await server.close();
+    await placed?.close();
+    throw error;
   }
   for (const url of values.amqp ?? []) {
     const listener = await server.listenAmqp(url, { prefetch });

@@ -11,6 +11,7 @@ import { usableImplementations } from "./implementations.ts";
 import { bundleComponent } from "./bundle.ts";
 import { dynamicImport } from "./dynamic_import.ts";
 import { checkScheme, ComponentError, componentUrl, splitPin } from "./specifier.ts";
+import { nativeImportRefused } from "./jsr_host.ts";
 
 export { ComponentError, componentUrl };
 export {
@@ -48,10 +49,14 @@ export interface LoadedComponent {
   loader: "native" | "bundled";
 }
 
-/** The loader `auto` stands for here: `bundled` inside a compiled binary. */
+/**
+ * The loader `auto` stands for here: `bundled` inside a compiled binary, and for remote
+ * modules when this copy runs from a JSR package (which Deno forbids to import them).
+ */
 export function resolveLoader(mode: LoaderMode = "auto", url?: URL): "native" | "bundled" {
   if (mode !== "auto") return mode;
   if (Deno.build.standalone) return "bundled";
+  if (url && nativeImportRefused(splitPin(url).url)) return "bundled";
   // The compile-safe loader runs exactly the bytes whose digest it checked.
   if (url && splitPin(url).sha256) return "bundled";
   return "native";
@@ -101,6 +106,12 @@ function nativeSpecifier(url: URL, allowInsecureHttp: boolean): string {
     );
   }
   checkScheme(bare, allowInsecureHttp);
+  if (nativeImportRefused(bare)) {
+    throw new ComponentError(
+      `${url.href}: this switchboard runs from a JSR package, and Deno lets JSR packages ` +
+        `import no http(s): module; load it with --loader bundled (or auto)`,
+    );
+  }
   return bare.href;
 }
 

@@ -221,7 +221,14 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
     ["/rpc", "/RPC2"],
     (c) => c.text("use POST\n", 405, { allow: "POST" }),
   );
-  app.get("/openrpc.json", (c) => {
+  app.get("/openrpc.json", async (c) => {
+    // Listing the methods is as private as calling them: a guarded listener guards it.
+    if (options.authenticate) {
+      const verdict = await options.authenticate(c.req.raw, {
+        peer: (c.env as HttpEnv | undefined)?.remoteAddr?.hostname,
+      });
+      if (verdict instanceof Response) return verdict;
+    }
     const visible = expose ?? (() => true);
     const interfaces = router.interfaces().map((i) => ({
       ...i,

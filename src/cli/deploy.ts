@@ -19,7 +19,10 @@ export const DEPLOY_HELP = `Usage: switchboard deploy FILE
 Starts every process of the deployment FILE (JSON; schema: src/deploy/deployment.schema.json)
 as this same program in serve mode, prefixes their output with their names, restarts
 crashed ones with backoff, and stops them all (letting calls finish) on SIGINT/SIGTERM.
-Processes prove a fresh random secret to each other; only front listeners are open.
+Processes prove a fresh random secret to each other (handed to each on its stdin, never in
+its environment or arguments); only front listeners and /healthz are open. Processes exit
+when this supervisor dies, however it dies. Every listen address is checked before anything
+starts. GET /status needs the run's token, kept in a file only this user can read.
 
 Options:
   --check             report every problem of FILE with its JSON path; start nothing
@@ -115,7 +118,9 @@ async function check(file: string): Promise<number> {
 }
 
 function describeListener(l: Plan["processes"][number]["listen"][number]): string {
-  return l.protocol === "amqp" ? `amqp ${l.url}` : `${l.protocol}://${l.hostname}:${l.port}`;
+  if (l.protocol === "amqp") return `amqp ${l.url}`;
+  const scheme = l.tls ? (l.protocol === "http" ? "https" : "tls") : l.protocol;
+  return `${scheme}://${l.hostname}:${l.port}`;
 }
 
 async function status(target: string, json: boolean): Promise<number> {

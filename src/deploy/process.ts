@@ -43,7 +43,10 @@ async function listen(
   spec: ListenSpec,
   guard: { gate?: AuthGate },
 ): Promise<string> {
-  const address = { hostname: spec.hostname, port: spec.port };
+  const tls = spec.tls
+    ? { cert: await Deno.readTextFile(spec.tls.cert), key: await Deno.readTextFile(spec.tls.key) }
+    : undefined;
+  const address = { hostname: spec.hostname, port: spec.port, ...(tls ? { tls } : {}) };
   switch (spec.protocol) {
     case "http": {
       const authenticate = guard.gate ? httpAuthenticator({ gate: guard.gate }) : undefined;

@@ -181,9 +181,13 @@ export async function runDeployedProcess(name: string): Promise<number> {
   );
   await Promise.race([
     stopped,
-    parentGone.then(() =>
-      console.log("the supervisor is gone (its pipe closed): finishing in-flight calls")
-    ),
+    parentGone.then(() => {
+      try {
+        console.log("the supervisor is gone (its pipe closed): finishing in-flight calls");
+      } catch {
+        // stdout went with the supervisor: drain all the same
+      }
+    }),
   ]);
   await running.close();
   return 0;

@@ -149,3 +149,48 @@ Deno.test("deploy: an address in use is named by --check and by deploy, and noth
     await Deno.remove(file.dir, { recursive: true });
   }
 });
+
+Deno.test({
+  name: "deploy: after kill -9 of deploy, a call in flight still finishes, then the processes exit",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "switchboard-deploy-" });
+    const [tcp, http, status] = [0, 0, 0].map(() => {
+      const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      const port = (l.addr as Deno.NetAddr).port;
+      l.close();
+      return port;
+    });
+    const slow = new URL("./fixtures/slow.ts", import.meta.url).href;
+    const file = `${dir}/slow.json`;
+    await Deno.writeTextFile(
+      file,
+      JSON.stringify({
+        processes: {
+          slow: { components: [slow], listen: [{ tcp: `127.0.0.1:${tcp}` }], public: ["Slow"] },
+          front: { front: [{ http: `127.0.0.1:${http}` }] },
+        },
+        status: `127.0.0.1:${status}`,
+      }),
+    );
+    const running = deploy([file]);
+    const front = connect(`http://127.0.0.1:${http}`, { timeout: 20_000 });
+    try {
+      const pids = (await running.ready()).processes.map((p) => p.pid!);
+      const call = front.call("Slow.wait", { ms: 1500 });
+      await new Promise((r) => setTimeout(r, 300));
+      Deno.kill(running.pid, "SIGKILL");
+      // The children's stdout went with the supervisor; they drain all the same.
+      assert.equal(await call, "waited 1500 ms");
+      await until("every child to exit", async () => {
+        for (const pid of pids) if (!await gone(pid)) return undefined;
+        return true;
+      }, 15_000);
+      assert.ok(portFree(tcp) && portFree(http));
+    } finally {
+      await front.close();
+      await running.stop("SIGKILL");
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

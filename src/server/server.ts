@@ -10,7 +10,7 @@ import type { Implementation } from "../core/implement.ts";
 import { introspection } from "../core/router/introspection.ts";
 import { Client } from "../core/client/client.ts";
 import { LocalTransport } from "../core/client/local.ts";
-import { type HttpAddress, type HttpListener, type HttpOptions, serveHttp } from "./http.ts";
+import { type HttpListener, type HttpOptions, serveHttp } from "./http.ts";
 import { xmlRpcHandler } from "../wire/xmlrpc/codec.ts";
 import { type AmqpListener, type AmqpServeOptions, serveAmqp } from "./amqp.ts";
 import {
@@ -82,7 +82,10 @@ export class Server {
   }
 
   /** Listens for JSON-RPC (and XML-RPC, where installed) over HTTP (HTTPS with `address.tls`). */
-  async listenHttp(address: HttpAddress = {}, options: HttpOptions = {}): Promise<HttpListener> {
+  async listenHttp(
+    address: Address & { tls?: { cert: string; key: string } } = {},
+    options: HttpOptions = {},
+  ): Promise<HttpListener> {
     const listener = await serveHttp(this.router, address, {
       ...defaultHttpOptions(this.router),
       ...options,

@@ -1,6 +1,7 @@
 /**
  * The server side of the handshake, shared by every transport: issues nonces, checks
- * proofs with the configured backends, and rate-limits failed attempts per peer address.
+ * proofs with the configured backends, and throttles failed attempts per (address,
+ * identity) and per identity.
  *
  * @module
  */
@@ -9,21 +10,44 @@ import type { Identity } from "../core/context.ts";
 import { rpcError } from "../core/errors.ts";
 import { encodeBase64 } from "../core/base64.ts";
 import type { AuthBackend, Proof } from "./types.ts";
-
-/** How many peers' recent failures are remembered at most. */
-const MAX_TRACKED_PEERS = 10_000;
+import { Throttle } from "./throttle.ts";
 
 /** Options of an {@linkcode AuthGate}. */
 export interface AuthGateOptions {
-  /** Failed logins allowed per peer address within `window` ms (default 5). */
+  /**
+   * Failed logins allowed per (peer address, claimed identity) before backoff begins
+   * (default 5; `Infinity` turns throttling off, per identity too unless
+   * `maxIdentityFailures` is given).
+   */
   maxFailures?: number;
-  /** The rate-limit window in milliseconds (default 60 000). */
+  /** Failed logins allowed per claimed identity, from all addresses together (default 20). */
+  maxIdentityFailures?: number;
+  /** The first backoff delay in ms, doubling with each further failure (default 1000). */
+  backoff?: number;
+  /** The longest backoff delay in ms (default 60 000). */
+  maxBackoff?: number;
+  /** Failures are forgotten this long (ms) after the last one (default 15 minutes). */
   window?: number;
 }
 
 /**
+ * Who a proof claims to be, for throttling: the password scheme's `user`, the shared
+ * secret's `id`; undefined for schemes that name nobody (bearer tokens).
+ */
+function claimOf(proof: unknown): string | undefined {
+  if (typeof proof !== "object" || proof === null) return undefined;
+  const { user, id } = proof as Record<string, unknown>;
+  const claim = typeof user === "string" ? user : typeof id === "string" ? id : undefined;
+  return claim === undefined ? undefined : claim.slice(0, 256);
+}
+
+/**
  * Checks logins for a server: hands out nonces, verifies proofs with the accepted
- * schemes, and refuses a peer for a while after too many failures.
+ * schemes, and slows down guessing: after a few failures for one account from one
+ * address, that address waits longer and longer (1 s, 2 s, 4 s … up to a minute) before
+ * its next guess at that account is even checked; the same holds, with a larger
+ * allowance, for one account from all addresses together. Nobody else behind the address
+ * is held up, and a success clears only its own record.
  *
  * @example
  * ```ts
@@ -33,25 +57,35 @@ export interface AuthGateOptions {
  * const gate = new AuthGate([sharedSecretBackend("s3cret")], { maxFailures: 2 });
  * const { nonce } = gate.hello();
  * for (let i = 0; i < 2; i++) {
- *   await assert.rejects(gate.login("10.0.0.9", nonce, "secret", { mac: "guess" }), {
+ *   await assert.rejects(gate.login("10.0.0.9", nonce, "secret", { id: "a", mac: "guess" }), {
  *     name: "Unauthorized",
  *   });
  * }
- * await assert.rejects(gate.login("10.0.0.9", nonce, "secret", { mac: "guess" }), /too many/);
+ * await assert.rejects(
+ *   gate.login("10.0.0.9", nonce, "secret", { id: "a", mac: "guess" }),
+ *   /too many failed logins as a from 10\.0\.0\.9; retry in 1 s/,
+ * );
  * ```
  */
 export class AuthGate {
   readonly #backends = new Map<string, AuthBackend>();
-  readonly #failures = new Map<string, number[]>();
-  readonly #inFlight = new Map<string, Set<Promise<void>>>();
-  readonly #maxFailures: number;
-  readonly #window: number;
+  readonly #perAddress: Throttle;
+  readonly #perIdentity: Throttle;
 
   /** `backends`: the schemes this server accepts. */
   constructor(backends: readonly AuthBackend[], options: AuthGateOptions = {}) {
     for (const b of backends) this.#backends.set(b.scheme, b);
-    this.#maxFailures = options.maxFailures ?? 5;
-    this.#window = options.window ?? 60_000;
+    const free = options.maxFailures ?? 5;
+    const timing = {
+      backoff: options.backoff ?? 1000,
+      maxBackoff: options.maxBackoff ?? 60_000,
+      window: options.window ?? 15 * 60_000,
+    };
+    this.#perAddress = new Throttle({ free, ...timing });
+    this.#perIdentity = new Throttle({
+      free: options.maxIdentityFailures ?? (free === Infinity ? Infinity : 20),
+      ...timing,
+    });
   }
 
   /** The accepted scheme names. */
@@ -66,30 +100,28 @@ export class AuthGate {
   }
 
   /**
-   * Verifies a login; resolves with the identity or rejects with `Unauthorized`
-   * (also when `peer` has failed too often recently). Attempts beyond what a peer may
-   * still fail wait for its attempts in flight, so parallel guesses gain nothing.
+   * Verifies a login; resolves with the identity or rejects with `Unauthorized` (also,
+   * without checking the proof, while the claimed identity is in backoff for `peer` or
+   * for everyone).
    */
   async login(peer: string, nonce: string, scheme: unknown, proof: unknown): Promise<Identity> {
-    for (;;) {
-      const now = Date.now();
-      const recent = this.#recent(peer, now);
-      if (recent.length >= this.#maxFailures) {
-        throw rpcError(
-          "Unauthorized",
-          `too many failed logins from ${peer}; retry in ${
-            Math.ceil((this.#window - (now - recent[0])) / 1000)
-          } s`,
-        );
-      }
-      const inFlight = this.#inFlight.get(peer);
-      if (!inFlight || recent.length + inFlight.size < this.#maxFailures) break;
-      await Promise.race(inFlight);
+    const claim = claimOf(proof);
+    const who = claim === undefined ? "" : ` as ${claim}`;
+    // Schemes that name nobody share one record per address and scheme.
+    const addressKey = `${peer}\n${String(scheme)}\n${claim ?? "*"}`;
+    const identityKey = claim === undefined ? undefined : `${String(scheme)}\n${claim}`;
+    const wait = Math.max(
+      this.#perAddress.wait(addressKey),
+      identityKey ? this.#perIdentity.wait(identityKey) : 0,
+    );
+    if (wait > 0) {
+      throw rpcError(
+        "Unauthorized",
+        `too many failed logins${who} from ${peer}; retry in ${Math.ceil(wait / 1000)} s`,
+      );
     }
-    let finish!: () => void;
-    const attempt = new Promise<void>((resolve) => finish = resolve);
-    const inFlight = this.#inFlight.get(peer) ?? new Set();
-    this.#inFlight.set(peer, inFlight.add(attempt));
+    this.#perAddress.begin(addressKey);
+    if (identityKey) this.#perIdentity.begin(identityKey);
     const backend = typeof scheme === "string" ? this.#backends.get(scheme) : undefined;
     let identity: Identity | undefined;
     try {
@@ -100,47 +132,23 @@ export class AuthGate {
           identity = undefined;
         }
       }
-      if (!identity) {
-        this.#fail(peer);
-        throw rpcError(
-          "Unauthorized",
-          backend
-            ? `login refused (${scheme})`
-            : `unknown auth scheme ${JSON.stringify(scheme)}; this server accepts ${
-              this.schemes.join(", ")
-            }`,
-        );
-      }
-      this.#failures.delete(peer);
-      return identity;
     } finally {
-      inFlight.delete(attempt);
-      if (inFlight.size === 0 && this.#inFlight.get(peer) === inFlight) this.#inFlight.delete(peer);
-      finish();
+      this.#perAddress.end(addressKey, !identity);
+      if (identityKey) this.#perIdentity.end(identityKey, !identity);
     }
-  }
-
-  /** The peer's failures within the window (older ones are forgotten). */
-  #recent(peer: string, now: number): number[] {
-    const all = this.#failures.get(peer);
-    if (!all) return [];
-    const recent = all.filter((t) => now - t < this.#window);
-    if (recent.length) this.#failures.set(peer, recent);
-    else this.#failures.delete(peer);
-    return recent;
-  }
-
-  #fail(peer: string): void {
-    const now = Date.now();
-    this.#failures.set(peer, [...this.#recent(peer, now), now]);
-    // Bound the memory many peers (e.g. spoofed IPv6 addresses) can take: forget expired
-    // entries, then the oldest.
-    if (this.#failures.size > MAX_TRACKED_PEERS) {
-      for (const p of this.#failures.keys()) this.#recent(p, now);
-      for (const p of this.#failures.keys()) {
-        if (this.#failures.size <= MAX_TRACKED_PEERS) break;
-        this.#failures.delete(p);
-      }
+    if (!identity) {
+      throw rpcError(
+        "Unauthorized",
+        backend
+          ? `login refused (${scheme})`
+          : `unknown auth scheme ${JSON.stringify(scheme)}; this server accepts ${
+            this.schemes.join(", ")
+          }`,
+      );
     }
+    // Its own record only: one account's success says nothing about guesses at another.
+    // A scheme that names nobody keeps its record (any valid token would clear it).
+    if (claim !== undefined) this.#perAddress.clear(addressKey);
+    return identity;
   }
 }

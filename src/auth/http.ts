@@ -5,9 +5,11 @@
  * - the challenge–response schemes of an {@linkcode AuthGate} (shared secret, password)
  *   run once through the reserved JSON-RPC methods `$/auth.hello` and `$/auth.login`,
  *   POSTed like any call and answered here, before the router; a good login returns a
- *   random session token (kept server-side, bound to the identity, with an expiry) that
- *   later requests present as `Authorization: Switchboard-Session <token>`. The shared
- *   secret itself never travels.
+ *   random session token (kept server-side, bound to the identity and to the listener that
+ *   issued it, with a short expiry) that later requests present as
+ *   `Authorization: Switchboard-Session <token>`; another listener refuses it. The
+ *   shared secret itself never travels; the token does, so serve HTTPS where the path
+ *   between the ends is not trusted.
  *
  * Refused requests get HTTP 401 with a JSON-RPC error body (code -32001, `Unauthorized:
  * …`), or an XML-RPC fault for XML requests.
@@ -38,7 +40,11 @@ export interface HttpAuthOptions {
   bearer?: TokenCheck;
   /** Refuse requests without credentials (default true); false lets them in anonymous. */
   required?: boolean;
-  /** How long a session lasts, in ms (default 1 hour); clients then log in again. */
+  /**
+   * How long a session lasts, in ms (default 5 minutes): a captured token is worth little
+   * for long. Clients renew by logging in again before it ends (the Switchboard client
+   * does so by itself).
+   */
   sessionTtl?: number;
   /** How long a nonce from `$/auth.hello` may wait for its login, in ms (default 60 s). */
   nonceTtl?: number;
@@ -210,10 +216,10 @@ export function httpAuthenticator(options: HttpAuthOptions): HttpAuthenticator {
     throw new TypeError("httpAuthenticator needs a gate, a bearer check, or both");
   }
   const required = options.required ?? true;
-  const sessionTtl = options.sessionTtl ?? 3_600_000;
+  const sessionTtl = options.sessionTtl ?? 300_000;
   const nonceTtl = options.nonceTtl ?? 60_000;
   const max = options.maxSessions ?? 10_000;
-  const sessions = new ExpiringMap<Identity>(max);
+  const sessions = new ExpiringMap<{ identity: Identity; listener: string | undefined }>(max);
   const nonces = new ExpiringMap<true>(max);
   const bearerGate = options.bearer
     ? new AuthGate([bearerBackend(options.bearer)], options.bearerRateLimit)
@@ -234,9 +240,10 @@ export function httpAuthenticator(options: HttpAuthOptions): HttpAuthenticator {
 
   const handshake = async (
     request: Request,
-    peer: string,
+    info: HttpRequestInfo,
     call: { id: JsonRpcId; method: string; params: unknown },
   ): Promise<Response> => {
+    const peer = info.peer ?? "unknown";
     if (call.method === AUTH_HELLO) {
       const hello = gate!.hello();
       nonces.set(hello.nonce, true, nonceTtl);
@@ -255,7 +262,7 @@ export function httpAuthenticator(options: HttpAuthOptions): HttpAuthenticator {
     try {
       const identity = await gate!.login(peer, nonce, params.scheme, params.proof);
       const session = randomToken();
-      sessions.set(session, identity, sessionTtl);
+      sessions.set(session, { identity, listener: info.listener }, sessionTtl);
       const result: HttpLoginResult = { session, identity, expiresIn: sessionTtl };
       return jsonRpc(200, call.id, { result });
     } catch (error) {
@@ -278,8 +285,14 @@ export function httpAuthenticator(options: HttpAuthOptions): HttpAuthenticator {
         }
       }
       if (scheme === SESSION_SCHEME.toLowerCase() && gate) {
-        return sessions.get(value) ??
-          refuse(request, `session unknown or expired: log in again with ${AUTH_HELLO}`);
+        const session = sessions.get(value);
+        // A token is good only where it was issued: one captured on its way to one
+        // listener opens no other.
+        if (session && session.listener === info.listener) return session.identity;
+        return refuse(
+          request,
+          `session unknown or expired here: log in again with ${AUTH_HELLO}`,
+        );
       }
       return refuse(request, `authorization scheme ${JSON.stringify(scheme)} not accepted: ${how}`);
     }
@@ -290,7 +303,7 @@ export function httpAuthenticator(options: HttpAuthOptions): HttpAuthenticator {
     if (
       gate && call?.jsonrpc === "2.0" && (call.method === AUTH_HELLO || call.method === AUTH_LOGIN)
     ) {
-      return await handshake(request, peer, {
+      return await handshake(request, info, {
         id: idOf(call),
         method: call.method,
         params: call.params,

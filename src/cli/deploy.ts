@@ -6,7 +6,8 @@
 
 import { parseCommand, UsageError } from "./args.ts";
 import { randomToken } from "../core/random_token.ts";
-import { PLAN_ENV, PROCESS_ENV, READY_MARKER, SECRET_ENV } from "../deploy/env.ts";
+import { PROCESS_ENV, READY_MARKER } from "../deploy/env.ts";
+import { handoffLine } from "../deploy/handoff.ts";
 import type { Plan } from "../deploy/plan.ts";
 import { type ChildSpec, Supervisor } from "../deploy/supervisor.ts";
 import { type DeploymentStatus, formatStatus, serveStatus } from "../deploy/status.ts";
@@ -18,7 +19,10 @@ export const DEPLOY_HELP = `Usage: switchboard deploy FILE
 Starts every process of the deployment FILE (JSON; schema: src/deploy/deployment.schema.json)
 as this same program in serve mode, prefixes their output with their names, restarts
 crashed ones with backoff, and stops them all (letting calls finish) on SIGINT/SIGTERM.
-Processes prove a fresh random secret to each other; only front listeners are open.
+Processes prove a fresh random secret to each other (handed to each on its stdin, never in
+its environment or arguments); only front listeners and /healthz are open. Processes exit
+when this supervisor dies, however it dies. Every listen address is checked before anything
+starts. GET /status needs the run's token, kept in a file only this user can read.
 
 Options:
   --check             report every problem of FILE with its JSON path; start nothing
@@ -43,12 +47,14 @@ export function childSpecs(
   secret: string,
   self: { command: string; args: string[] } = selfCommand(),
 ): ChildSpec[] {
-  const planText = JSON.stringify(plan);
+  // The secret goes down a pipe: environment and argv are readable in /proc by others.
+  const stdin = handoffLine({ plan, secret });
   return plan.processes.map((p) => ({
     name: p.name,
     command: self.command,
     args: [...self.args, "serve", "--deployed", p.name],
-    env: { [PLAN_ENV]: planText, [SECRET_ENV]: secret, [PROCESS_ENV]: p.name },
+    env: { [PROCESS_ENV]: p.name },
+    stdin,
   }));
 }
 
@@ -77,9 +83,21 @@ async function problemsOf(error: unknown): Promise<string | undefined> {
   return error instanceof DeploymentError ? error.message : undefined;
 }
 
+/** Names every listen address already in use; true when all are free. */
+async function addressesFree(file: string, plan: Plan): Promise<boolean> {
+  const { probeAddresses } = await import("../deploy/probe.ts");
+  const taken = probeAddresses(plan);
+  if (!taken.length) return true;
+  console.error(
+    `${file}: ${taken.length} address(es) unavailable:\n${taken.map((t) => `  ${t}`).join("\n")}`,
+  );
+  return false;
+}
+
 async function check(file: string): Promise<number> {
   try {
     const plan = await loadPlan(file);
+    if (!await addressesFree(file, plan)) return 1;
     console.log(`${file}: ok: ${plan.processes.length} process(es)`);
     for (const p of plan.processes) {
       const parts = [
@@ -100,7 +118,9 @@ async function check(file: string): Promise<number> {
 }
 
 function describeListener(l: Plan["processes"][number]["listen"][number]): string {
-  return l.protocol === "amqp" ? `amqp ${l.url}` : `${l.protocol}://${l.hostname}:${l.port}`;
+  if (l.protocol === "amqp") return `amqp ${l.url}`;
+  const scheme = l.tls ? (l.protocol === "http" ? "https" : "tls") : l.protocol;
+  return `${scheme}://${l.hostname}:${l.port}`;
 }
 
 async function status(target: string, json: boolean): Promise<number> {
@@ -117,13 +137,31 @@ async function status(target: string, json: boolean): Promise<number> {
     const { hostname, port } = parseAddress(address);
     url = `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
   }
+  const { readStatusToken, statusTokenPath } = await import("../deploy/status_token.ts");
+  const at = new URL(url);
+  const address = { hostname: at.hostname.replace(/^\[|\]$/g, ""), port: Number(at.port) };
+  const token = await readStatusToken(address);
+  if (!token) {
+    console.error(
+      `no status token at ${await statusTokenPath(address)}: the supervisor of the ` +
+        `deployment at ${url} writes it there; run this as the same user on the same machine`,
+    );
+    return 1;
+  }
   let response: Response;
   try {
-    response = await fetch(new URL("/status", url), { signal: AbortSignal.timeout(5000) });
+    response = await fetch(new URL("/status", url), {
+      headers: { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(5000),
+    });
   } catch (error) {
     console.error(
       `no deployment answers at ${url}: ${error instanceof Error ? error.message : error}`,
     );
+    return 1;
+  }
+  if (!response.ok) {
+    console.error(`${url}/status answered HTTP ${response.status}: ${await response.text()}`);
     return 1;
   }
   const body = await response.json() as DeploymentStatus;
@@ -139,6 +177,10 @@ async function run(file: string, drainTimeout: number): Promise<number> {
     const problems = await problemsOf(error);
     if (problems === undefined) throw error;
     console.error(`${problems}\nnothing was started`);
+    return 1;
+  }
+  if (!await addressesFree(file, plan)) {
+    console.error("nothing was started");
     return 1;
   }
   const supervisor = new Supervisor(childSpecs(plan, randomToken()), {
@@ -166,10 +208,16 @@ async function run(file: string, drainTimeout: number): Promise<number> {
   const onTerm = () => onSignal("SIGTERM");
   Deno.addSignalListener("SIGINT", onInt);
   Deno.addSignalListener("SIGTERM", onTerm);
-  const statusListener = plan.status ? serveStatus(plan, supervisor, plan.status) : undefined;
+  const { writeStatusToken } = await import("../deploy/status_token.ts");
+  const statusToken = plan.status ? await writeStatusToken(plan.status) : undefined;
+  const statusListener = plan.status && statusToken
+    ? serveStatus(plan, supervisor, plan.status, { token: statusToken.token })
+    : undefined;
   console.error(
     `deploy ${plan.name}: starting ${plan.processes.map((p) => p.name).join(", ")}${
-      statusListener ? `; status at ${statusListener.url}/status` : ""
+      statusListener
+        ? `; status at ${statusListener.url}/status (token in ${statusToken!.path})`
+        : ""
     }`,
   );
   supervisor.start();
@@ -181,6 +229,7 @@ async function run(file: string, drainTimeout: number): Promise<number> {
   Deno.removeSignalListener("SIGINT", onInt);
   Deno.removeSignalListener("SIGTERM", onTerm);
   await statusListener?.shutdown();
+  await statusToken?.remove();
   if (!outcome.ok) {
     console.error(`deploy ${plan.name}: FAILED: ${outcome.reason}`);
     return 1;

@@ -23,6 +23,8 @@ Options:
 ${COMPONENT_OPTIONS_HELP}
   --http HOST:PORT    HTTP listener (default 127.0.0.1:8080; "off" to disable)
   --tcp HOST:PORT     msgpack-rpc TCP listener (default 127.0.0.1:8081; "off" to disable)
+  --tls-cert FILE     serve HTTPS (and msgpack-rpc over TLS) with this PEM certificate chain
+  --tls-key FILE      ... and this PEM private key (both or neither)
   --max-body BYTES    largest accepted request body (default 1048576)
   --amqp URL          also consume calls from RabbitMQ (amqp://user:pass@host/vhost), one of
                       any number of competing workers; repeatable
@@ -47,6 +49,8 @@ export async function serveCommand(args: string[]): Promise<number> {
     http: { type: "string", default: "127.0.0.1:8080" },
     tcp: { type: "string", default: "127.0.0.1:8081" },
     "max-body": { type: "string" },
+    "tls-cert": { type: "string" },
+    "tls-key": { type: "string" },
     amqp: { type: "string", multiple: true },
     prefetch: { type: "string" },
     debug: { type: "boolean", default: false },
@@ -72,6 +76,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     throw new UsageError(`--prefetch: expected a positive number of calls`);
   }
 
+  const tls = await readTls(values["tls-cert"], values["tls-key"]);
   const server = new Server({ debug: values.debug });
   let impls: Implementation[] = demoComponents;
   let placed: PlacedComponents | undefined;
@@ -92,12 +97,12 @@ export async function serveCommand(args: string[]): Promise<number> {
       const listener = await listenOn(
         "http",
         http,
-        () => server.listenHttp(http, { maxBodyBytes: maxBody }),
+        () => server.listenHttp({ ...http, tls }, { maxBodyBytes: maxBody }),
       );
       console.log(`listening on ${listener.url} (JSON-RPC: POST /rpc, XML-RPC: POST /RPC2)`);
     }
     if (tcp) {
-      const listener = await listenOn("tcp", tcp, () => server.listenTcp(tcp));
+      const listener = await listenOn("tcp", tcp, () => server.listenTcp({ ...tcp, tls }));
       console.log(`listening on ${listener.url} (msgpack-rpc)`);
     }
   } catch (error) {
@@ -116,4 +121,25 @@ export async function serveCommand(args: string[]): Promise<number> {
   await server.close();
   await placed?.close();
   return 0;
+}
+
+/** The certificate and key of `--tls-cert`/`--tls-key` (both or neither), read as PEM. */
+async function readTls(
+  certFile: string | undefined,
+  keyFile: string | undefined,
+): Promise<{ cert: string; key: string } | undefined> {
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined) {
+    throw new UsageError("switchboard serve: --tls-cert and --tls-key go together");
+  }
+  const read = async (flag: string, file: string) => {
+    try {
+      return await Deno.readTextFile(file);
+    } catch (error) {
+      throw new UsageError(
+        `switchboard serve: ${flag} ${file}: ${error instanceof Error ? error.message : error}`,
+      );
+    }
+  };
+  return { cert: await read("--tls-cert", certFile), key: await read("--tls-key", keyFile) };
 }

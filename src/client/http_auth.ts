@@ -12,8 +12,14 @@ import { AUTH_HELLO, AUTH_LOGIN } from "../auth/types.ts";
 import { SESSION_SCHEME, unauthorizedResponse } from "../auth/http.ts";
 import { ErrorCode } from "../core/errors.ts";
 
-/** A session, or the response refusing the login (returned to the transport as is). */
-type Login = { session: string | undefined } | { refused: Response };
+/**
+ * A session (with when to renew it), or the response refusing the login (returned to the
+ * transport as is).
+ */
+type Login = { session: string | undefined; renewAt?: number } | { refused: Response };
+
+/** A session is renewed once this share of its lifetime has passed. */
+const RENEW_AFTER = 0.8;
 
 async function post(
   base: typeof fetch,
@@ -96,8 +102,12 @@ export function authenticatedFetch(
       { scheme: credentials.scheme, proof, nonce: result.nonce },
       signal,
     );
-    const session = (reply.body?.result as { session?: unknown } | undefined)?.session;
-    if (typeof session === "string") return { session };
+    const granted = reply.body?.result as { session?: unknown; expiresIn?: unknown } | undefined;
+    const session = granted?.session;
+    if (typeof session === "string") {
+      const ttl = typeof granted?.expiresIn === "number" ? granted.expiresIn : undefined;
+      return { session, ...(ttl ? { renewAt: Date.now() + ttl * RENEW_AFTER } : {}) };
+    }
     const message = errorOf(reply.body).message;
     return {
       refused: unauthorizedResponse(
@@ -109,13 +119,22 @@ export function authenticatedFetch(
     };
   };
 
+  let renewAt = Infinity;
   const session = (url: string, xml: boolean, signal?: AbortSignal | null) => {
+    // Log in again before the session ends, so no request meets an expired one.
+    if (login && Date.now() >= renewAt) {
+      login = undefined;
+      renewAt = Infinity;
+    }
     if (!login) {
       const pending = logIn(url, xml, signal);
       login = pending;
       // A refused or failed login is not cached: the next request tries again.
       pending.then((l) => {
         if ("refused" in l && login === pending) login = undefined;
+        else if ("renewAt" in l && l.renewAt !== undefined && login === pending) {
+          renewAt = l.renewAt;
+        }
       }, () => {
         if (login === pending) login = undefined;
       });

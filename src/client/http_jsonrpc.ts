@@ -12,6 +12,7 @@ import type { OutgoingCall, Transport } from "../core/client/transport.ts";
 import type { AuthCredentials } from "../auth/types.ts";
 import { transportFetch } from "./http_auth.ts";
 import { type HttpEndpoint, postRpc } from "./http_post.ts";
+import { trustedFetch } from "../adapters/deno/trusted_fetch.ts";
 
 /** Options of HTTP transports. */
 export interface HttpTransportOptions {
@@ -24,19 +25,26 @@ export interface HttpTransportOptions {
    * with the `$/auth.*` handshake and sends the session with every request.
    */
   auth?: AuthCredentials;
+  /** Extra PEM CA certificates to trust for `https://` (Deno; ignored with `fetch`). */
+  caCerts?: string[];
 }
 
 /** Posts JSON-RPC requests to one endpoint. */
 export class HttpJsonRpcTransport implements Transport {
   readonly #endpoint: HttpEndpoint;
+  readonly #tls?: { close(): void };
   #nextId = 1;
 
   /** `url` is the endpoint, e.g. `http://127.0.0.1:8080/rpc`. */
   constructor(url: string, options: HttpTransportOptions = {}) {
+    const tls = options.caCerts?.length && !options.fetch
+      ? trustedFetch(options.caCerts)
+      : undefined;
+    this.#tls = tls;
     this.#endpoint = {
       url,
       headers: { "content-type": "application/json", ...options.headers },
-      fetch: transportFetch(options),
+      fetch: transportFetch(tls ? { ...options, fetch: tls.fetch } : options),
     };
   }
 
@@ -98,6 +106,7 @@ export class HttpJsonRpcTransport implements Transport {
   }
 
   close(): Promise<void> {
+    this.#tls?.close();
     return Promise.resolve();
   }
 }

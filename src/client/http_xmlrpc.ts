@@ -21,6 +21,7 @@ import type { HttpTransportOptions } from "./http_jsonrpc.ts";
 import { transportFetch } from "./http_auth.ts";
 import { type HttpEndpoint, postRpc } from "./http_post.ts";
 import type { OutgoingCall, Transport } from "../core/client/transport.ts";
+import { trustedFetch } from "../adapters/deno/trusted_fetch.ts";
 
 /**
  * Posts XML-RPC calls to one endpoint.
@@ -43,13 +44,18 @@ import type { OutgoingCall, Transport } from "../core/client/transport.ts";
  */
 export class HttpXmlRpcTransport implements Transport {
   readonly #endpoint: HttpEndpoint;
+  readonly #tls?: { close(): void };
 
   /** `url` is the endpoint, e.g. `http://127.0.0.1:8080/RPC2`. */
   constructor(url: string, options: HttpTransportOptions = {}) {
+    const tls = options.caCerts?.length && !options.fetch
+      ? trustedFetch(options.caCerts)
+      : undefined;
+    this.#tls = tls;
     this.#endpoint = {
       url,
       headers: { "content-type": "text/xml; charset=utf-8", ...options.headers },
-      fetch: transportFetch(options),
+      fetch: transportFetch(tls ? { ...options, fetch: tls.fetch } : options),
     };
   }
 
@@ -84,8 +90,9 @@ export class HttpXmlRpcTransport implements Transport {
     await this.call(request);
   }
 
-  /** Nothing to release: every call is one HTTP request. */
+  /** Releases the HTTP client trusting `caCerts`, if any: every call is one request. */
   close(): Promise<void> {
+    this.#tls?.close();
     return Promise.resolve();
   }
 }

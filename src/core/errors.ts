@@ -20,6 +20,8 @@ export const ErrorCode = {
   Overloaded: -32004,
   Unavailable: -32005,
   Cancelled: -32006,
+  /** A component lacks a permission the deployment did not grant (not the caller's fault). */
+  PermissionDenied: -32007,
 } as const;
 
 /** The name of a known code (`-32601` → `MethodNotFound`), or undefined. */

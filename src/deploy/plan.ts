@@ -36,6 +36,8 @@ export interface ListenSpec {
   url?: string;
   /** Queue name prefix (amqp). */
   prefix?: string;
+  /** HTTPS / TLS: absolute paths of the PEM certificate chain and key (http, tcp). */
+  tls?: { cert: string; key: string };
 }
 
 /** Where an interface can be reached. */
@@ -114,10 +116,48 @@ export async function readDeployment(path: string): Promise<{ value: unknown; ba
   }
 }
 
-function listenSpec(entry: ListenerEntry): ListenSpec {
+/** A file named in the deployment file, as an absolute path. */
+function filePath(path: string, base: URL): string {
+  return decodeURIComponent(new URL(path, base).pathname);
+}
+
+function listenSpec(entry: ListenerEntry, base: URL): ListenSpec {
   if (entry.amqp !== undefined) return { protocol: "amqp", url: entry.amqp, prefix: entry.prefix };
   const protocol = entry.http !== undefined ? "http" : "tcp";
-  return { protocol, ...parseAddress(entry[protocol]!) };
+  const tls = entry.tls
+    ? { tls: { cert: filePath(entry.tls.cert, base), key: filePath(entry.tls.key, base) } }
+    : {};
+  return { protocol, ...parseAddress(entry[protocol]!), ...tls };
+}
+
+/**
+ * Checks that a listener's TLS files can be read (a problem otherwise) and returns the
+ * PEM of its CA, which the processes dialling it trust.
+ */
+async function tlsFiles(
+  entry: ListenerEntry,
+  base: URL,
+  path: string,
+  problems: Problem[],
+): Promise<string | undefined> {
+  if (!entry.tls) return undefined;
+  let ca: string | undefined;
+  for (const key of ["cert", "key", "ca"] as const) {
+    const file = entry.tls[key];
+    if (file === undefined) continue;
+    try {
+      const text = await Deno.readTextFile(filePath(file, base));
+      if (key === "ca") ca = text;
+    } catch (error) {
+      problems.push({
+        path: jsonPath(jsonPath(path, "tls"), key),
+        message: `cannot read ${filePath(file, base)}: ${
+          error instanceof Error ? error.message : error
+        }`,
+      });
+    }
+  }
+  return ca;
 }
 
 function dialHost(hostname: string): string {
@@ -126,8 +166,8 @@ function dialHost(hostname: string): string {
   return hostname.includes(":") ? `[${hostname}]` : hostname;
 }
 
-function route(process: string, entry: ListenerEntry): Route {
-  const spec = listenSpec(entry);
+function route(process: string, entry: ListenerEntry, base: URL, ca?: string): Route {
+  const spec = listenSpec(entry, base);
   if (spec.protocol === "amqp") {
     return {
       process,
@@ -137,10 +177,12 @@ function route(process: string, entry: ListenerEntry): Route {
     };
   }
   const { hostname, port } = entry.advertise ? parseAddress(entry.advertise) : spec;
+  const scheme = spec.tls ? (spec.protocol === "http" ? "https" : "tls") : spec.protocol;
   return {
     process,
     protocol: spec.protocol,
-    url: `${spec.protocol}://${dialHost(hostname!)}:${port}`,
+    url: `${scheme}://${dialHost(hostname!)}:${port}`,
+    ...(ca ? { options: { caCerts: [ca] } } : {}),
   };
 }
 
@@ -243,8 +285,8 @@ export async function planDeployment(
       components,
       placement: entry.placement ?? "inline",
       ...(entry.permissions ? { permissions: entry.permissions } : {}),
-      listen: (entry.listen ?? []).map(listenSpec),
-      front: (entry.front ?? []).map(listenSpec),
+      listen: (entry.listen ?? []).map((l) => listenSpec(l, base)),
+      front: (entry.front ?? []).map((l) => listenSpec(l, base)),
       interfaces,
       public: isPublic,
     });
@@ -254,8 +296,16 @@ export async function planDeployment(
   const routes: RoutingTable = {};
   for (const [name, entry] of entries) {
     const proc = processes.find((p) => p.name === name)!;
-    const dialable = (entry.listen ?? []).map((l) => route(name, l))
-      .sort((a, b) => PREFERENCE[a.protocol] - PREFERENCE[b.protocol]);
+    const at = jsonPath("$.processes", name);
+    const dialable: Route[] = [];
+    for (const [i, l] of (entry.listen ?? []).entries()) {
+      const ca = await tlsFiles(l, base, jsonPath(jsonPath(at, "listen"), i), problems);
+      dialable.push(route(name, l, base, ca));
+    }
+    for (const [i, l] of (entry.front ?? []).entries()) {
+      await tlsFiles(l, base, jsonPath(jsonPath(at, "front"), i), problems);
+    }
+    dialable.sort((a, b) => PREFERENCE[a.protocol] - PREFERENCE[b.protocol]);
     if (proc.interfaces.length && !dialable.length && entries.length > 1) {
       problems.push({
         path: jsonPath(jsonPath("$.processes", name), "listen"),

@@ -17,7 +17,9 @@ import { stopSignal } from "../adapters/deno/stop_signal.ts";
 import type { InterfaceDef } from "../core/idl/interface.ts";
 import type { Implementation } from "../core/implement.ts";
 import { Server } from "../server/server.ts";
-import { PLAN_ENV, READY_MARKER, SECRET_ENV } from "./env.ts";
+import { READY_MARKER } from "./env.ts";
+import { receiveHandoff } from "./handoff.ts";
+import { EXIT_CONFIG } from "./supervisor.ts";
 import { frontImplementations } from "./front.ts";
 import { loadPlaced } from "./load.ts";
 import type { ListenSpec, Plan, ProcessPlan } from "./plan.ts";
@@ -41,7 +43,10 @@ async function listen(
   spec: ListenSpec,
   guard: { gate?: AuthGate },
 ): Promise<string> {
-  const address = { hostname: spec.hostname, port: spec.port };
+  const tls = spec.tls
+    ? { cert: await Deno.readTextFile(spec.tls.cert), key: await Deno.readTextFile(spec.tls.key) }
+    : undefined;
+  const address = { hostname: spec.hostname, port: spec.port, ...(tls ? { tls } : {}) };
   switch (spec.protocol) {
     case "http": {
       const authenticate = guard.gate ? httpAuthenticator({ gate: guard.gate }) : undefined;
@@ -142,21 +147,29 @@ async function publicInterfaces(plan: Plan, local: Implementation[]): Promise<In
 }
 
 /**
- * Runs the named process with the plan and secret from the environment until
- * SIGTERM/SIGINT; returns the exit code.
+ * Runs the named process with the plan and secret its supervisor wrote on stdin, until
+ * SIGTERM/SIGINT or until the supervisor is gone (end of stdin); returns the exit code.
  */
 export async function runDeployedProcess(name: string): Promise<number> {
-  const planText = Deno.env.get(PLAN_ENV);
-  const secret = Deno.env.get(SECRET_ENV);
-  if (!planText || !secret) {
+  if (Deno.stdin.isTerminal()) {
     throw new Error(
-      `serve --deployed is started by "switchboard deploy" (${PLAN_ENV} and ${SECRET_ENV} are not set)`,
+      "serve --deployed is started by switchboard deploy, which writes the plan and secret on its stdin",
     );
   }
-  // Components run in this process: they have no business with the secret.
-  Deno.env.delete(SECRET_ENV);
-  const plan = JSON.parse(planText) as Plan;
-  const running = await startProcess(plan, name, secret);
+  const { handoff, parentGone } = await receiveHandoff(Deno.stdin.readable);
+  let running: DeployedProcess;
+  try {
+    running = await startProcess(handoff.plan, name, handoff.secret);
+  } catch (error) {
+    if (
+      !(error instanceof Deno.errors.AddrInUse || error instanceof Deno.errors.AddrNotAvailable)
+    ) {
+      throw error;
+    }
+    // A restart cannot free an address another program holds: say so once and stop.
+    console.error(`${name}: cannot listen: ${error.message}; another program holds the address`);
+    return EXIT_CONFIG;
+  }
   // Listen for the stop signal before saying "ready": the supervisor may stop us at once.
   const stopped = stopSignal();
   const served = running.server.router.interfaces().map((i) => i.name)
@@ -166,7 +179,16 @@ export async function runDeployedProcess(name: string): Promise<number> {
       running.urls.listen.length ? `; listening on ${running.urls.listen.join(", ")}` : ""
     }${running.urls.front.length ? `; front on ${running.urls.front.join(", ")}` : ""}`,
   );
-  await stopped;
+  await Promise.race([
+    stopped,
+    parentGone.then(() => {
+      try {
+        console.log("the supervisor is gone (its pipe closed): finishing in-flight calls");
+      } catch {
+        // stdout went with the supervisor: drain all the same
+      }
+    }),
+  ]);
   await running.close();
   return 0;
 }

@@ -29,6 +29,8 @@ export interface ListenerEntry {
   prefix?: string;
   /** The address other processes dial, when it differs from the bound one. */
   advertise?: string;
+  /** HTTPS / TLS: PEM files (paths relative to the deployment file). */
+  tls?: { cert: string; key: string; ca?: string };
 }
 
 /** Deno permission values of a worker: all, none, or a list. */
@@ -226,6 +228,12 @@ function checkMeaning(deployment: Deployment, problems: Problem[]): void {
         const protocol = protocols[0];
         if (listener.prefix !== undefined && protocol !== "amqp") {
           problems.push({ path: jsonPath(lat, "prefix"), message: "applies only to amqp" });
+        }
+        if (listener.tls !== undefined && protocol === "amqp") {
+          problems.push({
+            path: jsonPath(lat, "tls"),
+            message: "applies only to http and tcp (an amqps:// broker URL encrypts AMQP)",
+          });
         }
         if (listener.advertise !== undefined && protocol === "amqp") {
           problems.push({

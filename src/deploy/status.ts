@@ -1,7 +1,9 @@
 /**
  * The supervisor's status endpoint: `GET /status` answers the deployment's processes
- * (state, pid, restarts, uptime) and routing table as JSON. It serves no RPC and knows
- * no secret; bind it to a local address.
+ * (state, pid, restarts, uptime) and routing table as JSON to a caller presenting the
+ * run's status token (`Authorization: Bearer <token>`, see `status_token.ts`);
+ * `GET /healthz` answers anyone (up or not, nothing more). It serves no RPC and knows no
+ * deployment secret; the token travels in clear, so bind it to a local address.
  *
  * @module
  */
@@ -34,11 +36,19 @@ export function serveStatus(
   plan: Plan,
   supervisor: Supervisor,
   address: { hostname: string; port: number },
+  options: { token: string },
 ): StatusListener {
+  const expected = `Bearer ${options.token}`;
   const server = Deno.serve({ ...address, onListen: () => {} }, (request) => {
     const path = new URL(request.url).pathname;
     if (request.method !== "GET") return new Response("use GET\n", { status: 405 });
     if (path === "/status") {
+      if (!sameText(request.headers.get("authorization") ?? "", expected)) {
+        return new Response(
+          "status needs the token its supervisor wrote (switchboard deploy --status reads it)\n",
+          { status: 401, headers: { "www-authenticate": "Bearer" } },
+        );
+      }
       const body: DeploymentStatus = {
         name: plan.name,
         pid: Deno.pid,
@@ -56,6 +66,13 @@ export function serveStatus(
   const addr = server.addr as Deno.NetAddr;
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   return { url: `http://${host}:${addr.port}`, shutdown: () => server.shutdown() };
+}
+
+/** Compares without an early exit (the time taken says nothing of the token). */
+function sameText(a: string, b: string): boolean {
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < b.length; i++) diff |= (a.charCodeAt(i) | 0) ^ b.charCodeAt(i);
+  return diff === 0;
 }
 
 /** The routes with any password in a URL (AMQP brokers) hidden. */

@@ -17,9 +17,21 @@ export interface ChildSpec {
   command: string;
   /** Its arguments. */
   args: string[];
-  /** Extra environment variables (added to the supervisor's own). */
+  /** Extra environment variables (added to the supervisor's own). Never secrets. */
   env?: Record<string, string>;
+  /**
+   * Written on the child's stdin at start (secrets go here, not in env or args); the pipe
+   * then stays open until the child exits, so the child sees end-of-file when the
+   * supervisor dies, however it dies.
+   */
+  stdin?: string;
 }
+
+/**
+ * A child exiting with this code reports a problem no restart can fix (e.g. its address
+ * is in use): the supervisor gives up at once instead of retrying into a crash loop.
+ */
+export const EXIT_CONFIG = 78;
 
 /** Where a child is in its life. */
 export type ChildState = "starting" | "running" | "backoff" | "stopping" | "stopped" | "failed";
@@ -265,11 +277,14 @@ export class Supervisor {
         const process = new Deno.Command(spec.command, {
           args: spec.args,
           env: spec.env,
-          stdin: "null",
+          stdin: spec.stdin === undefined ? "null" : "piped",
           stdout: "piped",
           stderr: "piped",
         }).spawn();
         child.process = process;
+        const stdin = spec.stdin === undefined ? undefined : process.stdin.getWriter();
+        // A child that dies before reading it breaks the pipe; its exit says why.
+        stdin?.write(new TextEncoder().encode(spec.stdin)).catch(() => {});
         if (!this.#isReady) {
           child.state = "running";
           child.readyOnce = true;
@@ -280,6 +295,7 @@ export class Supervisor {
           this.#pump(child, process.stderr, "stderr"),
         ];
         const status = await process.status;
+        stdin?.close().catch(() => {});
         await Promise.all(pumps);
         code = status.code;
         signal = status.signal;
@@ -294,6 +310,16 @@ export class Supervisor {
       child.crashes = child.crashes.filter((t) => now - t < this.#policy.window);
       child.crashes.push(now);
       const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
+      if (code === EXIT_CONFIG) {
+        child.state = "failed";
+        const reason = `${spec.name} cannot run as configured (its output above says why); ` +
+          `not restarting it`;
+        this.#say(`${reason}; stopping the deployment`);
+        if (this.#outcome.ok) this.#outcome = { ok: false, reason };
+        this.#notifyReady();
+        void this.stop();
+        return;
+      }
       if (child.crashes.length >= this.#policy.maxCrashes) {
         child.state = "failed";
         const reason = `${spec.name} crashed ${child.crashes.length} times within ${

@@ -16,16 +16,25 @@
 
 import { transform } from "sucrase";
 import { init, parse } from "es-module-lexer";
-import { readModule, type ReadOptions } from "./source.ts";
+import { type ModuleSource, readModule, type ReadOptions } from "./source.ts";
 import { ComponentError, switchboardImport } from "./specifier.ts";
-import { librarySpecifier, OWN_MODULE } from "./library.ts";
 import { encodeBase64 } from "../core/base64.ts";
 
 /** Options of {@linkcode bundleComponent}. */
 export interface BundleOptions extends ReadOptions {
   /** The most modules one component graph may have (default 500). */
   maxModules?: number;
+  /**
+   * The specifier imports of Switchboard become (the host's `librarySpecifier`, or the
+   * one a worker was handed); without it, a component importing Switchboard is refused.
+   */
+  library?: () => string;
+  /** Reads one module (default {@linkcode readModule}); a worker reads with its own grants. */
+  read?: (url: URL, options: ReadOptions) => Promise<ModuleSource>;
 }
+
+/** This copy's `mod.ts`: imports of it are imports of Switchboard. */
+const OWN_MODULE = new URL("../../mod.ts", import.meta.url);
 
 /** A component graph turned into data: URLs. */
 export interface Bundle {
@@ -121,9 +130,9 @@ export async function bundleComponent(root: URL, options: BundleOptions = {}): P
 
 async function loadNode(
   pinned: URL,
-  options: ReadOptions,
+  options: BundleOptions,
 ): Promise<{ key: string; node: Node }> {
-  const source = await readModule(pinned, options);
+  const source = await (options.read ?? readModule)(pinned, options);
   const url = source.url;
   const text = new TextDecoder().decode(source.bytes);
   if (source.mediaType === "json") {
@@ -169,7 +178,7 @@ async function loadNode(
     }
     const dynamic = found.d >= 0;
     if (found.n === undefined) continue; // a computed dynamic import: left as written
-    const target = resolveImport(found.n, url);
+    const target = resolveImport(found.n, url, options.library);
     edits.push({ start: found.s, end: found.e, target, quoted: dynamic });
   }
   if (usesMeta) {
@@ -202,7 +211,11 @@ function metaPrologue(url: URL): string {
 }
 
 /** Decides what one import specifier becomes. */
-function resolveImport(specifier: string, base: URL): Edit["target"] {
+function resolveImport(
+  specifier: string,
+  base: URL,
+  library: (() => string) | undefined,
+): Edit["target"] {
   let resolved: URL | undefined;
   const relative = /^\.{0,2}\//.test(specifier);
   if (relative) {
@@ -222,7 +235,12 @@ function resolveImport(specifier: string, base: URL): Edit["target"] {
           `(@switchboard/rpc) can be imported by a loaded component`,
       );
     }
-    return { specifier: librarySpecifier() };
+    if (!library) {
+      throw new ComponentError(
+        `${base.href} imports Switchboard, which this loader cannot provide`,
+      );
+    }
+    return { specifier: library() };
   }
   if (resolved?.protocol === "node:" || resolved?.protocol === "data:") {
     return { specifier };

@@ -9,6 +9,7 @@
 import type { Implementation } from "../core/implement.ts";
 import { usableImplementations } from "./implementations.ts";
 import { bundleComponent } from "./bundle.ts";
+import { librarySpecifier } from "./library.ts";
 import { dynamicImport } from "./dynamic_import.ts";
 import { checkScheme, ComponentError, componentUrl, splitPin } from "./specifier.ts";
 import { nativeImportRefused } from "./jsr_host.ts";
@@ -92,7 +93,10 @@ export async function importComponent(
   allowInsecureHttp: boolean,
 ): Promise<Record<string, unknown>> {
   const specifier = loader === "bundled"
-    ? (await withUrl(url, () => bundleComponent(url, { allowInsecureHttp }))).specifier
+    ? (await withUrl(
+      url,
+      () => bundleComponent(url, { allowInsecureHttp, library: librarySpecifier }),
+    )).specifier
     : nativeSpecifier(url, allowInsecureHttp);
   return await withUrl(url, () => dynamicImport(specifier));
 }

@@ -20,9 +20,27 @@ export interface ExportedImplementation {
   queue?: number;
 }
 
+/**
+ * The component's root module as the host read it (the operator named it, so the host
+ * reads it); the worker reads every other module of the graph with its own grants.
+ */
+export interface RootModule {
+  /** Where it was finally read from. */
+  url: string;
+  /** Its bytes. */
+  bytes: Uint8Array;
+  /** How to compile it. */
+  mediaType: "typescript" | "javascript" | "json" | "jsx";
+}
+
+/** What a worker loads: a graph to read and bundle itself, or the bundle it made before. */
+export type LoadSource =
+  | { root: RootModule; library: string; allowInsecureHttp: boolean }
+  | { specifier: string };
+
 /** Host → worker. */
 export type ToWorker =
-  | { type: "load"; specifier: string; url: string; debug: boolean }
+  | { type: "load"; source: LoadSource; url: string; debug: boolean }
   | {
     type: "call";
     id: number;
@@ -38,7 +56,7 @@ export type ToWorker =
 
 /** Worker → host. */
 export type FromWorker =
-  | { type: "ready"; implementations: ExportedImplementation[] }
+  | { type: "ready"; implementations: ExportedImplementation[]; specifier: string }
   | { type: "failed"; message: string }
   | { type: "result"; id: number; outcome: Outcome }
   | { type: "started"; id: number }

@@ -37,14 +37,14 @@ export async function readModule(pinned: URL, options: ReadOptions = {}): Promis
     try {
       bytes = await Deno.readFile(url);
     } catch (error) {
-      throw new ComponentError(`cannot read ${url.href}: ${message(error)}`);
+      throw new ComponentError(`cannot read ${url.href}: ${message(error)}`, { cause: error });
     }
   } else {
     let response: Response;
     try {
       response = await fetch(url, { redirect: "follow" });
     } catch (error) {
-      throw new ComponentError(`cannot fetch ${url.href}: ${message(error)}`);
+      throw new ComponentError(`cannot fetch ${url.href}: ${message(error)}`, { cause: error });
     }
     if (!response.ok) {
       await response.body?.cancel();

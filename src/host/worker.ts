@@ -14,9 +14,17 @@ import { type ErrorShape, RpcError, rpcError } from "../core/errors.ts";
 import { type Handlers, implement, type Implementation } from "../core/implement.ts";
 import type { Logger } from "../core/router/router.ts";
 import type { CallContext } from "../core/context.ts";
-import { bundleComponent } from "./bundle.ts";
+import { readModule } from "./source.ts";
+import { librarySpecifier } from "./library.ts";
 import { ComponentError, componentUrl } from "./specifier.ts";
-import type { ExportedImplementation, FromWorker, ToWorker } from "./protocol.ts";
+import { missingServerGrant } from "./server_grants.ts";
+import type {
+  ExportedImplementation,
+  FromWorker,
+  LoadSource,
+  RootModule,
+  ToWorker,
+} from "./protocol.ts";
 
 /** One permission: denied (`false`), granted (`true`), or granted for these targets. */
 export type Grant = boolean | string[];
@@ -139,26 +147,31 @@ export class WorkerComponent {
   }
 
   /**
-   * Fetches the component's module graph (with the host's permissions), starts a worker
-   * with the given permissions, loads the component there, and resolves once it is ready.
+   * Reads the component's root module, starts a worker with the given permissions, has
+   * it read the rest of the module graph with those permissions (what the worker may not
+   * read, it cannot import), load the component, and resolves once it is ready.
    */
   static async start(
     spec: string | URL,
     options: WorkerComponentOptions = {},
   ): Promise<WorkerComponent> {
     const url = componentUrl(spec, options.base);
-    let specifier: string;
+    const allowInsecureHttp = options.allowInsecureHttp ?? false;
+    let root: RootModule;
     try {
-      ({ specifier } = await bundleComponent(url, {
-        allowInsecureHttp: options.allowInsecureHttp,
-      }));
+      const source = await readModule(url, { allowInsecureHttp });
+      root = { url: source.url.href, bytes: source.bytes, mediaType: source.mediaType };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       throw new ComponentError(
         message.includes(url.href) ? message : `cannot load component ${url.href}: ${message}`,
       );
     }
-    const { running, exported } = await spawn(url.href, specifier, options);
+    const { running, exported, specifier } = await spawn(url.href, {
+      root,
+      library: librarySpecifier(),
+      allowInsecureHttp,
+    }, options);
     const component = new WorkerComponent(url.href, specifier, running, exported, options);
     component.#attach(running);
     return component;
@@ -340,7 +353,7 @@ export class WorkerComponent {
     if (this.#running) return this.#running;
     this.#starting ??= (async () => {
       try {
-        const started = await spawn(this.url, this.#specifier, this.#options);
+        const started = await spawn(this.url, { specifier: this.#specifier }, this.#options);
         const running = started.running;
         if (!sameInterfaces(started.exported, this.#exported)) {
           running.worker.terminate();
@@ -456,9 +469,9 @@ export class WorkerComponent {
 /** Starts a worker and loads the component in it. */
 function spawn(
   url: string,
-  specifier: string,
+  source: LoadSource,
   options: WorkerComponentOptions,
-): Promise<{ running: Running; exported: ExportedImplementation[] }> {
+): Promise<{ running: Running; exported: ExportedImplementation[]; specifier: string }> {
   let worker: Worker;
   try {
     worker = new Worker(ENTRY, {
@@ -467,9 +480,16 @@ function spawn(
       deno: { permissions: denoPermissions(options.permissions) },
     } as WorkerOptions);
   } catch (error) {
+    // A worker gets no permission its server lacks: say which one the server lacks
+    // before blaming the unstable flag.
+    const missing = missingServerGrant(options.permissions);
     throw new ComponentError(
       `cannot start a worker for ${url}: ${error instanceof Error ? error.message : error}` +
-        ` (worker permissions need Deno's --unstable-worker-options)`,
+        (missing
+          ? ` (this server process itself runs without ${missing}, and a worker can only be ` +
+            `granted what its server has: start the server with ${missing} too, e.g. add it ` +
+            `to the deno run command or task that starts it)`
+          : ` (worker permissions need Deno's --unstable-worker-options)`),
     );
   }
   const running: Running = { worker, probes: new Map(), onMessage() {}, onError() {} };
@@ -493,7 +513,7 @@ function spawn(
           e.preventDefault(); // an uncaught error in a component must not end the host
           running.onError(e);
         };
-        resolve({ running, exported: message.implementations });
+        resolve({ running, exported: message.implementations, specifier: message.specifier });
       } else if (message.type === "failed") {
         fail(message.message);
       }
@@ -503,7 +523,7 @@ function spawn(
       fail(event.message);
     };
     worker.postMessage(
-      { type: "load", specifier, url, debug: options.debug ?? false } satisfies ToWorker,
+      { type: "load", source, url, debug: options.debug ?? false } satisfies ToWorker,
     );
   });
 }

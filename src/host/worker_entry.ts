@@ -1,7 +1,8 @@
 /**
- * The entry point of a component worker: imports the component (a data: URL prepared by
- * the host, so the worker needs no read or network access to load it), serves its calls
- * with a router of its own, and sends calls to other interfaces back to the host.
+ * The entry point of a component worker: reads the component's module graph with the
+ * worker's own permissions (only the root module comes from the host), imports it as
+ * data: URLs, serves its calls with a router of its own, and sends calls to other
+ * interfaces back to the host.
  *
  * @module
  */
@@ -14,7 +15,17 @@ import { RpcError } from "../core/errors.ts";
 import { dynamicImport } from "./dynamic_import.ts";
 import { publishWorkerLibrary } from "./worker_library.ts";
 import { usableImplementations } from "./implementations.ts";
-import type { ExportedImplementation, FromWorker, ToWorker } from "./protocol.ts";
+import type { ExportedImplementation, FromWorker, LoadSource, ToWorker } from "./protocol.ts";
+import { bundleComponent } from "./bundle.ts";
+import { readModule } from "./source.ts";
+import { ComponentError } from "./specifier.ts";
+import {
+  CALLER_DENIAL,
+  grantAdvice,
+  isPermissionError,
+  operatorHint,
+  parseDenial,
+} from "./permission_hint.ts";
 
 interface WorkerScope {
   postMessage(message: FromWorker): void;
@@ -63,22 +74,16 @@ function makeRouter(debug: boolean): Router {
     debug,
     logger: { error: log("error"), warn: log("warn") },
   });
-  // Refused access is the deployment's decision, not a bug of the component: say which
-  // access and how to grant it, whatever the debug setting.
-  made.use(async (_inv, next) => {
+  // Refused access is the deployment's decision, not a bug of the component nor the
+  // caller's fault: the operator's log says which access and where to grant it; the
+  // caller learns only that access was denied (what and where is not theirs to know).
+  made.use(async (inv, next) => {
     try {
       return await next();
     } catch (error) {
-      if (
-        error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied
-      ) {
-        throw new RpcError({
-          code: -32002,
-          name: "PermissionDenied",
-          message: `${componentUrl} was denied: ${
-            error.message.replace(/, run again with.*$/, "")
-          } (grant it to the worker with --allow-read/--allow-net/… after its --component)`,
-        });
+      if (isPermissionError(error)) {
+        log("warn")(`${inv.call.method}: ${operatorHint(error.message, componentUrl)}`);
+        throw new RpcError({ code: -32007, name: "PermissionDenied", message: CALLER_DENIAL });
       }
       throw error;
     }
@@ -107,7 +112,7 @@ scope.addEventListener("message", (event) => {
     case "load":
       componentUrl = message.url;
       router = makeRouter(message.debug);
-      load(message.specifier, message.url);
+      load(message.source, message.url);
       break;
     case "call":
       call(message);
@@ -125,9 +130,47 @@ scope.addEventListener("message", (event) => {
   }
 });
 
-async function load(specifier: string, url: string) {
+/**
+ * The component's graph as data: URLs, read here so that every import is subject to this
+ * worker's grants exactly as its own reads are (symlinks, `..` and redirects included:
+ * Deno checks the path it opens and every redirect hop of a fetch).
+ */
+async function bundle(source: LoadSource, url: string): Promise<string> {
+  if ("specifier" in source) return source.specifier;
+  const root = source.root;
+  const bundled = await bundleComponent(new URL(url), {
+    allowInsecureHttp: source.allowInsecureHttp,
+    library: () => source.library,
+    read: (pinned, options) =>
+      pinned.href === url
+        ? Promise.resolve({ url: new URL(root.url), bytes: root.bytes, mediaType: root.mediaType })
+        : readModule(pinned, options),
+  });
+  return bundled.specifier;
+}
+
+/** Why loading failed, with the grant to add when a permission was missing. */
+function loadFailure(error: unknown, url: string): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const denied = isPermissionError(error)
+    ? error
+    : error instanceof ComponentError && isPermissionError(error.cause)
+    ? error.cause
+    : undefined;
+  const denial = denied && parseDenial(denied.message);
+  if (!denial) return message;
+  const what = error instanceof ComponentError
+    ? `${
+      message.replace(/, run again with.*$/s, "")
+    } (a worker component imports only what it may read or fetch itself)`
+    : denial.detail;
+  return `${what}${grantAdvice(denial, url)}`;
+}
+
+async function load(source: LoadSource, url: string) {
   try {
     publishWorkerLibrary(); // what the component's imports of Switchboard resolve to
+    const specifier = await bundle(source, url);
     const module = await dynamicImport(specifier);
     const impls = usableImplementations(url, module);
     const exported: ExportedImplementation[] = [];
@@ -140,12 +183,9 @@ async function load(specifier: string, url: string) {
         queue: impl.options.queue,
       });
     }
-    scope.postMessage({ type: "ready", implementations: exported });
+    scope.postMessage({ type: "ready", implementations: exported, specifier });
   } catch (error) {
-    scope.postMessage({
-      type: "failed",
-      message: error instanceof Error ? error.message : String(error),
-    });
+    scope.postMessage({ type: "failed", message: loadFailure(error, url) });
   }
 }
 

@@ -33,6 +33,8 @@ export const TIMEOUT_HEADER = "x-rpc-timeout";
 export interface HttpRequestInfo {
   /** The client's address (IP), when served from a socket; keys per-peer rate limits. */
   peer?: string;
+  /** The URL of the listener that received the request (sessions are bound to it). */
+  listener?: string;
   /**
    * Reads the body (once, size-limited; undefined when over the limit). The transport
    * reuses what an authenticator read, so nobody needs to clone the request.
@@ -87,15 +89,15 @@ function callBase(request: Request, caller: Identity | undefined): CallBase {
   return base;
 }
 
-/** What `Deno.serve` passes along with a request (its second argument). */
-type HttpEnv = { remoteAddr?: { hostname?: string } };
+/** What `Deno.serve` passes along with a request (its second argument), and the listener. */
+type HttpEnv = { remoteAddr?: { hostname?: string }; listener?: string };
 
 /** A request handler (a hono app): give it to `Deno.serve`, or call `fetch` in tests. */
 export interface HttpApp {
   /** Answers one HTTP request. */
   fetch(
     request: Request,
-    env?: { remoteAddr?: { hostname?: string } },
+    env?: { remoteAddr?: { hostname?: string }; listener?: string },
   ): Response | Promise<Response>;
 }
 
@@ -145,6 +147,7 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
     if (options.authenticate) {
       const verdict = await options.authenticate(request, {
         peer: env?.remoteAddr?.hostname,
+        listener: env?.listener,
         body: readBody,
       });
       if (verdict instanceof Response) return verdict;
@@ -221,7 +224,16 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
     ["/rpc", "/RPC2"],
     (c) => c.text("use POST\n", 405, { allow: "POST" }),
   );
-  app.get("/openrpc.json", (c) => {
+  app.get("/openrpc.json", async (c) => {
+    // Listing the methods is as private as calling them: a guarded listener guards it.
+    if (options.authenticate) {
+      const env = c.env as HttpEnv | undefined;
+      const verdict = await options.authenticate(c.req.raw, {
+        peer: env?.remoteAddr?.hostname,
+        listener: env?.listener,
+      });
+      if (verdict instanceof Response) return verdict;
+    }
     const visible = expose ?? (() => true);
     const interfaces = router.interfaces().map((i) => ({
       ...i,
@@ -278,26 +290,46 @@ export interface HttpListener {
   readonly finished: Promise<void>;
 }
 
-/** Serves a router over HTTP with `Deno.serve`. */
+/** Where an HTTP listener binds, and its certificate and key (PEM) for HTTPS. */
+export interface HttpAddress {
+  /** Interface address (default `127.0.0.1`). */
+  hostname?: string;
+  /** Port (0 picks a free one). */
+  port?: number;
+  /** Serve HTTPS with this certificate chain and private key (PEM text). */
+  tls?: { cert: string; key: string };
+}
+
+/** Serves a router over HTTP (HTTPS with `listen.tls`) with `Deno.serve`. */
 export function serveHttp(
   router: Router,
-  listen: { hostname?: string; port?: number },
+  listen: HttpAddress,
   options: HttpOptions = {},
 ): Promise<HttpListener> {
   const app = createHttpApp(router, options);
   return new Promise((resolve, reject) => {
     try {
-      const server = Deno.serve({
-        hostname: listen.hostname ?? "127.0.0.1",
-        port: listen.port ?? 8080,
-        onListen: () => {},
-      }, (request, info) => app.fetch(request, info as { remoteAddr: Deno.NetAddr }));
+      let url = "";
+      const server = Deno.serve(
+        {
+          hostname: listen.hostname ?? "127.0.0.1",
+          port: listen.port ?? 8080,
+          ...(listen.tls ? { cert: listen.tls.cert, key: listen.tls.key } : {}),
+          onListen: () => {},
+        },
+        (request, info) =>
+          app.fetch(request, {
+            remoteAddr: (info as { remoteAddr: Deno.NetAddr }).remoteAddr,
+            listener: url,
+          }),
+      );
       const addr = server.addr as Deno.NetAddr;
       const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+      url = `${listen.tls ? "https" : "http"}://${host}:${addr.port}`;
       resolve({
         hostname: addr.hostname,
         port: addr.port,
-        url: `http://${host}:${addr.port}`,
+        url,
         shutdown: () => server.shutdown(),
         finished: server.finished,
       });

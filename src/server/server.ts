@@ -81,8 +81,11 @@ export class Server {
     return this;
   }
 
-  /** Listens for JSON-RPC (and XML-RPC, where installed) over HTTP. */
-  async listenHttp(address: Address = {}, options: HttpOptions = {}): Promise<HttpListener> {
+  /** Listens for JSON-RPC (and XML-RPC, where installed) over HTTP (HTTPS with `address.tls`). */
+  async listenHttp(
+    address: Address & { tls?: { cert: string; key: string } } = {},
+    options: HttpOptions = {},
+  ): Promise<HttpListener> {
     const listener = await serveHttp(this.router, address, {
       ...defaultHttpOptions(this.router),
       ...options,

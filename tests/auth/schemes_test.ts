@@ -78,7 +78,7 @@ Deno.test("the bearer scheme asks the user's check with the token", async () => 
   );
 });
 
-Deno.test("the gate names the schemes it accepts and limits failures per peer", async () => {
+Deno.test("the gate names the schemes it accepts and throttles failures per peer and identity", async () => {
   const gate = new AuthGate([sharedSecretBackend("s"), bearerBackend(() => undefined)], {
     maxFailures: 2,
   });
@@ -88,12 +88,15 @@ Deno.test("the gate names the schemes it accepts and limits failures per peer", 
     message: 'unknown auth scheme "kerberos"; this server accepts secret, bearer',
   });
   await assert.rejects(gate.login("a", nonce, "secret", "not an object"), /login refused/);
+  await assert.rejects(gate.login("a", nonce, "secret", {}), /login refused/);
   await assert.rejects(gate.login("a", nonce, "secret", {}), /too many failed logins from a/);
-  // Another peer is not affected; a success clears a peer's failures.
-  const proof = await sharedSecretCredentials("s").prove(nonce);
-  assert.equal((await gate.login("b", nonce, "secret", proof)).id, "anonymous");
-  await assert.rejects(gate.login("b", nonce, "secret", {}), /login refused/);
-  assert.equal((await gate.login("b", nonce, "secret", proof)).id, "anonymous");
-  await assert.rejects(gate.login("b", nonce, "secret", {}), /login refused/);
+  // Another identity from that peer is not held up, nor is another peer.
+  const proof = await sharedSecretCredentials("s", "w1").prove(nonce);
+  assert.equal((await gate.login("a", nonce, "secret", proof)).id, "w1");
+  await assert.rejects(gate.login("b", nonce, "secret", { id: "w1" }), /login refused/);
+  // A success clears its own record (w1 from b), and only that.
+  assert.equal((await gate.login("b", nonce, "secret", proof)).id, "w1");
+  await assert.rejects(gate.login("b", nonce, "secret", { id: "w1" }), /login refused/);
+  await assert.rejects(gate.login("a", nonce, "secret", {}), /too many failed logins from a/);
   assert.notEqual(gate.hello().nonce, nonce);
 });

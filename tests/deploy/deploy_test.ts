@@ -223,7 +223,8 @@ Deno.test("deploy: worker placement runs a process's components with the file's 
         sandbox: {
           components: [fixture("reader.ts")],
           placement: "worker",
-          permissions: { read: [dir] },
+          // reader.ts imports greeter.ts: a worker imports only what it may read.
+          permissions: { read: [dir, new URL(fixture("greeter.ts")).pathname] },
           listen: [{ tcp: `127.0.0.1:${tcp}` }],
           public: ["Reader"],
         },
@@ -242,10 +243,19 @@ Deno.test("deploy: worker placement runs a process's components with the file's 
     await running.ready();
     assert.equal(await front.call("Reader.read", { path: allowed }), "readable");
     await assert.rejects(front.call("Reader.read", { path: denied }), (error: Error) => {
-      assert.match(error.message, /Requires read access/);
-      assert.doesNotMatch(error.message, /secret stuff/);
+      // The caller learns that access was denied; the operator's log says what to grant.
+      assert.equal(error.name, "PermissionDenied");
+      assert.doesNotMatch(error.message, /secret stuff|Requires|allow-read/);
       return true;
     });
+    await until(
+      "the operator's hint",
+      () =>
+        running.lines.some((l) =>
+          l.includes(`Requires read access to "${denied}"; to grant it, add --allow-read=${denied}`)
+        ) || undefined,
+      5000,
+    );
     // From inside the worker, ctx.client reaches an interface in another process.
     assert.equal(await front.call("Reader.greet", { name: "Ada" }), "hello Ada");
     assert.ok(running.lines.some((l) => /sandbox\s+\| loaded Reader .* in a worker/.test(l)));

@@ -2,6 +2,7 @@
 // `switchboard deploy` subprocess with its output collected.
 
 import type { DeploymentStatus } from "../../src/deploy/status.ts";
+import { readStatusToken } from "../../src/deploy/status_token.ts";
 
 export const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
@@ -114,7 +115,17 @@ export function deploy(args: string[], env: Record<string, string> = {}): Runnin
       statusUrl = `http://${value.status}/status`;
     }
     try {
-      const response = await fetch(statusUrl, { signal: AbortSignal.timeout(5000) });
+      const { hostname, port } = new URL(statusUrl);
+      const token = await readStatusToken({ hostname, port: Number(port) });
+      if (!token) return undefined;
+      const response = await fetch(statusUrl, {
+        headers: { authorization: `Bearer ${token}` },
+        signal: AbortSignal.timeout(5000),
+      });
+      if (!response.ok) {
+        await response.body?.cancel();
+        return undefined;
+      }
       return await response.json() as DeploymentStatus;
     } catch {
       return undefined;

@@ -54,7 +54,7 @@ Deno.test("every structural mistake is reported with its JSON path", () => {
       '$.processes["Bad Name"]: process names are 1-40 characters of a-z, 0-9, - and _, starting with a letter',
       "$.processes.ok.components[1]: expected string",
       '$.processes.ok.placement: expected one of "inline", "worker"',
-      "$.processes.ok.listen[0].htp: unknown property (expected one of http, tcp, amqp, prefix, advertise)",
+      "$.processes.ok.listen[0].htp: unknown property (expected one of http, tcp, amqp, prefix, advertise, tls)",
       '$.processes.ok.listen[1].tcp: expected host:port, e.g. 127.0.0.1:8080, got "nowhere"',
       '$.processes.ok.public[2]: "not-an-identifier" is not an interface name',
       "$.processes.ok.public: lists the same value twice (items 1 and 0)",

@@ -15,11 +15,23 @@ const plan: Plan = {
   restart: DEFAULT_RESTART,
 };
 
-Deno.test("status endpoint: processes and routes as JSON, broker passwords hidden", async () => {
+Deno.test("status endpoint: processes and routes as JSON to the token's holder, broker passwords hidden", async () => {
   const supervisor = new Supervisor([{ name: "orders", command: "true", args: [] }]);
-  const status = serveStatus(plan, supervisor, { hostname: "127.0.0.1", port: 0 });
+  const token = "t0ken-for-this-run";
+  const status = serveStatus(plan, supervisor, { hostname: "127.0.0.1", port: 0 }, { token });
   try {
-    const body = await (await fetch(`${status.url}/status`)).json() as DeploymentStatus;
+    // Without the token (or with another), nothing: pids and routes are not for everyone.
+    const tries: Record<string, string>[] = [{}, { authorization: "Bearer guess" }, {
+      authorization: token,
+    }];
+    for (const headers of tries) {
+      const refused = await fetch(`${status.url}/status`, { headers });
+      assert.equal(refused.status, 401);
+      assert.doesNotMatch(await refused.text(), /orders|7311/);
+    }
+    const body = await (await fetch(`${status.url}/status`, {
+      headers: { authorization: `Bearer ${token}` },
+    })).json() as DeploymentStatus;
     assert.equal(body.name, "demo");
     assert.equal(body.pid, Deno.pid);
     assert.deepEqual(body.processes, [{

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type ChildSpec, Supervisor } from "../../src/deploy/supervisor.ts";
+import { type ChildSpec, EXIT_CONFIG, Supervisor } from "../../src/deploy/supervisor.ts";
 
 /** A child running `code` with Deno. */
 function child(name: string, code: string, env: Record<string, string> = {}): ChildSpec {
@@ -131,4 +131,43 @@ Deno.test("supervisor: a child that does not drain in time is killed", async () 
   assert.deepEqual(await supervisor.finished, { ok: true });
   assert.ok(out.lines.includes("supervisor | stuck did not drain within 300 ms: SIGKILL"));
   assert.equal(supervisor.status()[0].lastExit?.signal, "SIGKILL");
+});
+
+Deno.test("supervisor: a child that exits with EXIT_CONFIG is not restarted; the deployment fails once", async () => {
+  const out = collector();
+  const supervisor = new Supervisor([
+    child("bad", `console.error("cannot listen: address in use"); Deno.exit(${EXIT_CONFIG});`),
+    child("good", SERVES),
+  ], { log: out.log, isReady: (line) => line === "ready" });
+  supervisor.start();
+  const outcome = await supervisor.finished;
+  assert.equal(outcome.ok, false);
+  assert.match(outcome.reason!, /bad cannot run as configured .*not restarting it/);
+  assert.equal(out.lines.filter((l) => /address in use/.test(l)).length, 1, out.lines.join("\n"));
+  assert.ok(!out.lines.some((l) => /restarting in|CRASH LOOP/.test(l)), out.lines.join("\n"));
+  assert.equal(supervisor.status().find((p) => p.name === "bad")!.restarts, 0);
+});
+
+Deno.test("supervisor: a child's stdin carries what it was given, then ends when the supervisor stops", async () => {
+  const out = collector();
+  const supervisor = new Supervisor([{
+    name: "reader",
+    command: Deno.execPath(),
+    args: [
+      "eval",
+      `const r = Deno.stdin.readable.getReader(); const first = await r.read();
+       console.log("got " + new TextDecoder().decode(first.value).trim());
+       console.log("ready");
+       while (!(await r.read()).done) {}
+       console.log("stdin ended");`,
+    ],
+    stdin: "hand-off\n",
+  }], { log: out.log, isReady: (line) => line === "ready" });
+  supervisor.start();
+  await supervisor.ready();
+  assert.ok(out.lines.some((l) => /reader\s+\| got hand-off$/.test(l)), out.lines.join("\n"));
+  // The pipe stays open while the supervisor runs: the child is still waiting.
+  await new Promise((r) => setTimeout(r, 200));
+  assert.ok(!out.lines.some((l) => /stdin ended/.test(l)));
+  await supervisor.stop();
 });

@@ -117,15 +117,21 @@ Deno.test("serve: components over http (native) and from a path (forced compile-
     assert.equal(await client.call("Inventory.label", { item: "yo-yo" }), "......YO-YO!");
     assert.deepEqual(await client.call("Search.runQuery", { query: "kite" }), ["Kite"]);
     assert.equal(await client.call("Sandbox.hello"), "hello from a worker");
+    // The caller learns only that access was denied (-32007, not Forbidden's -32002) ...
     await assert.rejects(
       client.call("Sandbox.readText", { path: "deno.json" }),
-      /was denied: Requires read access to "deno\.json"/,
+      { name: "PermissionDenied", code: -32007 },
     );
   } finally {
     await client.close();
-    const { code } = await server.stop();
+    const { code, stderr } = await server.stop();
     await fixtures.close();
     assert.equal(code, 0);
+    // ... the server's log says what to grant, and where.
+    assert.match(
+      stderr,
+      /sandbox\.ts was denied: Requires read access to "deno\.json"; to grant it, add --allow-read=deno\.json after --component/,
+    );
   }
 });
 

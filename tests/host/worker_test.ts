@@ -78,15 +78,23 @@ Deno.test("worker: calls cross the boundary transparently", async () => {
   );
 });
 
-Deno.test("worker: nothing is granted by default; denied access is a clear error", async () => {
+Deno.test("worker: nothing is granted by default; the log says what to grant, the caller only that it was denied", async () => {
   await using s = await setup();
   const denied = await rejection(s.client.call("Sandbox.readText", { path: "deno.json" }));
+  // A component's missing permission is not a caller's missing right (Forbidden, -32002).
   assert.equal(denied.name, "PermissionDenied");
-  assert.match(denied.message, /sandbox\.ts was denied: Requires read access to "deno\.json"/);
-  assert.match(denied.message, /--allow-read/);
+  assert.equal(denied.code, -32007);
+  assert.doesNotMatch(denied.message, /deno\.json|--allow|sandbox\.ts/);
   const offline = await rejection(s.client.call("Sandbox.fetchText", { url: s.url }));
   assert.equal(offline.name, "PermissionDenied");
-  assert.match(offline.message, /Requires net access to "127\.0\.0\.1:\d+"/);
+  assert.doesNotMatch(offline.message, /127\.0\.0\.1/);
+  const log = s.warnings.join("\n");
+  assert.match(
+    log,
+    /Sandbox\.readText: .*sandbox\.ts was denied: Requires read access to "deno\.json"; to grant it, add --allow-read=deno\.json after --component .*sandbox\.ts/,
+  );
+  assert.match(log, /Sandbox\.fetchText: .*add --allow-net=127\.0\.0\.1:\d+ after --component/);
+  assert.doesNotMatch(log, /run again with/);
 });
 
 Deno.test("worker: granted access works, and only what was granted", async () => {
@@ -190,7 +198,17 @@ Deno.test("worker: a component graph served over http, naming Switchboard by its
       loadComponents([{ url, isolate: "worker" }]),
       /refusing to load http:.*--allow-insecure-http/,
     );
-    const placed = await loadComponents([{ url, isolate: "worker", allowInsecureHttp: true }]);
+    // The worker fetches the graph below the root itself: it needs the origin granted.
+    await assert.rejects(
+      loadComponents([{ url, isolate: "worker", allowInsecureHttp: true }]),
+      /lib\/\w+\.ts.*Requires net access to "127\.0\.0\.1:\d+".*add --allow-net=127\.0\.0\.1:\d+ after --component/,
+    );
+    const placed = await loadComponents([{
+      url,
+      isolate: "worker",
+      allowInsecureHttp: true,
+      permissions: { net: [new URL(fixtures.origin).host] },
+    }]);
     try {
       const server = new Server().register(...placed.implementations);
       const result = await server.router.dispatch({

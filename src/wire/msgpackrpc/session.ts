@@ -184,7 +184,7 @@ export class Session {
     this.#incoming.delete(msgid);
     if (this.#closing) return;
     try {
-      encodeOutcomeTo(this.#out, msgid, outcome);
+      encodeOutcomeTo(this.#out, msgid, outcome, !this.extensions);
     } catch (error) {
       encodeOutcomeTo(this.#out, msgid, {
         ok: false,
@@ -195,14 +195,14 @@ export class Session {
             error instanceof Error ? error.message : error
           }`,
         },
-      });
+      }, !this.extensions);
     }
     this.#scheduleFlush();
   }
 
   /** Sends an error response for a request that never reached the owner. */
   #refuse(msgid: number, error: ErrorShape): void {
-    this.#send(encodeOutcome(msgid, { ok: false, error }));
+    this.#send(encodeOutcome(msgid, { ok: false, error }, !this.extensions));
   }
 
   /** Pings the peer every `policy.interval` ms and drops it once the policy says dead. */
@@ -311,7 +311,10 @@ export class Session {
     }
   }
 
-  /** A bad frame: answer it if its msgid is known; drop the connection if framing is lost. */
+  /**
+   * A bad frame: answer it if its msgid is known; drop the connection only if framing is
+   * lost (a message Switchboard cannot use fails alone).
+   */
   #malformed(error: MalformedMessageError): boolean {
     const shape: ErrorShape = {
       code: -32600,
@@ -319,7 +322,7 @@ export class Session {
       message: `Invalid Request: ${error.message}`,
     };
     if (error.msgid !== undefined) this.#refuse(error.msgid, shape);
-    if (error.fatal || error.msgid === undefined) {
+    if (error.fatal) {
       this.#draining = this.closeAfterFlush(
         rpcError("InvalidRequest", `${this.label} sent ${error.message}`),
       );

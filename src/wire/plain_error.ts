@@ -1,0 +1,17 @@
+/**
+ * The one line a plain peer (a client or server that is not Switchboard) shows for an
+ * error: its message, after the error's name when the message does not already start
+ * with it (`NotFound: no such user`, but `Method not found: X` as it is).
+ *
+ * @module
+ */
+
+import type { ErrorShape } from "../core/errors.ts";
+
+/** `Name: message`, unless the message already starts with the name in words. */
+export function readableMessage(error: ErrorShape): string {
+  const colon = error.message.indexOf(":");
+  const head = (colon < 0 ? error.message : error.message.slice(0, colon)).replace(/\s+/g, "");
+  if (head.toLowerCase() === error.name.toLowerCase()) return error.message;
+  return `${error.name}: ${error.message}`;
+}

@@ -51,6 +51,7 @@ export type XmlRpcHandler = (
   body: string,
   dispatch: (call: Call) => Promise<Outcome>,
   base: Omit<Call, "method" | "params">,
+  options?: { namedFaults?: boolean; namedParams?: boolean },
 ) => Promise<string>;
 
 /** Options of the HTTP transport. */
@@ -198,7 +199,11 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
   const xmlRpcRequest = async (request: Request, env: HttpEnv | undefined): Promise<Response> => {
     const pre = await prologue(request, env);
     if (pre instanceof Response) return pre;
-    const reply = await options.xmlrpc!(pre.body, dispatch, pre.base);
+    // A Switchboard client says so; its faults carry the error's name (see wire/xmlrpc).
+    const reply = await options.xmlrpc!(pre.body, dispatch, pre.base, {
+      namedFaults: request.headers.has("x-switchboard-client"),
+      namedParams: request.headers.get("x-switchboard-params") === "named",
+    });
     return new Response(reply, { headers: { "content-type": "text/xml; charset=utf-8" } });
   };
 

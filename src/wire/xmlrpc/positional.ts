@@ -1,0 +1,52 @@
+/**
+ * XML-RPC params are positional. Both Switchboard ends agree on that, so third-party
+ * servers (Python's `SimpleXMLRPCServer`) and clients work unchanged:
+ *
+ * - The client sends a typed proxy's named params by position, in the order the IDL
+ *   declares them; an absent optional param in the middle goes as `<nil/>`, trailing
+ *   absent ones are left out. Each param is written by its declared type.
+ * - The server takes positional params as they come (one struct is one struct, never
+ *   params by name) and reads `<nil/>` at an optional (not nullable) position as absent.
+ *
+ * @module
+ */
+
+import type { Fields, OptionalType, Type } from "../../core/idl/types.ts";
+
+/** Named (or positional) params as the positional list to send, each with its declared type. */
+export function toPositional(
+  params: unknown,
+  declared: Fields,
+): { values: unknown[]; types: (Type | undefined)[] } {
+  const names = Object.keys(declared);
+  if (Array.isArray(params)) {
+    return { values: params, types: params.map((_, i) => declared[names[i]]) };
+  }
+  if (typeof params !== "object" || params === null || params instanceof Date) {
+    return { values: params === undefined ? [] : [params], types: [] };
+  }
+  const named = params as Record<string, unknown>;
+  let count = 0;
+  names.forEach((name, i) => {
+    if (Object.hasOwn(named, name) && named[name] !== undefined) count = i + 1;
+  });
+  const values = names.slice(0, count).map((name) =>
+    Object.hasOwn(named, name) && named[name] !== undefined ? named[name] : null
+  );
+  return { values, types: names.slice(0, count).map((name) => declared[name]) };
+}
+
+/** Server side: `<nil/>` at an optional (not nullable) position is an absent param. */
+export function fromPositional(params: unknown[], declared: Fields): unknown[] {
+  const types = Object.values(declared);
+  let out: unknown[] | undefined;
+  for (let i = 0; i < params.length && i < types.length; i++) {
+    if (params[i] === null && types[i].kind === "optional") {
+      const inner = (types[i] as OptionalType).inner;
+      if (inner.kind !== "nullable" && inner.kind !== "any") {
+        (out ??= params.slice())[i] = undefined;
+      }
+    }
+  }
+  return out ?? params;
+}

@@ -156,9 +156,11 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
     return { body, base: callBase(request, caller) };
   };
 
+  // Nothing to answer (notifications): 200 with an empty body, as JSON-RPC-over-HTTP
+  // clients such as Python's jsonrpclib require (they raise on 204).
   const jsonResponse = (reply: string | null): Response =>
     reply === null
-      ? new Response(null, { status: 204 })
+      ? new Response("", { status: 200 })
       : new Response(reply, { headers: { "content-type": "application/json" } });
   const answerJson = (parsed: JsonRpcRequest, base: CallBase): Response | Promise<Response> => {
     const reply = runRequest(parsed, dispatchNow, base);

@@ -93,6 +93,7 @@ export { exponentialBackoff, missedBeats } from "./src/core/backoff.ts";
 export type { HeartbeatPolicy, ReconnectPolicy } from "./src/core/backoff.ts";
 export { TcpTransport } from "./src/client/tcp.ts";
 export type { TcpTransportOptions } from "./src/client/tcp.ts";
+export { MsgpackExtension } from "./src/wire/msgpackrpc/extension.ts";
 export { Peer } from "./src/core/client/peer.ts";
 export type { PeerLink } from "./src/core/client/peer.ts";
 export { AuthGate } from "./src/auth/gate.ts";

@@ -11,16 +11,21 @@
  *
  * Values: msgpack bin ⇄ `Uint8Array`, timestamp ext ⇄ `Date`, maps ⇄ plain objects
  * (a JS `Map` encodes as a msgpack map too), 64-bit integers ⇄ number when safe, else bigint,
- * and classes registered with `registerType` ⇄ their own msgpack extension types.
+ * classes registered with `registerType` ⇄ their own msgpack extension types, and any other
+ * extension type ⇄ an opaque `MsgpackExtension` (Neovim's Buffer/Window/Tabpage handles).
  *
  * @module
  */
 
 import { addExtension, Packr, REUSE_BUFFER_MODE, Unpackr } from "msgpackr";
+// First: unknown extension types decode as opaque values (registered types override them).
+import "./extension.ts";
 import { installMsgpackExtensions } from "../../core/idl/translators.ts";
 import type { Outcome } from "../../core/context.ts";
 import { type ErrorShape, nameOfCode } from "../../core/errors.ts";
 import { Float64, methodName, plainError, withFloatResult } from "./plain_peer.ts";
+
+export { MsgpackExtension } from "./extension.ts";
 
 /** Message type tags of the spec. */
 export const MessageType = { Request: 0, Response: 1, Notification: 2 } as const;

@@ -72,7 +72,7 @@ export class Client implements ClientLike {
   }
 
   /** Calls a method; resolves with its result or rejects with an {@linkcode RpcError}. */
-  async call(method: string, params?: unknown, options: CallOptions = {}): Promise<unknown> {
+  call(method: string, params?: unknown, options: CallOptions = {}): Promise<unknown> {
     return this.#call(method, params, options);
   }
 

@@ -21,6 +21,7 @@ import {
   XmlRpcWriteError,
 } from "../wire/xmlrpc/codec.ts";
 import { XmlRpcReadError } from "../wire/xmlrpc/reader.ts";
+import { isNamed, namesOnlyDeclared } from "../wire/xmlrpc/positional.ts";
 import type { Outcome } from "../core/context.ts";
 import { rpcError } from "../core/errors.ts";
 import { registerTransport } from "./connect.ts";
@@ -79,7 +80,8 @@ export class HttpXmlRpcTransport implements Transport {
     }
     // Untyped params by name: said so explicitly (a Switchboard server reads them by name;
     // others see one struct param, as ever).
-    const byName = !request.declared && isStruct(request.params);
+    const byName = isNamed(request.params) &&
+      !(request.declared && namesOnlyDeclared(request.params, request.declared));
     const endpoint = byName
       ? {
         ...this.#endpoint,
@@ -116,8 +118,3 @@ registerTransport(
   "xmlrpc+http:",
   (url, options) => new HttpXmlRpcTransport(url.href, options as HttpTransportOptions),
 );
-
-function isStruct(v: unknown): boolean {
-  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date) &&
-    !(v instanceof Uint8Array);
-}

@@ -69,17 +69,19 @@ type Allocate = (size: number) => { target: Uint8Array; position: number };
 
 // Packing: the whole extension (header and payload) is written where msgpackr asks; the
 // `type` here only names a slot, which the opaque decoders below take over again.
-addExtension({
-  Class: MsgpackExtension,
-  type: 0x7f,
-  pack(value: MsgpackExtension, allocate: Allocate): undefined {
-    const head = header(value.type, value.data.byteLength);
-    const { target, position } = allocate(head.length + value.data.byteLength);
-    target.set(head, position);
-    target.set(value.data, position + head.length);
-    return undefined;
-  },
-} as unknown as Parameters<typeof addExtension>[0]);
+addExtension(
+  {
+    Class: MsgpackExtension,
+    type: 0x7f,
+    pack(value: MsgpackExtension, allocate: Allocate): undefined {
+      const head = header(value.type, value.data.byteLength);
+      const { target, position } = allocate(head.length + value.data.byteLength);
+      target.set(head, position);
+      target.set(value.data, position + head.length);
+      return undefined;
+    },
+  } as unknown as Parameters<typeof addExtension>[0],
+);
 
 /** Types decoded into values rather than kept opaque: the timestamp (-1). */
 const TIMESTAMP_SLOT = 0xff;
@@ -89,9 +91,11 @@ const TIMESTAMP_SLOT = 0xff;
 for (let slot = 0; slot < 0x100; slot++) {
   if (slot === TIMESTAMP_SLOT) continue;
   const type = slot > 0x7f ? slot - 0x100 : slot;
-  addExtension({
-    type: slot,
-    // Copied: the payload must not alias the (reused) receive buffer.
-    unpack: (data: Uint8Array) => new MsgpackExtension(type, data.slice()),
-  } as unknown as Parameters<typeof addExtension>[0]);
+  addExtension(
+    {
+      type: slot,
+      // Copied: the payload must not alias the (reused) receive buffer.
+      unpack: (data: Uint8Array) => new MsgpackExtension(type, data.slice()),
+    } as unknown as Parameters<typeof addExtension>[0],
+  );
 }

@@ -27,7 +27,7 @@ import type { MethodDef } from "../../core/idl/interface.ts";
 import type { Fields, Type } from "../../core/idl/types.ts";
 import { readMethodCall, readMethodResponse, XmlRpcReadError } from "./reader.ts";
 import { escapeXml, writeTyped, writeUntyped, XmlRpcWriteError } from "./writer.ts";
-import { fromPositional, toPositional } from "./positional.ts";
+import { fromPositional, isNamed, namesOnlyDeclared, toPositional } from "./positional.ts";
 import { readableMessage } from "../plain_error.ts";
 
 export { readMethodCall, readMethodResponse, XmlRpcReadError } from "./reader.ts";
@@ -50,16 +50,34 @@ const HEAD = '<?xml version="1.0"?>\n';
 export function encodeMethodCall(method: string, params?: unknown, declared?: Fields): string {
   let list = params === undefined ? [] : Array.isArray(params) ? params : [params];
   let types: (Type | undefined)[] = [];
-  // A typed call: named params go by position, in declared order, written by their types.
-  if (declared) ({ values: list, types } = toPositional(params, declared));
+  // Params by name are one struct: errors name its members `params.x`, not `params[0].x`.
+  let paths = isNamed(params) ? ["params"] : list.map((_, i) => `params[${i}]`);
+  // A typed call: named params go by position, in declared order, written by their types
+  // (unless they name an undeclared param: then by name, for the server to say which).
+  if (declared && (!isNamed(params) || namesOnlyDeclared(params, declared))) {
+    ({ values: list, types, paths } = toPositional(params, declared));
+  }
   let out = `${HEAD}<methodCall><methodName>${escapeXml(method, "method")}</methodName><params>`;
   for (let i = 0; i < list.length; i++) {
-    const type = types[i];
-    out += `<param>${
-      type ? writeTyped(list[i], type, `params[${i}]`) : writeUntyped(list[i], `params[${i}]`)
-    }</param>`;
+    out += `<param>${writeParam(list[i], types[i], paths[i] ?? `params[${i}]`)}</param>`;
   }
   return out + "</params></methodCall>";
+}
+
+/**
+ * A param written by its declared type where that helps (`<double>`, `<i8>`), and by
+ * value where the type cannot carry it (an int beyond 32 bits goes as it would untyped,
+ * and the server decides).
+ */
+function writeParam(value: unknown, type: Type | undefined, path: string): string {
+  if (type) {
+    try {
+      return writeTyped(value, type, path);
+    } catch (error) {
+      if (!(error instanceof XmlRpcWriteError)) throw error;
+    }
+  }
+  return writeUntyped(value, path);
 }
 
 /** Encodes a successful `<methodResponse>`, typed by `type` when given. */

@@ -72,6 +72,7 @@ export type {
   MethodLookup,
   XmlRpcCallBase,
   XmlRpcRequestHandler,
+  XmlRpcRequestOptions,
 } from "./src/wire/xmlrpc/codec.ts";
 export { AmqpTransport } from "./src/client/amqp.ts";
 export type { AmqpConnectOptions } from "./src/client/amqp.ts";

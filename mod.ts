@@ -72,6 +72,7 @@ export type {
   MethodLookup,
   XmlRpcCallBase,
   XmlRpcRequestHandler,
+  XmlRpcRequestOptions,
 } from "./src/wire/xmlrpc/codec.ts";
 export { AmqpTransport } from "./src/client/amqp.ts";
 export type { AmqpConnectOptions } from "./src/client/amqp.ts";
@@ -93,6 +94,7 @@ export { exponentialBackoff, missedBeats } from "./src/core/backoff.ts";
 export type { HeartbeatPolicy, ReconnectPolicy } from "./src/core/backoff.ts";
 export { TcpTransport } from "./src/client/tcp.ts";
 export type { TcpTransportOptions } from "./src/client/tcp.ts";
+export { MsgpackExtension } from "./src/wire/msgpackrpc/extension.ts";
 export { Peer } from "./src/core/client/peer.ts";
 export type { PeerLink } from "./src/core/client/peer.ts";
 export { AuthGate } from "./src/auth/gate.ts";

@@ -11,6 +11,7 @@ import { rpcError } from "../core/errors.ts";
 import type { OutgoingCall, Transport } from "../core/client/transport.ts";
 import type { AuthCredentials } from "../auth/types.ts";
 import { transportFetch } from "./http_auth.ts";
+import { plainReplacer } from "../wire/jsonrpc/plain_values.ts";
 import { type HttpEndpoint, postRpc } from "./http_post.ts";
 import { trustedFetch } from "../adapters/deno/trusted_fetch.ts";
 
@@ -27,12 +28,19 @@ export interface HttpTransportOptions {
   auth?: AuthCredentials;
   /** Extra PEM CA certificates to trust for `https://` (Deno; ignored with `fetch`). */
   caCerts?: string[];
+  /**
+   * JSON-RPC: send `Date` and `Uint8Array` params as Switchboard's tags `{"$date"}` /
+   * `{"$bytes"}` (default `true`), or, with `false`, as bare ISO 8601 / base64 strings, as
+   * third-party servers expect.
+   */
+  taggedValues?: boolean;
 }
 
 /** Posts JSON-RPC requests to one endpoint. */
 export class HttpJsonRpcTransport implements Transport {
   readonly #endpoint: HttpEndpoint;
   readonly #tls?: { close(): void };
+  readonly #replacer: typeof plainReplacer | undefined;
   #nextId = 1;
 
   /** `url` is the endpoint, e.g. `http://127.0.0.1:8080/rpc`. */
@@ -46,6 +54,11 @@ export class HttpJsonRpcTransport implements Transport {
       headers: { "content-type": "application/json", ...options.headers },
       fetch: transportFetch(tls ? { ...options, fetch: tls.fetch } : options),
     };
+    this.#replacer = options.taggedValues === false ? plainReplacer : undefined;
+  }
+
+  #encode(method: string, params: unknown, id?: JsonRpcId): string {
+    return encodeRequest(method, params, id, this.#replacer);
   }
 
   async #post(body: string, request: { deadline?: number; signal?: AbortSignal }) {
@@ -55,6 +68,8 @@ export class HttpJsonRpcTransport implements Transport {
       return undefined;
     }
     const text = await response.text();
+    // An empty 200 is how many servers answer a notification (and what Switchboard sends).
+    if (text.trim() === "" && response.ok) return undefined;
     try {
       return JSON.parse(text) as unknown;
     } catch {
@@ -69,7 +84,7 @@ export class HttpJsonRpcTransport implements Transport {
 
   async call(request: OutgoingCall): Promise<Outcome> {
     const id = this.#nextId++;
-    const body = await this.#post(encodeRequest(request.method, request.params, id), request);
+    const body = await this.#post(this.#encode(request.method, request.params, id), request);
     const decoded = decodeResponse(body);
     if (!decoded) {
       throw rpcError("Unavailable", `${this.#endpoint.url} answered no JSON-RPC response`);
@@ -78,7 +93,7 @@ export class HttpJsonRpcTransport implements Transport {
   }
 
   async notify(request: OutgoingCall): Promise<void> {
-    await this.#post(encodeRequest(request.method, request.params), request);
+    await this.#post(this.#encode(request.method, request.params), request);
   }
 
   async batch(requests: OutgoingCall[]): Promise<Outcome[]> {
@@ -86,7 +101,7 @@ export class HttpJsonRpcTransport implements Transport {
     const ids: (JsonRpcId | undefined)[] = requests.map((r) =>
       r.notification ? undefined : this.#nextId++
     );
-    const body = `[${requests.map((r, i) => encodeRequest(r.method, r.params, ids[i])).join(",")}]`;
+    const body = `[${requests.map((r, i) => this.#encode(r.method, r.params, ids[i])).join(",")}]`;
     const head = requests[0];
     const reply = await this.#post(body, head);
     const byId = new Map<JsonRpcId, Outcome>();

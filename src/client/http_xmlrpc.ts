@@ -3,17 +3,25 @@
  * `fetch`, so it runs in Deno, Node and browsers. Importing this module plugs it into
  * `connect()`.
  *
- * Params given by name (an object, as the typed proxy sends them) travel as one struct,
- * which a Switchboard server reads as params by name; other XML-RPC servers want params
- * by position (an array). XML-RPC has no notifications: `notify` sends a call and drops
+ * A typed proxy's params travel by position in the order the IDL declares them, each
+ * written by its type (so any XML-RPC server works); `call(method, params)` sends an array
+ * as positional params, an object as params by name (said in a header, which a
+ * Switchboard server honours; other servers get one struct) and anything else as one param. XML-RPC has no notifications: `notify` sends a call and drops
  * its result. `Client.batch` sends its calls side by side rather than as one
  * `system.multicall`, so each fault keeps its error name and any server works.
  *
  * @module
  */
 
-import { decodeMethodResponse, encodeMethodCall, XmlRpcWriteError } from "../wire/xmlrpc/codec.ts";
+import {
+  decodeMethodResponse,
+  encodeMethodCall,
+  NAMED_PARAMS_HEADER,
+  SWITCHBOARD_CLIENT_HEADER,
+  XmlRpcWriteError,
+} from "../wire/xmlrpc/codec.ts";
 import { XmlRpcReadError } from "../wire/xmlrpc/reader.ts";
+import { isNamed, namesOnlyDeclared } from "../wire/xmlrpc/positional.ts";
 import type { Outcome } from "../core/context.ts";
 import { rpcError } from "../core/errors.ts";
 import { registerTransport } from "./connect.ts";
@@ -54,7 +62,13 @@ export class HttpXmlRpcTransport implements Transport {
     this.#tls = tls;
     this.#endpoint = {
       url,
-      headers: { "content-type": "text/xml; charset=utf-8", ...options.headers },
+      headers: {
+        "content-type": "text/xml; charset=utf-8",
+        // Switchboard servers then send faults with the error's name (plain clients
+        // get exactly faultCode and faultString).
+        [SWITCHBOARD_CLIENT_HEADER]: "1",
+        ...options.headers,
+      },
       fetch: transportFetch(tls ? { ...options, fetch: tls.fetch } : options),
     };
   }
@@ -63,14 +77,24 @@ export class HttpXmlRpcTransport implements Transport {
   async call(request: OutgoingCall): Promise<Outcome> {
     let body: string;
     try {
-      body = encodeMethodCall(request.method, request.params);
+      body = encodeMethodCall(request.method, request.params, request.declared);
     } catch (error) {
       if (error instanceof XmlRpcWriteError) {
         throw rpcError("InvalidParams", `${request.method}: ${error.message}`);
       }
       throw error;
     }
-    const response = await postRpc(this.#endpoint, body, request);
+    // Untyped params by name: said so explicitly (a Switchboard server reads them by name;
+    // others see one struct param, as ever).
+    const byName = isNamed(request.params) &&
+      !(request.declared && namesOnlyDeclared(request.params, request.declared));
+    const endpoint = byName
+      ? {
+        ...this.#endpoint,
+        headers: { ...this.#endpoint.headers, [NAMED_PARAMS_HEADER]: "named" },
+      }
+      : this.#endpoint;
+    const response = await postRpc(endpoint, body, request);
     const text = await response.text();
     try {
       return decodeMethodResponse(text);

@@ -39,6 +39,8 @@ import {
   UNSUBSCRIBE,
 } from "../wire/msgpackrpc/reserved.ts";
 import { Client } from "../core/client/client.ts";
+import { floatOutcome } from "../wire/msgpackrpc/plain_peer.ts";
+import { strBytesParams } from "../wire/msgpackrpc/bytes_params.ts";
 import { type ConnectOptions, registerTransport } from "./connect.ts";
 import { Peer } from "../core/client/peer.ts";
 import type { OutgoingCall, Transport } from "../core/client/transport.ts";
@@ -308,14 +310,16 @@ export class TcpTransport implements Transport {
     }
     const call: Call = {
       method: message.method,
-      params: message.params,
+      params: strBytesParams(router, message.method, message.params),
       protocol: "msgpack-rpc",
       id: message.msgid,
       peer: this.#serverPeer(),
     };
     if (signal) call.signal = signal;
     if (message.timeout !== undefined) call.deadline = Date.now() + message.timeout;
-    router.dispatch(call).then((outcome) => session.respond(message.msgid, outcome));
+    router.dispatch(call).then((outcome) =>
+      session.respond(message.msgid, floatOutcome(router, call, outcome))
+    );
   }
 
   #notification(message: NotificationMessage): void {
@@ -332,7 +336,7 @@ export class TcpTransport implements Transport {
     if (!router) return;
     void router.dispatch({
       method,
-      params,
+      params: strBytesParams(router, method, params),
       notification: true,
       protocol: "msgpack-rpc",
       peer: this.#serverPeer(),
@@ -352,12 +356,15 @@ export class TcpTransport implements Transport {
     this.#retry = undefined;
     await this.#connecting?.catch(() => {});
     const sessions = [...this.#sessions];
-    for (const session of sessions) {
-      session.close(rpcError("Unavailable", "the client was closed"));
-    }
+    // What was sent before close (a notification, a reply) is written first.
+    const reason = rpcError("Unavailable", "the client was closed");
+    await Promise.all(sessions.map((s) => s.closeAfterFlush(reason, CLOSE_GRACE_MS)));
     await Promise.all(sessions.map((s) => s.done));
   }
 }
+
+/** How long `close()` waits for queued bytes to reach a peer that does not read. */
+const CLOSE_GRACE_MS = 2000;
 
 function unwrap(outcome: Outcome): unknown {
   if (outcome.ok) return outcome.value;

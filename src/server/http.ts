@@ -53,6 +53,7 @@ export type XmlRpcHandler = (
   body: string,
   dispatch: (call: Call) => Promise<Outcome>,
   base: Omit<Call, "method" | "params">,
+  options?: { namedFaults?: boolean; namedParams?: boolean },
 ) => Promise<string>;
 
 /** Options of the HTTP transport. */
@@ -158,9 +159,11 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
     return { body, base: callBase(request, caller) };
   };
 
+  // Nothing to answer (notifications): 200 with an empty body, as JSON-RPC-over-HTTP
+  // clients such as Python's jsonrpclib require (they raise on 204).
   const jsonResponse = (reply: string | null): Response =>
     reply === null
-      ? new Response(null, { status: 204 })
+      ? new Response("", { status: 200 })
       : new Response(reply, { headers: { "content-type": "application/json" } });
   const answerJson = (parsed: JsonRpcRequest, base: CallBase): Response | Promise<Response> => {
     const reply = runRequest(parsed, dispatchNow, base);
@@ -201,7 +204,11 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
   const xmlRpcRequest = async (request: Request, env: HttpEnv | undefined): Promise<Response> => {
     const pre = await prologue(request, env);
     if (pre instanceof Response) return pre;
-    const reply = await options.xmlrpc!(pre.body, dispatch, pre.base);
+    // A Switchboard client says so; its faults carry the error's name (see wire/xmlrpc).
+    const reply = await options.xmlrpc!(pre.body, dispatch, pre.base, {
+      namedFaults: request.headers.has("x-switchboard-client"),
+      namedParams: request.headers.get("x-switchboard-params") === "named",
+    });
     return new Response(reply, { headers: { "content-type": "text/xml; charset=utf-8" } });
   };
 

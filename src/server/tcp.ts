@@ -34,6 +34,8 @@ import {
 } from "../wire/msgpackrpc/reserved.ts";
 import { listen } from "../adapters/deno/tcp.ts";
 import { type HeartbeatPolicy, missedBeats } from "../core/backoff.ts";
+import { floatOutcome } from "../wire/msgpackrpc/plain_peer.ts";
+import { strBytesParams } from "../wire/msgpackrpc/bytes_params.ts";
 
 /** Where a TCP listener listens. */
 export interface TcpAddress {
@@ -172,7 +174,7 @@ class TcpServer implements SessionOwner {
     }
     const call: Call = {
       method,
-      params: message.params,
+      params: strBytesParams(this.#router, method, message.params, st.caller),
       protocol: "msgpack-rpc",
       id: message.msgid,
       peer: st.peer,
@@ -184,9 +186,11 @@ class TcpServer implements SessionOwner {
   }
 
   #run(session: Session, msgid: number, call: Call): void {
-    const outcome = this.#router.dispatchNow(call);
-    if (outcome instanceof Promise) outcome.then((settled) => session.respond(msgid, settled));
-    else session.respond(msgid, outcome);
+    const router = this.#router;
+    const outcome = router.dispatchNow(call);
+    if (outcome instanceof Promise) {
+      outcome.then((settled) => session.respond(msgid, floatOutcome(router, call, settled)));
+    } else session.respond(msgid, floatOutcome(router, call, outcome));
   }
 
   async #reserved(session: Session, message: RequestMessage): Promise<unknown> {
@@ -282,7 +286,7 @@ class TcpServer implements SessionOwner {
     if (this.#options.expose && !this.#options.expose(message.method)) return;
     const call: Call = {
       method: message.method,
-      params: message.params,
+      params: strBytesParams(this.#router, message.method, message.params, st.caller),
       notification: true,
       protocol: "msgpack-rpc",
       peer: st.peer,

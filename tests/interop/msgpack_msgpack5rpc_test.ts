@@ -57,12 +57,13 @@ Deno.test("msgpack5rpc: requests, pipelined out-of-order completion, notificatio
       res: ["from msgpack5rpc"],
     });
 
+    // A plain peer (no $/hello) gets errors as [type, message], the form Neovim shows.
     assert.deepEqual(await client.request("Demo.nope", []), {
-      err: { code: -32601, name: "MethodNotFound", message: "Method not found: Demo.nope" },
+      err: [1, "Method not found: Demo.nope"],
       res: null,
     });
     assert.deepEqual(await client.request("Demo.fail", ["broken"]), {
-      err: { code: -32000, name: "NotFound", message: "broken", data: { hint: "try another" } },
+      err: [0, "NotFound: broken"],
       res: null,
     });
     const bytes = await client.request("Demo.echo", [new Uint8Array([1, 2, 255])]);

@@ -83,19 +83,11 @@ Deno.test({
     assert.deepEqual(out.echo, [1, 1, null, { a: [1, "two"], n: null }]);
     assert.deepEqual(out.order, [4, 3, 2]);
     assert.deepEqual(out.notes, [1, 5, null, ["from python"]]);
-    assert.deepEqual(out.unknown, [1, 6, {
-      code: -32601,
-      name: "MethodNotFound",
-      message: "Method not found: Demo.nope",
-    }, null]);
-    assert.deepEqual(out.fail, [1, 7, {
-      code: -32000,
-      name: "NotFound",
-      message: "bad thing",
-      data: { hint: "try another" },
-    }, null]);
-    assert.equal(out.invalid[2].code, -32602);
-    assert.match(out.invalid[2].message, /params\.ms: expected int/);
+    // A plain peer (no $/hello) gets errors as [type, message], the form Neovim shows.
+    assert.deepEqual(out.unknown, [1, 6, [1, "Method not found: Demo.nope"], null]);
+    assert.deepEqual(out.fail, [1, 7, [0, "NotFound: bad thing"], null]);
+    assert.equal(out.invalid[2][0], 1);
+    assert.match(out.invalid[2][1], /params\.ms: expected int/);
     assert.deepEqual(out.types, {
       error: null,
       bytes_ok: true,

@@ -59,11 +59,14 @@ Deno.test("npm xmlrpc client calls our server", async () => {
     assert.deepEqual(await call("Types.echoAny", any), any);
     assert.equal(await call("Types.nothing"), null);
     assert.equal(await call("Types.add", 2, 3), 5);
-    assert.equal(await call("Types.add", { a: 2, b: 3 }), 5);
+    // One struct is one param (params are positional), not params by name.
+    assert.equal((await fault("Types.add", { a: 2, b: 3 })).faultCode, -32602);
 
     const failed = await fault("Types.fail", 42);
     assert.equal(failed.faultCode, -32000);
-    assert.equal(failed.faultString, "no such thing: 42");
+    // Exactly faultCode and faultString; the name the code does not imply leads the string.
+    assert.equal(failed.faultString, "NotFound: no such thing: 42");
+    assert.equal("faultName" in failed, false);
     assert.equal((await fault("Types.nope")).faultCode, -32601);
     const wrong = await fault("Types.add", "1", 2);
     assert.equal(wrong.faultCode, -32602);
@@ -76,7 +79,7 @@ Deno.test("npm xmlrpc client calls our server", async () => {
     const multi = await call("system.multicall", [
       { methodName: "Types.half", params: [1] },
       { methodName: "Types.fail", params: [7] },
-      { methodName: "Types.add", params: [{ a: 1, b: 1 }] },
+      { methodName: "Types.add", params: [1, 1] },
     ]);
     assert.deepEqual(multi, [[0.5], { faultCode: -32000, faultString: "no such thing: 7" }, [2]]);
   } finally {

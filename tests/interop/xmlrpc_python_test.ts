@@ -54,11 +54,12 @@ Deno.test({
   assert.deepEqual(r.any, ["list", "[1, 2.5, 'x', None, False, {'k': [[]]}]"]);
   assert.deepEqual(r.none, ["NoneType", "None"]);
   assert.deepEqual(r.nothing, ["NoneType", "None"]);
-  assert.deepEqual(r.named, ["int", "5"]);
+  // One struct is one param (params are positional), not params by name.
+  assert.deepEqual(r.named, ["Fault", -32602, "params.a: expected int, got an object"]);
   assert.deepEqual(r.positional, ["int", "5"]);
   assert.deepEqual(r.unqualified, ["int", "9"]);
   // Faults are xmlrpc.client.Fault with our code and message.
-  assert.deepEqual(r.fail, ["Fault", -32000, "no such thing: 42"]);
+  assert.deepEqual(r.fail, ["Fault", -32000, "NotFound: no such thing: 42"]);
   assert.deepEqual(r.unknown, ["Fault", -32601, "Method not found: Types.nope"]);
   assert.deepEqual(r.wrongType, ["Fault", -32602, 'params.a: expected int, got "1"']);
   assert.deepEqual(r.tooMany, [

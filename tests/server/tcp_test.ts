@@ -24,23 +24,21 @@ Deno.test("plain msgpack-rpc requests, notifications and errors on a raw socket"
     assert.deepEqual(unknown, {
       type: 1,
       msgid: 3,
-      error: { code: -32601, name: "MethodNotFound", message: "Method not found: Demo.nope" },
+      // A peer that did not say $/hello gets Neovim's [type, message] (1: validation).
+      error: [1, "Method not found: Demo.nope"],
       result: null,
     });
     await raw.send([0, 4, "Demo.fail", ["gone"]]);
     assert.deepEqual(await raw.next(), {
       type: 1,
       msgid: 4,
-      error: { code: -32000, name: "NotFound", message: "gone", data: { hint: "try another" } },
+      error: [0, "NotFound: gone"],
       result: null,
     });
     await raw.send([0, 5, "Demo.sleep", ["soon", 1]]);
     const invalid = await raw.next();
     assert.equal(invalid.type, 1);
-    assert.match(
-      (invalid as { error: { message: string } }).error.message,
-      /params\.ms: expected int/,
-    );
+    assert.match((invalid as { error: [number, string] }).error[1], /params\.ms: expected int/);
   } finally {
     await raw.close();
     await close();
@@ -188,17 +186,13 @@ Deno.test("wrong types get an error response where the msgid is known", async ()
     assert.deepEqual(await raw.next(), {
       type: 1,
       msgid: 7,
-      error: {
-        code: -32600,
-        name: "InvalidRequest",
-        message: "Invalid Request: request method must be a string, got number 42",
-      },
+      error: [1, "Invalid Request: request method must be a string, got number 42"],
       result: null,
     });
     await raw.send([0, 8, "Demo.echo", "not params"]);
-    const bad = await raw.next() as { msgid: number; error: { code: number } };
+    const bad = await raw.next() as { msgid: number; error: [number, string] };
     assert.equal(bad.msgid, 8);
-    assert.equal(bad.error.code, -32600);
+    assert.match(bad.error[1], /^Invalid Request: request params must be/);
     // The connection survives a well-framed bad message.
     await raw.send([0, 9, "Demo.echo", ["ok"]]);
     assert.equal((await raw.next() as { result: unknown }).result, "ok");
@@ -241,10 +235,10 @@ Deno.test("a 100 MB length claim gets an error, closes that connection, costs no
       0x61,
     ]);
     await raw.send(head);
-    const answer = await raw.next() as { msgid: number; error: { code: number; message: string } };
+    const answer = await raw.next() as { msgid: number; error: [number, string] };
     assert.equal(answer.msgid, 3);
-    assert.equal(answer.error.code, -32600);
-    assert.match(answer.error.message, /exceeds the limit of 1048576 bytes/);
+    assert.equal(answer.error[0], 1);
+    assert.match(answer.error[1], /exceeds the limit of 1048576 bytes/);
     await raw.closedByServer();
     assert.ok(Deno.memoryUsage().rss - before < 50 * 1024 * 1024, "no 100 MB buffer");
     assert.equal(await other.call("Demo.echo", { value: "after" }), "after");
@@ -261,9 +255,9 @@ Deno.test("a real oversized message is refused by the size limit", async () => {
   const client = connect(tcp.url);
   try {
     await raw.send([0, 1, "Demo.echo", ["x".repeat(5000)]]);
-    const answer = await raw.next() as { msgid: number; error: { message: string } };
+    const answer = await raw.next() as { msgid: number; error: [number, string] };
     assert.equal(answer.msgid, 1);
-    assert.match(answer.error.message, /exceeds the limit of 4096 bytes/);
+    assert.match(answer.error[1], /exceeds the limit of 4096 bytes/);
     await raw.closedByServer();
     assert.equal(await client.call("Demo.echo", { value: "y".repeat(1000) }), "y".repeat(1000));
   } finally {
@@ -282,10 +276,9 @@ Deno.test("requests beyond the in-flight cap are refused with Overloaded", async
       [0, 2, "Demo.sleep", [200, "b"]],
       [0, 3, "Demo.sleep", [200, "c"]],
     );
-    const first = await raw.next() as { msgid: number; error: { code: number; name: string } };
+    const first = await raw.next() as { msgid: number; error: [number, string] };
     assert.equal(first.msgid, 3);
-    assert.equal(first.error.name, "Overloaded");
-    assert.equal(first.error.code, -32004);
+    assert.match(first.error[1], /^Overloaded: too many requests in flight/);
     const rest = [await raw.next(), await raw.next()] as { msgid: number; result: string }[];
     assert.deepEqual(rest.map((m) => m.result).sort(), ["a", "b"]);
     // Slots free up again.
@@ -308,8 +301,8 @@ Deno.test("reserved $/ names never reach application handlers", async () => {
   const client = connect(tcp.url, { id: "watcher" });
   try {
     await raw.send([0, 1, "$/nope", []], [2, "$/nope", []], [0, 2, "$/ping", []]);
-    const nope = await raw.next() as { error: { code: number } };
-    assert.equal(nope.error.code, -32601);
+    const nope = await raw.next() as { error: [number, string] };
+    assert.deepEqual(nope.error, [1, "Method not found: $/nope"]);
     assert.equal((await raw.next() as { result: unknown }).result, "pong");
     assert.equal(await client.call("Demo.echo", { value: 1 }), 1);
     assert.deepEqual(seen, ["Demo.echo"]);
@@ -328,10 +321,8 @@ Deno.test("with an AuthGate, calls before login are Unauthorized and after it ca
   const bad = connect(tcp.url, { auth: sharedSecretCredentials("wrong", "mallory") });
   try {
     await raw.send([0, 1, "Demo.whoami", []]);
-    const refused = await raw.next() as { error: { code: number; name: string; message: string } };
-    assert.equal(refused.error.code, -32001);
-    assert.equal(refused.error.name, "Unauthorized");
-    assert.match(refused.error.message, /log in first/);
+    const refused = await raw.next() as { error: [number, string] };
+    assert.match(refused.error[1], /^Unauthorized: log in first/);
     // Notifications before login are dropped; $/ reserved calls still work.
     await raw.send([0, 2, "$/auth.hello", []]);
     const hello = await raw.next() as { result: { nonce: string; schemes: string[] } };

@@ -16,7 +16,8 @@ import { compile, ValidationError } from "../idl/validate.ts";
 import type { ClientLike, Outcome } from "../context.ts";
 import { RpcError, rpcError } from "../errors.ts";
 import type { Implementation } from "../implement.ts";
-import type { Transport } from "./transport.ts";
+import type { OutgoingCall, Transport } from "./transport.ts";
+import type { Fields } from "../idl/types.ts";
 
 /** An interface's methods as publications: each resolves once handed to the wire. */
 export type Publisher<I extends InterfaceDef> = {
@@ -71,17 +72,35 @@ export class Client implements ClientLike {
   }
 
   /** Calls a method; resolves with its result or rejects with an {@linkcode RpcError}. */
-  async call(method: string, params?: unknown, options: CallOptions = {}): Promise<unknown> {
-    const outcome = await this.#send(method, params, options);
+  call(method: string, params?: unknown, options: CallOptions = {}): Promise<unknown> {
+    return this.#call(method, params, options);
+  }
+
+  async #call(
+    method: string,
+    params: unknown,
+    options: CallOptions,
+    declared?: Fields,
+  ): Promise<unknown> {
+    const outcome = await this.#send(method, params, options, declared);
     if (outcome.ok) return outcome.value;
     throw RpcError.fromShape(outcome.error);
   }
 
-  #send(method: string, params: unknown, options: CallOptions): Promise<Outcome> {
-    return this.#guarded(method, options, (signal, deadline) =>
-      this.#transport.call(
-        signal ? { method, params, signal, deadline } : { method, params },
-      ));
+  #send(
+    method: string,
+    params: unknown,
+    options: CallOptions,
+    declared?: Fields,
+  ): Promise<Outcome> {
+    return this.#guarded(method, options, (signal, deadline) => {
+      const request: OutgoingCall = signal
+        ? { method, params, signal, deadline }
+        : { method, params };
+      // Typed proxies say what the params are (positional protocols need the order).
+      if (declared) request.declared = declared;
+      return this.#transport.call(request);
+    });
   }
 
   /**
@@ -189,7 +208,7 @@ export class Client implements ClientLike {
       const full = `${iface.name}.${name}`;
       const check = compile(def.result);
       methods[name] = async (params?: unknown, options?: CallOptions) => {
-        const value = await this.call(full, params ?? {}, options);
+        const value = await this.#call(full, params ?? {}, options ?? {}, def.params);
         try {
           // No protocol carries undefined: an absent optional result arrives as null and
           // is returned as the declared type says (undefined; null for "no result").

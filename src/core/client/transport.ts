@@ -7,6 +7,7 @@
 
 import type { Outcome } from "../context.ts";
 import type { Implementation } from "../implement.ts";
+import type { Fields } from "../idl/types.ts";
 
 /** A call on its way out. */
 export interface OutgoingCall {
@@ -20,6 +21,11 @@ export interface OutgoingCall {
   signal?: AbortSignal;
   /** In a batch: send as a notification (its outcome is `{ ok: true, value: undefined }`). */
   notification?: boolean;
+  /**
+   * The declared params, in order, when a typed proxy made the call: XML-RPC sends named
+   * params by position in this order, each written by its type (a `t.float` 3 as `<double>`).
+   */
+  declared?: Fields;
 }
 
 /** A client transport. Transport failures reject with an `RpcError` (e.g. `Unavailable`). */

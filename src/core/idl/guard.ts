@@ -152,7 +152,11 @@ function codegen() {
           `if (!(${test(fields[key], local)})) return false;\n`;
       });
       const unknown = keys.map((key) => `k !== ${JSON.stringify(key)}`).join(" && ");
-      body += `for (const k in v) if (${unknown || "true"} && v[k] !== undefined) return false;\n`;
+      // Allowed extra members pass unchanged only when the `any` check would keep them.
+      const refused = (t as StructType).extra === "allow"
+        ? `v[k] !== null && typeof v[k] === "object"`
+        : `v[k] !== undefined`;
+      body += `for (const k in v) if (${unknown || "true"} && ${refused}) return false;\n`;
     }
     functions.push(`function ${name}(v) {\n${body}return true;\n}`);
     return name;
@@ -225,7 +229,7 @@ function build(type: Type, sub: (type: Type) => Guard): Guard {
       };
     }
     case "struct": {
-      const fields = fieldsGuard((type as StructType).fields, sub);
+      const fields = fieldsGuard((type as StructType).fields, sub, (type as StructType).extra);
       return (v) => isPlainObject(v) && fields(v);
     }
     default:
@@ -237,13 +241,18 @@ function build(type: Type, sub: (type: Type) => Guard): Guard {
 function fieldsGuard(
   fields: Fields,
   sub: (type: Type) => Guard,
+  extra?: "allow" | "reject",
 ): (value: Record<string, unknown>) => boolean {
   const names = Object.keys(fields);
   const guards = names.map((name) => sub(fields[name]));
   const known = new Set(names);
+  // Allowed extra members pass unchanged only when the `any` check would keep them.
+  const refused = extra === "allow"
+    ? (v: unknown) => v !== null && typeof v === "object"
+    : (v: unknown) => v !== undefined;
   return (value) => {
     for (let i = 0; i < names.length; i++) if (!guards[i](value[names[i]])) return false;
-    for (const key in value) if (!known.has(key) && value[key] !== undefined) return false;
+    for (const key in value) if (!known.has(key) && refused(value[key])) return false;
     return true;
   };
 }

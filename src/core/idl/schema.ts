@@ -77,7 +77,10 @@ function base(type: Type): JsonSchema {
       return { type: "object", additionalProperties: toJsonSchema((type as MapType).values) };
     case "struct": {
       const struct = type as StructType;
-      return { title: struct.name, ...fieldsSchema(struct.fields) };
+      const schema: JsonSchema = { title: struct.name, ...fieldsSchema(struct.fields) };
+      // "At least these fields": other members are allowed, of any type.
+      if (struct.extra === "allow") schema.additionalProperties = true;
+      return schema;
     }
     case "optional":
       return toJsonSchema((type as OptionalType).inner);

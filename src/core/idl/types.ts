@@ -137,7 +137,10 @@ export type InferFields<F extends Fields> = Simplify<
   & { -readonly [K in OptionalKeys<F>]?: Infer<F[K]> }
 >;
 
-/** `struct(name, fields)`: a named data structure; unknown fields are rejected. */
+/**
+ * `struct(name, fields)`: a named data structure; unknown fields are rejected, or with
+ * `{ extra: "allow" }` ("at least these fields") kept as they came, checked as `t.any`.
+ */
 export interface StructType<F extends Fields = Fields> extends Type<InferFields<F>> {
   /** Discriminant. */
   readonly kind: "struct";
@@ -145,12 +148,24 @@ export interface StructType<F extends Fields = Fields> extends Type<InferFields<
   readonly name: string;
   /** The declared fields, in order. */
   readonly fields: F;
+  /** `"allow"`: members beyond the declared fields are kept (default: refused). */
+  readonly extra?: "allow" | "reject";
 }
 
 /** Options every type constructor accepts. */
 export interface TypeOptions {
   /** A description carried into JSON Schema and OpenRPC. */
   doc?: string;
+}
+
+/** Options of `t.struct`. */
+export interface StructOptions extends TypeOptions {
+  /**
+   * Members beyond the declared fields: `"reject"` (default) refuses the value, `"allow"`
+   * keeps them as they came (checked as `t.any`), for "at least these fields" structures
+   * that real peers extend (Neovim's API metadata, third-party results).
+   */
+  extra?: "allow" | "reject";
 }
 
 function withDoc<T extends Type>(type: T, options?: TypeOptions): T {
@@ -193,8 +208,8 @@ export const t: {
   array<I extends Type>(items: I, options?: TypeOptions): ArrayType<I>;
   /** An object with string keys and `values`. */
   map<V extends Type>(values: V, options?: TypeOptions): MapType<V>;
-  /** A named structure with exactly the declared fields. */
-  struct<F extends Fields>(name: string, fields: F, options?: TypeOptions): StructType<F>;
+  /** A named structure with the declared fields (and, with `extra: "allow"`, any others). */
+  struct<F extends Fields>(name: string, fields: F, options?: StructOptions): StructType<F>;
   /** A field or parameter that may be absent. */
   optional<I extends Type>(inner: I): OptionalType<I>;
   /** A value that may be null. */
@@ -214,7 +229,13 @@ export const t: {
   any: { kind: "any" },
   array: (items, options) => withDoc({ kind: "array", items }, options),
   map: (values, options) => withDoc({ kind: "map", values }, options),
-  struct: (name, fields, options) => withDoc({ kind: "struct", name, fields }, options),
+  struct: (name, fields, options) =>
+    withDoc(
+      options?.extra === "allow"
+        ? { kind: "struct", name, fields, extra: "allow" }
+        : { kind: "struct", name, fields },
+      options,
+    ),
   optional: (inner) => ({ kind: "optional", inner }),
   nullable: (inner) => ({ kind: "nullable", inner }),
   literal: (...values) => {

@@ -220,7 +220,11 @@ function build(type: Type): Check {
     }
     case "struct": {
       const struct = type as StructType;
-      const fieldsCheck = compileFields(struct.fields, `${struct.name} has`);
+      const fieldsCheck = compileFields(
+        struct.fields,
+        `${struct.name} has`,
+        struct.extra === "allow",
+      );
       return (v, path) => {
         if (!isPlainObject(v)) return fail(path, type, v);
         return fieldsCheck(v, path);
@@ -231,12 +235,15 @@ function build(type: Type): Check {
 
 /**
  * Compiles the check of an object against declared fields: every required field present
- * and valid, optional ones valid when present, no unknown field.
+ * and valid, optional ones valid when present, no unknown field (or, with `extra`, unknown
+ * fields kept and checked as `any`).
  */
 function compileFields(
   fields: Fields,
   knownLabel: string,
+  extra = false,
 ): (value: Record<string, unknown>, path: string) => Record<string, unknown> {
+  const anyCheck = extra ? compile({ kind: "any" }) : undefined;
   const names = Object.keys(fields);
   const checks = names.map((name) => compile(fields[name]));
   const known = new Set(names);
@@ -251,9 +258,12 @@ function compileFields(
       if (checked !== raw) (out ??= { ...value })[name] = checked;
     }
     for (const key in value) {
-      if (!known.has(key) && value[key] !== undefined) {
+      if (known.has(key) || value[key] === undefined) continue;
+      if (!anyCheck) {
         throw new ValidationError(`${path}.${key}`, `unknown field (${knownLabel} ${knownList})`);
       }
+      const checked = anyCheck(value[key], `${path}.${key}`);
+      if (checked !== value[key]) (out ??= { ...value })[key] = checked;
     }
     return out ?? value;
   };

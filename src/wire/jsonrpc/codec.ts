@@ -199,11 +199,14 @@ function runMember(
 }
 
 /** Client side: encodes a call (`id` undefined makes it a notification). */
-export function encodeRequest(method: string, params: unknown, id?: JsonRpcId): string {
+export function encodeRequest(
+  method: string,
+  params: unknown,
+  id?: JsonRpcId,
+  replacer: (this: unknown, key: string, value: unknown) => unknown = taggingReplacer,
+): string {
   const head = id === undefined ? "" : `"id":${JSON.stringify(id)},`;
-  const paramsText = params === undefined
-    ? ""
-    : `,"params":${JSON.stringify(params, taggingReplacer)}`;
+  const paramsText = params === undefined ? "" : `,"params":${JSON.stringify(params, replacer)}`;
   return `{"jsonrpc":"2.0",${head}"method":${JSON.stringify(method)}${paramsText}}`;
 }
 

@@ -11,7 +11,8 @@
  *
  * Values: msgpack bin ⇄ `Uint8Array`, timestamp ext ⇄ `Date`, maps ⇄ plain objects
  * (a JS `Map` encodes as a msgpack map too), 64-bit integers ⇄ number when safe, else bigint,
- * and classes registered with `registerType` ⇄ their own msgpack extension types.
+ * classes registered with `registerType` ⇄ their own msgpack extension types, and any other
+ * extension type ⇄ an opaque `MsgpackExtension` (Neovim's Buffer/Window/Tabpage handles).
  *
  * @module
  */
@@ -22,6 +23,9 @@ import { installOpaqueExtensions } from "./extension.ts";
 import { mayHoldRecords, recordDefinitionIn } from "./strict.ts";
 import type { Outcome } from "../../core/context.ts";
 import { type ErrorShape, nameOfCode } from "../../core/errors.ts";
+import { Float64, methodName, plainError, withFloatResult } from "./plain_peer.ts";
+
+export { MsgpackExtension } from "./extension.ts";
 
 /** Message type tags of the spec. */
 export const MessageType = { Request: 0, Response: 1, Notification: 2 } as const;
@@ -206,35 +210,52 @@ export function errorObject(error: ErrorShape): Record<string, unknown> {
   return out;
 }
 
-/** Encodes the response carrying a router outcome. */
-export function encodeOutcome(msgid: number, outcome: Outcome): Uint8Array {
-  return packMessage(responseTo(msgid, outcome));
+/**
+ * Encodes the response carrying a router outcome; `plain` (a peer that did not say
+ * `$/hello`) writes an error in Neovim's `[type, message]` form (see `plain_peer.ts`).
+ */
+export function encodeOutcome(msgid: number, outcome: Outcome, plain = false): Uint8Array {
+  if (outcome.ok && outcome.value instanceof Float64) {
+    return withFloatResult(packMessage([1, msgid, null, 0]), outcome.value.value);
+  }
+  return packMessage(responseTo(msgid, outcome, plain));
 }
 
 /** The response message carrying an outcome. */
-function responseTo(msgid: number, outcome: Outcome): unknown[] {
+function responseTo(msgid: number, outcome: Outcome, plain: boolean): unknown[] {
   return outcome.ok
     ? [1, msgid, null, outcome.value === undefined ? null : outcome.value]
-    : [1, msgid, errorObject(outcome.error), null];
+    : [1, msgid, plain ? plainError(outcome.error) : errorObject(outcome.error), null];
 }
 
 /**
  * Encodes the response carrying a router outcome into `sink`, with no intermediate view.
  * Nothing reaches the sink when the outcome cannot be encoded (the error is thrown).
  */
-export function encodeOutcomeTo(sink: ByteSink, msgid: number, outcome: Outcome): void {
-  const packed = packShared(responseTo(msgid, outcome));
+export function encodeOutcomeTo(
+  sink: ByteSink,
+  msgid: number,
+  outcome: Outcome,
+  plain = false,
+): void {
+  if (outcome.ok && outcome.value instanceof Float64) {
+    const bytes = encodeOutcome(msgid, outcome);
+    sink.push(bytes, 0, bytes.byteLength);
+    return;
+  }
+  const packed = packShared(responseTo(msgid, outcome, plain));
   sink.push(packed, packed.start, packed.end);
 }
 
 /**
  * Reads the error of a response as the error model. Accepts Switchboard's map, a bare
- * string (many servers), and Neovim's `[code, message]`.
+ * string (many servers), and `[code, message]` (Neovim's `[type, message]`, type 0 or 1,
+ * reads as code -32000).
  */
 export function toErrorShape(error: unknown): ErrorShape {
   if (typeof error === "string") return { code: -32000, name: "RpcError", message: error };
   if (Array.isArray(error) && error.length === 2 && typeof error[1] === "string") {
-    const code = typeof error[0] === "number" ? error[0] : -32000;
+    const code = typeof error[0] === "number" && (error[0] < 0 || error[0] > 1) ? error[0] : -32000;
     return { code, name: nameOfCode(code) ?? "RpcError", message: error[1] };
   }
   if (typeof error === "object" && error !== null && !(error instanceof Uint8Array)) {
@@ -282,10 +303,10 @@ export function toMessage(value: unknown): Message {
           { msgid },
         );
       }
-      const method = value[2];
-      if (typeof method !== "string") {
+      const method = methodName(value[2]);
+      if (method === undefined) {
         throw new MalformedMessageError(
-          `request method must be a string, got ${describe(method)}`,
+          `request method must be a string, got ${describe(value[2])}`,
           {
             msgid,
           },
@@ -313,11 +334,13 @@ export function toMessage(value: unknown): Message {
         throw new MalformedMessageError("a response is [1, msgid, error, result]");
       }
       return { type: 1, msgid: value[1], error: value[2], result: value[3] };
-    case 2:
-      if (value.length !== 3 || typeof value[1] !== "string") {
+    case 2: {
+      const method = methodName(value[1]);
+      if (value.length !== 3 || method === undefined) {
         throw new MalformedMessageError("a notification is [2, method, params]");
       }
-      return { type: 2, method: value[1], params: value[2] };
+      return { type: 2, method, params: value[2] };
+    }
     default:
       throw new MalformedMessageError(`unknown message type ${describe(value[0])}`);
   }
@@ -333,8 +356,11 @@ export function decodeMessage(bytes: Uint8Array): Message {
   try {
     value = unpackr.unpack(plain(bytes));
   } catch (error) {
+    // Framing is intact (the frame was cut by its header): only this message fails, and a
+    // request is answered when its msgid can be read.
     throw new MalformedMessageError(
       `not msgpack: ${error instanceof Error ? error.message : error}`,
+      { msgid: requestId(bytes, 0) },
     );
   }
   return toMessage(value);

@@ -193,7 +193,7 @@ export class Session {
     this.#incoming.delete(msgid);
     if (this.#closing) return;
     try {
-      encodeOutcomeTo(this.#out, msgid, outcome);
+      encodeOutcomeTo(this.#out, msgid, outcome, !this.extensions);
     } catch (error) {
       encodeOutcomeTo(this.#out, msgid, {
         ok: false,
@@ -204,14 +204,14 @@ export class Session {
             error instanceof Error ? error.message : error
           }`,
         },
-      });
+      }, !this.extensions);
     }
     this.#scheduleFlush();
   }
 
   /** Sends an error response for a request that never reached the owner. */
   #refuse(msgid: number, error: ErrorShape): void {
-    this.#send(encodeOutcome(msgid, { ok: false, error }));
+    this.#send(encodeOutcome(msgid, { ok: false, error }, !this.extensions));
   }
 
   /** Pings the peer every `policy.interval` ms and drops it once the policy says dead. */

@@ -8,15 +8,15 @@
  *
  * Results are written by the method's IDL result type: a `t.float` 3 goes as
  * `<double>3</double>`, a `t.int64` as `<i8>`, and a `t.int` beyond 32 bits is a fault
- * rather than a silently different type. Errors travel as faults: `faultCode` and
- * `faultString` are the error model's `code` and `message`; a name the code does not
- * imply travels as an extra `faultName` member (and `data` as `faultData`), which plain
- * clients ignore and Switchboard clients re-raise.
+ * rather than a silently different type. Errors travel as faults with exactly `faultCode`
+ * and `faultString` (Ruby's xmlrpc refuses any other member): the code, and the message
+ * after the error's name (`NotFound: no such user`). A Switchboard client says so with the
+ * `x-switchboard-client` header and gets the message as it is, plus `faultName` (when the
+ * code does not imply the name) and `faultData`, so it re-raises the same named error.
  *
- * Params are positional. A call with one struct whose members are all parameter names
- * (e.g. `Greeter.greet({"name": "Ada"})`, as the typed client sends) is taken as params
- * by name, unless the method's first parameter is itself a struct, map or `any` and the
- * struct does not name it.
+ * Params are positional, in the order the IDL declares them, at both ends: a typed proxy
+ * sends named params by position, and one struct is one struct param (see `positional.ts`)
+ * unless a Switchboard client says it is params by name (`x-switchboard-params: named`).
  *
  * @module
  */
@@ -24,9 +24,11 @@
 import type { Call, Identity, Outcome } from "../../core/context.ts";
 import { type ErrorShape, nameOfCode } from "../../core/errors.ts";
 import type { MethodDef } from "../../core/idl/interface.ts";
-import type { Fields, NullableType, OptionalType, Type } from "../../core/idl/types.ts";
+import type { Fields, Type } from "../../core/idl/types.ts";
 import { readMethodCall, readMethodResponse, XmlRpcReadError } from "./reader.ts";
 import { escapeXml, writeTyped, writeUntyped, XmlRpcWriteError } from "./writer.ts";
+import { fromPositional, isNamed, namesOnlyDeclared, toPositional } from "./positional.ts";
+import { readableMessage } from "../plain_error.ts";
 
 export { readMethodCall, readMethodResponse, XmlRpcReadError } from "./reader.ts";
 export type { XmlRpcCall, XmlRpcResponse } from "./reader.ts";
@@ -45,13 +47,37 @@ const HEAD = '<?xml version="1.0"?>\n';
  * assert.match(encodeMethodCall("Calc.add", [2, 0.5]), /<int>2<\/int>.*<double>0.5<\/double>/);
  * ```
  */
-export function encodeMethodCall(method: string, params?: unknown): string {
-  const list = params === undefined ? [] : Array.isArray(params) ? params : [params];
+export function encodeMethodCall(method: string, params?: unknown, declared?: Fields): string {
+  let list = params === undefined ? [] : Array.isArray(params) ? params : [params];
+  let types: (Type | undefined)[] = [];
+  // Params by name are one struct: errors name its members `params.x`, not `params[0].x`.
+  let paths = isNamed(params) ? ["params"] : list.map((_, i) => `params[${i}]`);
+  // A typed call: named params go by position, in declared order, written by their types
+  // (unless they name an undeclared param: then by name, for the server to say which).
+  if (declared && (!isNamed(params) || namesOnlyDeclared(params, declared))) {
+    ({ values: list, types, paths } = toPositional(params, declared));
+  }
   let out = `${HEAD}<methodCall><methodName>${escapeXml(method, "method")}</methodName><params>`;
   for (let i = 0; i < list.length; i++) {
-    out += `<param>${writeUntyped(list[i], `params[${i}]`)}</param>`;
+    out += `<param>${writeParam(list[i], types[i], paths[i] ?? `params[${i}]`)}</param>`;
   }
   return out + "</params></methodCall>";
+}
+
+/**
+ * A param written by its declared type where that helps (`<double>`, `<i8>`), and by
+ * value where the type cannot carry it (an int beyond 32 bits goes as it would untyped,
+ * and the server decides).
+ */
+function writeParam(value: unknown, type: Type | undefined, path: string): string {
+  if (type) {
+    try {
+      return writeTyped(value, type, path);
+    } catch (error) {
+      if (!(error instanceof XmlRpcWriteError)) throw error;
+    }
+  }
+  return writeUntyped(value, path);
 }
 
 /** Encodes a successful `<methodResponse>`, typed by `type` when given. */
@@ -60,18 +86,35 @@ export function encodeMethodResponse(value: unknown, type?: Type): string {
   return `${HEAD}<methodResponse><params><param>${written}</param></params></methodResponse>`;
 }
 
-/** The fault struct of an error: `faultCode`, `faultString` (+ `faultName`, `faultData`). */
-export function faultStruct(error: ErrorShape): Record<string, unknown> {
+/**
+ * The header a Switchboard XML-RPC client sends: its faults may carry `faultName` and
+ * `faultData` (plain clients get exactly `faultCode` and `faultString`).
+ */
+export const SWITCHBOARD_CLIENT_HEADER = "x-switchboard-client";
+
+/**
+ * The header a Switchboard client adds when its one struct param is params by name
+ * (`client.call("Greeter.greet", { name: "Ada" })`, `switchboard call … '{"name":"Ada"}'`):
+ * said explicitly, never guessed from the struct's members.
+ */
+export const NAMED_PARAMS_HEADER = "x-switchboard-params";
+
+/**
+ * The fault struct of an error: `faultCode` and `faultString`, and for a Switchboard client
+ * (`named`) the unprefixed message with `faultName` and `faultData`.
+ */
+export function faultStruct(error: ErrorShape, named = false): Record<string, unknown> {
   const code = Number.isInteger(error.code) && Math.abs(error.code) < 2 ** 31 ? error.code : -32603;
+  if (!named) return { faultCode: code, faultString: readableMessage(error, true) };
   const fault: Record<string, unknown> = { faultCode: code, faultString: error.message };
   if (error.name !== nameOfCode(code)) fault.faultName = error.name;
   if (error.data !== undefined) fault.faultData = error.data;
   return fault;
 }
 
-/** Encodes a fault `<methodResponse>` for an error of the error model. */
-export function encodeFault(error: ErrorShape): string {
-  const fault = faultStruct(error);
+/** Encodes a fault `<methodResponse>`; `named` for a Switchboard client (see `faultStruct`). */
+export function encodeFault(error: ErrorShape, named = false): string {
+  const fault = faultStruct(error, named);
   let body: string;
   try {
     body = writeUntyped(fault, "fault");
@@ -133,33 +176,9 @@ export interface MethodLookup {
 /** Everything a call inherits from its carrier (caller, deadline). */
 export type XmlRpcCallBase = Omit<Call, "method" | "params" | "notification" | "id">;
 
-function unwrap(type: Type): Type {
-  while (type.kind === "optional" || type.kind === "nullable") {
-    type = (type as OptionalType | NullableType).inner;
-  }
-  return type;
-}
-
 function isStruct(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date) &&
     !(v instanceof Uint8Array);
-}
-
-/** Positional params, or the named form when they are one struct naming the parameters. */
-export function shapeParams(params: unknown[], fields: Fields): unknown {
-  if (params.length !== 1 || !isStruct(params[0])) return params;
-  const only = params[0];
-  const names = Object.keys(fields);
-  const keys = Object.keys(only);
-  if (names.length === 0) return keys.length === 0 ? only : params;
-  if (!keys.every((k) => Object.hasOwn(fields, k))) return params;
-  const firstType = fields[names[0]];
-  const first = unwrap(firstType).kind;
-  if (first !== "struct" && first !== "map" && first !== "any") return only;
-  // The first param takes a struct: by name only if the struct names it (or is empty
-  // and the param optional, as the typed proxy sends a call without arguments).
-  if (keys.length === 0) return firstType.kind === "optional" ? only : params;
-  return keys.includes(names[0]) ? only : params;
 }
 
 function internal(message: string): ErrorShape {
@@ -229,7 +248,9 @@ export async function handleXmlRpc(
   dispatch: (call: Call) => Promise<Outcome>,
   base: XmlRpcCallBase = {},
   lookup?: MethodLookup,
+  options: XmlRpcRequestOptions = {},
 ): Promise<string> {
+  const named = options.namedFaults ?? false;
   let request;
   try {
     request = readMethodCall(text);
@@ -240,11 +261,16 @@ export async function handleXmlRpc(
       code: error.code,
       name: error.name,
       message: `${prefix}: ${error.message}`,
-    });
+    }, named);
   }
   const { method } = request;
   const def = lookup?.resolve(method, base.caller)?.def;
-  let params: unknown = def ? shapeParams(request.params, def.params) : request.params;
+  let params: unknown = options.namedParams && request.params.length === 1 &&
+      isStruct(request.params[0])
+    ? request.params[0]
+    : def
+    ? fromPositional(request.params, def.params)
+    : request.params;
   const multicall = method === "system.multicall" && lookup !== undefined;
   if (multicall && Array.isArray(request.params[0])) {
     // Sub-calls may name their params too.
@@ -252,11 +278,11 @@ export async function handleXmlRpc(
       const s = spec as { methodName?: unknown; params?: unknown };
       if (!isStruct(s) || typeof s.methodName !== "string" || !Array.isArray(s.params)) return s;
       const sub = lookup.resolve(s.methodName, base.caller)?.def;
-      return sub ? { ...s, params: shapeParams(s.params, sub.params) } : s;
+      return sub ? { ...s, params: fromPositional(s.params, sub.params) } : s;
     })];
   }
   const outcome = await dispatch({ ...base, method, params, protocol: "xmlrpc" });
-  if (!outcome.ok) return encodeFault(outcome.error);
+  if (!outcome.ok) return encodeFault(outcome.error, named);
   try {
     if (multicall && Array.isArray(outcome.value)) {
       return writeMulticall(outcome.value, request.params[0], lookup, base.caller);
@@ -264,8 +290,16 @@ export async function handleXmlRpc(
     return encodeMethodResponse(outcome.value, def?.result);
   } catch (error) {
     if (!(error instanceof XmlRpcWriteError)) throw error;
-    return encodeFault(internal(cannotCarry(method, error)));
+    return encodeFault(internal(cannotCarry(method, error)), named);
   }
+}
+
+/** What the carrier knows about an XML-RPC request besides its body. */
+export interface XmlRpcRequestOptions {
+  /** The client is Switchboard (it sent `x-switchboard-client`): faults carry names. */
+  namedFaults?: boolean;
+  /** The one struct param is params by name (the client sent `x-switchboard-params: named`). */
+  namedParams?: boolean;
 }
 
 /** An XML-RPC request handler as the HTTP transport takes it (`HttpOptions.xmlrpc`). */
@@ -273,6 +307,7 @@ export type XmlRpcRequestHandler = (
   body: string,
   dispatch: (call: Call) => Promise<Outcome>,
   base: XmlRpcCallBase,
+  options?: XmlRpcRequestOptions,
 ) => Promise<string>;
 
 /**
@@ -297,5 +332,5 @@ export type XmlRpcRequestHandler = (
  * ```
  */
 export function xmlRpcHandler(lookup?: MethodLookup): XmlRpcRequestHandler {
-  return (body, dispatch, base) => handleXmlRpc(body, dispatch, base, lookup);
+  return (body, dispatch, base, options) => handleXmlRpc(body, dispatch, base, lookup, options);
 }

@@ -11,11 +11,11 @@ import {
   handleXmlRpc,
   readMethodCall,
   readMethodResponse,
-  shapeParams,
   XmlRpcReadError,
   XmlRpcWriteError,
 } from "../../../src/wire/xmlrpc/codec.ts";
 import { Server, t } from "../../../mod.ts";
+import { fromPositional, toPositional } from "../../../src/wire/xmlrpc/positional.ts";
 import types from "../../interop/xmlrpc_types_component.ts";
 
 const call = (method: string, params: string[] = []) =>
@@ -182,9 +182,18 @@ Deno.test("faults carry the error model: code, message, and a name the code does
       "</struct></value></fault></methodResponse>",
   );
   const app = { code: -32000, name: "NotFound", message: "no such <thing>", data: { id: 4 } };
-  assert.deepEqual(decodeMethodResponse(encodeFault(app)), { ok: false, error: app });
+  // A Switchboard client (named): name and data as members of their own.
+  assert.deepEqual(decodeMethodResponse(encodeFault(app, true)), { ok: false, error: app });
+  // A plain client: exactly faultCode and faultString (Ruby refuses a third member).
+  assert.equal(
+    encodeFault(app),
+    '<?xml version="1.0"?>\n<methodResponse><fault><value><struct>' +
+      "<member><name>faultCode</name><value><int>-32000</int></value></member>" +
+      "<member><name>faultString</name><value><string>NotFound: no such &lt;thing&gt;</string>" +
+      "</value></member></struct></value></fault></methodResponse>",
+  );
   // data XML-RPC cannot carry is dropped, the fault still goes
-  const lossy = decodeMethodResponse(encodeFault({ ...app, data: { x: NaN } }));
+  const lossy = decodeMethodResponse(encodeFault({ ...app, data: { x: NaN } }, true));
   assert.deepEqual(lossy, {
     ok: false,
     error: { code: -32000, name: "NotFound", message: "no such <thing>" },
@@ -333,19 +342,23 @@ Deno.test("a document that fails leaves nothing behind for the next one", () => 
   assert.match(firstError, /3:/);
 });
 
-Deno.test("params: one struct naming the parameters is taken by name", () => {
-  const fields = { a: t.int, b: t.optional(t.int) };
-  assert.deepEqual(shapeParams([{ a: 1 }], fields), { a: 1 });
-  assert.deepEqual(shapeParams([1, 2], fields), [1, 2]);
-  assert.deepEqual(shapeParams([{ c: 1 }], fields), [{ c: 1 }]); // not a param name
-  const structFirst = { p: t.struct("P", { x: t.int }) };
-  assert.deepEqual(shapeParams([{ x: 1 }], structFirst), [{ x: 1 }]); // positional struct
-  assert.deepEqual(shapeParams([{ p: { x: 1 } }], structFirst), { p: { x: 1 } });
-  assert.deepEqual(shapeParams([{}], {}), {});
-  assert.deepEqual(shapeParams([{}], structFirst), [{}]); // an empty P
-  const optionalAny = { v: t.optional(t.any) };
-  assert.deepEqual(shapeParams([{}], optionalAny), {}); // the proxy's call without arguments
-  assert.deepEqual(shapeParams([{ k: 1 }], optionalAny), [{ k: 1 }]);
+Deno.test("params are positional at both ends, in declared order", () => {
+  const fields = { a: t.int, b: t.optional(t.float), c: t.optional(t.string) };
+  // Client: named params by position; a gap is <nil/>, trailing absent ones are left out.
+  assert.deepEqual(toPositional({ c: "x", a: 1 }, fields).values, [1, null, "x"]);
+  assert.deepEqual(toPositional({ a: 1, b: undefined }, fields).values, [1]);
+  assert.deepEqual(toPositional({}, fields).values, []);
+  assert.deepEqual(toPositional({ a: 1, b: 3 }, fields).types, [t.int, fields.b]);
+  assert.match(
+    encodeMethodCall("M.m", { a: 1, b: 3 }, fields),
+    /<int>1<\/int>.*<double>3<\/double>/,
+  );
+  // Server: <nil/> at an optional position is absent; a lone struct stays one param.
+  assert.deepEqual(fromPositional([1, null, "x"], fields), [1, undefined, "x"]);
+  const nullable = { v: t.optional(t.nullable(t.int)) };
+  assert.deepEqual(fromPositional([null], nullable), [null]);
+  const anyFirst = { v: t.any };
+  assert.deepEqual(fromPositional([{ v: 1 }], anyFirst), [{ v: 1 }]);
 });
 
 Deno.test("handleXmlRpc: types results, maps errors to faults, never throws on bad input", async () => {
@@ -363,13 +376,15 @@ Deno.test("handleXmlRpc: types results, maps errors to faults, never throws on b
     );
   assert.match(await run(call("Types.half", ["<int>6</int>"])), /<double>3<\/double>/);
   assert.match(await run(call("Types.big64")), /<i8>4611686018427387905<\/i8>/);
+  assert.match(await run(call("Types.add", ["<int>2</int>", "<int>3</int>"])), /<int>5<\/int>/);
+  // One struct is one param, even when its members are named like the params.
   assert.match(
     await run(
       call("Types.add", [
         "<struct><member><name>a</name><value><int>2</int></value></member><member><name>b</name><value><int>3</int></value></member></struct>",
       ]),
     ),
-    /<int>5<\/int>/,
+    /params\.a: expected int, got an object/,
   );
   const faults: [string, number, RegExp][] = [
     [
@@ -399,7 +414,25 @@ Deno.test("handleXmlRpc: types results, maps errors to faults, never throws on b
     assert.equal(outcome.error.code, code, text);
     assert.match(outcome.error.message, message, text);
   }
-  const named = decodeMethodResponse(await run(call("Types.fail", ["<int>1</int>"])));
+  // A plain client gets exactly faultCode and faultString, the name in the string.
+  const plain = await run(call("Types.fail", ["<int>1</int>"]));
+  assert.doesNotMatch(plain, /faultName/);
+  assert.deepEqual(decodeMethodResponse(plain), {
+    ok: false,
+    error: { code: -32000, name: "ApplicationError", message: "NotFound: no such thing: 1" },
+  });
+  // A Switchboard client (x-switchboard-client) gets the name as its own member.
+  const named = decodeMethodResponse(
+    await handleXmlRpc(
+      call("Types.fail", ["<int>1</int>"]),
+      (c) => router.dispatch(c),
+      {},
+      router,
+      {
+        namedFaults: true,
+      },
+    ),
+  );
   assert.deepEqual(named, {
     ok: false,
     error: { code: -32000, name: "NotFound", message: "no such thing: 1" },
@@ -419,11 +452,7 @@ Deno.test("system.multicall: [value] or a fault struct per call, each typed by i
         sub("Types.half", "<value><int>4</int></value>"),
         sub("Types.fail", "<value><int>7</int></value>"),
         sub("Types.tooBig", ""),
-        sub(
-          "Types.add",
-          "<value><struct><member><name>a</name><value><int>1</int></value></member>" +
-            "<member><name>b</name><value><int>2</int></value></member></struct></value>",
-        ),
+        sub("Types.add", "<value><int>1</int></value><value><int>2</int></value>"),
         sub("system.multicall", "<value><array><data/></array></value>"),
       ].join("")
     }</data></array>`,

@@ -18,6 +18,7 @@ import type {
   StructType,
   Type,
 } from "../core/idl/types.ts";
+import { ErrorCode } from "../core/errors.ts";
 import { EXPLORER_SCRIPT, EXPLORER_STYLE } from "./explorer_page.ts";
 
 /** How the page's form asks for one parameter. */
@@ -138,6 +139,9 @@ function scriptJson(value: unknown): string {
   );
 }
 
+/** Names of the known codes: JSON-RPC sends protocol errors without one. */
+const codeNames = Object.fromEntries(Object.entries(ErrorCode).map(([name, code]) => [code, name]));
+
 /** The explorer page for `interfaces`. */
 export function explorerHtml(interfaces: readonly InterfaceDef[], title = "Switchboard"): string {
   const safeTitle = title.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -158,6 +162,7 @@ JSON-RPC at <code>POST /rpc</code> · XML-RPC at <code>POST /RPC2</code></nav>
 </header>
 <main id="interfaces"></main>
 <script id="api" type="application/json">${scriptJson(explorerData(interfaces))}</script>
+<script id="codes" type="application/json">${scriptJson(codeNames)}</script>
 <script type="module">${EXPLORER_SCRIPT}</script>
 </body>
 </html>

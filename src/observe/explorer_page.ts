@@ -46,6 +46,7 @@ pre.outcome.ok { border-color: var(--ok); } pre.outcome.error { border-color: va
  */
 export const EXPLORER_SCRIPT = `
 const api = JSON.parse(document.getElementById("api").textContent);
+const codes = JSON.parse(document.getElementById("codes").textContent);
 let seq = 0;
 async function postCall(method, params) {
   const response = await fetch("rpc", {
@@ -54,7 +55,9 @@ async function postCall(method, params) {
     body: JSON.stringify({ jsonrpc: "2.0", id: ++seq, method, params }),
   });
   const reply = await response.json();
-  if (reply.error) throw reply.error;
+  if (reply.error) {
+    throw { ...reply.error, name: reply.error.name ?? codes[reply.error.code] ?? "RpcError" };
+  }
   return reply.result;
 }
 const caller = (async () => {

@@ -600,7 +600,8 @@ async function main(): Promise<void> {
     { name: "grpc-js unary (Node) ¹", cmd: node("grpc_server.js"), cell: grpcCell(options) },
   ];
 
-  const runs: { suite: Exclude<Suite, "idle" | "observe">; loads: Load[]; servers: ServerDef[] }[] = [];
+  const runs: { suite: Exclude<Suite, "idle" | "observe">; loads: Load[]; servers: ServerDef[] }[] =
+    [];
   if (options.only.has("http")) {
     runs.push({ suite: "http", loads: HTTP_LOADS, servers: httpServers });
   }

@@ -3,8 +3,9 @@
  * component, listening over HTTP (JSON-RPC at /rpc, XML-RPC at /RPC2 where installed)
  * and TCP (msgpack-rpc, where the transport exists). Prints one JSON line with the ports.
  *
- * Flags: `--metrics` (Prometheus metrics at /metrics), `--log` (the JSON access log on
- * stdout), `--trace` (a span per call; run with `OTEL_DENO=true` to export).
+ * Flags: `--metrics` (Prometheus metrics at /metrics), `--log` (the JSON access log, to a
+ * temporary file: on stdout the load generator, busy on its own CPU, would be the one
+ * reading it), `--trace` (a span per call; run with `OTEL_DENO=true` to export).
  *
  * @module
  */
@@ -14,11 +15,19 @@ import { bench } from "./bench_component.ts";
 import { Metrics } from "../../src/observe/metrics.ts";
 import { AccessLog, batched } from "../../src/observe/access_log.ts";
 import { instrument } from "../../src/observe/instrument.ts";
-import { writeStdout } from "../../src/adapters/deno/observe_io.ts";
 
 const flags = new Set(Deno.args);
 const metrics = flags.has("--metrics") ? new Metrics() : undefined;
-const log = flags.has("--log") ? new AccessLog({ write: batched(writeStdout).write }) : undefined;
+let log: AccessLog | undefined;
+if (flags.has("--log")) {
+  const path = await Deno.makeTempFile({ prefix: "switchboard-bench-", suffix: ".log" });
+  const file = await Deno.open(path, { append: true });
+  await Deno.remove(path); // the open file lives on until the process ends
+  const encoder = new TextEncoder();
+  log = new AccessLog({
+    write: batched((text) => void file.writeSync(encoder.encode(text))).write,
+  });
+}
 
 const server = new Server();
 server.register(bench);

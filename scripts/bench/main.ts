@@ -4,7 +4,8 @@
  * `peers/grpc_load.js`), reads the server's peak RSS from /proc, and prints one Markdown
  * table with the ratios, the idle-connection memory, and the targets met or missed.
  *
- * Flags: `--only http,xmlrpc,tcp,idle` (a subset), `--warmup MS` (per round, default 300),
+ * Flags: `--only http,xmlrpc,tcp,idle,observe` (a subset; `observe` is the cost of metrics,
+ * access log and tracing, and `--only observe` alone takes a few minutes), `--warmup MS` (per round, default 300),
  * `--duration MS` (measured per cell, split over the rounds, default 2100), `--rounds N`
  * (default 3), `--idle N` (idle connections, default 1000), `--no-pin` (do not pin servers
  * to CPU 1 and the load generator to CPU 0).
@@ -15,13 +16,14 @@
 import { fileURLToPath } from "node:url";
 import { type CellResult, openIdle, runHttpCell, runTcpCell, type Timing } from "./load.ts";
 import { type BenchMethod, JSON_BODIES, ORDER, XML_BODIES } from "./workload.ts";
+import { OBSERVE_CELLS, observeCommands, OBSERVED, PLAIN, TRACED } from "./observe.ts";
 
 const HERE = fileURLToPath(new URL("./", import.meta.url));
 const PEERS = `${HERE}peers`;
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-type Suite = "http" | "xmlrpc" | "tcp" | "idle";
-const SUITES: Suite[] = ["http", "xmlrpc", "tcp", "idle"];
+type Suite = "http" | "xmlrpc" | "tcp" | "idle" | "observe";
+const SUITES: Suite[] = ["http", "xmlrpc", "tcp", "idle", "observe"];
 
 interface Options {
   only: Set<Suite>;
@@ -231,18 +233,19 @@ interface ServerDef {
 const SWITCHBOARD = "Switchboard";
 
 async function runSuite(
-  suite: Suite,
+  suite: string,
   servers: ServerDef[],
   loads: Load[],
   options: Options,
   results: Map<Key, Measured>,
+  methods: readonly BenchMethod[] = METHODS,
 ): Promise<void> {
   // Every server of the suite is started first and the cells are interleaved (each
   // method and load runs against every server in turn), so that a burst of noise on a
   // shared machine spreads over all servers instead of sinking one.
   const started: { server: ServerDef; running: Running }[] = [];
   const missing = (server: ServerDef, why: string) => {
-    for (const m of METHODS) {
+    for (const m of methods) {
       for (const l of loads) results.set(key(suite, m, l.label, server.name), { missing: why });
     }
     console.error(`  ${server.name}: ${why}`);
@@ -268,7 +271,7 @@ async function runSuite(
         await running.stop();
       }
     }
-    for (const method of METHODS) {
+    for (const method of methods) {
       for (const load of loads) {
         // Best of `rounds` short rounds, taken in turn by every server: the round with the
         // most calls/s (and its latencies), the least CPU per call, the peak RSS of all.
@@ -436,14 +439,14 @@ function ratio(a: Measured | undefined, b: Measured | undefined): number | undef
   return x && y ? x / y : undefined;
 }
 
-const PROTOCOL: Record<Exclude<Suite, "idle">, string> = {
+const PROTOCOL: Record<Exclude<Suite, "idle" | "observe">, string> = {
   http: "JSON-RPC / HTTP",
   xmlrpc: "XML-RPC / HTTP",
   tcp: "msgpack-rpc / TCP",
 };
 
 function table(
-  rows: { suite: Exclude<Suite, "idle">; loads: Load[]; servers: ServerDef[] }[],
+  rows: { suite: Exclude<Suite, "idle" | "observe">; loads: Load[]; servers: ServerDef[] }[],
   results: Map<Key, Measured>,
 ): string {
   const lines = [
@@ -597,7 +600,8 @@ async function main(): Promise<void> {
     { name: "grpc-js unary (Node) ¹", cmd: node("grpc_server.js"), cell: grpcCell(options) },
   ];
 
-  const runs: { suite: Exclude<Suite, "idle">; loads: Load[]; servers: ServerDef[] }[] = [];
+  const runs: { suite: Exclude<Suite, "idle" | "observe">; loads: Load[]; servers: ServerDef[] }[] =
+    [];
   if (options.only.has("http")) {
     runs.push({ suite: "http", loads: HTTP_LOADS, servers: httpServers });
   }
@@ -608,6 +612,21 @@ async function main(): Promise<void> {
   for (const run of runs) {
     console.error(`${PROTOCOL[run.suite]}:`);
     await runSuite(run.suite, run.servers, run.loads, options, results);
+  }
+
+  if (options.only.has("observe")) {
+    console.error("cost of observability:");
+    const servers = (cell: ServerDef["cell"]) =>
+      observeCommands(deno("switchboard_server.ts")).map(({ name, cmd }) => ({ name, cmd, cell }));
+    await runSuite(
+      "observe-http",
+      servers(httpCell("/rpc", "json")),
+      [HTTP_LOADS[1]],
+      options,
+      results,
+      ["add"],
+    );
+    await runSuite("observe-tcp", servers(tcpCell()), [TCP_LOADS[2]], options, results, ["add"]);
   }
 
   const idle = new Map<string, number | string>();
@@ -663,6 +682,7 @@ async function main(): Promise<void> {
     }
     out.push("");
   }
+  if (options.only.has("observe")) out.push(observeTable(results), "");
   out.push(
     "Each cell is the best of the interleaved rounds (servers take turns, so a burst of " +
       "outside load hits all of them): the round with the most calls/s, with its p50/p99. " +
@@ -782,6 +802,25 @@ function targets(
       });
     }
   }
+  for (const [suite, load, label] of OBSERVE_CELLS) {
+    const plain = get(suite as Suite, "add", load, PLAIN);
+    list.push({
+      suite: "observe",
+      what: `${label}: metrics + access log on vs off`,
+      value: ratio(get(suite as Suite, "add", load, OBSERVED), plain),
+      goal: 0.9,
+      unit: "%",
+      higherIsBetter: true,
+    });
+    list.push({
+      suite: "observe",
+      what: `${label}: tracing on (none sampled) vs off`,
+      value: ratio(get(suite as Suite, "add", load, TRACED), plain),
+      goal: 0.95,
+      unit: "%",
+      higherIsBetter: true,
+    });
+  }
   const perConn = idle.get(SWITCHBOARD);
   list.push({
     suite: "idle",
@@ -792,6 +831,25 @@ function targets(
     higherIsBetter: false,
   });
   return list.filter((t) => only.has(t.suite));
+}
+
+function observeTable(results: Map<Key, Measured>): string {
+  const lines = [
+    `| Cost of observability (add) | ${PLAIN} calls/s | ${OBSERVED} | ratio | ${TRACED} | ratio |`,
+    "|---|--:|--:|--:|--:|--:|",
+  ];
+  for (const [suite, load, label] of OBSERVE_CELLS) {
+    const plain = results.get(key(suite, "add", load, PLAIN));
+    const observed = results.get(key(suite, "add", load, OBSERVED));
+    const traced = results.get(key(suite, "add", load, TRACED));
+    const pct = (r: number | undefined) => r === undefined ? "–" : `${(r * 100).toFixed(1)}%`;
+    lines.push(
+      `| ${label} | ${fmtInt(plain?.result?.cps)} | ${fmtInt(observed?.result?.cps)} | ${
+        pct(ratio(observed, plain))
+      } | ${fmtInt(traced?.result?.cps)} | ${pct(ratio(traced, plain))} |`,
+    );
+  }
+  return lines.join("\n");
 }
 
 /** The 1-minute load average (how busy the machine was besides this run). */

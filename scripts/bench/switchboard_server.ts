@@ -3,15 +3,39 @@
  * component, listening over HTTP (JSON-RPC at /rpc, XML-RPC at /RPC2 where installed)
  * and TCP (msgpack-rpc, where the transport exists). Prints one JSON line with the ports.
  *
+ * Flags: `--metrics` (Prometheus metrics at /metrics), `--log` (the JSON access log, to a
+ * temporary file: on stdout the load generator, busy on its own CPU, would be the one
+ * reading it), `--trace` (a span per call; run with `OTEL_DENO=true` to export).
+ *
  * @module
  */
 
 import { Server } from "../../mod.ts";
 import { bench } from "./bench_component.ts";
+import { Metrics } from "../../src/observe/metrics.ts";
+import { AccessLog, batched } from "../../src/observe/access_log.ts";
+import { instrument } from "../../src/observe/instrument.ts";
+
+const flags = new Set(Deno.args);
+const metrics = flags.has("--metrics") ? new Metrics() : undefined;
+let log: AccessLog | undefined;
+if (flags.has("--log")) {
+  const path = await Deno.makeTempFile({ prefix: "switchboard-bench-", suffix: ".log" });
+  const file = await Deno.open(path, { append: true });
+  await Deno.remove(path); // the open file lives on until the process ends
+  const encoder = new TextEncoder();
+  log = new AccessLog({
+    write: batched((text) => void file.writeSync(encoder.encode(text))).write,
+  });
+}
 
 const server = new Server();
 server.register(bench);
-const http = await server.listenHttp({ hostname: "127.0.0.1", port: 0 });
+instrument(server.router, { metrics, log, tracing: flags.has("--trace") });
+const http = await server.listenHttp(
+  { hostname: "127.0.0.1", port: 0 },
+  metrics ? { get: { "/metrics": () => metrics.response() } } : {},
+);
 
 let tcp: number | null = null;
 const withTcp = server as unknown as {

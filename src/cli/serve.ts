@@ -13,6 +13,10 @@ import { loadComponents, type PlacedComponents } from "../host/placement.ts";
 import { stopSignal } from "../adapters/deno/stop_signal.ts";
 import type { Implementation } from "../core/implement.ts";
 import { runDeployedProcess } from "../deploy/process.ts";
+import { observability, OBSERVE_OPTIONS, OBSERVE_OPTIONS_HELP } from "./observe_flags.ts";
+import { instrument } from "../observe/instrument.ts";
+import type { TcpListener } from "../server/tcp.ts";
+import type { AmqpListener } from "../server/amqp.ts";
 
 export const SERVE_HELP = `Usage: switchboard serve [options]
 
@@ -29,6 +33,7 @@ ${COMPONENT_OPTIONS_HELP}
   --amqp URL          also consume calls from RabbitMQ (amqp://user:pass@host/vhost), one of
                       any number of competing workers; repeatable
   --prefetch N        AMQP calls this worker holds at once, per queue (default 32)
+${OBSERVE_OPTIONS_HELP}
   --debug             send internal error details to callers
   --deployed NAME     run process NAME of a deployment (started by "switchboard deploy")
   -h, --help          this help
@@ -56,6 +61,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     debug: { type: "boolean", default: false },
     help: { type: "boolean", short: "h" },
     deployed: { type: "string" },
+    ...OBSERVE_OPTIONS,
   });
   if (values.help) {
     console.log(SERVE_HELP);
@@ -77,7 +83,9 @@ export async function serveCommand(args: string[]): Promise<number> {
   }
 
   const tls = await readTls(values["tls-cert"], values["tls-key"]);
-  const server = new Server({ debug: values.debug });
+  const observe = observability(values);
+  const server = new Server({ debug: values.debug, logger: observe.instruments.log });
+  instrument(server.router, observe.instruments);
   let impls: Implementation[] = demoComponents;
   let placed: PlacedComponents | undefined;
   if (componentArgs.specs.length) {
@@ -92,34 +100,55 @@ export async function serveCommand(args: string[]): Promise<number> {
   if (!http && !tcp && !values.amqp?.length) {
     throw new UsageError("switchboard serve: every listener is off; nothing to serve");
   }
+  const tcpListeners: TcpListener[] = [], amqpListeners: AmqpListener[] = [];
   try {
     if (http) {
       const listener = await listenOn(
         "http",
         http,
-        () => server.listenHttp({ ...http, tls }, { maxBodyBytes: maxBody }),
+        () =>
+          server.listenHttp({ ...http, tls }, {
+            maxBodyBytes: maxBody,
+            explorer: observe.explorer,
+            get: observe.routes,
+          }),
       );
       console.log(`listening on ${listener.url} (JSON-RPC: POST /rpc, XML-RPC: POST /RPC2)`);
     }
     if (tcp) {
       const listener = await listenOn("tcp", tcp, () => server.listenTcp({ ...tcp, tls }));
+      tcpListeners.push(listener);
       console.log(`listening on ${listener.url} (msgpack-rpc)`);
     }
   } catch (error) {
     // Close what did open (the other listener, worker components) before reporting.
     await server.close();
     await placed?.close();
+    await observe.close();
     throw error;
   }
   for (const url of values.amqp ?? []) {
     const listener = await server.listenAmqp(url, { prefetch });
+    amqpListeners.push(listener);
     console.log(`consuming ${listener.queues.join(", ")} from ${listener.url}`);
   }
+  const metricsListener = observe.start(
+    () => [
+      ...tcpListeners.map((l) => ({ transport: "tcp", count: () => l.connections() })),
+      ...amqpListeners.map((l) => ({ transport: "amqp", count: () => l.connected ? 1 : 0 })),
+    ],
+    () =>
+      placed?.components.flatMap((c) =>
+        c.worker ? [{ url: c.url, restarts: c.worker.restarts }] : []
+      ) ?? [],
+  );
+  if (metricsListener) console.log(`metrics at ${metricsListener.url}/metrics`);
   console.log(`serving ${impls.map((i) => i.interface.name).join(", ")}`);
 
   await stopSignal();
   await server.close();
   await placed?.close();
+  await observe.close();
   return 0;
 }
 

@@ -38,6 +38,18 @@ export interface Call {
   id?: string | number | null;
   /** The connected peer the call came from, when the transport supports calling back. */
   peer?: PeerLike;
+  /** The caller's network address (`host` or `host:port`), for logs. */
+  remote?: string;
+  /** The caller's W3C trace context (`traceparent`, `tracestate`), when it sent one. */
+  trace?: TraceCarrier;
+}
+
+/** W3C trace context as it travels: the `traceparent` and `tracestate` values. */
+export interface TraceCarrier {
+  /** `00-<trace id>-<parent span id>-<flags>`. */
+  traceparent: string;
+  /** Vendor state, if any. */
+  tracestate?: string;
 }
 
 /** The outcome of a dispatched call: a value or an error shape. */

@@ -22,6 +22,7 @@ import {
 import { openRpcDocument } from "../core/idl/openrpc.ts";
 import { type ErrorShape, methodNotFound } from "../core/errors.ts";
 import { mediaType, readLimited } from "./http_request.ts";
+import { explorerResponse } from "../observe/explorer.ts";
 
 /** Default cap on request bodies: 1 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -66,6 +67,10 @@ export interface HttpOptions {
   expose?: (method: string) => boolean;
   /** Serves XML-RPC when set. */
   xmlrpc?: XmlRpcHandler;
+  /** Serve the API explorer page at `GET /` (default true). */
+  explorer?: boolean;
+  /** More `GET` routes by path (e.g. `/metrics`). */
+  get?: Record<string, (request: Request) => Response | Promise<Response>>;
 }
 
 const JSON_TYPES = ["application/json", "application/json-rpc", "application/jsonrequest"];
@@ -78,7 +83,11 @@ function jsonError(status: number, error: ErrorShape, headers: Record<string, st
 }
 
 /** What a call inherits from its request: the caller, and the deadline from its header. */
-function callBase(request: Request, caller: Identity | undefined): CallBase {
+function callBase(
+  request: Request,
+  caller: Identity | undefined,
+  env: HttpEnv | undefined,
+): CallBase {
   // Cancellation over HTTP travels as the deadline header; request.signal is not used
   // because Deno.serve (legacy mode) also aborts it after every successful response, and
   // merely reading it prints a warning. A caller that hangs up stops waiting; the
@@ -87,6 +96,12 @@ function callBase(request: Request, caller: Identity | undefined): CallBase {
   if (caller) base.caller = caller;
   const timeout = request.headers.get(TIMEOUT_HEADER);
   if (timeout !== null && Number(timeout) > 0) base.deadline = Date.now() + Number(timeout);
+  const remote = env?.remoteAddr?.hostname;
+  if (remote !== undefined) base.remote = remote;
+  const traceparent = request.headers.get("traceparent");
+  if (traceparent !== null) {
+    base.trace = { traceparent, tracestate: request.headers.get("tracestate") ?? undefined };
+  }
   return base;
 }
 
@@ -156,7 +171,7 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
     }
     const body = await readBody();
     if (body === undefined) return tooLarge();
-    return { body, base: callBase(request, caller) };
+    return { body, base: callBase(request, caller, env) };
   };
 
   // Nothing to answer (notifications): 200 with an empty body, as JSON-RPC-over-HTTP
@@ -187,7 +202,7 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
     const declared = options.authenticate ? null : request.headers.get("content-length");
     if (declared !== null) {
       if (Number(declared) > limit) return Promise.resolve(tooLarge());
-      const base = callBase(request, undefined);
+      const base = callBase(request, undefined, env);
       return request.json().then(
         (value) => answerJson(parseRequestValue(value), base),
         (error) => {
@@ -231,8 +246,8 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
     ["/rpc", "/RPC2"],
     (c) => c.text("use POST\n", 405, { allow: "POST" }),
   );
-  app.get("/openrpc.json", async (c) => {
-    // Listing the methods is as private as calling them: a guarded listener guards it.
+  // Listing the methods is as private as calling them: a guarded listener guards it.
+  const guarded = (answer: (c: Context) => Response | Promise<Response>) => async (c: Context) => {
     if (options.authenticate) {
       const env = c.env as HttpEnv | undefined;
       const verdict = await options.authenticate(c.req.raw, {
@@ -241,17 +256,32 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
       });
       if (verdict instanceof Response) return verdict;
     }
+    return await answer(c);
+  };
+  const visibleInterfaces = () => {
     const visible = expose ?? (() => true);
-    const interfaces = router.interfaces().map((i) => ({
+    return router.interfaces().map((i) => ({
       ...i,
       methods: Object.fromEntries(
         Object.entries(i.methods).filter(([m]) => visible(`${i.name}.${m}`)),
       ),
     })).filter((i) => Object.keys(i.methods).length > 0);
-    return c.json(openRpcDocument(interfaces));
-  });
+  };
+  app.get("/openrpc.json", guarded((c) => c.json(openRpcDocument(visibleInterfaces()))));
+  if (options.explorer ?? true) {
+    app.get("/", guarded(() => explorerResponse(visibleInterfaces())));
+  }
+  for (const [path, handler] of Object.entries(options.get ?? {})) {
+    app.get(path, (c) => handler(c.req.raw));
+  }
   app.get("/healthz", (c) => c.json({ ok: true }));
-  app.notFound((c) => c.text("not found: JSON-RPC is at POST /rpc, XML-RPC at POST /RPC2\n", 404));
+  app.notFound((c) =>
+    c.text(
+      "not found: JSON-RPC is at POST /rpc, XML-RPC at POST /RPC2, the OpenRPC document at " +
+        "GET /openrpc.json, health at GET /healthz\n",
+      404,
+    )
+  );
   const failed = (error: unknown): Response => {
     router.logger.error(`http transport: ${error instanceof Error ? error.stack : error}`);
     return new Response("internal error\n", {

@@ -89,6 +89,8 @@ export interface TcpListener {
   shutdown(): Promise<void>;
   /** The peers connected now (connections that introduced themselves). */
   peers(): PeerInfo[];
+  /** How many connections are open now (plain clients and peers alike). */
+  connections(): number;
   /** A handle on a peer by identity; valid across its reconnects. */
   peer(id: string): Peer;
   /** Serves a topic's published calls with `impl` in this process; returns an unsubscribe. */
@@ -98,6 +100,8 @@ export interface TcpListener {
 }
 
 interface ConnState {
+  /** The peer's address, kept for every call's `remote`. */
+  remote: string;
   peerId?: string;
   caller?: Identity;
   nonce?: string;
@@ -141,7 +145,12 @@ class TcpServer implements SessionOwner {
         timeout: this.#options.peerTimeout,
       },
     );
-    const s: ConnState = { connectedAt: new Date(), peer, topics: new Set() };
+    const s: ConnState = {
+      remote: session.remote,
+      connectedAt: new Date(),
+      peer,
+      topics: new Set(),
+    };
     Object.assign(session.state, s);
     this.sessions.add(session);
   }
@@ -178,6 +187,7 @@ class TcpServer implements SessionOwner {
       protocol: "msgpack-rpc",
       id: message.msgid,
       peer: st.peer,
+      remote: st.remote,
     };
     if (st.caller) call.caller = st.caller;
     if (signal) call.signal = signal;
@@ -421,6 +431,7 @@ export function serveTcp(
     url: `${address.tls ? "tls" : "tcp"}://${host}:${listener.port}`,
     shutdown: () => stopping ??= shutdown(),
     peers: () => server.peers(),
+    connections: () => server.sessions.size,
     peer: (id: string) => server.peer(id),
     subscribe: (topic: string, impl: Implementation) => server.subscribe(topic, impl),
     publish: (topic: string, method: string, params?: unknown) =>

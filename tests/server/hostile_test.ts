@@ -93,12 +93,13 @@ Deno.test("hostile: the 547-byte shared-reference bomb is answered at once; othe
     assert.equal(raw.responses.get(2)!.result, "after the bomb");
   } finally {
     await raw.close();
-    assert.equal(await server.stop(), 0, server.output());
+    await server.stop();
+    assert.equal(await server.exited, 0, server.output());
   }
 });
 
 Deno.test("hostile: the TCP listener accepts again after running out of file descriptors", async () => {
-  const server = await startServe(["--http", "off"], { ulimitFiles: 96 });
+  const server = await startServe(["--http", "off"], {}, { ulimitFiles: 96 });
   const { hostname, port } = new URL(server.tcp!);
   const hogs: Deno.Conn[] = [];
   try {

@@ -55,6 +55,16 @@ export interface Invocation {
 /** Router middleware: wraps the rest of the chain, may refuse, observe or re-route. */
 export type Middleware = (inv: Invocation, next: () => Promise<unknown>) => Promise<unknown>;
 
+/**
+ * Sees every call around its dispatch, synchronously: it calls `run` once and returns what
+ * `run` returned (a value or a promise), after noting what it wants. Unlike middleware it
+ * keeps the router's synchronous fast path, so metrics, logs and traces cost little.
+ */
+export type CallObserver = (
+  call: Call,
+  run: (call: Call) => Outcome | Promise<Outcome>,
+) => Outcome | Promise<Outcome>;
+
 /** Where the router reports what callers do not see. */
 export interface Logger {
   /** Unexpected failures (handler exceptions). */
@@ -108,6 +118,7 @@ export class Router {
   /** Per-method limits by `Interface.method`: every domain's implementation shares them. */
   #methodLimiters = new Map<string, Limiter>();
   #middleware: Middleware[] = [];
+  #observed?: (call: Call) => Outcome | Promise<Outcome>;
   #chain?: (inv: Invocation) => Promise<unknown>;
   #client?: ClientLike;
   #clientFactory?: (router: Router) => ClientLike;
@@ -226,6 +237,16 @@ export class Router {
     return this;
   }
 
+  /**
+   * Adds an observer around every dispatched call (the last added is outermost). Observers
+   * see calls that fail before running too (unknown method, bad params).
+   */
+  observe(observer: CallObserver): this {
+    const inner = this.#observed ?? ((call: Call) => this.#dispatchNow(call));
+    this.#observed = (call) => observer(call, inner);
+    return this;
+  }
+
   /** The registered interfaces. */
   interfaces(): InterfaceDef[] {
     return [...this.#interfaces.values()];
@@ -297,6 +318,10 @@ export class Router {
    * answer many calls per read use this to skip a promise and a microtask per call.
    */
   dispatchNow(call: Call): Outcome | Promise<Outcome> {
+    return this.#observed === undefined ? this.#dispatchNow(call) : this.#observed(call);
+  }
+
+  #dispatchNow(call: Call): Outcome | Promise<Outcome> {
     const entry = this.resolve(call.method, call.caller);
     if (!entry) return { ok: false, error: methodNotFound(call.method) };
     if (

@@ -1,0 +1,36 @@
+/**
+ * The cost of observability, for `deno task bench --only observe`: the same Switchboard
+ * server plain, with metrics and the access log on, and with tracing on but no sampled
+ * span, in the JSON-RPC (32 callers) and pipelined msgpack-rpc (64 in flight) `add` cells.
+ *
+ * @module
+ */
+
+/** Row labels of the three servers. */
+export const PLAIN = "Switchboard";
+export const OBSERVED = "Switchboard + metrics + access log";
+export const TRACED = "Switchboard + tracing (none sampled)";
+
+/** The three commands, given the plain one (`deno run … switchboard_server.ts`). */
+export function observeCommands(plain: string[]): { name: string; cmd: string[] }[] {
+  // Deno's OpenTelemetry on, every trace dropped by the sampler; the exporter points at
+  // a closed port (nothing is sent: no span is sampled).
+  const otel = [
+    "env",
+    "OTEL_DENO=true",
+    "OTEL_TRACES_SAMPLER=always_off",
+    "OTEL_DENO_CONSOLE=ignore",
+    "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:9",
+  ];
+  return [
+    { name: PLAIN, cmd: plain },
+    { name: OBSERVED, cmd: [...plain, "--metrics", "--log"] },
+    { name: TRACED, cmd: [...otel, ...plain, "--trace"] },
+  ];
+}
+
+/** The cells compared: `[suite, label of the load]`. */
+export const OBSERVE_CELLS = [
+  ["observe-http", "32 callers", "JSON-RPC/HTTP add, 32 callers"],
+  ["observe-tcp", "64 in flight, 1 conn", "msgpack-rpc/TCP add, 64 in flight"],
+] as const;

@@ -1,0 +1,106 @@
+/**
+ * The observability flags of `switchboard serve`: `--no-explorer`, `--metrics`,
+ * `--metrics-listen`, `--log-format`, `--log-level`, `--log-params`, `--trace`.
+ *
+ * @module
+ */
+
+import { UsageError } from "./args.ts";
+import { parseHostPort } from "./args.ts";
+import { AccessLog, batched, isLogLevel, type LogFormat } from "../observe/access_log.ts";
+import { Metrics } from "../observe/metrics.ts";
+import {
+  connectionGauge,
+  type ConnectionSource,
+  type Instruments,
+  workerRestartCounter,
+} from "../observe/instrument.ts";
+import { type MetricsListener, serveMetrics, writeStdout } from "../adapters/deno/observe_io.ts";
+
+/** Help lines for the flags. */
+export const OBSERVE_OPTIONS_HELP =
+  `  --no-explorer       do not serve the API explorer page at GET /
+  --metrics           serve Prometheus metrics at GET /metrics on the HTTP listener
+  --metrics-listen HOST:PORT  serve them on an address of their own (e.g. 127.0.0.1:9464)
+  --log-format F      access log (one line per call) as "json" (default) or "text"
+  --log-level L       debug|info|warn|error|off (default info: every call; warn: failed calls)
+  --log-params        also log params and results (secret-looking fields redacted)
+  --trace             a span per call (exported over OTLP when run with OTEL_DENO=true;
+                      on by default when OTEL_DENO=true)`;
+
+/** The `parseArgs` options of the flags. */
+export const OBSERVE_OPTIONS = {
+  "no-explorer": { type: "boolean", default: false },
+  "metrics": { type: "boolean", default: false },
+  "metrics-listen": { type: "string" },
+  "log-format": { type: "string", default: "json" },
+  "log-level": { type: "string", default: "info" },
+  "log-params": { type: "boolean", default: false },
+  "trace": { type: "boolean" },
+} as const;
+
+/** What the flags asked for. */
+export interface Observability {
+  /** Install these on the server's router. */
+  instruments: Instruments;
+  /** Serve the explorer on HTTP listeners. */
+  explorer: boolean;
+  /** Extra GET routes of HTTP listeners (`/metrics` with `--metrics`). */
+  routes: Record<string, () => Promise<Response>>;
+  /** Starts the separate metrics listener, if asked for, and the host's gauges. */
+  start(
+    sources: () => ConnectionSource[],
+    workers: () => { url: string; restarts: number }[],
+  ): MetricsListener | undefined;
+  /** Flushes the log and stops the metrics listener. */
+  close(): Promise<void>;
+}
+
+/** Reads the flags' values. */
+export function observability(values: {
+  "no-explorer"?: boolean;
+  "metrics"?: boolean;
+  "metrics-listen"?: string;
+  "log-format"?: string;
+  "log-level"?: string;
+  "log-params"?: boolean;
+  "trace"?: boolean;
+}): Observability {
+  const format = values["log-format"] ?? "json";
+  if (format !== "json" && format !== "text") {
+    throw new UsageError(`--log-format: expected json or text, got ${JSON.stringify(format)}`);
+  }
+  const level = values["log-level"] ?? "info";
+  if (level !== "off" && !isLogLevel(level)) {
+    throw new UsageError(`--log-level: expected debug, info, warn, error or off, got ${level}`);
+  }
+  const metricsAddress = values["metrics-listen"] === undefined
+    ? undefined
+    : parseHostPort("metrics-listen", values["metrics-listen"]);
+  const metrics = values.metrics || metricsAddress ? new Metrics() : undefined;
+  const sink = batched(writeStdout);
+  const log = level === "off" ? undefined : new AccessLog({
+    write: sink.write,
+    format: format as LogFormat,
+    level,
+    params: values["log-params"],
+  });
+  const tracing = values.trace ?? Deno.env.get("OTEL_DENO") === "true";
+  let listener: MetricsListener | undefined;
+  return {
+    instruments: { metrics, log, tracing },
+    explorer: !values["no-explorer"],
+    routes: metrics && values.metrics ? { "/metrics": () => metrics.response() } : {},
+    start(sources, workers) {
+      if (!metrics) return undefined;
+      connectionGauge(metrics, sources);
+      workerRestartCounter(metrics, workers);
+      if (metricsAddress) listener = serveMetrics(metricsAddress, () => metrics.response());
+      return listener;
+    },
+    async close() {
+      await listener?.shutdown();
+      sink.flush();
+    },
+  };
+}

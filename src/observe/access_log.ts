@@ -1,0 +1,213 @@
+/**
+ * The access log: one structured line per call — time, protocol, peer, caller identity,
+ * method, duration and outcome code — as JSON lines or as text. Params and results only
+ * when asked for, and even then never a field whose name says it is a secret. Logins
+ * (`$/auth.*`) and HTTP credentials never reach the router, so they cannot be logged.
+ *
+ * @module
+ */
+
+import type { Call, Outcome } from "../core/context.ts";
+import type { CallObserver, Logger } from "../core/router/router.ts";
+
+/** Severity of a line. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+/** How lines are written. */
+export type LogFormat = "json" | "text";
+
+const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+/** Whether `value` is a log level. */
+export function isLogLevel(value: string): value is LogLevel {
+  return value in RANK;
+}
+
+/** Options of an {@linkcode AccessLog}. */
+export interface AccessLogOptions {
+  /** Where lines go (each ends with a newline). */
+  write: (text: string) => void;
+  /** `json` (default) or `text`. */
+  format?: LogFormat;
+  /** Lines below this level are dropped (default `info`: every call). */
+  level?: LogLevel;
+  /** Also log params and results (secret-looking fields redacted). */
+  params?: boolean;
+}
+
+/** A JSON string; plain ASCII names skip the general encoder. */
+function quote(text: string): string {
+  return /^[\w.:@\-/$ ]*$/.test(text) ? `"${text}"` : JSON.stringify(text);
+}
+
+/** Field names whose values are never logged. */
+const SECRET = /pass|secret|token|proof|credential|authorization|cookie|api[-_]?key|private/i;
+const REDACTED = "[redacted]";
+
+/** A copy of `value` with secret-looking fields replaced (bounded depth). */
+export function redact(value: unknown, depth = 0): unknown {
+  if (value === null || typeof value !== "object") return value;
+  if (depth > 8) return "[…]";
+  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
+  if (value instanceof Uint8Array) return `[${value.byteLength} bytes]`;
+  if (value instanceof Date) return value.toISOString();
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = SECRET.test(k) ? REDACTED : redact(v, depth + 1);
+  }
+  return out;
+}
+
+/**
+ * Writes access lines and the router's own error reports in one format.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Router } from "../core/router/router.ts";
+ * import { AccessLog } from "./access_log.ts";
+ *
+ * const lines: string[] = [];
+ * const router = new Router();
+ * router.observe(new AccessLog({ write: (t) => lines.push(t) }).observer());
+ * await router.dispatch({ method: "Nope.x", protocol: "jsonrpc", remote: "127.0.0.1" });
+ * assert.equal(JSON.parse(lines[0]).code, -32601);
+ * ```
+ */
+export class AccessLog implements Logger {
+  readonly #write: (text: string) => void;
+  readonly #json: boolean;
+  readonly #level: number;
+  readonly #params: boolean;
+
+  /** A log writing to `options.write`. */
+  constructor(options: AccessLogOptions) {
+    this.#write = options.write;
+    this.#json = (options.format ?? "json") === "json";
+    this.#level = RANK[options.level ?? "info"];
+    this.#params = options.params ?? false;
+  }
+
+  /** The router observer writing one line per call. */
+  observer(): CallObserver {
+    return (call, run) => {
+      const started = performance.now();
+      const outcome = run(call);
+      if (outcome instanceof Promise) {
+        return outcome.then((settled) => {
+          this.#call(call, started, settled);
+          return settled;
+        });
+      }
+      this.#call(call, started, outcome);
+      return outcome;
+    };
+  }
+
+  /** Reports an unexpected failure (the router's logger). */
+  error(message: string): void {
+    this.line("error", { msg: message });
+  }
+
+  /** Reports a failure nobody waits for (the router's logger). */
+  warn(message: string): void {
+    this.line("warn", { msg: message });
+  }
+
+  /** Writes one line at `level` with `fields`, unless the level is filtered out. */
+  line(level: LogLevel, fields: Record<string, unknown>): void {
+    if (RANK[level] < this.#level) return;
+    const time = new Date().toISOString();
+    if (this.#json) {
+      this.#write(JSON.stringify({ time, level, ...fields }) + "\n");
+      return;
+    }
+    let text = `${time} ${level.toUpperCase()}`;
+    for (const [k, v] of Object.entries(fields)) {
+      if (v === undefined) continue;
+      text += ` ${k}=${typeof v === "string" && !/[\s"=]/.test(v) ? v : JSON.stringify(v)}`;
+    }
+    this.#write(text + "\n");
+  }
+
+  /** The time as ISO 8601, formatted once per millisecond. */
+  #now(): string {
+    const now = Date.now();
+    if (now !== this.#lastMs) {
+      this.#lastMs = now;
+      this.#lastIso = new Date(now).toISOString();
+    }
+    return this.#lastIso;
+  }
+  #lastMs = 0;
+  #lastIso = "";
+
+  #call(call: Call, started: number, outcome: Outcome): void {
+    // Failures the server caused (internal errors) are errors; refused calls warnings.
+    const code = outcome.ok ? 0 : outcome.error.code;
+    const level: LogLevel = outcome.ok ? "info" : code === -32603 ? "error" : "warn";
+    if (RANK[level] < this.#level) return;
+    const ms = Math.round((performance.now() - started) * 1000) / 1000;
+    if (this.#json && !this.#params) {
+      // The common line, written by hand: a generic stringify of an object costs
+      // several times more, on every call.
+      let line = `{"time":"${this.#now()}","level":"${level}","msg":"call","protocol":${
+        quote(call.protocol ?? "local")
+      }`;
+      const peer = call.remote ?? call.peer?.id;
+      if (peer !== undefined) line += `,"peer":${quote(peer)}`;
+      if (call.caller) line += `,"caller":${quote(call.caller.id)}`;
+      line += `,"method":${quote(call.method)}`;
+      if (call.id !== undefined && call.id !== null) line += `,"id":${JSON.stringify(call.id)}`;
+      line += `,"ms":${ms},"code":${code}`;
+      if (!outcome.ok) line += `,"error":${quote(outcome.error.name)}`;
+      if (call.notification) line += `,"notification":true`;
+      this.#write(line + "}\n");
+      return;
+    }
+    const fields: Record<string, unknown> = {
+      msg: "call",
+      protocol: call.protocol ?? "local",
+      peer: call.remote ?? call.peer?.id,
+      caller: call.caller?.id,
+      method: call.method,
+      id: call.id ?? undefined,
+      ms,
+      code,
+    };
+    if (!outcome.ok) fields.error = outcome.error.name;
+    if (call.notification) fields.notification = true;
+    if (this.#params) {
+      fields.params = redact(call.params);
+      if (outcome.ok) fields.result = redact(outcome.value);
+    }
+    this.line(level, fields);
+  }
+}
+
+/**
+ * A writer that gathers lines and hands them to `sink` in batches (at most every
+ * `everyMs`, or at once past 64 KiB): one write per batch, not per call.
+ */
+export function batched(
+  sink: (text: string) => void,
+  everyMs = 50,
+): { write: (text: string) => void; flush: () => void } {
+  let pending = "";
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const flush = () => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    if (pending === "") return;
+    const text = pending;
+    pending = "";
+    sink(text);
+  };
+  return {
+    write(text) {
+      pending += text;
+      if (pending.length > 65536) flush();
+      else if (timer === undefined) timer = setTimeout(flush, everyMs);
+    },
+    flush,
+  };
+}

@@ -14,7 +14,8 @@
 
 import { parseArgs } from "node:util";
 import { connect } from "../../mod.ts";
-import { type AmqpMessage, callQueue, DEFAULT_PREFIX, loadAmqp } from "../../src/client/amqp.ts";
+import { callQueue, DEFAULT_PREFIX } from "../../src/wire/amqp/conventions.ts";
+import { type AmqpMessage, loadAmqp } from "../../src/wire/amqp/amqplib.ts";
 import { decodeMessage, encodeOutcome } from "../../src/wire/msgpackrpc/codec.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { Server } from "../../mod.ts";
+import { Server } from "../../server.ts";
 import { bench } from "./bench_component.ts";
 import { Metrics } from "../../src/observe/metrics.ts";
 import { AccessLog, batched } from "../../src/observe/access_log.ts";

@@ -25,7 +25,7 @@ export type TokenCheck = (
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { AuthGate, bearerBackend } from "@switchboard/rpc";
+ * import { AuthGate, bearerBackend } from "@switchboard/rpc/server";
  *
  * const tokens: Record<string, { id: string; roles: string[] }> = {
  *   "s3cr3t-token": { id: "ci-bot", roles: ["deploy"] },

@@ -52,7 +52,7 @@ function claimOf(proof: unknown): string | undefined {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { AuthGate, sharedSecretBackend } from "@switchboard/rpc";
+ * import { AuthGate, sharedSecretBackend } from "@switchboard/rpc/server";
  *
  * const gate = new AuthGate([sharedSecretBackend("s3cret")], { maxFailures: 2 });
  * const { nonce } = gate.hello();

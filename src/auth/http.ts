@@ -18,16 +18,13 @@
  */
 
 import type { Identity } from "../core/context.ts";
-import { ErrorCode } from "../core/errors.ts";
+import { jsonRpcResponse, SESSION_SCHEME, unauthorizedResponse } from "../wire/http.ts";
 import type { HttpAuthenticator, HttpRequestInfo } from "../server/http.ts";
 import { mediaType, readLimited } from "../server/http_request.ts";
 import { randomToken } from "../core/random_token.ts";
 import { bearerBackend, type TokenCheck } from "./bearer.ts";
 import { AuthGate, type AuthGateOptions } from "./gate.ts";
 import { AUTH_HELLO, AUTH_LOGIN } from "./types.ts";
-
-/** The `Authorization` scheme carrying a session token obtained by `$/auth.login`. */
-export const SESSION_SCHEME = "Switchboard-Session";
 
 /** Largest handshake body looked at (bigger bodies are never a handshake). */
 const MAX_HANDSHAKE_BYTES = 16 * 1024;
@@ -94,19 +91,9 @@ class ExpiringMap<V> {
   }
 }
 
-function escapeXml(text: string): string {
-  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
-}
-
 type JsonRpcId = string | number | null;
 
-/** A JSON-RPC response with the given HTTP status. */
-function jsonRpc(status: number, id: JsonRpcId, body: object, headers: HeadersInit = {}) {
-  return new Response(JSON.stringify({ jsonrpc: "2.0", ...body, id }), {
-    status,
-    headers: { ...headers, "content-type": "application/json" },
-  });
-}
+export { SESSION_SCHEME, unauthorizedResponse };
 
 /**
  * The single JSON-RPC request object of a small JSON body, if it is one; bodies without
@@ -141,59 +128,14 @@ function idOf(call: Record<string, unknown> | undefined): JsonRpcId {
 }
 
 /**
- * The 401 answer to a refused request: a JSON-RPC error (code -32001) or, for XML-RPC, a
- * fault, whose message is `Unauthorized: <detail>`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { unauthorizedResponse } from "@switchboard/rpc";
- *
- * const response = unauthorizedResponse(false, "log in first");
- * assert.equal(response.status, 401);
- * assert.equal((await response.json()).error.message, "Unauthorized: log in first");
- * ```
- */
-export function unauthorizedResponse(
-  xml: boolean,
-  detail: string,
-  id: string | number | null = null,
-  headers: Record<string, string> = {},
-): Response {
-  const message = `Unauthorized: ${detail}`;
-  if (xml) {
-    return new Response(
-      `<?xml version="1.0"?><methodResponse><fault><value><struct>` +
-        `<member><name>faultCode</name><value><int>${ErrorCode.Unauthorized}</int></value></member>` +
-        `<member><name>faultString</name><value><string>${escapeXml(message)}</string></value>` +
-        `</member></struct></value></fault></methodResponse>`,
-      { status: 401, headers: { ...headers, "content-type": "text/xml; charset=utf-8" } },
-    );
-  }
-  return jsonRpc(401, id, {
-    error: { code: ErrorCode.Unauthorized, name: "Unauthorized", message },
-  }, headers);
-}
-
-/**
  * Makes the `authenticate` option of the HTTP transport: bearer tokens, and sessions
  * opened by the challenge–response handshake of a gate.
  *
  * @example Refuse callers that do not prove the shared secret
  * ```ts
  * import assert from "node:assert/strict";
- * import {
- *   AuthGate,
- *   connect,
- *   defineInterface,
- *   httpAuthenticator,
- *   implement,
- *   method,
- *   Server,
- *   sharedSecretBackend,
- *   sharedSecretCredentials,
- *   t,
- * } from "@switchboard/rpc";
+ * import { AuthGate, httpAuthenticator, Server, sharedSecretBackend } from "@switchboard/rpc/server";
+ * import { connect, defineInterface, implement, method, sharedSecretCredentials, t } from "@switchboard/rpc";
  *
  * const Echo = defineInterface("Echo", { echo: method({ params: { text: t.string }, result: t.string }) });
  * const server = new Server();
@@ -247,7 +189,7 @@ export function httpAuthenticator(options: HttpAuthOptions): HttpAuthenticator {
     if (call.method === AUTH_HELLO) {
       const hello = gate!.hello();
       nonces.set(hello.nonce, true, nonceTtl);
-      return jsonRpc(200, call.id, { result: hello });
+      return jsonRpcResponse(200, call.id, { result: hello });
     }
     const params =
       (typeof call.params === "object" && call.params !== null ? call.params : {}) as Record<
@@ -264,7 +206,7 @@ export function httpAuthenticator(options: HttpAuthOptions): HttpAuthenticator {
       const session = randomToken();
       sessions.set(session, { identity, listener: info.listener }, sessionTtl);
       const result: HttpLoginResult = { session, identity, expiresIn: sessionTtl };
-      return jsonRpc(200, call.id, { result });
+      return jsonRpcResponse(200, call.id, { result });
     } catch (error) {
       return refuse(request, error instanceof Error ? error.message : String(error), call.id);
     }

@@ -31,7 +31,8 @@ export type PasswordCheck = (
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { AuthGate, passwordBackend, passwordCredentials } from "@switchboard/rpc";
+ * import { AuthGate, passwordBackend } from "@switchboard/rpc/server";
+ * import { passwordCredentials } from "@switchboard/rpc";
  *
  * const gate = new AuthGate([
  *   passwordBackend((user, password) =>

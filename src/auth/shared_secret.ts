@@ -38,7 +38,8 @@ function timingSafeEqual(a: string, b: string): boolean {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { AuthGate, sharedSecretBackend, sharedSecretCredentials } from "@switchboard/rpc";
+ * import { AuthGate, sharedSecretBackend } from "@switchboard/rpc/server";
+ * import { sharedSecretCredentials } from "@switchboard/rpc";
  *
  * const gate = new AuthGate([sharedSecretBackend("s3cret", { roles: ["peer"] })]);
  * const { nonce } = gate.hello();

@@ -28,201 +28,25 @@ import type { Outcome } from "../core/context.ts";
 import { RpcError, rpcError } from "../core/errors.ts";
 import { type ConnectOptions, registerTransport } from "./connect.ts";
 import type { OutgoingCall, Transport } from "../core/client/transport.ts";
-
-// --- the shared conventions -------------------------------------------------------------
-
-/** Default prefix of queue and exchange names. */
-export const DEFAULT_PREFIX = "switchboard";
-
-/** Header carrying the caller's absolute deadline (epoch milliseconds). */
-export const DEADLINE_HEADER = "x-switchboard-deadline";
-
-/** Content type of every Switchboard AMQP message body. */
-export const CONTENT_TYPE = "application/msgpack";
-
-/** RabbitMQ's direct reply-to pseudo-queue. */
-export const DIRECT_REPLY_TO = "amq.rabbitmq.reply-to";
-
-/** The durable queue serving an interface's calls: `<prefix>.<Interface>`. */
-export function callQueue(prefix: string, iface: string): string {
-  return `${prefix}.${iface}`;
-}
-
-/** The topic exchange notifications travel through: `<prefix>.events`. */
-export function eventsExchange(prefix: string): string {
-  return `${prefix}.events`;
-}
-
-/** Declares an interface's call queue exactly as every peer does (same arguments). */
-export async function declareCallQueue(channel: AmqpChannel, queue: string): Promise<void> {
-  await channel.assertQueue(queue, { durable: true });
-}
-
-/** Declares the notifications exchange exactly as every peer does. */
-export async function declareEventsExchange(
-  channel: AmqpChannel,
-  exchange: string,
-): Promise<void> {
-  await channel.assertExchange(exchange, "topic", { durable: true });
-}
-
-/** The interface part of `Interface.method` (undefined when unqualified). */
-export function interfaceOf(method: string): string | undefined {
-  const dot = method.lastIndexOf(".");
-  return dot > 0 ? method.slice(0, dot) : undefined;
-}
-
-// --- the part of amqplib we use (it ships no types; these are checked by our tests) -----
-
-/** Message properties, as amqplib reads and writes them. */
-export interface AmqpProperties {
-  /** Reply destination of a call. */
-  replyTo?: string;
-  /** Echoed in the reply. */
-  correlationId?: string;
-  /** Unique id of a call, across clients: the idempotency key. */
-  messageId?: string;
-  /** The publishing user, verified by the broker. */
-  userId?: string;
-  /** Per-message time to live in ms, as a decimal string. */
-  expiration?: string;
-  /** Application headers. */
-  headers?: Record<string, unknown>;
-  /** Body media type. */
-  contentType?: string;
-  /** Persist to disk (publish only). */
-  persistent?: boolean;
-  /** Return unroutable messages to the publisher (publish only). */
-  mandatory?: boolean;
-}
-
-/** A delivered message. */
-export interface AmqpMessage {
-  /** The body (a Node Buffer, which is a Uint8Array). */
-  content: Uint8Array;
-  /** Delivery details. */
-  fields: { deliveryTag: number; redelivered: boolean; routingKey: string; exchange: string };
-  /** The properties the publisher set. */
-  properties: AmqpProperties;
-}
-
-/** The channel operations Switchboard uses (amqplib's Channel and ConfirmChannel). */
-export interface AmqpChannel {
-  /** Declares a queue; "" lets the broker name it. */
-  assertQueue(
-    queue: string,
-    options?: Record<string, unknown>,
-  ): Promise<{ queue: string; messageCount: number; consumerCount: number }>;
-  /** Declares an exchange. */
-  assertExchange(
-    exchange: string,
-    type: string,
-    options?: Record<string, unknown>,
-  ): Promise<unknown>;
-  /** Binds a queue to an exchange. */
-  bindQueue(queue: string, exchange: string, pattern: string): Promise<unknown>;
-  /** Deletes a queue. */
-  deleteQueue(queue: string): Promise<unknown>;
-  /** Deletes an exchange. */
-  deleteExchange(exchange: string): Promise<unknown>;
-  /** Drops a queue's ready messages. */
-  purgeQueue(queue: string): Promise<unknown>;
-  /** Starts a consumer; `null` is delivered when the broker cancels it. */
-  consume(
-    queue: string,
-    onMessage: (message: AmqpMessage | null) => void,
-    options?: Record<string, unknown>,
-  ): Promise<{ consumerTag: string }>;
-  /** Stops a consumer. */
-  cancel(consumerTag: string): Promise<unknown>;
-  /** Publishes; the callback runs on the broker's confirm (error on nack). */
-  publish(
-    exchange: string,
-    routingKey: string,
-    content: Uint8Array,
-    options?: AmqpProperties,
-    onConfirm?: (error: unknown) => void,
-  ): boolean;
-  /** Acknowledges a delivery. */
-  ack(message: AmqpMessage): void;
-  /** Rejects a delivery. */
-  nack(message: AmqpMessage, allUpTo?: boolean, requeue?: boolean): void;
-  /** Limits unacknowledged deliveries. */
-  prefetch(count: number, global?: boolean): Promise<unknown>;
-  /** Closes the channel. */
-  close(): Promise<void>;
-  /** Events: `close`, `error`, `return`, `drain`. */
-  on(event: string, listener: (...args: never[]) => void): unknown;
-  /** Once-only listener. */
-  once(event: string, listener: (...args: never[]) => void): unknown;
-}
-
-/** A connection (amqplib's ChannelModel). */
-export interface AmqpConnection {
-  /** Opens a channel. */
-  createChannel(): Promise<AmqpChannel>;
-  /** Opens a channel in confirm mode. */
-  createConfirmChannel(): Promise<AmqpChannel>;
-  /** Closes the connection. */
-  close(): Promise<void>;
-  /** Events: `close`, `error`, `blocked`, `unblocked`. */
-  on(event: string, listener: (...args: never[]) => void): unknown;
-}
-
-/** What {@linkcode loadAmqp} returns. */
-export interface AmqpLibrary {
-  /** Opens a connection (amqplib's `connect`). */
-  connect(url: string): Promise<AmqpConnection>;
-  /** Wraps bytes as the Node Buffer amqplib requires, without copying. */
-  toBuffer(bytes: Uint8Array): Uint8Array;
-}
-
-let library: Promise<AmqpLibrary> | undefined;
-
-/** Imports amqplib (and node:buffer) on first use. */
-export function loadAmqp(): Promise<AmqpLibrary> {
-  library ??= (async () => {
-    const [amqplib, { Buffer }] = await Promise.all([import("amqplib"), import("node:buffer")]);
-    const lib = ((amqplib as { default?: unknown }).default ?? amqplib) as {
-      connect(url: string): Promise<AmqpConnection>;
-    };
-    return {
-      connect: (url: string) => lib.connect(url),
-      toBuffer: (bytes: Uint8Array) =>
-        Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-    };
-  })();
-  return library;
-}
-
-/** The URL as logs and errors show it: without the password. */
-export function redact(url: string | URL): string {
-  const u = new URL(url);
-  if (u.password) u.password = "***";
-  return u.href;
-}
-
-/** Publishes and resolves on the broker's confirm; rejects on nack or a closed channel. */
-export function publishConfirmed(
-  channel: AmqpChannel,
-  exchange: string,
-  routingKey: string,
-  body: Uint8Array,
-  properties: AmqpProperties,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    try {
-      channel.publish(exchange, routingKey, body, properties, (error) => {
-        if (error) reject(error instanceof Error ? error : new Error(String(error)));
-        else resolve();
-      });
-    } catch (error) {
-      reject(error);
-    }
-  });
-}
-
-// --- the client transport ----------------------------------------------------------------
+import {
+  callQueue,
+  CONTENT_TYPE,
+  DEADLINE_HEADER,
+  declareCallQueue,
+  declareEventsExchange,
+  DEFAULT_PREFIX,
+  DIRECT_REPLY_TO,
+  eventsExchange,
+  interfaceOf,
+} from "../wire/amqp/conventions.ts";
+import {
+  type AmqpChannel,
+  type AmqpConnection,
+  type AmqpMessage,
+  loadAmqp,
+  publishConfirmed,
+  redact,
+} from "../wire/amqp/amqplib.ts";
 
 /** Options of `connect("amqp://…")`. */
 export interface AmqpConnectOptions extends ConnectOptions {

@@ -27,6 +27,14 @@ export type TransportFactory = (url: URL, options: ConnectOptions) => Transport;
 
 const factories = new Map<string, TransportFactory>();
 
+/** The entry point whose import plugs in a scheme's transport. */
+const ENTRY_OF_SCHEME: Record<string, string> = {
+  "tcp:": "tcp",
+  "tls:": "tcp",
+  "amqp:": "amqp",
+  "amqps:": "amqp",
+};
+
 /** Plugs a transport into `connect()` for a URL scheme such as `tcp:`. */
 export function registerTransport(scheme: string, factory: TransportFactory): void {
   factories.set(scheme.endsWith(":") ? scheme : `${scheme}:`, factory);
@@ -38,7 +46,11 @@ function httpFactory(url: URL, options: ConnectOptions): Transport {
   else if (url.pathname === "/" || url.pathname === "") url.pathname = xml ? "/RPC2" : "/rpc";
   if (xml) {
     const make = factories.get("xmlrpc+http:");
-    if (!make) throw new Error("XML-RPC client transport is not available in this build");
+    if (!make) {
+      throw new TypeError(
+        `cannot connect to ${url.href} over XML-RPC: add import "@switchboard/rpc/xmlrpc"`,
+      );
+    }
     // `auth` becomes an authenticating fetch here, whichever HTTP transport is plugged in.
     return make(
       url,
@@ -53,22 +65,38 @@ registerTransport("https:", httpFactory);
 /**
  * Connects to a Switchboard (or any JSON-RPC / XML-RPC / msgpack-rpc) server.
  *
- * @example
- * ```ts ignore
- * import { connect } from "@switchboard/rpc";
+ * @example Call a server by URL; a scheme nobody imported is refused with the import to add
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect, defineInterface, implement, method, t } from "@switchboard/rpc";
+ * import { Server } from "@switchboard/rpc/server";
  *
- * const client = connect("http://127.0.0.1:8080");
- * const sum = await client.call("Calculator.add", { a: 2, b: 3 });
+ * const Calculator = defineInterface("Calculator", {
+ *   add: method({ params: { a: t.int, b: t.int }, result: t.int }),
+ * });
+ * const server = new Server().register(implement(Calculator, { add: ({ a, b }) => a + b }));
+ * const http = await server.listenHttp({ port: 0 });
+ *
+ * const client = connect(http.url);
+ * assert.equal(await client.call("Calculator.add", { a: 2, b: 3 }), 5);
+ * assert.equal(await client.call("Calculator.add", [2, 3], { timeout: 1000 }), 5);
+ * await client.close();
+ * await server.close();
+ *
+ * assert.throws(() => connect("ftp://127.0.0.1"), /no transport for ftp:/);
  * ```
  */
 export function connect(url: string | URL, options: ConnectOptions = {}): Client {
   const parsed = new URL(url);
   const factory = factories.get(parsed.protocol);
   if (!factory) {
+    const entry = ENTRY_OF_SCHEME[parsed.protocol];
     throw new TypeError(
-      `cannot connect to ${parsed.href}: no transport for ${parsed.protocol} (known: ${
-        [...factories.keys()].filter((k) => !k.includes("+")).join(", ")
-      })`,
+      `cannot connect to ${parsed.href}: ${
+        entry
+          ? `${parsed.protocol}// needs import "@switchboard/rpc/${entry}"`
+          : `no transport for ${parsed.protocol}`
+      } (known here: ${[...factories.keys()].filter((k) => !k.includes("+")).join(", ")})`,
     );
   }
   // `new URL` turns "http://h:1" and "http://h:1/" into the same path: keep what was written.

@@ -9,7 +9,7 @@
 
 import type { AuthCredentials } from "../auth/types.ts";
 import { AUTH_HELLO, AUTH_LOGIN } from "../auth/types.ts";
-import { SESSION_SCHEME, unauthorizedResponse } from "../auth/http.ts";
+import { SESSION_SCHEME, unauthorizedResponse } from "../wire/http.ts";
 import { ErrorCode } from "../core/errors.ts";
 
 /**
@@ -186,7 +186,7 @@ export function authenticatedFetch(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { transportFetch } from "@switchboard/rpc";
+ * import { transportFetch } from "@switchboard/rpc/server";
  *
  * assert.equal(transportFetch({}), fetch);
  * ```

@@ -13,7 +13,7 @@ import type { AuthCredentials } from "../auth/types.ts";
 import { transportFetch } from "./http_auth.ts";
 import { plainReplacer } from "../wire/jsonrpc/plain_values.ts";
 import { type HttpEndpoint, postRpc } from "./http_post.ts";
-import { trustedFetch } from "../adapters/deno/trusted_fetch.ts";
+import { trustedFetch } from "./trusted_fetch.ts";
 
 /** Options of HTTP transports. */
 export interface HttpTransportOptions {

@@ -6,6 +6,7 @@
  */
 
 import { RpcError, rpcError } from "../core/errors.ts";
+import { TIMEOUT_HEADER } from "../wire/http.ts";
 
 /** Where and how to post. */
 export interface HttpEndpoint {
@@ -29,7 +30,7 @@ export async function postRpc(
 ): Promise<Response> {
   const headers = request.deadline === undefined ? endpoint.headers : {
     ...endpoint.headers,
-    "x-rpc-timeout": String(Math.max(1, request.deadline - Date.now())),
+    [TIMEOUT_HEADER]: String(Math.max(1, request.deadline - Date.now())),
   };
   try {
     return await endpoint.fetch(endpoint.url, {

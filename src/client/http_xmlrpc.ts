@@ -29,7 +29,7 @@ import type { HttpTransportOptions } from "./http_jsonrpc.ts";
 import { transportFetch } from "./http_auth.ts";
 import { type HttpEndpoint, postRpc } from "./http_post.ts";
 import type { OutgoingCall, Transport } from "../core/client/transport.ts";
-import { trustedFetch } from "../adapters/deno/trusted_fetch.ts";
+import { trustedFetch } from "./trusted_fetch.ts";
 
 /**
  * Posts XML-RPC calls to one endpoint.
@@ -37,7 +37,9 @@ import { trustedFetch } from "../adapters/deno/trusted_fetch.ts";
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Client, defineInterface, HttpXmlRpcTransport, implement, method, Server, t } from "@switchboard/rpc";
+ * import { Client, defineInterface, implement, method, t } from "@switchboard/rpc";
+ * import { HttpXmlRpcTransport } from "@switchboard/rpc/xmlrpc";
+ * import { Server } from "@switchboard/rpc/server";
  *
  * const Calc = defineInterface("Calc", {
  *   half: method({ params: { n: t.int }, result: t.float }),

@@ -170,7 +170,9 @@ class RoutingTransport implements Transport {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { defineInterface, implement, method, MultiClient, Router, t } from "@switchboard/rpc";
+ * import { defineInterface, implement, method, t } from "@switchboard/rpc";
+ * import { MultiClient } from "@switchboard/rpc/deploy";
+ * import { Router } from "@switchboard/rpc/server";
  *
  * const Echo = defineInterface("Echo", {
  *   echo: method({ params: { text: t.string }, result: t.string }),

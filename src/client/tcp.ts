@@ -78,7 +78,9 @@ interface HelloReply {
  * @example A named client the server can call back
  * ```ts
  * import assert from "node:assert/strict";
- * import { Client, defineInterface, implement, method, Server, t, TcpTransport } from "@switchboard/rpc";
+ * import { Client, defineInterface, implement, method, t } from "@switchboard/rpc";
+ * import { Server } from "@switchboard/rpc/server";
+ * import { TcpTransport } from "@switchboard/rpc/tcp";
  *
  * const Ping = defineInterface("Ping", { ping: method({ result: t.string }) });
  * const server = new Server().register(implement(Ping, { ping: () => "pong" }));

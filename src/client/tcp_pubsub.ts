@@ -20,9 +20,9 @@ export type { Publisher };
  * @example Two subscribers, one publisher
  * ```ts
  * import assert from "node:assert/strict";
- * import {
- *   connect, defineInterface, implement, method, publisher, Server, subscribe, t,
- * } from "@switchboard/rpc";
+ * import { connect, defineInterface, implement, method, t } from "@switchboard/rpc";
+ * import { publisher, subscribe } from "@switchboard/rpc/tcp";
+ * import { Server } from "@switchboard/rpc/server";
  *
  * const Feed = defineInterface("Feed", { post: method({ params: { text: t.string } }) });
  * const server = new Server();

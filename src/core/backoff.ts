@@ -19,7 +19,7 @@ export interface HeartbeatPolicy {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { missedBeats } from "@switchboard/rpc";
+ * import { missedBeats } from "@switchboard/rpc/tcp";
  *
  * const policy = missedBeats({ interval: 1000, misses: 3 });
  * assert.equal(policy.isDead(2500), false);
@@ -50,7 +50,7 @@ export interface ReconnectPolicy {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { exponentialBackoff } from "@switchboard/rpc";
+ * import { exponentialBackoff } from "@switchboard/rpc/tcp";
  *
  * const backoff = exponentialBackoff({ initial: 100, max: 1000 });
  * const d = backoff.delay(3);

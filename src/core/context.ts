@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { CallOptions, InterfaceDef, Proxy } from "./idl/interface.ts";
+import type { CallOptions, InterfaceDef, InterfaceProxy } from "./idl/interface.ts";
 import type { ErrorShape } from "./errors.ts";
 
 /** Who is calling, as established by an authentication plug-in. */
@@ -64,7 +64,7 @@ export interface ClientLike {
   /** Sends a notification (no reply). */
   notify(method: string, params?: unknown): Promise<void>;
   /** A typed proxy of an interface. */
-  proxy<I extends InterfaceDef>(iface: I): Proxy<I>;
+  proxy<I extends InterfaceDef>(iface: I): InterfaceProxy<I>;
 }
 
 /** A connected peer that can be called back (bidirectional transports). */

@@ -20,6 +20,9 @@ import { type ModuleSource, readModule, type ReadOptions } from "./source.ts";
 import { ComponentError, switchboardImport } from "./specifier.ts";
 import { encodeBase64 } from "../core/base64.ts";
 
+/** Subpaths of Switchboard's entry points (`/server`, or the file `/server.ts`). */
+const ENTRY_SUBPATH = /^\/(?:xmlrpc|tcp|amqp|server|deploy)(?:\.ts)?$/;
+
 /** Options of {@linkcode bundleComponent}. */
 export interface BundleOptions extends ReadOptions {
   /** The most modules one component graph may have (default 500). */
@@ -229,10 +232,10 @@ function resolveImport(
   }
   const own = switchboardImport(specifier, resolved, OWN_MODULE);
   if (own) {
-    if (own.subpath) {
+    if (own.subpath && !ENTRY_SUBPATH.test(own.subpath)) {
       throw new ComponentError(
-        `${base.href} imports ${JSON.stringify(specifier)}: only Switchboard's main module ` +
-          `(@switchboard/rpc) can be imported by a loaded component`,
+        `${base.href} imports ${JSON.stringify(specifier)}: a loaded component can import ` +
+          `Switchboard's entry points (@switchboard/rpc, @switchboard/rpc/server, …), not its files`,
       );
     }
     if (!library) {

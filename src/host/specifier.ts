@@ -7,6 +7,7 @@
 
 /** A component module could not be used; the message names the URL and what to do. */
 export class ComponentError extends Error {
+  /** Always `ComponentError`. */
   override name = "ComponentError";
 }
 

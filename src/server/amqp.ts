@@ -6,16 +6,12 @@
  * hands the call to another worker.
  *
  * Wire conventions (queue names, headers, the msgpack-rpc body) live in
- * `src/client/amqp.ts`, shared with the client.
+ * `src/wire/amqp/`, shared with the client.
  *
  * @module
  */
 
 import {
-  type AmqpChannel,
-  type AmqpConnection,
-  type AmqpLibrary,
-  type AmqpMessage,
   callQueue,
   CONTENT_TYPE,
   DEADLINE_HEADER,
@@ -24,9 +20,15 @@ import {
   DEFAULT_PREFIX,
   eventsExchange,
   interfaceOf,
+} from "../wire/amqp/conventions.ts";
+import {
+  type AmqpChannel,
+  type AmqpConnection,
+  type AmqpLibrary,
+  type AmqpMessage,
   loadAmqp,
   redact,
-} from "../client/amqp.ts";
+} from "../wire/amqp/amqplib.ts";
 import { decodeMessage, encodeOutcome, type Message } from "../wire/msgpackrpc/codec.ts";
 import type { Call, Outcome } from "../core/context.ts";
 import { rpcError } from "../core/errors.ts";
@@ -47,7 +49,7 @@ export interface DedupeStore {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { MemoryDedupeStore } from "@switchboard/rpc";
+ * import { MemoryDedupeStore } from "@switchboard/rpc/server";
  *
  * const store = new MemoryDedupeStore(2);
  * store.set("a", { ok: true, value: 1 });
@@ -130,7 +132,8 @@ const RECONNECT_MAX_MS = 5_000;
  *
  * @example
  * ```ts ignore
- * import { defineInterface, implement, method, Router, serveAmqp, t } from "@switchboard/rpc";
+ * import { defineInterface, implement, method, t } from "@switchboard/rpc";
+ * import { Router, serveAmqp } from "@switchboard/rpc/server";
  *
  * const Calc = defineInterface("Calc", {
  *   add: method({ params: { a: t.int, b: t.int }, result: t.int }),

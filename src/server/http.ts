@@ -21,14 +21,14 @@ import {
 } from "../wire/jsonrpc/codec.ts";
 import { openRpcDocument } from "../core/idl/openrpc.ts";
 import { type ErrorShape, methodNotFound } from "../core/errors.ts";
+import { TIMEOUT_HEADER } from "../wire/http.ts";
 import { mediaType, readLimited } from "./http_request.ts";
 import { explorerResponse } from "../observe/explorer.ts";
 
 /** Default cap on request bodies: 1 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
-/** Header carrying the caller's remaining time budget in milliseconds. */
-export const TIMEOUT_HEADER = "x-rpc-timeout";
+export { TIMEOUT_HEADER };
 
 /** What the transport knows about a request besides the request itself. */
 export interface HttpRequestInfo {
@@ -123,7 +123,7 @@ export interface HttpApp {
  * @example Answer a request without a socket
  * ```ts
  * import assert from "node:assert/strict";
- * import { createHttpApp, Router } from "@switchboard/rpc";
+ * import { createHttpApp, Router } from "@switchboard/rpc/server";
  *
  * const app = createHttpApp(new Router());
  * const response = await app.fetch(new Request("http://x/healthz"));
@@ -311,67 +311,4 @@ function pathOf(url: string): string {
   if (start < 0) return "/";
   const query = url.indexOf("?", start);
   return url.slice(start, query < 0 ? url.length : query);
-}
-
-/** A listening HTTP transport. */
-export interface HttpListener {
-  /** Where it listens. */
-  readonly hostname: string;
-  /** The bound port (useful with port 0). */
-  readonly port: number;
-  /** Base URL, e.g. `http://127.0.0.1:8080`. */
-  readonly url: string;
-  /** Stops accepting and waits for in-flight requests to finish. */
-  shutdown(): Promise<void>;
-  /** Resolves when the listener has stopped. */
-  readonly finished: Promise<void>;
-}
-
-/** Where an HTTP listener binds, and its certificate and key (PEM) for HTTPS. */
-export interface HttpAddress {
-  /** Interface address (default `127.0.0.1`). */
-  hostname?: string;
-  /** Port (0 picks a free one). */
-  port?: number;
-  /** Serve HTTPS with this certificate chain and private key (PEM text). */
-  tls?: { cert: string; key: string };
-}
-
-/** Serves a router over HTTP (HTTPS with `listen.tls`) with `Deno.serve`. */
-export function serveHttp(
-  router: Router,
-  listen: HttpAddress,
-  options: HttpOptions = {},
-): Promise<HttpListener> {
-  const app = createHttpApp(router, options);
-  return new Promise((resolve, reject) => {
-    try {
-      let url = "";
-      const server = Deno.serve(
-        {
-          hostname: listen.hostname ?? "127.0.0.1",
-          port: listen.port ?? 8080,
-          ...(listen.tls ? { cert: listen.tls.cert, key: listen.tls.key } : {}),
-          onListen: () => {},
-        },
-        (request, info) =>
-          app.fetch(request, {
-            remoteAddr: (info as { remoteAddr: Deno.NetAddr }).remoteAddr,
-            listener: url,
-          }),
-      );
-      const addr = server.addr as Deno.NetAddr;
-      const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
-      url = `${listen.tls ? "https" : "http"}://${host}:${addr.port}`;
-      resolve({
-        hostname: addr.hostname,
-        port: addr.port,
-        url,
-        shutdown: () => server.shutdown(),
-        finished: server.finished,
-      });
-    } catch (error) {
-      reject(error);
-    }
-  });
 }

@@ -10,7 +10,8 @@ import type { Implementation } from "../core/implement.ts";
 import { introspection } from "../core/router/introspection.ts";
 import { Client } from "../core/client/client.ts";
 import { LocalTransport } from "../core/client/local.ts";
-import { type HttpListener, type HttpOptions, serveHttp } from "./http.ts";
+import type { HttpOptions } from "./http.ts";
+import { type HttpListener, serveHttp } from "../adapters/deno/http.ts";
 import { xmlRpcHandler } from "../wire/xmlrpc/codec.ts";
 import { type AmqpListener, type AmqpServeOptions, serveAmqp } from "./amqp.ts";
 import {
@@ -48,7 +49,8 @@ export interface Address {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { connect, defineInterface, implement, method, Server, t } from "@switchboard/rpc";
+ * import { connect, defineInterface, implement, method, t } from "@switchboard/rpc";
+ * import { Server } from "@switchboard/rpc/server";
  *
  * const Echo = defineInterface("Echo", { echo: method({ params: { text: t.string }, result: t.string }) });
  * const server = new Server();

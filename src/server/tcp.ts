@@ -382,7 +382,8 @@ function link(session: Session): PeerLink {
  * @example Serve, call with a Switchboard client, shut down
  * ```ts
  * import assert from "node:assert/strict";
- * import { connect, defineInterface, implement, method, Router, serveTcp, t } from "@switchboard/rpc";
+ * import { connect, defineInterface, implement, method, t } from "@switchboard/rpc";
+ * import { Router, serveTcp } from "@switchboard/rpc/server";
  *
  * const Echo = defineInterface("Echo", { echo: method({ params: { text: t.string }, result: t.string }) });
  * const router = new Router().register(implement(Echo, { echo: ({ text }) => text }));

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type AuthBackend, AuthGate, type Proof } from "../../mod.ts";
+import { type AuthBackend, AuthGate, type Proof } from "../../server.ts";
 
 /** A scheme whose verification takes a while (like a slow password hash). */
 function slowBackend(counter: { calls: number; running: number; peak: number }): AuthBackend {

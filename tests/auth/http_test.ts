@@ -3,22 +3,25 @@ import {
   AUTH_HELLO,
   AUTH_LOGIN,
   AuthGate,
-  bearerCredentials,
-  connect,
   createHttpApp,
-  defineInterface,
   httpAuthenticator,
   type HttpAuthOptions,
+  passwordBackend,
+  Server,
+  sharedSecretBackend,
+} from "../../server.ts";
+import {
+  bearerCredentials,
+  connect,
+  defineInterface,
   type Identity,
   implement,
   method,
-  passwordBackend,
   passwordCredentials,
-  Server,
-  sharedSecretBackend,
   sharedSecretCredentials,
   t,
 } from "../../mod.ts";
+import "../../xmlrpc.ts"; // connect() speaks xmlrpc
 
 const SECRET = "correct horse battery staple";
 

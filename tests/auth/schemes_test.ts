@@ -2,14 +2,12 @@ import assert from "node:assert/strict";
 import {
   AuthGate,
   bearerBackend,
-  bearerCredentials,
   MAX_PASSWORD_FIELD,
   MAX_TOKEN_LENGTH,
   passwordBackend,
-  passwordCredentials,
   sharedSecretBackend,
-  sharedSecretCredentials,
-} from "../../mod.ts";
+} from "../../server.ts";
+import { bearerCredentials, passwordCredentials, sharedSecretCredentials } from "../../mod.ts";
 
 Deno.test("the shared secret proof is bound to the nonce and the claimed id", async () => {
   const gate = new AuthGate([sharedSecretBackend("s3cret", { roles: ["peer"] })], {

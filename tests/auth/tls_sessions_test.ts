@@ -10,6 +10,7 @@ import { connect } from "../../src/client/connect.ts";
 import { Server } from "../../src/server/server.ts";
 import { defineInterface, implement, method, t } from "../../mod.ts";
 import { makeCerts, SKIP_TLS } from "../fixtures/tls_certs.ts";
+import "../../xmlrpc.ts"; // connect() speaks xmlrpc
 
 const SECRET = "correct horse battery staple";
 const Cart = defineInterface("Cart", { clear: method({ result: t.string }) });

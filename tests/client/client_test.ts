@@ -6,16 +6,14 @@ import {
   Client,
   defineInterface,
   implement,
-  LocalTransport,
-  type Logger,
   method,
   type Outcome,
   type OutgoingCall,
-  Router,
   RpcError,
   t,
   type Transport,
 } from "../../mod.ts";
+import { LocalTransport, type Logger, Router } from "../../server.ts";
 
 const quiet: Logger = { error: () => {}, warn: () => {} };
 

@@ -2,6 +2,7 @@
 // a fetch that records the request and answers as a foreign server would).
 import assert from "node:assert/strict";
 import { connect } from "../../mod.ts";
+import "../../xmlrpc.ts"; // connect() speaks xmlrpc
 
 function recorder(answer: () => Response) {
   const seen: { url: string; body: string; headers: Headers }[] = [];

@@ -2,7 +2,8 @@
 // batches, timeouts, cancellation, and servers that are down or not JSON-RPC at all.
 
 import assert from "node:assert/strict";
-import { connect, HttpJsonRpcTransport, type Logger, RpcError, Server } from "../../mod.ts";
+import { connect, HttpJsonRpcTransport, RpcError } from "../../mod.ts";
+import { type Logger, Server } from "../../server.ts";
 import { demoComponents } from "../../src/demo/mod.ts";
 
 const quiet: Logger = { error: () => {}, warn: () => {} };
@@ -232,7 +233,7 @@ Deno.test("http client: an answer that is not JSON-RPC is Unavailable, with what
 Deno.test("connect: unknown schemes are refused with the known ones listed", () => {
   assert.throws(() => connect("gopher://x"), (e: unknown) => {
     assert.ok(e instanceof TypeError);
-    assert.match(e.message, /no transport for gopher: \(known: .*http:.*https:/);
+    assert.match(e.message, /no transport for gopher: \(known here: .*http:.*https:/);
     return true;
   });
   assert.throws(() => connect("not a url"), TypeError);

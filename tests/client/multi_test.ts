@@ -1,15 +1,7 @@
 import assert from "node:assert/strict";
-import {
-  AuthGate,
-  defineInterface,
-  implement,
-  method,
-  MultiClient,
-  Server,
-  sharedSecretBackend,
-  sharedSecretCredentials,
-  t,
-} from "../../mod.ts";
+import { AuthGate, Server, sharedSecretBackend } from "../../server.ts";
+import { defineInterface, implement, method, sharedSecretCredentials, t } from "../../mod.ts";
+import { MultiClient } from "../../deploy.ts";
 import { httpAuthenticator } from "../../src/auth/http.ts";
 import "../../src/client/tcp.ts";
 

@@ -2,19 +2,8 @@
 // a Switchboard server and over a foreign JSON-RPC server that sends plain JSON.
 
 import assert from "node:assert/strict";
-import {
-  Client,
-  connect,
-  defineInterface,
-  implement,
-  LocalTransport,
-  type Logger,
-  method,
-  Router,
-  RpcError,
-  Server,
-  t,
-} from "../../mod.ts";
+import { Client, connect, defineInterface, implement, method, RpcError, t } from "../../mod.ts";
+import { LocalTransport, type Logger, Router, Server } from "../../server.ts";
 
 const quiet: Logger = { error: () => {}, warn: () => {} };
 

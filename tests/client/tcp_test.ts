@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { connect, Server, type TcpTransport } from "../../mod.ts";
+import { connect } from "../../mod.ts";
+import { Server } from "../../server.ts";
+import type { TcpTransport } from "../../tcp.ts";
 import { demoComponents } from "../../src/demo/mod.ts";
 import { demoServer, eventually } from "../server/tcp_fixture.ts";
 

@@ -4,9 +4,10 @@
 
 import assert from "node:assert/strict";
 import { connect } from "../../mod.ts";
-import { callQueue, eventsExchange } from "../../src/client/amqp.ts";
+import { callQueue, eventsExchange } from "../../src/wire/amqp/conventions.ts";
 import { BROKER_URL, deleteQueues, SKIP, uniquePrefix } from "../fixtures/amqp_broker.ts";
 import { deploy, freePorts } from "./helpers.ts";
+import "../../amqp.ts"; // connect() speaks amqp
 
 const component = (name: string) =>
   new URL(`../../examples/shop/components/${name}.ts`, import.meta.url).href;

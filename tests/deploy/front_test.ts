@@ -1,12 +1,7 @@
 import assert from "node:assert/strict";
-import {
-  AuthGate,
-  connect,
-  MultiClient,
-  Server,
-  sharedSecretBackend,
-  sharedSecretCredentials,
-} from "../../mod.ts";
+import { AuthGate, Server, sharedSecretBackend } from "../../server.ts";
+import { connect, sharedSecretCredentials } from "../../mod.ts";
+import { MultiClient } from "../../deploy.ts";
 import "../../src/client/tcp.ts";
 import { frontImplementations, publicPart } from "../../src/deploy/front.ts";
 import greeter, { Greeter } from "./fixtures/greeter.ts";

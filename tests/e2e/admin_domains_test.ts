@@ -5,20 +5,18 @@
  */
 
 import assert from "node:assert/strict";
+import { AuthGate, httpAuthenticator, passwordBackend, Server } from "../../server.ts";
 import {
-  AuthGate,
   type Client,
   connect,
   defineInterface,
-  httpAuthenticator,
   type Identity,
   implement,
   method,
-  passwordBackend,
   passwordCredentials,
-  Server,
   t,
 } from "../../mod.ts";
+import "../../tcp.ts"; // connect() speaks tcp
 
 const Accounts = defineInterface("Accounts", {
   listUsers: method({ result: t.array(t.string) }),

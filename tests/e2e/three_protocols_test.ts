@@ -7,24 +7,22 @@
  */
 
 import assert from "node:assert/strict";
+import { AuthGate, bearerBackend, compile, httpAuthenticator, Server } from "../../server.ts";
 import {
-  AuthGate,
-  bearerBackend,
   bearerCredentials,
   type CallOptions,
   type Client,
-  compile,
   connect,
   defineError,
   defineInterface,
-  httpAuthenticator,
   implement,
   type Infer,
   method,
   RpcError,
-  Server,
   t,
 } from "../../mod.ts";
+import "../../xmlrpc.ts"; // connect() speaks xmlrpc
+import "../../tcp.ts"; // connect() speaks tcp
 
 const NotFound = defineError("NotFound");
 const Conflict = defineError("Conflict", { code: -32010 });

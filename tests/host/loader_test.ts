@@ -180,7 +180,7 @@ export default implement(defineInterface("Ping", { ping: method({ result: t.stri
     );
     await assert.rejects(
       loadComponent(`${dir}/d.ts`, { loader: "bundled" }),
-      /only Switchboard's main module \(@switchboard\/rpc\) can be imported/,
+      /can import Switchboard's entry points \(@switchboard\/rpc, @switchboard\/rpc\/server, …\), not its files/,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -229,7 +229,8 @@ Deno.test("worker: servers and transports are not in a worker; using one says so
   try {
     await Deno.writeTextFile(
       `${dir}/c.ts`,
-      `import { defineInterface, implement, method, Server, t } from "@switchboard/rpc";
+      `import { defineInterface, implement, method, t } from "@switchboard/rpc";
+import { Server } from "@switchboard/rpc/server";
 export default implement(defineInterface("Nested", { start: method({ result: t.string }) }), {
   start: () => { new Server(); return "started"; },
 });`,

@@ -1,8 +1,8 @@
 // Python's jsonrpclib-pelix calling a Switchboard server over HTTP: calls, named errors,
 // and notifications, which it accepts only as HTTP 200 with an empty body (it raises on 204).
 import assert from "node:assert/strict";
-import { Server } from "../../mod.ts";
-import { ignoreUnless, peers, PYTHON } from "./peer_probe.ts";
+import { Server } from "../../server.ts";
+import { ignoreUnless, peers, PYTHON } from "../fixtures/peers.ts";
 import { editorImpl } from "./nvim_fixture.ts";
 
 const SCRIPT = `

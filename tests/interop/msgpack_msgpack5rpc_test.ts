@@ -5,6 +5,7 @@ import net from "node:net";
 import Session from "msgpack5rpc";
 import { connect } from "../../mod.ts";
 import { demoServer } from "../server/tcp_fixture.ts";
+import "../../tcp.ts"; // connect() speaks tcp
 
 interface ResponseLike {
   send(value: unknown, isError?: boolean): void;

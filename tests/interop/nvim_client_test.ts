@@ -1,7 +1,7 @@
 // Neovim as a msgpack-rpc CLIENT of a Switchboard server: Lua's vim.rpcrequest and
 // vim.rpcnotify over sockconnect, as Neovim plugins talk to remote services.
 import assert from "node:assert/strict";
-import { ignoreUnless, peers } from "./peer_probe.ts";
+import { ignoreUnless, peers } from "../fixtures/peers.ts";
 import { editorServer, runNvimLua } from "./nvim_fixture.ts";
 
 const LUA = `

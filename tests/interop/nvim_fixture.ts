@@ -1,7 +1,9 @@
 // Shared by the Neovim and pynvim tests: the interface Neovim-side code calls, a
 // Switchboard server serving it, and a headless Neovim listening on a free port.
-import { defineError, defineInterface, implement, method, Server, t } from "../../mod.ts";
-import { NVIM } from "./peer_probe.ts";
+import { defineError, defineInterface, implement, method, t } from "../../mod.ts";
+import { Server } from "../../server.ts";
+import { NVIM } from "../fixtures/peers.ts";
+import "../../tcp.ts"; // connect() speaks tcp
 
 export const NotFound = defineError("NotFound");
 

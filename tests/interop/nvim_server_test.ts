@@ -2,9 +2,10 @@
 // call its API (buffers, windows, a failing command, notifications), and Neovim calls the
 // handlers a Switchboard client registered (rpcrequest on the client's channel).
 import assert from "node:assert/strict";
-import { connect, MsgpackExtension, RpcError } from "../../mod.ts";
+import { connect, RpcError } from "../../mod.ts";
+import { MsgpackExtension } from "../../tcp.ts";
 import "../../src/client/all_transports.ts";
-import { ignoreUnless, peers } from "./peer_probe.ts";
+import { ignoreUnless, peers } from "../fixtures/peers.ts";
 import { editorImpl, headlessNvim } from "./nvim_fixture.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;

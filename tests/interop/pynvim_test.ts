@@ -3,7 +3,7 @@
 // first message, nvim_set_client_info, is such a notification), errors must read as
 // pynvim's NvimError(message).
 import assert from "node:assert/strict";
-import { ignoreUnless, peers, PYTHON } from "./peer_probe.ts";
+import { ignoreUnless, peers, PYTHON } from "../fixtures/peers.ts";
 import { editorServer } from "./nvim_fixture.ts";
 
 const SCRIPT = `

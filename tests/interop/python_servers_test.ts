@@ -3,7 +3,8 @@
 // answers notifications with an empty 200 and knows nothing of {"$date"} tags).
 import assert from "node:assert/strict";
 import { connect, defineInterface, method, RpcError, t } from "../../mod.ts";
-import { ignoreUnless, peers, PYTHON } from "./peer_probe.ts";
+import { ignoreUnless, peers, PYTHON } from "../fixtures/peers.ts";
+import "../../xmlrpc.ts"; // connect() speaks xmlrpc
 
 const SERVER = `
 import sys

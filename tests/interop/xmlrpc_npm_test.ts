@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import xmlrpc from "xmlrpc";
 import { Buffer } from "node:buffer";
-import { type Logger, Server } from "../../mod.ts";
+import { type Logger, Server } from "../../server.ts";
 import types from "./xmlrpc_types_component.ts";
 
 const quiet: Logger = { error: () => {}, warn: () => {} };

@@ -3,7 +3,7 @@
 // methods and system.multicall work as Python expects them to.
 
 import assert from "node:assert/strict";
-import { type Logger, Server } from "../../mod.ts";
+import { type Logger, Server } from "../../server.ts";
 import { ignoreUnless, peers, PYTHON } from "../fixtures/peers.ts";
 import types from "./xmlrpc_types_component.ts";
 

@@ -2,8 +2,8 @@
 // with exactly faultCode and faultString and raises "wrong fault-structure" on any other
 // member, so a plain client must get exactly those two, with the error's name readable.
 import assert from "node:assert/strict";
-import { Server } from "../../mod.ts";
-import { ignoreUnless, peers, RUBY } from "./peer_probe.ts";
+import { Server } from "../../server.ts";
+import { ignoreUnless, peers, RUBY } from "../fixtures/peers.ts";
 import types from "./xmlrpc_types_component.ts";
 
 const SCRIPT = `

@@ -3,7 +3,8 @@
 // while calls past their deadline fail and never run.
 import assert from "node:assert/strict";
 import { connect } from "../../src/client/connect.ts";
-import { type AmqpTransport, callQueue, DEFAULT_PREFIX } from "../../src/client/amqp.ts";
+import { callQueue, DEFAULT_PREFIX } from "../../src/wire/amqp/conventions.ts";
+import type { AmqpTransport } from "../../src/client/amqp.ts";
 import type { RpcError } from "../../src/core/errors.ts";
 import { BROKER_URL, deleteQueues, rawConnection, SKIP, waitFor } from "../fixtures/amqp_broker.ts";
 

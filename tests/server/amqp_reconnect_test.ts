@@ -2,7 +2,7 @@
 // on; clients fail the calls in flight as Unavailable and reconnect on the next call.
 import assert from "node:assert/strict";
 import { connect } from "../../src/client/connect.ts";
-import { callQueue, eventsExchange } from "../../src/client/amqp.ts";
+import { callQueue, eventsExchange } from "../../src/wire/amqp/conventions.ts";
 import { defineInterface, method } from "../../src/core/idl/interface.ts";
 import { t } from "../../src/core/idl/types.ts";
 import type { RpcError } from "../../src/core/errors.ts";
@@ -16,6 +16,7 @@ import {
   uniquePrefix,
   waitFor,
 } from "../fixtures/amqp_broker.ts";
+import "../../amqp.ts"; // connect() speaks amqp
 
 const Clock = defineInterface("Clock", {
   tick: method({ params: { ms: t.int }, result: t.string }),

@@ -3,13 +3,13 @@
 import assert from "node:assert/strict";
 import { connect } from "../../src/client/connect.ts";
 import {
-  type AmqpTransport,
   callQueue,
   CONTENT_TYPE,
   DEADLINE_HEADER,
   DIRECT_REPLY_TO,
   eventsExchange,
-} from "../../src/client/amqp.ts";
+} from "../../src/wire/amqp/conventions.ts";
+import type { AmqpTransport } from "../../src/client/amqp.ts";
 import { decodeMessage, encodeRequest } from "../../src/wire/msgpackrpc/codec.ts";
 import { defineInterface, method } from "../../src/core/idl/interface.ts";
 import { t } from "../../src/core/idl/types.ts";

@@ -1,15 +1,9 @@
 // POST /rpc and POST /RPC2 are answered without hono's routing (the hot path); these tests
 // pin that the shortcut behaves exactly as the routed paths do at its edges.
 import assert from "node:assert/strict";
-import {
-  createHttpApp,
-  defineInterface,
-  implement,
-  method,
-  Router,
-  t,
-  xmlRpcHandler,
-} from "../../mod.ts";
+import { createHttpApp, Router } from "../../server.ts";
+import { defineInterface, implement, method, t } from "../../mod.ts";
+import { xmlRpcHandler } from "../../xmlrpc.ts";
 
 const Calc = defineInterface("Calc", {
   add: method({ params: { a: t.int, b: t.int }, result: t.int }),

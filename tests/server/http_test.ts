@@ -3,7 +3,7 @@
 // answer a good one.
 
 import assert from "node:assert/strict";
-import { type Logger, Server } from "../../mod.ts";
+import { type Logger, Server } from "../../server.ts";
 import { demoComponents } from "../../src/demo/mod.ts";
 import spec, { matchesSpec, specExamples } from "../wire/jsonrpc/spec_component.ts";
 import { openRpcValidator } from "../core/idl/openrpc_validator.ts";

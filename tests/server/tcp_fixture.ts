@@ -1,7 +1,8 @@
 // Shared by the TCP tests: a demo interface, a server on a free port, and a raw
 // msgpack-rpc socket client (independent encoder: @msgpack/msgpack).
 import { encode } from "@msgpack/msgpack";
-import { defineError, defineInterface, implement, method, Server, t } from "../../mod.ts";
+import { defineError, defineInterface, implement, method, t } from "../../mod.ts";
+import { Server } from "../../server.ts";
 import type { Message } from "../../src/wire/msgpackrpc/codec.ts";
 import { MessageDecoder } from "../../src/wire/msgpackrpc/codec.ts";
 import type { TcpAddress, TcpListener, TcpOptions } from "../../src/server/tcp.ts";

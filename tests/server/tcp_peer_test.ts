@@ -1,17 +1,7 @@
 import assert from "node:assert/strict";
-import {
-  connect,
-  defineInterface,
-  exponentialBackoff,
-  implement,
-  method,
-  missedBeats,
-  publisher,
-  RpcError,
-  Server,
-  subscribe,
-  t,
-} from "../../mod.ts";
+import { connect, defineInterface, implement, method, RpcError, t } from "../../mod.ts";
+import { exponentialBackoff, missedBeats, publisher, subscribe } from "../../tcp.ts";
+import { Server } from "../../server.ts";
 import { AuthGate } from "../../src/auth/gate.ts";
 import { sharedSecretBackend, sharedSecretCredentials } from "../../src/auth/shared_secret.ts";
 import { eventually, freezableProxy, rawClient } from "./tcp_fixture.ts";

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
-import { connect, defineInterface, implement, method, RpcError, Server, t } from "../../mod.ts";
+import { connect, defineInterface, implement, method, RpcError, t } from "../../mod.ts";
+import { Server } from "../../server.ts";
 import { AuthGate } from "../../src/auth/gate.ts";
 import { sharedSecretBackend, sharedSecretCredentials } from "../../src/auth/shared_secret.ts";
 import { encodeRequest } from "../../src/wire/msgpackrpc/codec.ts";
 import { Demo, demoServer, rawClient } from "./tcp_fixture.ts";
+import "../../tcp.ts"; // connect() speaks tcp
 
 Deno.test("plain msgpack-rpc requests, notifications and errors on a raw socket", async () => {
   const { tcp, notes, close } = await demoServer();

@@ -3,8 +3,10 @@
 // the server keeps serving (and keeps its memory), and `switchboard call --protocol xmlrpc`.
 
 import assert from "node:assert/strict";
-import { connect, type Logger, RpcError, Server } from "../../mod.ts";
+import { connect, RpcError } from "../../mod.ts";
+import { type Logger, Server } from "../../server.ts";
 import types, { Types } from "../interop/xmlrpc_types_component.ts";
+import "../../xmlrpc.ts"; // connect() speaks xmlrpc
 
 const quiet: Logger = { error: () => {}, warn: () => {} };
 const ROOT = new URL("../../", import.meta.url);

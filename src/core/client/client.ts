@@ -8,9 +8,9 @@
 import {
   type CallOptions,
   type InterfaceDef,
+  type InterfaceProxy,
   isVoidResult,
   type ParamsOf,
-  type Proxy,
 } from "../idl/interface.ts";
 import { compile, ValidationError } from "../idl/validate.ts";
 import type { ClientLike, Outcome } from "../context.ts";
@@ -44,14 +44,29 @@ export interface BatchCall {
 export type BatchResult = { ok: true; value: unknown } | { ok: false; error: RpcError };
 
 /**
- * A client over any transport.
+ * A client over any transport: calls, notifications, batches and typed proxies. Make one
+ * with `connect(url)`, or wrap a {@linkcode Transport} of your own.
  *
- * @example
- * ```ts ignore
- * import { connect } from "@switchboard/rpc";
+ * @example A client over a transport of your own (here, one that answers every call)
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Client, defineInterface, method, type Transport, t } from "@switchboard/rpc";
  *
- * const client = connect("http://127.0.0.1:8080");
- * console.log(await client.call("Calculator.add", { a: 1, b: 2 }, { timeout: 1000 }));
+ * const Clock = defineInterface("Clock", { year: method({ result: t.int }) });
+ * const transport: Transport = {
+ *   call: (request) => Promise.resolve(
+ *     request.method === "Clock.year"
+ *       ? { ok: true, value: 2026 }
+ *       : { ok: false, error: { code: -32601, name: "MethodNotFound", message: request.method } },
+ *   ),
+ *   notify: () => Promise.resolve(),
+ *   close: () => Promise.resolve(),
+ * };
+ * const client = new Client(transport);
+ * assert.equal(await client.proxy(Clock).year(), 2026);
+ * await assert.rejects(client.call("Clock.month"), { name: "MethodNotFound" });
+ * const [year] = await client.batch([{ method: "Clock.year" }]);
+ * assert.deepEqual(year, { ok: true, value: 2026 });
  * await client.close();
  * ```
  */
@@ -200,8 +215,8 @@ export class Client implements ClientLike {
    * A typed proxy: `client.proxy(Calculator).add({ a: 1, b: 2 })` resolves to a number.
    * Results are checked against (and normalised to) the declared result type.
    */
-  proxy<I extends InterfaceDef>(iface: I): Proxy<I> {
-    let proxy = this.#proxies.get(iface) as Proxy<I> | undefined;
+  proxy<I extends InterfaceDef>(iface: I): InterfaceProxy<I> {
+    let proxy = this.#proxies.get(iface) as InterfaceProxy<I> | undefined;
     if (proxy) return proxy;
     const methods: Record<string, unknown> = {};
     for (const [name, def] of Object.entries(iface.methods)) {
@@ -224,7 +239,7 @@ export class Client implements ClientLike {
         }
       };
     }
-    proxy = Object.freeze(methods) as Proxy<I>;
+    proxy = Object.freeze(methods) as InterfaceProxy<I>;
     this.#proxies.set(iface, proxy);
     return proxy;
   }

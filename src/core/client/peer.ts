@@ -68,7 +68,8 @@ class PeerTransport implements Transport {
  * @example Call a method a connected client registered
  * ```ts
  * import assert from "node:assert/strict";
- * import { connect, defineInterface, implement, method, Server, t } from "@switchboard/rpc";
+ * import { connect, defineInterface, implement, method, t } from "@switchboard/rpc";
+ * import { Server } from "@switchboard/rpc/server";
  *
  * const Greeter = defineInterface("Greeter", {
  *   greet: method({ params: { name: t.string }, result: t.string }),

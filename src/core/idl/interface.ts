@@ -153,7 +153,7 @@ export type ProxyArgs<M> = Record<never, never> extends ParamsOf<M>
   : [params: ParamsOf<M>, options?: CallOptions];
 
 /** A typed client-side view of an interface: each method returns a Promise of its result. */
-export type Proxy<I extends InterfaceDef> = {
+export type InterfaceProxy<I extends InterfaceDef> = {
   readonly [K in keyof I["methods"]]: (
     ...args: ProxyArgs<I["methods"][K]>
   ) => Promise<ResultOf<I["methods"][K]>>;

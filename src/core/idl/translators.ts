@@ -191,7 +191,8 @@ const installed = new WeakSet<MsgpackExtensionHost["addExtension"]>();
  * ```ts
  * import assert from "node:assert/strict";
  * import { addExtension, Packr, Unpackr } from "msgpackr";
- * import { installMsgpackExtensions, registerType } from "@switchboard/rpc";
+ * import { installMsgpackExtensions } from "@switchboard/rpc/server";
+ * import { registerType } from "@switchboard/rpc";
  *
  * class Point {
  *   constructor(readonly x: number, readonly y: number) {}

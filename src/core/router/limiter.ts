@@ -13,7 +13,7 @@ import { rpcError } from "../errors.ts";
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Limiter } from "@switchboard/rpc";
+ * import { Limiter } from "@switchboard/rpc/server";
  *
  * const one = new Limiter(1, 10, "printer");
  * const order: number[] = [];

@@ -98,7 +98,8 @@ const RECENT_NAMES = 4;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { defineInterface, implement, method, Router, t } from "@switchboard/rpc";
+ * import { defineInterface, implement, method, t } from "@switchboard/rpc";
+ * import { Router } from "@switchboard/rpc/server";
  *
  * const Calc = defineInterface("Calc", {
  *   add: method({ params: { a: t.int, b: t.int }, result: t.int }),

@@ -42,7 +42,7 @@ const HEAD = '<?xml version="1.0"?>\n';
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { encodeMethodCall } from "@switchboard/rpc";
+ * import { encodeMethodCall } from "@switchboard/rpc/xmlrpc";
  *
  * assert.match(encodeMethodCall("Calc.add", [2, 0.5]), /<int>2<\/int>.*<double>0.5<\/double>/);
  * ```
@@ -145,7 +145,7 @@ export function faultError(fault: unknown): ErrorShape {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { decodeMethodResponse } from "@switchboard/rpc";
+ * import { decodeMethodResponse } from "@switchboard/rpc/xmlrpc";
  *
  * const outcome = decodeMethodResponse(
  *   "<methodResponse><fault><value><struct>" +
@@ -227,7 +227,9 @@ function cannotCarry(method: string, error: Error): string {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { defineInterface, handleXmlRpc, implement, method, Router, t } from "@switchboard/rpc";
+ * import { defineInterface, implement, method, t } from "@switchboard/rpc";
+ * import { handleXmlRpc } from "@switchboard/rpc/xmlrpc";
+ * import { Router } from "@switchboard/rpc/server";
  *
  * const Calc = defineInterface("Calc", {
  *   half: method({ params: { n: t.int }, result: t.float }),
@@ -317,7 +319,8 @@ export type XmlRpcRequestHandler = (
  * @example Serve XML-RPC from a bare router
  * ```ts
  * import assert from "node:assert/strict";
- * import { createHttpApp, Router, xmlRpcHandler } from "@switchboard/rpc";
+ * import { createHttpApp, Router } from "@switchboard/rpc/server";
+ * import { xmlRpcHandler } from "@switchboard/rpc/xmlrpc";
  *
  * const router = new Router();
  * const app = createHttpApp(router, { xmlrpc: xmlRpcHandler(router) });

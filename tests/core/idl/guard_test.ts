@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { compile, method, t, type Type } from "../../../mod.ts";
+import { compile } from "../../../server.ts";
+import { method, t, type Type } from "../../../mod.ts";
 import { compileParams } from "../../../src/core/idl/validate.ts";
 import { closureGuard, compileGuard, guarded, guardedParams } from "../../../src/core/idl/guard.ts";
 

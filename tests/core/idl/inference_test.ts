@@ -9,9 +9,9 @@ import {
   defineInterface,
   implement,
   type Infer,
+  type InterfaceProxy,
   method,
   type ParamsOf,
-  type Proxy,
   type ResultOf,
   t,
 } from "../../../mod.ts";
@@ -144,7 +144,7 @@ Deno.test("types: handler params and results are inferred from the definition", 
 Deno.test("types: proxy methods take typed params and return typed Promises", () => {
   // Type-level only: the functions are never called.
   const use = async (client: Client) => {
-    const search: Proxy<typeof Search> = client.proxy(Search);
+    const search: InterfaceProxy<typeof Search> = client.proxy(Search);
     const things = await search.runQuery({ query: "q" });
     expectType<Equal<typeof things, Infer<typeof Thing>[]>>(true);
     const first = things[0];

@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { openRpcValidator } from "./openrpc_validator.ts";
 import { Calculator, Echo } from "../../../src/demo/mod.ts";
-import { defineInterface, method, openRpcDocument, t } from "../../../mod.ts";
+import { defineInterface, method, t } from "../../../mod.ts";
+import { openRpcDocument } from "../../../server.ts";
 
 Deno.test("the document of the demo interfaces is valid OpenRPC", () => {
   const doc = openRpcDocument([Calculator, Echo], { title: "Demo", version: "1.2.3" });

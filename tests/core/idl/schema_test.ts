@@ -4,7 +4,8 @@
 import assert from "node:assert/strict";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
-import { fieldsSchema, t, toJsonSchema, type Type, validate } from "../../../mod.ts";
+import { fieldsSchema, toJsonSchema } from "../../../server.ts";
+import { t, type Type, validate } from "../../../mod.ts";
 
 // ajv-formats is CommonJS: its default export arrives wrapped under Deno.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??

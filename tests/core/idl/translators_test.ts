@@ -1,16 +1,10 @@
 import assert from "node:assert/strict";
 import { decode as thirdPartyDecode } from "@msgpack/msgpack";
-import {
-  connect,
-  defineInterface,
-  implement,
-  method,
-  registerType,
-  Server,
-  t,
-} from "../../../mod.ts";
+import { connect, defineInterface, implement, method, registerType, t } from "../../../mod.ts";
+import { Server } from "../../../server.ts";
 import { reviveTagged, taggingReplacer } from "../../../src/core/idl/tagged.ts";
 import { pack, unpack } from "../../../src/wire/msgpackrpc/codec.ts";
+import "../../../tcp.ts"; // connect() speaks tcp
 
 class Money {
   constructor(readonly cents: bigint, readonly currency: string) {}

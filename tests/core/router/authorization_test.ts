@@ -1,14 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  connect,
-  defineInterface,
-  type Identity,
-  implement,
-  method,
-  Router,
-  Server,
-  t,
-} from "../../../mod.ts";
+import { connect, defineInterface, type Identity, implement, method, t } from "../../../mod.ts";
+import { Router, Server } from "../../../server.ts";
 
 const Vault = defineInterface("Vault", {
   whoami: method({ result: t.string }),

@@ -1,7 +1,8 @@
 // Introspection generated from the IDL: system.* (XML-RPC practice) and rpc.discover.
 
 import assert from "node:assert/strict";
-import { Client, LocalTransport, type Logger, Server } from "../../../mod.ts";
+import { Client } from "../../../mod.ts";
+import { LocalTransport, type Logger, Server } from "../../../server.ts";
 import { demoComponents } from "../../../src/demo/mod.ts";
 
 const quiet: Logger = { error: () => {}, warn: () => {} };

@@ -6,10 +6,9 @@ import {
   implement,
   method,
   type Outcome,
-  Router,
-  Server,
   t,
 } from "../../../mod.ts";
+import { Router, Server } from "../../../server.ts";
 
 /** A latch handlers wait on, so tests decide when calls finish (no timing assumptions). */
 function latch() {

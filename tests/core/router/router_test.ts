@@ -7,14 +7,12 @@ import {
   defineError,
   defineInterface,
   implement,
-  type Logger,
   method,
   type Outcome,
-  Router,
   RpcError,
-  Server,
   t,
 } from "../../../mod.ts";
+import { type Logger, Router, Server } from "../../../server.ts";
 
 /** A logger that remembers instead of printing. */
 function memoryLogger(): Logger & { errors: string[]; warnings: string[] } {

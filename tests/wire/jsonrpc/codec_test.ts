@@ -11,7 +11,8 @@ import {
   parseMember,
   parseRequest,
 } from "../../../src/wire/jsonrpc/codec.ts";
-import { type Call, defineInterface, implement, method, Router, t } from "../../../mod.ts";
+import { type Call, defineInterface, implement, method, t } from "../../../mod.ts";
+import { Router } from "../../../server.ts";
 import spec, { matchesSpec, received, specExamples } from "./spec_component.ts";
 
 const quiet = { error: () => {}, warn: () => {} };

@@ -14,7 +14,8 @@ import {
   XmlRpcReadError,
   XmlRpcWriteError,
 } from "../../../src/wire/xmlrpc/codec.ts";
-import { Server, t } from "../../../mod.ts";
+import { Server } from "../../../server.ts";
+import { t } from "../../../mod.ts";
 import { fromPositional, toPositional } from "../../../src/wire/xmlrpc/positional.ts";
 import types from "../../interop/xmlrpc_types_component.ts";
 

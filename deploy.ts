@@ -1,0 +1,38 @@
+/**
+ * Process-agnostic deployments: components loaded by URL (inline or in a sandboxed
+ * worker), and the client a deployment's processes use to reach every interface wherever it
+ * runs. The `switchboard deploy` command (`@switchboard/rpc/cli`) runs deployment files.
+ *
+ * @example Route one interface to a local router and everything else over the network
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defineInterface, implement, method, t } from "@switchboard/rpc";
+ * import { Router } from "@switchboard/rpc/server";
+ * import { MultiClient } from "@switchboard/rpc/deploy";
+ *
+ * const Clock = defineInterface("Clock", { year: method({ result: t.int }) });
+ * const local = new Router().register(implement(Clock, { year: () => 2026 }));
+ * const client = new MultiClient({ local, routes: {} });
+ * assert.equal(await client.proxy(Clock).year(), 2026);
+ * await client.close();
+ * ```
+ *
+ * @module
+ */
+
+import "./src/client/all_transports.ts";
+
+export { MultiClient } from "./src/client/multi.ts";
+export type { MultiClientOptions, RouteMap, RouteTarget } from "./src/client/multi.ts";
+export { loadComponents } from "./src/host/placement.ts";
+export type {
+  ComponentSpec,
+  Isolation,
+  PlacedComponent,
+  PlacedComponents,
+  PlacementOptions,
+} from "./src/host/placement.ts";
+export { WorkerComponent } from "./src/host/worker.ts";
+export type { Grant, WorkerComponentOptions, WorkerPermissions } from "./src/host/worker.ts";
+export { ComponentError, loadComponent } from "./src/host/loader.ts";
+export type { LoadedComponent, LoaderMode, LoadOptions } from "./src/host/loader.ts";

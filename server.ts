@@ -1,0 +1,86 @@
+/**
+ * The server side of Switchboard: one router fed by any number of listeners (JSON-RPC and
+ * XML-RPC over HTTP, msgpack-rpc over TCP, AMQP workers), authentication and
+ * authorization, and what a server tells about itself (OpenRPC, metrics, access logs).
+ * Importing it also lets `connect()` speak every protocol, for handlers that call other
+ * servers.
+ *
+ * @example Serve an interface over HTTP and TCP
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect, defineInterface, implement, method, t } from "@switchboard/rpc";
+ * import { Server } from "@switchboard/rpc/server";
+ *
+ * const Echo = defineInterface("Echo", {
+ *   echo: method({ params: { text: t.string }, result: t.string }),
+ * });
+ * const server = new Server().register(implement(Echo, { echo: ({ text }) => text }));
+ * const http = await server.listenHttp({ port: 0 });
+ * const tcp = await server.listenTcp({ port: 0 });
+ * for (const url of [http.url, tcp.url]) {
+ *   const client = connect(url);
+ *   assert.equal(await client.proxy(Echo).echo({ text: "hi" }), "hi");
+ *   await client.close();
+ * }
+ * await server.close();
+ * ```
+ *
+ * @module
+ */
+
+import "./src/client/all_transports.ts";
+
+export { Server } from "./src/server/server.ts";
+export type { Address, Listener, ServerOptions } from "./src/server/server.ts";
+export { Router } from "./src/core/router/router.ts";
+export type {
+  CallObserver,
+  Invocation,
+  Logger,
+  MethodEntry,
+  Middleware,
+  RouterOptions,
+} from "./src/core/router/router.ts";
+export { Limiter } from "./src/core/router/limiter.ts";
+export { introspection } from "./src/core/router/introspection.ts";
+export { LocalTransport } from "./src/core/client/local.ts";
+export { Peer } from "./src/core/client/peer.ts";
+export type { PeerLink } from "./src/core/client/peer.ts";
+export { isImplementation } from "./src/core/implement.ts";
+export { compile, describeValue } from "./src/core/idl/validate.ts";
+export type { Check, ParamsCheck } from "./src/core/idl/validate.ts";
+export { fieldsSchema, type JsonSchema, toJsonSchema } from "./src/core/idl/schema.ts";
+export { openRpcDocument } from "./src/core/idl/openrpc.ts";
+export type { OpenRpcDocument, OpenRpcMethod } from "./src/core/idl/openrpc.ts";
+export { installMsgpackExtensions } from "./src/core/idl/translators.ts";
+export type { MsgpackExtensionHost } from "./src/core/idl/translators.ts";
+export { methodNotFound, rpcError } from "./src/core/errors.ts";
+export { createHttpApp, DEFAULT_MAX_BODY_BYTES } from "./src/server/http.ts";
+export type {
+  HttpApp,
+  HttpAuthenticator,
+  HttpOptions,
+  HttpRequestInfo,
+  XmlRpcHandler,
+} from "./src/server/http.ts";
+export type { HttpAddress, HttpListener } from "./src/adapters/deno/http.ts";
+export { serveTcp } from "./src/server/tcp.ts";
+export type { PeerInfo, TcpAddress, TcpListener, TcpOptions } from "./src/server/tcp.ts";
+export { MemoryDedupeStore, serveAmqp } from "./src/server/amqp.ts";
+export type { AmqpListener, AmqpServeOptions, DedupeStore } from "./src/server/amqp.ts";
+export { AuthGate } from "./src/auth/gate.ts";
+export type { AuthGateOptions } from "./src/auth/gate.ts";
+export type { AuthBackend, Proof } from "./src/auth/types.ts";
+export { AUTH_HELLO, AUTH_LOGIN } from "./src/auth/types.ts";
+export { sharedSecretBackend } from "./src/auth/shared_secret.ts";
+export { MAX_PASSWORD_FIELD, passwordBackend } from "./src/auth/password.ts";
+export type { PasswordCheck } from "./src/auth/password.ts";
+export { bearerBackend, MAX_TOKEN_LENGTH } from "./src/auth/bearer.ts";
+export type { TokenCheck } from "./src/auth/bearer.ts";
+export { httpAuthenticator, SESSION_SCHEME, unauthorizedResponse } from "./src/auth/http.ts";
+export type { HttpAuthOptions, HttpLoginResult } from "./src/auth/http.ts";
+export { transportFetch } from "./src/client/http_auth.ts";
+export { Metrics } from "./src/observe/metrics.ts";
+export type { Labels, MetricsOptions, Sample } from "./src/observe/metrics.ts";
+export { AccessLog } from "./src/observe/access_log.ts";
+export type { AccessLogOptions, LogFormat, LogLevel } from "./src/observe/access_log.ts";

@@ -1,0 +1,53 @@
+/**
+ * msgpack-rpc over AMQP 0-9-1 (RabbitMQ): the conventions both ends share. A call is a
+ * persistent message `[0, msgid, method, params]` on the durable queue of its interface
+ * (`<prefix>.<Interface>`), where any number of workers compete for it; the reply
+ * `[1, msgid, error, result]` comes back by RabbitMQ's direct reply-to; the caller's
+ * deadline travels as the message's `expiration` and a header; notifications go to the
+ * topic exchange `<prefix>.events` with the method as routing key.
+ *
+ * @module
+ */
+
+import type { AmqpChannel } from "./amqplib.ts";
+
+/** Default prefix of queue and exchange names. */
+export const DEFAULT_PREFIX = "switchboard";
+
+/** Header carrying the caller's absolute deadline (epoch milliseconds). */
+export const DEADLINE_HEADER = "x-switchboard-deadline";
+
+/** Content type of every Switchboard AMQP message body. */
+export const CONTENT_TYPE = "application/msgpack";
+
+/** RabbitMQ's direct reply-to pseudo-queue. */
+export const DIRECT_REPLY_TO = "amq.rabbitmq.reply-to";
+
+/** The durable queue serving an interface's calls: `<prefix>.<Interface>`. */
+export function callQueue(prefix: string, iface: string): string {
+  return `${prefix}.${iface}`;
+}
+
+/** The topic exchange notifications travel through: `<prefix>.events`. */
+export function eventsExchange(prefix: string): string {
+  return `${prefix}.events`;
+}
+
+/** Declares an interface's call queue exactly as every peer does (same arguments). */
+export async function declareCallQueue(channel: AmqpChannel, queue: string): Promise<void> {
+  await channel.assertQueue(queue, { durable: true });
+}
+
+/** Declares the notifications exchange exactly as every peer does. */
+export async function declareEventsExchange(
+  channel: AmqpChannel,
+  exchange: string,
+): Promise<void> {
+  await channel.assertExchange(exchange, "topic", { durable: true });
+}
+
+/** The interface part of `Interface.method` (undefined when unqualified). */
+export function interfaceOf(method: string): string | undefined {
+  const dot = method.lastIndexOf(".");
+  return dot > 0 ? method.slice(0, dot) : undefined;
+}

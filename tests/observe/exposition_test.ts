@@ -5,22 +5,7 @@ import assert from "node:assert/strict";
 import parse from "parse-prometheus-text-format";
 import { CONTENT_TYPE, type Family, writeExposition } from "../../src/observe/exposition.ts";
 import { skipWithout } from "../fixtures/serve_process.ts";
-
-/** `promtool check metrics` on `text`: its exit code and complaints. */
-export async function promtool(text: string): Promise<{ code: number; out: string }> {
-  const child = new Deno.Command("promtool", {
-    args: ["check", "metrics"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(text));
-  await writer.close();
-  const { code, stdout, stderr } = await child.output();
-  const decoder = new TextDecoder();
-  return { code, out: decoder.decode(stdout) + decoder.decode(stderr) };
-}
+import { promtool } from "../fixtures/promtool.ts";
 
 const NO_PROMTOOL = skipWithout("promtool", "apt-get install prometheus");
 

@@ -9,7 +9,7 @@ import { skipWithout, startServe } from "../fixtures/serve_process.ts";
 
 const SKIP = skipWithout("prometheus", "apt-get install prometheus, or .ci/setup.d/40-observe.sh");
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
@@ -19,7 +19,7 @@ async function freePort(): Promise<number> {
 /** Runs a Prometheus scraping `target` every 250 ms; returns its URL and a stop. */
 async function prometheus(target: string): Promise<{ url: string; stop: () => Promise<void> }> {
   const dir = await Deno.makeTempDir({ prefix: "sb-prom-" });
-  const port = await freePort();
+  const port = freePort();
   await Deno.writeTextFile(
     `${dir}/prometheus.yml`,
     `global: { scrape_interval: 250ms, evaluation_interval: 250ms }
@@ -162,7 +162,7 @@ Deno.test({
     } finally {
       await plain.stop();
     }
-    const port = await freePort();
+    const port = freePort();
     const own = await startServe(["--metrics-listen", `127.0.0.1:${port}`, "--log-level", "off"]);
     try {
       await own.waitFor(/metrics at http:\/\/127\.0\.0\.1:\d+\/metrics/);

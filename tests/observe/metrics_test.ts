@@ -90,7 +90,9 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
+    const spawned = Date.now() / 1000;
     const served = await startServe(["--tcp", "127.0.0.1:0", "--metrics", "--log-level", "off"]);
+    const ready = Date.now() / 1000;
     const tcpUrl = (await served.waitFor(/listening on (tcp:\/\/\S+)/))[1];
     const http = connect(served.url);
     const tcp = connect(tcpUrl);
@@ -113,6 +115,9 @@ Deno.test({
       assert.match(text, /method="\(unknown\)",protocol="jsonrpc",code="-32601"\} 1/);
       assert.match(text, /switchboard_open_connections\{transport="tcp"\} 1/);
       assert.match(text, /process_resident_memory_bytes \d+/);
+      assert.match(text, /process_cpu_seconds_total \d/);
+      const start = Number(text.match(/^process_start_time_seconds (\S+)$/m)?.[1]);
+      assert(start >= spawned - 1 && start <= ready, `started ${start}, spawned ${spawned}`);
 
       const target = new URL(served.url).host;
       prom = await prometheus(target);

@@ -98,7 +98,9 @@ Deno.test("metrics: the process figures are this process's", async () => {
   assert(start <= Date.now() / 1000, `start ${start}`);
   if (proc) {
     assert(Math.abs(cpu - proc.cpuSeconds) < 0.5, `cpu ${cpu}, kernel ${proc.cpuSeconds}`);
-    assert(Math.abs(start - proc.startSeconds) < 2, `start ${start}, kernel ${proc.startSeconds}`);
+    // Not equal: under `deno test` each module has its own isolate, started later. (The
+    // CLI's case, main isolate = process, is checked end to end in metrics_test.ts.)
+    assert(start > proc.startSeconds - 1, `start ${start}, kernel ${proc.startSeconds}`);
   }
   // CPU time only grows.
   for (let i = 0; i < 2e6; i++) Math.sqrt(i);

@@ -64,7 +64,8 @@ export function processProbe(): ProcessProbe {
       const { rss, heapTotal } = Deno.memoryUsage();
       return { rss, heap: heapTotal };
     },
-    // The time origin of the main thread is the process start, to the millisecond.
+    // The time origin of the main isolate is the process start, to the millisecond (an
+    // isolate started later, such as a worker's, has a later one).
     startTimeSeconds: Math.round(performance.timeOrigin) / 1000,
   };
 }

@@ -15,9 +15,10 @@ import { bench } from "./bench_component.ts";
 import { Metrics } from "../../src/observe/metrics.ts";
 import { AccessLog, batched } from "../../src/observe/access_log.ts";
 import { instrument } from "../../src/observe/instrument.ts";
+import { processProbe } from "../../src/adapters/deno/observe_io.ts";
 
 const flags = new Set(Deno.args);
-const metrics = flags.has("--metrics") ? new Metrics() : undefined;
+const metrics = flags.has("--metrics") ? new Metrics({ process: processProbe() }) : undefined;
 let log: AccessLog | undefined;
 if (flags.has("--log")) {
   const path = await Deno.makeTempFile({ prefix: "switchboard-bench-", suffix: ".log" });

@@ -15,7 +15,12 @@ import {
   type Instruments,
   workerRestartCounter,
 } from "../observe/instrument.ts";
-import { type MetricsListener, serveMetrics, writeStdout } from "../adapters/deno/observe_io.ts";
+import {
+  type MetricsListener,
+  processProbe,
+  serveMetrics,
+  writeStdout,
+} from "../adapters/deno/observe_io.ts";
 
 /** Help lines for the flags. */
 export const OBSERVE_OPTIONS_HELP =
@@ -77,7 +82,9 @@ export function observability(values: {
   const metricsAddress = values["metrics-listen"] === undefined
     ? undefined
     : parseHostPort("metrics-listen", values["metrics-listen"]);
-  const metrics = values.metrics || metricsAddress ? new Metrics() : undefined;
+  const metrics = values.metrics || metricsAddress
+    ? new Metrics({ process: processProbe() })
+    : undefined;
   const sink = batched(writeStdout);
   const log = level === "off" ? undefined : new AccessLog({
     write: sink.write,

@@ -1,57 +1,41 @@
 /**
- * Prometheus metrics of a Switchboard process, on npm `prom-client`'s registry and text
- * format: calls by interface, method, protocol and outcome code, latency histograms, calls
- * in flight ({@linkcode CallStats}, read at scrape time), open connections per transport,
- * worker restarts, anything else registered with {@linkcode Metrics.gauge}, and the
- * process's own CPU and memory.
+ * Prometheus metrics of a Switchboard process, written in the text exposition format
+ * (`exposition.ts`) at scrape time: calls by interface, method, protocol and outcome code,
+ * latency histograms, calls in flight ({@linkcode CallStats}), open connections per
+ * transport, worker restarts, anything else registered with {@linkcode Metrics.gauge}, and
+ * the process's own CPU and memory (read through a {@linkcode ProcessProbe}).
  *
  * @module
  */
 
-import client from "prom-client";
 import type { Router } from "../core/router/router.ts";
 import { CallStats, LATENCY_BUCKETS, type Series } from "./call_stats.ts";
+import {
+  CONTENT_TYPE,
+  type Family,
+  type HistogramSample,
+  isMetricName,
+  type Labels,
+  type Sample,
+  writeExposition,
+} from "./exposition.ts";
 
-/** Labels of one sample. */
-export type Labels = Record<string, string>;
+export type { Labels, Sample } from "./exposition.ts";
 
-/** One sample of a collected metric. */
-export interface Sample {
-  /** Its labels. */
-  labels: Labels;
-  /** Its value. */
-  value: number;
-}
-
-type Value = { labels: Labels; value: number; metricName?: string };
-
-/**
- * A metric whose samples are computed when scraped. prom-client formats anything with
- * `get()`; its own metric classes would do their bookkeeping on every call instead.
- */
-class Collected {
-  readonly aggregator = "sum";
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    readonly type: "counter" | "gauge" | "histogram",
-    readonly values: () => Value[],
-  ) {}
-  get() {
-    return {
-      name: this.name,
-      help: this.help,
-      type: this.type,
-      values: this.values(),
-      aggregator: this.aggregator,
-    };
-  }
+/** Figures of the running process; the runtime adapter supplies them. */
+export interface ProcessProbe {
+  /** User plus system CPU time so far, in seconds. */
+  cpuSeconds(): number;
+  /** Resident set size and heap size, in bytes. */
+  memory(): { rss: number; heap: number };
+  /** When the process started, in seconds since the Unix epoch. */
+  readonly startTimeSeconds: number;
 }
 
 /** Options of {@linkcode Metrics}. */
 export interface MetricsOptions {
-  /** Also export the process's CPU, memory and event-loop figures (default true). */
-  processMetrics?: boolean;
+  /** Also export the process's CPU time and memory, read from this probe. */
+  process?: ProcessProbe;
   /** Labels added to every sample (e.g. `{ process: "api" }`). */
   labels?: Labels;
 }
@@ -66,52 +50,54 @@ export interface MetricsOptions {
  * import { Metrics } from "./metrics.ts";
  *
  * const router = new Router();
- * const metrics = new Metrics({ processMetrics: false }).watch(router);
+ * const metrics = new Metrics().watch(router);
  * await router.dispatch({ method: "Nope.nothing", protocol: "jsonrpc" });
  * assert.match(await metrics.text(), /switchboard_calls_total\{.*code="-32601"\} 1/);
  * ```
  */
 export class Metrics {
-  /** prom-client's registry: register more metrics here. */
-  readonly registry: client.Registry = new client.Registry();
   readonly #stats: { stats: CallStats; scope?: string }[] = [];
+  readonly #families = new Map<string, () => Family>();
+  readonly #labels: Labels;
 
-  /** An empty registry (plus process figures unless turned off). */
+  /** An empty registry (plus process figures when given a probe). */
   constructor(options: MetricsOptions = {}) {
-    if (options.labels) this.registry.setDefaultLabels(options.labels);
-    if (options.processMetrics ?? true) {
-      client.collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 20 });
-    }
+    this.#labels = { ...options.labels };
     const all = () =>
       this.#stats.flatMap(({ stats, scope }) =>
         stats.series().map((s) => ({ s, base: baseLabels(s, scope) }))
       );
-    this.#add(
-      "switchboard_calls_total",
-      "Calls answered, by outcome code",
-      "counter",
-      () =>
-        all().flatMap(({ s, base }) => [
-          ...(s.ok ? [{ labels: { ...base, code: "ok" }, value: s.ok }] : []),
-          ...[...s.errors].map(([code, n]) => ({
-            labels: { ...base, code: String(code) },
-            value: n,
-          })),
-        ]),
-    );
-    this.#add(
-      "switchboard_call_duration_seconds",
-      "Time from dispatch to outcome",
-      "histogram",
-      () => all().flatMap(({ s, base }) => histogram(s, base)),
-    );
-    this.#add("switchboard_calls_in_flight", "Calls running now", "gauge", () => {
+    this.#add("switchboard_calls_total", () => ({
+      name: "switchboard_calls_total",
+      help: "Calls answered, by outcome code",
+      type: "counter",
+      samples: all().flatMap(({ s, base }) => [
+        ...(s.ok ? [{ labels: { ...base, code: "ok" }, value: s.ok }] : []),
+        ...[...s.errors].map(([code, n]) => ({
+          labels: { ...base, code: String(code) },
+          value: n,
+        })),
+      ]),
+    }));
+    this.#add("switchboard_call_duration_seconds", () => ({
+      name: "switchboard_call_duration_seconds",
+      help: "Time from dispatch to outcome",
+      type: "histogram",
+      samples: all().map(({ s, base }): HistogramSample => ({
+        labels: base,
+        bounds: LATENCY_BUCKETS,
+        counts: s.buckets,
+        sum: s.seconds,
+      })),
+    }));
+    this.gauge("switchboard_calls_in_flight", "Calls running now", () => {
       const byProtocol = new Map<string, number>();
       for (const { s } of all()) {
         byProtocol.set(s.protocol, (byProtocol.get(s.protocol) ?? 0) + s.inFlight);
       }
       return [...byProtocol].map(([protocol, value]) => ({ labels: { protocol }, value }));
     });
+    if (options.process) processMetrics(this, options.process);
   }
 
   /** Records the calls `router` dispatches; `scope` labels them (e.g. `front`). */
@@ -129,53 +115,54 @@ export class Metrics {
     collect: () => Sample[],
     type: "gauge" | "counter" = "gauge",
   ): this {
-    this.#add(name, help, type, collect);
+    this.#add(name, () => ({ name, help, type, samples: collect() }));
     return this;
   }
 
-  #add(name: string, help: string, type: Collected["type"], values: () => Value[]): void {
-    this.registry.registerMetric(new Collected(name, help, type, values) as never);
+  #add(name: string, family: () => Family): void {
+    if (!isMetricName(name)) throw new TypeError(`invalid metric name ${JSON.stringify(name)}`);
+    if (this.#families.has(name)) throw new TypeError(`metric ${name} is already registered`);
+    this.#families.set(name, family);
   }
 
   /** The Prometheus text exposition. */
   text(): Promise<string> {
-    return this.registry.metrics();
+    return Promise.resolve(
+      writeExposition([...this.#families.values()].map((f) => f()), this.#labels),
+    );
   }
 
   /** `GET /metrics`: the text exposition as a response. */
   async response(): Promise<Response> {
-    return new Response(await this.text(), {
-      headers: { "content-type": this.registry.contentType },
-    });
+    return new Response(await this.text(), { headers: { "content-type": CONTENT_TYPE } });
   }
+}
+
+/** The process figures Prometheus client libraries conventionally export. */
+function processMetrics(metrics: Metrics, probe: ProcessProbe): void {
+  const one = (value: number): Sample[] => [{ labels: {}, value }];
+  metrics
+    .gauge(
+      "process_cpu_seconds_total",
+      "Total user and system CPU time spent in seconds.",
+      () => one(probe.cpuSeconds()),
+      "counter",
+    )
+    .gauge(
+      "process_resident_memory_bytes",
+      "Resident memory size in bytes.",
+      () => one(probe.memory().rss),
+    )
+    .gauge(
+      "process_start_time_seconds",
+      "Start time of the process since unix epoch in seconds.",
+      () => one(probe.startTimeSeconds),
+    )
+    .gauge("process_heap_bytes", "Process heap size in bytes.", () => one(probe.memory().heap));
 }
 
 function baseLabels(s: Series, scope: string | undefined): Labels {
   const labels: Labels = { interface: s.iface, method: s.method, protocol: s.protocol };
   if (scope) labels.scope = scope;
   return labels;
-}
-
-function histogram(s: Series, base: Labels): Value[] {
-  const values: Value[] = [];
-  let cumulative = 0;
-  for (let i = 0; i < LATENCY_BUCKETS.length; i++) {
-    cumulative += s.buckets[i];
-    values.push({
-      metricName: "switchboard_call_duration_seconds_bucket",
-      labels: { ...base, le: String(LATENCY_BUCKETS[i]) },
-      value: cumulative,
-    });
-  }
-  cumulative += s.buckets[LATENCY_BUCKETS.length];
-  values.push(
-    {
-      metricName: "switchboard_call_duration_seconds_bucket",
-      labels: { ...base, le: "+Inf" },
-      value: cumulative,
-    },
-    { metricName: "switchboard_call_duration_seconds_sum", labels: base, value: s.seconds },
-    { metricName: "switchboard_call_duration_seconds_count", labels: base, value: cumulative },
-  );
-  return values;
 }

@@ -9,7 +9,7 @@ import { skipWithout, startServe } from "../fixtures/serve_process.ts";
 
 const SKIP = skipWithout("prometheus", "apt-get install prometheus, or .ci/setup.d/40-observe.sh");
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
@@ -19,7 +19,7 @@ async function freePort(): Promise<number> {
 /** Runs a Prometheus scraping `target` every 250 ms; returns its URL and a stop. */
 async function prometheus(target: string): Promise<{ url: string; stop: () => Promise<void> }> {
   const dir = await Deno.makeTempDir({ prefix: "sb-prom-" });
-  const port = await freePort();
+  const port = freePort();
   await Deno.writeTextFile(
     `${dir}/prometheus.yml`,
     `global: { scrape_interval: 250ms, evaluation_interval: 250ms }
@@ -90,7 +90,9 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
+    const spawned = Date.now() / 1000;
     const served = await startServe(["--tcp", "127.0.0.1:0", "--metrics", "--log-level", "off"]);
+    const ready = Date.now() / 1000;
     const tcpUrl = (await served.waitFor(/listening on (tcp:\/\/\S+)/))[1];
     const http = connect(served.url);
     const tcp = connect(tcpUrl);
@@ -113,6 +115,9 @@ Deno.test({
       assert.match(text, /method="\(unknown\)",protocol="jsonrpc",code="-32601"\} 1/);
       assert.match(text, /switchboard_open_connections\{transport="tcp"\} 1/);
       assert.match(text, /process_resident_memory_bytes \d+/);
+      assert.match(text, /process_cpu_seconds_total \d/);
+      const start = Number(text.match(/^process_start_time_seconds (\S+)$/m)?.[1]);
+      assert(start >= spawned - 1 && start <= ready, `started ${start}, spawned ${spawned}`);
 
       const target = new URL(served.url).host;
       prom = await prometheus(target);
@@ -162,7 +167,7 @@ Deno.test({
     } finally {
       await plain.stop();
     }
-    const port = await freePort();
+    const port = freePort();
     const own = await startServe(["--metrics-listen", `127.0.0.1:${port}`, "--log-level", "off"]);
     try {
       await own.waitFor(/metrics at http:\/\/127\.0\.0\.1:\d+\/metrics/);

@@ -1,9 +1,12 @@
 /**
- * The Deno side of observability: a listener of its own for `GET /metrics`, and the
- * process's stdout as the access log's sink.
+ * The Deno side of observability: a listener of its own for `GET /metrics`, the
+ * process's stdout as the access log's sink, and the process's CPU and memory figures.
  *
  * @module
  */
+
+import nodeProcess from "node:process";
+import type { ProcessProbe } from "../../observe/metrics.ts";
 
 /** A running metrics listener. */
 export interface MetricsListener {
@@ -43,4 +46,26 @@ export function writeStdout(text: string): void {
   const bytes = encoder.encode(text);
   let written = 0;
   while (written < bytes.length) written += Deno.stdout.writeSync(bytes.subarray(written));
+}
+
+/** CPU time in microseconds; `Deno.cpuUsage` is newer than some Deno releases and untyped. */
+type CpuUsage = () => { user: number; system: number };
+
+/** The running process's figures for `Metrics` (`new Metrics({ process: processProbe() })`). */
+export function processProbe(): ProcessProbe {
+  const cpuUsage: CpuUsage = (Deno as unknown as { cpuUsage?: CpuUsage }).cpuUsage ??
+    (() => nodeProcess.cpuUsage());
+  return {
+    cpuSeconds() {
+      const { user, system } = cpuUsage();
+      return (user + system) / 1e6;
+    },
+    memory() {
+      const { rss, heapTotal } = Deno.memoryUsage();
+      return { rss, heap: heapTotal };
+    },
+    // The time origin of the main isolate is the process start, to the millisecond (an
+    // isolate started later, such as a worker's, has a later one).
+    startTimeSeconds: Math.round(performance.timeOrigin) / 1000,
+  };
 }

@@ -78,11 +78,12 @@ export async function checkDeployment(kit: SmokeKit): Promise<void> {
       2,
     ),
   );
+  // /status needs the run's token, which `deploy --status` reads from the operator's private
+  // token file: the command under test is asked, as an operator would ask it.
   const status = async (): Promise<ProcessStatus[]> => {
-    const response = await fetch(`http://127.0.0.1:${statusPort}/status`, {
-      signal: AbortSignal.timeout(5000),
-    });
-    const processes = (await response.json()).processes as ProcessStatus[];
+    const out = await run(program, ["deploy", "--status", file, "--json"], 15_000);
+    if (out.code !== 0) throw new Error(`deploy --status: exit ${out.code}: ${out.stderr}`);
+    const processes = JSON.parse(out.stdout).processes as ProcessStatus[];
     for (const p of processes) if (p.pid) track(p.pid);
     return processes;
   };
@@ -104,6 +105,12 @@ export async function checkDeployment(kit: SmokeKit): Promise<void> {
       const processes = await status();
       const running = processes.filter((p) => p.state === "running" && p.pid);
       if (running.length !== 2) throw new Error(`status: ${JSON.stringify(processes)}`);
+      // Without the token, /status (pids, the internal routing) stays closed.
+      const bare = await fetch(`http://127.0.0.1:${statusPort}/status`, {
+        signal: AbortSignal.timeout(5000),
+      });
+      await bare.body?.cancel();
+      if (bare.status !== 401) throw new Error(`GET /status without a token: ${bare.status}`);
       firstPid = (await greeterOf()).pid!;
     });
     await check("calls through the front reach both processes", async () => {

@@ -99,10 +99,18 @@ export async function checkComponents(kit: SmokeKit): Promise<void> {
       if (!up) throw new Error("serve did not start");
       const path = join(denied, "secret.txt");
       const out = await run(program, ["call", http, "Reader.read", JSON.stringify({ path })]);
-      if (out.code !== 1 || !/^error: PermissionDenied \(-32002\): .*read/m.test(out.stderr)) {
+      // The caller learns only that access was denied; what and how to grant it is logged.
+      const caller = "error: PermissionDenied (-32007): the component was denied an access " +
+        "it needs; the server log says which";
+      if (out.code !== 1 || !out.stderr.split("\n").includes(caller)) {
         throw new Error(`exit ${out.code}: ${out.stdout}${out.stderr}`);
       }
       if (out.stdout.includes("secret text")) throw new Error("the secret was read");
+      if (out.stderr.includes(denied)) throw new Error(`the caller saw the path: ${out.stderr}`);
+      const access = `Requires read access to "${path}"`;
+      const grant = `--allow-read=${path} after --component ${reader}`;
+      const logged = (l: string) => (l.includes(access) && l.includes(grant)) || undefined;
+      await server.waitFor(`a log line naming ${access} and ${grant}`, logged, 10_000);
     });
     await check(
       "an http: component without --allow-insecure-http is refused at start",

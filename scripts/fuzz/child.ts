@@ -60,7 +60,9 @@ export class ServerChild {
     void (async () => {
       while (!(await stdout.next()).done) { /* drain */ }
     })();
-    for await (const line of stderr.pipeThrough(new TextDecoderStream()).pipeThrough(splitLines())) {
+    for await (
+      const line of stderr.pipeThrough(new TextDecoderStream()).pipeThrough(splitLines())
+    ) {
       const word = /^(ERROR|WARN)\b/.exec(line)?.[1] ?? "other";
       this.logCounts.set(word, (this.logCounts.get(word) ?? 0) + 1);
       if (word === "ERROR" && this.errors.length < 20) this.errors.push(line.slice(0, 600));

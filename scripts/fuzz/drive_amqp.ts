@@ -86,9 +86,15 @@ export class AmqpDriver implements Driver {
       const body = messageBytes(this.rng, i);
       const iface = this.rng.pick(INTERFACES);
       const toEvents = this.rng.chance(0.1);
-      const target = toEvents ? `${eventsExchange(this.prefix)}/${iface}.echo` : callQueue(this.prefix, iface);
+      const target = toEvents
+        ? `${eventsExchange(this.prefix)}/${iface}.echo`
+        : callQueue(this.prefix, iface);
       if (toEvents) {
-        channel.publish(eventsExchange(this.prefix), `${iface}.${this.rng.pick(["echo", "add", "x"])}`, this.#lib.toBuffer(body));
+        channel.publish(
+          eventsExchange(this.prefix),
+          `${iface}.${this.rng.pick(["echo", "add", "x"])}`,
+          this.#lib.toBuffer(body),
+        );
       } else {
         this.#requests++;
         channel.publish("", callQueue(this.prefix, iface), this.#lib.toBuffer(body), {
@@ -103,7 +109,9 @@ export class AmqpDriver implements Driver {
     const end = Date.now() + 60_000;
     for (;;) {
       let backlog = 0;
-      for (const iface of INTERFACES) backlog += (await channel.checkQueue(callQueue(this.prefix, iface))).messageCount;
+      for (const iface of INTERFACES) {
+        backlog += (await channel.checkQueue(callQueue(this.prefix, iface))).messageCount;
+      }
       if (backlog <= BACKLOG) break;
       if (Date.now() > end) {
         result.timedOut = true;
@@ -117,11 +125,18 @@ export class AmqpDriver implements Driver {
   async normal(): Promise<number> {
     const channel = await this.#open();
     const started = performance.now();
-    const answer = new Promise<[boolean, string]>((resolve) => this.#normalWaiter = (ok, d) => resolve([ok, d]));
-    channel.publish("", callQueue(this.prefix, "Calculator"), this.#lib.toBuffer(plainRequest(1, "Calculator.add", [2, 3])), {
-      replyTo: DIRECT_REPLY_TO,
-      correlationId: `normal-${++this.#normalId}`,
-    });
+    const answer = new Promise<[boolean, string]>((resolve) =>
+      this.#normalWaiter = (ok, d) => resolve([ok, d])
+    );
+    channel.publish(
+      "",
+      callQueue(this.prefix, "Calculator"),
+      this.#lib.toBuffer(plainRequest(1, "Calculator.add", [2, 3])),
+      {
+        replyTo: DIRECT_REPLY_TO,
+        correlationId: `normal-${++this.#normalId}`,
+      },
+    );
     const [ok, detail] = await answer;
     if (!ok) throw new Error(`known call answered ${detail}`);
     return performance.now() - started;
@@ -130,10 +145,15 @@ export class AmqpDriver implements Driver {
   /** Counts requests that got no reply, removes the queues and disconnects. */
   async close(): Promise<void> {
     await new Promise((r) => setTimeout(r, 1000)); // late replies
-    this.stats.count("no reply (a notification, or a bad message dropped unanswered)", Math.max(0, this.#requests - this.#replies));
+    this.stats.count(
+      "no reply (a notification, or a bad message dropped unanswered)",
+      Math.max(0, this.#requests - this.#replies),
+    );
     const channel = this.#channel;
     if (channel) {
-      for (const iface of INTERFACES) await channel.deleteQueue(callQueue(this.prefix, iface)).catch(() => {});
+      for (const iface of INTERFACES) {
+        await channel.deleteQueue(callQueue(this.prefix, iface)).catch(() => {});
+      }
       await channel.deleteExchange(eventsExchange(this.prefix)).catch(() => {});
     }
     await this.#conn?.close().catch(() => {});

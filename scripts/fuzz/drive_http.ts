@@ -21,15 +21,21 @@ const ROUND_TIMEOUT_MS = 60_000;
 
 /** Why a JSON-RPC response member is not one the server may send, or its class. */
 function jsonClass(value: unknown): { name: string; bad?: string } {
-  if (typeof value !== "object" || value === null) return { name: "bad reply", bad: "not an object" };
+  if (typeof value !== "object" || value === null) {
+    return { name: "bad reply", bad: "not an object" };
+  }
   const r = value as Record<string, unknown>;
-  if (r.jsonrpc !== "2.0" || !("id" in r)) return { name: "bad reply", bad: "not a JSON-RPC response" };
+  if (r.jsonrpc !== "2.0" || !("id" in r)) {
+    return { name: "bad reply", bad: "not a JSON-RPC response" };
+  }
   if ("result" in r) return { name: "ok" };
   const e = r.error as Record<string, unknown> | undefined;
   if (!e || !Number.isInteger(e.code) || typeof e.message !== "string") {
     return { name: "bad reply", bad: "malformed error object" };
   }
-  const name = typeof e.name === "string" ? e.name : nameOfCode(e.code as number) ?? `code ${e.code}`;
+  const name = typeof e.name === "string"
+    ? e.name
+    : nameOfCode(e.code as number) ?? `code ${e.code}`;
   if (e.code === -32603 && !/cannot be encoded/.test(e.message)) {
     return { name, bad: `internal error: ${e.message.slice(0, 200)}` };
   }
@@ -59,7 +65,10 @@ export class HttpDriver implements Driver {
     for (const lane of this.#lanes) lane.close();
     this.#url = server.info.http;
     const url = new URL(server.info.http);
-    this.#lanes = Array.from({ length: this.lanes }, () => new PipelinedHttp(url.hostname, Number(url.port)));
+    this.#lanes = Array.from(
+      { length: this.lanes },
+      () => new PipelinedHttp(url.hostname, Number(url.port)),
+    );
   }
 
   /** Builds a round: requests and how many inputs each carries. */
@@ -69,7 +78,9 @@ export class HttpDriver implements Driver {
     let inputs = 0;
     for (let i = 0; i < this.pipeline && inputs < budget; i++) {
       if (this.protocol === "xmlrpc") {
-        const type = this.rng.chance(0.97) ? "text/xml" : this.rng.pick(["application/xml", "text/plain", ""]);
+        const type = this.rng.chance(0.97)
+          ? "text/xml"
+          : this.rng.pick(["application/xml", "text/plain", ""]);
         requests.push({ path: "/RPC2", contentType: type, body: xmlBody(this.rng) });
         weights.push(1);
         inputs++;
@@ -80,7 +91,9 @@ export class HttpDriver implements Driver {
         weights.push(n);
         inputs += n;
       } else {
-        const type = this.rng.chance(0.97) ? "application/json" : this.rng.pick(["text/plain", "application/json-rpc", ""]);
+        const type = this.rng.chance(0.97)
+          ? "application/json"
+          : this.rng.pick(["text/plain", "application/json-rpc", ""]);
         requests.push({ path: "/rpc", contentType: type, body: wholeBody(this.rng, ++this.#id) });
         weights.push(1);
         inputs++;
@@ -92,7 +105,11 @@ export class HttpDriver implements Driver {
   async round(lane: number, budget: number): Promise<RoundResult> {
     const { requests, weights } = this.#build(budget);
     const result: RoundResult = { sent: [], unexpected: [] };
-    result.sent = requests.map((r): SavedInput => ({ target: r.path, note: r.contentType, bytes: r.body }));
+    result.sent = requests.map((r): SavedInput => ({
+      target: r.path,
+      note: r.contentType,
+      bytes: r.body,
+    }));
     const ex = await this.#lanes[lane].exchange(requests, ROUND_TIMEOUT_MS);
     for (const [i, response] of ex.responses.entries()) {
       this.stats.inputs += weights[i];
@@ -130,7 +147,9 @@ export class HttpDriver implements Driver {
       this.stats.count(c.name);
       bad ??= c.bad;
     }
-    if (inputs > members.length) this.stats.count("notification (no reply)", inputs - members.length);
+    if (inputs > members.length) {
+      this.stats.count("notification (no reply)", inputs - members.length);
+    }
     return bad;
   }
 
@@ -140,7 +159,9 @@ export class HttpDriver implements Driver {
       if (r.ok) return void this.stats.count("ok");
       const f = r.fault as Record<string, unknown>;
       const code = f?.faultCode as number;
-      const name = typeof f?.faultName === "string" ? f.faultName : nameOfCode(code) ?? `fault ${code}`;
+      const name = typeof f?.faultName === "string"
+        ? f.faultName
+        : nameOfCode(code) ?? `fault ${code}`;
       this.stats.count(name);
       if (!Number.isInteger(code) || typeof f.faultString !== "string") return "malformed fault";
       if (code === -32603 && !/cannot travel over XML-RPC/.test(f.faultString)) {

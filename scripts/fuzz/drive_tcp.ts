@@ -68,13 +68,16 @@ class Lane {
   ): Promise<"answered" | "dropped" | "timeout"> {
     await this.open();
     const conn = this.conn!, closed = this.#closed!.promise;
-    const answered = new Promise<"answered">((resolve) => this.#waiting.set(msgid, (m) => {
+    const answered = new Promise<"answered">((resolve) =>
+      this.#waiting.set(msgid, (m) => {
         onAnswer?.(m);
         resolve("answered");
       })
     );
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<"timeout">((resolve) => timer = setTimeout(() => resolve("timeout"), ms));
+    const timeout = new Promise<"timeout">((resolve) =>
+      timer = setTimeout(() => resolve("timeout"), ms)
+    );
     void (async () => {
       try {
         for (let done = 0; done < bytes.length;) done += await conn.write(bytes.subarray(done));
@@ -177,17 +180,26 @@ export class TcpDriver implements Driver {
     if (fate === "answered") {
       this.stats.count("sentinel answered");
     } else {
-      this.stats.count(fate === "timeout" ? "sentinel lost (stall)" : "unexpected drop before sentinel");
+      this.stats.count(
+        fate === "timeout" ? "sentinel lost (stall)" : "unexpected drop before sentinel",
+      );
       this.#lanes[lane].close();
       const all: SavedInput = { target: "tcp", note: "the whole write", bytes: concat(...frames) };
       if (fate === "timeout") result.timedOut = true;
-      else result.unexpected.push({ input: all, why: "the server dropped a connection on frames it should have answered" });
+      else {result.unexpected.push({
+          input: all,
+          why: "the server dropped a connection on frames it should have answered",
+        });}
       return result;
     }
     if (dropper) {
       this.stats.inputs++;
       const dropped = await this.#lanes[lane].dropped(fateWait(dropperWhy));
-      this.stats.count(dropped ? `connection dropped (${dropperWhy.replace(/\d+/g, "N")})` : "incomplete frame, closed by fuzzer");
+      this.stats.count(
+        dropped
+          ? `connection dropped (${dropperWhy.replace(/\d+/g, "N")})`
+          : "incomplete frame, closed by fuzzer",
+      );
       this.#lanes[lane].close();
     }
     return result;

@@ -110,7 +110,9 @@ class ResponseReader {
     if (this.#start > 0 && this.#start === this.#end) this.#start = this.#end = 0;
     if (this.#end === this.#buf.length) {
       const pending = this.#end - this.#start;
-      const grown = pending * 2 > this.#buf.length ? new Uint8Array(this.#buf.length * 2) : this.#buf;
+      const grown = pending * 2 > this.#buf.length
+        ? new Uint8Array(this.#buf.length * 2)
+        : this.#buf;
       grown.set(this.#buf.subarray(this.#start, this.#end), 0);
       this.#buf = grown;
       this.#start = 0;
@@ -177,9 +179,18 @@ class ResponseReader {
 
 function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
   const first = needle[0];
-  for (let i = haystack.indexOf(first); i >= 0 && i <= haystack.length - needle.length; i = haystack.indexOf(first, i + 1)) {
+  for (
+    let i = haystack.indexOf(first);
+    i >= 0 && i <= haystack.length - needle.length;
+    i = haystack.indexOf(first, i + 1)
+  ) {
     let ok = true;
-    for (let k = 1; k < needle.length; k++) if (haystack[i + k] !== needle[k]) { ok = false; break; }
+    for (let k = 1; k < needle.length; k++) {
+      if (haystack[i + k] !== needle[k]) {
+        ok = false;
+        break;
+      }
+    }
     if (ok) return i;
   }
   return -1;

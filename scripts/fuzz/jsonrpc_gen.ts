@@ -41,7 +41,9 @@ export function emitJson(rng: Rng, value: unknown): string {
   if (value instanceof Date) return `{"$date":${JSON.stringify(value.toISOString())}}`;
   if (value instanceof Uint8Array) return `{"$bytes":"${encodeBase64(value)}"}`;
   if (value instanceof Entries) {
-    return `{${value.entries.map(([k, v]) => `${emitString(rng, String(k))}:${emitJson(rng, v)}`).join(",")}}`;
+    return `{${
+      value.entries.map(([k, v]) => `${emitString(rng, String(k))}:${emitJson(rng, v)}`).join(",")
+    }}`;
   }
   const space = rng.chance(0.1) ? " \n\t" : "";
   if (Array.isArray(value)) return `[${value.map((v) => emitJson(rng, v)).join(`,${space}`)}]`;
@@ -61,7 +63,18 @@ function emitString(rng: Rng, s: string): string {
 }
 
 const IDS: unknown[] = [
-  1, 0, -1, 2 ** 53, 1.5, "abc", "", null, new RawText("1e400"), true, [1], { id: 1 },
+  1,
+  0,
+  -1,
+  2 ** 53,
+  1.5,
+  "abc",
+  "",
+  null,
+  new RawText("1e400"),
+  true,
+  [1],
+  { id: 1 },
   new RawText("12345678901234567890123"),
 ];
 const VERSIONS: unknown[] = ["2.0", "1.0", 2, 2.0, null, "2.0 ", ""];
@@ -122,4 +135,5 @@ export function wholeBody(rng: Rng, id: number): Uint8Array {
 }
 
 /** The known call interleaved with the fuzz inputs, and its expected answer. */
-export const NORMAL_CALL = '{"jsonrpc":"2.0","id":"normal","method":"Calculator.add","params":{"a":2,"b":3}}';
+export const NORMAL_CALL =
+  '{"jsonrpc":"2.0","id":"normal","method":"Calculator.add","params":{"a":2,"b":3}}';

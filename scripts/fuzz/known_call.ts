@@ -11,7 +11,9 @@ export type KnownCallJob =
 
 /** Makes known calls from a worker thread, one at a time. */
 export class KnownCaller {
-  readonly #worker = new Worker(new URL("./known_call_worker.ts", import.meta.url), { type: "module" });
+  readonly #worker = new Worker(new URL("./known_call_worker.ts", import.meta.url), {
+    type: "module",
+  });
   #queue: Promise<unknown> = Promise.resolve();
 
   /** Resolves with the call's latency in ms; rejects with what was wrong. */

@@ -40,7 +40,13 @@ function parseArgs(args: string[]) {
     const value = inline ?? args[++i];
     const key = flag.replace(/^--/, "").replace(/-(\w)/g, (_, c) => c.toUpperCase());
     if (!(key in opts) || value === undefined) {
-      console.error(`unknown or incomplete option ${args[i]}\nusage: deno task fuzz [--count N] [--seed S] [--protocol ${[...PROTOCOLS, "all"].join("|")}] [--seconds T]`);
+      console.error(
+        `unknown or incomplete option ${
+          args[i]
+        }\nusage: deno task fuzz [--count N] [--seed S] [--protocol ${
+          [...PROTOCOLS, "all"].join("|")
+        }] [--seconds T]`,
+      );
       Deno.exit(2);
     }
     const o = opts as Record<string, unknown>;
@@ -66,7 +72,11 @@ async function brokerUp(url: string): Promise<boolean> {
 
 const opts = parseArgs(Deno.args);
 const amqpUrl = Deno.env.get("SWITCHBOARD_AMQP_URL") ?? "amqp://127.0.0.1";
-console.log(`fuzz: seed ${opts.seed}, ${opts.count} inputs per protocol, ${opts.seconds} s budget, protocols ${opts.protocols.join(", ")}`);
+console.log(
+  `fuzz: seed ${opts.seed}, ${opts.count} inputs per protocol, ${opts.seconds} s budget, protocols ${
+    opts.protocols.join(", ")
+  }`,
+);
 const reports: ProtocolReport[] = [];
 const root = new Rng(opts.seed);
 const share = (opts.seconds * 1000) / opts.protocols.length;
@@ -75,7 +85,8 @@ for (const protocol of opts.protocols) {
   const rng = root.fork(); // each protocol's stream depends only on the seed and its place
   const stats = new Stats(protocol);
   if (protocol === "amqp" && !(await brokerUp(amqpUrl))) {
-    const why = `no AMQP broker at ${amqpUrl} (run "bash .ci/setup.d/30-rabbitmq.sh" or set SWITCHBOARD_AMQP_URL)`;
+    const why =
+      `no AMQP broker at ${amqpUrl} (run "bash .ci/setup.d/30-rabbitmq.sh" or set SWITCHBOARD_AMQP_URL)`;
     console.log(`amqp: skipped: ${why}`);
     reports.push(stats.report({}, why));
     continue;
@@ -86,13 +97,25 @@ for (const protocol of opts.protocols) {
   const before = holder.server.rssKiB();
   const bound = opts.latencyBound;
   const driver: Driver = protocol === "jsonrpc" || protocol === "xmlrpc"
-    ? new HttpDriver(protocol, rng, stats, holder.server, opts.lanes, protocol === "jsonrpc" ? 16 : 64, bound)
+    ? new HttpDriver(
+      protocol,
+      rng,
+      stats,
+      holder.server,
+      opts.lanes,
+      protocol === "jsonrpc" ? 16 : 64,
+      bound,
+    )
     : protocol === "msgpack"
     ? new TcpDriver(rng, stats, holder.server, opts.lanes, 200, bound)
     : new AmqpDriver(rng, stats, amqpUrl, prefix, 500);
   const deadline = Date.now() + share;
   const progress = setInterval(() => {
-    console.log(`  ${protocol}: ${stats.inputs} inputs, ${Math.round(stats.inputs / ((performance.now() - stats.started) / 1000))}/s, rss ${holder.server.rssKiB()} KiB`);
+    console.log(
+      `  ${protocol}: ${stats.inputs} inputs, ${
+        Math.round(stats.inputs / ((performance.now() - stats.started) / 1000))
+      }/s, rss ${holder.server.rssKiB()} KiB`,
+    );
   }, 15_000);
   try {
     await runDriver(driver, stats, holder, {
@@ -129,15 +152,25 @@ for (const protocol of opts.protocols) {
 
 function printReport(r: ProtocolReport, log: Record<string, number>, errors: string[]): void {
   console.log(`\n== ${r.protocol}: ${r.inputs} inputs in ${r.seconds} s (${r.inputsPerSecond}/s)`);
-  for (const [name, n] of Object.entries(r.classes)) console.log(`   ${String(n).padStart(9)}  ${name}`);
+  for (const [name, n] of Object.entries(r.classes)) {
+    console.log(`   ${String(n).padStart(9)}  ${name}`);
+  }
   const nc = r.normalCalls;
-  console.log(`   known call: ${nc.count} made, ${nc.failed} failed, p50 ${nc.p50} ms, p99 ${nc.p99} ms, max ${nc.max} ms`);
+  console.log(
+    `   known call: ${nc.count} made, ${nc.failed} failed, p50 ${nc.p50} ms, p99 ${nc.p99} ms, max ${nc.max} ms`,
+  );
   console.log(`   crashes ${r.crashes}, hangs ${r.hangs}, unexpected answers ${r.unexpected}`);
-  console.log(`   server RSS ${r.rssKiB.before} KiB before, ${r.rssKiB.after} KiB after; log lines ${JSON.stringify(log)}`);
+  console.log(
+    `   server RSS ${r.rssKiB.before} KiB before, ${r.rssKiB.after} KiB after; log lines ${
+      JSON.stringify(log)
+    }`,
+  );
   for (const e of errors.slice(0, 5)) console.log(`   logged: ${e.slice(0, 300)}`);
   for (const a of r.artifacts) console.log(`   saved: ${a}`);
 }
 
 const failed = reports.some((r) => r.crashes > 0 || r.hangs > 0);
-console.log(`\nFUZZ-REPORT ${JSON.stringify({ seed: opts.seed, ok: !failed, protocols: reports })}`);
+console.log(
+  `\nFUZZ-REPORT ${JSON.stringify({ seed: opts.seed, ok: !failed, protocols: reports })}`,
+);
 Deno.exit(failed ? 1 : 0);

@@ -15,25 +15,50 @@ export type FrameFate =
 /** Fixed sizes (head bytes) of the msgpack types that have no length field. */
 function fixedHead(b: number): number {
   switch (b) {
-    case 0xcc: case 0xd0: return 2;
-    case 0xcd: case 0xd1: return 3;
-    case 0xca: case 0xce: case 0xd2: return 5;
-    case 0xcb: case 0xcf: case 0xd3: return 9;
-    case 0xd4: return 3;
-    case 0xd5: return 4;
-    case 0xd6: return 6;
-    case 0xd7: return 10;
-    case 0xd8: return 18;
-    default: return 1;
+    case 0xcc:
+    case 0xd0:
+      return 2;
+    case 0xcd:
+    case 0xd1:
+      return 3;
+    case 0xca:
+    case 0xce:
+    case 0xd2:
+      return 5;
+    case 0xcb:
+    case 0xcf:
+    case 0xd3:
+      return 9;
+    case 0xd4:
+      return 3;
+    case 0xd5:
+      return 4;
+    case 0xd6:
+      return 6;
+    case 0xd7:
+      return 10;
+    case 0xd8:
+      return 18;
+    default:
+      return 1;
   }
 }
 
 /** Length-field widths (and head size) of the variable-length types. */
 const VAR: Record<number, [width: number, head: number, kind: "body" | "items" | "pairs"]> = {
-  0xc4: [1, 2, "body"], 0xc5: [2, 3, "body"], 0xc6: [4, 5, "body"],
-  0xd9: [1, 2, "body"], 0xda: [2, 3, "body"], 0xdb: [4, 5, "body"],
-  0xc7: [1, 3, "body"], 0xc8: [2, 4, "body"], 0xc9: [4, 6, "body"],
-  0xdc: [2, 3, "items"], 0xdd: [4, 5, "items"], 0xde: [2, 3, "pairs"], 0xdf: [4, 5, "pairs"],
+  0xc4: [1, 2, "body"],
+  0xc5: [2, 3, "body"],
+  0xc6: [4, 5, "body"],
+  0xd9: [1, 2, "body"],
+  0xda: [2, 3, "body"],
+  0xdb: [4, 5, "body"],
+  0xc7: [1, 3, "body"],
+  0xc8: [2, 4, "body"],
+  0xc9: [4, 6, "body"],
+  0xdc: [2, 3, "items"],
+  0xdd: [4, 5, "items"],
+  0xde: [2, 3, "pairs"],
+  0xdf: [4, 5, "pairs"],
 };
 
 /**

@@ -64,8 +64,16 @@ function writeInt(rng: Rng, out: Out, v: number): void {
   if (v >= -0x8000_0000 && v <= 0xffff_ffff && !rng.chance(0.1)) {
     // Number arithmetic for the common widths (BigInt per integer is slow).
     const forms = v < 0
-      ? (v >= -128 ? [[0xd0, 1], [0xd1, 2], [0xd2, 4]] : v >= -32768 ? [[0xd1, 2], [0xd2, 4]] : [[0xd2, 4]])
-      : (v < 256 ? [[0xcc, 1], [0xcd, 2], [0xce, 4]] : v < 65536 ? [[0xcd, 2], [0xce, 4]] : [[0xce, 4]]);
+      ? (v >= -128
+        ? [[0xd0, 1], [0xd1, 2], [0xd2, 4]]
+        : v >= -32768
+        ? [[0xd1, 2], [0xd2, 4]]
+        : [[0xd2, 4]])
+      : (v < 256
+        ? [[0xcc, 1], [0xcd, 2], [0xce, 4]]
+        : v < 65536
+        ? [[0xcd, 2], [0xce, 4]]
+        : [[0xce, 4]]);
     const [tag, width] = rng.chance(0.8) ? forms[0] : rng.pick(forms);
     out.byte(tag);
     return out.uint(v < 0 ? v + 2 ** (8 * width) : v, width);
@@ -108,7 +116,9 @@ export function writeValue(rng: Rng, out: Out, v: unknown): void {
   if (v === null || v === undefined) return out.byte(0xc0);
   if (v === true || v === false) return out.byte(v ? 0xc3 : 0xc2);
   if (typeof v === "number") {
-    if (Number.isInteger(v) && Math.abs(v) <= 2 ** 63 && rng.chance(0.9)) return writeInt(rng, out, v);
+    if (Number.isInteger(v) && Math.abs(v) <= 2 ** 63 && rng.chance(0.9)) {
+      return writeInt(rng, out, v);
+    }
     const f = new DataView(new ArrayBuffer(8));
     if (Math.fround(v) === v && rng.chance(0.5)) {
       f.setFloat32(0, v);
@@ -141,7 +151,9 @@ export function writeValue(rng: Rng, out: Out, v: unknown): void {
   }
   if (v instanceof Ext) return writeExt(rng, out, v);
   if (v instanceof Deep) {
-    for (let i = 0; i < v.depth; i++) v.objects ? out.bytes(Uint8Array.of(0x81, 0xa1, 0x61)) : out.byte(0x91);
+    for (let i = 0; i < v.depth; i++) {
+      v.objects ? out.bytes(Uint8Array.of(0x81, 0xa1, 0x61)) : out.byte(0x91);
+    }
     return out.byte(0x01);
   }
   if (Array.isArray(v)) {
@@ -203,10 +215,19 @@ export function messageBytes(rng: Rng, msgid: number): Uint8Array {
   }
   let message: unknown[];
   if (roll < 13) message = [0, msgid, call.method, call.params];
-  else if (roll < 15) message = [0, msgid, call.method, call.params, { timeout: rng.pick([1, 0, -1, 1e9, "x", null]) }];
-  else if (roll < 17) message = [2, call.method, call.params];
+  else if (roll < 15) {
+    message = [0, msgid, call.method, call.params, {
+      timeout: rng.pick([1, 0, -1, 1e9, "x", null]),
+    }];
+  } else if (roll < 17) message = [2, call.method, call.params];
   else if (roll < 18) message = [1, msgid, null, call.params];
-  else message = [randomValue(rng, 0, { msgpack: true }), rng.chance(0.5) ? msgid : randomValue(rng, 0, { msgpack: true }), call.method, call.params, 0].slice(0, rng.range(0, 5));
+  else {message = [
+      randomValue(rng, 0, { msgpack: true }),
+      rng.chance(0.5) ? msgid : randomValue(rng, 0, { msgpack: true }),
+      call.method,
+      call.params,
+      0,
+    ].slice(0, rng.range(0, 5));}
   if (rng.chance(0.05)) message[1] = rng.pick([-1, 2 ** 32, 1.5, "1", null, 2n ** 63n]);
   writeValue(rng, out, rng.chance(0.03) ? randomValue(rng, 2, { msgpack: true }) : message);
   return maybeMutate(rng, out.done());

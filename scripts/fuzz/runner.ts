@@ -8,7 +8,7 @@
  */
 
 import type { ServerChild } from "./child.ts";
-import { type SavedInput, saveArtifact, type Stats } from "./stats.ts";
+import { saveArtifact, type SavedInput, type Stats } from "./stats.ts";
 
 /** What a round of one connection did. */
 export interface RoundResult {
@@ -43,7 +43,6 @@ export interface RunOptions {
   seed: number;
   maxRestarts: number;
 }
-
 
 /** Runs a driver until `count` inputs or the deadline; restarts the server on trouble. */
 export async function runDriver(

@@ -50,7 +50,8 @@ export class Stats {
   report(rss: { before?: number; after?: number }, skipped?: string): ProtocolReport {
     const seconds = (performance.now() - this.started) / 1000;
     const sorted = [...this.latencies].sort((a, b) => a - b);
-    const q = (p: number) => sorted.length ? round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]) : 0;
+    const q = (p: number) =>
+      sorted.length ? round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]) : 0;
     const report: ProtocolReport = {
       protocol: this.protocol,
       inputs: this.inputs,

@@ -1,0 +1,39 @@
+/**
+ * Shared settings of the property tests: a seed (FUZZ_SEED, else random) printed when a
+ * property fails, modest run counts (FUZZ_RUNS scales them), and a time bound per input.
+ *
+ * @module
+ */
+
+import fc from "fast-check";
+
+/** The seed of this run. */
+export const SEED = Number(Deno.env.get("FUZZ_SEED") ?? Math.floor(Math.random() * 2 ** 31));
+const SCALE = Number(Deno.env.get("FUZZ_RUNS") ?? 1);
+
+/** Checks a property with the run's seed; the failure names the seed to replay it. */
+export function check<T>(property: fc.IRawProperty<T>, numRuns = 200): void {
+  try {
+    fc.assert(property, { seed: SEED, numRuns: Math.max(1, Math.round(numRuns * SCALE)) });
+  } catch (error) {
+    const cause = error instanceof Error && error.cause instanceof Error
+      ? `\n${error.cause.message}`
+      : "";
+    throw new Error(
+      `property failed; replay with FUZZ_SEED=${SEED}\n${
+        error instanceof Error ? error.message : error
+      }${cause}`,
+    );
+  }
+}
+
+/** Runs `fn`, failing when it takes longer than `ms` (work must be bounded by input size). */
+export function within<T>(ms: number, what: string, fn: () => T): T {
+  const started = performance.now();
+  const result = fn();
+  const took = performance.now() - started;
+  if (took > ms) throw new Error(`${what} took ${took.toFixed(0)} ms (bound ${ms} ms)`);
+  return result;
+}
+
+export { fc };

@@ -52,7 +52,10 @@ export class ServerChild {
     const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
     const first = await lines.next();
     clearTimeout(timer);
-    if (first.done) throw new Error("the fuzz server exited before listening");
+    if (first.done) {
+      const log = await new Response(child.stderr).text();
+      throw new Error(`the fuzz server exited before listening:\n${log.slice(-3000)}`);
+    }
     return new ServerChild(child, JSON.parse(first.value), lines);
   }
 

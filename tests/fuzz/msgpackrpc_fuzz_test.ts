@@ -132,7 +132,7 @@ Deno.test("MessageDecoder: same results however the bytes are split; after garba
         `valid request lost after garbage: ${expected.slice(-3).join(" | ")}`,
       );
     }),
-    300,
+    100,
   );
 });
 

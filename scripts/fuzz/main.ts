@@ -94,6 +94,8 @@ for (const protocol of opts.protocols) {
   const prefix = `sbfuzz.${opts.seed.toString(36)}.${crypto.randomUUID().slice(0, 6)}`;
   const start = () => ServerChild.start(protocol === "amqp" ? { url: amqpUrl, prefix } : undefined);
   const holder = { server: await start(), restart: async () => holder.server = await start() };
+  // A server that cannot start again (say a poison message left in a durable queue) ends
+  // this protocol's run with the reason, instead of the whole fuzzer.
   const before = holder.server.rssKiB();
   const bound = opts.latencyBound;
   const driver: Driver = protocol === "jsonrpc" || protocol === "xmlrpc"
@@ -137,6 +139,10 @@ for (const protocol of opts.protocols) {
         stats.count(`last known call failed: ${error.message.slice(0, 80)}`);
       });
     }
+  } catch (error) {
+    stats.crashes++;
+    stats.count(`server could not restart: ${String(error).split("\n")[0].slice(0, 80)}`);
+    console.log(`${protocol}: ${error instanceof Error ? error.message : error}`);
   } finally {
     clearInterval(progress);
   }

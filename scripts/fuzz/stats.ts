@@ -41,7 +41,9 @@ export class Stats {
   /** Counts one answer (or fate) of an input under a class name. */
   count(name: string, n = 1): void {
     // Echo.fail raises whatever name it is given: one class for all of those.
-    if (!/^[A-Z][A-Za-z]*$|[ (]/.test(name)) name = "application error (other name)";
+    if (name !== "ok" && !/^[A-Z][A-Za-z]*$|[ (]/.test(name)) {
+      name = "application error (other name)";
+    }
     const key = this.classes.has(name) || this.classes.size < MAX_CLASSES ? name : "(other)";
     this.classes.set(key, (this.classes.get(key) ?? 0) + n);
   }

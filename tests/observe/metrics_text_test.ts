@@ -3,7 +3,8 @@
 
 import assert from "node:assert/strict";
 import parse from "parse-prometheus-text-format";
-import { defineInterface, implement, method, Router, t } from "../../mod.ts";
+import { defineInterface, implement, method, t } from "../../mod.ts";
+import { Router } from "../../server.ts";
 import { Metrics } from "../../src/observe/metrics.ts";
 import { processProbe } from "../../src/adapters/deno/observe_io.ts";
 import { skipWithout } from "../fixtures/serve_process.ts";

@@ -31,7 +31,7 @@ import {
 } from "../wire/amqp/amqplib.ts";
 import { decodeMessage, encodeOutcome, type Message } from "../wire/msgpackrpc/codec.ts";
 import type { Call, Outcome } from "../core/context.ts";
-import { rpcError } from "../core/errors.ts";
+import { rpcError, unencodable } from "../core/errors.ts";
 import type { Logger, Router } from "../core/router/router.ts";
 
 /** Where idempotent calls' outcomes are remembered by call id. */
@@ -359,7 +359,7 @@ class AmqpWorker implements AmqpListener {
       } catch (error) {
         body = encodeOutcome(request.msgid, {
           ok: false,
-          error: { code: -32603, name: "InternalError", message: `cannot encode the result` },
+          error: unencodable("the result", "msgpack", error),
         });
         this.#logger.error(`amqp: cannot encode the result of ${method}: ${message(error)}`);
       }

@@ -20,7 +20,7 @@ import {
   runRequest,
 } from "../wire/jsonrpc/codec.ts";
 import { openRpcDocument } from "../core/idl/openrpc.ts";
-import { type ErrorShape, methodNotFound } from "../core/errors.ts";
+import { type ErrorShape, errorShape, methodNotFound } from "../core/errors.ts";
 import { TIMEOUT_HEADER } from "../wire/http.ts";
 import { mediaType, readLimited } from "./http_request.ts";
 import { explorerResponse } from "../observe/explorer.ts";
@@ -147,9 +147,8 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
 
   const tooLarge = () =>
     jsonError(413, {
-      code: -32600,
+      ...errorShape("InvalidRequest", `Invalid Request: body exceeds the limit of ${limit} bytes`),
       name: "PayloadTooLarge",
-      message: `Invalid Request: body exceeds the limit of ${limit} bytes`,
     });
 
   /** Authenticates and reads the body, or answers the request itself. */
@@ -189,11 +188,13 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
     const type = mediaType(request);
     if (!JSON_TYPES.includes(type)) {
       return Promise.resolve(jsonError(415, {
-        code: -32600,
+        ...errorShape(
+          "InvalidRequest",
+          `Invalid Request: Content-Type ${
+            JSON.stringify(type || "(none)")
+          } is not JSON; send application/json`,
+        ),
         name: "UnsupportedMediaType",
-        message: `Invalid Request: Content-Type ${
-          JSON.stringify(type || "(none)")
-        } is not JSON; send application/json`,
       }));
     }
     // The common case, a declared length and nobody to authenticate, goes through

@@ -13,16 +13,11 @@ import type { AuthGate } from "../auth/gate.ts";
 import { AUTH_HELLO, AUTH_LOGIN } from "../auth/types.ts";
 import type { NotificationMessage, RequestMessage } from "../wire/msgpackrpc/codec.ts";
 import type { Call, Identity } from "../core/context.ts";
-import { methodNotFound, RpcError, rpcError } from "../core/errors.ts";
+import { asRpcError, errorShape, methodNotFound, RpcError, rpcError } from "../core/errors.ts";
 import type { Implementation } from "../core/implement.ts";
 import { Router } from "../core/router/router.ts";
 import { Peer, type PeerLink } from "../core/client/peer.ts";
-import {
-  asRpcError,
-  type ByteStream,
-  Session,
-  type SessionOwner,
-} from "../wire/msgpackrpc/session.ts";
+import { type ByteStream, Session, type SessionOwner } from "../wire/msgpackrpc/session.ts";
 import {
   EVENT,
   HELLO,
@@ -169,11 +164,10 @@ class TcpServer implements SessionOwner {
     if (this.#options.auth && !st.caller) {
       session.respond(message.msgid, {
         ok: false,
-        error: {
-          code: -32001,
-          name: "Unauthorized",
-          message: `log in first ($/auth.hello, then $/auth.login) before calling ${method}`,
-        },
+        error: errorShape(
+          "Unauthorized",
+          `log in first ($/auth.hello, then $/auth.login) before calling ${method}`,
+        ),
       });
       return;
     }

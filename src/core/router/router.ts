@@ -12,7 +12,7 @@ import type { Check } from "../idl/validate.ts";
 import { isJsonNative } from "../idl/signature.ts";
 import { guarded, guardedParams } from "../idl/guard.ts";
 import type { Call, CallContext, ClientLike, Identity, Outcome, PeerLike } from "../context.ts";
-import { type ErrorShape, methodNotFound, RpcError, rpcError } from "../errors.ts";
+import { type ErrorShape, errorShape, methodNotFound, RpcError, rpcError } from "../errors.ts";
 import type { Implementation } from "../implement.ts";
 import { Limiter } from "./limiter.ts";
 
@@ -382,14 +382,11 @@ export class Router {
       }`,
     );
     if (this.debug) {
-      return {
-        code: -32603,
-        name: "InternalError",
-        message: `Internal error: ${detail}`,
-        data: { stack: error instanceof Error ? error.stack : undefined },
-      };
+      return errorShape("InternalError", `Internal error: ${detail}`, {
+        stack: error instanceof Error ? error.stack : undefined,
+      });
     }
-    return { code: -32603, name: "InternalError", message: "Internal error" };
+    return errorShape("InternalError", "Internal error");
   }
 
   #invoke(entry: MethodEntry, call: Call): Promise<unknown> {

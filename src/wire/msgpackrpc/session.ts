@@ -22,7 +22,7 @@ import {
   responseOutcome,
 } from "./codec.ts";
 import type { Outcome } from "../../core/context.ts";
-import { type ErrorShape, RpcError, rpcError } from "../../core/errors.ts";
+import { type ErrorShape, errorShape, RpcError, rpcError, unencodable } from "../../core/errors.ts";
 import type { HeartbeatPolicy } from "../../core/backoff.ts";
 import { WriteQueue } from "./write_queue.ts";
 import { CANCEL, PING } from "./reserved.ts";
@@ -197,13 +197,7 @@ export class Session {
     } catch (error) {
       encodeOutcomeTo(this.#out, msgid, {
         ok: false,
-        error: {
-          code: -32603,
-          name: "InternalError",
-          message: `result cannot be encoded as msgpack: ${
-            error instanceof Error ? error.message : error
-          }`,
-        },
+        error: unencodable("the result", "msgpack", error),
       }, !this.extensions);
     }
     this.#scheduleFlush();
@@ -325,11 +319,7 @@ export class Session {
    * lost. A well-framed message that is no msgpack-rpc message fails alone.
    */
   #malformed(error: MalformedMessageError): boolean {
-    const shape: ErrorShape = {
-      code: -32600,
-      name: "InvalidRequest",
-      message: `Invalid Request: ${error.message}`,
-    };
+    const shape = errorShape("InvalidRequest", `Invalid Request: ${error.message}`);
     if (error.msgid !== undefined) this.#refuse(error.msgid, shape);
     if (error.fatal) {
       this.#draining = this.closeAfterFlush(
@@ -344,11 +334,13 @@ export class Session {
     switch (message.type) {
       case 0: {
         if (this.#inFlight >= this.#maxInFlight) {
-          this.#refuse(message.msgid, {
-            code: -32004,
-            name: "Overloaded",
-            message: `too many requests in flight on this connection (limit ${this.#maxInFlight})`,
-          });
+          this.#refuse(
+            message.msgid,
+            errorShape(
+              "Overloaded",
+              `too many requests in flight on this connection (limit ${this.#maxInFlight})`,
+            ),
+          );
           return;
         }
         this.#inFlight++;
@@ -426,9 +418,4 @@ function abortReason(method: string, signal: AbortSignal): RpcError {
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** Wraps anything thrown as an RpcError. */
-export function asRpcError(error: unknown): RpcError {
-  return error instanceof RpcError ? error : rpcError("InternalError", message(error));
 }

@@ -171,10 +171,6 @@ class TcpServer implements SessionOwner {
       });
       return;
     }
-    if (this.#options.expose && !this.#options.expose(method)) {
-      session.respond(message.msgid, { ok: false, error: methodNotFound(method) });
-      return;
-    }
     const call: Call = {
       method,
       params: strBytesParams(this.#router, method, message.params, st.caller),
@@ -184,6 +180,7 @@ class TcpServer implements SessionOwner {
       remote: st.remote,
     };
     if (st.caller) call.caller = st.caller;
+    if (this.#options.expose) call.expose = this.#options.expose;
     if (signal) call.signal = signal;
     if (message.timeout !== undefined) call.deadline = Date.now() + message.timeout;
     this.#run(session, message.msgid, call);
@@ -287,7 +284,6 @@ class TcpServer implements SessionOwner {
       return;
     }
     if (isReserved(message.method)) return;
-    if (this.#options.expose && !this.#options.expose(message.method)) return;
     const call: Call = {
       method: message.method,
       params: strBytesParams(this.#router, message.method, message.params, st.caller),
@@ -296,6 +292,7 @@ class TcpServer implements SessionOwner {
       peer: st.peer,
     };
     if (st.caller) call.caller = st.caller;
+    if (this.#options.expose) call.expose = this.#options.expose;
     void this.#router.dispatch(call);
   }
 

@@ -324,7 +324,9 @@ export class Router {
 
   #dispatchNow(call: Call): Outcome | Promise<Outcome> {
     const entry = this.resolve(call.method, call.caller);
-    if (!entry) return { ok: false, error: methodNotFound(call.method) };
+    if (!entry || (call.expose !== undefined && !call.expose(entry.name))) {
+      return { ok: false, error: methodNotFound(call.method) };
+    }
     if (
       call.deadline !== undefined || call.signal || this.#middleware.length !== 0 ||
       entry.limiters.length !== 0

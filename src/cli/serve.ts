@@ -29,7 +29,16 @@ ${COMPONENT_OPTIONS_HELP}
   --tcp HOST:PORT     msgpack-rpc TCP listener (default 127.0.0.1:8081; "off" to disable)
   --tls-cert FILE     serve HTTPS (and msgpack-rpc over TLS) with this PEM certificate chain
   --tls-key FILE      ... and this PEM private key (both or neither)
-  --max-body BYTES    largest accepted request body (default 1048576)
+  --max-body BYTES    largest accepted request body (default 1048576; more: 413)
+  --max-calls N       calls in flight at once, every listener together (default 10000);
+                      more are refused Overloaded (-32004), over HTTP with 503
+  --max-connections N open connections per listener (default 10000); more get 503 (HTTP)
+                      or Overloaded (TCP) and are closed
+  --max-batch N       members of one JSON-RPC batch (default 1000)
+  --header-timeout MS time a new HTTP connection has to send its request headers
+                      (default 10000); then it is closed
+  --idle-timeout MS   time a kept-alive HTTP connection may idle (default 30000)
+  --body-timeout MS   time a request body may take to arrive (default 30000); then 408
   --amqp URL          also consume calls from RabbitMQ (amqp://user:pass@host/vhost), one of
                       any number of competing workers; repeatable
   --prefetch N        AMQP calls this worker holds at once, per queue (default 32)
@@ -54,6 +63,12 @@ export async function serveCommand(args: string[]): Promise<number> {
     http: { type: "string", default: "127.0.0.1:8080" },
     tcp: { type: "string", default: "127.0.0.1:8081" },
     "max-body": { type: "string" },
+    "max-calls": { type: "string" },
+    "max-connections": { type: "string" },
+    "max-batch": { type: "string" },
+    "header-timeout": { type: "string" },
+    "idle-timeout": { type: "string" },
+    "body-timeout": { type: "string" },
     "tls-cert": { type: "string" },
     "tls-key": { type: "string" },
     amqp: { type: "string", multiple: true },
@@ -71,10 +86,13 @@ export async function serveCommand(args: string[]): Promise<number> {
   if (positionals.length) {
     throw new UsageError(`switchboard serve: unexpected argument ${positionals[0]} (see --help)`);
   }
-  const maxBody = values["max-body"] === undefined ? undefined : Number(values["max-body"]);
-  if (maxBody !== undefined && !(Number.isInteger(maxBody) && maxBody > 0)) {
-    throw new UsageError(`--max-body: expected a positive number of bytes`);
-  }
+  const maxBody = positive(values, "max-body", "bytes");
+  const maxCalls = positive(values, "max-calls", "calls");
+  const maxConnections = positive(values, "max-connections", "connections");
+  const maxBatch = positive(values, "max-batch", "members");
+  const headerTimeout = positive(values, "header-timeout", "milliseconds");
+  const idleTimeout = positive(values, "idle-timeout", "milliseconds");
+  const bodyTimeout = positive(values, "body-timeout", "milliseconds");
   const http = parseHostPort("http", values.http!);
   const tcp = parseHostPort("tcp", values.tcp!);
   const prefetch = values.prefetch === undefined ? undefined : Number(values.prefetch);
@@ -84,7 +102,11 @@ export async function serveCommand(args: string[]): Promise<number> {
 
   const tls = await readTls(values["tls-cert"], values["tls-key"]);
   const observe = observability(values);
-  const server = new Server({ debug: values.debug, logger: observe.instruments.log });
+  const server = new Server({
+    debug: values.debug,
+    logger: observe.instruments.log,
+    maxInFlight: maxCalls,
+  });
   instrument(server.router, observe.instruments);
   let impls: Implementation[] = demoComponents;
   let placed: PlacedComponents | undefined;
@@ -109,6 +131,11 @@ export async function serveCommand(args: string[]): Promise<number> {
         () =>
           server.listenHttp({ ...http, tls }, {
             maxBodyBytes: maxBody,
+            maxBatch,
+            maxConnections,
+            headerTimeout,
+            idleTimeout,
+            bodyTimeout,
             explorer: observe.explorer,
             get: observe.routes,
           }),
@@ -116,7 +143,11 @@ export async function serveCommand(args: string[]): Promise<number> {
       console.log(`listening on ${listener.url} (JSON-RPC: POST /rpc, XML-RPC: POST /RPC2)`);
     }
     if (tcp) {
-      const listener = await listenOn("tcp", tcp, () => server.listenTcp({ ...tcp, tls }));
+      const listener = await listenOn(
+        "tcp",
+        tcp,
+        () => server.listenTcp({ ...tcp, tls }, { maxConnections }),
+      );
       tcpListeners.push(listener);
       console.log(`listening on ${listener.url} (msgpack-rpc)`);
     }
@@ -171,4 +202,19 @@ async function readTls(
     }
   };
   return { cert: await read("--tls-cert", certFile), key: await read("--tls-key", keyFile) };
+}
+
+/** A flag's value as a positive integer, or undefined when absent. */
+function positive(
+  values: Record<string, unknown>,
+  flag: string,
+  unit: string,
+): number | undefined {
+  const raw = values[flag];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!(Number.isInteger(n) && n > 0)) {
+    throw new UsageError(`--${flag}: expected a positive number of ${unit}`);
+  }
+  return n;
 }

@@ -12,6 +12,7 @@ import type { Router } from "../core/router/router.ts";
 import type { Call, Identity, Outcome } from "../core/context.ts";
 import {
   type CallBase,
+  DEFAULT_MAX_BATCH,
   encodeError,
   type JsonRpcRequest,
   parseError,
@@ -22,11 +23,15 @@ import {
 import { openRpcDocument } from "../core/idl/openrpc.ts";
 import { type ErrorShape, errorShape } from "../core/errors.ts";
 import { TIMEOUT_HEADER } from "../wire/http.ts";
-import { mediaType, readLimited } from "./http_request.ts";
+import { BodyDeadline, mediaType, readLimited, TOO_SLOW } from "./http_request.ts";
+import { encodeFault } from "../wire/xmlrpc/fault.ts";
+import { overloadedShape } from "../core/router/router.ts";
 import { explorerResponse } from "../observe/explorer.ts";
 
 /** Default cap on request bodies: 1 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+/** Default time a request body may take to arrive after its headers: 30 s. */
+export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
 
 export { TIMEOUT_HEADER };
 
@@ -59,8 +64,24 @@ export type XmlRpcHandler = (
 
 /** Options of the HTTP transport. */
 export interface HttpOptions {
-  /** Largest accepted request body in bytes (default 1 MiB). */
+  /** Largest accepted request body in bytes (default 1 MiB); larger ones get 413. */
   maxBodyBytes?: number;
+  /** Members of one JSON-RPC batch (default 1000); larger batches get InvalidRequest. */
+  maxBatch?: number;
+  /** How long a body may take to arrive after its headers (default 30 s); then 408. */
+  bodyTimeout?: number;
+  /** Open connections of the listener (default 10,000); more get 503. Deno listener only. */
+  maxConnections?: number;
+  /**
+   * How long a new connection may take to send its first request's headers (default 10 s);
+   * then it is closed (a slowloris client). Deno listener only.
+   */
+  headerTimeout?: number;
+  /**
+   * How long a kept-alive connection may sit between requests, the next request's headers
+   * included (default 30 s); then it is closed. Deno listener only.
+   */
+  idleTimeout?: number;
   /** Establishes the caller's identity (or refuses the request). */
   authenticate?: HttpAuthenticator;
   /** Which methods this listener exposes (all by default); others are "not found". */
@@ -79,6 +100,30 @@ function jsonError(status: number, error: ErrorShape, headers: Record<string, st
   return new Response(encodeError(null, error), {
     status,
     headers: { "content-type": "application/json", ...headers },
+  });
+}
+
+/** Whether a request is XML-RPC (by path, or by content type on `POST /`). */
+function isXmlRpc(request: Request): boolean {
+  const path = pathOf(request.url);
+  return path === "/RPC2" || (path !== "/rpc" && mediaType(request).endsWith("xml"));
+}
+
+/**
+ * An error answer in the request's own protocol: an XML-RPC fault to an XML-RPC request,
+ * a JSON-RPC error otherwise, with the HTTP status that says what happened.
+ */
+export function errorResponse(
+  request: Request,
+  status: number,
+  error: ErrorShape,
+  headers: Record<string, string> = {},
+): Response {
+  if (!isXmlRpc(request)) return jsonError(status, error, headers);
+  const named = request.headers.has("x-switchboard-client");
+  return new Response(encodeFault(error, named), {
+    status,
+    headers: { "content-type": "text/xml; charset=utf-8", ...headers },
   });
 }
 
@@ -135,6 +180,8 @@ export interface HttpApp {
  */
 export function createHttpApp(router: Router, options: HttpOptions = {}): HttpApp {
   const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
+  const deadline = new BodyDeadline(options.bodyTimeout ?? DEFAULT_BODY_TIMEOUT_MS);
   const expose = options.expose;
   const app: Hono = new Hono();
   // JSON-RPC takes outcomes at once where the router has them (no promise per small call).
@@ -142,11 +189,22 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
   // XML-RPC's handler awaits its calls: it takes a promise always.
   const dispatch = (call: Call): Promise<Outcome> => Promise.resolve(dispatchNow(call));
 
-  const tooLarge = () =>
-    jsonError(413, {
+  const tooLarge = (request: Request) =>
+    errorResponse(request, 413, {
       ...errorShape("InvalidRequest", `Invalid Request: body exceeds the limit of ${limit} bytes`),
       name: "PayloadTooLarge",
-    });
+    }, { connection: "close" });
+  const tooSlow = (request: Request) =>
+    errorResponse(request, 408, {
+      ...errorShape(
+        "Timeout",
+        `request body did not arrive within ${options.bodyTimeout ?? DEFAULT_BODY_TIMEOUT_MS} ms`,
+      ),
+      name: "RequestTimeout",
+    }, { connection: "close" });
+  /** The router is at its limit of calls in flight: 503 before reading anything. */
+  const overloaded = (request: Request) =>
+    errorResponse(request, 503, overloadedShape(router.maxInFlight), { "retry-after": "1" });
 
   /** Authenticates and reads the body, or answers the request itself. */
   const prologue = async (
@@ -165,8 +223,9 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
       if (verdict instanceof Response) return verdict;
       caller = verdict;
     }
-    const body = await readBody();
-    if (body === undefined) return tooLarge();
+    const body = await deadline.race(readBody());
+    if (body === TOO_SLOW) return tooSlow(request);
+    if (body === undefined) return tooLarge(request);
     return { body, base: callBase(request, caller, env, expose) };
   };
 
@@ -197,12 +256,16 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
     // The common case, a declared length and nobody to authenticate, goes through
     // request.json(): Deno parses the already-received body without a stream or a
     // separate decode, and no async frames stand between it and the router.
+    if (router.saturated) return Promise.resolve(overloaded(request));
     const declared = options.authenticate ? null : request.headers.get("content-length");
     if (declared !== null) {
-      if (Number(declared) > limit) return Promise.resolve(tooLarge());
+      if (Number(declared) > limit) return Promise.resolve(tooLarge(request));
       const base = callBase(request, undefined, env, expose);
-      return request.json().then(
-        (value) => answerJson(parseRequestValue(value), base),
+      return deadline.race(request.json()).then(
+        (value) =>
+          value === TOO_SLOW
+            ? tooSlow(request)
+            : answerJson(parseRequestValue(value, maxBatch), base),
         (error) => {
           if (!(error instanceof SyntaxError)) throw error;
           return answerJson({ kind: "error", error: parseError(error.message) }, base);
@@ -210,11 +273,12 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
       );
     }
     return prologue(request, env).then((pre) =>
-      pre instanceof Response ? pre : answerJson(parseRequest(pre.body), pre.base)
+      pre instanceof Response ? pre : answerJson(parseRequest(pre.body, maxBatch), pre.base)
     );
   };
 
   const xmlRpcRequest = async (request: Request, env: HttpEnv | undefined): Promise<Response> => {
+    if (router.saturated) return overloaded(request);
     const pre = await prologue(request, env);
     if (pre instanceof Response) return pre;
     // A Switchboard client says so; its faults carry the error's name (see wire/xmlrpc).

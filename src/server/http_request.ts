@@ -43,3 +43,52 @@ export async function readLimited(request: Request, limit: number): Promise<stri
   }
   return new TextDecoder().decode(all);
 }
+
+/** What {@linkcode BodyDeadline.race} resolves with when the body came too slowly. */
+export const TOO_SLOW: unique symbol = Symbol("too slow");
+
+/**
+ * A deadline on reading request bodies, for every request of a listener with one sweeping
+ * timer (a timer per request costs more than a small call): a body still arriving `ms`
+ * after its headers loses the race, and the request is answered 408.
+ */
+export class BodyDeadline {
+  readonly #ms: number;
+  readonly #waiting = new Set<{ since: number; expire: () => void }>();
+  #timer?: ReturnType<typeof setInterval>;
+
+  /** `ms`: how long a body may take to arrive. */
+  constructor(ms: number) {
+    this.#ms = ms;
+  }
+
+  /** `reading`, or {@linkcode TOO_SLOW} once the deadline passed first. */
+  race<T>(reading: Promise<T>): Promise<T | typeof TOO_SLOW> {
+    const { promise, resolve, reject } = Promise.withResolvers<T | typeof TOO_SLOW>();
+    const entry = { since: Date.now(), expire: () => resolve(TOO_SLOW) };
+    this.#waiting.add(entry);
+    this.#timer ??= setInterval(this.#sweep, Math.min(1000, Math.max(10, this.#ms / 4)));
+    reading.then((value) => {
+      this.#waiting.delete(entry);
+      resolve(value);
+    }, (error) => {
+      this.#waiting.delete(entry);
+      reject(error);
+    });
+    return promise;
+  }
+
+  #sweep = (): void => {
+    if (this.#waiting.size === 0) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+      return;
+    }
+    const now = Date.now();
+    for (const entry of this.#waiting) {
+      if (now - entry.since < this.#ms) continue;
+      this.#waiting.delete(entry);
+      entry.expire();
+    }
+  };
+}

@@ -1,12 +1,22 @@
 /**
- * Deno's HTTP server (`Deno.serve`) as a Switchboard HTTP listener: the runtime-free app of
+ * Deno's HTTP server as a Switchboard HTTP listener: the runtime-free app of
  * `src/server/http.ts` served on a socket, HTTPS when given a certificate.
+ *
+ * `Deno.serve` (Deno 2.9) neither times out a client that never finishes its request
+ * headers (slowloris) or idles on a kept-alive connection, nor lets anyone count or close
+ * its connections. So the listener accepts connections itself and serves each with Deno's
+ * own HTTP engine (`serveHttpOnConnection`, the per-connection form of `Deno.serve`, reached
+ * through `Deno[Deno.internal]` as Deno's own `node:http` does), which lets it cap the
+ * connections and close those that send no complete request in time. Where that function is
+ * missing, it falls back to `Deno.serve` without those limits, and says so.
  *
  * @module
  */
 
 import type { Router } from "../../core/router/router.ts";
-import { createHttpApp, type HttpOptions } from "../../server/http.ts";
+import { createHttpApp, errorResponse, type HttpApp, type HttpOptions } from "../../server/http.ts";
+import { errorShape } from "../../core/errors.ts";
+import { acceptLoop } from "./accept.ts";
 
 /** A listening HTTP transport. */
 export interface HttpListener {
@@ -20,6 +30,8 @@ export interface HttpListener {
   shutdown(): Promise<void>;
   /** Resolves when the listener has stopped. */
   readonly finished: Promise<void>;
+  /** How many connections are open now (0 when it cannot tell: the `Deno.serve` fallback). */
+  connections(): number;
 }
 
 /** Where an HTTP listener binds, and its certificate and key (PEM) for HTTPS. */
@@ -32,13 +44,205 @@ export interface HttpAddress {
   tls?: { cert: string; key: string };
 }
 
-/** Serves a router over HTTP (HTTPS with `listen.tls`) with `Deno.serve`. */
+/** Default cap on open connections per HTTP listener. */
+export const DEFAULT_MAX_HTTP_CONNECTIONS = 10_000;
+/** Default time a new connection has to send its first request's headers. */
+export const DEFAULT_HEADER_TIMEOUT_MS = 10_000;
+/** Default time a kept-alive connection may idle before its next request's headers. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+/** Connections over the limit answered 503 at once; more are closed unanswered. */
+const MAX_REFUSING = 64;
+/** How long a connection over the limit has to send the request it is refused. */
+const REFUSE_WAIT_MS = 1000;
+
+type ServeOnConnection = (
+  conn: Deno.Conn,
+  signal: AbortSignal,
+  handler: (request: Request, info: { remoteAddr: Deno.NetAddr }) => Response | Promise<Response>,
+  onError: (error: unknown) => Response | Promise<Response>,
+  onListen: () => void,
+) => { finished: Promise<void>; shutdown(): Promise<void> };
+
+const internal = (Deno as unknown as Record<symbol, Record<string, unknown> | undefined>)[
+  (Deno as unknown as { internal: symbol }).internal
+];
+const serveOnConnection = internal?.serveHttpOnConnection as ServeOnConnection | undefined;
+
+/** One served connection and when it last had no request in progress. */
+interface Served {
+  active: number;
+  idleSince: number;
+  served: boolean;
+  stop: AbortController;
+  /** Header timeout of this connection (shorter for refused ones). */
+  headerTimeout: number;
+}
+
+/** Serves a router over HTTP (HTTPS with `listen.tls`). */
 export function serveHttp(
   router: Router,
   listen: HttpAddress,
   options: HttpOptions = {},
 ): Promise<HttpListener> {
   const app = createHttpApp(router, options);
+  if (!serveOnConnection) {
+    router.logger.warn(
+      "http: this Deno cannot serve single connections; HTTP connection limits and header " +
+        "timeouts are off",
+    );
+    return serveWithDenoServe(app, listen);
+  }
+  try {
+    return Promise.resolve(serveConnections(app, listen, options, serveOnConnection, router));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+function serveConnections(
+  app: HttpApp,
+  listen: HttpAddress,
+  options: HttpOptions,
+  serveOn: ServeOnConnection,
+  router: Router,
+): HttpListener {
+  const maxConnections = options.maxConnections ?? DEFAULT_MAX_HTTP_CONNECTIONS;
+  const headerTimeout = options.headerTimeout ?? DEFAULT_HEADER_TIMEOUT_MS;
+  const idleTimeout = options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT_MS;
+  const hostname = listen.hostname ?? "127.0.0.1";
+  const port = listen.port ?? 8080;
+  const listener: Deno.Listener = listen.tls
+    ? Deno.listenTls({ hostname, port, cert: listen.tls.cert, key: listen.tls.key })
+    : Deno.listen({ hostname, port });
+  const addr = listener.addr as Deno.NetAddr;
+  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  const url = `${listen.tls ? "https" : "http"}://${host}:${addr.port}`;
+  const open = new Map<Served, Promise<void>>();
+  const shutdowns = new Map<Served, () => Promise<void>>();
+  let refusing = 0;
+
+  const failed = (error: unknown): Response => {
+    router.logger.error(`http transport: ${error instanceof Error ? error.stack : error}`);
+    return new Response("internal error\n", { status: 500 });
+  };
+
+  const serve = (conn: Deno.Conn, handle: HttpApp["fetch"], timeout: number) => {
+    const served: Served = {
+      active: 0,
+      idleSince: Date.now(),
+      served: false,
+      stop: new AbortController(),
+      headerTimeout: timeout,
+    };
+    const done = () => {
+      if (--served.active === 0) served.idleSince = Date.now();
+    };
+    const server = serveOn(
+      conn,
+      served.stop.signal,
+      (request, info) => {
+        served.active++;
+        served.served = true;
+        let response;
+        try {
+          response = handle(request, { remoteAddr: info.remoteAddr, listener: url });
+        } catch (error) {
+          done();
+          throw error;
+        }
+        if (!(response instanceof Promise)) {
+          done();
+          return response;
+        }
+        return response.then((r) => {
+          done();
+          return r;
+        }, (error) => {
+          done();
+          throw error;
+        });
+      },
+      failed,
+      () => {},
+    );
+    const finished = server.finished.catch(() => {}).then(() => {
+      open.delete(served);
+      shutdowns.delete(served);
+    });
+    open.set(served, finished);
+    shutdowns.set(served, () => server.shutdown());
+    return finished;
+  };
+
+  // Connections over the limit are told so in HTTP (503, in the request's protocol).
+  const refuse = (request: Request) =>
+    errorResponse(
+      request,
+      503,
+      errorShape(
+        "Overloaded",
+        `server has too many connections (limit ${maxConnections}); retry later`,
+      ),
+      { connection: "close", "retry-after": "1" },
+    );
+
+  const loop = acceptLoop(listener, (conn) => {
+    try {
+      if (!listen.tls) (conn as Deno.TcpConn).setNoDelay(true);
+    } catch {
+      // not every connection supports it
+    }
+    // Refused connections are open too, but do not count toward the limit.
+    if (open.size - refusing < maxConnections) {
+      serve(conn, app.fetch, headerTimeout);
+      return;
+    }
+    if (refusing >= MAX_REFUSING) {
+      try {
+        conn.close();
+      } catch {
+        // closed already
+      }
+      return;
+    }
+    refusing++;
+    serve(conn, refuse, REFUSE_WAIT_MS).then(() => refusing--);
+  }, (message) => router.logger.warn(`http: ${message}`));
+
+  // One sweep a second closes connections that sent no complete request in time: new ones
+  // after the header timeout, kept-alive ones after the idle timeout.
+  const sweeper = setInterval(() => {
+    const now = Date.now();
+    for (const served of open.keys()) {
+      if (served.active !== 0 || served.stop.signal.aborted) continue;
+      const limit = served.served ? idleTimeout : served.headerTimeout;
+      if (now - served.idleSince >= limit) served.stop.abort();
+    }
+  }, Math.min(1000, Math.max(50, Math.min(headerTimeout, idleTimeout) / 4)));
+  Deno.unrefTimer(sweeper);
+
+  const { promise: finished, resolve: finish } = Promise.withResolvers<void>();
+  let stopping: Promise<void> | undefined;
+  const shutdown = async () => {
+    await loop.close();
+    clearInterval(sweeper);
+    // Every connection finishes the requests it has, then closes.
+    await Promise.all([...shutdowns.values()].map((stop) => stop().catch(() => {})));
+    await Promise.all([...open.values()]);
+    finish();
+  };
+  return {
+    hostname: addr.hostname,
+    port: addr.port,
+    url,
+    shutdown: () => stopping ??= shutdown(),
+    finished,
+    connections: () => open.size,
+  };
+}
+
+/** The fallback: `Deno.serve`, with none of the connection limits. */
+function serveWithDenoServe(app: HttpApp, listen: HttpAddress): Promise<HttpListener> {
   return new Promise((resolve, reject) => {
     try {
       let url = "";
@@ -64,6 +268,7 @@ export function serveHttp(
         url,
         shutdown: () => server.shutdown(),
         finished: server.finished,
+        connections: () => 0,
       });
     } catch (error) {
       reject(error);

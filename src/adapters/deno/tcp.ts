@@ -7,7 +7,7 @@
  */
 
 import type { ByteStream } from "../../wire/msgpackrpc/session.ts";
-import { exponentialBackoff } from "../../core/backoff.ts";
+import { acceptLoop } from "./accept.ts";
 
 /** Options of {@linkcode dial}. */
 export interface DialOptions {
@@ -62,14 +62,9 @@ export interface SocketListener {
   close(): Promise<void>;
 }
 
-/** The pause after a failed accept (e.g. EMFILE: too many open files): 10 ms doubling to 1 s. */
-const RETRY = exponentialBackoff({ initial: 10, max: 1000 });
-
 /**
- * Listens and hands every accepted connection to `accept`. A failed accept while the
- * listener is open is transient (file descriptors run out, a connection reset before it
- * was taken): the loop pauses, doubling up to a second, and accepts again. Only `close()`
- * ends it.
+ * Listens and hands every accepted connection to `accept`, through the accept loop that
+ * survives transient failures (see `accept.ts`). Only `close()` ends it.
  */
 export function listen(
   address: ListenAddress,
@@ -80,56 +75,14 @@ export function listen(
   const listener: Deno.Listener = tls
     ? Deno.listenTls({ hostname, port, cert: tls.cert, key: tls.key })
     : Deno.listen({ hostname, port });
-  let closed = false;
-  let wake: (() => void) | undefined;
-  const loop = (async () => {
-    let failures = 0;
-    while (!closed) {
-      let conn: Deno.Conn;
-      try {
-        conn = await listener.accept();
-      } catch (error) {
-        if (closed) break;
-        const pause = RETRY.delay(++failures);
-        onError(
-          `accept on ${hostname}:${port} failed (${
-            error instanceof Error ? error.message : error
-          }); retrying in ${pause} ms`,
-        );
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, pause);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        wake = undefined;
-        continue;
-      }
-      failures = 0;
-      try {
-        if (!tls) (conn as Deno.TcpConn).setNoDelay(true);
-      } catch {
-        // not every connection supports it
-      }
-      accept(streamOf(conn));
+  const loop = acceptLoop(listener, (conn) => {
+    try {
+      if (!tls) (conn as Deno.TcpConn).setNoDelay(true);
+    } catch {
+      // not every connection supports it
     }
-  })();
+    accept(streamOf(conn));
+  }, onError);
   const addr = listener.addr as Deno.NetAddr;
-  return {
-    hostname: addr.hostname,
-    port: addr.port,
-    close: async () => {
-      if (!closed) {
-        closed = true;
-        try {
-          listener.close();
-        } catch {
-          // already closed
-        }
-        wake?.();
-      }
-      await loop;
-    },
-  };
+  return { hostname: addr.hostname, port: addr.port, close: () => loop.close() };
 }

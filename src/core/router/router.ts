@@ -83,7 +83,16 @@ export interface RouterOptions {
   defaultInterface?: string;
   /** Where to report internal errors; defaults to the console. */
   logger?: Logger;
+  /**
+   * Calls in flight at once across every listener and protocol (notifications and calls
+   * between components included); more are refused with `Overloaded` (-32004). Default
+   * {@linkcode DEFAULT_MAX_CALLS}.
+   */
+  maxInFlight?: number;
 }
+
+/** Default cap on calls in flight in one router (see {@linkcode RouterOptions.maxInFlight}). */
+export const DEFAULT_MAX_CALLS = 10_000;
 
 const DEFAULT_QUEUE = 1000;
 /** The longest delay setTimeout honours. */
@@ -132,6 +141,12 @@ export class Router {
   #recentNames: string[] = [];
   #recentEntries: MethodEntry[] = [];
   #recentNext = 0;
+  /** Calls running now (those answered synchronously never count). */
+  #inFlight = 0;
+  readonly #maxInFlight: number;
+  /** Notifications refused as overloaded since the last warning (warned once a second). */
+  #droppedNotes = 0;
+  #droppedSince = 0;
   /** Whether internal error details reach callers. */
   readonly debug: boolean;
   /** Where unseen failures are reported. */
@@ -142,6 +157,7 @@ export class Router {
     this.debug = options.debug ?? false;
     this.#client = options.client;
     this.#defaultInterface = options.defaultInterface;
+    this.#maxInFlight = options.maxInFlight ?? DEFAULT_MAX_CALLS;
     this.logger = options.logger ?? {
       error: (m) => console.error(m),
       warn: (m) => console.warn(m),
@@ -248,6 +264,21 @@ export class Router {
     return this;
   }
 
+  /** Calls in flight now, across every listener. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** Whether the router refuses new calls now (calls in flight are at the limit). */
+  get saturated(): boolean {
+    return this.#inFlight >= this.#maxInFlight;
+  }
+
+  /** The limit on calls in flight. */
+  get maxInFlight(): number {
+    return this.#maxInFlight;
+  }
+
   /** The registered interfaces. */
   interfaces(): InterfaceDef[] {
     return [...this.#interfaces.values()];
@@ -323,6 +354,7 @@ export class Router {
   }
 
   #dispatchNow(call: Call): Outcome | Promise<Outcome> {
+    if (this.#inFlight >= this.#maxInFlight) return this.#overloaded(call);
     const entry = this.resolve(call.method, call.caller);
     if (!entry || (call.expose !== undefined && !call.expose(entry.name))) {
       return { ok: false, error: methodNotFound(call.method) };
@@ -349,21 +381,46 @@ export class Router {
     }
   }
 
+  // Both async paths count the call in flight from their first (synchronous) step until
+  // they settle; synchronous answers never hold a slot.
   async #settleLater(entry: MethodEntry, call: Call, result: unknown): Promise<Outcome> {
+    this.#inFlight++;
     try {
       return { ok: true, value: checkResult(entry, await result), plain: entry.plain };
     } catch (error) {
       return this.#failure(error, call);
+    } finally {
+      this.#inFlight--;
     }
   }
 
   async #dispatchSlow(entry: MethodEntry, call: Call): Promise<Outcome> {
+    this.#inFlight++;
     try {
       const value = await this.#invoke(entry, call);
       return { ok: true, value, plain: entry.plain };
     } catch (error) {
       return this.#failure(error, call);
+    } finally {
+      this.#inFlight--;
     }
+  }
+
+  /** Refuses a call over the limit; dropped notifications are reported once a second. */
+  #overloaded(call: Call): Outcome {
+    if (call.notification) {
+      this.#droppedNotes++;
+      const now = Date.now();
+      if (now - this.#droppedSince >= 1000) {
+        this.logger.warn(
+          `server overloaded: dropped ${this.#droppedNotes} notification(s) ` +
+            `(${this.#inFlight} calls in flight, limit ${this.#maxInFlight})`,
+        );
+        this.#droppedNotes = 0;
+        this.#droppedSince = now;
+      }
+    }
+    return { ok: false, error: overloadedShape(this.#maxInFlight) };
   }
 
   #failure(error: unknown, call: Call): Outcome {
@@ -477,6 +534,14 @@ class HandlerContext implements CallContext {
   get client(): ClientLike {
     return this.#router.client;
   }
+}
+
+/** The error of a call refused because the router is at its limit of calls in flight. */
+export function overloadedShape(limit: number): ErrorShape {
+  return errorShape(
+    "Overloaded",
+    `server overloaded: too many calls in flight (limit ${limit}); retry later`,
+  );
 }
 
 /** The innermost step: authorization, limits, params check, handler, result check. */

@@ -38,22 +38,37 @@ export function parseError(detail: string): ErrorShape {
   return errorShape("ParseError", `Parse error: ${detail}`);
 }
 
-/** Parses a request body. Never throws. */
-export function parseRequest(text: string): JsonRpcRequest {
+/** Default cap on the members of one batch (see {@linkcode parseRequestValue}). */
+export const DEFAULT_MAX_BATCH = 1000;
+
+/** Parses a request body. Never throws. `maxBatch` caps the members of a batch. */
+export function parseRequest(text: string, maxBatch = DEFAULT_MAX_BATCH): JsonRpcRequest {
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch (e) {
     return { kind: "error", error: parseError(e instanceof Error ? e.message : String(e)) };
   }
-  return parseRequestValue(body);
+  return parseRequestValue(body, maxBatch);
 }
 
-/** Checks a request body that is already parsed JSON. Never throws. */
-export function parseRequestValue(body: unknown): JsonRpcRequest {
+/**
+ * Checks a request body that is already parsed JSON. Never throws. A batch of more than
+ * `maxBatch` members is refused whole (one small body could otherwise ask for half a million
+ * answers).
+ */
+export function parseRequestValue(body: unknown, maxBatch = DEFAULT_MAX_BATCH): JsonRpcRequest {
   if (Array.isArray(body)) {
     if (body.length === 0) {
       return { kind: "error", error: INVALID("Invalid Request: empty batch") };
+    }
+    if (body.length > maxBatch) {
+      return {
+        kind: "error",
+        error: INVALID(
+          `Invalid Request: batch of ${body.length} members exceeds the limit of ${maxBatch}`,
+        ),
+      };
     }
     return { kind: "batch", members: body.map(parseMember) };
   }

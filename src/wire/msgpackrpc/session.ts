@@ -47,8 +47,12 @@ export interface ByteStream {
 export interface SessionOwner {
   /** A request for this side; answer it with `session.respond(msgid, outcome)`. */
   request(session: Session, message: RequestMessage, signal?: AbortSignal): void;
-  /** A notification for this side (`$/ping` and `$/cancel` are handled already). */
-  notification(session: Session, message: NotificationMessage): void;
+  /**
+   * A notification for this side (`$/ping` and `$/cancel` are handled already). Return a
+   * promise while it runs: the session then counts it toward `maxInFlight` and stops
+   * reading while that many run, so a flood of notifications waits instead of piling up.
+   */
+  notification(session: Session, message: NotificationMessage): void | Promise<unknown>;
   /** The session ended; `reason` says why. */
   closed(session: Session, reason: RpcError): void;
 }
@@ -57,7 +61,10 @@ export interface SessionOwner {
 export interface SessionOptions {
   /** Largest accepted message (default 16 MiB). */
   maxMessageBytes?: number;
-  /** Requests from the peer running at once; more get `Overloaded` (default 1024). */
+  /**
+   * Requests from the peer running at once; more get `Overloaded` (default 1024). As many
+   * notifications may run besides; beyond that the session stops reading until one ends.
+   */
   maxInFlight?: number;
   /** A name for error messages (`tcp://127.0.0.1:8081`, `peer alice`). */
   label?: string;
@@ -95,7 +102,14 @@ export class Session {
   readonly #pending = new PendingCalls<PendingCall>();
   /** Cancellable requests from the peer, by msgid. */
   readonly #incoming = new Map<number, AbortController>();
+  /** msgids of the peer's requests still running (answered at once by `cutOff`). */
+  readonly #running = new Set<number>();
+  /** Set by `cutOff`: later answers are dropped (their calls were answered already). */
+  #cut?: ErrorShape;
   #inFlight = 0;
+  /** The peer's notifications still running, and a wake-up for the paused read loop. */
+  #notifying = 0;
+  #notesBelow?: PromiseWithResolvers<void>;
   #lastHeard = Date.now();
   #heartbeat?: ReturnType<typeof setInterval>;
   #closing?: RpcError;
@@ -192,7 +206,8 @@ export class Session {
       this.#idle = undefined;
     }
     this.#incoming.delete(msgid);
-    if (this.#closing) return;
+    this.#running.delete(msgid);
+    if (this.#closing || this.#cut) return;
     try {
       encodeOutcomeTo(this.#out, msgid, outcome, !this.extensions);
     } catch (error) {
@@ -202,6 +217,18 @@ export class Session {
       }, !this.extensions);
     }
     this.#scheduleFlush();
+  }
+
+  /**
+   * Answers every request of the peer still running with `error` now (their handlers'
+   * answers, when they come, are dropped), and reads no more: a server shutting down
+   * tells callers instead of leaving them waiting on a closed socket.
+   */
+  cutOff(error: ErrorShape): void {
+    if (this.#closing || this.#cut) return;
+    this.#cut = error;
+    for (const msgid of this.#running) this.#refuse(msgid, error);
+    this.#running.clear();
   }
 
   /** Sends an error response for a request that never reached the owner. */
@@ -298,6 +325,12 @@ export class Session {
           this.#receive(next.message);
           if (this.#closing) return;
         }
+        // Too many notifications running: read on once some have ended.
+        if (this.#notifying >= this.#maxInFlight) {
+          this.#notesBelow ??= Promise.withResolvers();
+          await this.#notesBelow.promise;
+          if (this.#closing) return;
+        }
         // A peer that sends faster than it reads our replies waits here (bounded memory).
         if (this.#out.size + this.#writing > HIGH_WATER && this.#flushing) {
           this.#flushed ??= Promise.withResolvers();
@@ -334,6 +367,10 @@ export class Session {
   #receive(message: Message): void {
     switch (message.type) {
       case 0: {
+        if (this.#cut) {
+          this.#refuse(message.msgid, this.#cut);
+          return;
+        }
         if (this.#inFlight >= this.#maxInFlight) {
           this.#refuse(
             message.msgid,
@@ -345,6 +382,7 @@ export class Session {
           return;
         }
         this.#inFlight++;
+        this.#running.add(message.msgid);
         let signal: AbortSignal | undefined;
         if (this.extensions) {
           const controller = new AbortController();
@@ -372,9 +410,22 @@ export class Session {
           }
           return;
         }
-        this.#owner.notification(this, message);
+        {
+          const running = this.#owner.notification(this, message);
+          if (running) {
+            this.#notifying++;
+            running.then(this.#noteEnded, this.#noteEnded);
+          }
+        }
     }
   }
+
+  #noteEnded = (): void => {
+    if (--this.#notifying < this.#maxInFlight && this.#notesBelow) {
+      this.#notesBelow.resolve();
+      this.#notesBelow = undefined;
+    }
+  };
 
   /** Sends what is queued (waiting at most `graceMs` for a peer that does not read), then closes. */
   async closeAfterFlush(reason: RpcError, graceMs = 5000): Promise<void> {
@@ -397,6 +448,7 @@ export class Session {
     this.#closing = reason;
     this.stopHeartbeat();
     this.#idle?.resolve();
+    this.#notesBelow?.resolve();
     for (const controller of this.#incoming.values()) controller.abort(reason);
     this.#incoming.clear();
     for (const [, call] of this.#pending.takeAll()) {

@@ -28,11 +28,12 @@ import type { Fields, Type } from "../../core/idl/types.ts";
 import { readMethodCall, readMethodResponse, XmlRpcReadError } from "./reader.ts";
 import { escapeXml, writeTyped, writeUntyped, XmlRpcWriteError } from "./writer.ts";
 import { fromPositional, isNamed, namesOnlyDeclared, toPositional } from "./positional.ts";
-import { readableMessage } from "../plain_error.ts";
 
 export { readMethodCall, readMethodResponse, XmlRpcReadError } from "./reader.ts";
 export type { XmlRpcCall, XmlRpcResponse } from "./reader.ts";
 export { XmlRpcWriteError } from "./writer.ts";
+import { encodeFault, faultStruct } from "./fault.ts";
+export { encodeFault, faultStruct };
 
 const HEAD = '<?xml version="1.0"?>\n';
 
@@ -98,32 +99,6 @@ export const SWITCHBOARD_CLIENT_HEADER = "x-switchboard-client";
  * said explicitly, never guessed from the struct's members.
  */
 export const NAMED_PARAMS_HEADER = "x-switchboard-params";
-
-/**
- * The fault struct of an error: `faultCode` and `faultString`, and for a Switchboard client
- * (`named`) the unprefixed message with `faultName` and `faultData`.
- */
-export function faultStruct(error: ErrorShape, named = false): Record<string, unknown> {
-  const code = Number.isInteger(error.code) && Math.abs(error.code) < 2 ** 31 ? error.code : -32603;
-  if (!named) return { faultCode: code, faultString: readableMessage(error, true) };
-  const fault: Record<string, unknown> = { faultCode: code, faultString: error.message };
-  if (error.name !== nameOfCode(code)) fault.faultName = error.name;
-  if (error.data !== undefined) fault.faultData = error.data;
-  return fault;
-}
-
-/** Encodes a fault `<methodResponse>`; `named` for a Switchboard client (see `faultStruct`). */
-export function encodeFault(error: ErrorShape, named = false): string {
-  const fault = faultStruct(error, named);
-  let body: string;
-  try {
-    body = writeUntyped(fault, "fault");
-  } catch {
-    delete fault.faultData; // data XML-RPC cannot carry is dropped, not the fault
-    body = writeUntyped(fault, "fault");
-  }
-  return `${HEAD}<methodResponse><fault>${body}</fault></methodResponse>`;
-}
 
 /** The error a fault value stands for (the inverse of {@linkcode faultStruct}). */
 export function faultError(fault: unknown): ErrorShape {

@@ -1,0 +1,233 @@
+/**
+ * The server side of every msgpack-rpc connection: its state (address, identity, peer id),
+ * the reserved `$/…` methods (hello, login, ping, subscriptions), and the hand-off of
+ * application requests and notifications to the router. Peers and topics live in their own
+ * tables (`tcp_peers.ts`, `tcp_pubsub.ts`); what a connection put there goes when it closes.
+ *
+ * @module
+ */
+
+import type { AuthGate } from "../auth/gate.ts";
+import { AUTH_HELLO, AUTH_LOGIN } from "../auth/types.ts";
+import type { NotificationMessage, RequestMessage } from "../wire/msgpackrpc/codec.ts";
+import type { Call, Identity } from "../core/context.ts";
+import { asRpcError, errorShape, methodNotFound, RpcError, rpcError } from "../core/errors.ts";
+import type { Router } from "../core/router/router.ts";
+import { Peer } from "../core/client/peer.ts";
+import { type ByteStream, Session, type SessionOwner } from "../wire/msgpackrpc/session.ts";
+import {
+  HELLO,
+  isReserved,
+  PING,
+  PUBLISH,
+  SUBSCRIBE,
+  UNSUBSCRIBE,
+} from "../wire/msgpackrpc/reserved.ts";
+import { type HeartbeatPolicy, missedBeats } from "../core/backoff.ts";
+import { floatOutcome } from "../wire/msgpackrpc/plain_peer.ts";
+import { strBytesParams } from "../wire/msgpackrpc/bytes_params.ts";
+import { link, PeerRegistry } from "./tcp_peers.ts";
+import { Topics } from "./tcp_pubsub.ts";
+
+/** What a connection needs of the listener's options. */
+export interface ConnectionOptions {
+  maxMessageBytes?: number;
+  maxInFlight?: number;
+  auth?: AuthGate;
+  heartbeat?: HeartbeatPolicy | false;
+  expose?: (method: string) => boolean;
+  peerTimeout?: number;
+  maxTopics?: number;
+}
+
+/** Longest peer id a `$/hello` may give (ids are keys of the peer table). */
+const MAX_PEER_ID = 256;
+
+interface ConnState {
+  /** The peer's address, kept for every call's `remote`. */
+  remote: string;
+  peerId?: string;
+  caller?: Identity;
+  nonce?: string;
+  connectedAt: Date;
+  peer: Peer;
+}
+
+function state(session: Session): ConnState {
+  return session.state as unknown as ConnState;
+}
+
+/** Every connection of one listener. */
+export class TcpServer implements SessionOwner {
+  readonly #router: Router;
+  readonly #options: ConnectionOptions;
+  readonly #heartbeat?: HeartbeatPolicy;
+  readonly sessions = new Set<Session>();
+  readonly peers: PeerRegistry;
+  readonly topics: Topics;
+
+  constructor(router: Router, options: ConnectionOptions) {
+    this.#router = router;
+    this.#options = options;
+    this.#heartbeat = options.heartbeat === false ? undefined : options.heartbeat ?? missedBeats();
+    this.peers = new PeerRegistry(options.peerTimeout);
+    this.topics = new Topics(router, options.maxTopics);
+  }
+
+  accept(stream: ByteStream): void {
+    const session = new Session(stream, this, {
+      maxMessageBytes: this.#options.maxMessageBytes,
+      maxInFlight: this.#options.maxInFlight,
+    });
+    const peer = new Peer(
+      `anonymous@${session.remote}`,
+      () => session.open ? link(session) : undefined,
+      { timeout: this.#options.peerTimeout },
+    );
+    const s: ConnState = { remote: session.remote, connectedAt: new Date(), peer };
+    Object.assign(session.state, s);
+    this.sessions.add(session);
+  }
+
+  request(session: Session, message: RequestMessage, signal?: AbortSignal): void {
+    const method = message.method;
+    if (isReserved(method)) {
+      this.#reserved(session, message).then(
+        (value) => session.respond(message.msgid, { ok: true, value }),
+        (error) =>
+          session.respond(message.msgid, { ok: false, error: asRpcError(error).toShape() }),
+      );
+      return;
+    }
+    const st = state(session);
+    if (this.#options.auth && !st.caller) {
+      session.respond(message.msgid, {
+        ok: false,
+        error: errorShape(
+          "Unauthorized",
+          `log in first ($/auth.hello, then $/auth.login) before calling ${method}`,
+        ),
+      });
+      return;
+    }
+    const call: Call = {
+      method,
+      params: strBytesParams(this.#router, method, message.params, st.caller),
+      protocol: "msgpack-rpc",
+      id: message.msgid,
+      peer: st.peer,
+      remote: st.remote,
+    };
+    if (st.caller) call.caller = st.caller;
+    if (this.#options.expose) call.expose = this.#options.expose;
+    if (signal) call.signal = signal;
+    if (message.timeout !== undefined) call.deadline = Date.now() + message.timeout;
+    const router = this.#router;
+    const outcome = router.dispatchNow(call);
+    const msgid = message.msgid;
+    if (outcome instanceof Promise) {
+      outcome.then((settled) => session.respond(msgid, floatOutcome(router, call, settled)));
+    } else session.respond(msgid, floatOutcome(router, call, outcome));
+  }
+
+  async #reserved(session: Session, message: RequestMessage): Promise<unknown> {
+    const st = state(session);
+    const params = Array.isArray(message.params) ? message.params : [message.params];
+    switch (message.method) {
+      case HELLO: {
+        const hello = (params[0] ?? {}) as { id?: unknown };
+        if (typeof hello.id === "string" && hello.id.length > MAX_PEER_ID) {
+          throw rpcError("InvalidParams", `peer id longer than ${MAX_PEER_ID} characters`);
+        }
+        session.extensions = true;
+        if (!this.#options.auth && typeof hello.id === "string" && hello.id) {
+          this.#identify(session, hello.id);
+        }
+        if (this.#heartbeat) session.startHeartbeat(this.#heartbeat);
+        return {
+          server: "switchboard",
+          protocol: 1,
+          heartbeat: this.#heartbeat?.interval ?? null,
+          auth: this.#options.auth ? this.#options.auth.schemes : null,
+          peer: st.peerId ?? null,
+        };
+      }
+      case AUTH_HELLO: {
+        if (!this.#options.auth) throw rpcError("MethodNotFound", "this server requires no login");
+        const hello = this.#options.auth.hello();
+        st.nonce = hello.nonce;
+        return hello;
+      }
+      case AUTH_LOGIN: {
+        const gate = this.#options.auth;
+        if (!gate) throw rpcError("MethodNotFound", "this server requires no login");
+        const nonce = st.nonce;
+        st.nonce = undefined; // one attempt per nonce
+        if (!nonce) throw rpcError("Unauthorized", "call $/auth.hello first for a nonce");
+        const login = (params[0] ?? {}) as { scheme?: unknown; proof?: unknown };
+        const identity = await gate.login(
+          session.remote.slice(0, session.remote.lastIndexOf(":")),
+          nonce,
+          login.scheme,
+          login.proof,
+        );
+        st.caller = identity;
+        this.#identify(session, identity.id);
+        return identity;
+      }
+      case PING:
+        return "pong";
+      case SUBSCRIBE:
+      case UNSUBSCRIBE: {
+        if (this.#options.auth && !st.caller) throw rpcError("Unauthorized", "log in first");
+        const topic = params[0];
+        if (typeof topic !== "string") throw rpcError("InvalidParams", "expected [topic]");
+        if (message.method === SUBSCRIBE) this.topics.add(session, topic);
+        else this.topics.remove(session, topic);
+        return true;
+      }
+      default:
+        throw new RpcError(methodNotFound(message.method));
+    }
+  }
+
+  /** Binds a connection to a peer id; a newer connection of the same peer replaces the old. */
+  #identify(session: Session, id: string): void {
+    const st = state(session);
+    st.peer = this.peers.bind(session, id, st.peerId);
+    st.peerId = id;
+    session.label = `peer ${id}`;
+  }
+
+  notification(session: Session, message: NotificationMessage): void | Promise<unknown> {
+    const st = state(session);
+    if (this.#options.auth && !st.caller) return; // not logged in: dropped
+    if (message.method === PUBLISH) {
+      const [topic, method, params] = Array.isArray(message.params) ? message.params : [];
+      if (typeof topic === "string" && typeof method === "string") {
+        return this.topics.publish(topic, method, params, st.caller);
+      }
+      return;
+    }
+    if (isReserved(message.method)) return;
+    const call: Call = {
+      method: message.method,
+      params: strBytesParams(this.#router, message.method, message.params, st.caller),
+      notification: true,
+      protocol: "msgpack-rpc",
+      peer: st.peer,
+    };
+    if (st.caller) call.caller = st.caller;
+    if (this.#options.expose) call.expose = this.#options.expose;
+    // A running notification holds a slot of the connection (see SessionOwner).
+    const outcome = this.#router.dispatchNow(call);
+    if (outcome instanceof Promise) return outcome;
+  }
+
+  closed(session: Session): void {
+    this.sessions.delete(session);
+    const st = state(session);
+    if (st.peerId) this.peers.release(session, st.peerId);
+    this.topics.drop(session);
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * Publish–subscribe of a TCP listener: topics peers subscribed to over `$/subscribe`, topics
+ * served in this process, and the fan-out of a published call to both. A topic lives while
+ * it has subscribers; a connection's subscriptions die with it, and each connection holds at
+ * most `maxTopics` of them, so the tables are bounded by the open connections.
+ *
+ * @module
+ */
+
+import type { Call, Identity } from "../core/context.ts";
+import type { Implementation } from "../core/implement.ts";
+import { rpcError } from "../core/errors.ts";
+import { Router } from "../core/router/router.ts";
+import type { Session } from "../wire/msgpackrpc/session.ts";
+import { EVENT } from "../wire/msgpackrpc/reserved.ts";
+
+/** Default cap on the topics one connection subscribes to. */
+export const DEFAULT_MAX_TOPICS = 1000;
+
+/** Topic tables and the fan-out of published calls. */
+export class Topics {
+  /** topic → subscribed connections. */
+  readonly #remote = new Map<string, Set<Session>>();
+  /** topic → in-process subscribers. */
+  readonly #local = new Map<string, Set<Router>>();
+  /** connection → its topics. */
+  readonly #bySession = new Map<Session, Set<string>>();
+  readonly #router: Router;
+  readonly #maxTopics: number;
+
+  /** `router` gives in-process subscribers their logger and client. */
+  constructor(router: Router, maxTopics = DEFAULT_MAX_TOPICS) {
+    this.#router = router;
+    this.#maxTopics = maxTopics;
+  }
+
+  /** A connection subscribes to `topic`; refused beyond the per-connection cap. */
+  add(session: Session, topic: string): void {
+    let mine = this.#bySession.get(session);
+    if (!mine) this.#bySession.set(session, mine = new Set());
+    if (!mine.has(topic) && mine.size >= this.#maxTopics) {
+      throw rpcError(
+        "Overloaded",
+        `too many subscriptions on this connection (limit ${this.#maxTopics})`,
+      );
+    }
+    mine.add(topic);
+    setOf(this.#remote, topic).add(session);
+  }
+
+  /** A connection unsubscribes from `topic`. */
+  remove(session: Session, topic: string): void {
+    const mine = this.#bySession.get(session);
+    mine?.delete(topic);
+    if (mine?.size === 0) this.#bySession.delete(session);
+    deleteFrom(this.#remote, topic, session);
+  }
+
+  /** A connection closed: its subscriptions go, and topics nobody else follows. */
+  drop(session: Session): void {
+    const mine = this.#bySession.get(session);
+    if (!mine) return;
+    this.#bySession.delete(session);
+    for (const topic of mine) deleteFrom(this.#remote, topic, session);
+  }
+
+  /** How many topics have remote subscribers (for tests and metrics). */
+  get size(): number {
+    return this.#remote.size;
+  }
+
+  /** Serves a topic's published calls with `impl` in this process; returns an unsubscribe. */
+  subscribe(topic: string, impl: Implementation): () => void {
+    const router = new Router({ logger: this.#router.logger });
+    // Handlers reach other interfaces through the server's own client, looked up when used.
+    router.clientFactory = () => this.#router.client;
+    router.register(impl);
+    setOf(this.#local, topic).add(router);
+    return () => deleteFrom(this.#local, topic, router);
+  }
+
+  /** Publishes a call to a topic's subscribers; resolves with how many received it. */
+  async publish(
+    topic: string,
+    method: string,
+    params: unknown,
+    caller?: Identity,
+  ): Promise<number> {
+    let count = 0;
+    for (const session of this.#remote.get(topic) ?? []) {
+      if (!session.open) continue;
+      session.notify(EVENT, [topic, method, params ?? []]);
+      count++;
+    }
+    const local = [...this.#local.get(topic) ?? []];
+    count += local.length;
+    await Promise.all(local.map((router) => {
+      const call: Call = { method, params, notification: true, protocol: "msgpack-rpc" };
+      if (caller) call.caller = caller;
+      return router.dispatch(call);
+    }));
+    return count;
+  }
+}
+
+function setOf<K, V>(map: Map<K, Set<V>>, key: K): Set<V> {
+  let set = map.get(key);
+  if (!set) map.set(key, set = new Set());
+  return set;
+}
+
+/** Removes `value` from `key`'s set, and the key once its set is empty. */
+function deleteFrom<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+  const set = map.get(key);
+  if (!set) return;
+  set.delete(value);
+  if (set.size === 0) map.delete(key);
+}

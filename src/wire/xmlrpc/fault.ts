@@ -1,0 +1,39 @@
+/**
+ * XML-RPC faults as text: what every XML-RPC error answer is made of. A file of its own,
+ * with no XML parser behind it, so the HTTP transport can answer an XML-RPC request with a
+ * fault (413, 503, 408) without loading the reader.
+ *
+ * @module
+ */
+
+import { type ErrorShape, nameOfCode } from "../../core/errors.ts";
+import { writeUntyped } from "./writer.ts";
+import { readableMessage } from "../plain_error.ts";
+
+const HEAD = '<?xml version="1.0"?>\n';
+
+/**
+ * The fault struct of an error: `faultCode` and `faultString`, and for a Switchboard client
+ * (`named`) the unprefixed message with `faultName` and `faultData`.
+ */
+export function faultStruct(error: ErrorShape, named = false): Record<string, unknown> {
+  const code = Number.isInteger(error.code) && Math.abs(error.code) < 2 ** 31 ? error.code : -32603;
+  if (!named) return { faultCode: code, faultString: readableMessage(error, true) };
+  const fault: Record<string, unknown> = { faultCode: code, faultString: error.message };
+  if (error.name !== nameOfCode(code)) fault.faultName = error.name;
+  if (error.data !== undefined) fault.faultData = error.data;
+  return fault;
+}
+
+/** Encodes a fault `<methodResponse>`; `named` for a Switchboard client (see `faultStruct`). */
+export function encodeFault(error: ErrorShape, named = false): string {
+  const fault = faultStruct(error, named);
+  let body: string;
+  try {
+    body = writeUntyped(fault, "fault");
+  } catch {
+    delete fault.faultData; // data XML-RPC cannot carry is dropped, not the fault
+    body = writeUntyped(fault, "fault");
+  }
+  return `${HEAD}<methodResponse><fault>${body}</fault></methodResponse>`;
+}

@@ -157,3 +157,75 @@ Deno.test("hostile: memory stays flat across 100,000 calls whose handler listens
     await server.stop();
   }
 });
+
+Deno.test("hostile: $/hello ids and $/subscribe topics by the 100,000 leave memory flat once their connections close", async () => {
+  const server = await startServe(["--http", "off"]);
+  const { hostname, port } = new URL(server.tcp!);
+  // One connection says hello under `perConnection` new ids (each renaming the connection)
+  // and subscribes to as many new topics, then closes.
+  const connection = async (round: number, c: number, perConnection: number) => {
+    const conn = await Deno.connect({ hostname, port: Number(port) });
+    const frames: Uint8Array[] = [];
+    for (let i = 0; i < perConnection; i++) {
+      const id = `peer-${round}-${c}-${i}-${"x".repeat(40)}`;
+      frames.push(encode([0, 2 * i, "$/hello", [{ id }]]));
+      frames.push(encode([0, 2 * i + 1, "$/subscribe", [`topic-${id}`]]));
+    }
+    const all = new Uint8Array(frames.reduce((n, f) => n + f.byteLength, 0));
+    let at = 0;
+    for (const f of frames) {
+      all.set(f, at);
+      at += f.byteLength;
+    }
+    const decoder = new MessageDecoder(1 << 20);
+    let answered = 0;
+    const reading = (async () => {
+      const buffer = new Uint8Array(1 << 16);
+      while (answered < 2 * perConnection) {
+        const n = await conn.read(buffer);
+        if (n === null) break;
+        decoder.push(buffer.subarray(0, n));
+        for (let next = decoder.next(); next; next = decoder.next()) {
+          if (next.ok && next.message.type === 1) {
+            assert.equal(next.message.error, null);
+            answered++;
+          }
+        }
+      }
+    })();
+    for (let o = 0; o < all.length;) o += await conn.write(all.subarray(o));
+    await reading;
+    conn.close();
+    assert.equal(answered, 2 * perConnection);
+  };
+  const round = async (r: number) => {
+    // 100 connections of 1,000 ids each, ten at a time.
+    for (let c = 0; c < 100; c += 10) {
+      await Promise.all(Array.from({ length: 10 }, (_, k) => connection(r, c + k, 1000)));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  };
+  try {
+    // The heap takes a few rounds to reach its working size (garbage waits for a major
+    // collection), so compare the peaks of three warm-up rounds with those of six more.
+    const peak = async (rounds: number[]) => {
+      let most = 0;
+      for (const r of rounds) {
+        await round(r);
+        most = Math.max(most, await server.rss());
+      }
+      return most;
+    };
+    const before = await peak([0, 1, 2]);
+    const after = await peak([3, 4, 5, 6, 7, 8]);
+    const grown = (after - before) / (1 << 20);
+    console.log(
+      `RSS peak ${(before / (1 << 20)).toFixed(1)} → ${(after / (1 << 20)).toFixed(1)} MiB`,
+    );
+    // Before the fix every id kept a peer handle and every topic its entry: about +100 MiB
+    // per round of 100,000, +500 MiB here.
+    assert.ok(grown < 80, `RSS grew by ${grown.toFixed(1)} MiB`);
+  } finally {
+    await server.stop();
+  }
+});

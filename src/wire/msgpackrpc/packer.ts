@@ -12,8 +12,17 @@ import { addExtension, Packr, REUSE_BUFFER_MODE, Unpackr } from "msgpackr";
 import { installMsgpackExtensions } from "../../core/idl/translators.ts";
 import { installOpaqueExtensions } from "./extension.ts";
 
+/**
+ * An invalid `Date` has no msgpack timestamp; msgpackr would write `d4 ff ff`, which no
+ * peer can read as one. Encoding it is an error instead (the reply becomes InternalError).
+ */
+function invalidDate(): never {
+  throw new RangeError("an invalid Date has no msgpack timestamp");
+}
+
 const packr = new Packr({
   useRecords: false,
+  onInvalidDate: invalidDate,
   encodeUndefinedAsNil: true,
   // Like JSON: a member whose value is undefined is absent, not nil (an absent optional
   // field would otherwise arrive as null and fail its check). Missing from the typings.
@@ -71,7 +80,7 @@ export type Packed = Uint8Array & { start: number; end: number };
  * undefined as a fixext1 (`0xd4 …`) instead, and any message holding a 0xd4 byte (that
  * marker, or an innocent byte that looks like it) is packed again by `packr`.
  */
-const fastPackr = new Packr({ useRecords: false, moreTypes: false });
+const fastPackr = new Packr({ useRecords: false, moreTypes: false, onInvalidDate: invalidDate });
 const UNDEFINED_MARK = 0xd4;
 
 /** Packs into msgpackr's shared output buffer; later packs write after it, never over it. */

@@ -165,16 +165,24 @@ export class Session {
     const { promise, resolve, reject } = Promise.withResolvers<Outcome>();
     const pending: PendingCall = { resolve, reject };
     const msgid = this.#pending.add(pending);
+    const timeout = this.extensions && options.deadline !== undefined
+      ? Math.max(1, options.deadline - Date.now())
+      : undefined;
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeRequest(msgid, method, params, timeout);
+    } catch (error) {
+      // Params msgpack cannot carry (an invalid Date, say) fail this call alone.
+      this.#pending.take(msgid);
+      return Promise.reject(new RpcError(unencodable("the params", "msgpack", error)));
+    }
     if (signal) {
       const onAbort = () => this.#abandon(msgid, method);
       signal.addEventListener("abort", onAbort, { once: true });
       pending.signal = signal;
       pending.settled = () => signal.removeEventListener("abort", onAbort);
     }
-    const timeout = this.extensions && options.deadline !== undefined
-      ? Math.max(1, options.deadline - Date.now())
-      : undefined;
-    this.#send(encodeRequest(msgid, method, params, timeout));
+    this.#send(bytes);
     return promise;
   }
 

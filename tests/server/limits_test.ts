@@ -330,3 +330,45 @@ Deno.test("limits: a body that does not arrive in time gets 408 in the request's
     await server.stop();
   }
 });
+
+Deno.test("limits: a JSON-RPC batch over the cap is one InvalidRequest error, not 500,000 answers", async () => {
+  const server = await startServe(["--tcp", "off"]);
+  const small = await startServe(["--tcp", "off", "--max-batch", "10"]);
+  try {
+    // 1 MiB of `[1,1,…]`: half a million members, each an invalid request.
+    const body = `[${Array(524_287).fill("1").join(",")}]`;
+    assert.ok(body.length <= 1 << 20);
+    const huge = await rawHttp(server.http!, post("/rpc", "application/json", body));
+    assert.equal(huge.status, 200);
+    const error = JSON.parse(huge.body);
+    assert.equal(error.error.code, -32600);
+    assert.match(error.error.message, /batch of 524287 members exceeds the limit of 1000/);
+    const call = (id: number) => ({
+      jsonrpc: "2.0",
+      id,
+      method: "Calculator.add",
+      params: [id, 1],
+    });
+    const ten = await rawHttp(
+      small.http!,
+      post(
+        "/rpc",
+        "application/json",
+        JSON.stringify(Array.from({ length: 10 }, (_, i) => call(i))),
+      ),
+    );
+    assert.equal(JSON.parse(ten.body).length, 10);
+    const eleven = await rawHttp(
+      small.http!,
+      post(
+        "/rpc",
+        "application/json",
+        JSON.stringify(Array.from({ length: 11 }, (_, i) => call(i))),
+      ),
+    );
+    assert.match(JSON.parse(eleven.body).error.message, /exceeds the limit of 10$/);
+  } finally {
+    await server.stop();
+    await small.stop();
+  }
+});

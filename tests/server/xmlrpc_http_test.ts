@@ -370,3 +370,21 @@ Deno.test("switchboard call and describe --protocol xmlrpc", async () => {
     assert.match(fail.stderr, /error: NotFound \(-32000\): no such thing: 9/);
   });
 });
+
+Deno.test("XML-RPC: an error path cut inside a surrogate pair is still a fault, not HTTP 500", async () => {
+  await withServer(async (url) => {
+    // "params[0]." and 69 letters are 79 characters: the path is cut at 80, inside the emoji.
+    const name = `${"a".repeat(69)}😀${"b".repeat(20)}`;
+    const { status, text } = await postXml(
+      `${url}/RPC2`,
+      call(
+        "Types.echo",
+        `<param><value><struct><member><name>${name}</name>` +
+          `<value><int>not a number</int></value></member></struct></value></param>`,
+      ),
+    );
+    assert.equal(status, 200);
+    assert.match(text, /<fault>/);
+    assert.match(text, /params\[0\]\.a{69}\uFFFD…/);
+  });
+});

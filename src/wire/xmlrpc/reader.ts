@@ -234,7 +234,9 @@ function where(stack: readonly Frame[]): string {
     else if (frame.kind === DATA) path += `[${Math.max(0, frame.children - 1)}]`;
     else if (frame.kind === MEMBER && frame.name !== undefined) path += `.${frame.name}`;
   }
-  if (path.length > 80) path = `${path.slice(0, 80)}…`;
+  // Cut at 80 UTF-16 units, maybe inside a surrogate pair: the half left is replaced, or
+  // the fault carrying this message could not be written as XML.
+  if (path.length > 80) path = `${path.slice(0, 80).toWellFormed()}…`;
   return path ? `${path}: ` : "";
 }
 

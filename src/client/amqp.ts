@@ -29,6 +29,7 @@ import { RpcError, rpcError } from "../core/errors.ts";
 import { type ConnectOptions, registerTransport } from "./connect.ts";
 import type { OutgoingCall, Transport } from "../core/client/transport.ts";
 import { PendingCalls } from "../core/pending.ts";
+import { exponentialBackoff } from "../core/backoff.ts";
 import {
   callQueue,
   CONTENT_TYPE,
@@ -61,7 +62,17 @@ export interface AmqpConnectOptions extends ConnectOptions {
    * e.g. with certificate (EXTERNAL) logins.
    */
   userId?: string | false;
+  /**
+   * How long a call waits for an unreachable broker (a restart, say) before failing
+   * `Unavailable` (default 10 s); a call whose deadline comes sooner waits until then.
+   */
+  connectWait?: number;
 }
+
+/** Default wait for an unreachable broker, for calls without a deadline. */
+const DEFAULT_CONNECT_WAIT_MS = 10_000;
+/** Pauses between connection attempts while calls wait: 100 ms doubling to 2 s. */
+const RECONNECT = exponentialBackoff({ initial: 100, max: 2_000 });
 
 interface Pending {
   resolve(outcome: Outcome): void;
@@ -82,7 +93,8 @@ interface Session {
 /**
  * Calls over RabbitMQ: `connect("amqp://user:pass@host/vhost")`. Connects on the first call
  * and again after the connection is lost (calls in flight then fail as `Unavailable`: they may
- * or may not have run).
+ * or may not have run). Calls made while the broker cannot be reached wait for it, within
+ * their deadline and `connectWait` (10 s by default).
  *
  * @example
  * ```ts ignore
@@ -99,6 +111,7 @@ export class AmqpTransport implements Transport {
   readonly #prefix: string;
   readonly #defaultInterface?: string;
   readonly #userId?: string;
+  readonly #connectWait: number;
   readonly #clientId = crypto.randomUUID();
   readonly #pending = new PendingCalls<Pending>();
   #session?: Promise<Session>;
@@ -117,6 +130,7 @@ export class AmqpTransport implements Transport {
     // amqplib logs in as guest when the URL names no user; the broker checks user-id.
     const userId = options.userId ?? (decodeURIComponent(parsed.username) || "guest");
     if (userId !== false) this.#userId = userId;
+    this.#connectWait = options.connectWait ?? DEFAULT_CONNECT_WAIT_MS;
   }
 
   /** Replies that arrived for no waiting call (duplicates after redelivery, or too late). */
@@ -133,6 +147,26 @@ export class AmqpTransport implements Transport {
     if (this.#closed) return Promise.reject(rpcError("Unavailable", "the client is closed"));
     this.#session ??= this.#connect(++this.#generation);
     return this.#session;
+  }
+
+  /**
+   * A connection for a call: while the broker cannot be reached (it is restarting, say),
+   * tries again with backoff until the call's deadline or `connectWait` instead of failing
+   * at once. It gives up when the next try would come too late, so the caller learns that
+   * the broker is unreachable rather than only that time ran out; an aborted call stops.
+   */
+  async #openFor(request: OutgoingCall): Promise<Session> {
+    const until = Math.min(request.deadline ?? Infinity, Date.now() + this.#connectWait);
+    for (let attempt = 1;; attempt++) {
+      try {
+        return await this.#open();
+      } catch (error) {
+        const pause = RECONNECT.delay(attempt);
+        if (this.#closed || Date.now() + pause >= until) throw error;
+        await sleep(pause, request.signal);
+        if (request.signal?.aborted) throw abortReason(request.method, request.signal);
+      }
+    }
   }
 
   async #connect(generation: number): Promise<Session> {
@@ -242,7 +276,7 @@ export class AmqpTransport implements Transport {
 
   async call(request: OutgoingCall): Promise<Outcome> {
     const queue = this.#queueFor(request.method);
-    const session = await this.#open();
+    const session = await this.#openFor(request);
     await this.#declare(session, `queue ${queue}`, () => declareCallQueue(session.channel, queue));
     while (session.full) await session.full;
     const headers: Record<string, unknown> = {};
@@ -318,7 +352,7 @@ export class AmqpTransport implements Transport {
     const method = interfaceOf(request.method)
       ? request.method
       : `${this.#defaultInterface}.${request.method}`;
-    const session = await this.#open();
+    const session = await this.#openFor(request);
     const exchange = eventsExchange(this.#prefix);
     await this.#declare(
       session,
@@ -358,6 +392,19 @@ function abortReason(method: string, signal: AbortSignal): RpcError {
   return signal.reason instanceof RpcError
     ? signal.reason
     : rpcError("Cancelled", `${method} was cancelled`);
+}
+
+/** Waits `ms`, or less when `signal` aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
 }
 
 function describeError(error: unknown, fallback: string): string {

@@ -3,7 +3,8 @@
  * interface as one of any number of competing consumers, runs each call through the router,
  * publishes the reply and only then acknowledges the call (on the same channel, so the broker
  * has the reply before the ack). A worker that dies mid-call never acknowledges, so the broker
- * hands the call to another worker.
+ * hands the call to another worker. A message that is no call goes to `<prefix>.dead` (see
+ * `amqp_dead.ts`).
  *
  * Wire conventions (queue names, headers, the msgpack-rpc body) live in
  * `src/wire/amqp/`, shared with the client.
@@ -16,7 +17,9 @@ import {
   callQueue,
   CONTENT_TYPE,
   DEADLINE_HEADER,
+  deadQueue,
   declareCallQueue,
+  declareDeadQueue,
   declareEventsExchange,
   DEFAULT_PREFIX,
   eventsExchange,
@@ -30,7 +33,13 @@ import {
   loadAmqp,
   redact,
 } from "../wire/amqp/amqplib.ts";
-import { decodeMessage, encodeOutcome, type Message } from "../wire/msgpackrpc/codec.ts";
+import {
+  decodeMessage,
+  encodeOutcome,
+  MalformedMessageError,
+  type Message,
+} from "../wire/msgpackrpc/codec.ts";
+import { deadLetter } from "./amqp_dead.ts";
 import type { Call, Outcome } from "../core/context.ts";
 import { rpcError, unencodable } from "../core/errors.ts";
 import type { Logger, Router } from "../core/router/router.ts";
@@ -158,6 +167,7 @@ export async function serveAmqp(
 class AmqpWorker implements AmqpListener {
   readonly url: string;
   readonly queues: readonly string[];
+  readonly #dead: string;
   readonly #href: string;
   readonly #router: Router;
   readonly #prefix: string;
@@ -195,6 +205,7 @@ class AmqpWorker implements AmqpListener {
     }
     if (this.#interfaces.length === 0) throw new Error("no interface to serve over AMQP");
     this.queues = this.#interfaces.map((name) => callQueue(this.#prefix, name));
+    this.#dead = deadQueue(this.#prefix);
     this.#expose = options.expose;
     const idempotent = options.idempotent;
     this.#idempotent = typeof idempotent === "function"
@@ -235,6 +246,7 @@ class AmqpWorker implements AmqpListener {
       channel.on("close", () => closed = true);
       // Per consumer: RabbitMQ 4.3 refuses channel-wide ("global") QoS by default.
       await channel.prefetch(this.#prefetch, false);
+      await declareDeadQueue(channel, this.#dead);
       const consumers: string[] = [];
       for (const [i, queue] of this.queues.entries()) {
         await declareCallQueue(channel, queue);
@@ -328,11 +340,17 @@ class AmqpWorker implements AmqpListener {
       request = decodeMessage(delivery.content);
       if (request.type === 1) throw new Error("a response is not a call");
     } catch (error) {
-      // A poison message would come back forever if requeued.
+      // A poison message would come back forever if requeued: it goes where it can be seen.
+      const reason = message(error);
       this.#logger.warn(
-        `amqp: dropped a bad message from ${delivery.fields.routingKey}: ${message(error)}`,
+        `amqp: a message from ${delivery.fields.routingKey} is no call (${reason}); ` +
+          `moved to ${this.#dead}`,
       );
-      settle(() => channel.nack(delivery, false, false));
+      deadLetter(channel, delivery, reason, {
+        queue: this.#dead,
+        msgid: error instanceof MalformedMessageError ? error.msgid : undefined,
+        toBuffer: this.#lib!.toBuffer,
+      });
       return;
     }
     const props = delivery.properties;

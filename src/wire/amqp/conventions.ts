@@ -4,7 +4,8 @@
  * (`<prefix>.<Interface>`), where any number of workers compete for it; the reply
  * `[1, msgid, error, result]` comes back by RabbitMQ's direct reply-to; the caller's
  * deadline travels as the message's `expiration` and a header; notifications go to the
- * topic exchange `<prefix>.events` with the method as routing key.
+ * topic exchange `<prefix>.events` with the method as routing key. A message a worker cannot
+ * read as a call goes to the durable queue `<prefix>.dead`, with why in a header.
  *
  * @module
  */
@@ -50,4 +51,20 @@ export async function declareEventsExchange(
 export function interfaceOf(method: string): string | undefined {
   const dot = method.lastIndexOf(".");
   return dot > 0 ? method.slice(0, dot) : undefined;
+}
+
+/** The durable queue of messages no worker could read as a call: `<prefix>.dead`. */
+export function deadQueue(prefix: string): string {
+  return `${prefix}.dead`;
+}
+
+/** Header of a dead message: why the worker could not read it. */
+export const DEAD_REASON_HEADER = "x-switchboard-dead-reason";
+
+/** Header of a dead message: the queue (or exchange routing key) it came from. */
+export const DEAD_FROM_HEADER = "x-switchboard-dead-from";
+
+/** Declares the dead-letter queue exactly as every peer does. */
+export async function declareDeadQueue(channel: AmqpChannel, queue: string): Promise<void> {
+  await channel.assertQueue(queue, { durable: true });
 }

@@ -6,7 +6,12 @@
  * @module
  */
 
-import { callQueue, DIRECT_REPLY_TO, eventsExchange } from "../../src/wire/amqp/conventions.ts";
+import {
+  callQueue,
+  deadQueue,
+  DIRECT_REPLY_TO,
+  eventsExchange,
+} from "../../src/wire/amqp/conventions.ts";
 import {
   type AmqpChannel,
   type AmqpConnection,
@@ -144,7 +149,7 @@ export class AmqpDriver implements Driver {
   async close(): Promise<void> {
     await new Promise((r) => setTimeout(r, 1000)); // late replies
     this.stats.count(
-      "no reply (a notification, or a bad message dropped unanswered)",
+      "no reply (a notification, or a message that is no call without a reply queue)",
       Math.max(0, this.#requests - this.#replies),
     );
     const channel = this.#channel;
@@ -153,6 +158,10 @@ export class AmqpDriver implements Driver {
         await channel.deleteQueue(callQueue(this.prefix, iface)).catch(() => {});
       }
       await channel.deleteExchange(eventsExchange(this.prefix)).catch(() => {});
+      // Messages that were no call wait in the dead-letter queue: count them, then drop it.
+      const dead = await channel.checkQueue(deadQueue(this.prefix)).catch(() => undefined);
+      if (dead?.messageCount) this.stats.count("dead-lettered", dead.messageCount);
+      await channel.deleteQueue(deadQueue(this.prefix)).catch(() => {});
     }
     await this.#conn?.close().catch(() => {});
   }

@@ -133,6 +133,8 @@ export class HttpDriver implements Driver {
       return status >= 500 ? `HTTP ${status}: ${body.slice(0, 200)}` : undefined;
     }
     if (this.protocol === "xmlrpc") return this.#checkXml(body);
+    // Notifications alone are answered with an empty 200.
+    if (body === "") return void this.stats.count("notification (no reply)", inputs);
     let value: unknown;
     try {
       value = JSON.parse(body);

@@ -6,7 +6,7 @@
 
 import { loadComponent } from "../host/load.ts";
 import { loadComponents } from "../host/placement.ts";
-import type { WorkerPermissions } from "../host/worker.ts";
+import type { WorkerPermissions } from "../host/permissions.ts";
 import type { Implementation } from "../core/implement.ts";
 
 /** Where and how a component runs. */

@@ -10,7 +10,7 @@
  */
 
 import type { ComponentSpec } from "./placement.ts";
-import type { Grant, WorkerPermissions } from "./worker.ts";
+import type { Grant, WorkerPermissions } from "./permissions.ts";
 import type { LoaderMode } from "./loader.ts";
 
 /** A mistake in the component options; the message says which and what is expected. */
@@ -31,8 +31,11 @@ export const COMPONENT_OPTIONS_HELP =
   `  --component URL     a component module (file path, file: or https: URL, optionally
                       pinned with #sha256-<base64>); repeatable. The options below apply
                       to the --component they follow; before any, to all components
-  --isolate MODE      inline (default) or worker: run the component in a Web Worker with
-                      only the permissions granted below
+  --isolate MODE      inline (default), worker or process: run the component in a Web
+                      Worker, or in a child process with a bounded heap, with only the
+                      permissions granted below
+  --max-memory MB     process components: heap limit (default 256); a component that
+                      exceeds it ends its own process, which is restarted
   --allow-net[=LIST]  worker components: network access (e.g. --allow-net=db:5432)
   --allow-read[=LIST] worker components: file reads (e.g. --allow-read=/srv/data)
   --allow-write[=LIST], --allow-env[=LIST], --allow-sys[=LIST]
@@ -79,8 +82,10 @@ export function parseComponentArgs(args: readonly string[]): ComponentArgs {
         break;
       case "--isolate": {
         const mode = value();
-        if (mode !== "inline" && mode !== "worker") {
-          throw new ComponentArgsError(`--isolate: expected inline or worker, got ${mode}`);
+        if (mode !== "inline" && mode !== "worker" && mode !== "process") {
+          throw new ComponentArgsError(
+            `--isolate: expected inline, worker or process, got ${mode}`,
+          );
         }
         target().isolate = mode;
         break;
@@ -99,6 +104,14 @@ export function parseComponentArgs(args: readonly string[]): ComponentArgs {
           throw new ComponentArgsError(`--deadline: expected a positive number of milliseconds`);
         }
         target().deadline = ms;
+        break;
+      }
+      case "--max-memory": {
+        const mb = Number(value());
+        if (!(Number.isInteger(mb) && mb >= 16)) {
+          throw new ComponentArgsError(`--max-memory: expected a number of MiB (at least 16)`);
+        }
+        target().maxMemoryMb = mb;
         break;
       }
       case "--allow-insecure-http":
@@ -129,12 +142,26 @@ export function parseComponentArgs(args: readonly string[]): ComponentArgs {
             `after --component ${spec.url} (inline components share the server's permissions)`,
         );
       }
+      if (spec.maxMemoryMb !== undefined) {
+        throw new ComponentArgsError(
+          `--max-memory applies to process components only; add --isolate process after ` +
+            `--component ${spec.url}`,
+        );
+      }
       if (spec.deadline !== undefined) {
         throw new ComponentArgsError(
           `--deadline applies to worker components only; add --isolate worker after ` +
             `--component ${spec.url}`,
         );
       }
+    }
+  }
+  for (const spec of specs) {
+    if (spec.isolate === "worker" && spec.maxMemoryMb !== undefined) {
+      throw new ComponentArgsError(
+        `--max-memory: a Web Worker's heap cannot be bounded (its exhaustion ends the whole ` +
+          `server); use --isolate process for --component ${spec.url}`,
+      );
     }
   }
   if (specs.length === 0 && Object.keys(defaults).length) {

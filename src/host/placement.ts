@@ -18,15 +18,17 @@ import {
 } from "./loader.ts";
 import { WorkerComponent, type WorkerPermissions } from "./worker.ts";
 
-/** Where a component runs. */
-export type Isolation = "inline" | "worker";
+/** Where a component runs: this isolate, a Web Worker, or a child process. */
+export type Isolation = "inline" | "worker" | "process";
 
 /** One component to load and where to run it. */
 export interface ComponentSpec {
   /** Module URL or path; may carry an integrity pin (`#sha256-…`). */
   url: string;
-  /** `inline` (default) or `worker`. */
+  /** `inline` (default), `worker` or `process`. */
   isolate?: Isolation;
+  /** Heap limit of a `process` component, in MiB (default 256). */
+  maxMemoryMb?: number;
   /** Loader of inline components (default `auto`); worker components always bundle. */
   loader?: LoaderMode;
   /** Allow plain http: module URLs. */
@@ -123,7 +125,11 @@ export async function loadComponents(
     implementations: components.flatMap((c) => c.implementations),
     report: components.flatMap((c) =>
       c.implementations.map((impl) =>
-        loadedLine(impl, c.url, c.isolate === "worker" ? "in a worker" : "")
+        loadedLine(
+          impl,
+          c.url,
+          c.isolate === "worker" ? "in a worker" : c.isolate === "process" ? "in a process" : "",
+        )
       )
     ),
     close,
@@ -131,8 +137,11 @@ export async function loadComponents(
 }
 
 async function place(spec: ComponentSpec, options: PlacementOptions): Promise<PlacedComponent> {
-  if ((spec.isolate ?? "inline") === "worker") {
+  const isolate = spec.isolate ?? "inline";
+  if (isolate !== "inline") {
     const worker = await WorkerComponent.start(spec.url, {
+      isolate,
+      maxMemoryMb: spec.maxMemoryMb,
       permissions: spec.permissions,
       allowInsecureHttp: spec.allowInsecureHttp,
       deadline: spec.deadline,
@@ -143,7 +152,7 @@ async function place(spec: ComponentSpec, options: PlacementOptions): Promise<Pl
     });
     return {
       url: worker.url,
-      isolate: "worker",
+      isolate,
       implementations: worker.implementations,
       worker,
     };

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Grant, WorkerPermissions } from "./worker.ts";
+import type { Grant, WorkerPermissions } from "./permissions.ts";
 
 type Kind = "net" | "read" | "write" | "env" | "sys" | "run" | "ffi";
 

@@ -18,38 +18,21 @@ import type { CallContext } from "../core/context.ts";
 import { readModule } from "./source.ts";
 import { librarySpecifier } from "./library.ts";
 import { ComponentError, componentUrl } from "./specifier.ts";
-import { missingServerGrant } from "./server_grants.ts";
-import type {
-  ExportedImplementation,
-  FromWorker,
-  LoadSource,
-  RootModule,
-  ToWorker,
-} from "./protocol.ts";
+import type { WorkerPermissions } from "./permissions.ts";
+import { type Isolation, type Running, spawn } from "./worker_spawn.ts";
+import type { ExportedImplementation, FromWorker, RootModule, ToWorker } from "./protocol.ts";
 
-/** One permission: denied (`false`), granted (`true`), or granted for these targets. */
-export type Grant = boolean | string[];
-
-/** The Deno permissions of a worker component; everything not granted is denied. */
-export interface WorkerPermissions {
-  /** Network access, e.g. `["db.internal:5432"]`. */
-  net?: Grant;
-  /** File reads, e.g. `["/srv/data"]`. */
-  read?: Grant;
-  /** File writes. */
-  write?: Grant;
-  /** Environment variables, e.g. `["DATABASE_URL"]`. */
-  env?: Grant;
-  /** System information. */
-  sys?: Grant;
-  /** Running subprocesses. */
-  run?: Grant;
-  /** Foreign functions. */
-  ffi?: Grant;
-}
+export type { Grant, WorkerPermissions } from "./permissions.ts";
 
 /** Options of {@linkcode WorkerComponent.start}. */
 export interface WorkerComponentOptions {
+  /**
+   * `worker` (default): a Web Worker in this process. `process`: a child process, whose
+   * heap is bounded by `maxMemoryMb`, so a component that exhausts it ends only itself.
+   */
+  isolate?: Isolation;
+  /** A component process's V8 heap limit in MiB (default 256). */
+  maxMemoryMb?: number;
   /** What the component may access (default: nothing). */
   permissions?: WorkerPermissions;
   /** Allow plain http: module URLs. */
@@ -79,17 +62,6 @@ interface Pending {
   cleanup(): void;
 }
 
-interface Running {
-  worker: Worker;
-  /** Where the worker's messages go once it is ready. */
-  onMessage(message: FromWorker): void;
-  /** Where an uncaught error of the worker goes (the host survives it). */
-  onError(event: ErrorEvent): void;
-  /** Liveness probes waiting for their pong. */
-  probes: Map<number, () => void>;
-}
-
-const ENTRY = new URL("./worker_entry.ts", import.meta.url);
 /** Rejection of calls the worker never began, so that they go to its replacement. */
 const RESEND = Symbol("resend");
 
@@ -462,82 +434,6 @@ export class WorkerComponent {
     this.#logger.error(reason);
     this.#stop(rpcError("Unavailable", reason));
   }
-}
-
-/** Starts a worker and loads the component in it. */
-function spawn(
-  url: string,
-  source: LoadSource,
-  options: WorkerComponentOptions,
-): Promise<{ running: Running; exported: ExportedImplementation[]; specifier: string }> {
-  let worker: Worker;
-  try {
-    worker = new Worker(ENTRY, {
-      type: "module",
-      name: `component ${url}`,
-      deno: { permissions: denoPermissions(options.permissions) },
-    } as WorkerOptions);
-  } catch (error) {
-    // A worker gets no permission its server lacks: say which one the server lacks
-    // before blaming the unstable flag.
-    const missing = missingServerGrant(options.permissions);
-    throw new ComponentError(
-      `cannot start a worker for ${url}: ${error instanceof Error ? error.message : error}` +
-        (missing
-          ? ` (this server process itself runs without ${missing}, and a worker can only be ` +
-            `granted what its server has: start the server with ${missing} too, e.g. add it ` +
-            `to the deno run command or task that starts it)`
-          : ` (worker permissions need Deno's --unstable-worker-options)`),
-    );
-  }
-  const running: Running = { worker, probes: new Map(), onMessage() {}, onError() {} };
-  return new Promise((resolve, reject) => {
-    const fail = (message: string) => {
-      clearTimeout(timer);
-      worker.terminate();
-      reject(new ComponentError(`cannot load component ${url} in a worker: ${message}`));
-    };
-    const timeout = options.loadTimeout ?? 30_000;
-    const timer = setTimeout(
-      () => fail(`it did not finish loading within ${timeout} ms`),
-      timeout,
-    );
-    worker.onmessage = (event: MessageEvent<FromWorker>) => {
-      const message = event.data;
-      if (message.type === "ready") {
-        clearTimeout(timer);
-        worker.onmessage = (e: MessageEvent<FromWorker>) => running.onMessage(e.data);
-        worker.onerror = (e) => {
-          e.preventDefault(); // an uncaught error in a component must not end the host
-          running.onError(e);
-        };
-        resolve({ running, exported: message.implementations, specifier: message.specifier });
-      } else if (message.type === "failed") {
-        fail(message.message);
-      }
-    };
-    worker.onerror = (event) => {
-      event.preventDefault();
-      fail(event.message);
-    };
-    worker.postMessage(
-      { type: "load", source, url, debug: options.debug ?? false } satisfies ToWorker,
-    );
-  });
-}
-
-function denoPermissions(permissions: WorkerPermissions = {}): Record<string, unknown> {
-  const grant = (g: Grant | undefined) => g ?? false;
-  return {
-    net: grant(permissions.net),
-    read: grant(permissions.read),
-    write: grant(permissions.write),
-    env: grant(permissions.env),
-    sys: grant(permissions.sys),
-    run: grant(permissions.run),
-    ffi: grant(permissions.ffi),
-    import: false,
-  };
 }
 
 function sameInterfaces(a: ExportedImplementation[], b: ExportedImplementation[]): boolean {

@@ -57,8 +57,20 @@ Deno.test("mistakes are refused with a message that says what to do", () => {
     ],
     [["--component", "a.ts", "--deadline", "10"], /--deadline applies to worker components only/],
     [
-      ["--component", "a.ts", "--isolate", "process"],
-      /--isolate: expected inline or worker, got process/,
+      ["--component", "a.ts", "--isolate", "thread"],
+      /--isolate: expected inline, worker or process, got thread/,
+    ],
+    [
+      ["--component", "a.ts", "--max-memory", "64"],
+      /--max-memory applies to process components only; add --isolate process/,
+    ],
+    [
+      ["--component", "a.ts", "--isolate", "worker", "--max-memory", "64"],
+      /a Web Worker's heap cannot be bounded .*use --isolate process/,
+    ],
+    [
+      ["--component", "a.ts", "--isolate", "process", "--max-memory", "8"],
+      /--max-memory: expected a number of MiB \(at least 16\)/,
     ],
     [["--component", "a.ts", "--loader", "fast"], /--loader: expected auto, native or bundled/],
     [["--component"], /--component needs a value/],

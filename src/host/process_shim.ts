@@ -1,0 +1,62 @@
+/**
+ * Inside a component process (`--isolate process`): gives the process the worker scope the
+ * component entry expects. Messages from the host arrive on stdin and are dispatched as
+ * `message` events; `postMessage` writes to stdout. Each message is a frame of a 4-byte
+ * big-endian length and the value in V8's serialization (the structured clone a Web Worker
+ * uses, so dates, bytes, bigints and maps cross as they would into a worker). The console
+ * writes to stderr, so the component's logging cannot break the frames; a component that
+ * writes garbage to stdout itself only gets its own process replaced.
+ *
+ * Imported before `worker_entry.ts` by `process_entry.ts`.
+ *
+ * @module
+ */
+
+import { deserialize, serialize } from "node:v8";
+
+const stdout = Deno.stdout;
+let writing = Promise.resolve();
+
+/** Queues one frame on stdout (frames never interleave). */
+function post(message: unknown): void {
+  const body = serialize(message);
+  const frame = new Uint8Array(4 + body.byteLength);
+  new DataView(frame.buffer).setUint32(0, body.byteLength);
+  frame.set(body, 4);
+  writing = writing.then(async () => {
+    for (let o = 0; o < frame.length;) o += await stdout.write(frame.subarray(o));
+  }).catch(() => Deno.exit(1)); // the host is gone
+}
+
+const scope = globalThis as unknown as { postMessage(message: unknown): void };
+scope.postMessage = post;
+
+// Component logging goes to stderr: stdout carries the frames.
+for (const level of ["log", "info", "debug"] as const) {
+  console[level] = (...args: unknown[]) => console.error(...args);
+}
+
+/** Reads frames from stdin and dispatches each as a `message` event; exits at its end. */
+async function readFrames(): Promise<void> {
+  let buffer = new Uint8Array(0);
+  const chunk = new Uint8Array(64 * 1024);
+  for (;;) {
+    const n = await Deno.stdin.read(chunk);
+    if (n === null) break;
+    const joined = new Uint8Array(buffer.length + n);
+    joined.set(buffer);
+    joined.set(chunk.subarray(0, n), buffer.length);
+    buffer = joined;
+    while (buffer.length >= 4) {
+      const size = new DataView(buffer.buffer, buffer.byteOffset).getUint32(0);
+      if (buffer.length < 4 + size) break;
+      const data = deserialize(buffer.subarray(4, 4 + size));
+      buffer = buffer.slice(4 + size);
+      globalThis.dispatchEvent(new MessageEvent("message", { data }));
+    }
+  }
+  Deno.exit(0); // the host closed the pipe: it no longer needs this process
+}
+
+// Started on the next tick, once the entry has added its listener.
+setTimeout(readFrames, 0);

@@ -16,7 +16,7 @@
 import { fileURLToPath } from "node:url";
 import { type CellResult, openIdle, runHttpCell, runTcpCell, type Timing } from "./load.ts";
 import { type BenchMethod, JSON_BODIES, ORDER, XML_BODIES } from "./workload.ts";
-import { OBSERVE_CELLS, observeCommands, OBSERVED, PLAIN, TRACED } from "./observe.ts";
+import { OBSERVE_CELLS, observeCommands, OBSERVED, PLAIN, TRACED, TRACED_BARE } from "./observe.ts";
 
 const HERE = fileURLToPath(new URL("./", import.meta.url));
 const PEERS = `${HERE}peers`;
@@ -820,6 +820,14 @@ function targets(
       unit: "%",
       higherIsBetter: true,
     });
+    list.push({
+      suite: "observe",
+      what: `${label}: --trace without OpenTelemetry export vs off`,
+      value: ratio(get(suite as Suite, "add", load, TRACED_BARE), plain),
+      goal: 0.95,
+      unit: "%",
+      higherIsBetter: true,
+    });
   }
   const perConn = idle.get(SWITCHBOARD);
   list.push({
@@ -835,18 +843,21 @@ function targets(
 
 function observeTable(results: Map<Key, Measured>): string {
   const lines = [
-    `| Cost of observability (add) | ${PLAIN} calls/s | ${OBSERVED} | ratio | ${TRACED} | ratio |`,
-    "|---|--:|--:|--:|--:|--:|",
+    `| Cost of observability (add) | ${PLAIN} calls/s | ${OBSERVED} | ratio | ${TRACED} | ratio | ${TRACED_BARE} | ratio |`,
+    "|---|--:|--:|--:|--:|--:|--:|--:|",
   ];
   for (const [suite, load, label] of OBSERVE_CELLS) {
     const plain = results.get(key(suite, "add", load, PLAIN));
     const observed = results.get(key(suite, "add", load, OBSERVED));
     const traced = results.get(key(suite, "add", load, TRACED));
+    const bare = results.get(key(suite, "add", load, TRACED_BARE));
     const pct = (r: number | undefined) => r === undefined ? "–" : `${(r * 100).toFixed(1)}%`;
     lines.push(
       `| ${label} | ${fmtInt(plain?.result?.cps)} | ${fmtInt(observed?.result?.cps)} | ${
         pct(ratio(observed, plain))
-      } | ${fmtInt(traced?.result?.cps)} | ${pct(ratio(traced, plain))} |`,
+      } | ${fmtInt(traced?.result?.cps)} | ${pct(ratio(traced, plain))} | ${
+        fmtInt(bare?.result?.cps)
+      } | ${pct(ratio(bare, plain))} |`,
     );
   }
   return lines.join("\n");

@@ -39,6 +39,7 @@ import {
   DIRECT_REPLY_TO,
   eventsExchange,
   interfaceOf,
+  putTrace,
 } from "../wire/amqp/conventions.ts";
 import {
   type AmqpChannel,
@@ -240,6 +241,11 @@ export class AmqpTransport implements Transport {
     return callQueue(this.#prefix, iface);
   }
 
+  /** Calls travel as msgpack-rpc messages through the broker. */
+  rpcSystem(): string {
+    return "msgpack-rpc";
+  }
+
   async call(request: OutgoingCall): Promise<Outcome> {
     const queue = this.#queueFor(request.method);
     const session = await this.#open();
@@ -255,6 +261,7 @@ export class AmqpTransport implements Transport {
       expiration = String(remaining);
       headers[DEADLINE_HEADER] = request.deadline;
     }
+    if (request.trace) putTrace(headers, request.trace);
     if (request.signal?.aborted) throw abortReason(request.method, request.signal);
     return await new Promise<Outcome>((resolve, reject) => {
       const signal = request.signal;
@@ -327,9 +334,12 @@ export class AmqpTransport implements Transport {
     );
     const body = session.toBuffer(encodeNotification(method, request.params ?? []));
     try {
+      const headers: Record<string, unknown> = {};
+      if (request.trace) putTrace(headers, request.trace);
       await publishConfirmed(session.channel, exchange, method, body, {
         userId: this.#userId,
         contentType: CONTENT_TYPE,
+        headers,
       });
     } catch (error) {
       throw rpcError(

@@ -61,7 +61,12 @@ export class HttpJsonRpcTransport implements Transport {
     return encodeRequest(method, params, id, this.#replacer);
   }
 
-  async #post(body: string, request: { deadline?: number; signal?: AbortSignal }) {
+  /** Calls travel as JSON-RPC. */
+  rpcSystem(): string {
+    return "jsonrpc";
+  }
+
+  async #post(body: string, request: OutgoingCall) {
     const response = await postRpc(this.#endpoint, body, request);
     if (response.status === 204) {
       await response.body?.cancel();

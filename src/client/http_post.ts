@@ -6,6 +6,8 @@
  */
 
 import { RpcError, rpcError } from "../core/errors.ts";
+import type { TraceCarrier } from "../core/context.ts";
+import { callTracing } from "../core/client/tracing_hook.ts";
 import { TIMEOUT_HEADER } from "../wire/http.ts";
 
 /** Where and how to post. */
@@ -19,19 +21,25 @@ export interface HttpEndpoint {
 }
 
 /**
- * Posts `body`; the deadline travels as the `x-rpc-timeout` header. Rejects with the
+ * Posts `body`; the deadline travels as the `x-rpc-timeout` header, the trace context as
+ * `traceparent`/`tracestate` (unless the runtime's fetch sends its own). Rejects with the
  * caller's own Timeout/Cancelled error when it aborted, with `Unavailable` when the
  * server cannot be reached.
  */
 export async function postRpc(
   endpoint: HttpEndpoint,
   body: string,
-  request: { deadline?: number; signal?: AbortSignal },
+  request: { deadline?: number; signal?: AbortSignal; trace?: TraceCarrier },
 ): Promise<Response> {
-  const headers = request.deadline === undefined ? endpoint.headers : {
+  let headers = request.deadline === undefined ? endpoint.headers : {
     ...endpoint.headers,
     [TIMEOUT_HEADER]: String(Math.max(1, request.deadline - Date.now())),
   };
+  const trace = request.trace;
+  if (trace && !callTracing()?.fetchPropagates) {
+    headers = { ...headers, traceparent: trace.traceparent };
+    if (trace.tracestate) headers.tracestate = trace.tracestate;
+  }
   try {
     return await endpoint.fetch(endpoint.url, {
       method: "POST",

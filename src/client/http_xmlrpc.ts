@@ -76,6 +76,11 @@ export class HttpXmlRpcTransport implements Transport {
   }
 
   /** Sends a call and resolves with its outcome (a fault is an error outcome). */
+  /** Calls travel as XML-RPC. */
+  rpcSystem(): string {
+    return "xmlrpc";
+  }
+
   async call(request: OutgoingCall): Promise<Outcome> {
     let body: string;
     try {

@@ -22,6 +22,7 @@ import {
 import { openRpcDocument } from "../core/idl/openrpc.ts";
 import { type ErrorShape, errorShape } from "../core/errors.ts";
 import { TIMEOUT_HEADER } from "../wire/http.ts";
+import { traceCarrier } from "../core/client/tracing_hook.ts";
 import { mediaType, readLimited } from "./http_request.ts";
 import { explorerResponse } from "../observe/explorer.ts";
 
@@ -102,7 +103,9 @@ function callBase(
   if (remote !== undefined) base.remote = remote;
   const traceparent = request.headers.get("traceparent");
   if (traceparent !== null) {
-    base.trace = { traceparent, tracestate: request.headers.get("tracestate") ?? undefined };
+    // Malformed (e.g. two values joined by a comma): dropped, the call is traced afresh.
+    const trace = traceCarrier(traceparent, request.headers.get("tracestate"));
+    if (trace) base.trace = trace;
   }
   return base;
 }

@@ -183,6 +183,7 @@ class TcpServer implements SessionOwner {
     if (this.#options.expose) call.expose = this.#options.expose;
     if (signal) call.signal = signal;
     if (message.timeout !== undefined) call.deadline = Date.now() + message.timeout;
+    if (message.trace !== undefined) call.trace = message.trace;
     this.#run(session, message.msgid, call);
   }
 

@@ -8,7 +8,15 @@
  */
 
 import { ValidationError } from "../idl/validate.ts";
-import type { Call, CallContext, ClientLike, Identity, Outcome, PeerLike } from "../context.ts";
+import type {
+  Call,
+  CallContext,
+  ClientLike,
+  Identity,
+  Outcome,
+  PeerLike,
+  TraceCarrier,
+} from "../context.ts";
 import { type ErrorShape, errorShape, methodNotFound, RpcError, rpcError } from "../errors.ts";
 import type { MethodEntry, Registry } from "./registry.ts";
 import type { Invocation, MiddlewareChain } from "./middleware.ts";
@@ -180,6 +188,7 @@ class HandlerContext implements CallContext {
   readonly peer?: PeerLike;
   readonly protocol: string;
   readonly callId?: string | number | null;
+  readonly trace?: TraceCarrier;
   readonly #clients: ClientSource;
   #signal?: AbortSignal;
 
@@ -192,6 +201,7 @@ class HandlerContext implements CallContext {
     this.peer = call.peer;
     this.protocol = call.protocol ?? "local";
     this.callId = call.id;
+    this.trace = call.trace;
   }
 
   /**

@@ -21,7 +21,7 @@ import {
   type RequestMessage,
   responseOutcome,
 } from "./codec.ts";
-import type { Outcome } from "../../core/context.ts";
+import type { Outcome, TraceCarrier } from "../../core/context.ts";
 import { type ErrorShape, errorShape, RpcError, rpcError, unencodable } from "../../core/errors.ts";
 import type { HeartbeatPolicy } from "../../core/backoff.ts";
 import { WriteQueue } from "./write_queue.ts";
@@ -143,7 +143,7 @@ export class Session {
   call(
     method: string,
     params: unknown,
-    options: { deadline?: number; signal?: AbortSignal } = {},
+    options: { deadline?: number; signal?: AbortSignal; trace?: TraceCarrier } = {},
   ): Promise<Outcome> {
     if (this.#closing) return Promise.reject(this.#closing);
     const signal = options.signal;
@@ -157,10 +157,12 @@ export class Session {
       pending.signal = signal;
       pending.settled = () => signal.removeEventListener("abort", onAbort);
     }
+    // Only a peer that said hello reads the options element; a plain one gets 4 elements.
     const timeout = this.extensions && options.deadline !== undefined
       ? Math.max(1, options.deadline - Date.now())
       : undefined;
-    this.#send(encodeRequest(msgid, method, params, timeout));
+    const trace = this.extensions ? options.trace : undefined;
+    this.#send(encodeRequest(msgid, method, params, timeout, trace));
     return promise;
   }
 

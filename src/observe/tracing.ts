@@ -25,7 +25,7 @@ import {
   SpanStatusCode,
   trace,
 } from "@opentelemetry/api";
-import type { Call, Outcome, TraceCarrier } from "../core/context.ts";
+import type { Outcome, TraceCarrier } from "../core/context.ts";
 import type { CallObserver, Router } from "../core/router/router.ts";
 import { type CallTracing, setCallTracing } from "../core/client/tracing_hook.ts";
 import { type HeadSampler, headSampler, sampledFlag } from "./sampling.ts";

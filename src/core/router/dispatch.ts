@@ -31,8 +31,8 @@ export interface Logger {
 
 /** What handlers' contexts reach through: the router's client, made on first use. */
 export interface ClientSource {
-  /** The client handlers receive as `ctx.client`. */
-  readonly client: ClientLike;
+  /** The client the handler of `ctx` receives as `ctx.client`. */
+  clientOf(ctx: CallContext): ClientLike;
 }
 
 /** The longest delay setTimeout honours. */
@@ -213,7 +213,7 @@ class HandlerContext implements CallContext {
   }
 
   get client(): ClientLike {
-    return this.#clients.client;
+    return this.#clients.clientOf(this);
   }
 }
 

@@ -8,7 +8,7 @@
  */
 
 import type { InterfaceDef } from "../idl/interface.ts";
-import type { Call, ClientLike, Identity, Outcome } from "../context.ts";
+import type { Call, CallContext, ClientLike, Identity, Outcome } from "../context.ts";
 import type { ErrorShape } from "../errors.ts";
 import type { Implementation } from "../implement.ts";
 import { type MethodEntry, Registry } from "./registry.ts";
@@ -31,6 +31,11 @@ export interface RouterOptions {
   debug?: boolean;
   /** The client handlers get as `ctx.client`; defaults to in-process calls on this router. */
   client?: ClientLike;
+  /**
+   * The client of one call's handler, when it needs one of its own (e.g. one that sends
+   * the call's trace context on); undefined: `client`. Asked when the handler reads it.
+   */
+  clientFor?: (ctx: CallContext) => ClientLike | undefined;
   /** The interface whose methods may be called unqualified; defaults to the only one. */
   defaultInterface?: string;
   /** Where to report internal errors; defaults to the console. */
@@ -63,6 +68,7 @@ export class Router {
   #observed?: Dispatch;
   #client?: ClientLike;
   #clientFactory?: (router: Router) => ClientLike;
+  readonly #clientFor?: (ctx: CallContext) => ClientLike | undefined;
   /** Whether internal error details reach callers. */
   readonly debug: boolean;
   /** Where unseen failures are reported. */
@@ -72,6 +78,7 @@ export class Router {
   constructor(options: RouterOptions = {}) {
     this.debug = options.debug ?? false;
     this.#client = options.client;
+    this.#clientFor = options.clientFor;
     this.#registry = new Registry(options.defaultInterface);
     this.logger = options.logger ?? {
       error: (m) => console.error(m),
@@ -98,6 +105,11 @@ export class Router {
   }
   set client(client: ClientLike) {
     this.#client = client;
+  }
+
+  /** The client a call's handler gets as `ctx.client`. */
+  clientOf(ctx: CallContext): ClientLike {
+    return this.#clientFor?.(ctx) ?? this.client;
   }
 
   /** Installs the factory of the default in-process client (done by the client module). */

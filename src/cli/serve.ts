@@ -67,7 +67,13 @@ export async function serveCommand(args: string[]): Promise<number> {
     console.log(SERVE_HELP);
     return 0;
   }
-  if (values.deployed !== undefined) return await runDeployedProcess(values.deployed);
+  if (values.deployed !== undefined) {
+    // The deployment file says where its metrics go; the other flags came from deploy.
+    return await runDeployedProcess(
+      values.deployed,
+      (address) => observability({ ...values, metrics: false, "metrics-listen": address }),
+    );
+  }
   if (positionals.length) {
     throw new UsageError(`switchboard serve: unexpected argument ${positionals[0]} (see --help)`);
   }

@@ -440,7 +440,12 @@ export class WorkerComponent {
         // The worker's call continues the trace of the call it was made in.
         const value = await within(
           message.trace,
-          () => client.call(message.method, message.params, { timeout }),
+          () =>
+            client.call(
+              message.method,
+              message.params,
+              message.trace ? { timeout, trace: message.trace } : { timeout },
+            ),
         );
         outcome = { ok: true, value };
       } catch (error) {

@@ -111,11 +111,11 @@ export class Client implements ClientLike {
   ): Promise<Outcome> {
     const tracing = callTracing();
     const system = tracing && this.#transport.rpcSystem?.(method);
-    if (!system) return this.#guardedSend(method, params, options, declared, undefined);
+    if (!system) return this.#guardedSend(method, params, options, declared, options.trace);
     return tracing.client(
       method,
       system,
-      (trace) => this.#guardedSend(method, params, options, declared, trace),
+      (trace) => this.#guardedSend(method, params, options, declared, trace ?? options.trace),
     );
   }
 

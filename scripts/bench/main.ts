@@ -4,8 +4,11 @@
  * `peers/grpc_load.js`), reads the server's peak RSS from /proc, and prints one Markdown
  * table with the ratios, the idle-connection memory, and the targets met or missed.
  *
- * Flags: `--only http,xmlrpc,tcp,idle,observe` (a subset; `observe` is the cost of metrics,
- * access log and tracing, and `--only observe` alone takes a few minutes), `--warmup MS` (per round, default 300),
+ * Flags: `--only http,xmlrpc,tcp,idle,observe,coldstart` (a subset; `observe` is the cost of
+ * metrics, access log and tracing, and `--only observe` alone takes a few minutes; `coldstart`
+ * is the wall time of a cold `switchboard call` and of `serve` to its first answer, about
+ * 15 s, see `coldstart.ts`), `--cold-runs N` (runs per cold-start figure, default 11),
+ * `--warmup MS` (per round, default 300),
  * `--duration MS` (measured per cell, split over the rounds, default 2100), `--rounds N`
  * (default 3), `--idle N` (idle connections, default 1000), `--no-pin` (do not pin servers
  * to CPU 1 and the load generator to CPU 0).
@@ -17,13 +20,14 @@ import { fileURLToPath } from "node:url";
 import { type CellResult, openIdle, runHttpCell, runTcpCell, type Timing } from "./load.ts";
 import { type BenchMethod, JSON_BODIES, ORDER, XML_BODIES } from "./workload.ts";
 import { OBSERVE_CELLS, observeCommands, OBSERVED, PLAIN, TRACED } from "./observe.ts";
+import { type ColdStart, coldStartTable, runColdStart } from "./coldstart.ts";
 
 const HERE = fileURLToPath(new URL("./", import.meta.url));
 const PEERS = `${HERE}peers`;
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-type Suite = "http" | "xmlrpc" | "tcp" | "idle" | "observe";
-const SUITES: Suite[] = ["http", "xmlrpc", "tcp", "idle", "observe"];
+type Suite = "http" | "xmlrpc" | "tcp" | "idle" | "observe" | "coldstart";
+const SUITES: Suite[] = ["http", "xmlrpc", "tcp", "idle", "observe", "coldstart"];
 
 interface Options {
   only: Set<Suite>;
@@ -32,6 +36,7 @@ interface Options {
   rounds: number;
   pin: boolean;
   idleConnections: number;
+  coldRuns: number;
 }
 
 function parseOptions(args: string[]): Options {
@@ -42,6 +47,7 @@ function parseOptions(args: string[]): Options {
     rounds: 3,
     pin: true,
     idleConnections: 1000,
+    coldRuns: 11,
   };
   for (let i = 0; i < args.length; i++) {
     const [flag, inline] = args[i].split("=", 2);
@@ -69,6 +75,9 @@ function parseOptions(args: string[]): Options {
         break;
       case "--idle":
         options.idleConnections = Number(value());
+        break;
+      case "--cold-runs":
+        options.coldRuns = Math.max(1, Number(value()));
         break;
       default:
         throw new Error(`unknown flag ${args[i]}`);
@@ -439,14 +448,18 @@ function ratio(a: Measured | undefined, b: Measured | undefined): number | undef
   return x && y ? x / y : undefined;
 }
 
-const PROTOCOL: Record<Exclude<Suite, "idle" | "observe">, string> = {
+const PROTOCOL: Record<Exclude<Suite, "idle" | "observe" | "coldstart">, string> = {
   http: "JSON-RPC / HTTP",
   xmlrpc: "XML-RPC / HTTP",
   tcp: "msgpack-rpc / TCP",
 };
 
 function table(
-  rows: { suite: Exclude<Suite, "idle" | "observe">; loads: Load[]; servers: ServerDef[] }[],
+  rows: {
+    suite: Exclude<Suite, "idle" | "observe" | "coldstart">;
+    loads: Load[];
+    servers: ServerDef[];
+  }[],
   results: Map<Key, Measured>,
 ): string {
   const lines = [
@@ -522,6 +535,12 @@ async function main(): Promise<void> {
   const options = parseOptions(Deno.args);
   const began = performance.now();
   const loadAtStart = loadAverage();
+  // Before pinning: a cold start is timed with every CPU, as a person's shell has them.
+  let cold: ColdStart | undefined;
+  if (options.only.has("coldstart")) {
+    console.error(`cold start (median of ${options.coldRuns}):`);
+    cold = await runColdStart(options.coldRuns);
+  }
   const pinnable = options.pin && (await has("taskset")) && navigator.hardwareConcurrency >= 2;
   options.pin = pinnable;
   if (pinnable) {
@@ -600,8 +619,11 @@ async function main(): Promise<void> {
     { name: "grpc-js unary (Node) ¹", cmd: node("grpc_server.js"), cell: grpcCell(options) },
   ];
 
-  const runs: { suite: Exclude<Suite, "idle" | "observe">; loads: Load[]; servers: ServerDef[] }[] =
-    [];
+  const runs: {
+    suite: Exclude<Suite, "idle" | "observe" | "coldstart">;
+    loads: Load[];
+    servers: ServerDef[];
+  }[] = [];
   if (options.only.has("http")) {
     runs.push({ suite: "http", loads: HTTP_LOADS, servers: httpServers });
   }
@@ -683,6 +705,7 @@ async function main(): Promise<void> {
     out.push("");
   }
   if (options.only.has("observe")) out.push(observeTable(results), "");
+  if (cold) out.push(coldStartTable(cold), "");
   out.push(
     "Each cell is the best of the interleaved rounds (servers take turns, so a burst of " +
       "outside load hits all of them): the round with the most calls/s, with its p50/p99. " +
@@ -698,6 +721,7 @@ async function main(): Promise<void> {
     "",
     "Targets:",
     ...targets(results, idle, options.only).map(verdict),
+    ...(cold ? [verdict(coldTarget(cold))] : []),
   );
   console.log(out.join("\n"));
 }
@@ -831,6 +855,18 @@ function targets(
     higherIsBetter: false,
   });
   return list.filter((t) => only.has(t.suite));
+}
+
+/** A cold `switchboard call` over HTTP within twice a `deno run` of an empty script. */
+function coldTarget(cold: ColdStart): Target {
+  return {
+    suite: "coldstart",
+    what: "cold `switchboard call http://…` vs `deno run` of an empty script",
+    value: cold.rows.find((r) => r.key === "http")?.ratio,
+    goal: 2,
+    unit: "×",
+    higherIsBetter: false,
+  };
 }
 
 function observeTable(results: Map<Key, Measured>): string {

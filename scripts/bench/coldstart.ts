@@ -316,6 +316,13 @@ export function coldStartTable(cold: ColdStart): string {
       } |`,
     );
   }
+  lines.push(
+    "",
+    "Cold start: wall time of a fresh `deno run -A main.ts …` process from spawn to exit " +
+      "(module cache warm, as for anyone's second command; no CPU pinning), median of the " +
+      "runs taken in turn with the floor, an empty script run the same way. serve: from spawn " +
+      "to the first raw request answered on fresh ports (polled every 2 ms).",
+  );
   return lines.join("\n");
 }
 

@@ -550,7 +550,10 @@ async function main(): Promise<void> {
       stdout: "null",
     }).output();
   }
-  const peersMissing = await ensurePeers();
+  // Only the load suites run peers (`--only coldstart` installs nothing).
+  const peersMissing = [...options.only].some((s) => s !== "coldstart")
+    ? await ensurePeers()
+    : "n/a (not run)";
   const node = (file: string): string[] | string => peersMissing ?? ["node", `${PEERS}/${file}`];
   const python = (await has("python3"))
     ? ["python3", `${PEERS}/xmlrpc_server.py`]

@@ -25,11 +25,12 @@ export const DIST_FILE = new URL("dist/switchboard-client.js", ROOT);
 
 /**
  * `entry` bundled by `deno bundle` as one minified ES module for browsers, resolved with
- * this repository's deno.json (`config`, to bundle an npm package the same way).
+ * this repository's deno.json (so an npm package it maps is bundled the same way).
+ * `minify: false` keeps esbuild's `// path` comment before each module's code.
  */
 export async function bundleEntry(
   entry: string | URL,
-  config: URL = new URL("deno.json", ROOT),
+  options: { minify?: boolean } = {},
 ): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "switchboard-bundle-" });
   try {
@@ -39,8 +40,8 @@ export async function bundleEntry(
         "bundle",
         "--quiet",
         "--config",
-        fileURLToPath(config),
-        "--minify",
+        fileURLToPath(new URL("deno.json", ROOT)),
+        ...(options.minify ?? true ? ["--minify"] : []),
         "--format",
         "esm",
         "--platform",

@@ -7,7 +7,7 @@
 
 import { decodeResponse, encodeRequest, type JsonRpcId } from "../wire/jsonrpc/codec.ts";
 import type { Outcome } from "../core/context.ts";
-import { rpcError } from "../core/errors.ts";
+import { errorShape, rpcError } from "../core/errors.ts";
 import type { OutgoingCall, Transport } from "../core/client/transport.ts";
 import type { AuthCredentials } from "../auth/types.ts";
 import { transportFetch } from "./http_auth.ts";
@@ -115,7 +115,7 @@ export class HttpJsonRpcTransport implements Transport {
     return ids.map((id) =>
       id === undefined ? { ok: true, value: undefined } : byId.get(id) ?? orphan ?? {
         ok: false,
-        error: { code: -32603, name: "InternalError", message: `no response for batch id ${id}` },
+        error: errorShape("InternalError", `no response for batch id ${id}`),
       }
     );
   }

@@ -128,3 +128,50 @@ export function methodNotFound(method: string): ErrorShape {
 export function rpcError(code: keyof typeof ErrorCode, message: string, data?: unknown): RpcError {
   return new RpcError({ code: ErrorCode[code], name: code, message, data });
 }
+
+/**
+ * An error shape of a known code, as a plain object (no `Error` built: for answers on hot
+ * paths and for errors that only travel).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { errorShape } from "./errors.ts";
+ *
+ * assert.deepEqual(errorShape("Overloaded", "busy"), { code: -32004, name: "Overloaded", message: "busy" });
+ * ```
+ */
+export function errorShape(
+  code: keyof typeof ErrorCode,
+  message: string,
+  data?: unknown,
+): ErrorShape {
+  const shape: ErrorShape = { code: ErrorCode[code], name: code, message };
+  if (data !== undefined) shape.data = data;
+  return shape;
+}
+
+/**
+ * Anything thrown, as an RpcError: an RpcError as it is, anything else as `fallback`
+ * (`InternalError` where a bug is the likely cause, `Unavailable` for a transport that
+ * failed) with the thrown message.
+ */
+export function asRpcError(
+  error: unknown,
+  fallback: keyof typeof ErrorCode = "InternalError",
+): RpcError {
+  if (error instanceof RpcError) return error;
+  return rpcError(fallback, error instanceof Error ? error.message : String(error));
+}
+
+/**
+ * The error of a value that cannot be written for its protocol:
+ * `Internal error: the result cannot be encoded as JSON (<why>)`.
+ */
+export function unencodable(what: string, format: string, error: unknown): ErrorShape {
+  const detail = error instanceof Error ? error.message.split("\n")[0] : String(error);
+  return errorShape(
+    "InternalError",
+    `Internal error: ${what} cannot be encoded as ${format} (${detail})`,
+  );
+}

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { errorShape } from "../core/errors.ts";
 import { TIMEOUT_HEADER } from "../wire/http.ts";
 
 /** Which browser pages may call a listener from another origin. */
@@ -162,12 +163,11 @@ export function refuseCrossSite(
   return new Response(
     JSON.stringify({
       jsonrpc: "2.0",
-      error: {
-        code: -32002,
-        name: "Forbidden",
-        message: `Forbidden: pages from ${origin} may not call this server` +
+      error: errorShape(
+        "Forbidden",
+        `Forbidden: pages from ${origin} may not call this server` +
           (cors ? "" : " (it allows no other origins)"),
-      },
+      ),
       id: null,
     }),
     { status: 403, headers: { "content-type": "application/json" } },

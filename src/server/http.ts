@@ -20,7 +20,7 @@ import {
   runRequest,
 } from "../wire/jsonrpc/codec.ts";
 import { openRpcDocument } from "../core/idl/openrpc.ts";
-import { type ErrorShape, methodNotFound } from "../core/errors.ts";
+import { type ErrorShape, errorShape } from "../core/errors.ts";
 import { TIMEOUT_HEADER } from "../wire/http.ts";
 import { mediaType, readLimited } from "./http_request.ts";
 import { explorerResponse } from "../observe/explorer.ts";
@@ -96,6 +96,7 @@ function callBase(
   request: Request,
   caller: Identity | undefined,
   env: HttpEnv | undefined,
+  expose: ((method: string) => boolean) | undefined,
 ): CallBase {
   // Cancellation over HTTP travels as the deadline header; request.signal is not used
   // because Deno.serve (legacy mode) also aborts it after every successful response, and
@@ -103,6 +104,7 @@ function callBase(
   // handler runs on until it finishes or its deadline passes.
   const base: CallBase = {};
   if (caller) base.caller = caller;
+  if (expose) base.expose = expose;
   const timeout = request.headers.get(TIMEOUT_HEADER);
   if (timeout !== null && Number(timeout) > 0) base.deadline = Date.now() + Number(timeout);
   const remote = env?.remoteAddr?.hostname;
@@ -146,20 +148,14 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
   const cors = options.cors ? new CorsPolicy(options.cors) : undefined;
   const app: Hono = new Hono();
   // JSON-RPC takes outcomes at once where the router has them (no promise per small call).
-  const dispatchNow = expose
-    ? (call: Call): Outcome | Promise<Outcome> =>
-      expose(call.method) && router.resolve(call.method, call.caller)
-        ? router.dispatchNow(call)
-        : { ok: false, error: methodNotFound(call.method) }
-    : (call: Call) => router.dispatchNow(call);
+  const dispatchNow = (call: Call) => router.dispatchNow(call);
   // XML-RPC's handler awaits its calls: it takes a promise always.
   const dispatch = (call: Call): Promise<Outcome> => Promise.resolve(dispatchNow(call));
 
   const tooLarge = () =>
     jsonError(413, {
-      code: -32600,
+      ...errorShape("InvalidRequest", `Invalid Request: body exceeds the limit of ${limit} bytes`),
       name: "PayloadTooLarge",
-      message: `Invalid Request: body exceeds the limit of ${limit} bytes`,
     });
 
   /** Authenticates and reads the body, or answers the request itself. */
@@ -181,7 +177,7 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
     }
     const body = await readBody();
     if (body === undefined) return tooLarge();
-    return { body, base: callBase(request, caller, env) };
+    return { body, base: callBase(request, caller, env, expose) };
   };
 
   // Nothing to answer (notifications): 200 with an empty body, as JSON-RPC-over-HTTP
@@ -209,7 +205,7 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
     const declared = options.authenticate ? null : request.headers.get("content-length");
     if (declared !== null) {
       if (Number(declared) > limit) return Promise.resolve(tooLarge());
-      const base = callBase(request, undefined, env);
+      const base = callBase(request, undefined, env, expose);
       return request.json().then(
         (value) => answerJson(parseRequestValue(value), base),
         (error) => {

@@ -7,7 +7,13 @@
  */
 
 import type { Call, Outcome } from "../../core/context.ts";
-import { type ErrorShape, isProtocolCode, nameOfCode } from "../../core/errors.ts";
+import {
+  type ErrorShape,
+  errorShape,
+  isProtocolCode,
+  nameOfCode,
+  unencodable,
+} from "../../core/errors.ts";
 import { reviveTagged, taggingReplacer } from "../../core/idl/tagged.ts";
 
 /** A JSON-RPC id. */
@@ -25,15 +31,11 @@ export type JsonRpcRequest =
   | { kind: "batch"; members: JsonRpcMember[] }
   | { kind: "error"; error: ErrorShape };
 
-const INVALID = (message: string): ErrorShape => ({
-  code: -32600,
-  name: "InvalidRequest",
-  message,
-});
+const INVALID = (message: string): ErrorShape => errorShape("InvalidRequest", message);
 
 /** The response to a body that is not JSON. */
 export function parseError(detail: string): ErrorShape {
-  return { code: -32700, name: "ParseError", message: `Parse error: ${detail}` };
+  return errorShape("ParseError", `Parse error: ${detail}`);
 }
 
 /** Parses a request body. Never throws. */
@@ -119,12 +121,8 @@ export function encodeResponse(id: JsonRpcId, outcome: Outcome): string {
     const error = JSON.stringify(errorObject(outcome.error), taggingReplacer);
     return `{"jsonrpc":"2.0","error":${error},"id":${idText}}`;
   } catch (e) {
-    const error = JSON.stringify({
-      code: -32603,
-      message: `Internal error: the ${outcome.ok ? "result" : "error"} cannot be encoded as JSON (${
-        e instanceof Error ? e.message.split("\n")[0] : e
-      })`,
-    });
+    const { code, message } = unencodable(`the ${outcome.ok ? "result" : "error"}`, "JSON", e);
+    const error = JSON.stringify({ code, message });
     return `{"jsonrpc":"2.0","error":${error},"id":${idText}}`;
   }
 }

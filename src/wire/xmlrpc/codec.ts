@@ -22,7 +22,7 @@
  */
 
 import type { Call, Identity, Outcome } from "../../core/context.ts";
-import { type ErrorShape, nameOfCode } from "../../core/errors.ts";
+import { type ErrorShape, errorShape, nameOfCode } from "../../core/errors.ts";
 import type { MethodDef } from "../../core/idl/interface.ts";
 import type { Fields, Type } from "../../core/idl/types.ts";
 import { readMethodCall, readMethodResponse, XmlRpcReadError } from "./reader.ts";
@@ -182,7 +182,7 @@ function isStruct(v: unknown): v is Record<string, unknown> {
 }
 
 function internal(message: string): ErrorShape {
-  return { code: -32603, name: "InternalError", message };
+  return errorShape("InternalError", message);
 }
 
 /** `system.multicall`'s results, each written by its own method's result type. */

@@ -47,7 +47,18 @@ const SIMPLE_TYPES = new Set([
   "multipart/form-data",
 ]);
 
-/** `value` as an origin (`scheme://host[:port]`), or a TypeError saying what is wrong. */
+/**
+ * `value` as an origin (`scheme://host[:port]`), or a TypeError saying what is wrong.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseOrigin } from "@switchboard/rpc/server";
+ *
+ * assert.equal(parseOrigin("https://app.example.com/"), "https://app.example.com");
+ * assert.throws(() => parseOrigin("app.example.com"), /is not a URL/);
+ * ```
+ */
 export function parseOrigin(value: string): string {
   let url: URL;
   try {
@@ -65,13 +76,33 @@ export function parseOrigin(value: string): string {
   return url.origin;
 }
 
-/** A listener's CORS policy, checked once when the listener is made. */
+/**
+ * A listener's CORS policy, checked once when the listener is made (`createHttpApp` and
+ * `listenHttp` make one from their `cors` option).
+ *
+ * @example Answer a preflight
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CorsPolicy } from "@switchboard/rpc/server";
+ *
+ * const cors = new CorsPolicy({ origins: ["https://app.example.com"] });
+ * const preflight = new Request("http://127.0.0.1:8080/rpc", {
+ *   method: "OPTIONS",
+ *   headers: { origin: "https://app.example.com", "access-control-request-method": "POST" },
+ * });
+ * const answer = cors.preflight(preflight, "https://app.example.com");
+ * assert.equal(answer.status, 204);
+ * assert.equal(answer.headers.get("access-control-allow-origin"), "https://app.example.com");
+ * assert.equal(cors.allows("https://evil.example"), false);
+ * ```
+ */
 export class CorsPolicy {
   readonly #any: boolean;
   readonly #origins: Set<string>;
   readonly #credentials: boolean;
   readonly #maxAge: string;
 
+  /** Checks `options`: a TypeError for an origin that is not one, or credentials with `*`. */
   constructor(options: CorsOptions) {
     this.#any = options.origins.includes("*");
     this.#origins = new Set(options.origins.filter((o) => o !== "*").map(parseOrigin));
@@ -143,6 +174,27 @@ export class CorsPolicy {
       .filter((h) => h.startsWith("x-switchboard-") && !ALLOWED_HEADERS.includes(h));
     return [...ALLOWED_HEADERS, ...asked];
   }
+}
+
+/** `fetch` answering preflights and marking responses readable by allowed origins. */
+export function withCors<E>(
+  cors: CorsPolicy,
+  fetch: (request: Request, env?: E) => Response | Promise<Response>,
+): (request: Request, env?: E) => Response | Promise<Response> {
+  return (request, env) => {
+    const origin = request.headers.get("origin");
+    if (origin === null) return fetch(request, env);
+    if (
+      request.method === "OPTIONS" && request.headers.has("access-control-request-method") &&
+      cors.preflights(new URL(request.url).pathname)
+    ) {
+      return cors.preflight(request, origin);
+    }
+    const response = fetch(request, env);
+    return response instanceof Promise
+      ? response.then((r) => cors.expose(r, origin))
+      : cors.expose(response, origin);
+  };
 }
 
 /**

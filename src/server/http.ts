@@ -25,7 +25,7 @@ import { TIMEOUT_HEADER } from "../wire/http.ts";
 import { mediaType, readLimited } from "./http_request.ts";
 import { explorerResponse } from "../observe/explorer.ts";
 import { clientScriptResponse } from "../observe/client_script.ts";
-import { type CorsOptions, CorsPolicy, refuseCrossSite } from "./cors.ts";
+import { type CorsOptions, CorsPolicy, refuseCrossSite, withCors } from "./cors.ts";
 
 /** Default cap on request bodies: 1 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -311,24 +311,6 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
   };
   // Without CORS options nothing wraps the hot paths.
   return { fetch: cors ? withCors(cors, fetch) : fetch };
-}
-
-/** `fetch` answering preflights and marking responses readable by allowed origins. */
-function withCors(cors: CorsPolicy, fetch: HttpApp["fetch"]): HttpApp["fetch"] {
-  return (request, env) => {
-    const origin = request.headers.get("origin");
-    if (origin === null) return fetch(request, env);
-    if (
-      request.method === "OPTIONS" && request.headers.has("access-control-request-method") &&
-      cors.preflights(pathOf(request.url))
-    ) {
-      return cors.preflight(request, origin);
-    }
-    const response = fetch(request, env);
-    return response instanceof Promise
-      ? response.then((r) => cors.expose(r, origin))
-      : cors.expose(response, origin);
-  };
 }
 
 /** The path of a request URL (what hono routes on), without parsing the whole URL. */

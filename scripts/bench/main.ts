@@ -442,14 +442,15 @@ function ratio(a: Measured | undefined, b: Measured | undefined): number | undef
   return x && y ? x / y : undefined;
 }
 
-const PROTOCOL: Record<Exclude<Suite, "idle" | "observe" | "size">, string> = {
+const PROTOCOL: Record<Exclude<Suite, "idle" | "observe">, string> = {
   http: "JSON-RPC / HTTP",
   xmlrpc: "XML-RPC / HTTP",
   tcp: "msgpack-rpc / TCP",
+  size: "browser bundle",
 };
 
 function table(
-  rows: { suite: Exclude<Suite, "idle" | "observe" | "size">; loads: Load[]; servers: ServerDef[] }[],
+  rows: { suite: Exclude<Suite, "idle" | "observe">; loads: Load[]; servers: ServerDef[] }[],
   results: Map<Key, Measured>,
 ): string {
   const lines = [
@@ -621,7 +622,7 @@ async function main(): Promise<void> {
     { name: "grpc-js unary (Node) ¹", cmd: node("grpc_server.js"), cell: grpcCell(options) },
   ];
 
-  const runs: { suite: Exclude<Suite, "idle" | "observe" | "size">; loads: Load[]; servers: ServerDef[] }[] =
+  const runs: { suite: Exclude<Suite, "idle" | "observe">; loads: Load[]; servers: ServerDef[] }[] =
     [];
   if (options.only.has("http")) {
     runs.push({ suite: "http", loads: HTTP_LOADS, servers: httpServers });

@@ -9,7 +9,9 @@
  * minified + gzipped browser bundle of "." next to npm json-rpc-2.0's, in seconds),
  * `--warmup MS` (per round, default 300),
  * `--duration MS` (measured per cell, split over the rounds, default 2100), `--rounds N`
- * (default 3), `--idle N` (idle connections, default 1000), `--no-pin` (do not pin servers
+ * (default 3), `--idle N` (idle connections, default 1000), `--baseline DIR` (another checkout
+ * run side by side, with a table of CPU per call against it), `--switchboard-only` (no peers),
+ * `--no-pin` (do not pin servers
  * to CPU 1 and the load generator to CPU 0).
  *
  * @module
@@ -35,6 +37,10 @@ interface Options {
   rounds: number;
   pin: boolean;
   idleConnections: number;
+  /** Another checkout of Switchboard to run side by side (an A/B of two versions). */
+  baseline?: string;
+  /** Leave out the peers and ceilings (with --baseline: just the two versions). */
+  switchboardOnly: boolean;
 }
 
 function parseOptions(args: string[]): Options {
@@ -45,6 +51,7 @@ function parseOptions(args: string[]): Options {
     rounds: 3,
     pin: true,
     idleConnections: 1000,
+    switchboardOnly: false,
   };
   for (let i = 0; i < args.length; i++) {
     const [flag, inline] = args[i].split("=", 2);
@@ -72,6 +79,12 @@ function parseOptions(args: string[]): Options {
         break;
       case "--idle":
         options.idleConnections = Number(value());
+        break;
+      case "--baseline":
+        options.baseline = value().replace(/\/$/, "");
+        break;
+      case "--switchboard-only":
+        options.switchboardOnly = true;
         break;
       default:
         throw new Error(`unknown flag ${args[i]}`);
@@ -234,6 +247,29 @@ interface ServerDef {
 }
 
 const SWITCHBOARD = "Switchboard";
+const BASELINE = "Switchboard (baseline)";
+
+/** Server CPU per call of this checkout against the baseline checkout, cell by cell. */
+function baselineTable(results: Map<Key, Measured>, dir: string): string {
+  const rows = [
+    `Server CPU per call, this checkout against ${dir} (same run, interleaved):`,
+    "",
+    "| cell | this µs/call | baseline µs/call | this / baseline |",
+    "| --- | ---: | ---: | ---: |",
+  ];
+  for (const [k, ours] of results) {
+    const [suite, method, load, server] = k.split("|");
+    if (server !== SWITCHBOARD) continue;
+    const base = results.get(key(suite, method, load, BASELINE));
+    if (!base?.cpuUs || !ours.cpuUs) continue;
+    rows.push(
+      `| ${suite} ${method} ${load} | ${ours.cpuUs.toFixed(1)} | ${base.cpuUs.toFixed(1)} | ${
+        (ours.cpuUs / base.cpuUs).toFixed(3)
+      } |`,
+    );
+  }
+  return rows.join("\n");
+}
 
 async function runSuite(
   suite: string,
@@ -622,6 +658,26 @@ async function main(): Promise<void> {
     { name: "grpc-js unary (Node) ¹", cmd: node("grpc_server.js"), cell: grpcCell(options) },
   ];
 
+  for (const servers of [httpServers, xmlServers, tcpServers]) {
+    const ours = servers[0];
+    if (options.switchboardOnly) servers.splice(1);
+    if (options.baseline) {
+      servers.splice(1, 0, {
+        ...ours,
+        name: BASELINE,
+        cmd: [
+          Deno.execPath(),
+          "run",
+          "-A",
+          "--quiet",
+          "--config",
+          `${options.baseline}/deno.json`,
+          `${options.baseline}/scripts/bench/switchboard_server.ts`,
+        ],
+      });
+    }
+  }
+
   const runs: { suite: Exclude<Suite, "idle" | "observe">; loads: Load[]; servers: ServerDef[] }[] =
     [];
   if (options.only.has("http")) {
@@ -706,6 +762,7 @@ async function main(): Promise<void> {
   }
   if (options.only.has("observe")) out.push(observeTable(results), "");
   if (sizes) out.push(sizeTable(sizes), "");
+  if (options.baseline) out.push(baselineTable(results, options.baseline), "");
   out.push(
     "Each cell is the best of the interleaved rounds (servers take turns, so a burst of " +
       "outside load hits all of them): the round with the most calls/s, with its p50/p99. " +

@@ -4,8 +4,10 @@
  * `peers/grpc_load.js`), reads the server's peak RSS from /proc, and prints one Markdown
  * table with the ratios, the idle-connection memory, and the targets met or missed.
  *
- * Flags: `--only http,xmlrpc,tcp,idle,observe` (a subset; `observe` is the cost of metrics,
- * access log and tracing, and `--only observe` alone takes a few minutes), `--warmup MS` (per round, default 300),
+ * Flags: `--only http,xmlrpc,tcp,idle,observe,size` (a subset; `observe` is the cost of metrics,
+ * access log and tracing, and `--only observe` alone takes a few minutes; `size` is the
+ * minified + gzipped browser bundle of "." next to npm json-rpc-2.0's, in seconds),
+ * `--warmup MS` (per round, default 300),
  * `--duration MS` (measured per cell, split over the rounds, default 2100), `--rounds N`
  * (default 3), `--idle N` (idle connections, default 1000), `--baseline DIR` (another checkout
  * run side by side, with a table of CPU per call against it), `--switchboard-only` (no peers),
@@ -19,13 +21,14 @@ import { fileURLToPath } from "node:url";
 import { type CellResult, openIdle, runHttpCell, runTcpCell, type Timing } from "./load.ts";
 import { type BenchMethod, JSON_BODIES, ORDER, XML_BODIES } from "./workload.ts";
 import { OBSERVE_CELLS, observeCommands, OBSERVED, PLAIN, TRACED } from "./observe.ts";
+import { measureSizes, SIZE_TARGET_KB, type Sizes, sizeTable, switchboardKb } from "./size.ts";
 
 const HERE = fileURLToPath(new URL("./", import.meta.url));
 const PEERS = `${HERE}peers`;
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-type Suite = "http" | "xmlrpc" | "tcp" | "idle" | "observe";
-const SUITES: Suite[] = ["http", "xmlrpc", "tcp", "idle", "observe"];
+type Suite = "http" | "xmlrpc" | "tcp" | "idle" | "observe" | "size";
+const SUITES: Suite[] = ["http", "xmlrpc", "tcp", "idle", "observe", "size"];
 
 interface Options {
   only: Set<Suite>;
@@ -479,6 +482,7 @@ const PROTOCOL: Record<Exclude<Suite, "idle" | "observe">, string> = {
   http: "JSON-RPC / HTTP",
   xmlrpc: "XML-RPC / HTTP",
   tcp: "msgpack-rpc / TCP",
+  size: "browser bundle",
 };
 
 function table(
@@ -516,7 +520,7 @@ interface Target {
   what: string;
   value?: number;
   goal: number;
-  unit: "×" | "%" | "ms" | "KiB";
+  unit: "×" | "%" | "ms" | "KiB" | "KB";
   higherIsBetter: boolean;
 }
 
@@ -554,8 +558,26 @@ async function ensurePeers(): Promise<string | undefined> {
   return out.success ? undefined : "n/a (npm ci failed)";
 }
 
+/** The size target: the "." bundle, minified and gzipped. */
+function sizeTarget(sizes: Sizes): Target {
+  return {
+    suite: "size",
+    what: `browser bundle of "." (minified + gzip)`,
+    value: switchboardKb(sizes),
+    goal: SIZE_TARGET_KB,
+    unit: "KB",
+    higherIsBetter: false,
+  };
+}
+
 async function main(): Promise<void> {
   const options = parseOptions(Deno.args);
+  // Measured first: bundling takes CPU that would disturb the load cells.
+  const sizes = options.only.has("size") ? await measureSizes() : undefined;
+  if (sizes && options.only.size === 1) {
+    console.log([sizeTable(sizes), "", "Targets:", verdict(sizeTarget(sizes))].join("\n"));
+    return;
+  }
   const began = performance.now();
   const loadAtStart = loadAverage();
   const pinnable = options.pin && (await has("taskset")) && navigator.hardwareConcurrency >= 2;
@@ -739,6 +761,7 @@ async function main(): Promise<void> {
     out.push("");
   }
   if (options.only.has("observe")) out.push(observeTable(results), "");
+  if (sizes) out.push(sizeTable(sizes), "");
   if (options.baseline) out.push(baselineTable(results, options.baseline), "");
   out.push(
     "Each cell is the best of the interleaved rounds (servers take turns, so a burst of " +
@@ -755,6 +778,7 @@ async function main(): Promise<void> {
     "",
     "Targets:",
     ...targets(results, idle, options.only).map(verdict),
+    ...(sizes ? [verdict(sizeTarget(sizes))] : []),
   );
   console.log(out.join("\n"));
 }

@@ -32,8 +32,11 @@ export async function postRpc(
     ...endpoint.headers,
     [TIMEOUT_HEADER]: String(Math.max(1, request.deadline - Date.now())),
   };
+  // Called as a plain function: browsers throw "Illegal invocation" when the global fetch
+  // is called as a method of another object.
+  const send = endpoint.fetch;
   try {
-    return await endpoint.fetch(endpoint.url, {
+    return await send(endpoint.url, {
       method: "POST",
       headers,
       body,

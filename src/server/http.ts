@@ -24,6 +24,8 @@ import { type ErrorShape, errorShape } from "../core/errors.ts";
 import { TIMEOUT_HEADER } from "../wire/http.ts";
 import { mediaType, readLimited } from "./http_request.ts";
 import { explorerResponse } from "../observe/explorer.ts";
+import { clientScriptResponse } from "../observe/client_script.ts";
+import { type CorsOptions, CorsPolicy, refuseCrossSite, withCors } from "./cors.ts";
 
 /** Default cap on request bodies: 1 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -69,6 +71,13 @@ export interface HttpOptions {
   xmlrpc?: XmlRpcHandler;
   /** Serve the API explorer page at `GET /` (default true). */
   explorer?: boolean;
+  /**
+   * Serve the "." entry point bundled for browsers at `GET /client.js` (default: when the
+   * explorer is served, which uses it).
+   */
+  clientScript?: boolean;
+  /** Let browser pages from these origins call (CORS); none by default. */
+  cors?: CorsOptions;
   /** More `GET` routes by path (e.g. `/metrics`). */
   get?: Record<string, (request: Request) => Response | Promise<Response>>;
 }
@@ -136,6 +145,7 @@ export interface HttpApp {
 export function createHttpApp(router: Router, options: HttpOptions = {}): HttpApp {
   const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const expose = options.expose;
+  const cors = options.cors ? new CorsPolicy(options.cors) : undefined;
   const app: Hono = new Hono();
   // JSON-RPC takes outcomes at once where the router has them (no promise per small call).
   const dispatchNow = (call: Call) => router.dispatchNow(call);
@@ -182,17 +192,12 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
   };
 
   const jsonRpc = (request: Request, env: HttpEnv | undefined): Promise<Response> => {
+    // Any body is parsed as JSON whatever its media type (curl sends form-urlencoded, fetch
+    // text/plain for a string); only a page of another site is refused (see cors.ts).
     const type = mediaType(request);
     if (!JSON_TYPES.includes(type)) {
-      return Promise.resolve(jsonError(415, {
-        ...errorShape(
-          "InvalidRequest",
-          `Invalid Request: Content-Type ${
-            JSON.stringify(type || "(none)")
-          } is not JSON; send application/json`,
-        ),
-        name: "UnsupportedMediaType",
-      }));
+      const refused = refuseCrossSite(request, type, cors);
+      if (refused) return Promise.resolve(refused);
     }
     // The common case, a declared length and nobody to authenticate, goes through
     // request.json(): Deno parses the already-received body without a stream or a
@@ -215,6 +220,8 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
   };
 
   const xmlRpcRequest = async (request: Request, env: HttpEnv | undefined): Promise<Response> => {
+    const refused = refuseCrossSite(request, mediaType(request), cors);
+    if (refused) return refused;
     const pre = await prologue(request, env);
     if (pre instanceof Response) return pre;
     // A Switchboard client says so; its faults carry the error's name (see wire/xmlrpc).
@@ -269,6 +276,9 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
   if (options.explorer ?? true) {
     app.get("/", guarded(() => explorerResponse(visibleInterfaces())));
   }
+  if (options.clientScript ?? options.explorer ?? true) {
+    app.get("/client.js", (c) => clientScriptResponse(c.req.raw));
+  }
   for (const [path, handler] of Object.entries(options.get ?? {})) {
     app.get(path, (c) => handler(c.req.raw));
   }
@@ -291,16 +301,16 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
   // POST /rpc and /RPC2 are the hot paths: they skip the framework's routing and context
   // (about a microsecond per call). Anything else, including paths hono would normalise,
   // goes to hono. Middleware added to `app` must also wrap these paths.
-  return {
-    fetch: (request, env) => {
-      if (request.method === "POST") {
-        const path = pathOf(request.url);
-        if (path === "/rpc") return jsonRpc(request, env).catch(failed);
-        if (path === "/RPC2" && options.xmlrpc) return xmlRpcRequest(request, env).catch(failed);
-      }
-      return app.fetch(request, env);
-    },
+  const fetch: HttpApp["fetch"] = (request, env) => {
+    if (request.method === "POST") {
+      const path = pathOf(request.url);
+      if (path === "/rpc") return jsonRpc(request, env).catch(failed);
+      if (path === "/RPC2" && options.xmlrpc) return xmlRpcRequest(request, env).catch(failed);
+    }
+    return app.fetch(request, env);
   };
+  // Without CORS options nothing wraps the hot paths.
+  return { fetch: cors ? withCors(cors, fetch) : fetch };
 }
 
 /** The path of a request URL (what hono routes on), without parsing the whole URL. */

@@ -83,6 +83,6 @@ export { httpAuthenticator, SESSION_SCHEME, unauthorizedResponse } from "./src/a
 export type { HttpAuthOptions, HttpLoginResult } from "./src/auth/http.ts";
 export { transportFetch } from "./src/client/http_auth.ts";
 export { Metrics } from "./src/observe/metrics.ts";
-export type { Labels, MetricsOptions, Sample } from "./src/observe/metrics.ts";
+export type { Labels, MetricsOptions, ProcessProbe, Sample } from "./src/observe/metrics.ts";
 export { AccessLog } from "./src/observe/access_log.ts";
 export type { AccessLogOptions, LogFormat, LogLevel } from "./src/observe/access_log.ts";

@@ -28,6 +28,7 @@ import type { Outcome } from "../core/context.ts";
 import { RpcError, rpcError } from "../core/errors.ts";
 import { type ConnectOptions, registerTransport } from "./connect.ts";
 import type { OutgoingCall, Transport } from "../core/client/transport.ts";
+import { PendingCalls } from "../core/pending.ts";
 import {
   callQueue,
   CONTENT_TYPE,
@@ -78,8 +79,6 @@ interface Session {
   full?: Promise<void>;
 }
 
-const MAX_MSGID = 0xffff_ffff;
-
 /**
  * Calls over RabbitMQ: `connect("amqp://user:pass@host/vhost")`. Connects on the first call
  * and again after the connection is lost (calls in flight then fail as `Unavailable`: they may
@@ -101,11 +100,10 @@ export class AmqpTransport implements Transport {
   readonly #defaultInterface?: string;
   readonly #userId?: string;
   readonly #clientId = crypto.randomUUID();
-  readonly #pending = new Map<number, Pending>();
+  readonly #pending = new PendingCalls<Pending>();
   #session?: Promise<Session>;
   /** Bumped per connection attempt, so a stale connection's events change nothing. */
   #generation = 0;
-  #nextId = 0;
   #closed = false;
   #ignoredReplies = 0;
 
@@ -209,20 +207,18 @@ export class AmqpTransport implements Transport {
       this.#ignoredReplies++;
       return;
     }
-    const pending = decoded.type === 1 ? this.#pending.get(decoded.msgid) : undefined;
+    const pending = decoded.type === 1 ? this.#pending.take(decoded.msgid) : undefined;
     if (!pending || decoded.type !== 1) {
       this.#ignoredReplies++;
       return;
     }
-    this.#pending.delete(decoded.msgid);
     pending.resolve(responseOutcome(decoded));
   }
 
   #onReturn(message: AmqpMessage): void {
     const msgid = Number(message.properties.correlationId);
-    const pending = this.#pending.get(msgid);
+    const pending = this.#pending.take(msgid);
     if (!pending) return;
-    this.#pending.delete(msgid);
     pending.reject(rpcError(
       "Unavailable",
       `the broker could not route the call to queue ${message.fields.routingKey}`,
@@ -230,9 +226,7 @@ export class AmqpTransport implements Transport {
   }
 
   #failAll(error: RpcError): void {
-    const all = [...this.#pending.values()];
-    this.#pending.clear();
-    for (const pending of all) pending.reject(error);
+    for (const [, pending] of this.#pending.takeAll()) pending.reject(error);
   }
 
   #queueFor(method: string): string {
@@ -262,16 +256,14 @@ export class AmqpTransport implements Transport {
       headers[DEADLINE_HEADER] = request.deadline;
     }
     if (request.signal?.aborted) throw abortReason(request.method, request.signal);
-    this.#nextId = this.#nextId >= MAX_MSGID ? 1 : this.#nextId + 1;
-    const msgid = this.#nextId;
-    const body = session.toBuffer(encodeRequest(msgid, request.method, request.params ?? []));
     return await new Promise<Outcome>((resolve, reject) => {
       const signal = request.signal;
+      let msgid = 0;
       const onAbort = () => {
-        if (this.#pending.delete(msgid)) reject(abortReason(request.method, signal!));
+        if (this.#pending.take(msgid)) reject(abortReason(request.method, signal!));
       };
       signal?.addEventListener("abort", onAbort, { once: true });
-      this.#pending.set(msgid, {
+      msgid = this.#pending.add({
         resolve: (outcome) => {
           signal?.removeEventListener("abort", onAbort);
           resolve(outcome);
@@ -281,10 +273,10 @@ export class AmqpTransport implements Transport {
           reject(error);
         },
       });
+      const body = session.toBuffer(encodeRequest(msgid, request.method, request.params ?? []));
       const fail = (error: unknown) => {
-        const pending = this.#pending.get(msgid);
+        const pending = this.#pending.take(msgid);
         if (!pending) return;
-        this.#pending.delete(msgid);
         pending.reject(rpcError(
           "Unavailable",
           `the broker did not accept ${request.method}: ${describeError(error, "nack")}`,

@@ -13,7 +13,7 @@ import type { AuthCredentials } from "../auth/types.ts";
 import { AUTH_HELLO, AUTH_LOGIN } from "../auth/types.ts";
 import type { NotificationMessage, RequestMessage } from "../wire/msgpackrpc/codec.ts";
 import type { Call, Identity, Outcome } from "../core/context.ts";
-import { RpcError, rpcError } from "../core/errors.ts";
+import { asRpcError, RpcError, rpcError } from "../core/errors.ts";
 import type { Implementation } from "../core/implement.ts";
 import { Router } from "../core/router/router.ts";
 import { dial } from "../adapters/deno/tcp.ts";
@@ -23,12 +23,7 @@ import {
   missedBeats,
   type ReconnectPolicy,
 } from "../core/backoff.ts";
-import {
-  asRpcError,
-  type ByteStream,
-  Session,
-  type SessionOwner,
-} from "../wire/msgpackrpc/session.ts";
+import { type ByteStream, Session, type SessionOwner } from "../wire/msgpackrpc/session.ts";
 import {
   EVENT,
   HELLO,

@@ -38,6 +38,11 @@ export interface Call {
   id?: string | number | null;
   /** The connected peer the call came from, when the transport supports calling back. */
   peer?: PeerLike;
+  /**
+   * Which methods (full `Interface.method` names) the listener that took the call exposes;
+   * the router answers any other as not found. Absent: all.
+   */
+  expose?: (method: string) => boolean;
   /** The caller's network address (`host` or `host:port`), for logs. */
   remote?: string;
   /** The caller's W3C trace context (`traceparent`, `tracestate`), when it sent one. */

@@ -128,3 +128,80 @@ export function methodNotFound(method: string): ErrorShape {
 export function rpcError(code: keyof typeof ErrorCode, message: string, data?: unknown): RpcError {
   return new RpcError({ code: ErrorCode[code], name: code, message, data });
 }
+
+/**
+ * An error shape of a known code, as a plain object (no `Error` built: for answers on hot
+ * paths and for errors that only travel).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { errorShape } from "./errors.ts";
+ *
+ * assert.deepEqual(errorShape("Overloaded", "busy"), { code: -32004, name: "Overloaded", message: "busy" });
+ * ```
+ */
+export function errorShape(
+  code: keyof typeof ErrorCode,
+  message: string,
+  data?: unknown,
+): ErrorShape {
+  const shape: ErrorShape = { code: ErrorCode[code], name: code, message };
+  if (data !== undefined) shape.data = data;
+  return shape;
+}
+
+/**
+ * Anything thrown, as an RpcError: an RpcError as it is, anything else as `fallback`
+ * (`InternalError` where a bug is the likely cause, `Unavailable` for a transport that
+ * failed) with the thrown message.
+ */
+export function asRpcError(
+  error: unknown,
+  fallback: keyof typeof ErrorCode = "InternalError",
+): RpcError {
+  if (error instanceof RpcError) return error;
+  return rpcError(fallback, error instanceof Error ? error.message : String(error));
+}
+
+/**
+ * The error of a value that cannot be written for its protocol:
+ * `Internal error: the result cannot be encoded as JSON (<why>)`.
+ */
+export function unencodable(what: string, format: string, error: unknown): ErrorShape {
+  const detail = error instanceof Error ? error.message.split("\n")[0] : String(error);
+  return errorShape(
+    "InternalError",
+    `Internal error: ${what} cannot be encoded as ${format} (${detail})`,
+  );
+}
+
+/**
+ * An error as a peer sent it, checked field by field: a field that is missing or of the
+ * wrong type takes its default (`code` from `defaults`, `name` from the code, `message`
+ * from `defaults`), so whatever arrives becomes a well-formed error.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { receivedError } from "./errors.ts";
+ *
+ * assert.deepEqual(
+ *   receivedError({ code: -32601, message: 7 }, { code: -32603, message: "unknown error" }),
+ *   { code: -32601, name: "MethodNotFound", message: "unknown error" },
+ * );
+ * ```
+ */
+export function receivedError(
+  fields: { code?: unknown; name?: unknown; message?: unknown; data?: unknown },
+  defaults: { code: number; message: string },
+): ErrorShape {
+  const code = typeof fields.code === "number" ? fields.code : defaults.code;
+  const shape: ErrorShape = {
+    code,
+    name: typeof fields.name === "string" ? fields.name : nameOfCode(code) ?? "RpcError",
+    message: typeof fields.message === "string" ? fields.message : defaults.message,
+  };
+  if (fields.data !== undefined) shape.data = fields.data;
+  return shape;
+}

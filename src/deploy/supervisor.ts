@@ -7,6 +7,7 @@
  * @module
  */
 
+import { exponentialBackoff } from "../core/backoff.ts";
 import { DEFAULT_RESTART, type RestartPolicy } from "./restart.ts";
 
 /** A child to run. */
@@ -331,10 +332,12 @@ export class Supervisor {
         void this.stop();
         return;
       }
-      const delay = Math.min(
-        this.#policy.maxDelay,
-        this.#policy.initialDelay * 2 ** (child.crashes.length - 1),
-      );
+      // No jitter: the operator reads these delays, and one supervisor has no crowd to spread.
+      const delay = exponentialBackoff({
+        initial: this.#policy.initialDelay,
+        max: this.#policy.maxDelay,
+        random: () => 1,
+      }).delay(child.crashes.length);
       this.#say(`${spec.name} ${how}; restarting in ${delay} ms`);
       child.state = "backoff";
       await new Promise<void>((resolve) => {

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { PendingCalls } from "../core/pending.ts";
 import type { ClientLike, Identity } from "../core/context.ts";
 import { type ErrorShape, RpcError, rpcError } from "../core/errors.ts";
 import { type Handlers, implement, type Implementation } from "../core/implement.ts";
@@ -118,10 +119,10 @@ export class WorkerComponent {
   readonly #options: WorkerComponentOptions;
   readonly #logger: Logger;
   readonly #exported: ExportedImplementation[];
-  readonly #pending = new Map<number, Pending>();
+  readonly #pending = new PendingCalls<Pending>();
   #running?: Running;
   #starting?: Promise<Running>;
-  #nextId = 0;
+  #nextProbe = 0;
   #restarts = 0;
   #closed = false;
   /** Set while a liveness probe runs: new calls wait for its verdict. */
@@ -232,8 +233,8 @@ export class WorkerComponent {
           : rpcError("Cancelled", `${method} was cancelled`),
       );
     }
-    const id = ++this.#nextId;
     return new Promise((resolve, reject) => {
+      let id = 0;
       const stop = (error: RpcError) => {
         const pending = this.#pending.get(id);
         if (!pending) return;
@@ -257,7 +258,7 @@ export class WorkerComponent {
             : rpcError("Cancelled", `${method} was cancelled`),
         );
       ctx.signal.addEventListener("abort", onAbort, { once: true });
-      this.#pending.set(id, {
+      id = this.#pending.add({
         method,
         started: false,
         resolve,
@@ -280,11 +281,8 @@ export class WorkerComponent {
   }
 
   #settle(id: number): Pending | undefined {
-    const pending = this.#pending.get(id);
-    if (pending) {
-      this.#pending.delete(id);
-      pending.cleanup();
-    }
+    const pending = this.#pending.take(id);
+    pending?.cleanup();
     return pending;
   }
 
@@ -307,7 +305,7 @@ export class WorkerComponent {
 
   #probe(running: Running, method: string): void {
     if (this.#suspect || this.#running !== running) return;
-    const id = ++this.#nextId;
+    const id = ++this.#nextProbe;
     const timeout = this.#options.probeTimeout ?? 1000;
     this.#suspect = new Promise<void>((verdict) => {
       const timer = setTimeout(() => {
@@ -338,8 +336,8 @@ export class WorkerComponent {
       for (const resolve of running.probes.values()) resolve();
       running.probes.clear();
     }
-    for (const [id, pending] of [...this.#pending]) {
-      this.#settle(id);
+    for (const [, pending] of this.#pending.takeAll()) {
+      pending.cleanup();
       pending.reject(pending.started || this.#closed ? error : RESEND);
     }
   }

@@ -11,7 +11,7 @@ import { Router } from "../core/router/router.ts";
 import { Client } from "../core/client/client.ts";
 import type { OutgoingCall, Transport } from "../core/client/transport.ts";
 import type { Outcome } from "../core/context.ts";
-import { RpcError } from "../core/errors.ts";
+import { RpcError, unencodable } from "../core/errors.ts";
 import { dynamicImport } from "./dynamic_import.ts";
 import { publishWorkerLibrary } from "./worker_library.ts";
 import { usableImplementations } from "./implementations.ts";
@@ -211,13 +211,7 @@ async function call(message: Extract<ToWorker, { type: "call" }>) {
       id: message.id,
       outcome: {
         ok: false,
-        error: {
-          code: -32603,
-          name: "InternalError",
-          message: `${message.method} returned a value that cannot leave the worker: ${
-            error instanceof Error ? error.message : error
-          }`,
-        },
+        error: unencodable(`the result of ${message.method}`, "a structured clone", error),
       },
     });
   }

@@ -11,6 +11,7 @@
  * @module
  */
 
+import { exponentialBackoff } from "../core/backoff.ts";
 import {
   callQueue,
   CONTENT_TYPE,
@@ -31,7 +32,7 @@ import {
 } from "../wire/amqp/amqplib.ts";
 import { decodeMessage, encodeOutcome, type Message } from "../wire/msgpackrpc/codec.ts";
 import type { Call, Outcome } from "../core/context.ts";
-import { rpcError } from "../core/errors.ts";
+import { rpcError, unencodable } from "../core/errors.ts";
 import type { Logger, Router } from "../core/router/router.ts";
 
 /** Where idempotent calls' outcomes are remembered by call id. */
@@ -123,8 +124,8 @@ export interface AmqpListener {
   shutdown(): Promise<void>;
 }
 
-const RECONNECT_MIN_MS = 200;
-const RECONNECT_MAX_MS = 5_000;
+/** How long a worker waits before reconnecting to a lost broker: 200 ms doubling to 5 s. */
+const RECONNECT = exponentialBackoff({ initial: 200, max: 5_000 });
 
 /**
  * Serves a router's interfaces from RabbitMQ. Resolves once consuming; rejects when the broker
@@ -299,13 +300,13 @@ class AmqpWorker implements AmqpListener {
         return;
       }
       this.#logger.warn(`amqp: lost the connection to ${this.url} (${why}); reconnecting`);
-      this.#retry(RECONNECT_MIN_MS);
+      this.#retry(1);
     };
     connection.on("close", (error?: unknown) => onLost(message(error ?? "closed")));
     channel.on("close", () => onLost("channel closed"));
   }
 
-  #retry(delay: number): void {
+  #retry(attempt: number): void {
     this.#timer = setTimeout(async () => {
       this.#timer = undefined;
       if (this.#closing) return;
@@ -315,9 +316,9 @@ class AmqpWorker implements AmqpListener {
       } catch (error) {
         if (this.#closing) return;
         this.#logger.warn(`amqp: cannot reconnect to ${this.url}: ${message(error)}`);
-        this.#retry(Math.min(delay * 2, RECONNECT_MAX_MS));
+        this.#retry(attempt + 1);
       }
-    }, delay);
+    }, RECONNECT.delay(attempt));
   }
 
   /** One delivery: decode, dispatch, reply, then ack. */
@@ -359,7 +360,7 @@ class AmqpWorker implements AmqpListener {
       } catch (error) {
         body = encodeOutcome(request.msgid, {
           ok: false,
-          error: { code: -32603, name: "InternalError", message: `cannot encode the result` },
+          error: unencodable("the result", "msgpack", error),
         });
         this.#logger.error(`amqp: cannot encode the result of ${method}: ${message(error)}`);
       }
@@ -399,10 +400,7 @@ class AmqpWorker implements AmqpListener {
   }
 
   #dispatch(call: Call, iface?: string): Promise<Outcome> {
-    if (
-      (iface !== undefined && interfaceOf(call.method) !== iface) ||
-      (this.#expose && !this.#expose(call.method))
-    ) {
+    if (iface !== undefined && interfaceOf(call.method) !== iface) {
       return Promise.resolve({
         ok: false,
         error: rpcError(
@@ -413,7 +411,7 @@ class AmqpWorker implements AmqpListener {
         ).toShape(),
       });
     }
-    return this.#router.dispatch(call);
+    return this.#router.dispatch(this.#expose ? { ...call, expose: this.#expose } : call);
   }
 
   shutdown(): Promise<void> {

@@ -20,10 +20,12 @@ import {
   runRequest,
 } from "../wire/jsonrpc/codec.ts";
 import { openRpcDocument } from "../core/idl/openrpc.ts";
-import { type ErrorShape, methodNotFound } from "../core/errors.ts";
+import { type ErrorShape, errorShape } from "../core/errors.ts";
 import { TIMEOUT_HEADER } from "../wire/http.ts";
 import { mediaType, readLimited } from "./http_request.ts";
 import { explorerResponse } from "../observe/explorer.ts";
+import { clientScriptResponse } from "../observe/client_script.ts";
+import { type CorsOptions, CorsPolicy, refuseCrossSite, withCors } from "./cors.ts";
 
 /** Default cap on request bodies: 1 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -69,6 +71,13 @@ export interface HttpOptions {
   xmlrpc?: XmlRpcHandler;
   /** Serve the API explorer page at `GET /` (default true). */
   explorer?: boolean;
+  /**
+   * Serve the "." entry point bundled for browsers at `GET /client.js` (default: when the
+   * explorer is served, which uses it).
+   */
+  clientScript?: boolean;
+  /** Let browser pages from these origins call (CORS); none by default. */
+  cors?: CorsOptions;
   /** More `GET` routes by path (e.g. `/metrics`). */
   get?: Record<string, (request: Request) => Response | Promise<Response>>;
 }
@@ -87,6 +96,7 @@ function callBase(
   request: Request,
   caller: Identity | undefined,
   env: HttpEnv | undefined,
+  expose: ((method: string) => boolean) | undefined,
 ): CallBase {
   // Cancellation over HTTP travels as the deadline header; request.signal is not used
   // because Deno.serve (legacy mode) also aborts it after every successful response, and
@@ -94,6 +104,7 @@ function callBase(
   // handler runs on until it finishes or its deadline passes.
   const base: CallBase = {};
   if (caller) base.caller = caller;
+  if (expose) base.expose = expose;
   const timeout = request.headers.get(TIMEOUT_HEADER);
   if (timeout !== null && Number(timeout) > 0) base.deadline = Date.now() + Number(timeout);
   const remote = env?.remoteAddr?.hostname;
@@ -134,22 +145,17 @@ export interface HttpApp {
 export function createHttpApp(router: Router, options: HttpOptions = {}): HttpApp {
   const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const expose = options.expose;
+  const cors = options.cors ? new CorsPolicy(options.cors) : undefined;
   const app: Hono = new Hono();
   // JSON-RPC takes outcomes at once where the router has them (no promise per small call).
-  const dispatchNow = expose
-    ? (call: Call): Outcome | Promise<Outcome> =>
-      expose(call.method) && router.resolve(call.method, call.caller)
-        ? router.dispatchNow(call)
-        : { ok: false, error: methodNotFound(call.method) }
-    : (call: Call) => router.dispatchNow(call);
+  const dispatchNow = (call: Call) => router.dispatchNow(call);
   // XML-RPC's handler awaits its calls: it takes a promise always.
   const dispatch = (call: Call): Promise<Outcome> => Promise.resolve(dispatchNow(call));
 
   const tooLarge = () =>
     jsonError(413, {
-      code: -32600,
+      ...errorShape("InvalidRequest", `Invalid Request: body exceeds the limit of ${limit} bytes`),
       name: "PayloadTooLarge",
-      message: `Invalid Request: body exceeds the limit of ${limit} bytes`,
     });
 
   /** Authenticates and reads the body, or answers the request itself. */
@@ -171,7 +177,7 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
     }
     const body = await readBody();
     if (body === undefined) return tooLarge();
-    return { body, base: callBase(request, caller, env) };
+    return { body, base: callBase(request, caller, env, expose) };
   };
 
   // Nothing to answer (notifications): 200 with an empty body, as JSON-RPC-over-HTTP
@@ -186,15 +192,12 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
   };
 
   const jsonRpc = (request: Request, env: HttpEnv | undefined): Promise<Response> => {
+    // Any body is parsed as JSON whatever its media type (curl sends form-urlencoded, fetch
+    // text/plain for a string); only a page of another site is refused (see cors.ts).
     const type = mediaType(request);
     if (!JSON_TYPES.includes(type)) {
-      return Promise.resolve(jsonError(415, {
-        code: -32600,
-        name: "UnsupportedMediaType",
-        message: `Invalid Request: Content-Type ${
-          JSON.stringify(type || "(none)")
-        } is not JSON; send application/json`,
-      }));
+      const refused = refuseCrossSite(request, type, cors);
+      if (refused) return Promise.resolve(refused);
     }
     // The common case, a declared length and nobody to authenticate, goes through
     // request.json(): Deno parses the already-received body without a stream or a
@@ -202,7 +205,7 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
     const declared = options.authenticate ? null : request.headers.get("content-length");
     if (declared !== null) {
       if (Number(declared) > limit) return Promise.resolve(tooLarge());
-      const base = callBase(request, undefined, env);
+      const base = callBase(request, undefined, env, expose);
       return request.json().then(
         (value) => answerJson(parseRequestValue(value), base),
         (error) => {
@@ -217,6 +220,8 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
   };
 
   const xmlRpcRequest = async (request: Request, env: HttpEnv | undefined): Promise<Response> => {
+    const refused = refuseCrossSite(request, mediaType(request), cors);
+    if (refused) return refused;
     const pre = await prologue(request, env);
     if (pre instanceof Response) return pre;
     // A Switchboard client says so; its faults carry the error's name (see wire/xmlrpc).
@@ -271,6 +276,9 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
   if (options.explorer ?? true) {
     app.get("/", guarded(() => explorerResponse(visibleInterfaces())));
   }
+  if (options.clientScript ?? options.explorer ?? true) {
+    app.get("/client.js", (c) => clientScriptResponse(c.req.raw));
+  }
   for (const [path, handler] of Object.entries(options.get ?? {})) {
     app.get(path, (c) => handler(c.req.raw));
   }
@@ -293,16 +301,16 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
   // POST /rpc and /RPC2 are the hot paths: they skip the framework's routing and context
   // (about a microsecond per call). Anything else, including paths hono would normalise,
   // goes to hono. Middleware added to `app` must also wrap these paths.
-  return {
-    fetch: (request, env) => {
-      if (request.method === "POST") {
-        const path = pathOf(request.url);
-        if (path === "/rpc") return jsonRpc(request, env).catch(failed);
-        if (path === "/RPC2" && options.xmlrpc) return xmlRpcRequest(request, env).catch(failed);
-      }
-      return app.fetch(request, env);
-    },
+  const fetch: HttpApp["fetch"] = (request, env) => {
+    if (request.method === "POST") {
+      const path = pathOf(request.url);
+      if (path === "/rpc") return jsonRpc(request, env).catch(failed);
+      if (path === "/RPC2" && options.xmlrpc) return xmlRpcRequest(request, env).catch(failed);
+    }
+    return app.fetch(request, env);
   };
+  // Without CORS options nothing wraps the hot paths.
+  return { fetch: cors ? withCors(cors, fetch) : fetch };
 }
 
 /** The path of a request URL (what hono routes on), without parsing the whole URL. */

@@ -13,16 +13,11 @@ import type { AuthGate } from "../auth/gate.ts";
 import { AUTH_HELLO, AUTH_LOGIN } from "../auth/types.ts";
 import type { NotificationMessage, RequestMessage } from "../wire/msgpackrpc/codec.ts";
 import type { Call, Identity } from "../core/context.ts";
-import { methodNotFound, RpcError, rpcError } from "../core/errors.ts";
+import { asRpcError, errorShape, methodNotFound, RpcError, rpcError } from "../core/errors.ts";
 import type { Implementation } from "../core/implement.ts";
 import { Router } from "../core/router/router.ts";
 import { Peer, type PeerLink } from "../core/client/peer.ts";
-import {
-  asRpcError,
-  type ByteStream,
-  Session,
-  type SessionOwner,
-} from "../wire/msgpackrpc/session.ts";
+import { type ByteStream, Session, type SessionOwner } from "../wire/msgpackrpc/session.ts";
 import {
   EVENT,
   HELLO,
@@ -169,16 +164,11 @@ class TcpServer implements SessionOwner {
     if (this.#options.auth && !st.caller) {
       session.respond(message.msgid, {
         ok: false,
-        error: {
-          code: -32001,
-          name: "Unauthorized",
-          message: `log in first ($/auth.hello, then $/auth.login) before calling ${method}`,
-        },
+        error: errorShape(
+          "Unauthorized",
+          `log in first ($/auth.hello, then $/auth.login) before calling ${method}`,
+        ),
       });
-      return;
-    }
-    if (this.#options.expose && !this.#options.expose(method)) {
-      session.respond(message.msgid, { ok: false, error: methodNotFound(method) });
       return;
     }
     const call: Call = {
@@ -190,6 +180,7 @@ class TcpServer implements SessionOwner {
       remote: st.remote,
     };
     if (st.caller) call.caller = st.caller;
+    if (this.#options.expose) call.expose = this.#options.expose;
     if (signal) call.signal = signal;
     if (message.timeout !== undefined) call.deadline = Date.now() + message.timeout;
     this.#run(session, message.msgid, call);
@@ -293,7 +284,6 @@ class TcpServer implements SessionOwner {
       return;
     }
     if (isReserved(message.method)) return;
-    if (this.#options.expose && !this.#options.expose(message.method)) return;
     const call: Call = {
       method: message.method,
       params: strBytesParams(this.#router, message.method, message.params, st.caller),
@@ -302,6 +292,7 @@ class TcpServer implements SessionOwner {
       peer: st.peer,
     };
     if (st.caller) call.caller = st.caller;
+    if (this.#options.expose) call.expose = this.#options.expose;
     void this.#router.dispatch(call);
   }
 

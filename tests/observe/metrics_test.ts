@@ -7,7 +7,7 @@ import { connect } from "../../src/client/connect.ts";
 import "../../src/client/all_transports.ts";
 import { skipWithout, startServe } from "../fixtures/serve_process.ts";
 
-const SKIP = skipWithout("prometheus", "apt-get install prometheus, or .ci/setup.d/40-observe.sh");
+const SKIP = skipWithout("prometheus", "bash .ci/setup.d/21-prometheus.sh");
 
 function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });

@@ -7,6 +7,7 @@
  */
 
 import type { ByteStream } from "../../wire/msgpackrpc/session.ts";
+import { exponentialBackoff } from "../../core/backoff.ts";
 
 /** Options of {@linkcode dial}. */
 export interface DialOptions {
@@ -61,9 +62,8 @@ export interface SocketListener {
   close(): Promise<void>;
 }
 
-/** First and longest pause after a failed accept (e.g. EMFILE: too many open files). */
-const RETRY_MIN_MS = 10;
-const RETRY_MAX_MS = 1000;
+/** The pause after a failed accept (e.g. EMFILE: too many open files): 10 ms doubling to 1 s. */
+const RETRY = exponentialBackoff({ initial: 10, max: 1000 });
 
 /**
  * Listens and hands every accepted connection to `accept`. A failed accept while the
@@ -83,13 +83,14 @@ export function listen(
   let closed = false;
   let wake: (() => void) | undefined;
   const loop = (async () => {
-    let pause = RETRY_MIN_MS;
+    let failures = 0;
     while (!closed) {
       let conn: Deno.Conn;
       try {
         conn = await listener.accept();
       } catch (error) {
         if (closed) break;
+        const pause = RETRY.delay(++failures);
         onError(
           `accept on ${hostname}:${port} failed (${
             error instanceof Error ? error.message : error
@@ -103,10 +104,9 @@ export function listen(
           };
         });
         wake = undefined;
-        pause = Math.min(pause * 2, RETRY_MAX_MS);
         continue;
       }
-      pause = RETRY_MIN_MS;
+      failures = 0;
       try {
         if (!tls) (conn as Deno.TcpConn).setNoDelay(true);
       } catch {

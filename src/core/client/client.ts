@@ -14,7 +14,7 @@ import {
 } from "../idl/interface.ts";
 import { compile, ValidationError } from "../idl/validate.ts";
 import type { ClientLike, Outcome } from "../context.ts";
-import { RpcError, rpcError } from "../errors.ts";
+import { asRpcError, RpcError, rpcError } from "../errors.ts";
 import type { Implementation } from "../implement.ts";
 import type { OutgoingCall, Transport } from "./transport.ts";
 import type { Fields } from "../idl/types.ts";
@@ -301,8 +301,7 @@ function cancelled(method: string, signal: AbortSignal): RpcError {
     : rpcError("Cancelled", `${method} was cancelled`);
 }
 
-/** Wraps anything thrown by a transport as an RpcError. */
+/** Anything thrown by a transport, as an RpcError (`Unavailable` unless it is one). */
 export function toRpcError(error: unknown): RpcError {
-  if (error instanceof RpcError) return error;
-  return rpcError("Unavailable", error instanceof Error ? error.message : String(error));
+  return asRpcError(error, "Unavailable");
 }

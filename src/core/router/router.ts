@@ -12,7 +12,7 @@ import type { Check } from "../idl/validate.ts";
 import { isJsonNative } from "../idl/signature.ts";
 import { guarded, guardedParams } from "../idl/guard.ts";
 import type { Call, CallContext, ClientLike, Identity, Outcome, PeerLike } from "../context.ts";
-import { type ErrorShape, methodNotFound, RpcError, rpcError } from "../errors.ts";
+import { type ErrorShape, errorShape, methodNotFound, RpcError, rpcError } from "../errors.ts";
 import type { Implementation } from "../implement.ts";
 import { Limiter } from "./limiter.ts";
 
@@ -324,7 +324,9 @@ export class Router {
 
   #dispatchNow(call: Call): Outcome | Promise<Outcome> {
     const entry = this.resolve(call.method, call.caller);
-    if (!entry) return { ok: false, error: methodNotFound(call.method) };
+    if (!entry || (call.expose !== undefined && !call.expose(entry.name))) {
+      return { ok: false, error: methodNotFound(call.method) };
+    }
     if (
       call.deadline !== undefined || call.signal || this.#middleware.length !== 0 ||
       entry.limiters.length !== 0
@@ -382,14 +384,11 @@ export class Router {
       }`,
     );
     if (this.debug) {
-      return {
-        code: -32603,
-        name: "InternalError",
-        message: `Internal error: ${detail}`,
-        data: { stack: error instanceof Error ? error.stack : undefined },
-      };
+      return errorShape("InternalError", `Internal error: ${detail}`, {
+        stack: error instanceof Error ? error.stack : undefined,
+      });
     }
-    return { code: -32603, name: "InternalError", message: "Internal error" };
+    return errorShape("InternalError", "Internal error");
   }
 
   #invoke(entry: MethodEntry, call: Call): Promise<unknown> {

@@ -7,7 +7,13 @@
  */
 
 import type { Call, Outcome } from "../../core/context.ts";
-import { type ErrorShape, isProtocolCode, nameOfCode } from "../../core/errors.ts";
+import {
+  type ErrorShape,
+  errorShape,
+  isProtocolCode,
+  receivedError,
+  unencodable,
+} from "../../core/errors.ts";
 import { reviveTagged, taggingReplacer } from "../../core/idl/tagged.ts";
 
 /** A JSON-RPC id. */
@@ -25,15 +31,11 @@ export type JsonRpcRequest =
   | { kind: "batch"; members: JsonRpcMember[] }
   | { kind: "error"; error: ErrorShape };
 
-const INVALID = (message: string): ErrorShape => ({
-  code: -32600,
-  name: "InvalidRequest",
-  message,
-});
+const INVALID = (message: string): ErrorShape => errorShape("InvalidRequest", message);
 
 /** The response to a body that is not JSON. */
 export function parseError(detail: string): ErrorShape {
-  return { code: -32700, name: "ParseError", message: `Parse error: ${detail}` };
+  return errorShape("ParseError", `Parse error: ${detail}`);
 }
 
 /** Parses a request body. Never throws. */
@@ -119,12 +121,8 @@ export function encodeResponse(id: JsonRpcId, outcome: Outcome): string {
     const error = JSON.stringify(errorObject(outcome.error), taggingReplacer);
     return `{"jsonrpc":"2.0","error":${error},"id":${idText}}`;
   } catch (e) {
-    const error = JSON.stringify({
-      code: -32603,
-      message: `Internal error: the ${outcome.ok ? "result" : "error"} cannot be encoded as JSON (${
-        e instanceof Error ? e.message.split("\n")[0] : e
-      })`,
-    });
+    const { code, message } = unencodable(`the ${outcome.ok ? "result" : "error"}`, "JSON", e);
+    const error = JSON.stringify({ code, message });
     return `{"jsonrpc":"2.0","error":${error},"id":${idText}}`;
   }
 }
@@ -216,14 +214,10 @@ export function decodeResponse(value: unknown): { id: JsonRpcId; outcome: Outcom
   const res = value as Record<string, unknown>;
   if (res.jsonrpc !== "2.0" || !validId(res.id)) return undefined;
   if ("error" in res && typeof res.error === "object" && res.error !== null) {
-    const e = res.error as Record<string, unknown>;
-    const code = typeof e.code === "number" ? e.code : -32603;
-    const error: ErrorShape = {
-      code,
-      name: typeof e.name === "string" ? e.name : nameOfCode(code) ?? "RpcError",
-      message: typeof e.message === "string" ? e.message : "unknown error",
-    };
-    if (e.data !== undefined) error.data = e.data;
+    const error = receivedError(res.error as Record<string, unknown>, {
+      code: -32603,
+      message: "unknown error",
+    });
     return { id: res.id, outcome: { ok: false, error } };
   }
   if ("result" in res) {

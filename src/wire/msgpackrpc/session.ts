@@ -22,9 +22,10 @@ import {
   responseOutcome,
 } from "./codec.ts";
 import type { Outcome } from "../../core/context.ts";
-import { type ErrorShape, RpcError, rpcError } from "../../core/errors.ts";
+import { type ErrorShape, errorShape, RpcError, rpcError, unencodable } from "../../core/errors.ts";
 import type { HeartbeatPolicy } from "../../core/backoff.ts";
 import { WriteQueue } from "./write_queue.ts";
+import { PendingCalls } from "../../core/pending.ts";
 import { CANCEL, PING } from "./reserved.ts";
 
 /**
@@ -66,6 +67,8 @@ interface PendingCall {
   resolve(outcome: Outcome): void;
   reject(error: RpcError): void;
   signal?: AbortSignal;
+  /** Releases what the call holds (its abort listener) once it is answered. */
+  settled?(): void;
 }
 
 const EMPTY: unknown[] = [];
@@ -89,11 +92,10 @@ export class Session {
   #writing = 0;
   #flushing = false;
   #flushed?: PromiseWithResolvers<void>;
-  readonly #pending = new Map<number, PendingCall>();
+  readonly #pending = new PendingCalls<PendingCall>();
   /** Cancellable requests from the peer, by msgid. */
   readonly #incoming = new Map<number, AbortController>();
   #inFlight = 0;
-  #nextId = 1;
   #lastHeard = Date.now();
   #heartbeat?: ReturnType<typeof setInterval>;
   #closing?: RpcError;
@@ -144,17 +146,17 @@ export class Session {
     options: { deadline?: number; signal?: AbortSignal } = {},
   ): Promise<Outcome> {
     if (this.#closing) return Promise.reject(this.#closing);
-    const msgid = this.#nextId;
-    this.#nextId = msgid >= 0xffff_ffff ? 1 : msgid + 1;
+    const signal = options.signal;
+    if (signal?.aborted) return Promise.reject(abortReason(method, signal));
     const { promise, resolve, reject } = Promise.withResolvers<Outcome>();
     const pending: PendingCall = { resolve, reject };
-    const signal = options.signal;
+    const msgid = this.#pending.add(pending);
     if (signal) {
-      if (signal.aborted) return Promise.reject(abortReason(method, signal));
+      const onAbort = () => this.#abandon(msgid, method);
+      signal.addEventListener("abort", onAbort, { once: true });
       pending.signal = signal;
-      signal.addEventListener("abort", () => this.#abandon(msgid, method), { once: true });
+      pending.settled = () => signal.removeEventListener("abort", onAbort);
     }
-    this.#pending.set(msgid, pending);
     const timeout = this.extensions && options.deadline !== undefined
       ? Math.max(1, options.deadline - Date.now())
       : undefined;
@@ -164,9 +166,8 @@ export class Session {
 
   /** The caller gave up: forget the call and tell the peer to stop working on it. */
   #abandon(msgid: number, method: string): void {
-    const pending = this.#pending.get(msgid);
+    const pending = this.#pending.take(msgid);
     if (!pending) return;
-    this.#pending.delete(msgid);
     pending.reject(abortReason(method, pending.signal!));
     if (this.extensions) this.#send(encodeNotification(CANCEL, [msgid]));
   }
@@ -197,13 +198,7 @@ export class Session {
     } catch (error) {
       encodeOutcomeTo(this.#out, msgid, {
         ok: false,
-        error: {
-          code: -32603,
-          name: "InternalError",
-          message: `result cannot be encoded as msgpack: ${
-            error instanceof Error ? error.message : error
-          }`,
-        },
+        error: unencodable("the result", "msgpack", error),
       }, !this.extensions);
     }
     this.#scheduleFlush();
@@ -325,11 +320,7 @@ export class Session {
    * lost. A well-framed message that is no msgpack-rpc message fails alone.
    */
   #malformed(error: MalformedMessageError): boolean {
-    const shape: ErrorShape = {
-      code: -32600,
-      name: "InvalidRequest",
-      message: `Invalid Request: ${error.message}`,
-    };
+    const shape = errorShape("InvalidRequest", `Invalid Request: ${error.message}`);
     if (error.msgid !== undefined) this.#refuse(error.msgid, shape);
     if (error.fatal) {
       this.#draining = this.closeAfterFlush(
@@ -344,11 +335,13 @@ export class Session {
     switch (message.type) {
       case 0: {
         if (this.#inFlight >= this.#maxInFlight) {
-          this.#refuse(message.msgid, {
-            code: -32004,
-            name: "Overloaded",
-            message: `too many requests in flight on this connection (limit ${this.#maxInFlight})`,
-          });
+          this.#refuse(
+            message.msgid,
+            errorShape(
+              "Overloaded",
+              `too many requests in flight on this connection (limit ${this.#maxInFlight})`,
+            ),
+          );
           return;
         }
         this.#inFlight++;
@@ -362,9 +355,9 @@ export class Session {
         return;
       }
       case 1: {
-        const pending = this.#pending.get(message.msgid);
+        const pending = this.#pending.take(message.msgid);
         if (!pending) return; // late answer to a call given up on
-        this.#pending.delete(message.msgid);
+        pending.settled?.();
         pending.resolve(responseOutcome(message));
         return;
       }
@@ -406,9 +399,10 @@ export class Session {
     this.#idle?.resolve();
     for (const controller of this.#incoming.values()) controller.abort(reason);
     this.#incoming.clear();
-    const pending = [...this.#pending.values()];
-    this.#pending.clear();
-    for (const call of pending) call.reject(reason);
+    for (const [, call] of this.#pending.takeAll()) {
+      call.settled?.();
+      call.reject(reason);
+    }
     try {
       this.#conn.close();
     } catch {
@@ -426,9 +420,4 @@ function abortReason(method: string, signal: AbortSignal): RpcError {
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** Wraps anything thrown as an RpcError. */
-export function asRpcError(error: unknown): RpcError {
-  return error instanceof RpcError ? error : rpcError("InternalError", message(error));
 }

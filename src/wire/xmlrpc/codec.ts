@@ -22,7 +22,7 @@
  */
 
 import type { Call, Identity, Outcome } from "../../core/context.ts";
-import { type ErrorShape, nameOfCode } from "../../core/errors.ts";
+import { type ErrorShape, errorShape, nameOfCode, receivedError } from "../../core/errors.ts";
 import type { MethodDef } from "../../core/idl/interface.ts";
 import type { Fields, Type } from "../../core/idl/types.ts";
 import { readMethodCall, readMethodResponse, XmlRpcReadError } from "./reader.ts";
@@ -128,14 +128,10 @@ export function encodeFault(error: ErrorShape, named = false): string {
 /** The error a fault value stands for (the inverse of {@linkcode faultStruct}). */
 export function faultError(fault: unknown): ErrorShape {
   const f = (typeof fault === "object" && fault !== null ? fault : {}) as Record<string, unknown>;
-  const code = typeof f.faultCode === "number" ? f.faultCode : -32603;
-  const error: ErrorShape = {
-    code,
-    name: typeof f.faultName === "string" ? f.faultName : nameOfCode(code) ?? "RpcError",
-    message: typeof f.faultString === "string" ? f.faultString : "fault without a faultString",
-  };
-  if (f.faultData !== undefined) error.data = f.faultData;
-  return error;
+  return receivedError(
+    { code: f.faultCode, name: f.faultName, message: f.faultString, data: f.faultData },
+    { code: -32603, message: "fault without a faultString" },
+  );
 }
 
 /**
@@ -182,7 +178,7 @@ function isStruct(v: unknown): v is Record<string, unknown> {
 }
 
 function internal(message: string): ErrorShape {
-  return { code: -32603, name: "InternalError", message };
+  return errorShape("InternalError", message);
 }
 
 /** `system.multicall`'s results, each written by its own method's result type. */

@@ -35,9 +35,11 @@ interface Modules {
 }
 
 /** Every lazily imported module, as a file URL (for `deno compile --include`). */
-export const LAZY_MODULES: URL[] = Object.values(MODULES).map((path) =>
-  new URL(path, import.meta.url)
-);
+export const LAZY_MODULES: URL[] = [
+  ...Object.values(MODULES).map((path) => new URL(path, import.meta.url)),
+  // Servers load msgpackr's native decoder this way (src/adapters/deno/msgpack_native.ts).
+  new URL("../adapters/deno/msgpack_native_entry.ts", import.meta.url),
+];
 
 /** Imports one of the lazy modules. */
 export function lazyImport<K extends keyof Modules>(name: K): Promise<Modules[K]> {

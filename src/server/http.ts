@@ -21,7 +21,7 @@ import {
 } from "../wire/jsonrpc/codec.ts";
 import { openRpcDocument } from "../core/idl/openrpc.ts";
 import { type ErrorShape, errorShape } from "../core/errors.ts";
-import { TIMEOUT_HEADER } from "../wire/http.ts";
+import { NAMED_PARAMS_HEADER, SWITCHBOARD_CLIENT_HEADER, TIMEOUT_HEADER } from "../wire/http.ts";
 import { mediaType, readLimited } from "./http_request.ts";
 import { explorerResponse } from "../observe/explorer.ts";
 import { clientScriptResponse } from "../observe/client_script.ts";
@@ -226,8 +226,13 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
     if (pre instanceof Response) return pre;
     // A Switchboard client says so; its faults carry the error's name (see wire/xmlrpc).
     const reply = await options.xmlrpc!(pre.body, dispatch, pre.base, {
-      namedFaults: request.headers.has("x-switchboard-client"),
-      namedParams: request.headers.get("x-switchboard-params") === "named",
+      // Getters: the codec asks only when it needs to (a fault; one struct param).
+      get namedFaults() {
+        return request.headers.has(SWITCHBOARD_CLIENT_HEADER);
+      },
+      get namedParams() {
+        return request.headers.get(NAMED_PARAMS_HEADER) === "named";
+      },
     });
     return new Response(reply, { headers: { "content-type": "text/xml; charset=utf-8" } });
   };

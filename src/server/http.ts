@@ -97,6 +97,7 @@ function callBase(
   caller: Identity | undefined,
   env: HttpEnv | undefined,
   expose: ((method: string) => boolean) | undefined,
+  observed: boolean,
 ): CallBase {
   // Cancellation over HTTP travels as the deadline header; request.signal is not used
   // because Deno.serve (legacy mode) also aborts it after every successful response, and
@@ -107,6 +108,9 @@ function callBase(
   if (expose) base.expose = expose;
   const timeout = request.headers.get(TIMEOUT_HEADER);
   if (timeout !== null && Number(timeout) > 0) base.deadline = Date.now() + Number(timeout);
+  // The peer's address and trace context are for observers (logs, metrics, traces): each
+  // is a lookup into the request, skipped when nobody observes.
+  if (!observed) return base;
   const remote = env?.remoteAddr?.hostname;
   if (remote !== undefined) base.remote = remote;
   const traceparent = request.headers.get("traceparent");
@@ -114,6 +118,24 @@ function callBase(
     base.trace = { traceparent, tracestate: request.headers.get("tracestate") ?? undefined };
   }
   return base;
+}
+
+/**
+ * What a Switchboard XML-RPC client says in its headers, read only when the codec asks (a
+ * fault; a lone struct param): a class, because getters on an object literal cost more
+ * than the lookups they save.
+ */
+class ClientHeaders {
+  readonly #request: Request;
+  constructor(request: Request) {
+    this.#request = request;
+  }
+  get namedFaults(): boolean {
+    return this.#request.headers.has(SWITCHBOARD_CLIENT_HEADER);
+  }
+  get namedParams(): boolean {
+    return this.#request.headers.get(NAMED_PARAMS_HEADER) === "named";
+  }
 }
 
 /** What `Deno.serve` passes along with a request (its second argument), and the listener. */
@@ -177,7 +199,7 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
     }
     const body = await readBody();
     if (body === undefined) return tooLarge();
-    return { body, base: callBase(request, caller, env, expose) };
+    return { body, base: callBase(request, caller, env, expose, router.observed) };
   };
 
   // Nothing to answer (notifications): 200 with an empty body, as JSON-RPC-over-HTTP
@@ -205,7 +227,7 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
     const declared = options.authenticate ? null : request.headers.get("content-length");
     if (declared !== null) {
       if (Number(declared) > limit) return Promise.resolve(tooLarge());
-      const base = callBase(request, undefined, env, expose);
+      const base = callBase(request, undefined, env, expose, router.observed);
       return request.json().then(
         (value) => answerJson(parseRequestValue(value), base),
         (error) => {
@@ -225,15 +247,7 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
     const pre = await prologue(request, env);
     if (pre instanceof Response) return pre;
     // A Switchboard client says so; its faults carry the error's name (see wire/xmlrpc).
-    const reply = await options.xmlrpc!(pre.body, dispatch, pre.base, {
-      // Getters: the codec asks only when it needs to (a fault; one struct param).
-      get namedFaults() {
-        return request.headers.has(SWITCHBOARD_CLIENT_HEADER);
-      },
-      get namedParams() {
-        return request.headers.get(NAMED_PARAMS_HEADER) === "named";
-      },
-    });
+    const reply = await options.xmlrpc!(pre.body, dispatch, pre.base, new ClientHeaders(request));
     return new Response(reply, { headers: { "content-type": "text/xml; charset=utf-8" } });
   };
 

@@ -242,6 +242,11 @@ export class Router {
    * Adds an observer around every dispatched call (the last added is outermost). Observers
    * see calls that fail before running too (unknown method, bad params).
    */
+  /** Whether observers are installed (transports skip gathering what only they read). */
+  get observed(): boolean {
+    return this.#observed !== undefined;
+  }
+
   observe(observer: CallObserver): this {
     const inner = this.#observed ?? ((call: Call) => this.#dispatchNow(call));
     this.#observed = (call) => observer(call, inner);

@@ -64,6 +64,8 @@ export type {
   XmlRpcHandler,
 } from "./src/server/http.ts";
 export type { HttpAddress, HttpListener } from "./src/adapters/deno/http.ts";
+export { CorsPolicy, parseOrigin } from "./src/server/cors.ts";
+export type { CorsOptions } from "./src/server/cors.ts";
 export { serveTcp } from "./src/server/tcp.ts";
 export type { PeerInfo, TcpAddress, TcpListener, TcpOptions } from "./src/server/tcp.ts";
 export { MemoryDedupeStore, serveAmqp } from "./src/server/amqp.ts";

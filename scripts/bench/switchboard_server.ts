@@ -16,6 +16,9 @@ import { Metrics } from "../../src/observe/metrics.ts";
 import { AccessLog, batched } from "../../src/observe/access_log.ts";
 import { instrument } from "../../src/observe/instrument.ts";
 import { denoTracing, processProbe } from "../../src/adapters/deno/observe_io.ts";
+import { useNativeMsgpack } from "../../src/adapters/deno/msgpack_native.ts";
+
+await useNativeMsgpack();
 
 const flags = new Set(Deno.args);
 const metrics = flags.has("--metrics") ? new Metrics({ process: processProbe() }) : undefined;

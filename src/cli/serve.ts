@@ -4,6 +4,7 @@
  * @module
  */
 
+import { useNativeMsgpack } from "../adapters/deno/msgpack_native.ts";
 import { parseCommand, parseHostPort, UsageError } from "./args.ts";
 import { listenOn } from "./address.ts";
 import { Server } from "../server/server.ts";
@@ -14,6 +15,7 @@ import { stopSignal } from "../adapters/deno/stop_signal.ts";
 import type { Implementation } from "../core/implement.ts";
 import { runDeployedProcess } from "../deploy/process.ts";
 import { observability, OBSERVE_OPTIONS, OBSERVE_OPTIONS_HELP } from "./observe_flags.ts";
+import { CORS_OPTIONS, CORS_OPTIONS_HELP, corsFromFlags } from "./cors_flags.ts";
 import { instrument } from "../observe/instrument.ts";
 import type { TcpListener } from "../server/tcp.ts";
 import type { AmqpListener } from "../server/amqp.ts";
@@ -30,6 +32,7 @@ ${COMPONENT_OPTIONS_HELP}
   --tls-cert FILE     serve HTTPS (and msgpack-rpc over TLS) with this PEM certificate chain
   --tls-key FILE      ... and this PEM private key (both or neither)
   --max-body BYTES    largest accepted request body (default 1048576)
+${CORS_OPTIONS_HELP}
   --amqp URL          also consume calls from RabbitMQ (amqp://user:pass@host/vhost), one of
                       any number of competing workers; repeatable
   --prefetch N        AMQP calls this worker holds at once, per queue (default 32)
@@ -62,11 +65,14 @@ export async function serveCommand(args: string[]): Promise<number> {
     help: { type: "boolean", short: "h" },
     deployed: { type: "string" },
     ...OBSERVE_OPTIONS,
+    ...CORS_OPTIONS,
   });
   if (values.help) {
     console.log(SERVE_HELP);
     return 0;
   }
+  // A server decodes faster with msgpackr's native add-on, where it may load it.
+  await useNativeMsgpack();
   if (values.deployed !== undefined) {
     // The deployment file says where its metrics go; the other flags came from deploy.
     return await runDeployedProcess(
@@ -81,6 +87,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   if (maxBody !== undefined && !(Number.isInteger(maxBody) && maxBody > 0)) {
     throw new UsageError(`--max-body: expected a positive number of bytes`);
   }
+  const cors = corsFromFlags(values);
   const http = parseHostPort("http", values.http!);
   const tcp = parseHostPort("tcp", values.tcp!);
   const prefetch = values.prefetch === undefined ? undefined : Number(values.prefetch);
@@ -115,6 +122,7 @@ export async function serveCommand(args: string[]): Promise<number> {
         () =>
           server.listenHttp({ ...http, tls }, {
             maxBodyBytes: maxBody,
+            cors,
             explorer: observe.explorer,
             get: observe.routes,
           }),

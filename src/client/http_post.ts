@@ -9,6 +9,9 @@ import { RpcError, rpcError } from "../core/errors.ts";
 import type { TraceCarrier } from "../core/context.ts";
 import { callTracing } from "../core/client/tracing_hook.ts";
 import { TIMEOUT_HEADER } from "../wire/http.ts";
+import type { AuthCredentials } from "../auth/types.ts";
+import { transportFetch } from "./http_auth.ts";
+import { trustedFetch } from "./trusted_fetch.ts";
 
 /** Where and how to post. */
 export interface HttpEndpoint {
@@ -18,6 +21,38 @@ export interface HttpEndpoint {
   readonly headers: Record<string, string>;
   /** The fetch to use. */
   readonly fetch: typeof fetch;
+  /** Releases what the endpoint holds (an HTTP client trusting extra CAs). */
+  close(): void;
+}
+
+/** What an HTTP client transport's options say about how to reach its endpoint. */
+export interface EndpointOptions {
+  /** Extra headers on every request. */
+  headers?: Record<string, string>;
+  /** The fetch to use (default: the global one). */
+  fetch?: typeof fetch;
+  /** Log in with these (sessions over HTTP). */
+  auth?: AuthCredentials;
+  /** Extra PEM CA certificates to trust for `https://` (Deno; ignored with `fetch`). */
+  caCerts?: string[];
+}
+
+/**
+ * The endpoint of an HTTP client transport: its own headers (content type…) under the
+ * caller's, and a fetch that trusts `caCerts` and logs in with `auth` when asked to.
+ */
+export function httpEndpoint(
+  url: string,
+  ownHeaders: Record<string, string>,
+  options: EndpointOptions,
+): HttpEndpoint {
+  const tls = options.caCerts?.length && !options.fetch ? trustedFetch(options.caCerts) : undefined;
+  return {
+    url,
+    headers: { ...ownHeaders, ...options.headers },
+    fetch: transportFetch(tls ? { ...options, fetch: tls.fetch } : options),
+    close: () => tls?.close(),
+  };
 }
 
 /**
@@ -40,8 +75,11 @@ export async function postRpc(
     headers = { ...headers, traceparent: trace.traceparent };
     if (trace.tracestate) headers.tracestate = trace.tracestate;
   }
+  // Called as a plain function: browsers throw "Illegal invocation" when the global fetch
+  // is called as a method of another object.
+  const send = endpoint.fetch;
   try {
-    return await endpoint.fetch(endpoint.url, {
+    return await send(endpoint.url, {
       method: "POST",
       headers,
       body,

@@ -8,7 +8,7 @@ import "../../src/client/all_transports.ts";
 import { skipWithout, startServe } from "../fixtures/serve_process.ts";
 import { freePort, prometheus, query } from "../fixtures/prometheus.ts";
 
-const SKIP = skipWithout("prometheus", "apt-get install prometheus, or .ci/setup.d/40-observe.sh");
+const SKIP = skipWithout("prometheus", "bash .ci/setup.d/21-prometheus.sh");
 
 Deno.test({
   name: "metrics: Prometheus scrapes serve --metrics and counts calls by method, protocol, code",

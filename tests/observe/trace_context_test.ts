@@ -52,6 +52,8 @@ async function withTracing<T>(tracing: CallTracing, fn: () => Promise<T>): Promi
 Deno.test("the trace context reaches the handler over HTTP (JSON-RPC, XML-RPC) and TCP", async () => {
   const server = new Server();
   server.register(TraceEchoImpl);
+  // HTTP reads the headers when something observes calls (or tracing is on).
+  server.router.observe((call, run) => run(call));
   const http = await server.listenHttp({ hostname: "127.0.0.1", port: 0 });
   const tcp = await server.listenTcp({ hostname: "127.0.0.1", port: 0 });
   const { tracing, calls } = fakeTracing();
@@ -102,6 +104,7 @@ Deno.test("HTTP leaves traceparent to a fetch that sends its own (one value, nev
 Deno.test("a malformed traceparent from the wire is dropped, the call still runs", async () => {
   const server = new Server();
   server.register(TraceEchoImpl);
+  server.router.observe((call, run) => run(call));
   const http = await server.listenHttp({ hostname: "127.0.0.1", port: 0 });
   try {
     for (
@@ -209,6 +212,7 @@ Deno.test({
     );
     server.register(...placed.implementations);
     server.register(implement(Traced, { seen: (_, ctx) => ctx.trace?.traceparent ?? "none" }));
+    server.router.observe((call, run) => run(call));
     const http = await server.listenHttp({ hostname: "127.0.0.1", port: 0 });
     const client = connect(`${http.url}/rpc`);
     try {

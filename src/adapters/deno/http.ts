@@ -8,6 +8,23 @@
 import type { Router } from "../../core/router/router.ts";
 import { createHttpApp, type HttpOptions } from "../../server/http.ts";
 
+/**
+ * What the app learns about a request besides the request: the client's address (read
+ * only when asked: Deno builds a new object for it on every read) and which listener took
+ * it (sessions are bound to their listener).
+ */
+class RequestEnv {
+  readonly #info: Deno.ServeHandlerInfo;
+  readonly listener: string;
+  constructor(info: Deno.ServeHandlerInfo, listener: string) {
+    this.#info = info;
+    this.listener = listener;
+  }
+  get remoteAddr(): Deno.NetAddr {
+    return this.#info.remoteAddr as Deno.NetAddr;
+  }
+}
+
 /** A listening HTTP transport. */
 export interface HttpListener {
   /** Where it listens. */
@@ -49,11 +66,7 @@ export function serveHttp(
           ...(listen.tls ? { cert: listen.tls.cert, key: listen.tls.key } : {}),
           onListen: () => {},
         },
-        (request, info) =>
-          app.fetch(request, {
-            remoteAddr: (info as { remoteAddr: Deno.NetAddr }).remoteAddr,
-            listener: url,
-          }),
+        (request, info) => app.fetch(request, new RequestEnv(info, url)),
       );
       const addr = server.addr as Deno.NetAddr;
       const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;

@@ -176,7 +176,7 @@ export class Client implements ClientLike {
     });
     const sent = send(controller.signal, deadline);
     return Promise.race([sent, stopped]).finally(() => {
-      clearTimeout(timer);
+      if (timer !== undefined) clearTimeout(timer); // touching clearTimeout loads Deno's node:timers
       if (onAbort) outer?.removeEventListener("abort", onAbort);
       sent.catch(() => {});
     });

@@ -139,6 +139,11 @@ export class Router {
     return this;
   }
 
+  /** Whether observers are installed (transports skip gathering what only they read). */
+  get observed(): boolean {
+    return this.#observed !== undefined;
+  }
+
   /** The registered interfaces. */
   interfaces(): InterfaceDef[] {
     return this.#registry.interfaces();

@@ -10,7 +10,7 @@
 
 import type { Outcome, TraceCarrier } from "../../core/context.ts";
 import { traceCarrier } from "../../core/client/tracing_hook.ts";
-import { type ErrorShape, nameOfCode } from "../../core/errors.ts";
+import { type ErrorShape, nameOfCode, receivedError } from "../../core/errors.ts";
 import { Float64, methodName, plainError, withFloatResult } from "./plain_peer.ts";
 import { type ByteSink, packMessage, packShared, plain, unpackr } from "./packer.ts";
 import { mayHoldRecords, recordDefinitionIn } from "./strict.ts";
@@ -167,15 +167,10 @@ export function toErrorShape(error: unknown): ErrorShape {
     return { code, name: nameOfCode(code) ?? "RpcError", message: error[1] };
   }
   if (typeof error === "object" && error !== null && !(error instanceof Uint8Array)) {
-    const e = error as Record<string, unknown>;
-    const code = typeof e.code === "number" ? e.code : -32000;
-    const shape: ErrorShape = {
-      code,
-      name: typeof e.name === "string" ? e.name : nameOfCode(code) ?? "RpcError",
-      message: typeof e.message === "string" ? e.message : JSON.stringify(error),
-    };
-    if (e.data !== undefined) shape.data = e.data;
-    return shape;
+    return receivedError(error as Record<string, unknown>, {
+      code: -32000,
+      message: JSON.stringify(error),
+    });
   }
   return { code: -32000, name: "RpcError", message: String(error) };
 }

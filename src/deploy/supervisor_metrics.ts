@@ -30,8 +30,8 @@ const STATES: readonly ChildState[] = [
  * const text = supervisorMetrics("shop", [
  *   { name: "catalog", state: "running", pid: 42, restarts: 2, uptime: 1500 },
  * ], {});
- * assert.match(text, /^switchboard_deploy_process_restarts_total\{deployment="shop",process="catalog"\} 2$/m);
- * assert.match(text, /^switchboard_deploy_process_up\{deployment="shop",process="catalog"\} 1$/m);
+ * assert.match(text, /^switchboard_deploy_process_restarts_total\{process="catalog",deployment="shop"\} 2$/m);
+ * assert.match(text, /^switchboard_deploy_process_up\{process="catalog",deployment="shop"\} 1$/m);
  * ```
  */
 export function supervisorMetrics(

@@ -125,7 +125,11 @@ export function tracingObserver(
     } else if (current) {
       parentSampled = (current.traceFlags & 1) === 1;
     }
-    if (!sampler.sample(parentSampled)) return run(call);
+    if (!sampler.sample(parentSampled)) {
+      // No span, but the caller's context stays the parent of the handler's calls, so
+      // they too are "not sampled" instead of starting sampled traces of their own.
+      return parent === active ? run(call) : context.with(parent, run, undefined, call);
+    }
     const entry = router.resolve(call.method, call.caller);
     const [service, method] = entry
       ? [entry.iface.name, entry.methodName]

@@ -6,9 +6,7 @@
  */
 
 import { UsageError } from "./src/cli/args.ts";
-import { serveCommand } from "./src/cli/serve.ts";
-import { callCommand, describeCommand } from "./src/cli/call.ts";
-import { deployCommand } from "./src/cli/deploy.ts";
+import { lazyImport } from "./src/cli/lazy.ts";
 // The version users see is the published one: deno.json ships in the package.
 import denoJson from "./deno.json" with { type: "json" };
 
@@ -29,11 +27,14 @@ Options:
 Run "switchboard <command> --help" for a command's options.
 `;
 
-const commands: Record<string, (args: string[]) => Promise<number>> = {
-  serve: serveCommand,
-  call: callCommand,
-  describe: describeCommand,
-  deploy: deployCommand,
+type Command = (args: string[]) => Promise<number>;
+
+// Each command's modules load only when it runs: `call` starts without the server stack.
+const commands: Record<string, () => Promise<Command>> = {
+  serve: async () => (await lazyImport("serve")).serveCommand,
+  call: async () => (await lazyImport("call")).callCommand,
+  describe: async () => (await lazyImport("call")).describeCommand,
+  deploy: async () => (await lazyImport("deploy")).deployCommand,
 };
 
 /** Runs the CLI with the given arguments; returns the exit code. */
@@ -47,12 +48,12 @@ export async function main(args: string[]): Promise<number> {
     console.log(`switchboard ${VERSION}`);
     return 0;
   }
-  const run = commands[command];
+  const load = Object.hasOwn(commands, command) ? commands[command] : undefined;
   try {
-    if (!run) {
+    if (!load) {
       throw new UsageError(`switchboard: unknown command ${JSON.stringify(command)} (see --help)`);
     }
-    return await run(rest);
+    return await (await load())(rest);
   } catch (error) {
     if (error instanceof UsageError) {
       console.error(error.message);

@@ -64,6 +64,8 @@ export type {
   XmlRpcHandler,
 } from "./src/server/http.ts";
 export type { HttpAddress, HttpListener } from "./src/adapters/deno/http.ts";
+export { CorsPolicy, parseOrigin } from "./src/server/cors.ts";
+export type { CorsOptions } from "./src/server/cors.ts";
 export { serveTcp } from "./src/server/tcp.ts";
 export type { PeerInfo, TcpAddress, TcpListener, TcpOptions } from "./src/server/tcp.ts";
 export { MemoryDedupeStore, serveAmqp } from "./src/server/amqp.ts";
@@ -81,6 +83,7 @@ export { httpAuthenticator, SESSION_SCHEME, unauthorizedResponse } from "./src/a
 export type { HttpAuthOptions, HttpLoginResult } from "./src/auth/http.ts";
 export { transportFetch } from "./src/client/http_auth.ts";
 export { Metrics } from "./src/observe/metrics.ts";
-export type { Labels, MetricsOptions, Sample } from "./src/observe/metrics.ts";
+export type { Labels, MetricsOptions, ProcessProbe, Sample } from "./src/observe/metrics.ts";
+export type { CallStats, Series } from "./src/observe/call_stats.ts";
 export { AccessLog } from "./src/observe/access_log.ts";
 export type { AccessLogOptions, LogFormat, LogLevel } from "./src/observe/access_log.ts";

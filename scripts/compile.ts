@@ -11,6 +11,8 @@
  * @module
  */
 
+import { LAZY_MODULES } from "../src/cli/lazy.ts";
+
 const ROOT = new URL("../", import.meta.url);
 
 // `deno task compile -- --target …` hands the script a leading "--"; deno compile would take
@@ -45,6 +47,8 @@ const command = new Deno.Command(Deno.execPath(), {
     // Workers are started from a URL computed at run time: embed their entry point.
     "--include",
     "src/host/worker_entry.ts",
+    // The CLI imports each command and transport by a computed URL (src/cli/lazy.ts).
+    ...LAZY_MODULES.flatMap((url) => ["--include", url.pathname.slice(ROOT.pathname.length)]),
     ...(hasOutput ? [] : ["--output", "dist/switchboard"]),
     ...args,
     "main.ts",

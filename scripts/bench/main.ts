@@ -4,10 +4,16 @@
  * `peers/grpc_load.js`), reads the server's peak RSS from /proc, and prints one Markdown
  * table with the ratios, the idle-connection memory, and the targets met or missed.
  *
- * Flags: `--only http,xmlrpc,tcp,idle,observe` (a subset; `observe` is the cost of metrics,
- * access log and tracing, and `--only observe` alone takes a few minutes), `--warmup MS` (per round, default 300),
+ * Flags: `--only http,xmlrpc,tcp,idle,observe,size` (a subset; `observe` is the cost of metrics,
+ * access log and tracing, and `--only observe` alone takes a few minutes; `size` is the
+ * minified + gzipped browser bundle of "." next to npm json-rpc-2.0's, in seconds; `coldstart`
+ * is the wall time of a cold `switchboard call` and of `serve` to its first answer, about
+ * 15 s, see `coldstart.ts`), `--cold-runs N` (runs per cold-start figure, default 11),
+ * `--warmup MS` (per round, default 300),
  * `--duration MS` (measured per cell, split over the rounds, default 2100), `--rounds N`
- * (default 3), `--idle N` (idle connections, default 1000), `--no-pin` (do not pin servers
+ * (default 3), `--idle N` (idle connections, default 1000), `--baseline DIR` (another checkout
+ * run side by side, with a table of CPU per call against it), `--switchboard-only` (no peers),
+ * `--no-pin` (do not pin servers
  * to CPU 1 and the load generator to CPU 0).
  *
  * @module
@@ -16,14 +22,16 @@
 import { fileURLToPath } from "node:url";
 import { type CellResult, openIdle, runHttpCell, runTcpCell, type Timing } from "./load.ts";
 import { type BenchMethod, JSON_BODIES, ORDER, XML_BODIES } from "./workload.ts";
-import { OBSERVE_CELLS, observeCommands, OBSERVED, PLAIN, TRACED } from "./observe.ts";
+import { OBSERVE_CELLS, observeCommands, OBSERVED, PLAIN, TRACED, TRACED_BARE } from "./observe.ts";
+import { measureSizes, SIZE_TARGET_KB, type Sizes, sizeTable, switchboardKb } from "./size.ts";
+import { type ColdStart, coldStartTable, runColdStart } from "./coldstart.ts";
 
 const HERE = fileURLToPath(new URL("./", import.meta.url));
 const PEERS = `${HERE}peers`;
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-type Suite = "http" | "xmlrpc" | "tcp" | "idle" | "observe";
-const SUITES: Suite[] = ["http", "xmlrpc", "tcp", "idle", "observe"];
+type Suite = "http" | "xmlrpc" | "tcp" | "idle" | "observe" | "size" | "coldstart";
+const SUITES: Suite[] = ["http", "xmlrpc", "tcp", "idle", "observe", "size", "coldstart"];
 
 interface Options {
   only: Set<Suite>;
@@ -32,6 +40,12 @@ interface Options {
   rounds: number;
   pin: boolean;
   idleConnections: number;
+  /** Another checkout of Switchboard to run side by side (an A/B of two versions). */
+  baseline?: string;
+  /** Leave out the peers and ceilings (with --baseline: just the two versions). */
+  switchboardOnly: boolean;
+  /** Runs per cold-start figure. */
+  coldRuns: number;
 }
 
 function parseOptions(args: string[]): Options {
@@ -42,6 +56,8 @@ function parseOptions(args: string[]): Options {
     rounds: 3,
     pin: true,
     idleConnections: 1000,
+    switchboardOnly: false,
+    coldRuns: 11,
   };
   for (let i = 0; i < args.length; i++) {
     const [flag, inline] = args[i].split("=", 2);
@@ -69,6 +85,15 @@ function parseOptions(args: string[]): Options {
         break;
       case "--idle":
         options.idleConnections = Number(value());
+        break;
+      case "--cold-runs":
+        options.coldRuns = Math.max(1, Number(value()));
+        break;
+      case "--baseline":
+        options.baseline = value().replace(/\/$/, "");
+        break;
+      case "--switchboard-only":
+        options.switchboardOnly = true;
         break;
       default:
         throw new Error(`unknown flag ${args[i]}`);
@@ -231,6 +256,29 @@ interface ServerDef {
 }
 
 const SWITCHBOARD = "Switchboard";
+const BASELINE = "Switchboard (baseline)";
+
+/** Server CPU per call of this checkout against the baseline checkout, cell by cell. */
+function baselineTable(results: Map<Key, Measured>, dir: string): string {
+  const rows = [
+    `Server CPU per call, this checkout against ${dir} (same run, interleaved):`,
+    "",
+    "| cell | this µs/call | baseline µs/call | this / baseline |",
+    "| --- | ---: | ---: | ---: |",
+  ];
+  for (const [k, ours] of results) {
+    const [suite, method, load, server] = k.split("|");
+    if (server !== SWITCHBOARD) continue;
+    const base = results.get(key(suite, method, load, BASELINE));
+    if (!base?.cpuUs || !ours.cpuUs) continue;
+    rows.push(
+      `| ${suite} ${method} ${load} | ${ours.cpuUs.toFixed(1)} | ${base.cpuUs.toFixed(1)} | ${
+        (ours.cpuUs / base.cpuUs).toFixed(3)
+      } |`,
+    );
+  }
+  return rows.join("\n");
+}
 
 async function runSuite(
   suite: string,
@@ -443,6 +491,8 @@ const PROTOCOL: Record<Exclude<Suite, "idle" | "observe">, string> = {
   http: "JSON-RPC / HTTP",
   xmlrpc: "XML-RPC / HTTP",
   tcp: "msgpack-rpc / TCP",
+  size: "browser bundle",
+  coldstart: "cold start",
 };
 
 function table(
@@ -480,7 +530,7 @@ interface Target {
   what: string;
   value?: number;
   goal: number;
-  unit: "×" | "%" | "ms" | "KiB";
+  unit: "×" | "%" | "ms" | "KiB" | "KB";
   higherIsBetter: boolean;
 }
 
@@ -518,8 +568,52 @@ async function ensurePeers(): Promise<string | undefined> {
   return out.success ? undefined : "n/a (npm ci failed)";
 }
 
+/** A cold `switchboard call` over HTTP within twice a `deno run` of an empty script. */
+function coldTarget(cold: ColdStart): Target {
+  return {
+    suite: "coldstart",
+    what: "cold `switchboard call http://…` vs `deno run` of an empty script",
+    value: cold.rows.find((r) => r.key === "http")?.ratio,
+    goal: 2,
+    unit: "×",
+    higherIsBetter: false,
+  };
+}
+
+/** The size target: the "." bundle, minified and gzipped. */
+function sizeTarget(sizes: Sizes): Target {
+  return {
+    suite: "size",
+    what: `browser bundle of "." (minified + gzip)`,
+    value: switchboardKb(sizes),
+    goal: SIZE_TARGET_KB,
+    unit: "KB",
+    higherIsBetter: false,
+  };
+}
+
 async function main(): Promise<void> {
   const options = parseOptions(Deno.args);
+  // Measured first: bundling takes CPU that would disturb the load cells.
+  const sizes = options.only.has("size") ? await measureSizes() : undefined;
+  // Before pinning: a cold start is timed with every CPU, as a person's shell has them.
+  let cold: ColdStart | undefined;
+  if (options.only.has("coldstart")) {
+    console.error(`cold start (median of ${options.coldRuns}):`);
+    cold = await runColdStart(options.coldRuns);
+  }
+  if ([...options.only].every((s) => s === "size" || s === "coldstart")) {
+    console.log(
+      [
+        ...(sizes ? [sizeTable(sizes), ""] : []),
+        ...(cold ? [coldStartTable(cold), ""] : []),
+        "Targets:",
+        ...(sizes ? [verdict(sizeTarget(sizes))] : []),
+        ...(cold ? [verdict(coldTarget(cold))] : []),
+      ].join("\n"),
+    );
+    return;
+  }
   const began = performance.now();
   const loadAtStart = loadAverage();
   const pinnable = options.pin && (await has("taskset")) && navigator.hardwareConcurrency >= 2;
@@ -599,6 +693,26 @@ async function main(): Promise<void> {
     { name: "msgpack5rpc (Node)", cmd: node("msgpack5rpc_server.js"), cell: tcpCell() },
     { name: "grpc-js unary (Node) ¹", cmd: node("grpc_server.js"), cell: grpcCell(options) },
   ];
+
+  for (const servers of [httpServers, xmlServers, tcpServers]) {
+    const ours = servers[0];
+    if (options.switchboardOnly) servers.splice(1);
+    if (options.baseline) {
+      servers.splice(1, 0, {
+        ...ours,
+        name: BASELINE,
+        cmd: [
+          Deno.execPath(),
+          "run",
+          "-A",
+          "--quiet",
+          "--config",
+          `${options.baseline}/deno.json`,
+          `${options.baseline}/scripts/bench/switchboard_server.ts`,
+        ],
+      });
+    }
+  }
 
   const runs: { suite: Exclude<Suite, "idle" | "observe">; loads: Load[]; servers: ServerDef[] }[] =
     [];
@@ -683,6 +797,9 @@ async function main(): Promise<void> {
     out.push("");
   }
   if (options.only.has("observe")) out.push(observeTable(results), "");
+  if (sizes) out.push(sizeTable(sizes), "");
+  if (cold) out.push(coldStartTable(cold), "");
+  if (options.baseline) out.push(baselineTable(results, options.baseline), "");
   out.push(
     "Each cell is the best of the interleaved rounds (servers take turns, so a burst of " +
       "outside load hits all of them): the round with the most calls/s, with its p50/p99. " +
@@ -698,6 +815,8 @@ async function main(): Promise<void> {
     "",
     "Targets:",
     ...targets(results, idle, options.only).map(verdict),
+    ...(sizes ? [verdict(sizeTarget(sizes))] : []),
+    ...(cold ? [verdict(coldTarget(cold))] : []),
   );
   console.log(out.join("\n"));
 }
@@ -820,6 +939,14 @@ function targets(
       unit: "%",
       higherIsBetter: true,
     });
+    list.push({
+      suite: "observe",
+      what: `${label}: --trace without OpenTelemetry export vs off`,
+      value: ratio(get(suite as Suite, "add", load, TRACED_BARE), plain),
+      goal: 0.95,
+      unit: "%",
+      higherIsBetter: true,
+    });
   }
   const perConn = idle.get(SWITCHBOARD);
   list.push({
@@ -835,18 +962,21 @@ function targets(
 
 function observeTable(results: Map<Key, Measured>): string {
   const lines = [
-    `| Cost of observability (add) | ${PLAIN} calls/s | ${OBSERVED} | ratio | ${TRACED} | ratio |`,
-    "|---|--:|--:|--:|--:|--:|",
+    `| Cost of observability (add) | ${PLAIN} calls/s | ${OBSERVED} | ratio | ${TRACED} | ratio | ${TRACED_BARE} | ratio |`,
+    "|---|--:|--:|--:|--:|--:|--:|--:|",
   ];
   for (const [suite, load, label] of OBSERVE_CELLS) {
     const plain = results.get(key(suite, "add", load, PLAIN));
     const observed = results.get(key(suite, "add", load, OBSERVED));
     const traced = results.get(key(suite, "add", load, TRACED));
+    const bare = results.get(key(suite, "add", load, TRACED_BARE));
     const pct = (r: number | undefined) => r === undefined ? "–" : `${(r * 100).toFixed(1)}%`;
     lines.push(
       `| ${label} | ${fmtInt(plain?.result?.cps)} | ${fmtInt(observed?.result?.cps)} | ${
         pct(ratio(observed, plain))
-      } | ${fmtInt(traced?.result?.cps)} | ${pct(ratio(traced, plain))} |`,
+      } | ${fmtInt(traced?.result?.cps)} | ${pct(ratio(traced, plain))} | ${
+        fmtInt(bare?.result?.cps)
+      } | ${pct(ratio(bare, plain))} |`,
     );
   }
   return lines.join("\n");

@@ -1,17 +1,20 @@
 /**
  * The cost of observability, for `deno task bench --only observe`: the same Switchboard
- * server plain, with metrics and the access log on, and with tracing on but no sampled
- * span, in the JSON-RPC (32 callers) and pipelined msgpack-rpc (64 in flight) `add` cells.
+ * server plain, with metrics and the access log on, with tracing on but no sampled span
+ * (Deno's OpenTelemetry on, its sampler `always_off`), and with `--trace` but no
+ * OpenTelemetry export, in the JSON-RPC (32 callers) and pipelined msgpack-rpc (64 in
+ * flight) `add` cells.
  *
  * @module
  */
 
-/** Row labels of the three servers. */
+/** Row labels of the four servers. */
 export const PLAIN = "Switchboard";
 export const OBSERVED = "Switchboard + metrics + access log";
 export const TRACED = "Switchboard + tracing (none sampled)";
+export const TRACED_BARE = "Switchboard + --trace, no OTEL_DENO";
 
-/** The three commands, given the plain one (`deno run … switchboard_server.ts`). */
+/** The four commands, given the plain one (`deno run … switchboard_server.ts`). */
 export function observeCommands(plain: string[]): { name: string; cmd: string[] }[] {
   // Deno's OpenTelemetry on, every trace dropped by the sampler; the exporter points at
   // a closed port (nothing is sent: no span is sampled).
@@ -26,6 +29,7 @@ export function observeCommands(plain: string[]): { name: string; cmd: string[] 
     { name: PLAIN, cmd: plain },
     { name: OBSERVED, cmd: [...plain, "--metrics", "--log"] },
     { name: TRACED, cmd: [...otel, ...plain, "--trace"] },
+    { name: TRACED_BARE, cmd: [...plain, "--trace"] },
   ];
 }
 

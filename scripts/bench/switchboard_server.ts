@@ -15,7 +15,10 @@ import { bench } from "./bench_component.ts";
 import { Metrics } from "../../src/observe/metrics.ts";
 import { AccessLog, batched } from "../../src/observe/access_log.ts";
 import { instrument } from "../../src/observe/instrument.ts";
-import { processProbe } from "../../src/adapters/deno/observe_io.ts";
+import { denoTracing, processProbe } from "../../src/adapters/deno/observe_io.ts";
+import { useNativeMsgpack } from "../../src/adapters/deno/msgpack_native.ts";
+
+await useNativeMsgpack();
 
 const flags = new Set(Deno.args);
 const metrics = flags.has("--metrics") ? new Metrics({ process: processProbe() }) : undefined;
@@ -32,7 +35,7 @@ if (flags.has("--log")) {
 
 const server = new Server();
 server.register(bench);
-instrument(server.router, { metrics, log, tracing: flags.has("--trace") });
+instrument(server.router, { metrics, log, tracing: flags.has("--trace") && denoTracing() });
 const http = await server.listenHttp(
   { hostname: "127.0.0.1", port: 0 },
   metrics ? { get: { "/metrics": () => metrics.response() } } : {},

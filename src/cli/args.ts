@@ -4,7 +4,7 @@
  * @module
  */
 
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import { FlagError, type FlagSpec, type ParsedFlags, parseFlags } from "./flags.ts";
 
 /** A usage mistake: printed as one line, exit code 2. */
 export class UsageError extends Error {
@@ -12,27 +12,17 @@ export class UsageError extends Error {
 }
 
 /** Parses a command's arguments strictly; unknown flags become a UsageError. */
-export function parseCommand<O extends NonNullable<ParseArgsConfig["options"]>>(
+export function parseCommand<O extends Record<string, FlagSpec>>(
   command: string,
   args: string[],
   options: O,
-) {
+): ParsedFlags<O> {
   try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
+    return parseFlags(args, options);
   } catch (error) {
-    throw new UsageError(`switchboard ${command}: ${parseProblem(error)} (see --help)`);
+    if (!(error instanceof FlagError)) throw error;
+    throw new UsageError(`switchboard ${command}: ${error.message} (see --help)`);
   }
-}
-
-/** node:util's parse error, cut to its first sentence (the rest is advice about `--`). */
-function parseProblem(error: unknown): string {
-  const code = (error as { code?: unknown }).code;
-  const message = error instanceof Error ? error.message : String(error);
-  const option = /'(-[^' ]+)/.exec(message)?.[1];
-  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && option) return `unknown option ${option}`;
-  const first = message.split("\n")[0];
-  const end = first.indexOf(". ");
-  return (end < 0 ? first : first.slice(0, end)).replace(/\.$/, "");
 }
 
 /** Parses `host:port`, `:port`, `port` or `off`; undefined for off. */

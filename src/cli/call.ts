@@ -7,7 +7,8 @@
 import { parseCommand, UsageError } from "./args.ts";
 import { serverUrl } from "./address.ts";
 import { connect } from "../client/connect.ts";
-import "../client/all_transports.ts"; // call/describe take tcp://, amqp:// and --protocol xmlrpc
+import { loadTransport } from "./lazy.ts";
+import { timeLimit } from "./time_limit.ts";
 import { RpcError } from "../core/errors.ts";
 import { taggingReplacer } from "../core/idl/tagged.ts";
 import type { OpenRpcDocument } from "../core/idl/openrpc.ts";
@@ -84,16 +85,16 @@ export async function callCommand(args: string[]): Promise<number> {
   if (timeout !== undefined && !(timeout > 0)) {
     throw new UsageError("--timeout: expected a positive number of milliseconds");
   }
-  const client = connect(serverUrl("call", url), {
-    protocol: parseProtocol(values.protocol),
-    timeout,
-  });
+  const protocol = parseProtocol(values.protocol);
+  await loadTransport(serverUrl("call", url), protocol);
+  const limit = timeLimit(url, method, timeout ?? 30_000);
+  const client = connect(url, { protocol, ...limit.connect });
   try {
     if (values.notify) {
       await client.notify(method, params);
       return 0;
     }
-    const result = await client.call(method, params);
+    const result = await client.call(method, params, { signal: limit.signal });
     console.log(JSON.stringify(result ?? null, taggingReplacer, 2));
     return 0;
   } catch (error) {
@@ -117,11 +118,14 @@ export async function describeCommand(args: string[]): Promise<number> {
   if (positionals.length !== 1) {
     throw new UsageError("switchboard describe: expected URL (see --help)");
   }
-  const client = connect(serverUrl("describe", positionals[0]), {
-    protocol: parseProtocol(values.protocol),
-  });
+  const protocol = parseProtocol(values.protocol);
+  await loadTransport(serverUrl("describe", positionals[0]), protocol);
+  const limit = timeLimit(positionals[0], "rpc.discover", 30_000);
+  const client = connect(positionals[0], { protocol, ...limit.connect });
   try {
-    const doc = await client.call("rpc.discover") as OpenRpcDocument;
+    const doc = await client.call("rpc.discover", undefined, {
+      signal: limit.signal,
+    }) as OpenRpcDocument;
     if (values.json) console.log(JSON.stringify(doc, null, 2));
     else console.log(formatDescription(doc));
     return 0;

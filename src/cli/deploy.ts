@@ -6,6 +6,7 @@
 
 import { parseCommand, UsageError } from "./args.ts";
 import { randomToken } from "../core/random_token.ts";
+import { isLogLevel } from "../observe/access_log.ts";
 import { PROCESS_ENV, READY_MARKER } from "../deploy/env.ts";
 import { handoffLine } from "../deploy/handoff.ts";
 import type { Plan } from "../deploy/plan.ts";
@@ -30,7 +31,18 @@ Options:
                       read from FILE, or the URL of that address)
   --json              with --status: print the raw JSON
   --drain-timeout MS  how long processes may finish in-flight calls on stop (default 10000)
+  --log-format F      every process's access log: "json" (default) or "text"
+  --log-level L       debug|info|warn|error|off (default info: every call)
+  --log-params        also log params and results (secret-looking fields redacted)
+  --trace             spans per call in every process, one trace across processes
+                      (exported over OTLP when run with OTEL_DENO=true; on by default then)
   -h, --help          this help
+
+Observability: the processes inherit this program's environment (OTEL_DENO,
+OTEL_EXPORTER_OTLP_ENDPOINT, …); each is named by OTEL_SERVICE_NAME=<process> unless that is
+set. A process with "metrics": "HOST:PORT" in FILE serves its own Prometheus metrics there;
+the status address serves the supervisor's view (state, restarts) at GET /metrics, behind
+the same token as /status.
 `;
 
 /** The command that re-runs this program: the compiled binary itself, or deno + main module. */
@@ -41,21 +53,50 @@ export function selfCommand(): { command: string; args: string[] } {
     : { command: Deno.execPath(), args: ["run", "-A", Deno.mainModule] };
 }
 
-/** The child processes of a plan (`self`: the program to re-run, by default this one). */
+/**
+ * The child processes of a plan (`self`: the program to re-run, by default this one);
+ * `serveArgs` go to every child's `serve` (the observability flags).
+ */
 export function childSpecs(
   plan: Plan,
   secret: string,
   self: { command: string; args: string[] } = selfCommand(),
+  serveArgs: string[] = [],
 ): ChildSpec[] {
   // The secret goes down a pipe: environment and argv are readable in /proc by others.
   const stdin = handoffLine({ plan, secret });
+  const named = Deno.env.get("OTEL_SERVICE_NAME") !== undefined;
   return plan.processes.map((p) => ({
     name: p.name,
     command: self.command,
-    args: [...self.args, "serve", "--deployed", p.name],
-    env: { [PROCESS_ENV]: p.name },
+    args: [...self.args, "serve", "--deployed", p.name, ...serveArgs],
+    // Spans and metrics exported by each process say which process made them.
+    env: { [PROCESS_ENV]: p.name, ...(named ? {} : { OTEL_SERVICE_NAME: p.name }) },
     stdin,
   }));
+}
+
+/** The observability flags of `deploy`, as each child's `serve` takes them. */
+function observeArgs(values: {
+  "log-format"?: string;
+  "log-level"?: string;
+  "log-params"?: boolean;
+  trace?: boolean;
+}): string[] {
+  // Checked here, once: a child refusing its flags would only crash-loop.
+  const format = values["log-format"], level = values["log-level"];
+  if (format !== undefined && format !== "json" && format !== "text") {
+    throw new UsageError(`--log-format: expected json or text, got ${JSON.stringify(format)}`);
+  }
+  if (level !== undefined && level !== "off" && !isLogLevel(level)) {
+    throw new UsageError(`--log-level: expected debug, info, warn, error or off, got ${level}`);
+  }
+  const args: string[] = [];
+  if (values["log-format"] !== undefined) args.push("--log-format", values["log-format"]);
+  if (values["log-level"] !== undefined) args.push("--log-level", values["log-level"]);
+  if (values["log-params"]) args.push("--log-params");
+  if (values.trace) args.push("--trace");
+  return args;
 }
 
 /**
@@ -169,7 +210,7 @@ async function status(target: string, json: boolean): Promise<number> {
   return 0;
 }
 
-async function run(file: string, drainTimeout: number): Promise<number> {
+async function run(file: string, drainTimeout: number, serveArgs: string[]): Promise<number> {
   let plan: Plan;
   try {
     plan = await loadPlan(file);
@@ -183,7 +224,7 @@ async function run(file: string, drainTimeout: number): Promise<number> {
     console.error("nothing was started");
     return 1;
   }
-  const supervisor = new Supervisor(childSpecs(plan, randomToken()), {
+  const supervisor = new Supervisor(childSpecs(plan, randomToken(), undefined, serveArgs), {
     restart: plan.restart,
     drainTimeout,
     isReady: (line) => line.startsWith(READY_MARKER),
@@ -216,7 +257,7 @@ async function run(file: string, drainTimeout: number): Promise<number> {
   console.error(
     `deploy ${plan.name}: starting ${plan.processes.map((p) => p.name).join(", ")}${
       statusListener
-        ? `; status at ${statusListener.url}/status (token in ${statusToken!.path})`
+        ? `; status at ${statusListener.url}/status and /metrics (token in ${statusToken!.path})`
         : ""
     }`,
   );
@@ -245,6 +286,10 @@ export async function deployCommand(args: string[]): Promise<number> {
     status: { type: "boolean", default: false },
     json: { type: "boolean", default: false },
     "drain-timeout": { type: "string" },
+    "log-format": { type: "string" },
+    "log-level": { type: "string" },
+    "log-params": { type: "boolean" },
+    trace: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
@@ -262,5 +307,5 @@ export async function deployCommand(args: string[]): Promise<number> {
   const [file] = positionals;
   if (values.check) return await check(file);
   if (values.status) return await status(file, values.json);
-  return await run(file, drain);
+  return await run(file, drain, observeArgs(values));
 }

@@ -16,6 +16,7 @@ import {
   workerRestartCounter,
 } from "../observe/instrument.ts";
 import {
+  denoTracing,
   type MetricsListener,
   processProbe,
   serveMetrics,
@@ -92,10 +93,17 @@ export function observability(values: {
     level,
     params: values["log-params"],
   });
-  const tracing = values.trace ?? Deno.env.get("OTEL_DENO") === "true";
+  const otel = denoTracing();
+  const tracing = values.trace ?? otel.exporting;
+  if (tracing && !otel.exporting) {
+    console.error(
+      "--trace: no span is made without OpenTelemetry export (run with OTEL_DENO=true and " +
+        "OTEL_EXPORTER_OTLP_ENDPOINT)",
+    );
+  }
   let listener: MetricsListener | undefined;
   return {
-    instruments: { metrics, log, tracing },
+    instruments: { metrics, log, tracing: tracing ? otel : false },
     explorer: !values["no-explorer"],
     routes: metrics && values.metrics ? { "/metrics": () => metrics.response() } : {},
     start(sources, workers) {

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { useNativeMsgpack } from "../adapters/deno/msgpack_native.ts";
 import { parseCommand, parseHostPort, UsageError } from "./args.ts";
 import { listenOn } from "./address.ts";
 import { Server } from "../server/server.ts";
@@ -14,6 +15,7 @@ import { stopSignal } from "../adapters/deno/stop_signal.ts";
 import type { Implementation } from "../core/implement.ts";
 import { runDeployedProcess } from "../deploy/process.ts";
 import { observability, OBSERVE_OPTIONS, OBSERVE_OPTIONS_HELP } from "./observe_flags.ts";
+import { CORS_OPTIONS, CORS_OPTIONS_HELP, corsFromFlags } from "./cors_flags.ts";
 import { instrument } from "../observe/instrument.ts";
 import type { TcpListener } from "../server/tcp.ts";
 import type { AmqpListener } from "../server/amqp.ts";
@@ -39,6 +41,7 @@ ${COMPONENT_OPTIONS_HELP}
                       (default 10000); then it is closed
   --idle-timeout MS   time a kept-alive HTTP connection may idle (default 30000)
   --body-timeout MS   time a request body may take to arrive (default 30000); then 408
+${CORS_OPTIONS_HELP}
   --amqp URL          also consume calls from RabbitMQ (amqp://user:pass@host/vhost), one of
                       any number of competing workers; repeatable
   --prefetch N        AMQP calls this worker holds at once, per queue (default 32)
@@ -77,12 +80,21 @@ export async function serveCommand(args: string[]): Promise<number> {
     help: { type: "boolean", short: "h" },
     deployed: { type: "string" },
     ...OBSERVE_OPTIONS,
+    ...CORS_OPTIONS,
   });
   if (values.help) {
     console.log(SERVE_HELP);
     return 0;
   }
-  if (values.deployed !== undefined) return await runDeployedProcess(values.deployed);
+  // A server decodes faster with msgpackr's native add-on, where it may load it.
+  await useNativeMsgpack();
+  if (values.deployed !== undefined) {
+    // The deployment file says where its metrics go; the other flags came from deploy.
+    return await runDeployedProcess(
+      values.deployed,
+      (address) => observability({ ...values, metrics: false, "metrics-listen": address }),
+    );
+  }
   if (positionals.length) {
     throw new UsageError(`switchboard serve: unexpected argument ${positionals[0]} (see --help)`);
   }
@@ -93,6 +105,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   const headerTimeout = positive(values, "header-timeout", "milliseconds");
   const idleTimeout = positive(values, "idle-timeout", "milliseconds");
   const bodyTimeout = positive(values, "body-timeout", "milliseconds");
+  const cors = corsFromFlags(values);
   const http = parseHostPort("http", values.http!);
   const tcp = parseHostPort("tcp", values.tcp!);
   const prefetch = values.prefetch === undefined ? undefined : Number(values.prefetch);
@@ -136,6 +149,7 @@ export async function serveCommand(args: string[]): Promise<number> {
             headerTimeout,
             idleTimeout,
             bodyTimeout,
+            cors,
             explorer: observe.explorer,
             get: observe.routes,
           }),

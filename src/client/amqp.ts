@@ -40,6 +40,7 @@ import {
   DIRECT_REPLY_TO,
   eventsExchange,
   interfaceOf,
+  putTrace,
 } from "../wire/amqp/conventions.ts";
 import {
   type AmqpChannel,
@@ -274,6 +275,11 @@ export class AmqpTransport implements Transport {
     return callQueue(this.#prefix, iface);
   }
 
+  /** Calls travel as msgpack-rpc messages through the broker. */
+  rpcSystem(): string {
+    return "msgpack-rpc";
+  }
+
   async call(request: OutgoingCall): Promise<Outcome> {
     const queue = this.#queueFor(request.method);
     const session = await this.#openFor(request);
@@ -289,6 +295,7 @@ export class AmqpTransport implements Transport {
       expiration = String(remaining);
       headers[DEADLINE_HEADER] = request.deadline;
     }
+    if (request.trace) putTrace(headers, request.trace);
     if (request.signal?.aborted) throw abortReason(request.method, request.signal);
     return await new Promise<Outcome>((resolve, reject) => {
       const signal = request.signal;
@@ -361,9 +368,12 @@ export class AmqpTransport implements Transport {
     );
     const body = session.toBuffer(encodeNotification(method, request.params ?? []));
     try {
+      const headers: Record<string, unknown> = {};
+      if (request.trace) putTrace(headers, request.trace);
       await publishConfirmed(session.channel, exchange, method, body, {
         userId: this.#userId,
         contentType: CONTENT_TYPE,
+        headers,
       });
     } catch (error) {
       throw rpcError(

@@ -10,10 +10,8 @@ import type { Outcome } from "../core/context.ts";
 import { errorShape, rpcError } from "../core/errors.ts";
 import type { OutgoingCall, Transport } from "../core/client/transport.ts";
 import type { AuthCredentials } from "../auth/types.ts";
-import { transportFetch } from "./http_auth.ts";
 import { plainReplacer } from "../wire/jsonrpc/plain_values.ts";
-import { type HttpEndpoint, postRpc } from "./http_post.ts";
-import { trustedFetch } from "./trusted_fetch.ts";
+import { type HttpEndpoint, httpEndpoint, postRpc } from "./http_post.ts";
 
 /** Options of HTTP transports. */
 export interface HttpTransportOptions {
@@ -39,21 +37,12 @@ export interface HttpTransportOptions {
 /** Posts JSON-RPC requests to one endpoint. */
 export class HttpJsonRpcTransport implements Transport {
   readonly #endpoint: HttpEndpoint;
-  readonly #tls?: { close(): void };
   readonly #replacer: typeof plainReplacer | undefined;
   #nextId = 1;
 
   /** `url` is the endpoint, e.g. `http://127.0.0.1:8080/rpc`. */
   constructor(url: string, options: HttpTransportOptions = {}) {
-    const tls = options.caCerts?.length && !options.fetch
-      ? trustedFetch(options.caCerts)
-      : undefined;
-    this.#tls = tls;
-    this.#endpoint = {
-      url,
-      headers: { "content-type": "application/json", ...options.headers },
-      fetch: transportFetch(tls ? { ...options, fetch: tls.fetch } : options),
-    };
+    this.#endpoint = httpEndpoint(url, { "content-type": "application/json" }, options);
     this.#replacer = options.taggedValues === false ? plainReplacer : undefined;
   }
 
@@ -61,7 +50,12 @@ export class HttpJsonRpcTransport implements Transport {
     return encodeRequest(method, params, id, this.#replacer);
   }
 
-  async #post(body: string, request: { deadline?: number; signal?: AbortSignal }) {
+  /** Calls travel as JSON-RPC. */
+  rpcSystem(): string {
+    return "jsonrpc";
+  }
+
+  async #post(body: string, request: OutgoingCall) {
     const response = await postRpc(this.#endpoint, body, request);
     if (response.status === 204) {
       await response.body?.cancel();
@@ -121,7 +115,7 @@ export class HttpJsonRpcTransport implements Transport {
   }
 
   close(): Promise<void> {
-    this.#tls?.close();
+    this.#endpoint.close();
     return Promise.resolve();
   }
 }

@@ -6,7 +6,12 @@
  */
 
 import { RpcError, rpcError } from "../core/errors.ts";
+import type { TraceCarrier } from "../core/context.ts";
+import { callTracing } from "../core/client/tracing_hook.ts";
 import { TIMEOUT_HEADER } from "../wire/http.ts";
+import type { AuthCredentials } from "../auth/types.ts";
+import { transportFetch } from "./http_auth.ts";
+import { trustedFetch } from "./trusted_fetch.ts";
 
 /** Where and how to post. */
 export interface HttpEndpoint {
@@ -16,24 +21,65 @@ export interface HttpEndpoint {
   readonly headers: Record<string, string>;
   /** The fetch to use. */
   readonly fetch: typeof fetch;
+  /** Releases what the endpoint holds (an HTTP client trusting extra CAs). */
+  close(): void;
+}
+
+/** What an HTTP client transport's options say about how to reach its endpoint. */
+export interface EndpointOptions {
+  /** Extra headers on every request. */
+  headers?: Record<string, string>;
+  /** The fetch to use (default: the global one). */
+  fetch?: typeof fetch;
+  /** Log in with these (sessions over HTTP). */
+  auth?: AuthCredentials;
+  /** Extra PEM CA certificates to trust for `https://` (Deno; ignored with `fetch`). */
+  caCerts?: string[];
 }
 
 /**
- * Posts `body`; the deadline travels as the `x-rpc-timeout` header. Rejects with the
+ * The endpoint of an HTTP client transport: its own headers (content type…) under the
+ * caller's, and a fetch that trusts `caCerts` and logs in with `auth` when asked to.
+ */
+export function httpEndpoint(
+  url: string,
+  ownHeaders: Record<string, string>,
+  options: EndpointOptions,
+): HttpEndpoint {
+  const tls = options.caCerts?.length && !options.fetch ? trustedFetch(options.caCerts) : undefined;
+  return {
+    url,
+    headers: { ...ownHeaders, ...options.headers },
+    fetch: transportFetch(tls ? { ...options, fetch: tls.fetch } : options),
+    close: () => tls?.close(),
+  };
+}
+
+/**
+ * Posts `body`; the deadline travels as the `x-rpc-timeout` header, the trace context as
+ * `traceparent`/`tracestate` (unless the runtime's fetch sends its own). Rejects with the
  * caller's own Timeout/Cancelled error when it aborted, with `Unavailable` when the
  * server cannot be reached.
  */
 export async function postRpc(
   endpoint: HttpEndpoint,
   body: string,
-  request: { deadline?: number; signal?: AbortSignal },
+  request: { deadline?: number; signal?: AbortSignal; trace?: TraceCarrier },
 ): Promise<Response> {
-  const headers = request.deadline === undefined ? endpoint.headers : {
+  let headers = request.deadline === undefined ? endpoint.headers : {
     ...endpoint.headers,
     [TIMEOUT_HEADER]: String(Math.max(1, request.deadline - Date.now())),
   };
+  const trace = request.trace;
+  if (trace && !callTracing()?.fetchPropagates) {
+    headers = { ...headers, traceparent: trace.traceparent };
+    if (trace.tracestate) headers.tracestate = trace.tracestate;
+  }
+  // Called as a plain function: browsers throw "Illegal invocation" when the global fetch
+  // is called as a method of another object.
+  const send = endpoint.fetch;
   try {
-    return await endpoint.fetch(endpoint.url, {
+    return await send(endpoint.url, {
       method: "POST",
       headers,
       body,

@@ -26,10 +26,8 @@ import type { Outcome } from "../core/context.ts";
 import { rpcError } from "../core/errors.ts";
 import { registerTransport } from "./connect.ts";
 import type { HttpTransportOptions } from "./http_jsonrpc.ts";
-import { transportFetch } from "./http_auth.ts";
-import { type HttpEndpoint, postRpc } from "./http_post.ts";
+import { type HttpEndpoint, httpEndpoint, postRpc } from "./http_post.ts";
 import type { OutgoingCall, Transport } from "../core/client/transport.ts";
-import { trustedFetch } from "./trusted_fetch.ts";
 
 /**
  * Posts XML-RPC calls to one endpoint.
@@ -54,28 +52,23 @@ import { trustedFetch } from "./trusted_fetch.ts";
  */
 export class HttpXmlRpcTransport implements Transport {
   readonly #endpoint: HttpEndpoint;
-  readonly #tls?: { close(): void };
 
   /** `url` is the endpoint, e.g. `http://127.0.0.1:8080/RPC2`. */
   constructor(url: string, options: HttpTransportOptions = {}) {
-    const tls = options.caCerts?.length && !options.fetch
-      ? trustedFetch(options.caCerts)
-      : undefined;
-    this.#tls = tls;
-    this.#endpoint = {
-      url,
-      headers: {
-        "content-type": "text/xml; charset=utf-8",
-        // Switchboard servers then send faults with the error's name (plain clients
-        // get exactly faultCode and faultString).
-        [SWITCHBOARD_CLIENT_HEADER]: "1",
-        ...options.headers,
-      },
-      fetch: transportFetch(tls ? { ...options, fetch: tls.fetch } : options),
-    };
+    this.#endpoint = httpEndpoint(url, {
+      "content-type": "text/xml; charset=utf-8",
+      // Switchboard servers then send faults with the error's name (plain clients get
+      // exactly faultCode and faultString).
+      [SWITCHBOARD_CLIENT_HEADER]: "1",
+    }, options);
   }
 
   /** Sends a call and resolves with its outcome (a fault is an error outcome). */
+  /** Calls travel as XML-RPC. */
+  rpcSystem(): string {
+    return "xmlrpc";
+  }
+
   async call(request: OutgoingCall): Promise<Outcome> {
     let body: string;
     try {
@@ -118,7 +111,7 @@ export class HttpXmlRpcTransport implements Transport {
 
   /** Releases the HTTP client trusting `caCerts`, if any: every call is one request. */
   close(): Promise<void> {
-    this.#tls?.close();
+    this.#endpoint.close();
     return Promise.resolve();
   }
 }

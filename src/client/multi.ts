@@ -140,6 +140,17 @@ class RoutingTransport implements Transport {
     }
   }
 
+  /** Remote calls go as their route's transport sends them; local ones get no client span. */
+  rpcSystem(method: string): string | undefined {
+    const target = this.target(method);
+    if ("ok" in target || target.local) return undefined;
+    try {
+      return this.#remote(target.route)?.rpcSystem?.(method);
+    } catch {
+      return undefined; // the call itself reports why the route cannot be dialled
+    }
+  }
+
   call(request: OutgoingCall): Promise<Outcome> {
     const target = this.target(request.method);
     if ("ok" in target) return Promise.resolve(target);

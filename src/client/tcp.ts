@@ -216,6 +216,11 @@ export class TcpTransport implements Transport {
     ) as Identity;
   }
 
+  /** Calls travel as msgpack-rpc. */
+  rpcSystem(): string {
+    return "msgpack-rpc";
+  }
+
   call(request: OutgoingCall): Promise<Outcome> {
     const session = this.#session;
     if (session?.open) return session.call(request.method, request.params, request);
@@ -314,6 +319,7 @@ export class TcpTransport implements Transport {
     };
     if (signal) call.signal = signal;
     if (message.timeout !== undefined) call.deadline = Date.now() + message.timeout;
+    if (message.trace !== undefined) call.trace = message.trace;
     router.dispatch(call).then((outcome) =>
       session.respond(message.msgid, floatOutcome(router, call, outcome))
     );

@@ -96,4 +96,6 @@ export interface CallContext {
   readonly protocol: string;
   /** The wire id of the call, if any. */
   readonly callId?: string | number | null;
+  /** The caller's W3C trace context, when it sent one. */
+  readonly trace?: TraceCarrier;
 }

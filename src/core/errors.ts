@@ -175,3 +175,33 @@ export function unencodable(what: string, format: string, error: unknown): Error
     `Internal error: ${what} cannot be encoded as ${format} (${detail})`,
   );
 }
+
+/**
+ * An error as a peer sent it, checked field by field: a field that is missing or of the
+ * wrong type takes its default (`code` from `defaults`, `name` from the code, `message`
+ * from `defaults`), so whatever arrives becomes a well-formed error.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { receivedError } from "./errors.ts";
+ *
+ * assert.deepEqual(
+ *   receivedError({ code: -32601, message: 7 }, { code: -32603, message: "unknown error" }),
+ *   { code: -32601, name: "MethodNotFound", message: "unknown error" },
+ * );
+ * ```
+ */
+export function receivedError(
+  fields: { code?: unknown; name?: unknown; message?: unknown; data?: unknown },
+  defaults: { code: number; message: string },
+): ErrorShape {
+  const code = typeof fields.code === "number" ? fields.code : defaults.code;
+  const shape: ErrorShape = {
+    code,
+    name: typeof fields.name === "string" ? fields.name : nameOfCode(code) ?? "RpcError",
+    message: typeof fields.message === "string" ? fields.message : defaults.message,
+  };
+  if (fields.data !== undefined) shape.data = fields.data;
+  return shape;
+}

@@ -8,7 +8,7 @@ import { calculator } from "./calculator.ts";
 import { echo } from "./echo.ts";
 import type { Implementation } from "../core/implement.ts";
 
-export { Calculator, calculator, DivisionByZero } from "./calculator.ts";
+export { Calculator, calculator, DivisionByZero, OutOfRange } from "./calculator.ts";
 export { Echo, echo, Sample } from "./echo.ts";
 
 /** The implementations `switchboard serve` runs when given no component. */

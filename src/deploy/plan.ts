@@ -71,6 +71,8 @@ export interface ProcessPlan {
   front: ListenSpec[];
   /** Interfaces its components implement. */
   interfaces: string[];
+  /** Where it serves its own metrics, if anywhere. */
+  metrics?: { hostname: string; port: number };
   /** Of those, the ones whose public methods appear on fronts. */
   public: string[];
 }
@@ -287,6 +289,7 @@ export async function planDeployment(
       ...(entry.permissions ? { permissions: entry.permissions } : {}),
       listen: (entry.listen ?? []).map((l) => listenSpec(l, base)),
       front: (entry.front ?? []).map((l) => listenSpec(l, base)),
+      ...(entry.metrics ? { metrics: parseAddress(entry.metrics) } : {}),
       interfaces,
       public: isPublic,
     });

@@ -28,6 +28,7 @@ function addresses(plan: Plan): Address[] {
         });
       });
     }
+    if (p.metrics) found.push({ path: `$.processes.${p.name}.metrics`, ...p.metrics });
   }
   if (plan.status && plan.status.port !== 0) found.push({ path: "$.status", ...plan.status });
   return found;

@@ -23,6 +23,24 @@ import { EXIT_CONFIG } from "./supervisor.ts";
 import { frontImplementations } from "./front.ts";
 import { loadPlaced } from "./load.ts";
 import type { ListenSpec, Plan, ProcessPlan } from "./plan.ts";
+import { type ConnectionSource, instrument, type Instruments } from "../observe/instrument.ts";
+import type { TcpListener } from "../server/tcp.ts";
+
+/** What a deployed process observes (the `serve` flags its supervisor passed on). */
+export interface ProcessObservability {
+  /** Metrics, access log and tracing to install on its routers. */
+  readonly instruments: Instruments;
+  /** Starts the metrics listener, if any, and the host's gauges; returns its URL. */
+  start(
+    sources: () => ConnectionSource[],
+    workers: () => { url: string; restarts: number }[],
+  ): { url: string } | undefined;
+  /** Flushes the log, stops the metrics listener. */
+  close(): Promise<void>;
+}
+
+/** Makes the observability of a process, given where it serves metrics (`host:port`). */
+export type ObservabilityFactory = (metricsAddress?: string) => ProcessObservability;
 
 /** A running deployed process. */
 export interface DeployedProcess {
@@ -42,6 +60,7 @@ async function listen(
   server: Server,
   spec: ListenSpec,
   guard: { gate?: AuthGate },
+  tcp: TcpListener[],
 ): Promise<string> {
   const tls = spec.tls
     ? { cert: await Deno.readTextFile(spec.tls.cert), key: await Deno.readTextFile(spec.tls.key) }
@@ -52,23 +71,31 @@ async function listen(
       const authenticate = guard.gate ? httpAuthenticator({ gate: guard.gate }) : undefined;
       return (await server.listenHttp(address, authenticate ? { authenticate } : {})).url;
     }
-    case "tcp":
-      return (await server.listenTcp(address, guard.gate ? { auth: guard.gate } : {})).url;
+    case "tcp": {
+      const listener = await server.listenTcp(address, guard.gate ? { auth: guard.gate } : {});
+      tcp.push(listener);
+      return listener.url;
+    }
     case "amqp":
       // The broker authenticates AMQP callers (credentials in the URL), not the secret.
       return (await server.listenAmqp(spec.url!, spec.prefix ? { prefix: spec.prefix } : {})).url;
   }
 }
 
-/** Starts the named process of a plan: loads, registers, listens. */
+/**
+ * Starts the named process of a plan: loads, registers, listens; `observe` instruments
+ * its routers (the front's metrics are labelled `scope="front"`).
+ */
 export async function startProcess(
   plan: Plan,
   name: string,
   secret: string,
+  observe?: ProcessObservability,
 ): Promise<DeployedProcess> {
   const me: ProcessPlan | undefined = plan.processes.find((p) => p.name === name);
   if (!me) throw new Error(`the plan has no process ${JSON.stringify(name)}`);
-  const server = new Server();
+  const server = new Server(observe?.instruments.log ? { logger: observe.instruments.log } : {});
+  if (observe) instrument(server.router, observe.instruments);
   const client = new MultiClient({
     local: server.router,
     caller: { id: name, roles: [] },
@@ -86,16 +113,26 @@ export async function startProcess(
 
   let front: Server | undefined;
   const urls = { listen: [] as string[], front: [] as string[] };
+  const tcp: TcpListener[] = [];
   try {
     // No lockout after failed logins: nobody guesses a fresh 256-bit secret, and a
     // lockout per address would let any local program shut the processes out of each other.
     const gate = new AuthGate([sharedSecretBackend(secret)], { maxFailures: Infinity });
-    for (const spec of me.listen) urls.listen.push(await listen(server, spec, { gate }));
+    for (const spec of me.listen) urls.listen.push(await listen(server, spec, { gate }, tcp));
     if (me.front.length) {
-      front = new Server();
+      front = new Server(observe?.instruments.log ? { logger: observe.instruments.log } : {});
+      if (observe) instrument(front.router, observe.instruments, "front");
       front.register(...frontImplementations(await publicInterfaces(plan, loaded), client));
-      for (const spec of me.front) urls.front.push(await listen(front, spec, {}));
+      for (const spec of me.front) urls.front.push(await listen(front, spec, {}, tcp));
     }
+    const metrics = observe?.start(
+      () => tcp.map((l) => ({ transport: "tcp", count: () => l.connections() })),
+      () =>
+        placed.components.flatMap((c) =>
+          c.worker ? [{ url: c.url, restarts: c.worker.restarts }] : []
+        ),
+    );
+    if (metrics) console.log(`${name}: metrics at ${metrics.url}/metrics`);
   } catch (error) {
     await front?.close();
     await server.close();
@@ -150,7 +187,10 @@ async function publicInterfaces(plan: Plan, local: Implementation[]): Promise<In
  * Runs the named process with the plan and secret its supervisor wrote on stdin, until
  * SIGTERM/SIGINT or until the supervisor is gone (end of stdin); returns the exit code.
  */
-export async function runDeployedProcess(name: string): Promise<number> {
+export async function runDeployedProcess(
+  name: string,
+  observability?: ObservabilityFactory,
+): Promise<number> {
   if (Deno.stdin.isTerminal()) {
     throw new Error(
       "serve --deployed is started by switchboard deploy, which writes the plan and secret on its stdin",
@@ -158,9 +198,17 @@ export async function runDeployedProcess(name: string): Promise<number> {
   }
   const { handoff, parentGone } = await receiveHandoff(Deno.stdin.readable);
   let running: DeployedProcess;
+  const metrics = handoff.plan.processes.find((p) => p.name === name)?.metrics;
+  const observe = observability?.(
+    metrics &&
+      `${
+        metrics.hostname.includes(":") ? `[${metrics.hostname}]` : metrics.hostname
+      }:${metrics.port}`,
+  );
   try {
-    running = await startProcess(handoff.plan, name, handoff.secret);
+    running = await startProcess(handoff.plan, name, handoff.secret, observe);
   } catch (error) {
+    await observe?.close();
     if (
       !(error instanceof Deno.errors.AddrInUse || error instanceof Deno.errors.AddrNotAvailable)
     ) {
@@ -190,5 +238,6 @@ export async function runDeployedProcess(name: string): Promise<number> {
     }),
   ]);
   await running.close();
+  await observe?.close();
   return 0;
 }

@@ -52,6 +52,8 @@ export interface ProcessEntry {
   front?: ListenerEntry[];
   /** Interfaces of this process whose public methods appear on fronts. */
   public?: string[];
+  /** `host:port` where the process serves its own Prometheus metrics (`GET /metrics`). */
+  metrics?: string;
 }
 
 /** A deployment file as written. */
@@ -276,6 +278,17 @@ function checkMeaning(deployment: Deployment, problems: Problem[]): void {
         } else bound.set(key, lat);
       });
     }
+  }
+  // Metrics listeners: like the others, a port of their own, known in advance.
+  for (const [name, proc] of Object.entries(processes)) {
+    if (!isObject(proc) || !isAddress(proc.metrics)) continue;
+    const path = jsonPath(jsonPath("$.processes", name), "metrics");
+    const { hostname, port } = parseAddress(proc.metrics);
+    const first = bound.get(`${hostname}:${port}`);
+    if (first) problems.push({ path, message: `${hostname}:${port} is already used by ${first}` });
+    else if (!(port >= 1 && port <= 65535)) {
+      problems.push({ path, message: `port ${port} is out of range (1-65535)` });
+    } else bound.set(`${hostname}:${port}`, path);
   }
   // A front consuming the same queues as a process would forward calls back to itself.
   for (const front of amqp.filter((a) => a.kind === "front")) {

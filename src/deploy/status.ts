@@ -1,15 +1,19 @@
 /**
  * The supervisor's status endpoint: `GET /status` answers the deployment's processes
- * (state, pid, restarts, uptime) and routing table as JSON to a caller presenting the
- * run's status token (`Authorization: Bearer <token>`, see `status_token.ts`);
- * `GET /healthz` answers anyone (up or not, nothing more). It serves no RPC and knows no
- * deployment secret; the token travels in clear, so bind it to a local address.
+ * (state, pid, restarts, uptime), routing table and each process's metrics address as
+ * JSON, and `GET /metrics` the same as Prometheus metrics, to a caller presenting the
+ * run's status token (`Authorization: Bearer <token>`, see `status_token.ts`; Prometheus
+ * reads it with `authorization: { credentials_file: … }`); `GET /healthz` answers anyone
+ * (up or not, nothing more). It serves no RPC and knows no deployment secret; the token
+ * travels in clear, so bind it to a local address.
  *
  * @module
  */
 
 import type { Plan } from "./plan.ts";
 import type { ChildStatus, Supervisor } from "./supervisor.ts";
+import { supervisorMetrics } from "./supervisor_metrics.ts";
+import { CONTENT_TYPE } from "../observe/exposition.ts";
 
 /** What `GET /status` answers. */
 export interface DeploymentStatus {
@@ -21,6 +25,8 @@ export interface DeploymentStatus {
   processes: ChildStatus[];
   /** Interface → where it is served. */
   routes: Plan["routes"];
+  /** Process → the address of its own metrics listener (`GET /metrics`), where it has one. */
+  metrics: Record<string, string>;
 }
 
 /** A running status endpoint. */
@@ -39,21 +45,33 @@ export function serveStatus(
   options: { token: string },
 ): StatusListener {
   const expected = `Bearer ${options.token}`;
+  const metrics = Object.fromEntries(
+    plan.processes.flatMap((p) =>
+      p.metrics ? [[p.name, `${hostPort(p.metrics.hostname)}:${p.metrics.port}`]] : []
+    ),
+  );
   const server = Deno.serve({ ...address, onListen: () => {} }, (request) => {
     const path = new URL(request.url).pathname;
     if (request.method !== "GET") return new Response("use GET\n", { status: 405 });
-    if (path === "/status") {
+    if (path === "/status" || path === "/metrics") {
+      // The same token for both: states, pids and addresses are not everyone's to read.
       if (!sameText(request.headers.get("authorization") ?? "", expected)) {
         return new Response(
-          "status needs the token its supervisor wrote (switchboard deploy --status reads it)\n",
+          `${path} needs the token its supervisor wrote (switchboard deploy --status reads it)\n`,
           { status: 401, headers: { "www-authenticate": "Bearer" } },
         );
+      }
+      if (path === "/metrics") {
+        return new Response(supervisorMetrics(plan.name, supervisor.status(), metrics), {
+          headers: { "content-type": CONTENT_TYPE },
+        });
       }
       const body: DeploymentStatus = {
         name: plan.name,
         pid: Deno.pid,
         processes: supervisor.status(),
         routes: redactedRoutes(plan.routes),
+        metrics,
       };
       return Response.json(body);
     }
@@ -61,11 +79,18 @@ export function serveStatus(
       const ok = supervisor.status().every((p) => p.state === "running");
       return Response.json({ ok }, { status: ok ? 200 : 503 });
     }
-    return new Response("not found: GET /status or /healthz\n", { status: 404 });
+    return new Response("not found: GET /status, /metrics or /healthz\n", { status: 404 });
   });
   const addr = server.addr as Deno.NetAddr;
-  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
-  return { url: `http://${host}:${addr.port}`, shutdown: () => server.shutdown() };
+  return {
+    url: `http://${hostPort(addr.hostname)}:${addr.port}`,
+    shutdown: () => server.shutdown(),
+  };
+}
+
+/** A host as it goes before `:port` (IPv6 in brackets). */
+function hostPort(hostname: string): string {
+  return hostname.includes(":") ? `[${hostname}]` : hostname;
 }
 
 /** Compares without an early exit (the time taken says nothing of the token). */
@@ -108,11 +133,15 @@ export function formatStatus(status: DeploymentStatus): string {
   const routes = Object.entries(status.routes).map(([iface, targets]) =>
     `  ${iface} -> ${targets.map((t) => `${t.url} (${t.process})`).join(", ") || "(not reachable)"}`
   );
+  const metrics = Object.entries(status.metrics ?? {}).map(([process, address]) =>
+    `  ${process}: http://${address}/metrics`
+  );
   return [
     `deployment ${status.name} (supervisor pid ${status.pid})`,
     ...table,
     "routes:",
     ...routes,
+    ...(metrics.length ? ["metrics:", ...metrics] : []),
   ]
     .join("\n");
 }

@@ -6,7 +6,7 @@
  */
 
 import type { InterfaceDef } from "../core/idl/interface.ts";
-import type { Identity, Outcome } from "../core/context.ts";
+import type { Identity, Outcome, TraceCarrier } from "../core/context.ts";
 
 /** What a worker reports for each implementation it loaded. */
 export interface ExportedImplementation {
@@ -49,6 +49,8 @@ export type ToWorker =
     deadline?: number;
     caller?: Identity;
     protocol?: string;
+    /** The trace context the call runs in on the host (its span there). */
+    trace?: TraceCarrier;
   }
   | { type: "cancel"; id: number }
   | { type: "ping"; id: number }
@@ -63,5 +65,13 @@ export type FromWorker =
   | { type: "crashed"; message: string }
   | { type: "log"; level: "error" | "warn"; message: string }
   | { type: "pong"; id: number }
-  | { type: "call"; id: number; method: string; params: unknown; deadline?: number }
-  | { type: "notify"; method: string; params: unknown };
+  | {
+    type: "call";
+    id: number;
+    method: string;
+    params: unknown;
+    deadline?: number;
+    /** The trace context of the worker's call it is made in, for the host to continue. */
+    trace?: TraceCarrier;
+  }
+  | { type: "notify"; method: string; params: unknown; trace?: TraceCarrier };

@@ -10,11 +10,12 @@
  */
 
 import { PendingCalls } from "../core/pending.ts";
+import { callTracing } from "../core/client/tracing_hook.ts";
 import type { ClientLike, Identity } from "../core/context.ts";
 import { type ErrorShape, RpcError, rpcError } from "../core/errors.ts";
 import { type Handlers, implement, type Implementation } from "../core/implement.ts";
 import type { Logger } from "../core/router/router.ts";
-import type { CallContext } from "../core/context.ts";
+import type { CallContext, TraceCarrier } from "../core/context.ts";
 import { readModule } from "./source.ts";
 import { librarySpecifier } from "./library.ts";
 import { ComponentError, componentUrl } from "./specifier.ts";
@@ -248,6 +249,8 @@ export class WorkerComponent {
         deadline,
         caller: cloneableIdentity(ctx.caller),
         protocol: ctx.protocol,
+        // The host's span of this call when tracing, else the caller's context as is.
+        trace: callTracing()?.current() ?? ctx.trace,
       });
     });
   }
@@ -384,9 +387,12 @@ export class WorkerComponent {
       case "call":
         this.#outgoing(running, message);
         break;
-      case "notify":
-        this.#client()?.notify(message.method, message.params).catch(() => {});
+      case "notify": {
+        const client = this.#client();
+        if (!client) break;
+        within(message.trace, () => client.notify(message.method, message.params)).catch(() => {});
         break;
+      }
     }
   }
 
@@ -403,10 +409,17 @@ export class WorkerComponent {
         const timeout = message.deadline === undefined
           ? undefined
           : Math.max(1, message.deadline - Date.now());
-        outcome = {
-          ok: true,
-          value: await client.call(message.method, message.params, { timeout }),
-        };
+        // The worker's call continues the trace of the call it was made in.
+        const value = await within(
+          message.trace,
+          () =>
+            client.call(
+              message.method,
+              message.params,
+              message.trace ? { timeout, trace: message.trace } : { timeout },
+            ),
+        );
+        outcome = { ok: true, value };
       } catch (error) {
         outcome = {
           ok: false,
@@ -449,4 +462,10 @@ function cloneableIdentity(caller: Identity | undefined): Identity | undefined {
   } catch {
     return { id: caller.id, roles: caller.roles };
   }
+}
+
+/** Runs `fn` with `trace` as the active parent, when tracing is installed. */
+function within<T>(trace: TraceCarrier | undefined, fn: () => T): T {
+  const tracing = callTracing();
+  return tracing && trace ? tracing.within(trace, fn) : fn();
 }

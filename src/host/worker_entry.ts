@@ -10,7 +10,7 @@
 import { Router } from "../core/router/router.ts";
 import { Client } from "../core/client/client.ts";
 import type { OutgoingCall, Transport } from "../core/client/transport.ts";
-import type { Outcome } from "../core/context.ts";
+import type { Outcome, TraceCarrier } from "../core/context.ts";
 import { RpcError, unencodable } from "../core/errors.ts";
 import { dynamicImport } from "./dynamic_import.ts";
 import { publishWorkerLibrary } from "./worker_library.ts";
@@ -33,13 +33,29 @@ interface WorkerScope {
 }
 const scope = globalThis as unknown as WorkerScope;
 
-/** Calls from the component to other interfaces: answered by the host's router. */
+/**
+ * Calls from the component to other interfaces: answered by the host's router. Each call
+ * carries the trace context of the call it is made in (`trace`), so the host continues it.
+ */
 class HostTransport implements Transport {
-  #next = 0;
-  readonly pending = new Map<number, (outcome: Outcome) => void>();
+  /** Calls waiting for the host's reply, by id: one table for every copy. */
+  readonly pending: Map<number, (outcome: Outcome) => void>;
+  readonly #ids: { next: number };
+  readonly #trace?: TraceCarrier;
+
+  constructor(trace?: TraceCarrier, shared?: HostTransport) {
+    this.#trace = trace;
+    this.pending = shared?.pending ?? new Map();
+    this.#ids = shared ? shared.#ids : { next: 0 };
+  }
+
+  /** The same transport, for the calls a handler makes while serving a call in `trace`. */
+  within(trace: TraceCarrier): HostTransport {
+    return new HostTransport(trace, this);
+  }
 
   call(request: OutgoingCall): Promise<Outcome> {
-    const id = ++this.#next;
+    const id = ++this.#ids.next;
     return new Promise<Outcome>((resolve) => {
       this.pending.set(id, resolve);
       scope.postMessage({
@@ -48,13 +64,19 @@ class HostTransport implements Transport {
         method: request.method,
         params: request.params,
         deadline: request.deadline,
+        trace: request.trace ?? this.#trace,
       });
       request.signal?.addEventListener("abort", () => this.pending.delete(id), { once: true });
     });
   }
 
   notify(request: OutgoingCall): Promise<void> {
-    scope.postMessage({ type: "notify", method: request.method, params: request.params });
+    scope.postMessage({
+      type: "notify",
+      method: request.method,
+      params: request.params,
+      trace: request.trace ?? this.#trace,
+    });
     return Promise.resolve();
   }
 
@@ -71,6 +93,8 @@ function makeRouter(debug: boolean): Router {
     scope.postMessage({ type: "log", level, message });
   const made = new Router({
     client: new Client(transport),
+    // A handler's calls carry the trace context of the call it serves.
+    clientFor: (ctx) => ctx.trace ? new Client(transport.within(ctx.trace)) : undefined,
     debug,
     logger: { error: log("error"), warn: log("warn") },
   });
@@ -201,6 +225,7 @@ async function call(message: Extract<ToWorker, { type: "call" }>) {
     caller: message.caller,
     protocol: message.protocol,
     signal: controller.signal,
+    ...(message.trace ? { trace: message.trace } : {}),
   });
   running.delete(message.id);
   try {

@@ -94,11 +94,13 @@ export class AccessLog implements Logger {
       const outcome = run(call);
       if (outcome instanceof Promise) {
         return outcome.then((settled) => {
-          this.#call(call, started, settled);
+          const now = performance.now();
+          this.record(call, now - started, settled, now);
           return settled;
         });
       }
-      this.#call(call, started, outcome);
+      const now = performance.now();
+      this.record(call, now - started, outcome, now);
       return outcome;
     };
   }
@@ -129,34 +131,57 @@ export class AccessLog implements Logger {
     this.#write(text + "\n");
   }
 
-  /** The time as ISO 8601, formatted once per millisecond. */
-  #now(): string {
-    const now = Date.now();
-    if (now !== this.#lastMs) {
-      this.#lastMs = now;
-      this.#lastIso = new Date(now).toISOString();
+  /**
+   * The wall-clock time at `performance.now()` reading `at`, as ISO 8601, formatted once
+   * per millisecond: the caller's clock reading serves, a second one would cost as much
+   * again (a clock read costs about 0.1 µs). The offset is re-read now and then, so the
+   * two clocks cannot drift apart for long.
+   */
+  #time(at: number): string {
+    const ms = Math.floor(at + this.#offset);
+    if (ms !== this.#lastMs) {
+      if (++this.#formatted % 1024 === 0) this.#offset = Date.now() - performance.now();
+      this.#lastMs = ms;
+      this.#lastIso = new Date(ms).toISOString();
     }
     return this.#lastIso;
   }
+  #offset = Date.now() - performance.now();
+  #formatted = 0;
   #lastMs = 0;
   #lastIso = "";
 
-  #call(call: Call, started: number, outcome: Outcome): void {
+  /** The last names quoted: most lines repeat their protocol, peer and method. */
+  #quotes: [string, string][] = [["", '""'], ["", '""'], ["", '""']];
+  #quote(slot: number, text: string): string {
+    const last = this.#quotes[slot];
+    if (last[0] !== text) {
+      last[0] = text;
+      last[1] = quote(text);
+    }
+    return last[1];
+  }
+
+  /**
+   * Writes the line of a call that took `ms` and ended with `outcome`; `at` is the
+   * `performance.now()` reading it ended at (for the line's time).
+   */
+  record(call: Call, ms: number, outcome: Outcome, at: number = performance.now()): void {
     // Failures the server caused (internal errors) are errors; refused calls warnings.
     const code = outcome.ok ? 0 : outcome.error.code;
     const level: LogLevel = outcome.ok ? "info" : code === -32603 ? "error" : "warn";
     if (RANK[level] < this.#level) return;
-    const ms = Math.round((performance.now() - started) * 1000) / 1000;
+    ms = Math.round(ms * 1000) / 1000;
     if (this.#json && !this.#params) {
       // The common line, written by hand: a generic stringify of an object costs
       // several times more, on every call.
-      let line = `{"time":"${this.#now()}","level":"${level}","msg":"call","protocol":${
-        quote(call.protocol ?? "local")
+      let line = `{"time":"${this.#time(at)}","level":"${level}","msg":"call","protocol":${
+        this.#quote(0, call.protocol ?? "local")
       }`;
       const peer = call.remote ?? call.peer?.id;
-      if (peer !== undefined) line += `,"peer":${quote(peer)}`;
+      if (peer !== undefined) line += `,"peer":${this.#quote(1, peer)}`;
       if (call.caller) line += `,"caller":${quote(call.caller.id)}`;
-      line += `,"method":${quote(call.method)}`;
+      line += `,"method":${this.#quote(2, call.method)}`;
       if (call.id !== undefined && call.id !== null) line += `,"id":${JSON.stringify(call.id)}`;
       line += `,"ms":${ms},"code":${code}`;
       if (!outcome.ok) line += `,"error":${quote(outcome.error.name)}`;

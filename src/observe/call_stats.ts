@@ -74,19 +74,30 @@ export class CallStats {
   /** The router observer that records each call. */
   observer(): CallObserver {
     return (call, run) => {
-      const series = this.#seriesOf(call);
-      series.inFlight++;
+      const series = this.begin(call);
       const started = performance.now();
       const outcome = run(call);
       if (outcome instanceof Promise) {
         return outcome.then((settled) => {
-          record(series, started, settled);
+          end(series, (performance.now() - started) / 1000, settled);
           return settled;
         });
       }
-      record(series, started, outcome);
+      end(series, (performance.now() - started) / 1000, outcome);
       return outcome;
     };
+  }
+
+  /** A call starts: its series, with the call counted in flight (pass it to `end`). */
+  begin(call: Call): Series {
+    const series = this.#seriesOf(call);
+    series.inFlight++;
+    return series;
+  }
+
+  /** A call begun with `begin` took `seconds` and ended with `outcome`. */
+  end(series: Series, seconds: number, outcome: Outcome): void {
+    end(series, seconds, outcome);
   }
 
   #seriesOf(call: Call): Series {
@@ -110,8 +121,7 @@ export class CallStats {
   }
 }
 
-function record(series: Series, started: number, outcome: Outcome): void {
-  const seconds = (performance.now() - started) / 1000;
+function end(series: Series, seconds: number, outcome: Outcome): void {
   series.inFlight--;
   if (outcome.ok) series.ok++;
   else series.errors.set(outcome.error.code, (series.errors.get(outcome.error.code) ?? 0) + 1);

@@ -6,10 +6,12 @@
  * @module
  */
 
-import type { Router } from "../core/router/router.ts";
+import type { CallObserver, Router } from "../core/router/router.ts";
+import type { Call, Outcome } from "../core/context.ts";
+import type { CallStats, Series } from "./call_stats.ts";
 import type { AccessLog } from "./access_log.ts";
 import type { Metrics } from "./metrics.ts";
-import { tracingObserver } from "./tracing.ts";
+import { installTracing, tracingObserver, type TracingOptions } from "./tracing.ts";
 
 /** What to install on a router. */
 export interface Instruments {
@@ -17,16 +19,51 @@ export interface Instruments {
   metrics?: Metrics;
   /** Write a line per call. */
   log?: AccessLog;
-  /** Open a span per call (exported only when an OpenTelemetry SDK is set up). */
-  tracing?: boolean;
+  /**
+   * Spans per call on both ends and the trace context on every transport: `true` trusts
+   * that an OpenTelemetry SDK is set up; the options say whether one is and how it samples.
+   */
+  tracing?: boolean | TracingOptions;
 }
 
 /** Installs the instruments on `router`; `scope` labels its metrics (e.g. `front`). */
 export function instrument(router: Router, instruments: Instruments, scope?: string): void {
-  instruments.metrics?.watch(router, scope);
-  if (instruments.log) router.observe(instruments.log.observer());
+  const { metrics, log } = instruments;
+  if (metrics && log) router.observe(timedTwice(metrics.track(router, scope), log));
+  else if (metrics) metrics.watch(router, scope);
+  else if (log) router.observe(log.observer());
   // Outermost, so the call's span is the active one while everything else runs.
-  if (instruments.tracing) router.observe(tracingObserver(router));
+  if (instruments.tracing) {
+    const sampler = installTracing(
+      instruments.tracing === true ? { exporting: true } : instruments.tracing,
+    );
+    if (sampler) router.observe(tracingObserver(router, sampler));
+  }
+}
+
+/**
+ * One observer feeding both the metrics and the access log, reading the clock once at
+ * each end of a call: a clock read costs about 0.1 µs, as much as the rest of either.
+ */
+function timedTwice(stats: CallStats, log: AccessLog): CallObserver {
+  const done = (call: Call, series: Series, started: number, outcome: Outcome) => {
+    const now = performance.now();
+    stats.end(series, (now - started) / 1000, outcome);
+    log.record(call, now - started, outcome, now);
+  };
+  return (call, run) => {
+    const series = stats.begin(call);
+    const started = performance.now();
+    const outcome = run(call);
+    if (outcome instanceof Promise) {
+      return outcome.then((settled) => {
+        done(call, series, started, settled);
+        return settled;
+      });
+    }
+    done(call, series, started, outcome);
+    return outcome;
+  };
 }
 
 /** Something with open connections to count. */

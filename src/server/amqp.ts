@@ -24,6 +24,7 @@ import {
   DEFAULT_PREFIX,
   eventsExchange,
   interfaceOf,
+  takeTrace,
 } from "../wire/amqp/conventions.ts";
 import {
   type AmqpChannel,
@@ -361,6 +362,8 @@ class AmqpWorker implements AmqpListener {
     const deadline = Number(props.headers?.[DEADLINE_HEADER]);
     if (Number.isFinite(deadline) && deadline > 0) call.deadline = deadline;
     if (props.userId) call.caller = { id: props.userId };
+    const trace = takeTrace(props.headers);
+    if (trace) call.trace = trace;
     if (props.messageId) call.id = props.messageId;
     else if (request.type === 0) call.id = request.msgid;
 

@@ -22,11 +22,14 @@ import {
 } from "../wire/jsonrpc/codec.ts";
 import { openRpcDocument } from "../core/idl/openrpc.ts";
 import { type ErrorShape, errorShape } from "../core/errors.ts";
-import { TIMEOUT_HEADER } from "../wire/http.ts";
+import { NAMED_PARAMS_HEADER, SWITCHBOARD_CLIENT_HEADER, TIMEOUT_HEADER } from "../wire/http.ts";
+import { callTracing, traceCarrier } from "../core/client/tracing_hook.ts";
 import { BodyDeadline, mediaType, readLimited, TOO_SLOW } from "./http_request.ts";
 import { encodeFault } from "../wire/xmlrpc/fault.ts";
 import { overloadedShape } from "../core/router/router.ts";
 import { explorerResponse } from "../observe/explorer.ts";
+import { clientScriptResponse } from "../observe/client_script.ts";
+import { type CorsOptions, CorsPolicy, refuseCrossSite, withCors } from "./cors.ts";
 
 /** Default cap on request bodies: 1 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -90,6 +93,13 @@ export interface HttpOptions {
   xmlrpc?: XmlRpcHandler;
   /** Serve the API explorer page at `GET /` (default true). */
   explorer?: boolean;
+  /**
+   * Serve the "." entry point bundled for browsers at `GET /client.js` (default: when the
+   * explorer is served, which uses it).
+   */
+  clientScript?: boolean;
+  /** Let browser pages from these origins call (CORS); none by default. */
+  cors?: CorsOptions;
   /** More `GET` routes by path (e.g. `/metrics`). */
   get?: Record<string, (request: Request) => Response | Promise<Response>>;
 }
@@ -120,7 +130,7 @@ export function errorResponse(
   headers: Record<string, string> = {},
 ): Response {
   if (!isXmlRpc(request)) return jsonError(status, error, headers);
-  const named = request.headers.has("x-switchboard-client");
+  const named = request.headers.has(SWITCHBOARD_CLIENT_HEADER);
   return new Response(encodeFault(error, named), {
     status,
     headers: { "content-type": "text/xml; charset=utf-8", ...headers },
@@ -133,6 +143,7 @@ function callBase(
   caller: Identity | undefined,
   env: HttpEnv | undefined,
   expose: ((method: string) => boolean) | undefined,
+  observed: boolean,
 ): CallBase {
   // Cancellation over HTTP travels as the deadline header; request.signal is not used
   // because Deno.serve (legacy mode) also aborts it after every successful response, and
@@ -143,13 +154,36 @@ function callBase(
   if (expose) base.expose = expose;
   const timeout = request.headers.get(TIMEOUT_HEADER);
   if (timeout !== null && Number(timeout) > 0) base.deadline = Date.now() + Number(timeout);
+  // The peer's address and trace context are for observers (logs, metrics, traces) and for
+  // tracing's client side: each is a lookup into the request, skipped when neither is on.
+  if (!observed && callTracing() === undefined) return base;
   const remote = env?.remoteAddr?.hostname;
   if (remote !== undefined) base.remote = remote;
   const traceparent = request.headers.get("traceparent");
   if (traceparent !== null) {
-    base.trace = { traceparent, tracestate: request.headers.get("tracestate") ?? undefined };
+    // Malformed (e.g. two values joined by a comma): dropped, the call is traced afresh.
+    const trace = traceCarrier(traceparent, request.headers.get("tracestate"));
+    if (trace) base.trace = trace;
   }
   return base;
+}
+
+/**
+ * What a Switchboard XML-RPC client says in its headers, read only when the codec asks (a
+ * fault; a lone struct param): a class, because getters on an object literal cost more
+ * than the lookups they save.
+ */
+class ClientHeaders {
+  readonly #request: Request;
+  constructor(request: Request) {
+    this.#request = request;
+  }
+  get namedFaults(): boolean {
+    return this.#request.headers.has(SWITCHBOARD_CLIENT_HEADER);
+  }
+  get namedParams(): boolean {
+    return this.#request.headers.get(NAMED_PARAMS_HEADER) === "named";
+  }
 }
 
 /** What `Deno.serve` passes along with a request (its second argument), and the listener. */
@@ -183,6 +217,7 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
   const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
   const deadline = new BodyDeadline(options.bodyTimeout ?? DEFAULT_BODY_TIMEOUT_MS);
   const expose = options.expose;
+  const cors = options.cors ? new CorsPolicy(options.cors) : undefined;
   const app: Hono = new Hono();
   // JSON-RPC takes outcomes at once where the router has them (no promise per small call).
   const dispatchNow = (call: Call) => router.dispatchNow(call);
@@ -226,7 +261,7 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
     const body = await deadline.race(readBody());
     if (body === TOO_SLOW) return tooSlow(request);
     if (body === undefined) return tooLarge(request);
-    return { body, base: callBase(request, caller, env, expose) };
+    return { body, base: callBase(request, caller, env, expose, router.observed) };
   };
 
   // Nothing to answer (notifications): 200 with an empty body, as JSON-RPC-over-HTTP
@@ -241,17 +276,12 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
   };
 
   const jsonRpc = (request: Request, env: HttpEnv | undefined): Promise<Response> => {
+    // Any body is parsed as JSON whatever its media type (curl sends form-urlencoded, fetch
+    // text/plain for a string); only a page of another site is refused (see cors.ts).
     const type = mediaType(request);
     if (!JSON_TYPES.includes(type)) {
-      return Promise.resolve(jsonError(415, {
-        ...errorShape(
-          "InvalidRequest",
-          `Invalid Request: Content-Type ${
-            JSON.stringify(type || "(none)")
-          } is not JSON; send application/json`,
-        ),
-        name: "UnsupportedMediaType",
-      }));
+      const refused = refuseCrossSite(request, type, cors);
+      if (refused) return Promise.resolve(refused);
     }
     // The common case, a declared length and nobody to authenticate, goes through
     // request.json(): Deno parses the already-received body without a stream or a
@@ -260,7 +290,7 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
     const declared = options.authenticate ? null : request.headers.get("content-length");
     if (declared !== null) {
       if (Number(declared) > limit) return Promise.resolve(tooLarge(request));
-      const base = callBase(request, undefined, env, expose);
+      const base = callBase(request, undefined, env, expose, router.observed);
       return deadline.race(request.json()).then(
         (value) =>
           value === TOO_SLOW
@@ -278,14 +308,13 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
   };
 
   const xmlRpcRequest = async (request: Request, env: HttpEnv | undefined): Promise<Response> => {
+    const refused = refuseCrossSite(request, mediaType(request), cors);
+    if (refused) return refused;
     if (router.saturated) return overloaded(request);
     const pre = await prologue(request, env);
     if (pre instanceof Response) return pre;
     // A Switchboard client says so; its faults carry the error's name (see wire/xmlrpc).
-    const reply = await options.xmlrpc!(pre.body, dispatch, pre.base, {
-      namedFaults: request.headers.has("x-switchboard-client"),
-      namedParams: request.headers.get("x-switchboard-params") === "named",
-    });
+    const reply = await options.xmlrpc!(pre.body, dispatch, pre.base, new ClientHeaders(request));
     return new Response(reply, { headers: { "content-type": "text/xml; charset=utf-8" } });
   };
 
@@ -333,6 +362,9 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
   if (options.explorer ?? true) {
     app.get("/", guarded(() => explorerResponse(visibleInterfaces())));
   }
+  if (options.clientScript ?? options.explorer ?? true) {
+    app.get("/client.js", (c) => clientScriptResponse(c.req.raw));
+  }
   for (const [path, handler] of Object.entries(options.get ?? {})) {
     app.get(path, (c) => handler(c.req.raw));
   }
@@ -355,16 +387,16 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
   // POST /rpc and /RPC2 are the hot paths: they skip the framework's routing and context
   // (about a microsecond per call). Anything else, including paths hono would normalise,
   // goes to hono. Middleware added to `app` must also wrap these paths.
-  return {
-    fetch: (request, env) => {
-      if (request.method === "POST") {
-        const path = pathOf(request.url);
-        if (path === "/rpc") return jsonRpc(request, env).catch(failed);
-        if (path === "/RPC2" && options.xmlrpc) return xmlRpcRequest(request, env).catch(failed);
-      }
-      return app.fetch(request, env);
-    },
+  const fetch: HttpApp["fetch"] = (request, env) => {
+    if (request.method === "POST") {
+      const path = pathOf(request.url);
+      if (path === "/rpc") return jsonRpc(request, env).catch(failed);
+      if (path === "/RPC2" && options.xmlrpc) return xmlRpcRequest(request, env).catch(failed);
+    }
+    return app.fetch(request, env);
   };
+  // Without CORS options nothing wraps the hot paths.
+  return { fetch: cors ? withCors(cors, fetch) : fetch };
 }
 
 /** The path of a request URL (what hono routes on), without parsing the whole URL. */

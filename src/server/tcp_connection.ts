@@ -122,6 +122,7 @@ export class TcpServer implements SessionOwner {
     if (this.#options.expose) call.expose = this.#options.expose;
     if (signal) call.signal = signal;
     if (message.timeout !== undefined) call.deadline = Date.now() + message.timeout;
+    if (message.trace !== undefined) call.trace = message.trace;
     const router = this.#router;
     const outcome = router.dispatchNow(call);
     const msgid = message.msgid;

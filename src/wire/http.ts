@@ -10,6 +10,19 @@ import { ErrorCode } from "../core/errors.ts";
 /** Header carrying the caller's remaining time budget in milliseconds. */
 export const TIMEOUT_HEADER = "x-rpc-timeout";
 
+/**
+ * The header a Switchboard XML-RPC client sends: its faults may carry `faultName` and
+ * `faultData` (plain clients get exactly `faultCode` and `faultString`).
+ */
+export const SWITCHBOARD_CLIENT_HEADER = "x-switchboard-client";
+
+/**
+ * The header a Switchboard client adds when its one struct param is params by name
+ * (`client.call("Greeter.greet", { name: "Ada" })`, `switchboard call … '{"name":"Ada"}'`):
+ * said explicitly, never guessed from the struct's members.
+ */
+export const NAMED_PARAMS_HEADER = "x-switchboard-params";
+
 /** The `Authorization` scheme of a session opened by `$/auth.login` over HTTP. */
 export const SESSION_SCHEME = "Switchboard-Session";
 

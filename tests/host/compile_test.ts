@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { LAZY_MODULES } from "../../src/cli/lazy.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 
@@ -36,8 +37,33 @@ Deno.test("compile: the binary's module graph, with the worker entry, builds", a
     );
     assert.equal(code, 0, stderr);
     assert.match(stderr, /worker_entry\.ts/);
+    // The CLI imports its commands and transports by computed URLs: each must be embedded.
+    const embedded = embeddedPaths(stderr);
+    for (const url of LAZY_MODULES) {
+      const path = url.href.slice(ROOT.href.length);
+      assert.ok(
+        embedded.some((e) => e === path || (e.endsWith("/*") && path.startsWith(e.slice(0, -1)))),
+        `${path} is not embedded:\n${stderr}`,
+      );
+    }
     assert.ok((await Deno.stat(`${dir}/switchboard`)).isFile);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** The paths of deno compile's "Embedded Files" tree (`dir/*` for a whole folder). */
+function embeddedPaths(listing: string): string[] {
+  const paths: string[] = [];
+  const stack: string[] = [];
+  for (const line of listing.split("\n")) {
+    const at = line.search(/[├└]/);
+    const name = /[├└]─[─┬] (.+?)(?: \(.*\))?$/.exec(line)?.[1];
+    if (at < 0 || !name) continue;
+    const depth = at / 2;
+    stack.length = depth;
+    stack.push(name);
+    paths.push(stack.join("/"));
+  }
+  return paths;
+}

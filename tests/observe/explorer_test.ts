@@ -18,7 +18,7 @@ type El = {
   getAttribute(name: string): string | null;
 };
 const CHROMIUM = "/usr/bin/chromium";
-const SKIP = skipWithout("chromium", "apt-get install chromium, or .ci/setup.d/40-observe.sh");
+const SKIP = skipWithout("chromium", "bash .ci/setup.d/20-chromium.sh");
 const ARTIFACTS = new URL("../../test-artifacts/", import.meta.url);
 
 async function launch() {

@@ -6,83 +6,9 @@ import assert from "node:assert/strict";
 import { connect } from "../../src/client/connect.ts";
 import "../../src/client/all_transports.ts";
 import { skipWithout, startServe } from "../fixtures/serve_process.ts";
+import { freePort, prometheus, query } from "../fixtures/prometheus.ts";
 
-const SKIP = skipWithout("prometheus", "apt-get install prometheus, or .ci/setup.d/40-observe.sh");
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
-/** Runs a Prometheus scraping `target` every 250 ms; returns its URL and a stop. */
-async function prometheus(target: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  const dir = await Deno.makeTempDir({ prefix: "sb-prom-" });
-  const port = freePort();
-  await Deno.writeTextFile(
-    `${dir}/prometheus.yml`,
-    `global: { scrape_interval: 250ms, evaluation_interval: 250ms }
-scrape_configs:
-  - job_name: switchboard
-    scrape_timeout: 200ms
-    static_configs: [{ targets: ["${target}"] }]
-`,
-  );
-  const child = new Deno.Command("prometheus", {
-    args: [
-      `--config.file=${dir}/prometheus.yml`,
-      `--storage.tsdb.path=${dir}/data`,
-      `--web.listen-address=127.0.0.1:${port}`,
-    ],
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  let log = "";
-  const drained = (async () => {
-    for await (const c of child.stderr.pipeThrough(new TextDecoderStream())) log += c;
-  })();
-  const stop = async () => {
-    try {
-      child.kill("SIGTERM");
-    } catch { /* gone */ }
-    await child.status;
-    await drained;
-    await Deno.remove(dir, { recursive: true });
-  };
-  const url = `http://127.0.0.1:${port}`;
-  const until = Date.now() + 30_000;
-  for (;;) {
-    try {
-      const res = await fetch(`${url}/-/ready`);
-      await res.body?.cancel();
-      if (res.ok) return { url, stop };
-    } catch { /* not yet */ }
-    if (Date.now() > until) {
-      await stop();
-      throw new Error(`prometheus did not get ready:\n${log}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-/** Polls an instant query (bounded) until `accept` likes its result. */
-async function query(
-  prom: string,
-  promql: string,
-  accept: (values: { metric: Record<string, string>; value: [number, string] }[]) => boolean,
-) {
-  let last: unknown;
-  const until = Date.now() + 20_000;
-  while (Date.now() < until) {
-    const res = await fetch(`${prom}/api/v1/query?query=${encodeURIComponent(promql)}`);
-    const body = await res.json();
-    last = body;
-    if (body.status === "success" && accept(body.data.result)) return body.data.result;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${promql}: no acceptable answer, last ${JSON.stringify(last)}`);
-}
+const SKIP = skipWithout("prometheus", "bash .ci/setup.d/21-prometheus.sh");
 
 Deno.test({
   name: "metrics: Prometheus scrapes serve --metrics and counts calls by method, protocol, code",

@@ -5,39 +5,7 @@
 
 import assert from "node:assert/strict";
 import { startServe } from "../fixtures/serve_process.ts";
-
-type Attr = { key: string; value: Record<string, unknown> };
-type OtlpSpan = {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  kind: number;
-  attributes?: Attr[];
-};
-
-/** An OTLP/HTTP JSON receiver collecting spans. */
-function receiver() {
-  const spans: OtlpSpan[] = [];
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
-    const url = new URL(req.url);
-    if (url.pathname === "/v1/traces" && req.headers.get("content-type")?.includes("json")) {
-      const body = await req.json();
-      for (const rs of body.resourceSpans ?? []) {
-        for (const ss of rs.scopeSpans ?? []) spans.push(...(ss.spans ?? []));
-      }
-    } else {
-      await req.body?.cancel();
-    }
-    return Response.json({});
-  });
-  return { spans, url: `http://127.0.0.1:${server.addr.port}`, stop: () => server.shutdown() };
-}
-
-const attr = (span: OtlpSpan, key: string) => {
-  const v = span.attributes?.find((a) => a.key === key)?.value;
-  return v ? Object.values(v)[0] : undefined;
-};
+import { attr, receiver } from "../fixtures/otlp_receiver.ts";
 
 Deno.test({
   name: "tracing: a JSON-RPC call's span joins the caller's trace with RPC attributes",

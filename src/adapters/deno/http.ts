@@ -18,6 +18,23 @@ import { createHttpApp, errorResponse, type HttpApp, type HttpOptions } from "..
 import { errorShape } from "../../core/errors.ts";
 import { acceptLoop } from "./accept.ts";
 
+/**
+ * What the app learns about a request besides the request: the client's address (read
+ * only when asked: Deno builds a new object for it on every read) and which listener took
+ * it (sessions are bound to their listener).
+ */
+class RequestEnv {
+  readonly #info: Deno.ServeHandlerInfo;
+  readonly listener: string;
+  constructor(info: Deno.ServeHandlerInfo, listener: string) {
+    this.#info = info;
+    this.listener = listener;
+  }
+  get remoteAddr(): Deno.NetAddr {
+    return this.#info.remoteAddr as Deno.NetAddr;
+  }
+}
+
 /** A listening HTTP transport. */
 export interface HttpListener {
   /** Where it listens. */
@@ -58,7 +75,7 @@ const REFUSE_WAIT_MS = 1000;
 type ServeOnConnection = (
   conn: Deno.Conn,
   signal: AbortSignal,
-  handler: (request: Request, info: { remoteAddr: Deno.NetAddr }) => Response | Promise<Response>,
+  handler: (request: Request, info: Deno.ServeHandlerInfo) => Response | Promise<Response>,
   onError: (error: unknown) => Response | Promise<Response>,
   onListen: () => void,
 ) => { finished: Promise<void>; shutdown(): Promise<void> };
@@ -145,7 +162,7 @@ function serveConnections(
         served.served = true;
         let response;
         try {
-          response = handle(request, { remoteAddr: info.remoteAddr, listener: url });
+          response = handle(request, new RequestEnv(info, url));
         } catch (error) {
           done();
           throw error;
@@ -253,11 +270,7 @@ function serveWithDenoServe(app: HttpApp, listen: HttpAddress): Promise<HttpList
           ...(listen.tls ? { cert: listen.tls.cert, key: listen.tls.key } : {}),
           onListen: () => {},
         },
-        (request, info) =>
-          app.fetch(request, {
-            remoteAddr: (info as { remoteAddr: Deno.NetAddr }).remoteAddr,
-            listener: url,
-          }),
+        (request, info) => app.fetch(request, new RequestEnv(info, url)),
       );
       const addr = server.addr as Deno.NetAddr;
       const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;

@@ -7,6 +7,21 @@
 
 import nodeProcess from "node:process";
 import type { ProcessProbe } from "../../observe/metrics.ts";
+import type { TracingOptions } from "../../observe/tracing.ts";
+
+/**
+ * How this process traces, from its environment: Deno exports spans over OTLP with
+ * `OTEL_DENO=true` (and then its fetch sends `traceparent` itself), sampled as
+ * `OTEL_TRACES_SAMPLER` says.
+ */
+export function denoTracing(): TracingOptions {
+  const on = ["true", "1"].includes(Deno.env.get("OTEL_DENO")?.toLowerCase() ?? "");
+  return {
+    exporting: on,
+    sampler: Deno.env.get("OTEL_TRACES_SAMPLER")?.trim().toLowerCase(),
+    fetchPropagates: on,
+  };
+}
 
 /** A running metrics listener. */
 export interface MetricsListener {

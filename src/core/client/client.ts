@@ -18,6 +18,7 @@ import { asRpcError, RpcError, rpcError } from "../errors.ts";
 import type { Implementation } from "../implement.ts";
 import type { OutgoingCall, Transport } from "./transport.ts";
 import type { Fields } from "../idl/types.ts";
+import { callTracing } from "./tracing_hook.ts";
 
 /** An interface's methods as publications: each resolves once handed to the wire. */
 export type Publisher<I extends InterfaceDef> = {
@@ -108,12 +109,30 @@ export class Client implements ClientLike {
     options: CallOptions,
     declared?: Fields,
   ): Promise<Outcome> {
+    const tracing = callTracing();
+    const system = tracing && this.#transport.rpcSystem?.(method);
+    if (!system) return this.#guardedSend(method, params, options, declared, options.trace);
+    return tracing.client(
+      method,
+      system,
+      (trace) => this.#guardedSend(method, params, options, declared, trace ?? options.trace),
+    );
+  }
+
+  #guardedSend(
+    method: string,
+    params: unknown,
+    options: CallOptions,
+    declared: Fields | undefined,
+    trace: OutgoingCall["trace"],
+  ): Promise<Outcome> {
     return this.#guarded(method, options, (signal, deadline) => {
       const request: OutgoingCall = signal
         ? { method, params, signal, deadline }
         : { method, params };
       // Typed proxies say what the params are (positional protocols need the order).
       if (declared) request.declared = declared;
+      if (trace) request.trace = trace;
       return this.#transport.call(request);
     });
   }
@@ -157,7 +176,7 @@ export class Client implements ClientLike {
     });
     const sent = send(controller.signal, deadline);
     return Promise.race([sent, stopped]).finally(() => {
-      clearTimeout(timer);
+      if (timer !== undefined) clearTimeout(timer); // touching clearTimeout loads Deno's node:timers
       if (onAbort) outer?.removeEventListener("abort", onAbort);
       sent.catch(() => {});
     });
@@ -165,7 +184,14 @@ export class Client implements ClientLike {
 
   /** Sends a notification: no reply, no error from the server. */
   notify(method: string, params?: unknown): Promise<void> {
-    return this.#transport.notify({ method, params });
+    const tracing = callTracing();
+    const system = tracing && this.#transport.rpcSystem?.(method);
+    if (!system) return this.#transport.notify({ method, params });
+    return tracing.client(
+      method,
+      system,
+      (trace) => this.#transport.notify(trace ? { method, params, trace } : { method, params }),
+    );
   }
 
   /**

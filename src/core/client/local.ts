@@ -27,6 +27,7 @@ export class LocalTransport implements Transport {
       signal: request.signal,
       caller: this.#caller,
       protocol: "local",
+      ...(request.trace ? { trace: request.trace } : {}),
     });
   }
 

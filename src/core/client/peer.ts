@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Outcome, PeerLike } from "../context.ts";
+import type { Outcome, PeerLike, TraceCarrier } from "../context.ts";
 import { rpcError } from "../errors.ts";
 import { Client } from "./client.ts";
 import type { OutgoingCall, Transport } from "./transport.ts";
@@ -17,7 +17,7 @@ export interface PeerLink {
   call(
     method: string,
     params: unknown,
-    options: { deadline?: number; signal?: AbortSignal },
+    options: { deadline?: number; signal?: AbortSignal; trace?: TraceCarrier },
   ): Promise<Outcome>;
   /** Sends a notification to the peer. */
   notify(method: string, params: unknown): void;
@@ -37,6 +37,11 @@ class PeerTransport implements Transport {
     const link = this.#resolve();
     if (!link) throw rpcError("Unavailable", `peer ${this.#id} is not connected`);
     return link;
+  }
+
+  /** Calls travel as msgpack-rpc over the peer's connection. */
+  rpcSystem(): string {
+    return "msgpack-rpc";
   }
 
   call(request: OutgoingCall): Promise<Outcome> {

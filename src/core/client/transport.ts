@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Outcome } from "../context.ts";
+import type { Outcome, TraceCarrier } from "../context.ts";
 import type { Implementation } from "../implement.ts";
 import type { Fields } from "../idl/types.ts";
 
@@ -26,10 +26,17 @@ export interface OutgoingCall {
    * params by position in this order, each written by its type (a `t.float` 3 as `<double>`).
    */
   declared?: Fields;
+  /** The W3C trace context to send with it (set by the client when tracing is installed). */
+  trace?: TraceCarrier;
 }
 
 /** A client transport. Transport failures reject with an `RpcError` (e.g. `Unavailable`). */
 export interface Transport {
+  /**
+   * The OpenTelemetry `rpc.system` a call of `method` travels as (`jsonrpc`, `xmlrpc`,
+   * `msgpack-rpc`), for its client span; undefined (or absent): no client span (in-process).
+   */
+  rpcSystem?(method: string): string | undefined;
   /** Sends a call and resolves with its outcome. */
   call(request: OutgoingCall): Promise<Outcome>;
   /** Sends a notification; resolves once it has been handed to the wire. */

@@ -145,6 +145,11 @@ export interface CallOptions {
   timeout?: number;
   /** Cancels the call when aborted. */
   signal?: AbortSignal;
+  /**
+   * The W3C trace context to send (`traceparent`, `tracestate`), e.g. one read off an
+   * incoming request. With tracing installed the call's own client span is sent instead.
+   */
+  trace?: { traceparent: string; tracestate?: string };
 }
 
 /** A proxy method's arguments: params are optional when the method declares none required. */

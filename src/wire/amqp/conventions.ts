@@ -11,12 +11,31 @@
  */
 
 import type { AmqpChannel } from "./amqplib.ts";
+import type { TraceCarrier } from "../../core/context.ts";
+import { traceCarrier } from "../../core/client/tracing_hook.ts";
 
 /** Default prefix of queue and exchange names. */
 export const DEFAULT_PREFIX = "switchboard";
 
 /** Header carrying the caller's absolute deadline (epoch milliseconds). */
 export const DEADLINE_HEADER = "x-switchboard-deadline";
+
+/**
+ * Adds the W3C trace context to a message's headers, under the names the W3C draft for
+ * AMQP uses (`traceparent`, `tracestate`).
+ */
+export function putTrace(headers: Record<string, unknown>, trace: TraceCarrier): void {
+  headers.traceparent = trace.traceparent;
+  if (trace.tracestate !== undefined) headers.tracestate = trace.tracestate;
+}
+
+/** The trace context in a message's headers, if well-formed. */
+export function takeTrace(headers: Record<string, unknown> | undefined): TraceCarrier | undefined {
+  if (!headers || headers.traceparent === undefined) return undefined;
+  // amqplib hands string headers back as strings; a peer may send bytes.
+  const text = (v: unknown) => v instanceof Uint8Array ? new TextDecoder().decode(v) : v;
+  return traceCarrier(text(headers.traceparent), text(headers.tracestate));
+}
 
 /** Content type of every Switchboard AMQP message body. */
 export const CONTENT_TYPE = "application/msgpack";

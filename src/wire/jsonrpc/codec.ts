@@ -11,7 +11,7 @@ import {
   type ErrorShape,
   errorShape,
   isProtocolCode,
-  nameOfCode,
+  receivedError,
   unencodable,
 } from "../../core/errors.ts";
 import { reviveTagged, taggingReplacer } from "../../core/idl/tagged.ts";
@@ -229,14 +229,10 @@ export function decodeResponse(value: unknown): { id: JsonRpcId; outcome: Outcom
   const res = value as Record<string, unknown>;
   if (res.jsonrpc !== "2.0" || !validId(res.id)) return undefined;
   if ("error" in res && typeof res.error === "object" && res.error !== null) {
-    const e = res.error as Record<string, unknown>;
-    const code = typeof e.code === "number" ? e.code : -32603;
-    const error: ErrorShape = {
-      code,
-      name: typeof e.name === "string" ? e.name : nameOfCode(code) ?? "RpcError",
-      message: typeof e.message === "string" ? e.message : "unknown error",
-    };
-    if (e.data !== undefined) error.data = e.data;
+    const error = receivedError(res.error as Record<string, unknown>, {
+      code: -32603,
+      message: "unknown error",
+    });
     return { id: res.id, outcome: { ok: false, error } };
   }
   if ("result" in res) {

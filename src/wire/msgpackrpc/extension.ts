@@ -14,7 +14,7 @@
  * @module
  */
 
-import { addExtension } from "msgpackr";
+import { addExtension } from "msgpackr/pack";
 
 /**
  * An extension value the codec does not interpret: its type (-128..127) and its data.

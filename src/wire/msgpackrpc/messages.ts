@@ -1,14 +1,16 @@
 /**
  * The three msgpack-rpc messages (https://github.com/msgpack-rpc/msgpack-rpc/blob/master/spec.md)
  * as values and as bytes: request `[0, msgid, method, params]` (Switchboard may add a 5th
- * element, an options map `{ timeout }`, for peers that said hello), response
+ * element, an options map `{ timeout, traceparent, tracestate }`, for peers that said hello),
+ * response
  * `[1, msgid, error, result]`, notification `[2, method, params]`; and errors both ways.
  *
  * @module
  */
 
-import type { Outcome } from "../../core/context.ts";
-import { type ErrorShape, nameOfCode } from "../../core/errors.ts";
+import type { Outcome, TraceCarrier } from "../../core/context.ts";
+import { traceCarrier } from "../../core/client/tracing_hook.ts";
+import { type ErrorShape, nameOfCode, receivedError } from "../../core/errors.ts";
 import { Float64, methodName, plainError, withFloatResult } from "./plain_peer.ts";
 import { type ByteSink, packMessage, packShared, plain, unpackr } from "./packer.ts";
 import { mayHoldRecords, recordDefinitionIn } from "./strict.ts";
@@ -28,6 +30,8 @@ export interface RequestMessage {
   params: unknown;
   /** Switchboard extra: the caller's remaining time budget in ms, when it sent one. */
   timeout?: number;
+  /** Switchboard extra: the caller's W3C trace context, when it sent one. */
+  trace?: TraceCarrier;
 }
 
 /** A response to a request. */
@@ -71,17 +75,26 @@ export class MalformedMessageError extends Error {
   }
 }
 
-/** Encodes a request. `timeout` (ms) adds the Switchboard options element. */
+/**
+ * Encodes a request. `timeout` (ms) and `trace` add the Switchboard options element
+ * (send them only to peers that said hello: plain peers expect four elements).
+ */
 export function encodeRequest(
   msgid: number,
   method: string,
   params: unknown,
   timeout?: number,
+  trace?: TraceCarrier,
 ): Uint8Array {
   const p = params === undefined ? [] : params;
-  return packMessage(
-    timeout === undefined ? [0, msgid, method, p] : [0, msgid, method, p, { timeout }],
-  );
+  if (timeout === undefined && trace === undefined) return packMessage([0, msgid, method, p]);
+  const options: Record<string, unknown> = {};
+  if (timeout !== undefined) options.timeout = timeout;
+  if (trace !== undefined) {
+    options.traceparent = trace.traceparent;
+    if (trace.tracestate !== undefined) options.tracestate = trace.tracestate;
+  }
+  return packMessage([0, msgid, method, p, options]);
 }
 
 /** Encodes a response from a raw error and result (one of them nil). */
@@ -154,15 +167,10 @@ export function toErrorShape(error: unknown): ErrorShape {
     return { code, name: nameOfCode(code) ?? "RpcError", message: error[1] };
   }
   if (typeof error === "object" && error !== null && !(error instanceof Uint8Array)) {
-    const e = error as Record<string, unknown>;
-    const code = typeof e.code === "number" ? e.code : -32000;
-    const shape: ErrorShape = {
-      code,
-      name: typeof e.name === "string" ? e.name : nameOfCode(code) ?? "RpcError",
-      message: typeof e.message === "string" ? e.message : JSON.stringify(error),
-    };
-    if (e.data !== undefined) shape.data = e.data;
-    return shape;
+    return receivedError(error as Record<string, unknown>, {
+      code: -32000,
+      message: JSON.stringify(error),
+    });
   }
   return { code: -32000, name: "RpcError", message: String(error) };
 }
@@ -215,12 +223,18 @@ export function toMessage(value: unknown): Message {
         );
       }
       const message: RequestMessage = { type: 0, msgid, method, params };
-      const options = value[4] as { timeout?: unknown } | undefined;
-      if (
-        typeof options === "object" && options !== null && typeof options.timeout === "number" &&
-        options.timeout > 0
-      ) {
-        message.timeout = options.timeout;
+      const options = value[4] as
+        | { timeout?: unknown; traceparent?: unknown; tracestate?: unknown }
+        | undefined;
+      if (typeof options === "object" && options !== null) {
+        if (typeof options.timeout === "number" && options.timeout > 0) {
+          message.timeout = options.timeout;
+        }
+        // A malformed trace context is dropped, not refused: it only ever helps tracing.
+        const trace = options.traceparent === undefined
+          ? undefined
+          : traceCarrier(options.traceparent, options.tracestate);
+        if (trace) message.trace = trace;
       }
       return message;
     }

@@ -8,7 +8,10 @@
  * @module
  */
 
-import { addExtension, Packr, REUSE_BUFFER_MODE, Unpackr } from "msgpackr";
+// The plain JavaScript entry: "msgpackr" itself probes for a native add-on and reads the
+// environment as it loads (a client would need --allow-env); servers opt in to the add-on
+// (see src/adapters/deno/msgpack_native.ts).
+import { addExtension, Packr, REUSE_BUFFER_MODE, Unpackr } from "msgpackr/pack";
 import { installMsgpackExtensions } from "../../core/idl/translators.ts";
 import { installOpaqueExtensions } from "./extension.ts";
 

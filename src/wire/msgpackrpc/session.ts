@@ -21,7 +21,7 @@ import {
   type RequestMessage,
   responseOutcome,
 } from "./codec.ts";
-import type { Outcome } from "../../core/context.ts";
+import type { Outcome, TraceCarrier } from "../../core/context.ts";
 import { type ErrorShape, errorShape, RpcError, rpcError, unencodable } from "../../core/errors.ts";
 import type { HeartbeatPolicy } from "../../core/backoff.ts";
 import { WriteQueue } from "./write_queue.ts";
@@ -157,7 +157,7 @@ export class Session {
   call(
     method: string,
     params: unknown,
-    options: { deadline?: number; signal?: AbortSignal } = {},
+    options: { deadline?: number; signal?: AbortSignal; trace?: TraceCarrier } = {},
   ): Promise<Outcome> {
     if (this.#closing) return Promise.reject(this.#closing);
     const signal = options.signal;
@@ -165,12 +165,14 @@ export class Session {
     const { promise, resolve, reject } = Promise.withResolvers<Outcome>();
     const pending: PendingCall = { resolve, reject };
     const msgid = this.#pending.add(pending);
+    // Only a peer that said hello reads the options element; a plain one gets 4 elements.
     const timeout = this.extensions && options.deadline !== undefined
       ? Math.max(1, options.deadline - Date.now())
       : undefined;
+    const trace = this.extensions ? options.trace : undefined;
     let bytes: Uint8Array;
     try {
-      bytes = encodeRequest(msgid, method, params, timeout);
+      bytes = encodeRequest(msgid, method, params, timeout, trace);
     } catch (error) {
       // Params msgpack cannot carry (an invalid Date, say) fail this call alone.
       this.#pending.take(msgid);

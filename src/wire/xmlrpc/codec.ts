@@ -22,7 +22,7 @@
  */
 
 import type { Call, Identity, Outcome } from "../../core/context.ts";
-import { type ErrorShape, errorShape, nameOfCode } from "../../core/errors.ts";
+import { type ErrorShape, errorShape, receivedError } from "../../core/errors.ts";
 import type { MethodDef } from "../../core/idl/interface.ts";
 import type { Fields, Type } from "../../core/idl/types.ts";
 import { readMethodCall, readMethodResponse, XmlRpcReadError } from "./reader.ts";
@@ -87,30 +87,15 @@ export function encodeMethodResponse(value: unknown, type?: Type): string {
   return `${HEAD}<methodResponse><params><param>${written}</param></params></methodResponse>`;
 }
 
-/**
- * The header a Switchboard XML-RPC client sends: its faults may carry `faultName` and
- * `faultData` (plain clients get exactly `faultCode` and `faultString`).
- */
-export const SWITCHBOARD_CLIENT_HEADER = "x-switchboard-client";
-
-/**
- * The header a Switchboard client adds when its one struct param is params by name
- * (`client.call("Greeter.greet", { name: "Ada" })`, `switchboard call … '{"name":"Ada"}'`):
- * said explicitly, never guessed from the struct's members.
- */
-export const NAMED_PARAMS_HEADER = "x-switchboard-params";
+export { NAMED_PARAMS_HEADER, SWITCHBOARD_CLIENT_HEADER } from "../http.ts";
 
 /** The error a fault value stands for (the inverse of {@linkcode faultStruct}). */
 export function faultError(fault: unknown): ErrorShape {
   const f = (typeof fault === "object" && fault !== null ? fault : {}) as Record<string, unknown>;
-  const code = typeof f.faultCode === "number" ? f.faultCode : -32603;
-  const error: ErrorShape = {
-    code,
-    name: typeof f.faultName === "string" ? f.faultName : nameOfCode(code) ?? "RpcError",
-    message: typeof f.faultString === "string" ? f.faultString : "fault without a faultString",
-  };
-  if (f.faultData !== undefined) error.data = f.faultData;
-  return error;
+  return receivedError(
+    { code: f.faultCode, name: f.faultName, message: f.faultString, data: f.faultData },
+    { code: -32603, message: "fault without a faultString" },
+  );
 }
 
 /**
@@ -227,7 +212,8 @@ export async function handleXmlRpc(
   lookup?: MethodLookup,
   options: XmlRpcRequestOptions = {},
 ): Promise<string> {
-  const named = options.namedFaults ?? false;
+  // Read only when needed: over HTTP each is a header lookup, on every call otherwise.
+  const named = () => options.namedFaults ?? false;
   let request;
   try {
     request = readMethodCall(text);
@@ -238,12 +224,12 @@ export async function handleXmlRpc(
       code: error.code,
       name: error.name,
       message: `${prefix}: ${error.message}`,
-    }, named);
+    }, named());
   }
   const { method } = request;
   const def = lookup?.resolve(method, base.caller)?.def;
-  let params: unknown = options.namedParams && request.params.length === 1 &&
-      isStruct(request.params[0])
+  let params: unknown = request.params.length === 1 && isStruct(request.params[0]) &&
+      options.namedParams
     ? request.params[0]
     : def
     ? fromPositional(request.params, def.params)
@@ -259,7 +245,7 @@ export async function handleXmlRpc(
     })];
   }
   const outcome = await dispatch({ ...base, method, params, protocol: "xmlrpc" });
-  if (!outcome.ok) return encodeFault(outcome.error, named);
+  if (!outcome.ok) return encodeFault(outcome.error, named());
   try {
     if (multicall && Array.isArray(outcome.value)) {
       return writeMulticall(outcome.value, request.params[0], lookup, base.caller);
@@ -267,7 +253,7 @@ export async function handleXmlRpc(
     return encodeMethodResponse(outcome.value, def?.result);
   } catch (error) {
     if (!(error instanceof XmlRpcWriteError)) throw error;
-    return encodeFault(internal(cannotCarry(method, error)), named);
+    return encodeFault(internal(cannotCarry(method, error)), named());
   }
 }
 

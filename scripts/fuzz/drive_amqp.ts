@@ -160,7 +160,7 @@ export class AmqpDriver implements Driver {
       await channel.deleteExchange(eventsExchange(this.prefix)).catch(() => {});
       // Messages that were no call wait in the dead-letter queue: count them, then drop it.
       const dead = await channel.checkQueue(deadQueue(this.prefix)).catch(() => undefined);
-      if (dead?.messageCount) this.stats.count("dead-lettered", dead.messageCount);
+      if (dead?.messageCount) this.stats.count("moved to the dead-letter queue", dead.messageCount);
       await channel.deleteQueue(deadQueue(this.prefix)).catch(() => {});
     }
     await this.#conn?.close().catch(() => {});

@@ -343,10 +343,7 @@ class AmqpWorker implements AmqpListener {
     } catch (error) {
       // A poison message would come back forever if requeued: it goes where it can be seen.
       const reason = message(error);
-      this.#logger.warn(
-        `amqp: a message from ${delivery.fields.routingKey} is no call (${reason}); ` +
-          `moved to ${this.#dead}`,
-      );
+      this.#warnDead(delivery.fields.routingKey, reason);
       deadLetter(channel, delivery, reason, {
         queue: this.#dead,
         msgid: error instanceof MalformedMessageError ? error.msgid : undefined,
@@ -398,6 +395,23 @@ class AmqpWorker implements AmqpListener {
       }
     }
     settle(() => channel.ack(delivery));
+  }
+
+  /** Dead-lettered messages not yet reported, and when the last report went out. */
+  #deadUnreported = 0;
+  #deadReportedAt = 0;
+
+  /** Reports dead-lettered messages: the first at once, then a count at most once a second. */
+  #warnDead(from: string, reason: string): void {
+    this.#deadUnreported++;
+    const now = Date.now();
+    if (now - this.#deadReportedAt < 1000) return;
+    const more = this.#deadUnreported > 1 ? ` (and ${this.#deadUnreported - 1} more)` : "";
+    this.#logger.warn(
+      `amqp: a message from ${from} is no call (${reason}); moved to ${this.#dead}${more}`,
+    );
+    this.#deadUnreported = 0;
+    this.#deadReportedAt = now;
   }
 
   /** Runs an idempotent call at most once per call id (within the store's memory). */

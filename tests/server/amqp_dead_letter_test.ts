@@ -147,7 +147,8 @@ Deno.test({
       assert.equal(await during, "tock");
       const waited = performance.now() - started;
       assert.ok(waited >= 1000, `answered after ${waited} ms`);
-      // A deadline shorter than the outage fails when it passes, not at once.
+      // A deadline shorter than the outage fails by it (a little before when the next try
+      // would come too late), saying the broker cannot be reached.
       proxy.down = true;
       await new Promise((resolve) => setTimeout(resolve, 100));
       const short = performance.now();
@@ -156,7 +157,7 @@ Deno.test({
         (error: Error) => /timed out after 700 ms|cannot reach the broker/.test(error.message),
       );
       const gaveUp = performance.now() - short;
-      assert.ok(gaveUp >= 500 && gaveUp < 3000, `gave up after ${gaveUp} ms`);
+      assert.ok(gaveUp < 1500, `gave up after ${gaveUp} ms`);
     } finally {
       proxy.down = false;
       await client.close();

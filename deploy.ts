@@ -34,5 +34,6 @@ export type {
 } from "./src/host/placement.ts";
 export { WorkerComponent } from "./src/host/worker.ts";
 export type { Grant, WorkerComponentOptions, WorkerPermissions } from "./src/host/worker.ts";
+export type { Sandbox } from "./src/host/worker_spawn.ts";
 export { ComponentError, loadComponent } from "./src/host/loader.ts";
 export type { LoadedComponent, LoaderMode, LoadOptions } from "./src/host/loader.ts";

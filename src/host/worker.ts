@@ -20,7 +20,7 @@ import { readModule } from "./source.ts";
 import { librarySpecifier } from "./library.ts";
 import { ComponentError, componentUrl } from "./specifier.ts";
 import type { WorkerPermissions } from "./permissions.ts";
-import { type Isolation, type Running, spawn } from "./worker_spawn.ts";
+import { type Running, type Sandbox, spawn } from "./worker_spawn.ts";
 import type { ExportedImplementation, FromWorker, RootModule, ToWorker } from "./protocol.ts";
 
 export type { Grant, WorkerPermissions } from "./permissions.ts";
@@ -31,7 +31,7 @@ export interface WorkerComponentOptions {
    * `worker` (default): a Web Worker in this process. `process`: a child process, whose
    * heap is bounded by `maxMemoryMb`, so a component that exhausts it ends only itself.
    */
-  isolate?: Isolation;
+  isolate?: Sandbox;
   /** A component process's V8 heap limit in MiB (default 256). */
   maxMemoryMb?: number;
   /** What the component may access (default: nothing). */

@@ -13,12 +13,12 @@ import { startProcess, type WorkerLike } from "./process_worker.ts";
 import type { ExportedImplementation, FromWorker, LoadSource, ToWorker } from "./protocol.ts";
 
 /** How a component is isolated from the server. */
-export type Isolation = "worker" | "process";
+export type Sandbox = "worker" | "process";
 
 /** What starting an isolated component needs. */
 export interface SpawnOptions {
   /** A Web Worker (default) or a child process. */
-  isolate?: Isolation;
+  isolate?: Sandbox;
   /** What the component may access (default: nothing). */
   permissions?: WorkerPermissions;
   /** The heap limit of a component process, in MiB. */

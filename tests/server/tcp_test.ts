@@ -5,6 +5,7 @@ import { AuthGate } from "../../src/auth/gate.ts";
 import { sharedSecretBackend, sharedSecretCredentials } from "../../src/auth/shared_secret.ts";
 import { encodeRequest } from "../../src/wire/msgpackrpc/codec.ts";
 import { Demo, demoServer, rawClient } from "./tcp_fixture.ts";
+import { makeCerts, SKIP_TLS } from "../fixtures/tls_certs.ts";
 import "../../tcp.ts"; // connect() speaks tcp
 
 Deno.test("plain msgpack-rpc requests, notifications and errors on a raw socket", async () => {
@@ -342,35 +343,13 @@ Deno.test("with an AuthGate, calls before login are Unauthorized and after it ca
   }
 });
 
-Deno.test("TLS: msgpack-rpc over Deno.listenTls, trusted through a test CA", async () => {
-  const dir = await Deno.makeTempDir();
+Deno.test({
+  name: "TLS: msgpack-rpc over Deno.listenTls, trusted through a test CA",
+  ignore: SKIP_TLS,
+}, async () => {
+  const certs = await makeCerts();
   try {
-    // A CA and a leaf certificate it signs (rustls refuses a CA as the server's own cert).
-    await Deno.writeTextFile(
-      `${dir}/leaf.ext`,
-      "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
-    );
-    const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-    for (
-      const args of [
-        ["req", "-x509", ...ec, "-days", "1", "-subj", "/CN=test-ca", "-keyout", "ca.key"]
-          .concat(["-out", "ca.pem"]),
-        ["req", ...ec, "-subj", "/CN=localhost", "-keyout", "key.pem", "-out", "leaf.csr"],
-        ["x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key"]
-          .concat(["-CAcreateserial", "-days", "1", "-extfile", "leaf.ext", "-out", "cert.pem"]),
-      ]
-    ) {
-      const { success } = await new Deno.Command("openssl", {
-        args,
-        cwd: dir,
-        stdout: "null",
-        stderr: "null",
-      }).output();
-      assert.ok(success, `openssl ${args[0]} succeeded`);
-    }
-    const ca = await Deno.readTextFile(`${dir}/ca.pem`);
-    const cert = await Deno.readTextFile(`${dir}/cert.pem`);
-    const key = await Deno.readTextFile(`${dir}/key.pem`);
+    const { ca, cert, key } = certs;
     const { tcp, close } = await demoServer({}, { tls: { cert, key } });
     assert.match(tcp.url, /^tls:\/\/127\.0\.0\.1:\d+$/);
     const client = connect(tcp.url, { caCerts: [ca] });
@@ -384,7 +363,7 @@ Deno.test("TLS: msgpack-rpc over Deno.listenTls, trusted through a test CA", asy
       await close();
     }
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    await certs.remove();
   }
 });
 

@@ -24,8 +24,8 @@ import {
   UNSUBSCRIBE,
 } from "../wire/msgpackrpc/reserved.ts";
 import { type HeartbeatPolicy, missedBeats } from "../core/backoff.ts";
-import { floatOutcome } from "../wire/msgpackrpc/plain_peer.ts";
-import { strBytesParams } from "../wire/msgpackrpc/bytes_params.ts";
+import { floatOutcomeOf } from "../wire/msgpackrpc/plain_peer.ts";
+import { strBytesOf, strBytesParams } from "../wire/msgpackrpc/bytes_params.ts";
 import { link, PeerRegistry } from "./tcp_peers.ts";
 import { Topics } from "./tcp_pubsub.ts";
 
@@ -110,9 +110,13 @@ export class TcpServer implements SessionOwner {
       });
       return;
     }
+    const router = this.#router;
+    // Resolved once here for what msgpack needs of the declaration (str as bytes, floats);
+    // the router's own lookup then hits its cache of recent names.
+    const def = router.resolve(method, st.caller)?.def;
     const call: Call = {
       method,
-      params: strBytesParams(this.#router, method, message.params, st.caller),
+      params: def ? strBytesOf(def.params, message.params) : message.params,
       protocol: "msgpack-rpc",
       id: message.msgid,
       peer: st.peer,
@@ -123,12 +127,13 @@ export class TcpServer implements SessionOwner {
     if (signal) call.signal = signal;
     if (message.timeout !== undefined) call.deadline = Date.now() + message.timeout;
     if (message.trace !== undefined) call.trace = message.trace;
-    const router = this.#router;
     const outcome = router.dispatchNow(call);
     const msgid = message.msgid;
     if (outcome instanceof Promise) {
-      outcome.then((settled) => session.respond(msgid, floatOutcome(router, call, settled)));
-    } else session.respond(msgid, floatOutcome(router, call, outcome));
+      outcome.then((settled) =>
+        session.respond(msgid, def ? floatOutcomeOf(def.result, settled) : settled)
+      );
+    } else session.respond(msgid, def ? floatOutcomeOf(def.result, outcome) : outcome);
   }
 
   async #reserved(session: Session, message: RequestMessage): Promise<unknown> {

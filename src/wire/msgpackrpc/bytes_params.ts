@@ -110,7 +110,12 @@ export function strBytesParams(
   caller?: Identity,
 ): unknown {
   const fields = lookup.resolve(method, caller)?.def.params;
-  if (!fields || !fieldsHoldBytes(fields)) return params;
+  return fields ? strBytesOf(fields, params) : params;
+}
+
+/** {@linkcode strBytesParams} for a method whose declared params are already at hand. */
+export function strBytesOf(fields: Fields, params: unknown): unknown {
+  if (!fieldsHoldBytes(fields)) return params;
   if (!Array.isArray(params)) return convertFields(fields, params);
   const names = Object.keys(fields);
   return params.map((param, i) => i < names.length ? convert(fields[names[i]], param) : param);

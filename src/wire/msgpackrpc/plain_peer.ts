@@ -80,7 +80,16 @@ export function floatOutcome(lookup: ResultLookup, call: Call, outcome: Outcome)
   if (!outcome.ok || typeof outcome.value !== "number" || !Number.isInteger(outcome.value)) {
     return outcome;
   }
-  let type: Type | undefined = lookup.resolve(call.method, call.caller)?.def.result;
+  const result = lookup.resolve(call.method, call.caller)?.def.result;
+  return result ? floatOutcomeOf(result, outcome) : outcome;
+}
+
+/** {@linkcode floatOutcome} for a method whose declared result type is already at hand. */
+export function floatOutcomeOf(result: Type, outcome: Outcome): Outcome {
+  if (!outcome.ok || typeof outcome.value !== "number" || !Number.isInteger(outcome.value)) {
+    return outcome;
+  }
+  let type: Type | undefined = result;
   while (type?.kind === "optional" || type?.kind === "nullable") {
     type = (type as OptionalType | NullableType).inner;
   }

@@ -100,10 +100,12 @@ export class Session {
   #flushing = false;
   #flushed?: PromiseWithResolvers<void>;
   readonly #pending = new PendingCalls<PendingCall>();
-  /** Cancellable requests from the peer, by msgid. */
-  readonly #incoming = new Map<number, AbortController>();
-  /** msgids of the peer's requests still running (answered at once by `cutOff`). */
-  readonly #running = new Set<number>();
+  /**
+   * The peer's requests still running, by msgid (answered at once by `cutOff`), with the
+   * controller that `$/cancel` aborts when the peer speaks Switchboard's extras. One map
+   * for both: one insertion and one deletion per request.
+   */
+  readonly #running = new Map<number, AbortController | undefined>();
   /** Set by `cutOff`: later answers are dropped (their calls were answered already). */
   #cut?: ErrorShape;
   #inFlight = 0;
@@ -215,7 +217,6 @@ export class Session {
       this.#idle.resolve();
       this.#idle = undefined;
     }
-    this.#incoming.delete(msgid);
     this.#running.delete(msgid);
     if (this.#closing || this.#cut) return;
     try {
@@ -237,8 +238,8 @@ export class Session {
   cutOff(error: ErrorShape): void {
     if (this.#closing || this.#cut) return;
     this.#cut = error;
-    for (const msgid of this.#running) this.#refuse(msgid, error);
-    this.#running.clear();
+    // Answered now; the entries stay until the handlers finish (or the close aborts them).
+    for (const msgid of this.#running.keys()) this.#refuse(msgid, error);
   }
 
   /** Sends an error response for a request that never reached the owner. */
@@ -392,13 +393,10 @@ export class Session {
           return;
         }
         this.#inFlight++;
-        this.#running.add(message.msgid);
-        let signal: AbortSignal | undefined;
-        if (this.extensions) {
-          const controller = new AbortController();
-          this.#incoming.set(message.msgid, controller);
-          signal = controller.signal;
-        }
+        let controller: AbortController | undefined;
+        if (this.extensions) controller = new AbortController();
+        this.#running.set(message.msgid, controller);
+        const signal = controller?.signal;
         this.#owner.request(this, message, signal);
         return;
       }
@@ -414,7 +412,7 @@ export class Session {
         if (message.method === CANCEL) {
           const msgid = Array.isArray(message.params) ? message.params[0] : undefined;
           if (typeof msgid === "number") {
-            this.#incoming.get(msgid)?.abort(
+            this.#running.get(msgid)?.abort(
               rpcError("Cancelled", `request ${msgid} was cancelled by the caller`),
             );
           }
@@ -459,8 +457,8 @@ export class Session {
     this.stopHeartbeat();
     this.#idle?.resolve();
     this.#notesBelow?.resolve();
-    for (const controller of this.#incoming.values()) controller.abort(reason);
-    this.#incoming.clear();
+    for (const controller of this.#running.values()) controller?.abort(reason);
+    this.#running.clear();
     for (const [, call] of this.#pending.takeAll()) {
       call.settled?.();
       call.reject(reason);

@@ -12,9 +12,21 @@ import { COMPLETE, type Header, readHeader } from "./header.ts";
 /** msgpackr's record-definition extension type ("r"). */
 const RECORD = 0x72;
 
-/** Cheap pre-test: only a fixext 1 or 2 byte can start a record definition. */
+/**
+ * Cheap pre-test: a record definition starts with fixext 1 or 2 (0xd4, 0xd5) followed by
+ * 0x72. Only when such a pair occurs (rare: inside a string or a number, it is a false
+ * alarm) does the caller walk the values with {@linkcode recordDefinitionIn}.
+ */
 export function mayHoldRecords(bytes: Uint8Array): boolean {
-  return bytes.indexOf(0xd4) >= 0 || bytes.indexOf(0xd5) >= 0;
+  return pairAt(bytes, 0xd4) || pairAt(bytes, 0xd5);
+}
+
+/** Whether `head` followed by the record type byte occurs in `bytes`. */
+function pairAt(bytes: Uint8Array, head: number): boolean {
+  for (let i = bytes.indexOf(head); i >= 0; i = bytes.indexOf(head, i + 1)) {
+    if (bytes[i + 1] === RECORD) return true;
+  }
+  return false;
 }
 
 /**

@@ -74,14 +74,14 @@ export {
   type ImplementOptions,
 } from "./src/core/implement.ts";
 export { Client } from "./src/core/client/client.ts";
-export type { BatchCall, BatchResult, ClientOptions } from "./src/core/client/client.ts";
+export type { BatchCall, BatchResult, ClientOptions, Publisher } from "./src/core/client/client.ts";
 export type { OutgoingCall, Transport } from "./src/core/client/transport.ts";
 export { connect, registerTransport } from "./src/client/connect.ts";
 export type { ConnectOptions, TransportFactory } from "./src/client/connect.ts";
 export { HttpJsonRpcTransport } from "./src/client/http_jsonrpc.ts";
 export type { HttpTransportOptions } from "./src/client/http_jsonrpc.ts";
 export { authenticatedFetch } from "./src/client/http_auth.ts";
-export type { AuthCredentials } from "./src/auth/types.ts";
+export type { AuthCredentials, Proof } from "./src/auth/types.ts";
 export { sharedSecretCredentials } from "./src/auth/shared_secret.ts";
 export { passwordCredentials } from "./src/auth/password.ts";
 export { bearerCredentials } from "./src/auth/bearer.ts";

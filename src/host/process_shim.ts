@@ -12,17 +12,14 @@
  * @module
  */
 
-import { deserialize, serialize } from "node:v8";
+import { encodeFrame, readFrames } from "./frames.ts";
 
 const stdout = Deno.stdout;
 let writing = Promise.resolve();
 
 /** Queues one frame on stdout (frames never interleave). */
 function post(message: unknown): void {
-  const body = serialize(message);
-  const frame = new Uint8Array(4 + body.byteLength);
-  new DataView(frame.buffer).setUint32(0, body.byteLength);
-  frame.set(body, 4);
+  const frame = encodeFrame(message);
   writing = writing.then(async () => {
     for (let o = 0; o < frame.length;) o += await stdout.write(frame.subarray(o));
   }).catch(() => Deno.exit(1)); // the host is gone
@@ -37,26 +34,13 @@ for (const level of ["log", "info", "debug"] as const) {
 }
 
 /** Reads frames from stdin and dispatches each as a `message` event; exits at its end. */
-async function readFrames(): Promise<void> {
-  let buffer = new Uint8Array(0);
-  const chunk = new Uint8Array(64 * 1024);
-  for (;;) {
-    const n = await Deno.stdin.read(chunk);
-    if (n === null) break;
-    const joined = new Uint8Array(buffer.length + n);
-    joined.set(buffer);
-    joined.set(chunk.subarray(0, n), buffer.length);
-    buffer = joined;
-    while (buffer.length >= 4) {
-      const size = new DataView(buffer.buffer, buffer.byteOffset).getUint32(0);
-      if (buffer.length < 4 + size) break;
-      const data = deserialize(buffer.subarray(4, 4 + size));
-      buffer = buffer.slice(4 + size);
-      globalThis.dispatchEvent(new MessageEvent("message", { data }));
-    }
-  }
+async function readHostFrames(): Promise<void> {
+  await readFrames(
+    Deno.stdin.readable,
+    (data) => globalThis.dispatchEvent(new MessageEvent("message", { data })),
+  );
   Deno.exit(0); // the host closed the pipe: it no longer needs this process
 }
 
 // Started on the next tick, once the entry has added its listener.
-setTimeout(readFrames, 0);
+setTimeout(readHostFrames, 0);

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { deserialize, serialize } from "node:v8";
+import { encodeFrame, readFrames } from "./frames.ts";
 import type { WorkerPermissions } from "./permissions.ts";
 import { permissionFlags } from "./permissions.ts";
 
@@ -102,10 +102,7 @@ export function startProcess(options: ProcessOptions): WorkerLike {
     postMessage(message) {
       if (terminated) return;
       // Serialized now, so a value that cannot cross fails the caller, as in a worker.
-      const body = serialize(message);
-      const frame = new Uint8Array(4 + body.byteLength);
-      new DataView(frame.buffer).setUint32(0, body.byteLength);
-      frame.set(body, 4);
+      const frame = encodeFrame(message);
       writing = writing.then(() => writer.write(frame)).catch(() => {});
     },
     terminate() {
@@ -127,21 +124,10 @@ export function startProcess(options: ProcessOptions): WorkerLike {
   };
   // Frames from the process; anything unreadable ends it (only its own calls suffer).
   (async () => {
-    let buffer = new Uint8Array(0);
     try {
-      for await (const chunk of child.stdout) {
-        const joined = new Uint8Array(buffer.length + chunk.length);
-        joined.set(buffer);
-        joined.set(chunk, buffer.length);
-        buffer = joined;
-        while (buffer.length >= 4) {
-          const size = new DataView(buffer.buffer, buffer.byteOffset).getUint32(0);
-          if (buffer.length < 4 + size) break;
-          const data = deserialize(buffer.subarray(4, 4 + size));
-          buffer = buffer.slice(4 + size);
-          if (!terminated) worker.onmessage?.(new MessageEvent("message", { data }));
-        }
-      }
+      await readFrames(child.stdout, (data) => {
+        if (!terminated) worker.onmessage?.(new MessageEvent("message", { data }));
+      });
     } catch (error) {
       ended(`its output could not be read (${error instanceof Error ? error.message : error})`);
       worker.terminate();

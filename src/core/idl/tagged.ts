@@ -68,6 +68,8 @@ export class TooLargeError extends Error {
 }
 
 let nodesLeft = MAX_NODES;
+/** Set during a walk: a registered type's `decode` that validates again shares its budget. */
+let walking = false;
 
 /**
  * Replaces tags anywhere in a parsed JSON value by the values they stand for.
@@ -76,8 +78,14 @@ let nodesLeft = MAX_NODES;
  */
 export function reviveTagged(value: unknown): unknown {
   if (value === null || typeof value !== "object") return value;
+  if (walking) return revive(value, 0);
   nodesLeft = MAX_NODES;
-  return revive(value, 0);
+  walking = true;
+  try {
+    return revive(value, 0);
+  } finally {
+    walking = false;
+  }
 }
 
 function revive(value: unknown, depth: number): unknown {

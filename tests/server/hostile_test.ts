@@ -2,61 +2,8 @@
 import assert from "node:assert/strict";
 import { encode } from "@msgpack/msgpack";
 import { MessageDecoder } from "../../src/wire/msgpackrpc/codec.ts";
+import { msgpackSocket } from "../fixtures/msgpack_socket.ts";
 import { startServe } from "../fixtures/serve_process.ts";
-
-/** A raw msgpack-rpc socket that counts and keeps responses by msgid. */
-async function rawSocket(url: string) {
-  const { hostname, port } = new URL(url);
-  const conn = await Deno.connect({ hostname, port: Number(port) });
-  const decoder = new MessageDecoder(64 << 20);
-  const responses = new Map<number, { error: unknown; result: unknown; at: number }>();
-  let count = 0;
-  const reading = (async () => {
-    const buffer = new Uint8Array(1 << 16);
-    try {
-      for (;;) {
-        const n = await conn.read(buffer);
-        if (n === null) break;
-        decoder.push(buffer.subarray(0, n));
-        for (let next = decoder.next(); next; next = decoder.next()) {
-          if (next.ok && next.message.type === 1) {
-            count++;
-            if (responses.size < 100) {
-              const { msgid, error, result } = next.message;
-              responses.set(msgid, { error, result, at: performance.now() });
-            }
-          }
-        }
-      }
-    } catch {
-      // closed
-    }
-  })();
-  return {
-    async write(bytes: Uint8Array) {
-      for (let o = 0; o < bytes.length;) o += await conn.write(bytes.subarray(o));
-    },
-    get count() {
-      return count;
-    },
-    responses,
-    async waitFor(what: () => boolean, ms: number) {
-      const deadline = Date.now() + ms;
-      while (!what()) {
-        if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms`);
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-    },
-    async close() {
-      try {
-        conn.close();
-      } catch {
-        // closed
-      }
-      await reading;
-    },
-  };
-}
 
 /** The 547-byte reference message: msgpackr shared references nested 40 deep. */
 function referenceBomb(): Uint8Array {
@@ -71,7 +18,7 @@ function referenceBomb(): Uint8Array {
 
 Deno.test("hostile: the 547-byte shared-reference bomb is answered at once; other calls carry on", async () => {
   const server = await startServe();
-  const raw = await rawSocket(server.tcp!);
+  const raw = await msgpackSocket(server.tcp!);
   try {
     const bomb = referenceBomb();
     assert.equal(bomb.byteLength, 547);
@@ -109,7 +56,7 @@ Deno.test("hostile: the TCP listener accepts again after running out of file des
     assert.match(server.output(), /Too many open files|os error 24/);
     for (const conn of hogs.splice(0)) conn.close();
     // Before the fix the accept loop took EMFILE for "closed" and never accepted again.
-    const raw = await rawSocket(server.tcp!);
+    const raw = await msgpackSocket(server.tcp!);
     try {
       await raw.write(encode([0, 1, "Echo.echo", ["accepted again"]]));
       await raw.waitFor(() => raw.responses.has(1), 10_000);
@@ -125,7 +72,7 @@ Deno.test("hostile: the TCP listener accepts again after running out of file des
 
 Deno.test("hostile: memory stays flat across 100,000 calls whose handler listens on ctx.signal", async () => {
   const server = await startServe(["--http", "off"]);
-  const raw = await rawSocket(server.tcp!);
+  const raw = await msgpackSocket(server.tcp!, 100);
   // Echo.sleep adds an abort listener to ctx.signal; a plain peer's calls have no deadline.
   const burst = async (from: number, calls: number) => {
     const target = raw.count + calls;

@@ -3,55 +3,10 @@
 // and notification floods. Each over-limit case gets its protocol's error, never a hang.
 import assert from "node:assert/strict";
 import { encode } from "@msgpack/msgpack";
-import { MessageDecoder } from "../../src/wire/msgpackrpc/codec.ts";
+import { msgpackSocket } from "../fixtures/msgpack_socket.ts";
 import { startServe } from "../fixtures/serve_process.ts";
 
 const utf8 = new TextEncoder();
-
-/** A raw msgpack-rpc socket keeping every response by msgid. */
-async function msgpackSocket(url: string) {
-  const { hostname, port } = new URL(url);
-  const conn = await Deno.connect({ hostname, port: Number(port) });
-  const decoder = new MessageDecoder(64 << 20);
-  const responses = new Map<number, { error: unknown; result: unknown }>();
-  let closed = false;
-  const reading = (async () => {
-    const buffer = new Uint8Array(1 << 16);
-    try {
-      for (;;) {
-        const n = await conn.read(buffer);
-        if (n === null) break;
-        decoder.push(buffer.subarray(0, n));
-        for (let next = decoder.next(); next; next = decoder.next()) {
-          if (next.ok && next.message.type === 1) {
-            const { msgid, error, result } = next.message;
-            responses.set(msgid, { error, result });
-          }
-        }
-      }
-    } catch {
-      // reset
-    }
-    closed = true;
-  })();
-  return {
-    responses,
-    get closed() {
-      return closed;
-    },
-    async write(bytes: Uint8Array) {
-      for (let o = 0; o < bytes.length;) o += await conn.write(bytes.subarray(o));
-    },
-    close() {
-      try {
-        conn.close();
-      } catch {
-        // closed
-      }
-      return reading;
-    },
-  };
-}
 
 /** A plain peer's error is Neovim's `[type, "Name: message"]`. */
 function plainMessage(error: unknown): string {

@@ -388,3 +388,36 @@ Deno.test("XML-RPC: an error path cut inside a surrogate pair is still a fault, 
     assert.match(text, /params\[0\]\.a{69}\uFFFD…/);
   });
 });
+
+Deno.test("XML-RPC: an error message holding a lone surrogate is still a fault", async () => {
+  const { defineInterface, implement, method, t } = await import("../../mod.ts");
+  const Quote = defineInterface("Quote", {
+    back: method({ params: { text: t.string } }),
+  });
+  const server = new Server({ logger: { error: () => {}, warn: () => {} } }).register(
+    implement(Quote, {
+      back: ({ text }) => {
+        // A message cut inside a pair (or quoting what a JSON-RPC caller sent) can hold a
+        // lone surrogate, which XML cannot carry.
+        throw new RpcError({ name: "Quoted", message: `cannot take ${text}\uD800` });
+      },
+    }),
+  );
+  const http = await server.listenHttp({ port: 0 });
+  try {
+    const xml = connect(http.url, { protocol: "xmlrpc" });
+    await assert.rejects(
+      xml.call("Quote.back", ["x"]),
+      (e: RpcError) => e.name === "Quoted" && e.message === "cannot take x\uFFFD",
+    );
+    await xml.close();
+    const { status, text } = await postXml(
+      `${http.url}/RPC2`,
+      call("Quote.back", "<param><value><string>plain</string></value></param>"),
+    );
+    assert.equal(status, 200);
+    assert.match(text, /<fault>.*Quoted: cannot take plain\uFFFD/s);
+  } finally {
+    await server.close();
+  }
+});

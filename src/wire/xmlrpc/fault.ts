@@ -18,9 +18,16 @@ const HEAD = '<?xml version="1.0"?>\n';
  */
 export function faultStruct(error: ErrorShape, named = false): Record<string, unknown> {
   const code = Number.isInteger(error.code) && Math.abs(error.code) < 2 ** 31 ? error.code : -32603;
-  if (!named) return { faultCode: code, faultString: readableMessage(error, true) };
-  const fault: Record<string, unknown> = { faultCode: code, faultString: error.message };
-  if (error.name !== nameOfCode(code)) fault.faultName = error.name;
+  // XML cannot carry a lone surrogate, and a message may quote anything a caller sent (or
+  // be cut inside a pair): a fault is always writable, with U+FFFD in its place.
+  if (!named) {
+    return { faultCode: code, faultString: readableMessage(error, true).toWellFormed() };
+  }
+  const fault: Record<string, unknown> = {
+    faultCode: code,
+    faultString: error.message.toWellFormed(),
+  };
+  if (error.name !== nameOfCode(code)) fault.faultName = error.name.toWellFormed();
   if (error.data !== undefined) fault.faultData = error.data;
   return fault;
 }

@@ -14,6 +14,7 @@
  * @module
  */
 
+import { stopChild } from "./stop_child.ts";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -157,18 +158,7 @@ async function startServe(): Promise<{
     firstAnswer(began, () => httpAnswered(http)),
     firstAnswer(began, () => tcpAnswered(tcp)),
   ]);
-  const stop = async () => {
-    try {
-      child.kill("SIGTERM");
-    } catch { /* gone */ }
-    const timer = setTimeout(() => {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* gone */ }
-    }, 3000);
-    await child.status;
-    clearTimeout(timer);
-  };
+  const stop = () => stopChild(child);
   if (!Number.isFinite(httpMs) || !Number.isFinite(tcpMs)) {
     await stop();
     throw new Error("switchboard serve did not answer within 20 s");

@@ -19,6 +19,7 @@
  * @module
  */
 
+import { stopChild } from "./stop_child.ts";
 import { fileURLToPath } from "node:url";
 import { type CellResult, openIdle, runHttpCell, runTcpCell, type Timing } from "./load.ts";
 import { type BenchMethod, JSON_BODIES, ORDER, XML_BODIES } from "./workload.ts";
@@ -161,16 +162,7 @@ async function start(cmd: string[], pin: boolean): Promise<Running> {
     pid: child.pid,
     ports,
     async stop() {
-      try {
-        child.kill("SIGTERM");
-      } catch { /* gone */ }
-      const timer = setTimeout(() => {
-        try {
-          child.kill("SIGKILL");
-        } catch { /* gone */ }
-      }, 3000);
-      await child.status;
-      clearTimeout(timer);
+      await stopChild(child);
       await draining;
     },
   };

@@ -23,7 +23,17 @@ import { stopChild } from "./stop_child.ts";
 import { fileURLToPath } from "node:url";
 import { type CellResult, openIdle, runHttpCell, runTcpCell, type Timing } from "./load.ts";
 import { type BenchMethod, JSON_BODIES, ORDER, XML_BODIES } from "./workload.ts";
-import { OBSERVE_CELLS, observeCommands, OBSERVED, PLAIN, TRACED, TRACED_BARE } from "./observe.ts";
+import {
+  DENO_ALONE,
+  DENO_ALONE_TRACED,
+  denoAloneCommands,
+  OBSERVE_CELLS,
+  observeCommands,
+  OBSERVED,
+  PLAIN,
+  TRACED,
+  TRACED_BARE,
+} from "./observe.ts";
 import { measureSizes, SIZE_TARGET_KB, type Sizes, sizeTable, switchboardKb } from "./size.ts";
 import { type ColdStart, coldStartTable, runColdStart } from "./coldstart.ts";
 
@@ -733,6 +743,15 @@ async function main(): Promise<void> {
       ["add"],
     );
     await runSuite("observe-tcp", servers(tcpCell()), [TCP_LOADS[2]], options, results, ["add"]);
+    const cell = httpCell("/rpc", "json");
+    await runSuite(
+      "observe-deno",
+      denoAloneCommands(deno("bare_http.ts")).map(({ name, cmd }) => ({ name, cmd, cell })),
+      [HTTP_LOADS[1]],
+      options,
+      results,
+      ["add"],
+    );
   }
 
   const idle = new Map<string, number | string>();
@@ -953,6 +972,7 @@ function targets(
 }
 
 function observeTable(results: Map<Key, Measured>): string {
+  const pct = (r: number | undefined) => r === undefined ? "–" : `${(r * 100).toFixed(1)}%`;
   const lines = [
     `| Cost of observability (add) | ${PLAIN} calls/s | ${OBSERVED} | ratio | ${TRACED} | ratio | ${TRACED_BARE} | ratio |`,
     "|---|--:|--:|--:|--:|--:|--:|--:|",
@@ -962,7 +982,6 @@ function observeTable(results: Map<Key, Measured>): string {
     const observed = results.get(key(suite, "add", load, OBSERVED));
     const traced = results.get(key(suite, "add", load, TRACED));
     const bare = results.get(key(suite, "add", load, TRACED_BARE));
-    const pct = (r: number | undefined) => r === undefined ? "–" : `${(r * 100).toFixed(1)}%`;
     lines.push(
       `| ${label} | ${fmtInt(plain?.result?.cps)} | ${fmtInt(observed?.result?.cps)} | ${
         pct(ratio(observed, plain))
@@ -971,6 +990,14 @@ function observeTable(results: Map<Key, Measured>): string {
       } | ${pct(ratio(bare, plain))} |`,
     );
   }
+  const load = OBSERVE_CELLS[0][1];
+  const bare = results.get(key("observe-deno", "add", load, DENO_ALONE));
+  const bareTraced = results.get(key("observe-deno", "add", load, DENO_ALONE_TRACED));
+  lines.push(
+    `| ${DENO_ALONE} (no Switchboard), JSON add, ${load}: Deno's own share | ${
+      fmtInt(bare?.result?.cps)
+    } | – | – | ${fmtInt(bareTraced?.result?.cps)} | ${pct(ratio(bareTraced, bare))} | – | – |`,
+  );
   return lines.join("\n");
 }
 

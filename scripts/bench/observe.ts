@@ -3,7 +3,9 @@
  * server plain, with metrics and the access log on, with tracing on but no sampled span
  * (Deno's OpenTelemetry on, its sampler `always_off`), and with `--trace` but no
  * OpenTelemetry export, in the JSON-RPC (32 callers) and pipelined msgpack-rpc (64 in
- * flight) `add` cells.
+ * flight) `add` cells. And, to tell Deno's share of tracing's cost from Switchboard's, a
+ * bare `Deno.serve` handler with OpenTelemetry off and on (Deno makes a span per request
+ * whenever its tracing is on, sampled or not; nothing turns that off).
  *
  * @module
  */
@@ -14,17 +16,27 @@ export const OBSERVED = "Switchboard + metrics + access log";
 export const TRACED = "Switchboard + tracing (none sampled)";
 export const TRACED_BARE = "Switchboard + --trace, no OTEL_DENO";
 
+/** Row labels of the bare `Deno.serve` handler, OpenTelemetry off and on. */
+export const DENO_ALONE = "Deno.serve alone";
+export const DENO_ALONE_TRACED = "Deno.serve alone + OTEL_DENO (none sampled)";
+
+// Deno's OpenTelemetry on, every trace dropped by the sampler; the exporter points at a
+// closed port (nothing is sent: no span is sampled).
+const otel = [
+  "env",
+  "OTEL_DENO=true",
+  "OTEL_TRACES_SAMPLER=always_off",
+  "OTEL_DENO_CONSOLE=ignore",
+  "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:9",
+];
+
+/** The bare handler's two commands, given its plain one (`deno run … bare_http.ts`). */
+export function denoAloneCommands(bare: string[]): { name: string; cmd: string[] }[] {
+  return [{ name: DENO_ALONE, cmd: bare }, { name: DENO_ALONE_TRACED, cmd: [...otel, ...bare] }];
+}
+
 /** The four commands, given the plain one (`deno run … switchboard_server.ts`). */
 export function observeCommands(plain: string[]): { name: string; cmd: string[] }[] {
-  // Deno's OpenTelemetry on, every trace dropped by the sampler; the exporter points at
-  // a closed port (nothing is sent: no span is sampled).
-  const otel = [
-    "env",
-    "OTEL_DENO=true",
-    "OTEL_TRACES_SAMPLER=always_off",
-    "OTEL_DENO_CONSOLE=ignore",
-    "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:9",
-  ];
   return [
     { name: PLAIN, cmd: plain },
     { name: OBSERVED, cmd: [...plain, "--metrics", "--log"] },

@@ -5,8 +5,9 @@
  *
  * `deno run -A scripts/bench/profile.ts [--suite http|xmlrpc|tcp] [--method add|payload]
  *   [--callers 32] [--depth 1] [--duration 4000] [--dir /tmp/switchboard-prof]
- *   [--server scripts/bench/bare_http.ts] [--interval 100]`
+ *   [--server scripts/bench/bare_http.ts] [--interval 100] [--args "--metrics --log"]`
  *
+ * `--args` passes flags to the server (e.g. `--metrics --log` to see what observing costs).
  * `--server` profiles another server script (one that prints its ports like
  * `switchboard_server.ts`), e.g. a ceiling, to compare JS time per call side by side.
  *
@@ -27,6 +28,7 @@ const flags: Record<string, string> = {
   top: "30",
   server: fileURLToPath(new URL("./switchboard_server.ts", import.meta.url)),
   interval: "100",
+  args: "",
 };
 for (let i = 0; i < Deno.args.length; i += 2) {
   flags[Deno.args[i].replace(/^--/, "")] = Deno.args[i + 1];
@@ -43,6 +45,7 @@ const child = new Deno.Command(Deno.execPath(), {
     `--cpu-prof-dir=${flags.dir}`,
     `--cpu-prof-interval=${flags.interval}`,
     flags.server,
+    ...flags.args.split(" ").filter((a) => a !== ""),
   ],
   stdout: "piped",
   stderr: "inherit",

@@ -15,7 +15,7 @@ import { bench } from "./bench_component.ts";
 import { Metrics } from "../../src/observe/metrics.ts";
 import { AccessLog, batched } from "../../src/observe/access_log.ts";
 import { instrument } from "../../src/observe/instrument.ts";
-import { denoTracing, processProbe } from "../../src/adapters/deno/observe_io.ts";
+import { denoTracing, processProbe, textWriter } from "../../src/adapters/deno/observe_io.ts";
 import { useNativeMsgpack } from "../../src/adapters/deno/msgpack_native.ts";
 
 await useNativeMsgpack();
@@ -27,10 +27,7 @@ if (flags.has("--log")) {
   const path = await Deno.makeTempFile({ prefix: "switchboard-bench-", suffix: ".log" });
   const file = await Deno.open(path, { append: true });
   await Deno.remove(path); // the open file lives on until the process ends
-  const encoder = new TextEncoder();
-  log = new AccessLog({
-    write: batched((text) => void file.writeSync(encoder.encode(text))).write,
-  });
+  log = new AccessLog({ write: batched(textWriter(file)).write });
 }
 
 const server = new Server();

@@ -11,6 +11,7 @@
 
 import type { Call, Outcome } from "../core/context.ts";
 import type { CallObserver, MethodEntry, Router } from "../core/router/router.ts";
+import { timedObserver } from "./call_timer.ts";
 
 /** Latency bucket bounds in seconds (Prometheus `le`). */
 export const LATENCY_BUCKETS = [
@@ -73,19 +74,10 @@ export class CallStats {
 
   /** The router observer that records each call. */
   observer(): CallObserver {
-    return (call, run) => {
-      const series = this.begin(call);
-      const started = performance.now();
-      const outcome = run(call);
-      if (outcome instanceof Promise) {
-        return outcome.then((settled) => {
-          end(series, (performance.now() - started) / 1000, settled);
-          return settled;
-        });
-      }
-      end(series, (performance.now() - started) / 1000, outcome);
-      return outcome;
-    };
+    return timedObserver<Series>({
+      begin: (call) => this.begin(call),
+      end: (_call, series, ms, outcome) => end(series, ms / 1000, outcome),
+    });
   }
 
   /** A call starts: its series, with the call counted in flight (pass it to `end`). */

@@ -7,10 +7,10 @@
  */
 
 import type { CallObserver, Router } from "../core/router/router.ts";
-import type { Call, Outcome } from "../core/context.ts";
 import type { CallStats, Series } from "./call_stats.ts";
 import type { AccessLog } from "./access_log.ts";
 import type { Metrics } from "./metrics.ts";
+import { timedObserver } from "./call_timer.ts";
 import { installTracing, tracingObserver, type TracingOptions } from "./tracing.ts";
 
 /** What to install on a router. */
@@ -41,29 +41,15 @@ export function instrument(router: Router, instruments: Instruments, scope?: str
   }
 }
 
-/**
- * One observer feeding both the metrics and the access log, reading the clock once at
- * each end of a call: a clock read costs about 0.1 µs, as much as the rest of either.
- */
+/** One observer feeding both the metrics and the access log from one timing of each call. */
 function timedTwice(stats: CallStats, log: AccessLog): CallObserver {
-  const done = (call: Call, series: Series, started: number, outcome: Outcome) => {
-    const now = performance.now();
-    stats.end(series, (now - started) / 1000, outcome);
-    log.record(call, now - started, outcome, now);
-  };
-  return (call, run) => {
-    const series = stats.begin(call);
-    const started = performance.now();
-    const outcome = run(call);
-    if (outcome instanceof Promise) {
-      return outcome.then((settled) => {
-        done(call, series, started, settled);
-        return settled;
-      });
-    }
-    done(call, series, started, outcome);
-    return outcome;
-  };
+  return timedObserver<Series>({
+    begin: (call) => stats.begin(call),
+    end(call, series, ms, outcome, at) {
+      stats.end(series, ms / 1000, outcome);
+      log.record(call, ms, outcome, at);
+    },
+  });
 }
 
 /** Something with open connections to count. */

@@ -50,24 +50,31 @@ export const TOO_SLOW: unique symbol = Symbol("too slow");
 /**
  * A deadline on reading request bodies, for every request of a listener with one sweeping
  * timer (a timer per request costs more than a small call): a body still arriving `ms`
- * after its headers loses the race, and the request is answered 408.
+ * after its headers loses the race, and the request is answered 408. Requests are stamped
+ * with the sweep count, not the time — a clock read per request is not free either — so a
+ * slow body is cut between `ms` and `ms` plus one sweep interval (a quarter of `ms`, at
+ * most a second) after it started.
  */
 export class BodyDeadline {
   readonly #ms: number;
+  readonly #every: number;
   readonly #waiting = new Set<{ since: number; expire: () => void }>();
   #timer?: ReturnType<typeof setInterval>;
+  /** Sweeps so far. */
+  #tick = 0;
 
   /** `ms`: how long a body may take to arrive. */
   constructor(ms: number) {
     this.#ms = ms;
+    this.#every = Math.min(1000, Math.max(10, ms / 4));
   }
 
   /** `reading`, or {@linkcode TOO_SLOW} once the deadline passed first. */
   race<T>(reading: Promise<T>): Promise<T | typeof TOO_SLOW> {
     const { promise, resolve, reject } = Promise.withResolvers<T | typeof TOO_SLOW>();
-    const entry = { since: Date.now(), expire: () => resolve(TOO_SLOW) };
+    const entry = { since: this.#tick, expire: () => resolve(TOO_SLOW) };
     this.#waiting.add(entry);
-    this.#timer ??= setInterval(this.#sweep, Math.min(1000, Math.max(10, this.#ms / 4)));
+    this.#timer ??= setInterval(this.#sweep, this.#every);
     reading.then((value) => {
       this.#waiting.delete(entry);
       resolve(value);
@@ -79,14 +86,15 @@ export class BodyDeadline {
   }
 
   #sweep = (): void => {
+    this.#tick++;
     if (this.#waiting.size === 0) {
       clearInterval(this.#timer);
       this.#timer = undefined;
       return;
     }
-    const now = Date.now();
     for (const entry of this.#waiting) {
-      if (now - entry.since < this.#ms) continue;
+      // An entry stamped at sweep n began at most one interval before sweep n + 1.
+      if ((this.#tick - entry.since - 1) * this.#every < this.#ms) continue;
       this.#waiting.delete(entry);
       entry.expire();
     }

@@ -19,19 +19,16 @@ import { errorShape } from "../../core/errors.ts";
 import { acceptLoop } from "./accept.ts";
 
 /**
- * What the app learns about a request besides the request: the client's address (read
- * only when asked: Deno builds a new object for it on every read) and which listener took
- * it (sessions are bound to their listener).
+ * What the app learns about a connection's requests besides the request: the client's
+ * address (the connection's, read once: Deno builds a new object on every read of a
+ * request's) and which listener took it (sessions are bound to their listener).
  */
-class RequestEnv {
-  readonly #info: Deno.ServeHandlerInfo;
+class ConnectionEnv {
+  readonly remoteAddr: Deno.NetAddr;
   readonly listener: string;
-  constructor(info: Deno.ServeHandlerInfo, listener: string) {
-    this.#info = info;
+  constructor(conn: Deno.Conn, listener: string) {
+    this.remoteAddr = conn.remoteAddr as Deno.NetAddr;
     this.listener = listener;
-  }
-  get remoteAddr(): Deno.NetAddr {
-    return this.#info.remoteAddr as Deno.NetAddr;
   }
 }
 
@@ -88,6 +85,7 @@ const serveOnConnection = internal?.serveHttpOnConnection as ServeOnConnection |
 /** One served connection and when it last had no request in progress. */
 interface Served {
   active: number;
+  /** The sweep count when it last had no request in progress. */
   idleSince: number;
   served: boolean;
   stop: AbortController;
@@ -143,26 +141,32 @@ function serveConnections(
     return new Response("internal error\n", { status: 500 });
   };
 
+  // Connections are stamped with the count of sweeps, not the time (a clock read per
+  // request is not free): one is closed between its timeout and one sweep more.
+  const sweepEvery = Math.min(1000, Math.max(50, Math.min(headerTimeout, idleTimeout) / 4));
+  let sweeps = 0;
+
   const serve = (conn: Deno.Conn, handle: HttpApp["fetch"], timeout: number) => {
     const served: Served = {
       active: 0,
-      idleSince: Date.now(),
+      idleSince: sweeps,
       served: false,
       stop: new AbortController(),
       headerTimeout: timeout,
     };
     const done = () => {
-      if (--served.active === 0) served.idleSince = Date.now();
+      if (--served.active === 0) served.idleSince = sweeps;
     };
+    const env = new ConnectionEnv(conn, url);
     const server = serveOn(
       conn,
       served.stop.signal,
-      (request, info) => {
+      (request) => {
         served.active++;
         served.served = true;
         let response;
         try {
-          response = handle(request, new RequestEnv(info, url));
+          response = handle(request, env);
         } catch (error) {
           done();
           throw error;
@@ -226,16 +230,18 @@ function serveConnections(
     serve(conn, refuse, REFUSE_WAIT_MS).then(() => refusing--);
   }, (message) => router.logger.warn(`http: ${message}`));
 
-  // One sweep a second closes connections that sent no complete request in time: new ones
-  // after the header timeout, kept-alive ones after the idle timeout.
+  // One sweep a second (or more often, for short timeouts) closes connections that sent no
+  // complete request in time: new ones after the header timeout, kept-alive ones after the
+  // idle timeout.
   const sweeper = setInterval(() => {
-    const now = Date.now();
+    sweeps++;
     for (const served of open.keys()) {
       if (served.active !== 0 || served.stop.signal.aborted) continue;
       const limit = served.served ? idleTimeout : served.headerTimeout;
-      if (now - served.idleSince >= limit) served.stop.abort();
+      // Stamped at sweep n: idle for at least (sweeps - n - 1) intervals.
+      if ((sweeps - served.idleSince - 1) * sweepEvery >= limit) served.stop.abort();
     }
-  }, Math.min(1000, Math.max(50, Math.min(headerTimeout, idleTimeout) / 4)));
+  }, sweepEvery);
   Deno.unrefTimer(sweeper);
 
   const { promise: finished, resolve: finish } = Promise.withResolvers<void>();
@@ -270,7 +276,8 @@ function serveWithDenoServe(app: HttpApp, listen: HttpAddress): Promise<HttpList
           ...(listen.tls ? { cert: listen.tls.cert, key: listen.tls.key } : {}),
           onListen: () => {},
         },
-        (request, info) => app.fetch(request, new RequestEnv(info, url)),
+        (request, info) =>
+          app.fetch(request, { remoteAddr: info.remoteAddr as Deno.NetAddr, listener: url }),
       );
       const addr = server.addr as Deno.NetAddr;
       const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;

@@ -1,0 +1,75 @@
+// How observers time calls: one clock reading per batch of calls handled together, never
+// a duration shorter than the call's own run.
+
+import assert from "node:assert/strict";
+import { defineInterface, implement, method, t } from "../../mod.ts";
+import { Router } from "../../server.ts";
+import { timedObserver } from "../../src/observe/call_timer.ts";
+import type { Call } from "../../src/core/context.ts";
+
+const Work = defineInterface("Work", {
+  spin: method({ params: { ms: t.int }, result: t.int }),
+  wait: method({ params: { ms: t.int }, result: t.int }),
+});
+
+const WorkImpl = implement(Work, {
+  spin({ ms }) {
+    const until = performance.now() + ms;
+    while (performance.now() < until) { /* busy */ }
+    return ms;
+  },
+  async wait({ ms }) {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    return ms;
+  },
+});
+
+function timedRouter() {
+  const ended: { method: string; ms: number; ok: boolean; at: number }[] = [];
+  const router = new Router();
+  router.register(WorkImpl);
+  router.observe(timedObserver({
+    begin: (call: Call) => call.method,
+    end: (_call, method, ms, outcome, at) => ended.push({ method, ms, ok: outcome.ok, at }),
+  }));
+  return { router, ended };
+}
+
+Deno.test("call timer: a synchronous call is timed no shorter than it ran", async () => {
+  const { router, ended } = timedRouter();
+  const before = performance.now();
+  await router.dispatch({ method: "Work.spin", params: { ms: 20 } });
+  assert.equal(ended.length, 1);
+  assert.ok(ended[0].ms >= 20, `timed ${ended[0].ms} ms`);
+  assert.ok(ended[0].at >= before + 20);
+});
+
+Deno.test("call timer: calls handled in one turn end together, each counted from the turn's start", async () => {
+  const { router, ended } = timedRouter();
+  // Three calls dispatched in one synchronous run, as a pipelined chunk is.
+  const outcomes = [5, 10, 15].map((ms) =>
+    router.dispatchNow({ method: "Work.spin", params: { ms } })
+  );
+  // Nothing is reported before the batch closes (one clock read for all of it).
+  assert.equal(ended.length, 0);
+  await Promise.all(outcomes);
+  assert.equal(ended.length, 3);
+  assert.ok(ended.every((e) => e.at === ended[0].at), "one reading ends the batch");
+  // Each waited for the ones ahead of it: no call is timed shorter than the whole batch.
+  for (const e of ended) assert.ok(e.ms >= 30, `timed ${e.ms} ms`);
+});
+
+Deno.test("call timer: an asynchronous call is timed to when it settled, failures too", async () => {
+  const { router, ended } = timedRouter();
+  await router.dispatch({ method: "Work.wait", params: { ms: 30 } });
+  await router.dispatch({ method: "Work.nothing" });
+  await router.dispatch({ method: "Work.wait", params: { ms: "x" } });
+  assert.deepEqual(ended.map((e) => [e.method, e.ok]), [
+    ["Work.wait", true],
+    ["Work.nothing", false],
+    ["Work.wait", false],
+  ]);
+  assert.ok(ended[0].ms >= 29, `timed ${ended[0].ms} ms`);
+  // Turns after the first read the clock afresh.
+  assert.ok(ended[1].at > ended[0].at);
+});

@@ -7,7 +7,7 @@
 
 import { UsageError } from "./args.ts";
 import { parseHostPort } from "./args.ts";
-import { AccessLog, batched, isLogLevel, type LogFormat } from "../observe/access_log.ts";
+import { AccessLog, isLogLevel, type LogFormat } from "../observe/access_log.ts";
 import { Metrics } from "../observe/metrics.ts";
 import {
   connectionGauge,
@@ -86,9 +86,8 @@ export function observability(values: {
   const metrics = values.metrics || metricsAddress
     ? new Metrics({ process: processProbe() })
     : undefined;
-  const sink = batched(writeStdout);
   const log = level === "off" ? undefined : new AccessLog({
-    write: sink.write,
+    sink: writeStdout,
     format: format as LogFormat,
     level,
     params: values["log-params"],
@@ -115,7 +114,7 @@ export function observability(values: {
     },
     async close() {
       await listener?.shutdown();
-      sink.flush();
+      log?.flush();
     },
   };
 }

@@ -54,25 +54,18 @@ export function serveMetrics(
   return { url: `http://${host}:${addr.port}`, port: addr.port, shutdown: () => server.shutdown() };
 }
 
-/**
- * A writer of whole texts (a log line is never split by a short write) to a file written
- * synchronously, encoding into one reused buffer: a fresh array per batch of log lines
- * costs as much as the write.
- */
-export function textWriter(out: { writeSync(bytes: Uint8Array): number }): (text: string) => void {
-  const encoder = new TextEncoder();
-  let scratch = new Uint8Array(0);
-  return (text) => {
-    // UTF-8 takes at most three bytes per UTF-16 code unit.
-    if (scratch.length < text.length * 3) scratch = new Uint8Array(text.length * 3);
-    const { written } = encoder.encodeInto(text, scratch);
+/** A sink writing all of each array it gets to a file, synchronously (for `AccessLog`). */
+export function syncWriter(
+  out: { writeSync(bytes: Uint8Array): number },
+): (bytes: Uint8Array) => void {
+  return (bytes) => {
     let done = 0;
-    while (done < written) done += out.writeSync(scratch.subarray(done, written));
+    while (done < bytes.length) done += out.writeSync(bytes.subarray(done));
   };
 }
 
-/** Writes text to stdout, whole. */
-export const writeStdout: (text: string) => void = textWriter(Deno.stdout);
+/** Writes to stdout, whole (a log batch is never split by a short write). */
+export const writeStdout: (bytes: Uint8Array) => void = syncWriter(Deno.stdout);
 
 /** CPU time in microseconds; `Deno.cpuUsage` is newer than some Deno releases and untyped. */
 type CpuUsage = () => { user: number; system: number };

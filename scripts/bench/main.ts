@@ -232,6 +232,8 @@ interface Measured {
   peakKiB?: number;
   /** Server CPU time per call in the window (robust to a busy machine), µs. */
   cpuUs?: number;
+  /** Each round's calls/s and CPU µs/call, by round number (for paired ratios). */
+  rounds?: { cps: number; cpuUs: number }[];
   missing?: string;
 }
 
@@ -265,8 +267,8 @@ function baselineTable(results: Map<Key, Measured>, dir: string): string {
   const rows = [
     `Server CPU per call, this checkout against ${dir} (same run, interleaved):`,
     "",
-    "| cell | this µs/call | baseline µs/call | this / baseline |",
-    "| --- | ---: | ---: | ---: |",
+    "| cell | this µs/call | baseline µs/call | this / baseline | median of rounds |",
+    "| --- | ---: | ---: | ---: | ---: |",
   ];
   for (const [k, ours] of results) {
     const [suite, method, load, server] = k.split("|");
@@ -274,9 +276,9 @@ function baselineTable(results: Map<Key, Measured>, dir: string): string {
     const base = results.get(key(suite, method, load, BASELINE));
     if (!base?.cpuUs || !ours.cpuUs) continue;
     rows.push(
-      `| ${suite} ${method} ${load} | ${ours.cpuUs.toFixed(1)} | ${base.cpuUs.toFixed(1)} | ${
+      `| ${suite} ${method} ${load} | ${ours.cpuUs.toFixed(2)} | ${base.cpuUs.toFixed(2)} | ${
         (ours.cpuUs / base.cpuUs).toFixed(3)
-      } |`,
+      } | ${pairedRatio(ours, base, "cpuUs")?.toFixed(3) ?? "–"} |`,
     );
   }
   return rows.join("\n");
@@ -352,9 +354,12 @@ async function runSuite(
             }
             const cpuUs = result.calls ? cpuMs * 1000 / result.calls : NaN;
             const previous = best.get(k);
+            const rounds = previous?.rounds ?? [];
+            rounds[round] = { cps: result.cps, cpuUs };
             const kept = previous?.result && previous.result.cps >= result.cps
               ? previous
               : { ...previous, result, missing: undefined };
+            kept.rounds = rounds;
             kept.cpuUs = Math.min(
               kept.cpuUs ?? Infinity,
               Number.isFinite(cpuUs) ? cpuUs : Infinity,
@@ -489,6 +494,33 @@ function ratio(a: Measured | undefined, b: Measured | undefined): number | undef
   return x && y ? x / y : undefined;
 }
 
+/** `a` ÷ `b` in calls/s: the median of the rounds' ratios, or of the bests without rounds. */
+function compared(a: Measured | undefined, b: Measured | undefined): number | undefined {
+  return pairedRatio(a, b) ?? ratio(a, b);
+}
+
+/**
+ * The median over rounds of `a`'s figure ÷ `b`'s in the same round. Two servers' turns in
+ * one round are seconds apart, so outside load moves both alike; on a shared machine this
+ * is far steadier than a ratio of two bests (which may come from different rounds).
+ */
+function pairedRatio(
+  a: Measured | undefined,
+  b: Measured | undefined,
+  figure: "cps" | "cpuUs" = "cps",
+): number | undefined {
+  const ratios: number[] = [];
+  const n = Math.min(a?.rounds?.length ?? 0, b?.rounds?.length ?? 0);
+  for (let i = 0; i < n; i++) {
+    const x = a!.rounds![i]?.[figure], y = b!.rounds![i]?.[figure];
+    if (x && y && Number.isFinite(x) && Number.isFinite(y)) ratios.push(x / y);
+  }
+  if (ratios.length === 0) return undefined;
+  ratios.sort((p, q) => p - q);
+  const mid = ratios.length >> 1;
+  return ratios.length % 2 ? ratios[mid] : (ratios[mid - 1] + ratios[mid]) / 2;
+}
+
 const PROTOCOL: Record<Exclude<Suite, "idle" | "observe">, string> = {
   http: "JSON-RPC / HTTP",
   xmlrpc: "XML-RPC / HTTP",
@@ -512,7 +544,7 @@ function table(
         for (const peer of servers.filter((s) => s.name !== SWITCHBOARD)) {
           const p = results.get(key(suite, method, load.label, peer.name));
           if (!p) continue;
-          const r = ratio(sb, p);
+          const r = compared(sb, p);
           lines.push(
             `| ${PROTOCOL[suite]} | ${method} | ${load.label} | ${
               cells(sb).join(" | ")
@@ -814,10 +846,13 @@ async function main(): Promise<void> {
   out.push(
     "Each cell is the best of the interleaved rounds (servers take turns, so a burst of " +
       "outside load hits all of them): the round with the most calls/s, with its p50/p99. " +
-      "Ratio = Switchboard calls/s ÷ the row's calls/s. RSS = the server process's peak resident " +
+      "Ratio (and every ratio in the targets) = the median over rounds of Switchboard's " +
+      "calls/s ÷ the row's in the same round: turns in one round are seconds apart, so " +
+      "outside load moves both alike. RSS = the server process's peak resident " +
       "memory during that cell (VmHWM, reset before each cell). CPU µs/call = the server " +
       "process's CPU time (user + system) in the window ÷ calls, lowest of the rounds: the " +
-      "figure least disturbed by other load on the machine. Rows marked (ceiling) are bare Deno servers doing the " +
+      'figure least disturbed by other load on the machine; "median of rounds" against a ' +
+      "baseline is the median of the rounds' CPU ratios. Rows marked (ceiling) are bare Deno servers doing the " +
       "same work by hand: the target, not a peer. ⚠ = some answers were wrong or failed " +
       "(see the log on stderr).",
     "¹ gRPC cells are driven by @grpc/grpc-js's own client under Node (`peers/grpc_load.js`, " +
@@ -844,7 +879,7 @@ function targets(
     list.push({
       suite: "http",
       what: `JSON-RPC/HTTP ${m}, 32 callers vs jayson`,
-      value: ratio(sb, get("http", m, "32 callers", "jayson (Node)")),
+      value: compared(sb, get("http", m, "32 callers", "jayson (Node)")),
       goal: 1.8,
       unit: "×",
       higherIsBetter: true,
@@ -852,7 +887,7 @@ function targets(
     list.push({
       suite: "http",
       what: `JSON-RPC/HTTP ${m}, 32 callers vs bare Deno.serve`,
-      value: ratio(sb, get("http", m, "32 callers", "bare Deno.serve (ceiling)")),
+      value: compared(sb, get("http", m, "32 callers", "bare Deno.serve (ceiling)")),
       goal: 0.95,
       unit: "%",
       higherIsBetter: true,
@@ -863,7 +898,7 @@ function targets(
       list.push({
         suite: "xmlrpc",
         what: `XML-RPC ${m}, ${l.label} vs npm xmlrpc`,
-        value: ratio(
+        value: compared(
           get("xmlrpc", m, l.label, SWITCHBOARD),
           get("xmlrpc", m, l.label, "xmlrpc (npm, Node)"),
         ),
@@ -879,7 +914,7 @@ function targets(
     list.push({
       suite: "tcp",
       what: `msgpack-rpc/TCP ${m}, ${pipe} vs msgpack5rpc`,
-      value: ratio(sb, get("tcp", m, pipe, "msgpack5rpc (Node)")),
+      value: compared(sb, get("tcp", m, pipe, "msgpack5rpc (Node)")),
       goal: 1.8,
       unit: "×",
       higherIsBetter: true,
@@ -887,7 +922,7 @@ function targets(
     list.push({
       suite: "tcp",
       what: `msgpack-rpc/TCP ${m}, ${pipe} vs bare Deno TCP`,
-      value: ratio(sb, get("tcp", m, pipe, "bare Deno TCP + msgpackr (ceiling)")),
+      value: compared(sb, get("tcp", m, pipe, "bare Deno TCP + msgpackr (ceiling)")),
       goal: 0.85,
       unit: "%",
       higherIsBetter: true,
@@ -895,7 +930,7 @@ function targets(
     list.push({
       suite: "tcp",
       what: `msgpack-rpc/TCP ${m}, 32 callers vs grpc-js unary`,
-      value: ratio(
+      value: compared(
         get("tcp", m, "32 callers", SWITCHBOARD),
         get("tcp", m, "32 callers", "grpc-js unary (Node) ¹"),
       ),
@@ -937,7 +972,7 @@ function targets(
     list.push({
       suite: "observe",
       what: `${label}: metrics + access log on vs off`,
-      value: ratio(get(suite as Suite, "add", load, OBSERVED), plain),
+      value: compared(get(suite as Suite, "add", load, OBSERVED), plain),
       goal: 0.9,
       unit: "%",
       higherIsBetter: true,
@@ -945,7 +980,7 @@ function targets(
     list.push({
       suite: "observe",
       what: `${label}: tracing on (none sampled) vs off`,
-      value: ratio(get(suite as Suite, "add", load, TRACED), plain),
+      value: compared(get(suite as Suite, "add", load, TRACED), plain),
       goal: 0.95,
       unit: "%",
       higherIsBetter: true,
@@ -953,7 +988,7 @@ function targets(
     list.push({
       suite: "observe",
       what: `${label}: --trace without OpenTelemetry export vs off`,
-      value: ratio(get(suite as Suite, "add", load, TRACED_BARE), plain),
+      value: compared(get(suite as Suite, "add", load, TRACED_BARE), plain),
       goal: 0.95,
       unit: "%",
       higherIsBetter: true,
@@ -984,10 +1019,10 @@ function observeTable(results: Map<Key, Measured>): string {
     const bare = results.get(key(suite, "add", load, TRACED_BARE));
     lines.push(
       `| ${label} | ${fmtInt(plain?.result?.cps)} | ${fmtInt(observed?.result?.cps)} | ${
-        pct(ratio(observed, plain))
-      } | ${fmtInt(traced?.result?.cps)} | ${pct(ratio(traced, plain))} | ${
+        pct(compared(observed, plain))
+      } | ${fmtInt(traced?.result?.cps)} | ${pct(compared(traced, plain))} | ${
         fmtInt(bare?.result?.cps)
-      } | ${pct(ratio(bare, plain))} |`,
+      } | ${pct(compared(bare, plain))} |`,
     );
   }
   const load = OBSERVE_CELLS[0][1];
@@ -996,7 +1031,7 @@ function observeTable(results: Map<Key, Measured>): string {
   lines.push(
     `| ${DENO_ALONE} (no Switchboard), JSON add, ${load}: Deno's own share | ${
       fmtInt(bare?.result?.cps)
-    } | – | – | ${fmtInt(bareTraced?.result?.cps)} | ${pct(ratio(bareTraced, bare))} | – | – |`,
+    } | – | – | ${fmtInt(bareTraced?.result?.cps)} | ${pct(compared(bareTraced, bare))} | – | – |`,
   );
   return lines.join("\n");
 }

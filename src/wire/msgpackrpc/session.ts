@@ -103,9 +103,11 @@ export class Session {
   /**
    * The peer's requests still running, by msgid (answered at once by `cutOff`), with the
    * controller that `$/cancel` aborts when the peer speaks Switchboard's extras. One map
-   * for both: one insertion and one deletion per request.
+   * for both; a plain peer's request is entered only when not answered at once.
    */
   readonly #running = new Map<number, AbortController | undefined>();
+  /** Requests answered so far (tells whether a dispatch answered its request at once). */
+  #answered = 0;
   /** Set by `cutOff`: later answers are dropped (their calls were answered already). */
   #cut?: ErrorShape;
   #inFlight = 0;
@@ -217,7 +219,8 @@ export class Session {
       this.#idle.resolve();
       this.#idle = undefined;
     }
-    this.#running.delete(msgid);
+    this.#answered++;
+    if (this.#running.size !== 0) this.#running.delete(msgid);
     if (this.#closing || this.#cut) return;
     try {
       encodeOutcomeTo(this.#out, msgid, outcome, !this.extensions);
@@ -393,11 +396,19 @@ export class Session {
           return;
         }
         this.#inFlight++;
-        let controller: AbortController | undefined;
-        if (this.extensions) controller = new AbortController();
-        this.#running.set(message.msgid, controller);
-        const signal = controller?.signal;
-        this.#owner.request(this, message, signal);
+        const msgid = message.msgid;
+        if (this.extensions) {
+          // A Switchboard peer may cancel it: its controller is found by msgid.
+          const controller = new AbortController();
+          this.#running.set(msgid, controller);
+          this.#owner.request(this, message, controller.signal);
+          return;
+        }
+        // A plain peer's request is entered only if it is still running once dispatched:
+        // most are answered at once, and a map entry made and deleted per call is not free.
+        const answered = this.#answered;
+        this.#owner.request(this, message, undefined);
+        if (this.#answered === answered) this.#running.set(msgid, undefined);
         return;
       }
       case 1: {

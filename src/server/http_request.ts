@@ -58,7 +58,12 @@ export const TOO_SLOW: unique symbol = Symbol("too slow");
 export class BodyDeadline {
   readonly #ms: number;
   readonly #every: number;
-  readonly #waiting = new Set<{ since: number; expire: () => void }>();
+  // Waiting reads in slots of parallel arrays, reused through a free list: a Set of entry
+  // objects costs more than the rest of the race (each new key gets a hash made for it).
+  readonly #since: number[] = [];
+  readonly #expire: (((slow: typeof TOO_SLOW) => void) | undefined)[] = [];
+  readonly #free: number[] = [];
+  #waiting = 0;
   #timer?: ReturnType<typeof setInterval>;
   /** Sweeps so far. */
   #tick = 0;
@@ -71,32 +76,46 @@ export class BodyDeadline {
 
   /** `reading`, or {@linkcode TOO_SLOW} once the deadline passed first. */
   race<T>(reading: Promise<T>): Promise<T | typeof TOO_SLOW> {
-    const { promise, resolve, reject } = Promise.withResolvers<T | typeof TOO_SLOW>();
-    const entry = { since: this.#tick, expire: () => resolve(TOO_SLOW) };
-    this.#waiting.add(entry);
-    this.#timer ??= setInterval(this.#sweep, this.#every);
-    reading.then((value) => {
-      this.#waiting.delete(entry);
-      resolve(value);
-    }, (error) => {
-      this.#waiting.delete(entry);
-      reject(error);
+    return new Promise((resolve, reject) => {
+      const slot = this.#free.length !== 0 ? this.#free.pop()! : this.#expire.length;
+      this.#since[slot] = this.#tick;
+      this.#expire[slot] = resolve;
+      this.#waiting++;
+      this.#timer ??= setInterval(this.#sweep, this.#every);
+      reading.then((value) => {
+        this.#release(slot, resolve);
+        resolve(value);
+      }, (error) => {
+        this.#release(slot, resolve);
+        reject(error);
+      });
     });
-    return promise;
+  }
+
+  /** Frees `slot` if it still holds the read `owner` resolves (not expired meanwhile). */
+  #release(slot: number, owner: (value: never) => void): void {
+    if (this.#expire[slot] !== owner) return;
+    this.#expire[slot] = undefined;
+    this.#free.push(slot);
+    this.#waiting--;
   }
 
   #sweep = (): void => {
     this.#tick++;
-    if (this.#waiting.size === 0) {
+    if (this.#waiting === 0) {
       clearInterval(this.#timer);
       this.#timer = undefined;
       return;
     }
-    for (const entry of this.#waiting) {
-      // An entry stamped at sweep n began at most one interval before sweep n + 1.
-      if ((this.#tick - entry.since - 1) * this.#every < this.#ms) continue;
-      this.#waiting.delete(entry);
-      entry.expire();
+    const expire = this.#expire;
+    for (let slot = 0; slot < expire.length; slot++) {
+      const resolve = expire[slot];
+      // A read stamped at sweep n began at most one interval before sweep n + 1.
+      if (!resolve || (this.#tick - this.#since[slot] - 1) * this.#every < this.#ms) continue;
+      expire[slot] = undefined;
+      this.#free.push(slot);
+      this.#waiting--;
+      resolve(TOO_SLOW);
     }
   };
 }

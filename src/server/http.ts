@@ -291,15 +291,14 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
     if (declared !== null) {
       if (Number(declared) > limit) return Promise.resolve(tooLarge(request));
       const base = callBase(request, undefined, env, expose, router.observed);
-      return deadline.race(request.json()).then(
-        (value) =>
-          value === TOO_SLOW
-            ? tooSlow(request)
-            : answerJson(parseRequestValue(value, maxBatch), base),
+      return deadline.read(
+        request.json(),
+        (value) => answerJson(parseRequestValue(value, maxBatch), base),
         (error) => {
           if (!(error instanceof SyntaxError)) throw error;
           return answerJson({ kind: "error", error: parseError(error.message) }, base);
         },
+        () => tooSlow(request),
       );
     }
     return prologue(request, env).then((pre) =>

@@ -47,6 +47,12 @@ export async function readLimited(request: Request, limit: number): Promise<stri
 /** What {@linkcode BodyDeadline.race} resolves with when the body came too slowly. */
 export const TOO_SLOW: unique symbol = Symbol("too slow");
 
+const identity = <T>(value: T): T => value;
+const rethrow = (error: unknown): never => {
+  throw error;
+};
+const tooSlow = (): typeof TOO_SLOW => TOO_SLOW;
+
 /**
  * A deadline on reading request bodies, for every request of a listener with one sweeping
  * timer (a timer per request costs more than a small call): a body still arriving `ms`
@@ -61,7 +67,9 @@ export class BodyDeadline {
   // Waiting reads in slots of parallel arrays, reused through a free list: a Set of entry
   // objects costs more than the rest of the race (each new key gets a hash made for it).
   readonly #since: number[] = [];
-  readonly #expire: (((slow: typeof TOO_SLOW) => void) | undefined)[] = [];
+  readonly #expire: (((answer: never) => void) | undefined)[] = [];
+  readonly #slow: ((() => unknown) | undefined)[] = [];
+  readonly #reject: (((error: unknown) => void) | undefined)[] = [];
   readonly #free: number[] = [];
   #waiting = 0;
   #timer?: ReturnType<typeof setInterval>;
@@ -76,28 +84,56 @@ export class BodyDeadline {
 
   /** `reading`, or {@linkcode TOO_SLOW} once the deadline passed first. */
   race<T>(reading: Promise<T>): Promise<T | typeof TOO_SLOW> {
+    return this.read<T, T | typeof TOO_SLOW>(reading, identity, rethrow, tooSlow);
+  }
+
+  /**
+   * What `done` makes of `reading`'s value (or `failed` of its error), or what `slow`
+   * answers once the deadline passed first: {@linkcode BodyDeadline.race} and a `then` in
+   * one step, a promise and a turn fewer on every request.
+   */
+  read<T, R>(
+    reading: Promise<T>,
+    done: (value: T) => R | PromiseLike<R>,
+    failed: (error: unknown) => R | PromiseLike<R>,
+    slow: () => R,
+  ): Promise<R> {
     return new Promise((resolve, reject) => {
       const slot = this.#free.length !== 0 ? this.#free.pop()! : this.#expire.length;
       this.#since[slot] = this.#tick;
       this.#expire[slot] = resolve;
+      this.#slow[slot] = slow;
+      this.#reject[slot] = reject;
       this.#waiting++;
       this.#timer ??= setInterval(this.#sweep, this.#every);
       reading.then((value) => {
-        this.#release(slot, resolve);
-        resolve(value);
+        if (!this.#release(slot, resolve)) return;
+        try {
+          resolve(done(value));
+        } catch (error) {
+          reject(error);
+        }
       }, (error) => {
-        this.#release(slot, resolve);
-        reject(error);
+        if (!this.#release(slot, resolve)) return;
+        try {
+          resolve(failed(error));
+        } catch (thrown) {
+          reject(thrown);
+        }
       });
     });
   }
 
-  /** Frees `slot` if it still holds the read `owner` resolves (not expired meanwhile). */
-  #release(slot: number, owner: (value: never) => void): void {
-    if (this.#expire[slot] !== owner) return;
-    this.#expire[slot] = undefined;
+  /**
+   * Frees `slot` if it still holds the read `owner` resolves; false when that read expired
+   * meanwhile (it was answered {@linkcode TOO_SLOW}).
+   */
+  #release(slot: number, owner: (value: never) => void): boolean {
+    if (this.#expire[slot] !== owner) return false;
+    this.#expire[slot] = this.#slow[slot] = this.#reject[slot] = undefined;
     this.#free.push(slot);
     this.#waiting--;
+    return true;
   }
 
   #sweep = (): void => {
@@ -112,10 +148,15 @@ export class BodyDeadline {
       const resolve = expire[slot];
       // A read stamped at sweep n began at most one interval before sweep n + 1.
       if (!resolve || (this.#tick - this.#since[slot] - 1) * this.#every < this.#ms) continue;
-      expire[slot] = undefined;
+      const slow = this.#slow[slot]!, reject = this.#reject[slot]!;
+      expire[slot] = this.#slow[slot] = this.#reject[slot] = undefined;
       this.#free.push(slot);
       this.#waiting--;
-      resolve(TOO_SLOW);
+      try {
+        resolve(slow() as never);
+      } catch (error) {
+        reject(error);
+      }
     }
   };
 }

@@ -32,3 +32,29 @@ Deno.test("body deadline: a slow read loses, a later read in the reused slot doe
   assert.equal(await second, TOO_SLOW);
   await later(250, undefined); // the first slow read settles now, after its slot was reused
 });
+
+Deno.test("body deadline: read maps the value, the error, or the expiry, and a throw rejects", async () => {
+  const deadline = new BodyDeadline(40);
+  const read = (reading: Promise<string>) =>
+    deadline.read(
+      reading,
+      (v) => `done ${v}`,
+      (e) => `failed ${(e as Error).message}`,
+      () => "slow",
+    );
+  assert.equal(await read(Promise.resolve("a")), "done a");
+  assert.equal(await read(Promise.reject(new Error("b"))), "failed b");
+  assert.equal(await read(later(300, "c")), "slow");
+  await assert.rejects(
+    deadline.read(
+      Promise.resolve(1),
+      () => {
+        throw new Error("from done");
+      },
+      () => 0,
+      () => 0,
+    ),
+    /from done/,
+  );
+  await later(300, undefined);
+});

@@ -157,6 +157,15 @@ function serveConnections(
     const done = () => {
       if (--served.active === 0) served.idleSince = sweeps;
     };
+    // Made once per connection, not per request.
+    const answered = (response: Response) => {
+      done();
+      return response;
+    };
+    const threw = (error: unknown) => {
+      done();
+      throw error;
+    };
     const env = new ConnectionEnv(conn, url);
     const server = serveOn(
       conn,
@@ -175,13 +184,7 @@ function serveConnections(
           done();
           return response;
         }
-        return response.then((r) => {
-          done();
-          return r;
-        }, (error) => {
-          done();
-          throw error;
-        });
+        return response.then(answered, threw);
       },
       failed,
       () => {},

@@ -72,6 +72,21 @@ const OK_END = utf8(`,"code":0}\n`);
 /** The most the parts after the prefix take: id and ms of up to 10 digits, and a point. */
 const LINE_TAIL = ID.length + 10 + MS.length + 11 + OK_END.length;
 
+/** Where `SS.mmm` starts in `{"time":"YYYY-MM-DDTHH:MM:SS.mmmZ"…`. */
+const SECONDS_AT = 26;
+
+/** Writes `ms` (milliseconds within the minute) over a stamped prefix's `SS.mmm`. */
+function stampSeconds(bytes: Uint8Array, ms: number): void {
+  const seconds = (ms / 1000) | 0;
+  let millis = ms - seconds * 1000;
+  bytes[SECONDS_AT] = 48 + ((seconds / 10) | 0);
+  bytes[SECONDS_AT + 1] = 48 + seconds % 10;
+  bytes[SECONDS_AT + 5] = 48 + millis % 10;
+  millis = (millis / 10) | 0;
+  bytes[SECONDS_AT + 4] = 48 + millis % 10;
+  bytes[SECONDS_AT + 3] = 48 + ((millis / 10) | 0);
+}
+
 /** `text` as one flat string (it is concatenated onto on every line). */
 function flat(text: string): string {
   // Reading a character makes V8 flatten a concatenated string in place.
@@ -183,18 +198,73 @@ export class AccessLog implements Logger {
    * two clocks cannot drift apart for long.
    */
   #time(at: number): string {
-    const ms = Math.floor(at + this.#offset);
+    const ms = this.#wallMs(at);
     if (ms !== this.#lastMs) {
-      if (++this.#formatted % 1024 === 0) this.#offset = Date.now() - performance.now();
       this.#lastMs = ms;
       this.#lastIso = new Date(ms).toISOString();
     }
     return this.#lastIso;
   }
-  #offset = Date.now() - performance.now();
-  #formatted = 0;
   #lastMs = 0;
   #lastIso = "";
+
+  /** The wall-clock millisecond of reading `at`; the offset is re-read once a second. */
+  #wallMs(at: number): number {
+    const ms = Math.floor(at + this.#offset);
+    if (ms < this.#refreshAt) return ms;
+    this.#offset = Date.now() - performance.now();
+    this.#refreshAt = ms + 1000;
+    return Math.floor(at + this.#offset);
+  }
+  #offset = Date.now() - performance.now();
+  #refreshAt = 0;
+
+  /**
+   * For a `sink`'s lines: the line up to its method as UTF-8, for the last names and level
+   * written. Encoded again only when those or the minute change; within the minute the
+   * seconds and milliseconds are patched in place (re-encoding every millisecond cost more
+   * than the rest of a line).
+   */
+  #stamped = {
+    minute: -Infinity,
+    wall: -1,
+    level: "",
+    protocol: "",
+    peer: "",
+    caller: "",
+    method: "",
+    bytes: new Uint8Array(0) as Uint8Array,
+  };
+  #stampedPrefixOf(wall: number, level: LogLevel, call: Call): Uint8Array {
+    const last = this.#stamped;
+    const protocol = call.protocol ?? "local";
+    const peer = call.remote ?? call.peer?.id ?? "";
+    const caller = call.caller?.id ?? "";
+    if (
+      last.method !== call.method || last.peer !== peer || last.level !== level ||
+      last.protocol !== protocol || last.caller !== caller || wall < last.minute ||
+      wall - last.minute >= 60000
+    ) {
+      last.minute = wall - wall % 60000;
+      last.wall = wall;
+      last.level = level;
+      last.protocol = protocol;
+      last.peer = peer;
+      last.caller = caller;
+      last.method = call.method;
+      last.bytes = utf8(
+        `{"time":"${new Date(wall).toISOString()}","level":"${level}","msg":"call",` +
+          `"protocol":${quote(protocol)}` +
+          (peer === "" ? "" : `,"peer":${quote(peer)}`) +
+          (caller === "" ? "" : `,"caller":${quote(caller)}`) +
+          `,"method":${quote(call.method)}`,
+      );
+    } else if (wall !== last.wall) {
+      last.wall = wall;
+      stampSeconds(last.bytes, wall - last.minute);
+    }
+    return last.bytes;
+  }
 
   /**
    * The line up to and including its method, for the last (time, level, names) written:
@@ -202,18 +272,6 @@ export class AccessLog implements Logger {
    * onto a flat string.
    */
   #prefix = { iso: "", level: "", protocol: "", peer: "", caller: "", method: "", text: "" };
-
-  /** The prefix as UTF-8, for a `sink`'s lines (re-encoded when the prefix changes). */
-  #prefixBytes: { text: string; bytes: Uint8Array } = { text: "", bytes: new Uint8Array(0) };
-  #prefixBytesOf(iso: string, level: LogLevel, call: Call): Uint8Array {
-    const text = this.#prefixOf(iso, level, call);
-    const last = this.#prefixBytes;
-    if (last.text !== text) {
-      last.text = text;
-      last.bytes = utf8(text);
-    }
-    return last.bytes;
-  }
 
   #prefixOf(iso: string, level: LogLevel, call: Call): string {
     const last = this.#prefix;
@@ -259,7 +317,7 @@ export class AccessLog implements Logger {
         lines && outcome.ok && !call.notification && typeof id === "number" &&
         id >= 0 && id <= 0x7fffffff && Number.isInteger(id) && micros >= 0 && micros <= 0x7fffffff
       ) {
-        const prefix = this.#prefixBytesOf(this.#time(at), level, call);
+        const prefix = this.#stampedPrefixOf(this.#wallMs(at), level, call);
         lines.begin(prefix.length + LINE_TAIL);
         lines.bytes(prefix);
         lines.bytes(ID);

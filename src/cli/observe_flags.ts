@@ -20,7 +20,7 @@ import {
   type MetricsListener,
   processProbe,
   serveMetrics,
-  writeStdout,
+  stdoutWriter,
 } from "../adapters/deno/observe_io.ts";
 
 /** Help lines for the flags. */
@@ -86,8 +86,11 @@ export function observability(values: {
   const metrics = values.metrics || metricsAddress
     ? new Metrics({ process: processProbe() })
     : undefined;
-  const log = level === "off" ? undefined : new AccessLog({
-    sink: writeStdout,
+  const stdout = stdoutWriter((lines) =>
+    log?.warn(`access log: ${lines} line(s) dropped while stdout was not being read`)
+  );
+  const log: AccessLog | undefined = level === "off" ? undefined : new AccessLog({
+    sink: stdout.sink,
     format: format as LogFormat,
     level,
     params: values["log-params"],
@@ -109,12 +112,20 @@ export function observability(values: {
       if (!metrics) return undefined;
       connectionGauge(metrics, sources);
       workerRestartCounter(metrics, workers);
+      metrics.gauge(
+        "switchboard_log_dropped_lines_total",
+        "Access log lines dropped because stdout was not being read",
+        () => [{ labels: {}, value: stdout.droppedLines }],
+        "counter",
+      );
       if (metricsAddress) listener = serveMetrics(metricsAddress, () => metrics.response());
       return listener;
     },
     async close() {
       await listener?.shutdown();
       log?.flush();
+      // A reader that never reads gets two seconds, then what is left is dropped.
+      await stdout.flush(2000);
     },
   };
 }

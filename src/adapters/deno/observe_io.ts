@@ -5,6 +5,7 @@
  * @module
  */
 
+import { QueuedWriter } from "../../observe/log_writer.ts";
 import nodeProcess from "node:process";
 import type { ProcessProbe } from "../../observe/metrics.ts";
 import type { TracingOptions } from "../../observe/tracing.ts";
@@ -64,8 +65,14 @@ export function syncWriter(
   };
 }
 
-/** Writes to stdout, whole (a log batch is never split by a short write). */
-export const writeStdout: (bytes: Uint8Array) => void = syncWriter(Deno.stdout);
+/**
+ * The access log's way to stdout: asynchronous and bounded, so that a reader that stops
+ * reading (or closes the pipe) costs log lines, counted and reported through `onDropped`,
+ * never a stalled or crashed server.
+ */
+export function stdoutWriter(onDropped?: (lines: number) => void): QueuedWriter {
+  return new QueuedWriter((bytes) => Deno.stdout.write(bytes), { onDropped });
+}
 
 /** CPU time in microseconds; `Deno.cpuUsage` is newer than some Deno releases and untyped. */
 type CpuUsage = () => { user: number; system: number };

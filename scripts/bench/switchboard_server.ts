@@ -14,8 +14,9 @@ import { Server } from "../../server.ts";
 import { bench } from "./bench_component.ts";
 import { Metrics } from "../../src/observe/metrics.ts";
 import { AccessLog } from "../../src/observe/access_log.ts";
+import { QueuedWriter } from "../../src/observe/log_writer.ts";
 import { instrument } from "../../src/observe/instrument.ts";
-import { denoTracing, processProbe, syncWriter } from "../../src/adapters/deno/observe_io.ts";
+import { denoTracing, processProbe } from "../../src/adapters/deno/observe_io.ts";
 import { useNativeMsgpack } from "../../src/adapters/deno/msgpack_native.ts";
 
 await useNativeMsgpack();
@@ -27,7 +28,9 @@ if (flags.has("--log")) {
   const path = await Deno.makeTempFile({ prefix: "switchboard-bench-", suffix: ".log" });
   const file = await Deno.open(path, { append: true });
   await Deno.remove(path); // the open file lives on until the process ends
-  log = new AccessLog({ sink: syncWriter(file) });
+  // The way `serve` writes its log to stdout: asynchronously, through a bounded queue.
+  const writer = new QueuedWriter((bytes) => file.write(bytes));
+  log = new AccessLog({ sink: writer.sink });
 }
 
 const server = new Server();

@@ -55,16 +55,6 @@ export function serveMetrics(
   return { url: `http://${host}:${addr.port}`, port: addr.port, shutdown: () => server.shutdown() };
 }
 
-/** A sink writing all of each array it gets to a file, synchronously (for `AccessLog`). */
-export function syncWriter(
-  out: { writeSync(bytes: Uint8Array): number },
-): (bytes: Uint8Array) => void {
-  return (bytes) => {
-    let done = 0;
-    while (done < bytes.length) done += out.writeSync(bytes.subarray(done));
-  };
-}
-
 /**
  * The access log's way to stdout: asynchronous and bounded, so that a reader that stops
  * reading (or closes the pipe) costs log lines, counted and reported through `onDropped`,

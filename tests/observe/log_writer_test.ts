@@ -36,11 +36,11 @@ Deno.test("log writer: a stalled reader fills the bound, then lines are dropped 
 Deno.test("log writer: short writes are continued; a failed write drops the rest, never throws", async () => {
   const written: string[] = [];
   let fail = false;
-  const writer = new QueuedWriter(async (bytes) => {
-    if (fail) throw new Error("broken pipe");
+  const writer = new QueuedWriter((bytes) => {
+    if (fail) return Promise.reject(new Error("broken pipe"));
     const n = Math.min(3, bytes.length);
     written.push(new TextDecoder().decode(bytes.subarray(0, n)));
-    return n;
+    return Promise.resolve(n);
   });
   writer.sink(lines(4, "ab"));
   await writer.flush();

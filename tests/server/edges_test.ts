@@ -102,6 +102,37 @@ Deno.test("shutdown answers TCP calls still running after the grace with Unavail
   }
 });
 
+Deno.test("shutdown answers a plain peer's calls still running too (they are tracked only while running)", async () => {
+  const server = datesServer();
+  const tcp = await server.listenTcp({ port: 0 }, { shutdownGrace: 300 });
+  const raw = await rawClient(tcp.port);
+  try {
+    // No $/hello: a plain msgpack-rpc peer. The first call is answered at once and is never
+    // entered as running; the two sleeps are.
+    await raw.send([0, 1, "Dates.echo", [new Date(7)]], [0, 2, "Dates.sleep", [5000]], [
+      0,
+      3,
+      "Dates.sleep",
+      [50],
+    ]);
+    const first = await raw.next(3000);
+    assert.ok(first.type === 1 && first.msgid === 1, JSON.stringify(first));
+    const closing = server.close();
+    const answers = new Map<number, unknown>();
+    while (answers.size < 2) {
+      const message = await raw.next(3000);
+      if (message.type === 1) answers.set(message.msgid, message.error ?? message.result);
+    }
+    await closing;
+    assert.equal(answers.get(3), true);
+    assert.match(JSON.stringify(answers.get(2)), /server shutting down/);
+    await raw.closedByServer();
+  } finally {
+    await raw.close();
+    await server.close();
+  }
+});
+
 Deno.test("413 to an XML-RPC request is an XML-RPC fault, to JSON-RPC a JSON-RPC error", async () => {
   const server = datesServer();
   const http = await server.listenHttp({ port: 0 }, { maxBodyBytes: 100 });

@@ -109,6 +109,18 @@ class CallTimer<S> {
   }
 
   /** One clock reading ends every call that ended since the last batch. */
+  /** Reports an observer's failure, once (it would likely fail for every call). */
+  #failed(error: unknown): void {
+    if (this.#reported) return;
+    this.#reported = true;
+    console.error(
+      `observer failed (further failures are not reported): ${
+        error instanceof Error ? error.stack ?? error.message : error
+      }`,
+    );
+  }
+  #reported = false;
+
   readonly #close = (): void => {
     this.#closing = false;
     this.#turnStart = -1;
@@ -117,16 +129,18 @@ class CallTimer<S> {
     const now = performance.now();
     const calls = this.#calls, states = this.#states;
     const starts = this.#starts, outcomes = this.#outcomes;
-    try {
-      for (let i = 0; i < n; i++) {
+    for (let i = 0; i < n; i++) {
+      try {
         this.#timing.end(calls[i], states[i], now - starts[i], outcomes[i], now);
+      } catch (error) {
+        // This runs in a microtask of its own: a throw here would end the process. An
+        // observer that fails (a log sink that throws, say) loses its record, not the server.
+        this.#failed(error);
       }
-    } finally {
-      calls.length =
-        states.length =
-        starts.length =
-        outcomes.length =
-          0;
     }
+    calls.length = 0;
+    states.length = 0;
+    starts.length = 0;
+    outcomes.length = 0;
   };
 }

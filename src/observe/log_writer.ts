@@ -114,7 +114,10 @@ export class QueuedWriter {
       while (this.#head < this.#queue.length) {
         const batch = this.#queue[this.#head];
         for (let done = 0; done < batch.length;) {
-          done += await this.#write(batch.subarray(done));
+          const n = await this.#write(batch.subarray(done));
+          // A writer that takes nothing would be asked again forever.
+          if (!(n > 0)) throw new Error(`log write took ${n} bytes`);
+          done += n;
         }
         this.#queue[this.#head++] = EMPTY;
         this.#queued -= batch.length;

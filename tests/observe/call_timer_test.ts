@@ -73,3 +73,31 @@ Deno.test("call timer: an asynchronous call is timed to when it settled, failure
   // Turns after the first read the clock afresh.
   assert.ok(ended[1].at > ended[0].at);
 });
+
+Deno.test("call timer: an observer that throws loses its record, not the process or the batch", async () => {
+  const ended: string[] = [];
+  const router = new Router();
+  router.register(WorkImpl);
+  router.observe(timedObserver({
+    begin: () => undefined,
+    end: (call) => {
+      if (call.params && (call.params as { ms: number }).ms === 1) throw new Error("sink broke");
+      ended.push(call.method);
+    },
+  }));
+  const errors: unknown[] = [];
+  const original = console.error;
+  console.error = (...args: unknown[]) => void errors.push(args.join(" "));
+  try {
+    const outcomes = [1, 2, 1, 3].map((ms) =>
+      router.dispatchNow({ method: "Work.spin", params: { ms } })
+    );
+    await Promise.all(outcomes);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  } finally {
+    console.error = original;
+  }
+  assert.deepEqual(ended, ["Work.spin", "Work.spin"]);
+  assert.equal(errors.length, 1, "reported once");
+  assert.match(String(errors[0]), /sink broke/);
+});

@@ -110,3 +110,15 @@ Deno.test({
     }
   },
 });
+
+Deno.test("log writer: a write that takes nothing ends writing instead of spinning", async () => {
+  let calls = 0;
+  const writer = new QueuedWriter(() => {
+    calls++;
+    return Promise.resolve(0);
+  });
+  writer.sink(lines(3));
+  assert.equal(await writer.flush(1000), true);
+  assert.equal(calls, 1);
+  assert.equal(writer.droppedLines, 3);
+});

@@ -112,6 +112,41 @@ export function redact(value: unknown, depth = 0): unknown {
   return out;
 }
 
+/** The level and names a call's line starts with; consecutive lines mostly repeat them. */
+class LineNames {
+  level = "";
+  protocol = "";
+  peer = "";
+  caller = "";
+  method = "";
+
+  /** Whether `call` at `level` names differ from the last ones (which it then replaces). */
+  changed(level: LogLevel, call: Call): boolean {
+    const protocol = call.protocol ?? "local";
+    const peer = call.remote ?? call.peer?.id ?? "";
+    const caller = call.caller?.id ?? "";
+    if (
+      this.method === call.method && this.peer === peer && this.level === level &&
+      this.protocol === protocol && this.caller === caller
+    ) return false;
+    this.level = level;
+    this.protocol = protocol;
+    this.peer = peer;
+    this.caller = caller;
+    this.method = call.method;
+    return true;
+  }
+
+  /** The line from its start to its method, at time `iso`. */
+  lineStart(iso: string): string {
+    return `{"time":"${iso}","level":"${this.level}","msg":"call","protocol":${
+      quote(this.protocol)
+    }` + (this.peer === "" ? "" : `,"peer":${quote(this.peer)}`) +
+      (this.caller === "" ? "" : `,"caller":${quote(this.caller)}`) +
+      `,"method":${quote(this.method)}`;
+  }
+}
+
 /**
  * Writes access lines and the router's own error reports in one format.
  *
@@ -225,40 +260,16 @@ export class AccessLog implements Logger {
    * seconds and milliseconds are patched in place (re-encoding every millisecond cost more
    * than the rest of a line).
    */
-  #stamped = {
-    minute: -Infinity,
-    wall: -1,
-    level: "",
-    protocol: "",
-    peer: "",
-    caller: "",
-    method: "",
-    bytes: new Uint8Array(0) as Uint8Array,
-  };
+  #stamped = { minute: -Infinity, wall: -1, bytes: new Uint8Array(0) as Uint8Array };
+  #stampedNames = new LineNames();
   #stampedPrefixOf(wall: number, level: LogLevel, call: Call): Uint8Array {
     const last = this.#stamped;
-    const protocol = call.protocol ?? "local";
-    const peer = call.remote ?? call.peer?.id ?? "";
-    const caller = call.caller?.id ?? "";
     if (
-      last.method !== call.method || last.peer !== peer || last.level !== level ||
-      last.protocol !== protocol || last.caller !== caller || wall < last.minute ||
-      wall - last.minute >= 60000
+      this.#stampedNames.changed(level, call) || wall < last.minute || wall - last.minute >= 60000
     ) {
       last.minute = wall - wall % 60000;
       last.wall = wall;
-      last.level = level;
-      last.protocol = protocol;
-      last.peer = peer;
-      last.caller = caller;
-      last.method = call.method;
-      last.bytes = utf8(
-        `{"time":"${new Date(wall).toISOString()}","level":"${level}","msg":"call",` +
-          `"protocol":${quote(protocol)}` +
-          (peer === "" ? "" : `,"peer":${quote(peer)}`) +
-          (caller === "" ? "" : `,"caller":${quote(caller)}`) +
-          `,"method":${quote(call.method)}`,
-      );
+      last.bytes = utf8(this.#stampedNames.lineStart(new Date(wall).toISOString()));
     } else if (wall !== last.wall) {
       last.wall = wall;
       stampSeconds(last.bytes, wall - last.minute);
@@ -271,29 +282,14 @@ export class AccessLog implements Logger {
    * consecutive lines mostly repeat all of them, so a line is one short concatenation
    * onto a flat string.
    */
-  #prefix = { iso: "", level: "", protocol: "", peer: "", caller: "", method: "", text: "" };
+  #prefix = { iso: "", text: "" };
+  #prefixNames = new LineNames();
 
   #prefixOf(iso: string, level: LogLevel, call: Call): string {
     const last = this.#prefix;
-    const protocol = call.protocol ?? "local";
-    const peer = call.remote ?? call.peer?.id ?? "";
-    const caller = call.caller?.id ?? "";
-    if (
-      last.iso !== iso || last.method !== call.method || last.peer !== peer ||
-      last.level !== level || last.protocol !== protocol || last.caller !== caller
-    ) {
+    if (this.#prefixNames.changed(level, call) || last.iso !== iso) {
       last.iso = iso;
-      last.level = level;
-      last.protocol = protocol;
-      last.peer = peer;
-      last.caller = caller;
-      last.method = call.method;
-      last.text = flat(
-        `{"time":"${iso}","level":"${level}","msg":"call","protocol":${quote(protocol)}` +
-          (peer === "" ? "" : `,"peer":${quote(peer)}`) +
-          (caller === "" ? "" : `,"caller":${quote(caller)}`) +
-          `,"method":${quote(call.method)}`,
-      );
+      last.text = flat(this.#prefixNames.lineStart(iso));
     }
     return last.text;
   }

@@ -10,6 +10,8 @@
 
 /** Bytes gathered before a batch is written whatever the time. */
 const BATCH_BYTES = 65536;
+/** The buffer's usual size: a batch and room for the line that completes it. */
+const SIZE = BATCH_BYTES + 4096;
 
 const encoder = new TextEncoder();
 
@@ -39,7 +41,7 @@ export function utf8(text: string): Uint8Array {
 export class LineBuffer {
   readonly #sink: (bytes: Uint8Array) => void;
   readonly #everyMs: number;
-  #buffer = new Uint8Array(BATCH_BYTES + 4096);
+  #buffer = new Uint8Array(SIZE);
   #length = 0;
   #timer?: ReturnType<typeof setTimeout>;
 
@@ -143,6 +145,8 @@ export class LineBuffer {
     const bytes = this.#buffer.subarray(0, this.#length);
     this.#length = 0;
     this.#sink(bytes);
+    // A buffer grown for one huge line (a caller's long method name) goes with it.
+    if (this.#buffer.length > SIZE) this.#buffer = new Uint8Array(SIZE);
   }
 
   readonly #flushLater = (): void => {

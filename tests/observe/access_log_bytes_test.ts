@@ -4,6 +4,7 @@
 
 import assert from "node:assert/strict";
 import { AccessLog } from "../../src/observe/access_log.ts";
+import { LineBuffer } from "../../src/observe/line_buffer.ts";
 import type { Call, Outcome } from "../../src/core/context.ts";
 
 const OK: Outcome = { ok: true, value: 1 };
@@ -75,4 +76,15 @@ Deno.test("access log: a sink gets whole lines in each batch, large ones too", (
   for (const batch of batches) assert.ok(batch.endsWith("}\n"), "batch ends with a whole line");
   const all = batches.join("").trimEnd().split("\n").map((l) => JSON.parse(l));
   assert.deepEqual(all.map((l) => l.id), Array.from({ length: 2000 }, (_, i) => i));
+});
+
+Deno.test("line buffer: a buffer grown for one huge line is let go once it is written", () => {
+  const sizes: number[] = [];
+  const lines = new LineBuffer((bytes) => sizes.push(bytes.buffer.byteLength));
+  lines.text(`${"m".repeat(1_000_000)}\n`); // a caller's megabyte-long method name, say
+  lines.flush();
+  lines.text("small\n");
+  lines.flush();
+  assert.ok(sizes[0] >= 1_000_000);
+  assert.ok(sizes[1] < 100_000, `still ${sizes[1]} bytes`);
 });

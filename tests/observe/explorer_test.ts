@@ -4,12 +4,8 @@
 
 import assert from "node:assert/strict";
 import { skipWithout, startServe } from "../fixtures/serve_process.ts";
+import { launchBrowser, saveScreenshot } from "../fixtures/browser.ts";
 
-// puppeteer-core's type declarations hide Deno's node: built-ins from the type checker,
-// so it is loaded without its types.
-const PUPPETEER = "puppeteer-core";
-// deno-lint-ignore no-explicit-any
-const puppeteer: any = (await import(PUPPETEER)).default;
 /** What the assertions read of a DOM element. */
 type El = {
   textContent: string | null;
@@ -17,35 +13,7 @@ type El = {
   dataset: Record<string, string>;
   getAttribute(name: string): string | null;
 };
-const CHROMIUM = "/usr/bin/chromium";
 const SKIP = skipWithout("chromium", "bash .ci/setup.d/20-chromium.sh");
-const ARTIFACTS = new URL("../../test-artifacts/", import.meta.url);
-
-async function launch() {
-  const profile = await Deno.makeTempDir({ prefix: "sb-chromium-" });
-  const browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      `--user-data-dir=${profile}`,
-    ],
-  });
-  return {
-    browser,
-    async close() {
-      await browser.close();
-      await Deno.remove(profile, { recursive: true }).catch(() => {});
-    },
-  };
-}
 
 Deno.test({
   name: "explorer: the page lists methods, calls one from a form, shows result and error",
@@ -54,7 +22,7 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     const served = await startServe(["--log-level", "off"]);
-    const { browser, close } = await launch();
+    const browser = await launchBrowser();
     try {
       const page = await browser.newPage();
       await page.setViewport({ width: 1100, height: 900 });
@@ -111,8 +79,7 @@ Deno.test({
       await page.waitForSelector(divOutcome, { timeout: 10_000 });
       assert.match(await page.$eval(divOutcome, (e: El) => e.textContent ?? ""), /^DivisionByZero/);
 
-      await Deno.mkdir(ARTIFACTS, { recursive: true });
-      await page.screenshot({ path: new URL("explorer.png", ARTIFACTS).pathname, fullPage: true });
+      await saveScreenshot(page, "explorer");
       if (Deno.env.get("SWITCHBOARD_DOCS_SCREENSHOT")) {
         await page.screenshot({
           path: new URL("../../docs/explorer.png", import.meta.url).pathname,
@@ -120,7 +87,7 @@ Deno.test({
       }
       assert.deepEqual(errors, [], "no script errors");
     } finally {
-      await close();
+      await browser.close();
       await served.stop();
     }
   },

@@ -15,28 +15,12 @@
  */
 
 import { stopChild } from "./stop_child.ts";
+import { median } from "./median.ts";
+import { freePorts } from "../smoke/processes.ts";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const MAIN = `${ROOT}main.ts`;
-
-/** The median of the numbers. */
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-/** Ports nobody listens on right now (opened on port 0, then closed). */
-function freePorts(count: number): number[] {
-  const listeners = Array.from(
-    { length: count },
-    () => Deno.listen({ hostname: "127.0.0.1", port: 0 }),
-  );
-  const ports = listeners.map((l) => (l.addr as Deno.NetAddr).port);
-  for (const l of listeners) l.close();
-  return ports;
-}
 
 /** Wall time of one run of `deno <args>` from the repository root, ms; throws on failure. */
 async function timeOnce(args: string[], expect?: RegExp): Promise<number> {

@@ -19,6 +19,7 @@
  * @module
  */
 
+import { median } from "./median.ts";
 import { stopChild } from "./stop_child.ts";
 import { fileURLToPath } from "node:url";
 import { type CellResult, openIdle, runHttpCell, runTcpCell, type Timing } from "./load.ts";
@@ -515,10 +516,7 @@ function pairedRatio(
     const x = a!.rounds![i]?.[figure], y = b!.rounds![i]?.[figure];
     if (x && y && Number.isFinite(x) && Number.isFinite(y)) ratios.push(x / y);
   }
-  if (ratios.length === 0) return undefined;
-  ratios.sort((p, q) => p - q);
-  const mid = ratios.length >> 1;
-  return ratios.length % 2 ? ratios[mid] : (ratios[mid - 1] + ratios[mid]) / 2;
+  return ratios.length === 0 ? undefined : median(ratios);
 }
 
 const PROTOCOL: Record<Exclude<Suite, "idle" | "observe">, string> = {

@@ -6,16 +6,9 @@ import { readStatusToken } from "../../src/deploy/status_token.ts";
 
 export const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
-/** Ports free right now (bound together, then released). */
-export function freePorts(count: number): number[] {
-  const listeners = Array.from(
-    { length: count },
-    () => Deno.listen({ hostname: "127.0.0.1", port: 0 }),
-  );
-  const ports = listeners.map((l) => (l.addr as Deno.NetAddr).port);
-  for (const l of listeners) l.close();
-  return ports;
-}
+import { freePorts } from "../../scripts/smoke/processes.ts";
+
+export { freePorts };
 
 /**
  * Copies a deployment file into a temp dir with every `127.0.0.1:PORT` moved to a free

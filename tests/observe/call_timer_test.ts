@@ -6,6 +6,9 @@ import { defineInterface, implement, method, t } from "../../mod.ts";
 import { Router } from "../../server.ts";
 import { timedObserver } from "../../src/observe/call_timer.ts";
 import type { Call } from "../../src/core/context.ts";
+import { pack } from "msgpackr";
+import { startServe } from "../fixtures/serve_process.ts";
+import { msgpackSocket } from "../fixtures/msgpack_socket.ts";
 
 const Work = defineInterface("Work", {
   spin: method({ params: { ms: t.int }, result: t.int }),
@@ -101,3 +104,36 @@ Deno.test("call timer: an observer that throws loses its record, not the process
   assert.equal(errors.length, 1, "reported once");
   assert.match(String(errors[0]), /sink broke/);
 });
+
+Deno.test({
+  name: "call timer: a pipelined chunk through a real serve is timed as one batch in the log",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const served = await startServe([]);
+    const socket = await msgpackSocket(served.tcp!);
+    try {
+      // 200 calls in one write, as a pipelining plain peer sends them.
+      const calls = Array.from({ length: 200 }, (_, i) => pack([0, i, "Calculator.add", [i, 1]]));
+      await socket.write(new Uint8Array(calls.flatMap((c) => [...c])));
+      await socket.waitFor(() => socket.count === 200, 10_000, "200 answers");
+      assert.equal(socket.responses.get(7)?.result, 8);
+    } finally {
+      await socket.close();
+    }
+    const lines = (await served.stop()).split("\n").filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l)).filter((l) => l.msg === "call" && l.protocol === "msgpack-rpc");
+    assert.equal(lines.length, 200);
+    assert.deepEqual(lines.map((l) => l.id).sort((a, b) => a - b), calls200());
+    // Calls answered in one batch end at one reading: a few distinct durations, not 200,
+    // and each counts the calls ahead of it (far more than one small call's microsecond).
+    const durations = new Set(lines.map((l) => l.ms));
+    assert.ok(durations.size <= 20, `${durations.size} distinct durations`);
+    const sorted = lines.map((l) => l.ms as number).sort((a, b) => a - b);
+    assert.ok(sorted[100] >= 0.02, `median ${sorted[100]} ms`);
+  },
+});
+
+function calls200(): number[] {
+  return Array.from({ length: 200 }, (_, i) => i);
+}

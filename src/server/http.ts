@@ -24,7 +24,13 @@ import { openRpcDocument } from "../core/idl/openrpc.ts";
 import { type ErrorShape, errorShape } from "../core/errors.ts";
 import { NAMED_PARAMS_HEADER, SWITCHBOARD_CLIENT_HEADER, TIMEOUT_HEADER } from "../wire/http.ts";
 import { callTracing, traceCarrier } from "../core/client/tracing_hook.ts";
-import { BodyDeadline, mediaType, readLimited, TOO_SLOW } from "./http_request.ts";
+import {
+  BodyDeadline,
+  mediaType,
+  type ReadAnswers,
+  readLimited,
+  TOO_SLOW,
+} from "./http_request.ts";
 import { encodeFault } from "../wire/xmlrpc/fault.ts";
 import { overloadedShape } from "../core/router/router.ts";
 import { explorerResponse } from "../observe/explorer.ts";
@@ -137,6 +143,13 @@ export function errorResponse(
   });
 }
 
+/** A JSON-RPC body being read: what its answers need. */
+interface JsonRead {
+  request: Request;
+  base: CallBase;
+  answers: AnswerTracking | undefined;
+}
+
 /** What a call inherits from its request: the caller, and the deadline from its header. */
 function callBase(
   request: Request,
@@ -187,14 +200,31 @@ class ClientHeaders {
 }
 
 /** What `Deno.serve` passes along with a request (its second argument), and the listener. */
-type HttpEnv = { remoteAddr?: { hostname?: string }; listener?: string };
+type HttpEnv = {
+  remoteAddr?: { hostname?: string };
+  listener?: string;
+  answers?: AnswerTracking;
+};
+
+/**
+ * How a listener that counts each connection's requests in progress (for its idle timeout)
+ * learns that a request was answered without a promise of its own per request: an app that
+ * will report the answer sets `taken` before `fetch` returns, then calls `answered` once.
+ * A listener that finds `taken` unset learns it from the promise `fetch` returned.
+ */
+export interface AnswerTracking {
+  /** Set by the app, synchronously in `fetch`, for a request it will report answered. */
+  taken: boolean;
+  /** The request taken is answered (its response is made). */
+  answered(): void;
+}
 
 /** A request handler (a hono app): give it to `Deno.serve`, or call `fetch` in tests. */
 export interface HttpApp {
   /** Answers one HTTP request. */
   fetch(
     request: Request,
-    env?: { remoteAddr?: { hostname?: string }; listener?: string },
+    env?: { remoteAddr?: { hostname?: string }; listener?: string; answers?: AnswerTracking },
   ): Response | Promise<Response>;
 }
 
@@ -275,6 +305,20 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
     return reply instanceof Promise ? reply.then(jsonResponse) : jsonResponse(reply);
   };
 
+  // What the body deadline answers for a JSON-RPC body read through request.json(): made
+  // once, so a request allocates no closures for them. They never reject.
+  const jsonAnswers: ReadAnswers<JsonRead, unknown, Response> = {
+    done: (read, value) => answerJson(parseRequestValue(value, maxBatch), read.base),
+    failed: (read, error) => {
+      if (!(error instanceof SyntaxError)) throw error;
+      return answerJson({ kind: "error", error: parseError(error.message) }, read.base);
+    },
+    slow: (read) => tooSlow(read.request),
+    threw: (_, error) => failed(error),
+    ended: (read) => read.answers?.answered(),
+  };
+
+  /** Answers `POST /rpc`; the promise never rejects (failures are answered 500). */
   const jsonRpc = (request: Request, env: HttpEnv | undefined): Promise<Response> => {
     // Any body is parsed as JSON whatever its media type (curl sends form-urlencoded, fetch
     // text/plain for a string); only a page of another site is refused (see cors.ts).
@@ -291,19 +335,14 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
     if (declared !== null) {
       if (Number(declared) > limit) return Promise.resolve(tooLarge(request));
       const base = callBase(request, undefined, env, expose, router.observed);
-      return deadline.read(
-        request.json(),
-        (value) => answerJson(parseRequestValue(value, maxBatch), base),
-        (error) => {
-          if (!(error instanceof SyntaxError)) throw error;
-          return answerJson({ kind: "error", error: parseError(error.message) }, base);
-        },
-        () => tooSlow(request),
-      );
+      const answers = env?.answers;
+      const read = deadline.read(request.json(), { request, base, answers }, jsonAnswers);
+      if (answers) answers.taken = true;
+      return read;
     }
     return prologue(request, env).then((pre) =>
       pre instanceof Response ? pre : answerJson(parseRequest(pre.body, maxBatch), pre.base)
-    );
+    ).catch(failed);
   };
 
   const xmlRpcRequest = async (request: Request, env: HttpEnv | undefined): Promise<Response> => {
@@ -389,7 +428,7 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
   const fetch: HttpApp["fetch"] = (request, env) => {
     if (request.method === "POST") {
       const path = pathOf(request.url);
-      if (path === "/rpc") return jsonRpc(request, env).catch(failed);
+      if (path === "/rpc") return jsonRpc(request, env);
       if (path === "/RPC2" && options.xmlrpc) return xmlRpcRequest(request, env).catch(failed);
     }
     return app.fetch(request, env);

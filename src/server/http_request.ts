@@ -47,11 +47,33 @@ export async function readLimited(request: Request, limit: number): Promise<stri
 /** What {@linkcode BodyDeadline.race} resolves with when the body came too slowly. */
 export const TOO_SLOW: unique symbol = Symbol("too slow");
 
-const identity = <T>(value: T): T => value;
-const rethrow = (error: unknown): never => {
-  throw error;
+/**
+ * What a {@linkcode BodyDeadline} answers for a read, given the read's context: made once
+ * per listener, so a request allocates no closures of its own for them.
+ */
+export interface ReadAnswers<C, T, R> {
+  /** The answer to a body that arrived. */
+  done(context: C, value: T): R | PromiseLike<R>;
+  /** The answer to a read that failed. */
+  failed(context: C, error: unknown): R | PromiseLike<R>;
+  /** The answer once the deadline passed first. */
+  slow(context: C): R;
+  /** The answer when one of the others threw, or the promise `done` or `failed` gave rejected. */
+  threw(context: C, error: unknown): R;
+  /** Called once the read is settled, after every answer (even a rejection). */
+  ended?(context: C): void;
+}
+
+const RACE: ReadAnswers<unknown, unknown, unknown> = {
+  done: (_, value) => value,
+  failed: (_, error) => {
+    throw error;
+  },
+  slow: () => TOO_SLOW,
+  threw: (_, error) => {
+    throw error;
+  },
 };
-const tooSlow = (): typeof TOO_SLOW => TOO_SLOW;
 
 /**
  * A deadline on reading request bodies, for every request of a listener with one sweeping
@@ -67,9 +89,9 @@ export class BodyDeadline {
   // Waiting reads in slots of parallel arrays, reused through a free list: a Set of entry
   // objects costs more than the rest of the race (each new key gets a hash made for it).
   readonly #since: number[] = [];
-  readonly #expire: (((answer: never) => void) | undefined)[] = [];
-  readonly #slow: ((() => unknown) | undefined)[] = [];
-  readonly #reject: (((error: unknown) => void) | undefined)[] = [];
+  readonly #expire: (((answer: unknown) => void) | undefined)[] = [];
+  readonly #context: unknown[] = [];
+  readonly #answers: (ReadAnswers<never, never, unknown> | undefined)[] = [];
   readonly #free: number[] = [];
   #waiting = 0;
   #timer?: ReturnType<typeof setInterval>;
@@ -84,53 +106,38 @@ export class BodyDeadline {
 
   /** `reading`, or {@linkcode TOO_SLOW} once the deadline passed first. */
   race<T>(reading: Promise<T>): Promise<T | typeof TOO_SLOW> {
-    return this.read<T, T | typeof TOO_SLOW>(reading, identity, rethrow, tooSlow);
+    return this.read(reading, undefined, RACE as ReadAnswers<undefined, T, T | typeof TOO_SLOW>);
   }
 
   /**
-   * What `done` makes of `reading`'s value (or `failed` of its error), or what `slow`
-   * answers once the deadline passed first: {@linkcode BodyDeadline.race} and a `then` in
-   * one step, a promise and a turn fewer on every request.
+   * What `answers` make of `reading`'s value or error, or of its expiry once the deadline
+   * passed first: {@linkcode BodyDeadline.race} and a `then` in one step, a promise and a
+   * turn fewer on every request. It rejects only where `answers.threw` throws.
    */
-  read<T, R>(
-    reading: Promise<T>,
-    done: (value: T) => R | PromiseLike<R>,
-    failed: (error: unknown) => R | PromiseLike<R>,
-    slow: () => R,
-  ): Promise<R> {
-    return new Promise((resolve, reject) => {
-      const slot = this.#free.length !== 0 ? this.#free.pop()! : this.#expire.length;
-      this.#since[slot] = this.#tick;
-      this.#expire[slot] = resolve;
-      this.#slow[slot] = slow;
-      this.#reject[slot] = reject;
-      this.#waiting++;
-      this.#timer ??= setInterval(this.#sweep, this.#every);
-      reading.then((value) => {
-        if (!this.#release(slot, resolve)) return;
-        try {
-          resolve(done(value));
-        } catch (error) {
-          reject(error);
-        }
-      }, (error) => {
-        if (!this.#release(slot, resolve)) return;
-        try {
-          resolve(failed(error));
-        } catch (thrown) {
-          reject(thrown);
-        }
-      });
+  read<C, T, R>(reading: Promise<T>, context: C, answers: ReadAnswers<C, T, R>): Promise<R> {
+    const { promise, resolve } = Promise.withResolvers<R>();
+    const slot = this.#free.length !== 0 ? this.#free.pop()! : this.#expire.length;
+    this.#since[slot] = this.#tick;
+    this.#expire[slot] = resolve as (answer: unknown) => void;
+    this.#context[slot] = context;
+    this.#answers[slot] = answers as ReadAnswers<never, never, unknown>;
+    this.#waiting++;
+    this.#timer ??= setInterval(this.#sweep, this.#every);
+    reading.then((value) => {
+      if (this.#release(slot, resolve)) settle(resolve, answers, context, answers.done, value);
+    }, (error) => {
+      if (this.#release(slot, resolve)) settle(resolve, answers, context, answers.failed, error);
     });
+    return promise;
   }
 
   /**
    * Frees `slot` if it still holds the read `owner` resolves; false when that read expired
-   * meanwhile (it was answered {@linkcode TOO_SLOW}).
+   * meanwhile (it was answered slow).
    */
-  #release(slot: number, owner: (value: never) => void): boolean {
+  #release(slot: number, owner: unknown): boolean {
     if (this.#expire[slot] !== owner) return false;
-    this.#expire[slot] = this.#slow[slot] = this.#reject[slot] = undefined;
+    this.#expire[slot] = this.#context[slot] = this.#answers[slot] = undefined;
     this.#free.push(slot);
     this.#waiting--;
     return true;
@@ -148,15 +155,53 @@ export class BodyDeadline {
       const resolve = expire[slot];
       // A read stamped at sweep n began at most one interval before sweep n + 1.
       if (!resolve || (this.#tick - this.#since[slot] - 1) * this.#every < this.#ms) continue;
-      const slow = this.#slow[slot]!, reject = this.#reject[slot]!;
-      expire[slot] = this.#slow[slot] = this.#reject[slot] = undefined;
+      const answers = this.#answers[slot]!, context = this.#context[slot] as never;
+      expire[slot] = this.#context[slot] = this.#answers[slot] = undefined;
       this.#free.push(slot);
       this.#waiting--;
-      try {
-        resolve(slow() as never);
-      } catch (error) {
-        reject(error);
-      }
+      settle(resolve, answers, context, answers.slow, undefined as never);
     }
   };
+}
+
+/** Resolves a read with what `answer` makes of it, or with `answers.threw` if that fails. */
+function settle<C, V, R>(
+  resolve: (value: R | PromiseLike<R>) => void,
+  answers: ReadAnswers<C, never, R>,
+  context: C,
+  answer: (context: C, value: V) => R | PromiseLike<R>,
+  value: V,
+): void {
+  let result;
+  try {
+    result = answer(context, value);
+  } catch (error) {
+    return resolveThrown(resolve, answers, context, error);
+  }
+  if (result instanceof Promise) {
+    // An answer that comes later (a handler that awaits) may still fail.
+    result.then((value) => {
+      resolve(value);
+      answers.ended?.(context);
+    }, (error) => resolveThrown(resolve, answers, context, error));
+  } else {
+    resolve(result);
+    answers.ended?.(context);
+  }
+}
+
+function resolveThrown<C, R>(
+  resolve: (value: R | PromiseLike<R>) => void,
+  answers: ReadAnswers<C, never, R>,
+  context: C,
+  error: unknown,
+): void {
+  let answer: R | Promise<never>;
+  try {
+    answer = answers.threw(context, error);
+  } catch (thrown) {
+    answer = Promise.reject(thrown);
+  }
+  resolve(answer);
+  answers.ended?.(context);
 }

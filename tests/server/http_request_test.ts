@@ -2,7 +2,7 @@
 // lose to TOO_SLOW once (and only once), and slots are reused without mixing reads up.
 
 import assert from "node:assert/strict";
-import { BodyDeadline, TOO_SLOW } from "../../src/server/http_request.ts";
+import { BodyDeadline, type ReadAnswers, TOO_SLOW } from "../../src/server/http_request.ts";
 
 const later = <T>(ms: number, value: T) =>
   new Promise<T>((resolve) => setTimeout(() => resolve(value), ms));
@@ -33,28 +33,36 @@ Deno.test("body deadline: a slow read loses, a later read in the reused slot doe
   await later(250, undefined); // the first slow read settles now, after its slot was reused
 });
 
-Deno.test("body deadline: read maps the value, the error, or the expiry, and a throw rejects", async () => {
+Deno.test("body deadline: read answers the value, the error, the expiry, or a throw", async () => {
   const deadline = new BodyDeadline(40);
-  const read = (reading: Promise<string>) =>
-    deadline.read(
-      reading,
-      (v) => `done ${v}`,
-      (e) => `failed ${(e as Error).message}`,
-      () => "slow",
-    );
-  assert.equal(await read(Promise.resolve("a")), "done a");
-  assert.equal(await read(Promise.reject(new Error("b"))), "failed b");
-  assert.equal(await read(later(300, "c")), "slow");
+  const answers: ReadAnswers<string, string, string> = {
+    done: (context, v) => {
+      if (v === "throw") throw new Error("from done");
+      if (v === "later") return Promise.reject(new Error("from a later answer"));
+      return `${context}: done ${v}`;
+    },
+    failed: (context, e) => `${context}: failed ${(e as Error).message}`,
+    slow: (context) => `${context}: slow`,
+    threw: (context, e) => {
+      if ((e as Error).message === "fatal") throw e;
+      return `${context}: threw ${(e as Error).message}`;
+    },
+  };
+  const read = (reading: Promise<string>) => deadline.read(reading, "r", answers);
+  assert.equal(await read(Promise.resolve("a")), "r: done a");
+  assert.equal(await read(Promise.reject(new Error("b"))), "r: failed b");
+  assert.equal(await read(later(300, "c")), "r: slow");
+  assert.equal(await read(Promise.resolve("throw")), "r: threw from done");
+  assert.equal(await read(Promise.resolve("later")), "r: threw from a later answer");
+  // Only a throwing `threw` rejects.
   await assert.rejects(
-    deadline.read(
-      Promise.resolve(1),
-      () => {
-        throw new Error("from done");
+    deadline.read(Promise.resolve("x"), "r", {
+      ...answers,
+      done: () => {
+        throw new Error("fatal");
       },
-      () => 0,
-      () => 0,
-    ),
-    /from done/,
+    }),
+    /fatal/,
   );
   await later(300, undefined);
 });

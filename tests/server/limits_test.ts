@@ -261,6 +261,58 @@ Deno.test("limits: a slowloris connection is closed after the header timeout; ot
   }
 });
 
+Deno.test("limits: a call longer than the idle timeout keeps its connection; idling after it does not", async () => {
+  // The listener counts each connection's requests in progress: JSON-RPC over /rpc reports
+  // its answers itself, XML-RPC through the promise it returns. Both must hold the
+  // connection open while a call runs past the idle timeout, and free it after the answer.
+  const server = await startServe(["--tcp", "off", "--idle-timeout", "800"]);
+  const { hostname, port } = new URL(server.http!);
+  const sleep = (id: number) =>
+    JSON.stringify({ jsonrpc: "2.0", id, method: "Echo.sleep", params: { ms: 2000 } });
+  const xmlSleep = "<?xml version='1.0'?><methodCall><methodName>Echo.sleep</methodName>" +
+    "<params><param><value><int>2000</int></value></param></params></methodCall>";
+  const connections: Deno.Conn[] = [];
+  try {
+    for (
+      const [path, type, body] of [
+        ["/rpc", "application/json", sleep(1)],
+        ["/RPC2", "text/xml", xmlSleep],
+      ]
+    ) {
+      const conn = await Deno.connect({ hostname, port: Number(port) });
+      connections.push(conn);
+      await conn.write(utf8.encode(post(path, type, body)));
+      const slow = await readResponse(conn);
+      assert.equal(slow.status, 200, `${path}: ${slow.body}`);
+      assert.match(slow.body, path === "/rpc" ? /"result":true/ : /<boolean>1<\/boolean>/);
+      // Still open after the long call: the next request on it is served.
+      await conn.write(utf8.encode(post("/rpc", "application/json", ADD)));
+      assert.equal(JSON.parse((await readResponse(conn)).body).result, 5);
+      // Then it idles, and is closed.
+      const idleStart = performance.now();
+      let stillOpen = false;
+      const giveUp = setTimeout(() => {
+        stillOpen = true;
+        conn.close();
+      }, 5000);
+      const n = await conn.read(new Uint8Array(64)).catch(() => null);
+      clearTimeout(giveUp);
+      const idleFor = performance.now() - idleStart;
+      assert.ok(!stillOpen && n === null, `${path}: the idle connection stays open`);
+      assert.ok(idleFor >= 600 && idleFor < 5000, `${path}: closed after ${idleFor} ms idle`);
+    }
+  } finally {
+    for (const conn of connections) {
+      try {
+        conn.close();
+      } catch {
+        // closed
+      }
+    }
+    await server.stop();
+  }
+});
+
 Deno.test("limits: a body that does not arrive in time gets 408 in the request's protocol", async () => {
   const server = await startServe(["--tcp", "off", "--body-timeout", "800"]);
   try {

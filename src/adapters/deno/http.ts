@@ -14,7 +14,13 @@
  */
 
 import type { Router } from "../../core/router/router.ts";
-import { createHttpApp, errorResponse, type HttpApp, type HttpOptions } from "../../server/http.ts";
+import {
+  type AnswerTracking,
+  createHttpApp,
+  errorResponse,
+  type HttpApp,
+  type HttpOptions,
+} from "../../server/http.ts";
 import { errorShape } from "../../core/errors.ts";
 import { acceptLoop } from "./accept.ts";
 
@@ -26,9 +32,12 @@ import { acceptLoop } from "./accept.ts";
 class ConnectionEnv {
   readonly remoteAddr: Deno.NetAddr;
   readonly listener: string;
-  constructor(conn: Deno.Conn, listener: string) {
+  /** The app reports the answers to the requests it takes (see AnswerTracking). */
+  readonly answers: AnswerTracking;
+  constructor(conn: Deno.Conn, listener: string, answered: () => void) {
     this.remoteAddr = conn.remoteAddr as Deno.NetAddr;
     this.listener = listener;
+    this.answers = { taken: false, answered };
   }
 }
 
@@ -166,7 +175,8 @@ function serveConnections(
       done();
       throw error;
     };
-    const env = new ConnectionEnv(conn, url);
+    const env = new ConnectionEnv(conn, url, done);
+    const answers = env.answers;
     const server = serveOn(
       conn,
       served.stop.signal,
@@ -177,8 +187,14 @@ function serveConnections(
         try {
           response = handle(request, env);
         } catch (error) {
+          answers.taken = false;
           done();
           throw error;
+        }
+        // The app calls `done` itself when it answers (no promise per request here).
+        if (answers.taken) {
+          answers.taken = false;
+          return response;
         }
         if (!(response instanceof Promise)) {
           done();

@@ -13,6 +13,7 @@ import type { NotificationMessage, RequestMessage } from "../wire/msgpackrpc/cod
 import type { Call, Identity } from "../core/context.ts";
 import { asRpcError, errorShape, methodNotFound, RpcError, rpcError } from "../core/errors.ts";
 import type { Router } from "../core/router/router.ts";
+import type { MethodDef } from "../core/idl/interface.ts";
 import { Peer } from "../core/client/peer.ts";
 import { type ByteStream, Session, type SessionOwner } from "../wire/msgpackrpc/session.ts";
 import {
@@ -24,8 +25,8 @@ import {
   UNSUBSCRIBE,
 } from "../wire/msgpackrpc/reserved.ts";
 import { type HeartbeatPolicy, missedBeats } from "../core/backoff.ts";
-import { floatOutcomeOf } from "../wire/msgpackrpc/plain_peer.ts";
-import { strBytesOf, strBytesParams } from "../wire/msgpackrpc/bytes_params.ts";
+import { declaresFloat, floatOutcomeAlways } from "../wire/msgpackrpc/plain_peer.ts";
+import { fieldsHoldBytes, strBytesOf, strBytesParams } from "../wire/msgpackrpc/bytes_params.ts";
 import { link, PeerRegistry } from "./tcp_peers.ts";
 import { Topics } from "./tcp_pubsub.ts";
 
@@ -56,6 +57,17 @@ interface ConnState {
 function state(session: Session): ConnState {
   return session.state as unknown as ConnState;
 }
+
+/** What msgpack-rpc does for one method's declaration beyond the router's work. */
+interface WirePlan {
+  def?: MethodDef;
+  /** Its params hold `t.bytes`: a plain peer's str there becomes bytes. */
+  bytes: boolean;
+  /** It returns a float: a whole number is sent as a float. */
+  float: boolean;
+}
+
+const NO_PLAN: WirePlan = { bytes: false, float: false };
 
 /** Every connection of one listener. */
 export class TcpServer implements SessionOwner {
@@ -113,10 +125,10 @@ export class TcpServer implements SessionOwner {
     const router = this.#router;
     // Resolved once here for what msgpack needs of the declaration (str as bytes, floats);
     // the router's own lookup then hits its cache of recent names.
-    const def = router.resolve(method, st.caller)?.def;
+    const plan = this.#planFor(method, st.caller);
     const call: Call = {
       method,
-      params: def ? strBytesOf(def.params, message.params) : message.params,
+      params: plan.bytes ? strBytesOf(plan.def!.params, message.params) : message.params,
       protocol: "msgpack-rpc",
       id: message.msgid,
       peer: st.peer,
@@ -131,10 +143,34 @@ export class TcpServer implements SessionOwner {
     const msgid = message.msgid;
     if (outcome instanceof Promise) {
       outcome.then((settled) =>
-        session.respond(msgid, def ? floatOutcomeOf(def.result, settled) : settled)
+        session.respond(msgid, plan.float ? floatOutcomeAlways(settled) : settled)
       );
-    } else session.respond(msgid, def ? floatOutcomeOf(def.result, outcome) : outcome);
+    } else session.respond(msgid, plan.float ? floatOutcomeAlways(outcome) : outcome);
   }
+
+  /**
+   * What msgpack-rpc does for a method's declaration, worked out once per name and caller
+   * until the registrations change: most calls repeat the method before them, and
+   * resolving it and walking its types per call cost more than a small call.
+   */
+  #planFor(method: string, caller: Identity | undefined): WirePlan {
+    const generation = this.#router.generation;
+    if (
+      method === this.#planName && caller === this.#planCaller &&
+      generation === this.#planGeneration
+    ) return this.#plan;
+    const def = this.#router.resolve(method, caller)?.def;
+    this.#planName = method;
+    this.#planCaller = caller;
+    this.#planGeneration = generation;
+    return this.#plan = def
+      ? { def, bytes: fieldsHoldBytes(def.params), float: declaresFloat(def.result) }
+      : NO_PLAN;
+  }
+  #planName?: string;
+  #planCaller?: Identity;
+  #planGeneration = -1;
+  #plan: WirePlan = NO_PLAN;
 
   async #reserved(session: Session, message: RequestMessage): Promise<unknown> {
     const st = state(session);

@@ -64,6 +64,7 @@ export class Registry {
   #recentNames: string[] = [];
   #recentEntries: MethodEntry[] = [];
   #recentNext = 0;
+  #generation = 0;
 
   /** `defaultInterface`: the interface whose methods may be called unqualified. */
   constructor(defaultInterface?: string) {
@@ -125,6 +126,12 @@ export class Registry {
     this.#recentNames = [];
     this.#recentEntries = [];
     this.#recentNext = 0;
+    this.#generation++;
+  }
+
+  /** Changes whenever a registration may change what a name resolves to. */
+  get generation(): number {
+    return this.#generation;
   }
 
   #domainTable(domain: string): Map<string, MethodEntry> {

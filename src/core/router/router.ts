@@ -101,6 +101,14 @@ export class Router {
     );
   }
 
+  /**
+   * Changes whenever a registration may change what a method name resolves to: lets a
+   * transport keep what it worked out for a name until then.
+   */
+  get generation(): number {
+    return this.#registry.generation;
+  }
+
   /** Calls in flight now, across every listener. */
   get inFlight(): number {
     return this.#dispatcher.inFlight;

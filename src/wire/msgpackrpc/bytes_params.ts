@@ -29,7 +29,8 @@ const utf8 = new TextEncoder();
 /** Whether a type has `t.bytes` anywhere inside (cached: most methods have none). */
 const holdsBytes = new WeakMap<Type | Fields, boolean>();
 
-function fieldsHoldBytes(fields: Fields): boolean {
+/** Whether any of `fields` is (or holds) `t.bytes` (remembered per fields object). */
+export function fieldsHoldBytes(fields: Fields): boolean {
   let known = holdsBytes.get(fields);
   if (known === undefined) {
     holdsBytes.set(fields, false); // recursive structs end here

@@ -86,12 +86,22 @@ export function floatOutcome(lookup: ResultLookup, call: Call, outcome: Outcome)
 
 /** {@linkcode floatOutcome} for a method whose declared result type is already at hand. */
 export function floatOutcomeOf(result: Type, outcome: Outcome): Outcome {
-  if (!outcome.ok || typeof outcome.value !== "number" || !Number.isInteger(outcome.value)) {
-    return outcome;
-  }
+  return declaresFloat(result) ? floatOutcomeAlways(outcome) : outcome;
+}
+
+/** Whether a result type is `t.float`, optional or nullable or not. */
+export function declaresFloat(result: Type): boolean {
   let type: Type | undefined = result;
   while (type?.kind === "optional" || type?.kind === "nullable") {
     type = (type as OptionalType | NullableType).inner;
   }
-  return type?.kind === "float" ? { ok: true, value: new Float64(outcome.value) } : outcome;
+  return type?.kind === "float";
+}
+
+/** The outcome of a method declared to return a float: a whole number wrapped. */
+export function floatOutcomeAlways(outcome: Outcome): Outcome {
+  if (!outcome.ok || typeof outcome.value !== "number" || !Number.isInteger(outcome.value)) {
+    return outcome;
+  }
+  return { ok: true, value: new Float64(outcome.value) };
 }

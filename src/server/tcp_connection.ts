@@ -150,19 +150,27 @@ export class TcpServer implements SessionOwner {
 
   /**
    * What msgpack-rpc does for a method's declaration, worked out once per name and caller
-   * until the registrations change: most calls repeat the method before them, and
-   * resolving it and walking its types per call cost more than a small call.
+   * until the registrations change (nothing at all when no registered method declares bytes
+   * params or a float result): most calls repeat the method before them, and resolving it
+   * and walking its types per call cost more than a small call.
    */
   #planFor(method: string, caller: Identity | undefined): WirePlan {
     const generation = this.#router.generation;
-    if (
-      method === this.#planName && caller === this.#planCaller &&
-      generation === this.#planGeneration
-    ) return this.#plan;
+    if (generation !== this.#planGeneration) {
+      // Nothing registered declares bytes params or a float result: no call needs a plan.
+      this.#anyPlan = this.#router.registeredInterfaces().some((i) =>
+        Object.values(i.methods).some((def) =>
+          fieldsHoldBytes(def.params) || declaresFloat(def.result)
+        )
+      );
+      this.#planGeneration = generation;
+      this.#planName = undefined;
+    }
+    if (!this.#anyPlan) return NO_PLAN;
+    if (method === this.#planName && caller === this.#planCaller) return this.#plan;
     const def = this.#router.resolve(method, caller)?.def;
     this.#planName = method;
     this.#planCaller = caller;
-    this.#planGeneration = generation;
     return this.#plan = def
       ? { def, bytes: fieldsHoldBytes(def.params), float: declaresFloat(def.result) }
       : NO_PLAN;
@@ -170,6 +178,7 @@ export class TcpServer implements SessionOwner {
   #planName?: string;
   #planCaller?: Identity;
   #planGeneration = -1;
+  #anyPlan = false;
   #plan: WirePlan = NO_PLAN;
 
   async #reserved(session: Session, message: RequestMessage): Promise<unknown> {

@@ -65,6 +65,8 @@ export class Registry {
   #recentEntries: MethodEntry[] = [];
   #recentNext = 0;
   #generation = 0;
+  /** Every interface registered, in every domain (same-named ones may differ in types). */
+  readonly #registered: InterfaceDef[] = [];
 
   /** `defaultInterface`: the interface whose methods may be called unqualified. */
   constructor(defaultInterface?: string) {
@@ -122,11 +124,17 @@ export class Registry {
     }
     for (const entry of entries) table.set(entry.name, entry);
     this.#interfaces.set(iface.name, iface);
+    this.#registered.push(iface);
     // A second interface ends unqualified calls to the first: forget what names meant.
     this.#recentNames = [];
     this.#recentEntries = [];
     this.#recentNext = 0;
     this.#generation++;
+  }
+
+  /** Every interface registered, in every domain: same-named ones may differ in types. */
+  registered(): readonly InterfaceDef[] {
+    return this.#registered;
   }
 
   /** Changes whenever a registration may change what a name resolves to. */

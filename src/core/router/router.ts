@@ -109,6 +109,15 @@ export class Router {
     return this.#registry.generation;
   }
 
+  /**
+   * Every interface registered, in every permission domain (unlike
+   * {@linkcode Router.interfaces}, which names each once: same-named ones in other domains
+   * may differ in their types).
+   */
+  registeredInterfaces(): readonly InterfaceDef[] {
+    return this.#registry.registered();
+  }
+
   /** Calls in flight now, across every listener. */
   get inFlight(): number {
     return this.#dispatcher.inFlight;

@@ -11,9 +11,11 @@
  * A cell is `suite:method:callers`, or `tcp:method:NxC` for N calls in flight on each of C
  * connections. The JIT warms up slowly under valgrind (it runs tens of times slower), so
  * each server is loaded for `--warmup` ms, then measured window after window until two in
- * a row agree within 1% (at most `--windows`); the last is reported. Servers run one at a
- * time. Needs `valgrind` (Debian package) on PATH; about a minute and a half per cell and
- * checkout.
+ * a row agree within 1% (at most `--windows`). The figure is the lowest of the last three
+ * windows: a window that holds a major collection of the heap counts several percent more
+ * (the payload cells), and so does one disturbed by other work on the machine. Servers run
+ * one at a time; keep the machine otherwise quiet. Needs `valgrind` (Debian package) on
+ * PATH; about two and a half minutes per cell and checkout.
  *
  * @module
  */
@@ -44,7 +46,7 @@ export const ALL_CELLS = [
 
 /** One measured cell of one checkout. */
 export interface Counted {
-  /** Instructions per call in the last window. */
+  /** Instructions per call: the lowest of the last three windows. */
   perCall: number;
   /** Instructions per call of each window, in order (to see the warm-up settle). */
   windows: number[];
@@ -143,7 +145,7 @@ export async function countCell(
       const [before, last] = windows.slice(-2);
       if (windows.length >= 2 && Math.abs(last / before - 1) < 0.01) break;
     }
-    return { perCall: windows.at(-1)!, windows, calls: result!.calls };
+    return { perCall: Math.min(...windows.slice(-3)), windows, calls: result!.calls };
   } finally {
     try {
       child.kill("SIGKILL");

@@ -318,8 +318,15 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
     ended: (read) => read.answers?.answered(),
   };
 
-  /** Answers `POST /rpc`; the promise never rejects (failures are answered 500). */
-  const jsonRpc = (request: Request, env: HttpEnv | undefined): Promise<Response> => {
+  /**
+   * Answers `POST /rpc`; the promise never rejects (failures are answered 500). `answers`:
+   * report the answer there (given only where `fetch` itself calls this, synchronously).
+   */
+  const jsonRpc = (
+    request: Request,
+    env: HttpEnv | undefined,
+    answers?: AnswerTracking,
+  ): Promise<Response> => {
     // Any body is parsed as JSON whatever its media type (curl sends form-urlencoded, fetch
     // text/plain for a string); only a page of another site is refused (see cors.ts).
     const type = mediaType(request);
@@ -335,7 +342,6 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
     if (declared !== null) {
       if (Number(declared) > limit) return Promise.resolve(tooLarge(request));
       const base = callBase(request, undefined, env, expose, router.observed);
-      const answers = env?.answers;
       const read = deadline.read(request.json(), { request, base, answers }, jsonAnswers);
       if (answers) answers.taken = true;
       return read;
@@ -428,7 +434,7 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
   const fetch: HttpApp["fetch"] = (request, env) => {
     if (request.method === "POST") {
       const path = pathOf(request.url);
-      if (path === "/rpc") return jsonRpc(request, env);
+      if (path === "/rpc") return jsonRpc(request, env, env?.answers);
       if (path === "/RPC2" && options.xmlrpc) return xmlRpcRequest(request, env).catch(failed);
     }
     return app.fetch(request, env);

@@ -77,6 +77,12 @@ export class TcpServer implements SessionOwner {
   readonly sessions = new Set<Session>();
   readonly peers: PeerRegistry;
   readonly topics: Topics;
+  // The plan of the method last called (see #planFor), and whether any method needs one.
+  #planName?: string;
+  #planCaller?: Identity;
+  #planGeneration = -1;
+  #anyPlan = false;
+  #plan: WirePlan = NO_PLAN;
 
   constructor(router: Router, options: ConnectionOptions) {
     this.#router = router;
@@ -123,8 +129,7 @@ export class TcpServer implements SessionOwner {
       return;
     }
     const router = this.#router;
-    // Resolved once here for what msgpack needs of the declaration (str as bytes, floats);
-    // the router's own lookup then hits its cache of recent names.
+    // What msgpack needs of the declaration (str as bytes, floats), remembered per name.
     const plan = this.#planFor(method, st.caller);
     const call: Call = {
       method,
@@ -175,11 +180,6 @@ export class TcpServer implements SessionOwner {
       ? { def, bytes: fieldsHoldBytes(def.params), float: declaresFloat(def.result) }
       : NO_PLAN;
   }
-  #planName?: string;
-  #planCaller?: Identity;
-  #planGeneration = -1;
-  #anyPlan = false;
-  #plan: WirePlan = NO_PLAN;
 
   async #reserved(session: Session, message: RequestMessage): Promise<unknown> {
     const st = state(session);

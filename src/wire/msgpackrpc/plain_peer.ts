@@ -81,12 +81,7 @@ export function floatOutcome(lookup: ResultLookup, call: Call, outcome: Outcome)
     return outcome;
   }
   const result = lookup.resolve(call.method, call.caller)?.def.result;
-  return result ? floatOutcomeOf(result, outcome) : outcome;
-}
-
-/** {@linkcode floatOutcome} for a method whose declared result type is already at hand. */
-export function floatOutcomeOf(result: Type, outcome: Outcome): Outcome {
-  return declaresFloat(result) ? floatOutcomeAlways(outcome) : outcome;
+  return result && declaresFloat(result) ? floatOutcomeAlways(outcome) : outcome;
 }
 
 /** Whether a result type is `t.float`, optional or nullable or not. */

@@ -44,8 +44,9 @@ export interface ReconnectPolicy {
 }
 
 /**
- * Exponential backoff with full jitter: a random delay in [0.5·d, d] where d doubles from
- * `initial` up to `max`, so a crowd of clients does not reconnect in lockstep.
+ * Exponential backoff with "equal jitter": a random delay in [d/2, d], where d doubles from
+ * `initial` up to `max`. Keeping half of d fixed guarantees a minimum wait (full jitter, [0, d],
+ * could retry at once), while the random half stops a crowd of clients reconnecting in lockstep.
  *
  * @example
  * ```ts

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { connect } from "../../mod.ts";
 import "../../src/client/tcp.ts";
-import { deploy, materialize, until } from "./helpers.ts";
+import { deploy, MAIN, materialize, until } from "./helpers.ts";
 import type { ChildStatus } from "../../src/deploy/supervisor.ts";
 
 const SHOP = new URL("../../examples/shop/deploy/three_processes.json", import.meta.url);
@@ -63,6 +63,19 @@ Deno.test("deploy: a SIGSTOPped process is unresponsive in /status, calls to it 
       running.lines.some((l) => /supervisor \| catalog is unresponsive: no answer/.test(l)),
       running.lines.join("\n"),
     );
+    // The operator's views say so too: the table, and the health check anyone may read.
+    const shown = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MAIN, "deploy", "--status", file.path],
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+    }).output();
+    assert.match(
+      new TextDecoder().decode(shown.stdout),
+      new RegExp(`^catalog\\s+unresponsive for \\d+s\\s+${pid}\\s+0\\s`, "m"),
+    );
+    const health = await fetch(`http://127.0.0.1:${file.port(7399)}/healthz`);
+    assert.equal(health.status, 503);
+    await health.body?.cancel();
 
     // Known down: every call fails at once, none waits on the frozen process's sockets —
     // through the front, and from inside a handler (front → orders → ctx.client → catalog).

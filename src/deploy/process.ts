@@ -89,7 +89,7 @@ async function listen(
 
 /**
  * Starts the named process of a plan: loads, registers, listens; `observe` instruments
- * its routers (the front's metrics are labelled `scope="front"`); `gate` holds what the
+ * its routers (the front's metrics are labelled `scope="front"`); `liveness` holds what the
  * supervisor says of the other processes' liveness.
  */
 export async function startProcess(
@@ -97,7 +97,7 @@ export async function startProcess(
   name: string,
   secret: string,
   observe?: ProcessObservability,
-  gate: LivenessGate = new LivenessGate(),
+  liveness: LivenessGate = new LivenessGate(),
 ): Promise<DeployedProcess> {
   const me: ProcessPlan | undefined = plan.processes.find((p) => p.name === name);
   if (!me) throw new Error(`the plan has no process ${JSON.stringify(name)}`);
@@ -110,7 +110,7 @@ export async function startProcess(
     connect: { auth: sharedSecretCredentials(secret, name) },
   });
   const client = new Client(
-    gate.transport(routing.transport, (method) => routing.routeOf(method)),
+    liveness.transport(routing.transport, (method) => routing.routeOf(method)),
   );
   server.router.client = client;
   const placed = await loadComponents(
@@ -127,10 +127,8 @@ export async function startProcess(
   try {
     // No lockout after failed logins: nobody guesses a fresh 256-bit secret, and a
     // lockout per address would let any local program shut the processes out of each other.
-    const auth = new AuthGate([sharedSecretBackend(secret)], { maxFailures: Infinity });
-    for (const spec of me.listen) {
-      urls.listen.push(await listen(server, spec, { gate: auth }, tcp));
-    }
+    const gate = new AuthGate([sharedSecretBackend(secret)], { maxFailures: Infinity });
+    for (const spec of me.listen) urls.listen.push(await listen(server, spec, { gate }, tcp));
     if (me.front.length) {
       front = new Server(observe?.instruments.log ? { logger: observe.instruments.log } : {});
       if (observe) instrument(front.router, observe.instruments, "front");
@@ -208,11 +206,11 @@ export async function runDeployedProcess(
       "serve --deployed is started by switchboard deploy, which writes the plan and secret on its stdin",
     );
   }
-  const gate = new LivenessGate();
+  const liveness = new LivenessGate();
   const { handoff, parentGone } = await receiveHandoff(Deno.stdin.readable, (line) => {
     const message = parseMessage(line);
     if (!message) return;
-    if (!("ping" in message)) return gate.apply(message);
+    if (!("ping" in message)) return liveness.apply(message);
     try {
       console.log(pongLine(message.ping));
     } catch {
@@ -228,7 +226,7 @@ export async function runDeployedProcess(
       }:${metrics.port}`,
   );
   try {
-    running = await startProcess(handoff.plan, name, handoff.secret, observe, gate);
+    running = await startProcess(handoff.plan, name, handoff.secret, observe, liveness);
   } catch (error) {
     await observe?.close();
     if (

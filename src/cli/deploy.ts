@@ -20,6 +20,8 @@ export const DEPLOY_HELP = `Usage: switchboard deploy FILE
 Starts every process of the deployment FILE (JSON; schema: src/deploy/deployment.schema.json)
 as this same program in serve mode, prefixes their output with their names, restarts
 crashed ones with backoff, and stops them all (letting calls finish) on SIGINT/SIGTERM.
+Processes that stop answering its pings (frozen) are reported unresponsive, calls to them fail
+at once, and they are restarted if they stay so (the file's "liveness" tunes it).
 Processes prove a fresh random secret to each other (handed to each on its stdin, never in
 its environment or arguments); only front listeners and /healthz are open. Processes exit
 when this supervisor dies, however it dies. Every listen address is checked before anything
@@ -226,6 +228,7 @@ async function run(file: string, drainTimeout: number, serveArgs: string[]): Pro
   }
   const supervisor = new Supervisor(childSpecs(plan, randomToken(), undefined, serveArgs), {
     restart: plan.restart,
+    liveness: plan.liveness,
     drainTimeout,
     isReady: (line) => line.startsWith(READY_MARKER),
   });

@@ -17,6 +17,8 @@ import {
   DeploymentError,
   jsonPath,
   type ListenerEntry,
+  type LivenessPolicy,
+  livenessPolicy,
   parseAddress,
   type Problem,
   type ProcessEntry,
@@ -89,6 +91,8 @@ export interface Plan {
   publicInterfaces: Record<string, { process: string; module: string }>;
   /** Restart policy. */
   restart: RestartPolicy;
+  /** How frozen processes are found and handled. */
+  liveness: LivenessPolicy;
   /** Where the supervisor serves its status. */
   status?: { hostname: string; port: number };
 }
@@ -340,6 +344,7 @@ export async function planDeployment(
     routes,
     publicInterfaces,
     restart: restartPolicy(deployment),
+    liveness: livenessPolicy(deployment),
     ...(deployment.status ? { status: parseAddress(deployment.status) } : {}),
   };
 }

@@ -2,7 +2,9 @@
  * One process of a deployment, as `switchboard serve --deployed NAME` runs it: load its
  * components, route `ctx.client` through a {@linkcode MultiClient}, guard every internal
  * listener with the deployment's secret (challenge–response, on TCP and HTTP alike),
- * serve the public front when it has one, and drain in-flight calls on SIGTERM/SIGINT.
+ * serve the public front when it has one, answer its supervisor's pings, fail calls to
+ * processes the supervisor reports unresponsive at once (see `liveness_gate.ts`), and
+ * drain in-flight calls on SIGTERM/SIGINT.
  *
  * @module
  */
@@ -11,6 +13,7 @@ import { AuthGate } from "../auth/gate.ts";
 import { httpAuthenticator } from "../auth/http.ts";
 import { sharedSecretBackend, sharedSecretCredentials } from "../auth/shared_secret.ts";
 import { MultiClient } from "../client/multi.ts";
+import { Client } from "../core/client/client.ts";
 import "../client/all_transports.ts";
 import { loadComponents } from "../host/placement.ts";
 import { stopSignal } from "../adapters/deno/stop_signal.ts";
@@ -21,6 +24,8 @@ import { READY_MARKER } from "./env.ts";
 import { receiveHandoff } from "./handoff.ts";
 import { EXIT_CONFIG } from "./supervisor.ts";
 import { frontImplementations } from "./front.ts";
+import { parseMessage, pongLine } from "./liveness.ts";
+import { LivenessGate } from "./liveness_gate.ts";
 import { loadPlaced } from "./load.ts";
 import type { ListenSpec, Plan, ProcessPlan } from "./plan.ts";
 import { type ConnectionSource, instrument, type Instruments } from "../observe/instrument.ts";
@@ -48,8 +53,8 @@ export interface DeployedProcess {
   readonly server: Server;
   /** The front's server, when the process hosts a front. */
   readonly front?: Server;
-  /** The client its handlers use. */
-  readonly client: MultiClient;
+  /** The client its handlers and its front use (routed by the plan, gated by liveness). */
+  readonly client: Client;
   /** Where it listens, as URLs (internal first, then front). */
   readonly urls: { listen: string[]; front: string[] };
   /** Stops the front, then the process, letting in-flight calls finish. */
@@ -84,24 +89,29 @@ async function listen(
 
 /**
  * Starts the named process of a plan: loads, registers, listens; `observe` instruments
- * its routers (the front's metrics are labelled `scope="front"`).
+ * its routers (the front's metrics are labelled `scope="front"`); `liveness` holds what the
+ * supervisor says of the other processes' liveness.
  */
 export async function startProcess(
   plan: Plan,
   name: string,
   secret: string,
   observe?: ProcessObservability,
+  liveness: LivenessGate = new LivenessGate(),
 ): Promise<DeployedProcess> {
   const me: ProcessPlan | undefined = plan.processes.find((p) => p.name === name);
   if (!me) throw new Error(`the plan has no process ${JSON.stringify(name)}`);
   const server = new Server(observe?.instruments.log ? { logger: observe.instruments.log } : {});
   if (observe) instrument(server.router, observe.instruments);
-  const client = new MultiClient({
+  const routing = new MultiClient({
     local: server.router,
     caller: { id: name, roles: [] },
     routes: plan.routes,
     connect: { auth: sharedSecretCredentials(secret, name) },
   });
+  const client = new Client(
+    liveness.transport(routing.transport, (method) => routing.routeOf(method)),
+  );
   server.router.client = client;
   const placed = await loadComponents(
     me.components.map((url) => ({ url, isolate: me.placement, permissions: me.permissions })),
@@ -196,7 +206,17 @@ export async function runDeployedProcess(
       "serve --deployed is started by switchboard deploy, which writes the plan and secret on its stdin",
     );
   }
-  const { handoff, parentGone } = await receiveHandoff(Deno.stdin.readable);
+  const liveness = new LivenessGate();
+  const { handoff, parentGone } = await receiveHandoff(Deno.stdin.readable, (line) => {
+    const message = parseMessage(line);
+    if (!message) return;
+    if (!("ping" in message)) return liveness.apply(message);
+    try {
+      console.log(pongLine(message.ping));
+    } catch {
+      // stdout went with the supervisor: its pipe's end says so too
+    }
+  });
   let running: DeployedProcess;
   const metrics = handoff.plan.processes.find((p) => p.name === name)?.metrics;
   const observe = observability?.(
@@ -206,7 +226,7 @@ export async function runDeployedProcess(
       }:${metrics.port}`,
   );
   try {
-    running = await startProcess(handoff.plan, name, handoff.secret, observe);
+    running = await startProcess(handoff.plan, name, handoff.secret, observe, liveness);
   } catch (error) {
     await observe?.close();
     if (

@@ -11,8 +11,9 @@
 import { Ajv2020, type ErrorObject } from "ajv/dist/2020.js";
 import schema from "./deployment.schema.json" with { type: "json" };
 import { DEFAULT_RESTART, type RestartPolicy } from "./restart.ts";
+import { DEFAULT_LIVENESS, type LivenessPolicy } from "./liveness.ts";
 
-export { DEFAULT_RESTART, type RestartPolicy };
+export { DEFAULT_LIVENESS, DEFAULT_RESTART, type LivenessPolicy, type RestartPolicy };
 
 /** The JSON Schema of deployment files (draft 2020-12). */
 export const deploymentSchema: Record<string, unknown> = schema;
@@ -68,6 +69,8 @@ export interface Deployment {
   status?: string;
   /** Restart policy overrides. */
   restart?: Partial<RestartPolicy>;
+  /** Liveness policy overrides (how frozen processes are found and handled). */
+  liveness?: Partial<LivenessPolicy>;
 }
 
 /** One mistake in a deployment file. */
@@ -366,4 +369,9 @@ function dedupe(problems: Problem[]): Problem[] {
 /** The restart policy of a deployment, defaults filled in. */
 export function restartPolicy(deployment: Deployment): RestartPolicy {
   return { ...DEFAULT_RESTART, ...deployment.restart };
+}
+
+/** The liveness policy of a deployment, defaults filled in. */
+export function livenessPolicy(deployment: Deployment): LivenessPolicy {
+  return { ...DEFAULT_LIVENESS, ...deployment.liveness };
 }

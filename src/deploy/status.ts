@@ -1,6 +1,6 @@
 /**
  * The supervisor's status endpoint: `GET /status` answers the deployment's processes
- * (state, pid, restarts, uptime), routing table and each process's metrics address as
+ * (state, pid, restarts, uptime, and since when an `unresponsive` one is silent), routing table and each process's metrics address as
  * JSON, and `GET /metrics` the same as Prometheus metrics, to a caller presenting the
  * run's status token (`Authorization: Bearer <token>`, see `status_token.ts`; Prometheus
  * reads it with `authorization: { credentials_file: … }`); `GET /healthz` answers anyone
@@ -121,7 +121,9 @@ export function formatStatus(status: DeploymentStatus): string {
   for (const p of status.processes) {
     rows.push([
       p.name,
-      p.state,
+      p.unresponsiveSince
+        ? `${p.state} for ${formatDuration(Date.now() - Date.parse(p.unresponsiveSince))}`
+        : p.state,
       p.pid === undefined ? "-" : String(p.pid),
       String(p.restarts),
       p.uptime ? formatDuration(p.uptime) : "-",

@@ -2,13 +2,17 @@
  * The supervisor: runs child processes, prefixes every line they print with their name,
  * restarts a crashed child with exponential backoff, gives up loudly on a crash loop,
  * and on stop sends SIGTERM and waits for children to drain (SIGKILL after a grace
- * period).
+ * period). With a liveness policy it also pings each running child over its stdin, marks
+ * one that stops answering `unresponsive`, tells the others, and kills and restarts one
+ * that stays so (see `liveness.ts`).
  *
  * @module
  */
 
 import { exponentialBackoff } from "../core/backoff.ts";
 import { DEFAULT_RESTART, type RestartPolicy } from "./restart.ts";
+import { type LivenessPolicy, messageLine, pongOf, type SupervisorMessage } from "./liveness.ts";
+import { Watchdog } from "./watchdog.ts";
 
 /** A child to run. */
 export interface ChildSpec {
@@ -35,7 +39,14 @@ export interface ChildSpec {
 export const EXIT_CONFIG = 78;
 
 /** Where a child is in its life. */
-export type ChildState = "starting" | "running" | "backoff" | "stopping" | "stopped" | "failed";
+export type ChildState =
+  | "starting"
+  | "running"
+  | "unresponsive"
+  | "backoff"
+  | "stopping"
+  | "stopped"
+  | "failed";
 
 /** One child as `status()` reports it. */
 export interface ChildStatus {
@@ -49,6 +60,8 @@ export interface ChildStatus {
   restarts: number;
   /** Milliseconds since its current run started (0 when not running). */
   uptime: number;
+  /** While `unresponsive`: since when (ISO 8601) its supervisor's ping is unanswered. */
+  unresponsiveSince?: string;
   /** How its last run ended, if it did. */
   lastExit?: { code: number; signal: string | null };
 }
@@ -71,6 +84,11 @@ export interface SupervisorOptions {
   isReady?: (line: string) => boolean;
   /** How long children may drain after SIGTERM before SIGKILL, in ms (default 10 s). */
   drainTimeout?: number;
+  /**
+   * Ping running children over their stdin and judge their silence by this policy (the
+   * children must answer, as deployed processes do); default: no pings.
+   */
+  liveness?: LivenessPolicy;
 }
 
 interface Child {
@@ -83,6 +101,12 @@ interface Child {
   lastExit?: { code: number; signal: string | null };
   wake?: () => void;
   readyOnce: boolean;
+  stdin?: WritableStreamDefaultWriter<Uint8Array>;
+  watchdog?: Watchdog;
+  /** Since when its ping is unanswered, while `unresponsive`. */
+  unresponsiveSince?: number;
+  /** Since when the others were told it is down (until they are told it is up). */
+  downSince?: number;
 }
 
 /** Splits a byte stream into text lines (the last one without its newline, if any). */
@@ -117,6 +141,7 @@ export class Supervisor {
   readonly #log: (line: string, stream: "stdout" | "stderr") => void;
   readonly #isReady?: (line: string) => boolean;
   readonly #drainTimeout: number;
+  readonly #liveness?: LivenessPolicy;
   readonly #width: number;
   #stopping = false;
   #started = false;
@@ -145,6 +170,7 @@ export class Supervisor {
     });
     this.#isReady = options.isReady;
     this.#drainTimeout = options.drainTimeout ?? 10_000;
+    this.#liveness = options.liveness;
     this.#width = Math.max(...children.map((c) => c.name.length), "supervisor".length);
   }
 
@@ -186,15 +212,16 @@ export class Supervisor {
     return this.#children.map((c) => ({
       name: c.spec.name,
       state: c.state,
-      ...(c.process && (c.state === "running" || c.state === "starting" || c.state === "stopping")
-        ? { pid: c.process.pid }
-        : {}),
+      ...(c.process && RUNNING.includes(c.state) ? { pid: c.process.pid } : {}),
       restarts: c.restarts,
       uptime: c.startedAt !== undefined && c.state !== "backoff" && c.state !== "stopped" &&
           c.state !== "failed"
         ? now - c.startedAt
         : 0,
       ...(c.lastExit ? { lastExit: c.lastExit } : {}),
+      ...(c.state === "unresponsive" && c.unresponsiveSince !== undefined
+        ? { unresponsiveSince: new Date(c.unresponsiveSince).toISOString() }
+        : {}),
     }));
   }
 
@@ -219,10 +246,15 @@ export class Supervisor {
     this.#stopping = true;
     for (const child of this.#children) {
       child.wake?.();
-      if (child.process && (child.state === "running" || child.state === "starting")) {
+      child.watchdog?.stop();
+      const live = ["running", "starting", "unresponsive"].includes(child.state);
+      if (child.process && live) {
         child.state = "stopping";
         try {
           child.process.kill(signal);
+          // A stopped process (kill -STOP, noticed or not yet) acts on no signal until
+          // continued: let it drain too. A running one ignores SIGCONT.
+          child.process.kill("SIGCONT");
         } catch {
           // already gone
         }
@@ -256,11 +288,14 @@ export class Supervisor {
     const prefix = `${child.spec.name.padEnd(this.#width)} | `;
     try {
       for await (const line of lines(stream)) {
+        const pong = kind === "stdout" && this.#liveness ? pongOf(line) : undefined;
+        if (pong !== undefined) {
+          child.watchdog?.answer(pong);
+          continue;
+        }
         this.#log(prefix + line, kind);
         if (kind === "stdout" && child.state === "starting" && this.#isReady?.(line)) {
-          child.state = "running";
-          child.readyOnce = true;
-          this.#notifyReady();
+          this.#running(child);
         }
       }
     } catch {
@@ -284,18 +319,24 @@ export class Supervisor {
         }).spawn();
         child.process = process;
         const stdin = spec.stdin === undefined ? undefined : process.stdin.getWriter();
-        // A child that dies before reading it breaks the pipe; its exit says why.
-        stdin?.write(new TextEncoder().encode(spec.stdin)).catch(() => {});
-        if (!this.#isReady) {
-          child.state = "running";
-          child.readyOnce = true;
-          this.#notifyReady();
+        child.stdin = stdin;
+        this.#write(child, spec.stdin);
+        // It is told who is down now, as the others were when they went down.
+        for (const other of this.#children) {
+          if (other !== child && other.downSince !== undefined) {
+            this.#tell(child, { down: other.spec.name, since: other.downSince });
+          }
         }
+        if (!this.#isReady) this.#running(child);
         const pumps = [
           this.#pump(child, process.stdout, "stdout"),
           this.#pump(child, process.stderr, "stderr"),
         ];
         const status = await process.status;
+        child.watchdog?.stop();
+        child.watchdog = undefined;
+        child.stdin = undefined;
+        child.unresponsiveSince = undefined;
         stdin?.close().catch(() => {});
         await Promise.all(pumps);
         code = status.code;
@@ -353,4 +394,79 @@ export class Supervisor {
     }
     if (child.state !== "failed") child.state = "stopped";
   }
+
+  /** Writes on a child's stdin; a child that died before reading breaks the pipe (its exit says why). */
+  #write(child: Child, text: string | undefined): void {
+    if (text === undefined) return;
+    child.stdin?.write(new TextEncoder().encode(text)).catch(() => {});
+  }
+
+  #tell(child: Child, message: SupervisorMessage): void {
+    if (this.#liveness) this.#write(child, messageLine(message));
+  }
+
+  #tellOthers(child: Child, message: SupervisorMessage): void {
+    for (const other of this.#children) if (other !== child) this.#tell(other, message);
+  }
+
+  /** A child is ready: start watching it, and tell the others if they thought it down. */
+  #running(child: Child): void {
+    child.state = "running";
+    child.readyOnce = true;
+    this.#notifyReady();
+    if (this.#liveness && child.process && !child.watchdog) {
+      child.watchdog = new Watchdog(this.#liveness, this.#watch(child));
+      child.watchdog.start();
+    }
+    if (child.downSince !== undefined) {
+      child.downSince = undefined;
+      this.#tellOthers(child, { up: child.spec.name });
+    }
+  }
+
+  #watch(child: Child) {
+    const { name } = child.spec;
+    const policy = this.#liveness!;
+    return {
+      ping: (seq: number) => this.#tell(child, { ping: seq }),
+      unresponsive: (since: number) => {
+        if (child.state !== "running" || this.#stopping) return;
+        child.state = "unresponsive";
+        child.unresponsiveSince = since;
+        child.downSince = since;
+        this.#say(
+          `${name} is unresponsive: no answer to its supervisor since ${
+            new Date(since).toISOString()
+          }; calls to it fail at once until it answers${
+            policy.restartAfter > 0
+              ? `, and it is restarted if it does not within ${policy.restartAfter} ms`
+              : ""
+          }`,
+        );
+        this.#tellOthers(child, { down: name, since });
+      },
+      answered: () => {
+        if (child.state !== "unresponsive") return;
+        this.#say(
+          `${name} answers again (it was unresponsive for ${
+            Date.now() - child.unresponsiveSince!
+          } ms)`,
+        );
+        child.unresponsiveSince = undefined;
+        this.#running(child);
+      },
+      overdue: (silent: number) => {
+        if (child.state !== "unresponsive" || !child.process) return;
+        this.#say(`${name} has not answered for ${silent} ms: SIGKILL, then a restart`);
+        try {
+          child.process.kill("SIGKILL");
+        } catch {
+          // already gone
+        }
+      },
+    };
+  }
 }
+
+/** States in which a child has a process. */
+const RUNNING: readonly ChildState[] = ["starting", "running", "unresponsive", "stopping"];

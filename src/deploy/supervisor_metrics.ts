@@ -12,6 +12,7 @@ import type { ChildState, ChildStatus } from "./supervisor.ts";
 const STATES: readonly ChildState[] = [
   "starting",
   "running",
+  "unresponsive",
   "backoff",
   "stopping",
   "stopped",

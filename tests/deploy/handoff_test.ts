@@ -93,3 +93,29 @@ Deno.test("deployed process: started without a handoff, it says who starts it", 
   assert.notEqual(out.code, 0);
   assert.match(new TextDecoder().decode(out.stderr), /started by switchboard deploy/);
 });
+
+Deno.test("deployed process: answers its supervisor's pings on stdout; junk and overlong lines change nothing", async () => {
+  const [port] = freePorts(1);
+  const run = start("greeter");
+  const write = (text: string) => run.stdin.write(new TextEncoder().encode(text));
+  try {
+    await write(handoffLine({ plan: await greeterPlan(port), secret: "s".repeat(32) }));
+    await until(
+      "ready",
+      () => run.lines.some((l) => l.startsWith("switchboard: ready")) || undefined,
+    );
+    // A line split across writes is one message; what is not a message is ignored.
+    await write('{"pi');
+    await write('ng":1}\nnot json\n{"ping":"x"}\n');
+    await until("pong 1", () => run.lines.includes("switchboard: pong 1") || undefined);
+    // An overlong line is dropped whole, and what follows it is read again.
+    await write(`{"ping":2,"pad":"${"x".repeat(100_000)}"}\n{"ping":3}\n`);
+    await until("pong 3", () => run.lines.includes("switchboard: pong 3") || undefined);
+    assert.ok(!run.lines.includes("switchboard: pong 2"), run.lines.join("\n"));
+    assert.equal(run.lines.filter((l) => l.startsWith("switchboard: pong")).length, 2);
+  } finally {
+    await run.stdin.close().catch(() => {});
+    await run.child.status;
+    await run.output;
+  }
+});

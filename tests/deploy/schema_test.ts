@@ -29,8 +29,24 @@ Deno.test("a good file has no problems", () => {
       },
       status: "127.0.0.1:9999",
       restart: { maxCrashes: 3 },
+      liveness: { interval: 500, timeout: 2000, restartAfter: 0 },
     }),
     [],
+  );
+});
+
+Deno.test("liveness limits are checked like the others", () => {
+  assert.deepEqual(
+    paths({
+      processes: { a: { components: ["a.ts"] } },
+      liveness: { interval: 0, timeout: "5s", restartAfter: -1, kill: true },
+    }),
+    [
+      "$.liveness.kill: unknown property (expected one of interval, timeout, restartAfter)",
+      "$.liveness.interval: must be >= 10",
+      "$.liveness.timeout: expected integer",
+      "$.liveness.restartAfter: must be >= 0",
+    ],
   );
 });
 
@@ -50,7 +66,7 @@ Deno.test("every structural mistake is reported with its JSON path", () => {
       extra: true,
     }),
     [
-      "$.extra: unknown property (expected one of $schema, name, processes, status, restart)",
+      "$.extra: unknown property (expected one of $schema, name, processes, status, restart, liveness)",
       '$.processes["Bad Name"]: process names are 1-40 characters of a-z, 0-9, - and _, starting with a letter',
       "$.processes.ok.components[1]: expected string",
       '$.processes.ok.placement: expected one of "inline", "worker"',

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { Plan } from "../../src/deploy/plan.ts";
 import { DEFAULT_RESTART } from "../../src/deploy/restart.ts";
+import { DEFAULT_LIVENESS } from "../../src/deploy/liveness.ts";
 import { type DeploymentStatus, formatStatus, serveStatus } from "../../src/deploy/status.ts";
 import { Supervisor } from "../../src/deploy/supervisor.ts";
 
@@ -13,6 +14,7 @@ const plan: Plan = {
   },
   publicInterfaces: {},
   restart: DEFAULT_RESTART,
+  liveness: DEFAULT_LIVENESS,
 };
 
 Deno.test("status endpoint: processes and routes as JSON to the token's holder, broker passwords hidden", async () => {

@@ -171,3 +171,119 @@ Deno.test("supervisor: a child's stdin carries what it was given, then ends when
   assert.ok(!out.lines.some((l) => /stdin ended/.test(l)));
   await supervisor.stop();
 });
+
+/** A child that answers the supervisor's pings and prints the news it gets. */
+const ANSWERS = `
+  console.log("ready");
+  let rest = "";
+  for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {
+    const parts = (rest + chunk).split("\\n");
+    rest = parts.pop();
+    for (const line of parts) {
+      const m = JSON.parse(line);
+      if (m.ping !== undefined) console.log("switchboard: pong " + m.ping);
+      else console.log("news " + line);
+    }
+  }
+`;
+
+function answering(name: string): ChildSpec {
+  return { name, command: Deno.execPath(), args: ["eval", ANSWERS], stdin: "" };
+}
+
+Deno.test("supervisor: a frozen child is unresponsive until it answers again; the others are told both", async () => {
+  const out = collector();
+  const supervisor = new Supervisor([answering("frozen"), answering("other")], {
+    log: out.log,
+    isReady: (line) => line === "ready",
+    liveness: { interval: 100, timeout: 1000, restartAfter: 0 },
+  });
+  supervisor.start();
+  try {
+    await supervisor.ready();
+    const pid = supervisor.status()[0].pid!;
+    Deno.kill(pid, "SIGSTOP");
+    const stoppedAt = Date.now();
+    try {
+      await until("unresponsive", () => supervisor.status()[0].state === "unresponsive");
+      const [frozen, other] = supervisor.status();
+      assert.equal(frozen.pid, pid);
+      const since = Date.parse(frozen.unresponsiveSince!);
+      assert.ok(since >= stoppedAt - 1000 && since <= Date.now(), frozen.unresponsiveSince);
+      assert.equal(other.state, "running");
+      assert.equal(other.unresponsiveSince, undefined);
+      await until(
+        "the news",
+        () => out.lines.some((l) => /^other\s+\| news \{"down":"frozen","since":\d+\}$/.test(l)),
+      );
+      // Never killed with restartAfter 0, however long it stays frozen.
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(supervisor.status()[0].state, "unresponsive");
+    } finally {
+      Deno.kill(pid, "SIGCONT");
+    }
+    await until("running again", () => supervisor.status()[0].state === "running");
+    await until(
+      "the news",
+      () => out.lines.some((l) => /^other\s+\| news \{"up":"frozen"\}$/.test(l)),
+    );
+    assert.equal(supervisor.status()[0].restarts, 0);
+    assert.ok(out.lines.some((l) => /^supervisor \| frozen answers again/.test(l)));
+    // Pongs are the supervisor's business, not the log's.
+    assert.ok(!out.lines.some((l) => l.includes("pong")), out.lines.join("\n"));
+  } finally {
+    await supervisor.stop();
+  }
+});
+
+Deno.test("supervisor: a child frozen past restartAfter is killed and restarted; its replacement learns who is down", async () => {
+  const out = collector();
+  const supervisor = new Supervisor([answering("frozen"), answering("late")], {
+    log: out.log,
+    isReady: (line) => line === "ready",
+    liveness: { interval: 100, timeout: 1000, restartAfter: 1000 },
+    restart: { initialDelay: 10 },
+  });
+  supervisor.start();
+  try {
+    await supervisor.ready();
+    Deno.kill(supervisor.status()[0].pid!, "SIGSTOP");
+    await until("the restart", () => supervisor.status()[0].restarts === 1);
+    await until("running again", () => supervisor.status()[0].state === "running");
+    assert.deepEqual(supervisor.status()[0].lastExit, { code: 137, signal: "SIGKILL" });
+    assert.ok(
+      out.lines.some((l) => /^supervisor \| frozen has not answered for \d+ ms: SIGKILL/.test(l)),
+    );
+    await until(
+      "the news",
+      () => out.lines.some((l) => /^late\s+\| news \{"up":"frozen"\}$/.test(l)),
+    );
+    // A child started while another is down is told at its start.
+    Deno.kill(supervisor.status()[0].pid!, "SIGSTOP");
+    await until("unresponsive", () => supervisor.status()[0].state === "unresponsive");
+    supervisor.kill("late", "SIGKILL");
+    await until("late's restart", () => supervisor.status()[1].restarts === 1);
+    await until(
+      "the news at start",
+      () => out.lines.filter((l) => /^late\s+\| news \{"down":"frozen"/.test(l)).length === 3,
+    );
+  } finally {
+    await supervisor.stop();
+  }
+});
+
+Deno.test("supervisor: stopping continues a frozen child so that it drains", async () => {
+  const out = collector();
+  const supervisor = new Supervisor([child("paused", SERVES)], {
+    log: out.log,
+    isReady: (line) => line === "ready",
+    drainTimeout: 15_000,
+  });
+  supervisor.start();
+  await supervisor.ready();
+  Deno.kill(supervisor.status()[0].pid!, "SIGSTOP");
+  await supervisor.stop();
+  // Without SIGCONT it would have hung until the drain timeout and been SIGKILLed.
+  assert.deepEqual(supervisor.status()[0].lastExit, { code: 0, signal: null });
+  assert.ok(out.lines.includes("paused     | drained"), out.lines.join("\n"));
+});

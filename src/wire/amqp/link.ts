@@ -16,7 +16,6 @@ import {
   type AmqpChannel,
   type AmqpConnection,
   type AmqpLibrary,
-  type AmqpProperties,
   describeError,
   loadAmqp,
 } from "./amqplib.ts";
@@ -49,13 +48,7 @@ export interface AmqpSession<S> {
    * Publishes (as `AmqpChannel.publish`); when the write buffer fills, sets `full`, so a
    * burst waits for the socket instead of growing memory unbounded.
    */
-  publish(
-    exchange: string,
-    routingKey: string,
-    content: Uint8Array,
-    properties: AmqpProperties,
-    onConfirm?: (error: unknown) => void,
-  ): void;
+  publish(...message: Parameters<AmqpChannel["publish"]>): void;
 }
 
 class Session<S> implements AmqpSession<S> {
@@ -80,14 +73,8 @@ class Session<S> implements AmqpSession<S> {
     return done;
   }
 
-  publish(
-    exchange: string,
-    routingKey: string,
-    content: Uint8Array,
-    properties: AmqpProperties,
-    onConfirm?: (error: unknown) => void,
-  ): void {
-    if (this.channel.publish(exchange, routingKey, content, properties, onConfirm)) return;
+  publish(...message: Parameters<AmqpChannel["publish"]>): void {
+    if (this.channel.publish(...message)) return;
     this.full ??= new Promise<void>((resolve) => {
       const go = () => {
         this.full = undefined;

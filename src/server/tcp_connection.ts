@@ -275,6 +275,10 @@ export class TcpServer implements SessionOwner {
     if (outcome instanceof Promise) return outcome;
   }
 
+  dropped(_session: Session, reason: RpcError): void {
+    this.#router.logger.warn(`tcp: closing a connection: ${reason.message}`);
+  }
+
   closed(session: Session): void {
     this.sessions.delete(session);
     const st = state(session);

@@ -14,7 +14,7 @@ import {
   toMessage,
 } from "./messages.ts";
 import { plain, unpackr } from "./packer.ts";
-import { mayHoldRecords, recordDefinitionIn } from "./strict.ts";
+import { suspectAt } from "./strict.ts";
 
 const EMPTY_BYTES = new Uint8Array(0);
 
@@ -115,17 +115,25 @@ export class MessageDecoder {
    * frame, which the careful path in `next` then takes.
    */
   #decodeRun(): void {
+    // The scan state belongs to the frame at #start (a stale one would cut at wrong bytes).
+    this.#rescan();
+    let run = this.#buf.subarray(this.#start, this.#end);
+    // msgpackr reads record definitions whatever its options, and renames `__proto__`: the
+    // messages before such bytes are decoded here, the one that holds them by `next`.
+    const suspect = suspectAt(run);
+    if (suspect === 0) return;
+    if (suspect > 0) run = run.subarray(0, suspect);
     this.#lastEnd = 0;
-    const run = this.#buf.subarray(this.#start, this.#end);
-    // msgpackr reads its record definitions whatever its options: such a run goes frame by
-    // frame through the careful path, which refuses the frame that holds one.
-    if (mayHoldRecords(run) && recordDefinitionIn(run) !== undefined) return;
     try {
       unpackr.unpackMultiple(run, this.#collect);
     } catch {
       // #lastEnd is where the incomplete or bad frame starts
     }
     this.#start += this.#lastEnd;
+    this.#rescan();
+  }
+
+  #rescan(): void {
     this.#scanPos = this.#start;
     this.#scanCount = 1;
   }
@@ -176,8 +184,7 @@ export class MessageDecoder {
     }
     const frame = this.#buf.subarray(this.#start, this.#start + length);
     this.#start += length;
-    this.#scanPos = this.#start;
-    this.#scanCount = 1;
+    this.#rescan();
     if (this.#start === this.#end) {
       // Drained: drop a borrowed chunk so the caller may reuse it.
       if (!this.#owned) this.#buf = EMPTY_BYTES;

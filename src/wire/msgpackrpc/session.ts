@@ -55,6 +55,11 @@ export interface SessionOwner {
   notification(session: Session, message: NotificationMessage): void | Promise<unknown>;
   /** The session ended; `reason` says why. */
   closed(session: Session, reason: RpcError): void;
+  /**
+   * The session is closing the connection because of what the peer did (lost framing, a
+   * record definition it cannot be answered about), before `closed`: for the owner's log.
+   */
+  dropped?(session: Session, reason: RpcError): void;
 }
 
 /** Options of a session. */
@@ -117,6 +122,8 @@ export class Session {
   #lastHeard = Date.now();
   #heartbeat?: ReturnType<typeof setInterval>;
   #closing?: RpcError;
+  /** Set when the peer has sent its last byte: it may still read, but answers nothing more. */
+  #ended?: RpcError;
   #draining?: Promise<void>;
   #idle?: PromiseWithResolvers<void>;
   readonly #done = Promise.withResolvers<void>();
@@ -163,7 +170,8 @@ export class Session {
     params: unknown,
     options: { deadline?: number; signal?: AbortSignal; trace?: TraceCarrier } = {},
   ): Promise<Outcome> {
-    if (this.#closing) return Promise.reject(this.#closing);
+    const gone = this.#closing ?? this.#ended;
+    if (gone) return Promise.reject(gone);
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(abortReason(method, signal));
     const { promise, resolve, reject } = Promise.withResolvers<Outcome>();
@@ -351,7 +359,11 @@ export class Session {
           await this.#flushed.promise;
         }
       }
-      reason = rpcError("Unavailable", `connection to ${this.label} closed by the peer`);
+      // The peer sent its last byte, and may still read (a half-closed socket: `nc -N`,
+      // batch tools): what it asked for is answered before the connection closes.
+      this.#draining = this.#answerThenClose(
+        rpcError("Unavailable", `connection to ${this.label} closed by the peer`),
+      );
     } catch (error) {
       reason = this.#closing ??
         rpcError("Unavailable", `connection to ${this.label} failed: ${message(error)}`);
@@ -362,6 +374,17 @@ export class Session {
     }
   }
 
+  /** Fails the calls the peer can no longer answer, lets its requests finish, then closes. */
+  async #answerThenClose(reason: RpcError): Promise<void> {
+    this.#ended = reason;
+    for (const [, call] of this.#pending.takeAll()) {
+      call.settled?.();
+      call.reject(reason);
+    }
+    await this.drain();
+    await this.closeAfterFlush(reason);
+  }
+
   /**
    * A bad frame: answer it if its msgid is known; drop the connection only if framing is
    * lost. A well-framed message that is no msgpack-rpc message fails alone.
@@ -370,9 +393,9 @@ export class Session {
     const shape = errorShape("InvalidRequest", `Invalid Request: ${error.message}`);
     if (error.msgid !== undefined) this.#refuse(error.msgid, shape);
     if (error.fatal) {
-      this.#draining = this.closeAfterFlush(
-        rpcError("InvalidRequest", `${this.label} sent ${error.message}`),
-      );
+      const reason = rpcError("InvalidRequest", `${this.label} sent ${error.message}`);
+      this.#owner.dropped?.(this, reason);
+      this.#draining = this.closeAfterFlush(reason);
       return false;
     }
     return true;

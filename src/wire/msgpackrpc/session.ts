@@ -57,7 +57,8 @@ export interface SessionOwner {
   closed(session: Session, reason: RpcError): void;
   /**
    * The session is closing the connection because of what the peer did (lost framing, a
-   * record definition it cannot be answered about), before `closed`: for the owner's log.
+   * record definition it cannot be answered about, answers it does not read), before
+   * `closed`: for the owner's log.
    */
   dropped?(session: Session, reason: RpcError): void;
 }
@@ -71,9 +72,18 @@ export interface SessionOptions {
    * notifications may run besides; beyond that the session stops reading until one ends.
    */
   maxInFlight?: number;
+  /**
+   * Answer bytes not yet written to the peer above which the session reads no more of its
+   * requests until they are written (default 1 MiB). Past this plus `maxMessageBytes` (the
+   * answers of calls that were running meanwhile) the peer is dropped.
+   */
+  maxUnwrittenBytes?: number;
   /** A name for error messages (`tcp://127.0.0.1:8081`, `peer alice`). */
   label?: string;
 }
+
+/** Default of {@linkcode SessionOptions.maxUnwrittenBytes}. */
+export const DEFAULT_MAX_UNWRITTEN_BYTES = 1024 * 1024;
 
 interface PendingCall {
   resolve(outcome: Outcome): void;
@@ -86,8 +96,6 @@ interface PendingCall {
 const EMPTY: unknown[] = [];
 /** Microtask hops before a write: enough for synchronous handlers' replies to be queued. */
 const FLUSH_HOPS = 32;
-/** Queued reply bytes above which the session stops reading until they are written. */
-const HIGH_WATER = 4 * 1024 * 1024;
 /** First read buffer of a connection; grows ×4 while reads fill it, up to the maximum. */
 const MIN_READ_BUFFER = 4 * 1024;
 /** Largest read buffer of a connection. */
@@ -99,6 +107,9 @@ export class Session {
   readonly #owner: SessionOwner;
   readonly #decoder: MessageDecoder;
   readonly #maxInFlight: number;
+  /** Unwritten bytes that pause reading, and those that drop the peer. */
+  readonly #highWater: number;
+  readonly #dropAt: number;
   readonly #out = new WriteQueue();
   /** Size of the batch being written now. */
   #writing = 0;
@@ -138,8 +149,11 @@ export class Session {
   constructor(conn: ByteStream, owner: SessionOwner, options: SessionOptions = {}) {
     this.#conn = conn;
     this.#owner = owner;
-    this.#decoder = new MessageDecoder(options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
+    const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.#decoder = new MessageDecoder(maxMessageBytes);
     this.#maxInFlight = options.maxInFlight ?? 1024;
+    this.#highWater = options.maxUnwrittenBytes ?? DEFAULT_MAX_UNWRITTEN_BYTES;
+    this.#dropAt = this.#highWater + maxMessageBytes;
     this.label = options.label ?? conn.remote;
     this.#read();
   }
@@ -238,7 +252,7 @@ export class Session {
         error: unencodable("the result", "msgpack", error),
       }, !this.extensions);
     }
-    this.#scheduleFlush();
+    this.#answerQueued();
   }
 
   /**
@@ -255,7 +269,8 @@ export class Session {
 
   /** Sends an error response for a request that never reached the owner. */
   #refuse(msgid: number, error: ErrorShape): void {
-    this.#send(encodeOutcome(msgid, { ok: false, error }, !this.extensions));
+    this.#out.push(encodeOutcome(msgid, { ok: false, error }, !this.extensions));
+    this.#answerQueued();
   }
 
   /** Pings the peer every `policy.interval` ms and drops it once the policy says dead. */
@@ -285,6 +300,32 @@ export class Session {
   #send(bytes: Uint8Array): void {
     this.#out.push(bytes);
     this.#scheduleFlush();
+  }
+
+  /**
+   * An answer was queued: write it soon, unless the peer has left too many unread (this
+   * side's own calls and notifications are its owner's to bound, not the peer's).
+   */
+  #answerQueued(): void {
+    const unwritten = this.#out.size + this.#writing;
+    if (unwritten > this.#dropAt) {
+      this.#out.clear();
+      this.#drop(
+        rpcError(
+          "Unavailable",
+          `${this.label} does not read its answers: ${unwritten} bytes unwritten (limit ${this.#dropAt}); connection dropped`,
+        ),
+      );
+      return;
+    }
+    this.#scheduleFlush();
+  }
+
+  /** Closes because of the peer's conduct, telling the owner why first. */
+  #drop(reason: RpcError): void {
+    if (this.#closing) return;
+    this.#owner.dropped?.(this, reason);
+    this.close(reason);
   }
 
   #scheduleFlush(): void {
@@ -346,17 +387,19 @@ export class Session {
           }
           this.#receive(next.message);
           if (this.#closing) return;
+          // A peer that sends faster than it reads its answers waits here, message by
+          // message: one read of small requests may ask for megabytes of answers.
+          if (this.#out.size + this.#writing > this.#highWater && this.#flushing) {
+            this.#flushed ??= Promise.withResolvers();
+            await this.#flushed.promise;
+            if (this.#closing) return;
+          }
         }
         // Too many notifications running: read on once some have ended.
         if (this.#notifying >= this.#maxInFlight) {
           this.#notesBelow ??= Promise.withResolvers();
           await this.#notesBelow.promise;
           if (this.#closing) return;
-        }
-        // A peer that sends faster than it reads our replies waits here (bounded memory).
-        if (this.#out.size + this.#writing > HIGH_WATER && this.#flushing) {
-          this.#flushed ??= Promise.withResolvers();
-          await this.#flushed.promise;
         }
       }
       // The peer sent its last byte, and may still read (a half-closed socket: `nc -N`,

@@ -1,6 +1,6 @@
 /**
- * The HTTP transport, on hono: JSON-RPC at `POST /rpc`, XML-RPC at `POST /RPC2` (and
- * `POST /` by content type), the OpenRPC document at `GET /openrpc.json`, and
+ * The HTTP transport, on hono: JSON-RPC and XML-RPC at `POST /` (told apart by content
+ * type), also at `POST /rpc` and `POST /RPC2`, the OpenRPC document at `GET /openrpc.json`, and
  * `GET /healthz`. Bodies are size-limited before they are parsed.
  *
  * @module
@@ -319,17 +319,18 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
   };
 
   /**
-   * Answers `POST /rpc`; the promise never rejects (failures are answered 500). `answers`:
-   * report the answer there (given only where `fetch` itself calls this, synchronously).
+   * Answers JSON-RPC at `POST /rpc` or `POST /`; the promise never rejects (failures are
+   * answered 500). `answers`: report the answer there (given only where `fetch` itself calls
+   * this, synchronously). `type`: the request's media type, when the caller read it already.
    */
   const jsonRpc = (
     request: Request,
     env: HttpEnv | undefined,
     answers?: AnswerTracking,
+    type: string = mediaType(request),
   ): Promise<Response> => {
     // Any body is parsed as JSON whatever its media type (curl sends form-urlencoded, fetch
     // text/plain for a string); only a page of another site is refused (see cors.ts).
-    const type = mediaType(request);
     if (!JSON_TYPES.includes(type)) {
       const refused = refuseCrossSite(request, type, cors);
       if (refused) return Promise.resolve(refused);
@@ -415,8 +416,8 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.notFound((c) =>
     c.text(
-      "not found: JSON-RPC is at POST /rpc, XML-RPC at POST /RPC2, the OpenRPC document at " +
-        "GET /openrpc.json, health at GET /healthz\n",
+      "not found: JSON-RPC and XML-RPC are at POST / (also POST /rpc and POST /RPC2), the " +
+        "OpenRPC document at GET /openrpc.json, health at GET /healthz\n",
       404,
     )
   );
@@ -428,14 +429,21 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
     });
   };
   app.onError(failed);
-  // POST /rpc and /RPC2 are the hot paths: they skip the framework's routing and context
-  // (about a microsecond per call). Anything else, including paths hono would normalise,
-  // goes to hono. Middleware added to `app` must also wrap these paths.
+  // POST /, /rpc and /RPC2 are the hot paths: they skip the framework's routing and context
+  // (about a microsecond per call). `/` is where a client given a bare `http://host:port`
+  // posts, and it tells the protocols apart by media type. Anything else, including paths
+  // hono would normalise, goes to hono. Middleware added to `app` must also wrap these paths.
   const fetch: HttpApp["fetch"] = (request, env) => {
     if (request.method === "POST") {
       const path = pathOf(request.url);
       if (path === "/rpc") return jsonRpc(request, env, env?.answers);
-      if (path === "/RPC2" && options.xmlrpc) return xmlRpcRequest(request, env).catch(failed);
+      if (path === "/") {
+        const type = mediaType(request);
+        if (!type.endsWith("xml")) return jsonRpc(request, env, env?.answers, type);
+        if (options.xmlrpc) return xmlRpcRequest(request, env).catch(failed);
+      } else if (path === "/RPC2" && options.xmlrpc) {
+        return xmlRpcRequest(request, env).catch(failed);
+      }
     }
     return app.fetch(request, env);
   };

@@ -96,7 +96,7 @@ Deno.test("http: GET /healthz; GET on /rpc is 405; unknown paths are 404", async
     await get.body?.cancel();
     const missing = await fetch(`${url}/nowhere`);
     assert.equal(missing.status, 404);
-    assert.match(await missing.text(), /JSON-RPC is at POST \/rpc/);
+    assert.match(await missing.text(), /JSON-RPC and XML-RPC are at POST \/ /);
   });
 });
 

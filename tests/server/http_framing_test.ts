@@ -108,7 +108,7 @@ Deno.test("http: a request without one Host is 400 in its protocol (RFC 9112 3.2
   }
 });
 
-Deno.test("http: a malformed chunk is 400 with one log line and no stack", async () => {
+Deno.test("http: a malformed chunk or a short body is 400 with one log line and no stack", async () => {
   const { server, port, warnings, errors } = await echoServer();
   const head = (path: string, type: string) =>
     `POST ${path} HTTP/1.1\r\nhost: x\r\ncontent-type: ${type}\r\n` +
@@ -127,8 +127,21 @@ Deno.test("http: a malformed chunk is 400 with one log line and no stack", async
     const xml = await rawAfterContinue(port, head("/RPC2", "text/xml"), "zz\r\nhello\r\n0\r\n\r\n");
     assert.equal(xml.status, 400);
     assert.match(xml.body, /<name>faultCode<\/name><value><int>-32600<\/int>/);
+    // A declared length the body never reaches (the client stops sending).
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    await conn.write(utf8.encode(
+      "POST /rpc HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n" +
+        "content-length: 100\r\nexpect: 100-continue\r\nconnection: close\r\n\r\n",
+    ));
+    const buffer = new Uint8Array(1024);
+    assert.match(new TextDecoder().decode(buffer.subarray(0, (await conn.read(buffer))!)), /100/);
+    await conn.write(utf8.encode('{"jsonrpc"'));
+    await conn.closeWrite();
+    const short = parse(await readAll(conn));
+    assert.equal(short.status, 400);
+    assert.match(JSON.parse(short.body).error.message, /the request body could not be read/);
     assert.deepEqual(errors, []);
-    assert.equal(warnings.length, 2);
+    assert.equal(warnings.length, 3);
     for (const line of warnings) {
       assert.match(line, /^http: the request body could not be read: /);
       assert.ok(!line.includes("\n"), line);

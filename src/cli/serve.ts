@@ -154,7 +154,7 @@ export async function serveCommand(args: string[]): Promise<number> {
             get: observe.routes,
           }),
       );
-      console.log(`listening on ${listener.url} (JSON-RPC: POST /rpc, XML-RPC: POST /RPC2)`);
+      console.log(`listening on ${listener.url} (JSON-RPC and XML-RPC: POST /, /rpc, /RPC2)`);
     }
     if (tcp) {
       const listener = await listenOn(

@@ -25,6 +25,7 @@ import { isVoidResult } from "./interface.ts";
 import {
   BadTagError,
   MAX_DEPTH,
+  NotFiniteError,
   reviveTagged,
   TooDeepError,
   TooLargeError,
@@ -164,7 +165,10 @@ function build(type: Type): Check {
         try {
           return reviveTagged(v);
         } catch (e) {
-          if (e instanceof TooDeepError || e instanceof TooLargeError || e instanceof BadTagError) {
+          if (
+            e instanceof TooDeepError || e instanceof TooLargeError || e instanceof BadTagError ||
+            e instanceof NotFiniteError
+          ) {
             throw new ValidationError(path, e.message);
           }
           throw e;

@@ -15,6 +15,7 @@ import {
   unencodable,
 } from "../../core/errors.ts";
 import { reviveTagged, taggingReplacer } from "../../core/idl/tagged.ts";
+import { parseJsonText } from "./json_text.ts";
 
 /** A JSON-RPC id. */
 export type JsonRpcId = string | number | null;
@@ -41,11 +42,14 @@ export function parseError(detail: string): ErrorShape {
 /** Default cap on the members of one batch (see {@linkcode parseRequestValue}). */
 export const DEFAULT_MAX_BATCH = 1000;
 
-/** Parses a request body. Never throws. `maxBatch` caps the members of a batch. */
+/**
+ * Parses a request body. Never throws. `maxBatch` caps the members of a batch; a long body
+ * nested deeper than `MAX_JSON_DEPTH` (json_text.ts) is a parse error before it is parsed.
+ */
 export function parseRequest(text: string, maxBatch = DEFAULT_MAX_BATCH): JsonRpcRequest {
   let body: unknown;
   try {
-    body = JSON.parse(text);
+    body = parseJsonText(text);
   } catch (e) {
     return { kind: "error", error: parseError(e instanceof Error ? e.message : String(e)) };
   }
@@ -236,7 +240,16 @@ export function decodeResponse(value: unknown): { id: JsonRpcId; outcome: Outcom
     return { id: res.id, outcome: { ok: false, error } };
   }
   if ("result" in res) {
-    return { id: res.id, outcome: { ok: true, value: reviveTagged(res.result) } };
+    try {
+      return { id: res.id, outcome: { ok: true, value: reviveTagged(res.result) } };
+    } catch (error) {
+      // Too deep, too large, a bad tag or a number beyond a double: the call failed.
+      const message = error instanceof Error ? error.message : String(error);
+      return {
+        id: res.id,
+        outcome: { ok: false, error: errorShape("InternalError", `the result ${message}`) },
+      };
+    }
   }
   return undefined;
 }

@@ -87,7 +87,7 @@ export interface HttpOptions {
    */
   maxBatch?: number;
   /**
-   * The answer to one JSON-RPC batch or XML-RPC `system.multicall`, in bytes (default 16 MiB,
+   * The answer to one JSON-RPC batch or XML-RPC `system.multicall`, in bytes (default 8 MiB,
    * counted as it is encoded); a request whose answer would be larger is refused with
    * InvalidRequest, and its calls not yet started do not run. Single calls are not counted.
    */

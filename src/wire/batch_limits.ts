@@ -13,8 +13,8 @@ import { type ErrorShape, errorShape } from "../core/errors.ts";
 /** Default cap on the calls of one batch or multicall. */
 export const DEFAULT_MAX_BATCH = 1000;
 
-/** Default cap on the answer to one batch or multicall: 16 MiB. */
-export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+/** Default cap on the answer to one batch or multicall: 8 MiB (eight times the default body limit). */
+export const DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 
 /**
  * Counts the parts of one answer against a limit. Text is counted by its length in UTF-16

@@ -213,6 +213,21 @@ Deno.test("each multicall entry's fault is the fault of the same call alone", as
     });
     assert.equal(state.reveals, 0, "a method the listener hides never runs");
     assert.equal((entries[5] as Fault).faultCode, -32002);
+    // A name is read as <methodName> is: trimmed, and refused when empty.
+    const named = readMethodResponse(
+      await post(
+        url,
+        multicallBody([{ methodName: " \n", params: [] }, {
+          methodName: " Probe.add ",
+          params: [2, 3],
+        }]),
+      ),
+    );
+    assert.ok(named.ok);
+    assert.deepEqual(named.value, [
+      await fault(url, methodCall(" \n", [])),
+      [5],
+    ]);
     // And nesting is refused in place.
     const nested = readMethodResponse(
       await post(url, multicallBody([{ methodName: "system.multicall", params: [] }])),

@@ -219,7 +219,7 @@ export interface XmlRpcRequestOptions {
   namedParams?: boolean;
   /** The most calls one `system.multicall` may hold (default 1000, as a JSON-RPC batch). */
   maxBatch?: number;
-  /** The most one `system.multicall`'s answer may hold (default 16 MiB; see `AnswerBudget`). */
+  /** The most one `system.multicall`'s answer may hold (default 8 MiB; see `AnswerBudget`). */
   maxResponseBytes?: number;
 }
 

@@ -8,6 +8,7 @@ import { defineError, defineInterface, implement, method, t } from "../../mod.ts
 import { type HttpOptions, type Logger, Server } from "../../server.ts";
 import { readMethodResponse } from "../../src/wire/xmlrpc/reader.ts";
 import { ignoreUnless, peers, RUBY } from "../fixtures/peers.ts";
+import { startServe } from "../fixtures/serve_process.ts";
 
 const quiet: Logger = { error: () => {}, warn: () => {} };
 const Boom = defineError("Boom");
@@ -337,4 +338,52 @@ Deno.test({
       await server.close();
     }
   },
+});
+
+Deno.test("switchboard serve: --max-batch and --max-response bound multicalls and batches", async () => {
+  const serve = await startServe(["--tcp", "off", "--max-batch", "10", "--max-response", "65536"]);
+  try {
+    const tick = { methodName: "Calculator.add", params: [1, 2] };
+    const eleven = await fault(serve.http!, multicallBody(Array(11).fill(tick)));
+    assert.match(eleven.faultString, /of 11 calls exceeds the limit of 10 calls per request/);
+    assert.ok(readMethodResponse(await post(serve.http!, multicallBody(Array(10).fill(tick)))).ok);
+    const discover = { methodName: "rpc.discover", params: [] };
+    const bomb = await fault(serve.http!, multicallBody(Array(10).fill(discover)));
+    assert.match(bomb.faultString, /exceeds the limit of 65536 bytes \(maxResponseBytes\)/);
+    const batch = await fetch(`${serve.http}/rpc`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(
+        Array.from({ length: 10 }, (_, id) => ({ jsonrpc: "2.0", id, method: "rpc.discover" })),
+      ),
+    });
+    assert.match((await batch.json()).error.message, /exceeds the limit of 65536 bytes/);
+  } finally {
+    await serve.stop();
+  }
+});
+
+Deno.test("switchboard serve: eight 1 MiB multicalls of rpc.discover at once stay small", async () => {
+  const serve = await startServe(["--tcp", "off"]);
+  try {
+    const discover = { methodName: "rpc.discover", params: [] };
+    const before = await serve.rss();
+    // The body limit's worth of entries (refused by count), and the batch limit's (by size).
+    const whole = multicallBody(Array(5500).fill(discover));
+    assert.ok(whole.length <= 1024 * 1024);
+    const atLimit = multicallBody(Array(1000).fill(discover));
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => post(serve.http!, i % 2 ? whole : atLimit)),
+    );
+    for (const text of answers) {
+      assert.ok(text.length < 4096, `a refusal, not an answer of ${text.length} characters`);
+      assert.match(text, /exceeds the limit of/);
+    }
+    const grown = (await serve.rss()) - before;
+    assert.ok(grown < 512 * 1024 * 1024, `the server grew by ${grown} bytes`);
+    // And it still answers.
+    assert.match(await post(serve.http!, methodCall("Calculator.add", [2, 3])), /<int>5<\/int>/);
+  } finally {
+    await serve.stop();
+  }
 });

@@ -13,6 +13,7 @@ import type { Call, Identity, Outcome } from "../core/context.ts";
 import {
   type CallBase,
   DEFAULT_MAX_BATCH,
+  DEFAULT_MAX_RESPONSE_BYTES,
   encodeError,
   type JsonRpcRequest,
   parseError,
@@ -70,15 +71,29 @@ export type XmlRpcHandler = (
   body: string,
   dispatch: (call: Call) => Promise<Outcome>,
   base: Omit<Call, "method" | "params">,
-  options?: { namedFaults?: boolean; namedParams?: boolean },
+  options?: {
+    namedFaults?: boolean;
+    namedParams?: boolean;
+    maxBatch?: number;
+    maxResponseBytes?: number;
+  },
 ) => Promise<string>;
 
 /** Options of the HTTP transport. */
 export interface HttpOptions {
   /** Largest accepted request body in bytes (default 1 MiB); larger ones get 413. */
   maxBodyBytes?: number;
-  /** Members of one JSON-RPC batch (default 1000); larger batches get InvalidRequest. */
+  /**
+   * Calls in one JSON-RPC batch or XML-RPC `system.multicall` (default 1000); more are
+   * refused whole with InvalidRequest.
+   */
   maxBatch?: number;
+  /**
+   * The answer to one JSON-RPC batch or XML-RPC `system.multicall`, in bytes (default 8 MiB,
+   * counted as it is encoded); a request whose answer would be larger is refused with
+   * InvalidRequest, and its calls not yet started do not run. Single calls are not counted.
+   */
+  maxResponseBytes?: number;
   /** How long a body may take to arrive after its headers (default 30 s); then 408. */
   bodyTimeout?: number;
   /** Open connections of the listener (default 10,000); more get 503. Deno listener only. */
@@ -185,13 +200,21 @@ function callBase(
 
 /**
  * What a Switchboard XML-RPC client says in its headers, read only when the codec asks (a
- * fault; a lone struct param): a class, because getters on an object literal cost more
- * than the lookups they save.
+ * fault; a lone struct param), and the listener's limits on a `system.multicall`: a class,
+ * because getters on an object literal cost more than the lookups they save.
  */
 class ClientHeaders {
   readonly #request: Request;
-  constructor(request: Request) {
+  readonly #limits: BatchLimits;
+  constructor(request: Request, limits: BatchLimits) {
     this.#request = request;
+    this.#limits = limits;
+  }
+  get maxBatch(): number {
+    return this.#limits.maxBatch;
+  }
+  get maxResponseBytes(): number {
+    return this.#limits.maxResponseBytes;
   }
   get namedFaults(): boolean {
     return this.#request.headers.has(SWITCHBOARD_CLIENT_HEADER);
@@ -199,6 +222,12 @@ class ClientHeaders {
   get namedParams(): boolean {
     return this.#request.headers.get(NAMED_PARAMS_HEADER) === "named";
   }
+}
+
+/** A listener's limits on requests of many calls (batches, multicalls). */
+interface BatchLimits {
+  maxBatch: number;
+  maxResponseBytes: number;
 }
 
 /** What `Deno.serve` passes along with a request (its second argument), and the listener. */
@@ -247,6 +276,8 @@ export interface HttpApp {
 export function createHttpApp(router: Router, options: HttpOptions = {}): HttpApp {
   const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
+  const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  const batchLimits: BatchLimits = { maxBatch, maxResponseBytes };
   const deadline = new BodyDeadline(options.bodyTimeout ?? DEFAULT_BODY_TIMEOUT_MS);
   const expose = options.expose;
   const cors = options.cors ? new CorsPolicy(options.cors) : undefined;
@@ -321,7 +352,7 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
       ? new Response("", { status: 200 })
       : new Response(reply, { headers: { "content-type": "application/json" } });
   const answerJson = (parsed: JsonRpcRequest, base: CallBase): Response | Promise<Response> => {
-    const reply = runRequest(parsed, dispatchNow, base);
+    const reply = runRequest(parsed, dispatchNow, base, maxResponseBytes);
     return reply instanceof Promise ? reply.then(jsonResponse) : jsonResponse(reply);
   };
 
@@ -390,7 +421,12 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
     const pre = await prologue(request, env);
     if (pre instanceof Response) return pre;
     // A Switchboard client says so; its faults carry the error's name (see wire/xmlrpc).
-    const reply = await options.xmlrpc!(pre.body, dispatch, pre.base, new ClientHeaders(request));
+    const reply = await options.xmlrpc!(
+      pre.body,
+      dispatch,
+      pre.base,
+      new ClientHeaders(request, batchLimits),
+    );
     return new Response(reply, { headers: { "content-type": "text/xml; charset=utf-8" } });
   };
 

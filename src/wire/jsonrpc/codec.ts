@@ -16,6 +16,8 @@ import {
 } from "../../core/errors.ts";
 import { reviveTagged, taggingReplacer } from "../../core/idl/tagged.ts";
 import { parseJsonText } from "./json_text.ts";
+import { DEFAULT_MAX_BATCH, DEFAULT_MAX_RESPONSE_BYTES } from "../batch_limits.ts";
+import { runBatch } from "./batch.ts";
 
 /** A JSON-RPC id. */
 export type JsonRpcId = string | number | null;
@@ -39,8 +41,7 @@ export function parseError(detail: string): ErrorShape {
   return errorShape("ParseError", `Parse error: ${detail}`);
 }
 
-/** Default cap on the members of one batch (see {@linkcode parseRequestValue}). */
-export const DEFAULT_MAX_BATCH = 1000;
+export { DEFAULT_MAX_BATCH, DEFAULT_MAX_RESPONSE_BYTES } from "../batch_limits.ts";
 
 /**
  * Parses a request body. Never throws. `maxBatch` caps the members of a batch; a long body
@@ -169,12 +170,14 @@ export function handleJsonRpc(
 /**
  * Runs a parsed request (see {@link parseRequestValue}); the response text, or null.
  * Synchronous when every call it makes is, so that the HTTP transport can answer a small
- * call without a promise in between; `then` rather than `async` frames otherwise.
+ * call without a promise in between; `then` rather than `async` frames otherwise. A batch's
+ * answer may hold at most `maxResponseBytes` (see `batch.ts`).
  */
 export function runRequest(
   request: JsonRpcRequest,
   dispatch: Dispatch,
   base: CallBase = {},
+  maxResponseBytes: number = DEFAULT_MAX_RESPONSE_BYTES,
 ): string | null | Promise<string | null> {
   switch (request.kind) {
     case "error":
@@ -182,11 +185,12 @@ export function runRequest(
     case "single":
       return runMember(request.member, dispatch, base);
     case "batch":
-      return Promise.all(request.members.map((member) => runMember(member, dispatch, base)))
-        .then((replies) => {
-          const present = replies.filter((r): r is string => r !== null);
-          return present.length ? `[${present.join(",")}]` : null;
-        });
+      return runBatch(
+        request.members,
+        (member) => runMember(member, dispatch, base),
+        maxResponseBytes,
+        (error) => encodeError(null, error),
+      );
   }
 }
 

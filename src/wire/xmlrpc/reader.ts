@@ -454,9 +454,12 @@ function read(text: string, root: "methodCall" | "methodResponse"): Frame {
  */
 export function readMethodCall(text: string): XmlRpcCall {
   const top = read(text, "methodCall");
-  if (!top.method) invalid("a <methodCall> needs a non-empty <methodName>");
+  if (!top.method) invalid(NO_METHOD_NAME);
   return { method: top.method, params: top.params ?? [] };
 }
+
+/** Why a call whose method name is empty (after trimming, as `<methodName>` is) is refused. */
+export const NO_METHOD_NAME = "a <methodCall> needs a non-empty <methodName>";
 
 /** Reads a `<methodResponse>`. Throws {@linkcode XmlRpcReadError} on anything else. */
 export function readMethodResponse(text: string): XmlRpcResponse {

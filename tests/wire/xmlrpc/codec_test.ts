@@ -465,9 +465,13 @@ Deno.test("system.multicall: [value] or a fault struct per call, each typed by i
   assert.ok(outcome.ok);
   const [half, fail, tooBig, add, nested] = outcome.value as unknown[];
   assert.deepEqual(half, [2]);
-  assert.deepEqual(fail, { faultCode: -32000, faultString: "no such thing: 7" });
+  // The fault its call alone gets: the name leads the message for a plain client.
+  assert.deepEqual(fail, { faultCode: -32000, faultString: "NotFound: no such thing: 7" });
   assert.equal((tooBig as { faultCode: number }).faultCode, -32603);
   assert.match((tooBig as { faultString: string }).faultString, /cannot travel over XML-RPC/);
   assert.deepEqual(add, [3]);
-  assert.deepEqual(nested, { faultCode: -32600, faultString: "system.multicall may not nest" });
+  assert.deepEqual(nested, {
+    faultCode: -32600,
+    faultString: "Invalid Request: calls[4]: system.multicall may not nest",
+  });
 });

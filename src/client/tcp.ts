@@ -34,7 +34,6 @@ import {
   UNSUBSCRIBE,
 } from "../wire/msgpackrpc/reserved.ts";
 import { Client } from "../core/client/client.ts";
-import { floatOutcome } from "../wire/msgpackrpc/plain_peer.ts";
 import { strBytesParams } from "../wire/msgpackrpc/bytes_params.ts";
 import { type ConnectOptions, registerTransport } from "./connect.ts";
 import { Peer } from "../core/client/peer.ts";
@@ -320,9 +319,7 @@ export class TcpTransport implements Transport {
     if (signal) call.signal = signal;
     if (message.timeout !== undefined) call.deadline = Date.now() + message.timeout;
     if (message.trace !== undefined) call.trace = message.trace;
-    router.dispatch(call).then((outcome) =>
-      session.respond(message.msgid, floatOutcome(router, call, outcome))
-    );
+    router.dispatch(call).then((outcome) => session.respond(message.msgid, outcome));
   }
 
   #notification(message: NotificationMessage): void {

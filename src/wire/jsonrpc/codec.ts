@@ -15,6 +15,7 @@ import {
   unencodable,
 } from "../../core/errors.ts";
 import { reviveTagged, taggingReplacer } from "../../core/idl/tagged.ts";
+import { jsonFloats } from "./float_text.ts";
 
 /** A JSON-RPC id. */
 export type JsonRpcId = string | number | null;
@@ -129,7 +130,9 @@ export function encodeResponse(id: JsonRpcId, outcome: Outcome): string {
   const idText = JSON.stringify(id);
   try {
     if (outcome.ok) {
-      const value = outcome.value === undefined ? null : outcome.value;
+      let value: unknown = outcome.value === undefined ? null : outcome.value;
+      // Whole numbers where the result declares t.float: `1.0`, not `1`.
+      if (outcome.floats) value = jsonFloats(outcome.floats, value);
       const result = outcome.plain ? JSON.stringify(value) : JSON.stringify(value, taggingReplacer);
       return `{"jsonrpc":"2.0","result":${result},"id":${idText}}`;
     }

@@ -27,6 +27,8 @@ import type { HeartbeatPolicy } from "../../core/backoff.ts";
 import { WriteQueue } from "./write_queue.ts";
 import { PendingCalls } from "../../core/pending.ts";
 import { CANCEL, PING } from "./reserved.ts";
+import { outgoingParams } from "./plain_peer.ts";
+import type { Fields } from "../../core/idl/types.ts";
 
 /**
  * The byte stream a session runs over: a socket, a TLS stream, a pipe. Runtime adapters
@@ -161,7 +163,13 @@ export class Session {
   call(
     method: string,
     params: unknown,
-    options: { deadline?: number; signal?: AbortSignal; trace?: TraceCarrier } = {},
+    options: {
+      deadline?: number;
+      signal?: AbortSignal;
+      trace?: TraceCarrier;
+      /** A typed call's declared params (see `outgoingParams`). */
+      declared?: Fields;
+    } = {},
   ): Promise<Outcome> {
     if (this.#closing) return Promise.reject(this.#closing);
     const signal = options.signal;
@@ -176,7 +184,8 @@ export class Session {
     const trace = this.extensions ? options.trace : undefined;
     let bytes: Uint8Array;
     try {
-      bytes = encodeRequest(msgid, method, params, timeout, trace);
+      const sent = outgoingParams(params, options.declared, !this.extensions);
+      bytes = encodeRequest(msgid, method, sent, timeout, trace);
     } catch (error) {
       // Params msgpack cannot carry (an invalid Date, say) fail this call alone.
       this.#pending.take(msgid);

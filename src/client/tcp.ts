@@ -104,7 +104,7 @@ export class TcpTransport implements Transport {
   /** What the sessions report back to (kept off the public surface). */
   readonly #owner: SessionOwner = {
     request: (session, message, signal) => this.#request(session, message, signal),
-    notification: (_session, message) => this.#notification(message),
+    notification: (session, message) => this.#notification(session, message),
     closed: (session) => this.#closed_(session),
   };
   /** The identity the server gave this client at login, if any. */
@@ -311,7 +311,7 @@ export class TcpTransport implements Transport {
     }
     const call: Call = {
       method: message.method,
-      params: strBytesParams(router, message.method, message.params),
+      params: strBytesParams(router, message.method, message.params, undefined, session),
       protocol: "msgpack-rpc",
       id: message.msgid,
       peer: this.#serverPeer(),
@@ -322,11 +322,14 @@ export class TcpTransport implements Transport {
     router.dispatch(call).then((outcome) => session.respond(message.msgid, outcome));
   }
 
-  #notification(message: NotificationMessage): void {
+  #notification(session: Session, message: NotificationMessage): void {
     let router: Router | undefined = this.#router;
     let method = message.method;
     let params = message.params;
+    // The params' own bytes (for strs at t.bytes places), unless they sit inside an event.
+    let source: Session | undefined = session;
     if (message.method === EVENT) {
+      source = undefined;
       const [topic, m, p] = Array.isArray(message.params) ? message.params : [];
       router = typeof topic === "string" ? this.#topics.get(topic) : undefined;
       method = m;
@@ -336,7 +339,7 @@ export class TcpTransport implements Transport {
     if (!router) return;
     void router.dispatch({
       method,
-      params: strBytesParams(router, method, params),
+      params: strBytesParams(router, method, params, undefined, source),
       notification: true,
       protocol: "msgpack-rpc",
       peer: this.#serverPeer(),

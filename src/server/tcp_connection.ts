@@ -130,7 +130,7 @@ export class TcpServer implements SessionOwner {
     const plan = this.#planFor(method, st.caller);
     const call: Call = {
       method,
-      params: plan.bytes ? strBytesOf(plan.def!.params, message.params) : message.params,
+      params: plan.bytes ? strBytesOf(plan.def!.params, message.params, session) : message.params,
       protocol: "msgpack-rpc",
       id: message.msgid,
       peer: st.peer,
@@ -253,7 +253,13 @@ export class TcpServer implements SessionOwner {
     if (isReserved(message.method)) return;
     const call: Call = {
       method: message.method,
-      params: strBytesParams(this.#router, message.method, message.params, st.caller),
+      params: strBytesParams(
+        this.#router,
+        message.method,
+        message.params,
+        st.caller,
+        session,
+      ),
       notification: true,
       protocol: "msgpack-rpc",
       peer: st.peer,

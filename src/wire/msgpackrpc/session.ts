@@ -149,6 +149,14 @@ export class Session {
     return this.#closing === undefined;
   }
 
+  /**
+   * The bytes of the request or notification being handed to the owner, as they came. Valid
+   * only while the owner's `request` or `notification` runs (the read buffer is reused).
+   */
+  get frame(): Uint8Array {
+    return this.#decoder.frame;
+  }
+
   /** Requests from the peer still running. */
   get inFlight(): number {
     return this.#inFlight;

@@ -81,7 +81,20 @@ export function wholeFloats(type: Type, value: unknown, wrap: (n: number) => unk
       const values = (type as MapType).values;
       if (!isRecord(value) || !holdsFloat(values)) return value;
       const out: Record<string, unknown> = {};
-      for (const key of Object.keys(value)) out[key] = wholeFloats(values, value[key], wrap);
+      for (const key of Object.keys(value)) {
+        const item = wholeFloats(values, value[key], wrap);
+        // A member named __proto__ stays a member: where Object.prototype has its accessor
+        // (Node, browsers; not Deno), assigning it would set the prototype.
+        if (key !== "__proto__") out[key] = item;
+        else {
+          Object.defineProperty(out, key, {
+            value: item,
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
+        }
+      }
       return out;
     }
     case "struct":

@@ -130,10 +130,10 @@ export interface FrameSource {
 /** {@linkcode strBytesParams} for a method whose declared params are already at hand. */
 export function strBytesOf(fields: Fields, params: unknown, source?: FrameSource): unknown {
   if (!fieldsHoldBytes(fields)) return params;
-  const wire = source && paramsOf(source.frame);
-  if (wire) {
+  if (source) {
     try {
-      return rawParams(fields, params, wire);
+      const wire = paramsOf(source.frame);
+      if (wire) return rawParams(fields, params, wire);
     } catch {
       // A frame that does not match its decoded message: the decoded text below.
     }

@@ -20,7 +20,7 @@
  * @module
  */
 
-import "./src/client/all_transports.ts";
+import "./src/adapters/deno/all_transports.ts";
 
 export { MultiClient } from "./src/client/multi.ts";
 export type { MultiClientOptions, RouteMap, RouteTarget } from "./src/client/multi.ts";

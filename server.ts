@@ -28,10 +28,10 @@
  * @module
  */
 
-import "./src/client/all_transports.ts";
+import "./src/adapters/deno/all_transports.ts";
 
-export { Server } from "./src/server/server.ts";
-export type { Address, Listener, ServerOptions } from "./src/server/server.ts";
+export { Server } from "./src/adapters/deno/server.ts";
+export type { Address, Listener, ServerOptions } from "./src/adapters/deno/server.ts";
 export { Router } from "./src/core/router/router.ts";
 export type {
   CallObserver,
@@ -57,18 +57,25 @@ export type { MsgpackExtensionHost } from "./src/core/idl/translators.ts";
 export { methodNotFound, rpcError } from "./src/core/errors.ts";
 export { createHttpApp, DEFAULT_MAX_BODY_BYTES } from "./src/server/http.ts";
 export type {
-  AnswerTracking,
   HttpApp,
+  HttpAppOptions,
   HttpAuthenticator,
-  HttpOptions,
+  HttpEnv,
   HttpRequestInfo,
   XmlRpcHandler,
 } from "./src/server/http.ts";
-export type { HttpAddress, HttpListener } from "./src/adapters/deno/http.ts";
+export type { HttpMiddleware } from "./src/server/http_middleware.ts";
+export type {
+  HttpAddress,
+  HttpListener,
+  HttpListenerOptions,
+  HttpOptions,
+} from "./src/adapters/deno/http.ts";
 export { CorsPolicy, parseOrigin } from "./src/server/cors.ts";
 export type { CorsOptions } from "./src/server/cors.ts";
-export { serveTcp } from "./src/server/tcp.ts";
-export type { PeerInfo, TcpAddress, TcpListener, TcpOptions } from "./src/server/tcp.ts";
+export { serveTcp } from "./src/adapters/deno/tcp_listener.ts";
+export type { TcpAddress, TcpListener } from "./src/adapters/deno/tcp_listener.ts";
+export type { PeerInfo, TcpOptions } from "./src/server/tcp.ts";
 export { serveAmqp } from "./src/server/amqp.ts";
 export type { AmqpListener, AmqpServeOptions } from "./src/server/amqp.ts";
 export { MemoryDedupeStore } from "./src/server/amqp_dedupe.ts";

@@ -26,6 +26,8 @@
  * @module
  */
 
+import "./src/adapters/deno/tcp_client.ts";
+
 export { TcpTransport } from "./src/client/tcp.ts";
 export type { TcpTransportOptions } from "./src/client/tcp.ts";
 export { publisher, subscribe } from "./src/client/tcp_pubsub.ts";

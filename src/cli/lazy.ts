@@ -19,9 +19,9 @@ const MODULES = {
   call: "./call.ts",
   deploy: "./deploy.ts",
   xmlrpc: "../client/http_xmlrpc.ts",
-  tcp: "../client/tcp.ts",
+  tcp: "../adapters/deno/tcp_client.ts",
   amqp: "../client/amqp.ts",
-  allTransports: "../client/all_transports.ts",
+  allTransports: "../adapters/deno/all_transports.ts",
 } as const;
 
 interface Modules {

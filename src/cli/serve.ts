@@ -7,7 +7,7 @@
 import { useNativeMsgpack } from "../adapters/deno/msgpack_native.ts";
 import { parseCommand, parseHostPort, UsageError } from "./args.ts";
 import { listenOn } from "./address.ts";
-import { Server } from "../server/server.ts";
+import { Server } from "../adapters/deno/server.ts";
 import { demoComponents } from "../demo/mod.ts";
 import { COMPONENT_OPTIONS_HELP, ComponentArgsError, parseComponentArgs } from "../host/args.ts";
 import { loadComponents, type PlacedComponents } from "../host/placement.ts";
@@ -17,7 +17,7 @@ import { runDeployedProcess } from "../deploy/process.ts";
 import { observability, OBSERVE_OPTIONS, OBSERVE_OPTIONS_HELP } from "./observe_flags.ts";
 import { CORS_OPTIONS, CORS_OPTIONS_HELP, corsFromFlags } from "./cors_flags.ts";
 import { instrument } from "../observe/instrument.ts";
-import type { TcpListener } from "../server/tcp.ts";
+import type { TcpListener } from "../adapters/deno/tcp_listener.ts";
 import type { AmqpListener } from "../server/amqp.ts";
 
 export const SERVE_HELP = `Usage: switchboard serve [options]

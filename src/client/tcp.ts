@@ -16,7 +16,7 @@ import type { Call, Identity, Outcome } from "../core/context.ts";
 import { asRpcError, RpcError, rpcError } from "../core/errors.ts";
 import type { Implementation } from "../core/implement.ts";
 import { Router } from "../core/router/router.ts";
-import { dial } from "../adapters/deno/tcp.ts";
+import { dialStream } from "./_tcp_dial.ts";
 import {
   exponentialBackoff,
   type HeartbeatPolicy,
@@ -151,7 +151,7 @@ export class TcpTransport implements Transport {
       const handshake = (async () => {
         let conn: ByteStream;
         try {
-          conn = await dial(this.#url, this.#options);
+          conn = await dialStream(this.#url, this.#options);
         } catch (error) {
           throw rpcError(
             "Unavailable",

@@ -14,12 +14,12 @@ import { httpAuthenticator } from "../auth/http.ts";
 import { sharedSecretBackend, sharedSecretCredentials } from "../auth/shared_secret.ts";
 import { MultiClient } from "../client/multi.ts";
 import { Client } from "../core/client/client.ts";
-import "../client/all_transports.ts";
+import "../adapters/deno/all_transports.ts";
 import { loadComponents } from "../host/placement.ts";
 import { stopSignal } from "../adapters/deno/stop_signal.ts";
 import type { InterfaceDef } from "../core/idl/interface.ts";
 import type { Implementation } from "../core/implement.ts";
-import { Server } from "../server/server.ts";
+import { Server } from "../adapters/deno/server.ts";
 import { READY_MARKER } from "./env.ts";
 import { receiveHandoff } from "./handoff.ts";
 import { EXIT_CONFIG } from "./supervisor.ts";
@@ -29,7 +29,7 @@ import { LivenessGate } from "./liveness_gate.ts";
 import { loadPlaced } from "./load.ts";
 import type { ListenSpec, Plan, ProcessPlan } from "./plan.ts";
 import { type ConnectionSource, instrument, type Instruments } from "../observe/instrument.ts";
-import type { TcpListener } from "../server/tcp.ts";
+import type { TcpListener } from "../adapters/deno/tcp_listener.ts";
 
 /** What a deployed process observes (the `serve` flags its supervisor passed on). */
 export interface ProcessObservability {

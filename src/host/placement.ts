@@ -82,7 +82,7 @@ export interface PlacedComponents {
  *
  * @example
  * ```ts ignore
- * import { Server } from "../server/server.ts";
+ * import { Server } from "../adapters/deno/server.ts";
  * import { loadComponents } from "./placement.ts";
  *
  * const server = new Server();

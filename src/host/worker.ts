@@ -72,7 +72,7 @@ const RESEND = Symbol("resend");
  *
  * @example
  * ```ts ignore
- * import { Server } from "../server/server.ts";
+ * import { Server } from "../adapters/deno/server.ts";
  * import { WorkerComponent } from "./worker.ts";
  *
  * const server = new Server();

@@ -1,13 +1,15 @@
 /**
  * Cross-origin calls from browser pages (CORS) for the HTTP listener: the preflight answer,
  * `Access-Control-Allow-Origin` on responses to allowed origins, and the refusal of calls a
- * browser can send cross-site without a preflight. Runtime-free (web standard types).
+ * browser can send cross-site without a preflight. Runtime-free (web standard types); the
+ * preflights and response headers are HTTP middleware, the refusal is each call handler's.
  *
  * @module
  */
 
 import { errorShape } from "../core/errors.ts";
 import { TIMEOUT_HEADER } from "../wire/http.ts";
+import type { HttpMiddleware } from "./http_middleware.ts";
 
 /** Which browser pages may call a listener from another origin. */
 export interface CorsOptions {
@@ -176,21 +178,18 @@ export class CorsPolicy {
   }
 }
 
-/** `fetch` answering preflights and marking responses readable by allowed origins. */
-export function withCors<E>(
-  cors: CorsPolicy,
-  fetch: (request: Request, env?: E) => Response | Promise<Response>,
-): (request: Request, env?: E) => Response | Promise<Response> {
-  return (request, env) => {
+/** Middleware answering preflights and marking responses readable by allowed origins. */
+export function corsMiddleware(cors: CorsPolicy): HttpMiddleware {
+  return (request, _env, next) => {
     const origin = request.headers.get("origin");
-    if (origin === null) return fetch(request, env);
+    if (origin === null) return next();
     if (
       request.method === "OPTIONS" && request.headers.has("access-control-request-method") &&
       cors.preflights(new URL(request.url).pathname)
     ) {
       return cors.preflight(request, origin);
     }
-    const response = fetch(request, env);
+    const response = next();
     return response instanceof Promise
       ? response.then((r) => cors.expose(r, origin))
       : cors.expose(response, origin);

@@ -1,5 +1,6 @@
 /**
- * msgpack-rpc over raw TCP (optionally TLS), server side. Plain msgpack-rpc clients work
+ * msgpack-rpc over a byte stream (TCP, optionally TLS), server side, without the socket:
+ * `src/adapters/deno/tcp_listener.ts` binds these sessions to Deno's sockets. Plain msgpack-rpc clients work
  * as the spec says; Switchboard clients also use the reserved `$/…` methods (listed in
  * `src/wire/msgpackrpc/reserved.ts`), which never reach application handlers.
  *
@@ -16,22 +17,11 @@ import type { Router } from "../core/router/router.ts";
 import type { Peer } from "../core/client/peer.ts";
 import type { ByteStream } from "../wire/msgpackrpc/session.ts";
 import { encodeOutcome, MessageDecoder } from "../wire/msgpackrpc/codec.ts";
-import { listen } from "../adapters/deno/tcp.ts";
 import type { HeartbeatPolicy } from "../core/backoff.ts";
 import { TcpServer } from "./tcp_connection.ts";
 import type { PeerInfo } from "./tcp_peers.ts";
 
 export type { PeerInfo };
-
-/** Where a TCP listener listens. */
-export interface TcpAddress {
-  /** Interface address (default `127.0.0.1`). */
-  hostname?: string;
-  /** Port (default 8081; 0 picks a free one). */
-  port?: number;
-  /** Serve TLS with this PEM certificate chain and key . */
-  tls?: { cert: string; key: string };
-}
 
 /** Default cap on open connections per TCP listener. */
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
@@ -73,16 +63,24 @@ export interface TcpOptions {
   shutdownGrace?: number;
 }
 
-/** A listening TCP transport. */
-export interface TcpListener {
-  /** Where it listens. */
-  readonly hostname: string;
-  /** The bound port. */
-  readonly port: number;
-  /** `tcp://host:port` (or `tls://…`). */
-  readonly url: string;
-  /** Stops accepting, lets in-flight calls finish, closes every connection. */
-  shutdown(): Promise<void>;
+/** Connections being refused at once (over the limit); more are closed unanswered. */
+const MAX_REFUSING = 64;
+/** How long a refused connection may take to send its first request. */
+const REFUSE_WAIT_MS = 1000;
+
+/**
+ * The sessions of one TCP listener, without the socket: `accept` takes each connection's
+ * byte stream (the adapter's accept loop calls it), and `shutdown` drains them once the
+ * adapter has stopped accepting.
+ */
+export interface TcpSessions {
+  /** Serves one accepted connection (or refuses it, over the connection limit). */
+  accept(stream: ByteStream): void;
+  /**
+   * Lets in-flight calls finish within the grace period, answers the rest `Unavailable`, and
+   * closes every connection. Call it after the socket stopped accepting.
+   */
+  drain(): Promise<void>;
   /** The peers connected now (connections that introduced themselves). */
   peers(): PeerInfo[];
   /** How many connections are open now (plain clients and peers alike). */
@@ -95,55 +93,12 @@ export interface TcpListener {
   publish(topic: string, method: string, params?: unknown): Promise<number>;
 }
 
-/** Connections being refused at once (over the limit); more are closed unanswered. */
-const MAX_REFUSING = 64;
-/** How long a refused connection may take to send its first request. */
-const REFUSE_WAIT_MS = 1000;
-
-/**
- * Serves a router over msgpack-rpc on TCP (or TLS).
- *
- * @example Serve, call with a Switchboard client, shut down
- * ```ts
- * import assert from "node:assert/strict";
- * import { connect, defineInterface, implement, method, t } from "@switchboard/rpc";
- * import { Router, serveTcp } from "@switchboard/rpc/server";
- *
- * const Echo = defineInterface("Echo", { echo: method({ params: { text: t.string }, result: t.string }) });
- * const router = new Router().register(implement(Echo, { echo: ({ text }) => text }));
- * const tcp = await serveTcp(router, { port: 0 });
- * const client = connect(tcp.url);
- * assert.equal(await client.proxy(Echo).echo({ text: "hi" }), "hi");
- * await client.close();
- * await tcp.shutdown();
- * ```
- */
-export function serveTcp(
-  router: Router,
-  address: TcpAddress = {},
-  options: TcpOptions = {},
-): Promise<TcpListener> {
+/** The msgpack-rpc sessions of a router over byte streams: what a TCP listener runs. */
+export function tcpSessions(router: Router, options: TcpOptions = {}): TcpSessions {
   const server = new TcpServer(router, options);
   const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   let refusing = 0;
-  const listener = listen(
-    {
-      hostname: address.hostname ?? "127.0.0.1",
-      port: address.port ?? 8081,
-      tls: address.tls,
-    },
-    (stream) => {
-      if (server.sessions.size < maxConnections) return server.accept(stream);
-      if (refusing >= MAX_REFUSING) return closeQuietly(stream);
-      refusing++;
-      refuse(stream, maxConnections).finally(() => refusing--);
-    },
-    (message) => router.logger.warn(`tcp: ${message}`),
-  );
-  const host = listener.hostname.includes(":") ? `[${listener.hostname}]` : listener.hostname;
-  let stopping: Promise<void> | undefined;
-  const shutdown = async () => {
-    await listener.close();
+  const drain = async () => {
     const sessions = [...server.sessions];
     // In-flight calls may finish within the grace period; those still running are then
     // told the server is going away, and every connection closes.
@@ -160,18 +115,20 @@ export function serveTcp(
     clearTimeout(timer);
     await Promise.all(sessions.map((s) => s.done));
   };
-  return Promise.resolve({
-    hostname: listener.hostname,
-    port: listener.port,
-    url: `${address.tls ? "tls" : "tcp"}://${host}:${listener.port}`,
-    shutdown: () => stopping ??= shutdown(),
+  return {
+    accept: (stream) => {
+      if (server.sessions.size < maxConnections) return server.accept(stream);
+      if (refusing >= MAX_REFUSING) return closeQuietly(stream);
+      refusing++;
+      refuse(stream, maxConnections).finally(() => refusing--);
+    },
+    drain,
     peers: () => server.peers.list(),
     connections: () => server.sessions.size,
-    peer: (id: string) => server.peers.peer(id),
-    subscribe: (topic: string, impl: Implementation) => server.topics.subscribe(topic, impl),
-    publish: (topic: string, method: string, params?: unknown) =>
-      server.topics.publish(topic, method, params),
-  });
+    peer: (id) => server.peers.peer(id),
+    subscribe: (topic, impl) => server.topics.subscribe(topic, impl),
+    publish: (topic, method, params) => server.topics.publish(topic, method, params),
+  };
 }
 
 /**

@@ -8,7 +8,7 @@ import { httpAuthenticator } from "../../src/auth/http.ts";
 import { passwordBackend, passwordCredentials } from "../../src/auth/password.ts";
 import { backoffAfter } from "../../src/auth/throttle.ts";
 import { connect } from "../../src/client/connect.ts";
-import { Server } from "../../src/server/server.ts";
+import { Server } from "../../src/adapters/deno/server.ts";
 import { defineInterface, implement, method, t } from "../../mod.ts";
 
 const Whoami = defineInterface("Whoami", { whoami: method({ result: t.string }) });

@@ -7,7 +7,7 @@ import { httpAuthenticator, SESSION_SCHEME } from "../../src/auth/http.ts";
 import { sharedSecretBackend, sharedSecretCredentials } from "../../src/auth/shared_secret.ts";
 import { AUTH_HELLO, AUTH_LOGIN } from "../../src/auth/types.ts";
 import { connect } from "../../src/client/connect.ts";
-import { Server } from "../../src/server/server.ts";
+import { Server } from "../../src/adapters/deno/server.ts";
 import { defineInterface, implement, method, t } from "../../mod.ts";
 import { makeCerts, SKIP_TLS } from "../fixtures/tls_certs.ts";
 import "../../xmlrpc.ts"; // connect() speaks xmlrpc

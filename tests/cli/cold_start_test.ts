@@ -54,7 +54,8 @@ Deno.test("cold start: `call` loads no server, host, npm package or Node module"
   const graph = await startGraph("./src/cli/call.ts");
   const heavy = graph.filter((s) =>
     /^(npm:|node:|src\/(server|host|deploy|observe|wire\/(msgpackrpc|xmlrpc|amqp))\/)/.test(s) ||
-    /^src\/client\/(tcp|amqp|http_xmlrpc|all_transports)\.ts$/.test(s)
+    /^src\/client\/(tcp|amqp|http_xmlrpc)\.ts$/.test(s) ||
+    /^src\/adapters\/deno\/(tcp_client|all_transports)\.ts$/.test(s)
   );
   assert.deepEqual(heavy, [], `call.ts loads at start: ${graph.join(", ")}`);
   // The client it needs is there.

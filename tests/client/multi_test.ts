@@ -3,7 +3,7 @@ import { AuthGate, Server, sharedSecretBackend } from "../../server.ts";
 import { defineInterface, implement, method, sharedSecretCredentials, t } from "../../mod.ts";
 import { MultiClient } from "../../deploy.ts";
 import { httpAuthenticator } from "../../src/auth/http.ts";
-import "../../src/client/tcp.ts";
+import "../../src/adapters/deno/tcp_client.ts";
 
 const Where = defineInterface("Where", {
   protocol: method({ result: t.string }),

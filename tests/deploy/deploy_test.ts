@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { connect, sharedSecretCredentials } from "../../mod.ts";
-import "../../src/client/tcp.ts";
+import "../../src/adapters/deno/tcp_client.ts";
 import { deploy, freePorts, MAIN, materialize, until } from "./helpers.ts";
 
 const SHOP = new URL("../../examples/shop/deploy/three_processes.json", import.meta.url);

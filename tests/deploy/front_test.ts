@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { AuthGate, Server, sharedSecretBackend } from "../../server.ts";
 import { connect, sharedSecretCredentials } from "../../mod.ts";
 import { MultiClient } from "../../deploy.ts";
-import "../../src/client/tcp.ts";
+import "../../src/adapters/deno/tcp_client.ts";
 import { frontImplementations, publicPart } from "../../src/deploy/front.ts";
 import greeter, { Greeter } from "./fixtures/greeter.ts";
 import { Vault } from "./fixtures/private_only.ts";

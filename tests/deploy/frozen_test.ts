@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { connect } from "../../mod.ts";
-import "../../src/client/tcp.ts";
+import "../../src/adapters/deno/tcp_client.ts";
 import { deploy, MAIN, materialize, until } from "./helpers.ts";
 import type { ChildStatus } from "../../src/deploy/supervisor.ts";
 

@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { connect } from "../../mod.ts";
-import "../../src/client/tcp.ts";
+import "../../src/adapters/deno/tcp_client.ts";
 import { setCallTracing } from "../../src/core/client/tracing_hook.ts";
 import { deploy, materialize, until } from "./helpers.ts";
 import { attr, type OtlpSpan, receiver } from "../fixtures/otlp_receiver.ts";

@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { connect, sharedSecretCredentials } from "../../mod.ts";
-import "../../src/client/tcp.ts";
+import "../../src/adapters/deno/tcp_client.ts";
 import { readStatusToken } from "../../src/deploy/status_token.ts";
 import { deploy, materialize, until } from "./helpers.ts";
 

@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { connect } from "../../mod.ts";
-import "../../src/client/tcp.ts";
+import "../../src/adapters/deno/tcp_client.ts";
 import { makeCerts, SKIP_TLS } from "../fixtures/tls_certs.ts";
 import { deploy, materialize } from "./helpers.ts";
 

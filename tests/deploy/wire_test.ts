@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { connect } from "../../mod.ts";
-import "../../src/client/tcp.ts";
+import "../../src/adapters/deno/tcp_client.ts";
 import { childSpecs } from "../../src/cli/deploy.ts";
 import { randomToken } from "../../src/core/random_token.ts";
 import { READY_MARKER } from "../../src/deploy/env.ts";

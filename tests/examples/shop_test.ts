@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { type Client, connect } from "../../mod.ts";
-import "../../src/client/tcp.ts";
+import "../../src/adapters/deno/tcp_client.ts";
 import { deploy, materialize } from "../deploy/helpers.ts";
 
 const DEPLOYMENTS = ["all_in_one", "three_processes"];

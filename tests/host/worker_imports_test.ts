@@ -3,7 +3,7 @@
 // contents of outside files by importing them, because the host read its graph).
 import assert from "node:assert/strict";
 import { loadComponents } from "../../src/host/placement.ts";
-import { Server } from "../../src/server/server.ts";
+import { Server } from "../../src/adapters/deno/server.ts";
 
 /** A component in its own dir that imports a .json and a .js file from a sibling dir. */
 async function layout() {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Server } from "../../src/server/server.ts";
+import { Server } from "../../src/adapters/deno/server.ts";
 import { connect } from "../../src/client/connect.ts";
 import type { Client } from "../../src/core/client/client.ts";
 import { RpcError } from "../../src/core/errors.ts";

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { connect, RpcError } from "../../mod.ts";
 import { MsgpackExtension } from "../../tcp.ts";
-import "../../src/client/all_transports.ts";
+import "../../src/adapters/deno/all_transports.ts";
 import { ignoreUnless, peers } from "../fixtures/peers.ts";
 import { Editor, editorImpl, headlessNvim } from "./nvim_fixture.ts";
 

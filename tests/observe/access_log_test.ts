@@ -4,10 +4,10 @@
 
 import assert from "node:assert/strict";
 import { connect } from "../../src/client/connect.ts";
-import "../../src/client/all_transports.ts";
+import "../../src/adapters/deno/all_transports.ts";
 import { AuthGate } from "../../src/auth/gate.ts";
 import { passwordBackend, passwordCredentials } from "../../src/auth/password.ts";
-import { Server } from "../../src/server/server.ts";
+import { Server } from "../../src/adapters/deno/server.ts";
 import { defineInterface, implement, method, t } from "../../mod.ts";
 import { AccessLog } from "../../src/observe/access_log.ts";
 import { instrument } from "../../src/observe/instrument.ts";

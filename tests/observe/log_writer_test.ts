@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { QueuedWriter } from "../../src/observe/log_writer.ts";
 import { connect } from "../../src/client/connect.ts";
-import "../../src/client/all_transports.ts";
+import "../../src/adapters/deno/all_transports.ts";
 
 const encode = (text: string) => new TextEncoder().encode(text);
 const lines = (n: number, tag = "x") =>

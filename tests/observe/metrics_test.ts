@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { connect } from "../../src/client/connect.ts";
-import "../../src/client/all_transports.ts";
+import "../../src/adapters/deno/all_transports.ts";
 import { skipWithout, startServe } from "../fixtures/serve_process.ts";
 import { freePort, prometheus, query } from "../fixtures/prometheus.ts";
 

@@ -5,8 +5,8 @@
 
 import assert from "node:assert/strict";
 import { connect } from "../../src/client/connect.ts";
-import "../../src/client/all_transports.ts";
-import { Server } from "../../src/server/server.ts";
+import "../../src/adapters/deno/all_transports.ts";
+import { Server } from "../../src/adapters/deno/server.ts";
 import { implement } from "../../mod.ts";
 import {
   type CallTracing,

@@ -15,7 +15,7 @@ import {
 import { defineInterface, method } from "../../src/core/idl/interface.ts";
 import { t } from "../../src/core/idl/types.ts";
 import { implement } from "../../src/core/implement.ts";
-import { Server } from "../../src/server/server.ts";
+import { Server } from "../../src/adapters/deno/server.ts";
 import { decodeMessage } from "../../src/wire/msgpackrpc/codec.ts";
 import {
   BROKER_URL,

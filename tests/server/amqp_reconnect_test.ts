@@ -7,7 +7,7 @@ import { defineInterface, method } from "../../src/core/idl/interface.ts";
 import { t } from "../../src/core/idl/types.ts";
 import type { RpcError } from "../../src/core/errors.ts";
 import { implement } from "../../src/core/implement.ts";
-import { Server } from "../../src/server/server.ts";
+import { Server } from "../../src/adapters/deno/server.ts";
 import {
   BROKER_URL,
   deleteQueues,

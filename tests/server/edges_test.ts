@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { connect, defineInterface, implement, method, RpcError, t } from "../../mod.ts";
 import { Server } from "../../server.ts";
-import "../../src/client/tcp.ts";
+import "../../src/adapters/deno/tcp_client.ts";
 import { rawClient } from "./tcp_fixture.ts";
 
 const Dates = defineInterface("Dates", {

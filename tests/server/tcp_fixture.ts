@@ -5,8 +5,9 @@ import { defineError, defineInterface, implement, method, t } from "../../mod.ts
 import { Server } from "../../server.ts";
 import type { Message } from "../../src/wire/msgpackrpc/codec.ts";
 import { MessageDecoder } from "../../src/wire/msgpackrpc/codec.ts";
-import type { TcpAddress, TcpListener, TcpOptions } from "../../src/server/tcp.ts";
-import "../../src/client/tcp.ts";
+import type { TcpOptions } from "../../src/server/tcp.ts";
+import type { TcpAddress, TcpListener } from "../../src/adapters/deno/tcp_listener.ts";
+import "../../src/adapters/deno/tcp_client.ts";
 
 export const NotFound = defineError("NotFound");
 

@@ -1,6 +1,8 @@
 /**
  * Deno's HTTP server as a Switchboard HTTP listener: the runtime-free app of
- * `src/server/http.ts` served on a socket, HTTPS when given a certificate.
+ * `src/server/http.ts` built from a router and served on a socket, HTTPS when given a
+ * certificate. The app's options and the listener's own (connection limits and timeouts)
+ * are separate types; `HttpOptions` is both.
  *
  * `Deno.serve` (Deno 2.9) neither times out a client that never finishes its request
  * headers (slowloris) or idles on a kept-alive connection, nor lets anyone count or close
@@ -14,31 +16,46 @@
  */
 
 import type { Router } from "../../core/router/router.ts";
-import {
-  type AnswerTracking,
-  createHttpApp,
-  errorResponse,
-  type HttpApp,
-  type HttpOptions,
-} from "../../server/http.ts";
+import { createHttpApp, type HttpApp, type HttpAppOptions } from "../../server/http.ts";
+import { errorResponse } from "../../server/http_calls.ts";
+import type { ListenerEnv } from "../../server/_http_env.ts";
 import { errorShape } from "../../core/errors.ts";
 import { hostProblem } from "../../server/http_request.ts";
 import { acceptLoop } from "./accept.ts";
 
+/** What a Deno HTTP listener adds to the app's options: limits on its connections. */
+export interface HttpListenerOptions {
+  /** Open connections of the listener (default 10,000); more get 503. */
+  maxConnections?: number;
+  /**
+   * How long a new connection may take to send its first request's headers (default 10 s);
+   * then it is closed (a slowloris client).
+   */
+  headerTimeout?: number;
+  /**
+   * How long a kept-alive connection may sit between requests, the next request's headers
+   * included (default 30 s); then it is closed.
+   */
+  idleTimeout?: number;
+}
+
+/** Options of an HTTP listener: the app's and the listener's own. */
+export interface HttpOptions extends HttpAppOptions, HttpListenerOptions {}
+
 /**
  * What the app learns about a connection's requests besides the request: the client's
  * address (the connection's, read once: Deno builds a new object on every read of a
- * request's) and which listener took it (sessions are bound to their listener).
+ * request's), which listener took it (sessions are bound to their listener), and whom to
+ * tell when a request is answered (the connection's count of requests in progress).
  */
-class ConnectionEnv {
+class ConnectionEnv implements ListenerEnv {
   readonly remoteAddr: Deno.NetAddr;
   readonly listener: string;
-  /** The app reports the answers to the requests it takes (see AnswerTracking). */
-  readonly answers: AnswerTracking;
+  readonly answered: () => void;
   constructor(conn: Deno.Conn, listener: string, answered: () => void) {
     this.remoteAddr = conn.remoteAddr as Deno.NetAddr;
     this.listener = listener;
-    this.answers = { taken: false, answered };
+    this.answered = answered;
   }
 }
 
@@ -107,10 +124,14 @@ interface Served {
  * The app behind the check a socket's requests need before any app sees them: a Host header
  * (a `Request` made in code has none, so the runtime-free app cannot insist on it).
  */
-function withHostCheck(app: HttpApp): HttpApp["fetch"] {
+/** What serves a connection's requests. */
+type Handle = (request: Request, env: ListenerEnv) => Response | Promise<Response>;
+
+function withHostCheck(app: HttpApp): Handle {
   return (request, env) => {
     const problem = hostProblem(request);
     if (problem === undefined) return app.fetch(request, env);
+    env.answered?.();
     return errorResponse(
       request,
       400,
@@ -144,7 +165,7 @@ export function serveHttp(
 function serveConnections(
   app: HttpApp,
   listen: HttpAddress,
-  options: HttpOptions,
+  options: HttpListenerOptions,
   serveOn: ServeOnConnection,
   router: Router,
 ): HttpListener {
@@ -159,6 +180,8 @@ function serveConnections(
   const addr = listener.addr as Deno.NetAddr;
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   const url = `${listen.tls ? "https" : "http"}://${host}:${addr.port}`;
+  // Where the adapter composes what only Deno can do ahead of the runtime-free app (a
+  // WebSocket upgrade route, with Deno.upgradeWebSocket) goes around `checked`.
   const checked = withHostCheck(app);
   const open = new Map<Served, Promise<void>>();
   const shutdowns = new Map<Served, () => Promise<void>>();
@@ -174,7 +197,7 @@ function serveConnections(
   const sweepEvery = Math.min(1000, Math.max(50, Math.min(headerTimeout, idleTimeout) / 4));
   let sweeps = 0;
 
-  const serve = (conn: Deno.Conn, handle: HttpApp["fetch"], timeout: number) => {
+  const serve = (conn: Deno.Conn, handle: Handle, timeout: number) => {
     const served: Served = {
       active: 0,
       idleSince: sweeps,
@@ -185,41 +208,16 @@ function serveConnections(
     const done = () => {
       if (--served.active === 0) served.idleSince = sweeps;
     };
-    // Made once per connection, not per request.
-    const answered = (response: Response) => {
-      done();
-      return response;
-    };
-    const threw = (error: unknown) => {
-      done();
-      throw error;
-    };
+    // The app calls `done` once per request, when it made the response (so no promise per
+    // request here); it answers its own failures, so `handle` does not throw.
     const env = new ConnectionEnv(conn, url, done);
-    const answers = env.answers;
     const server = serveOn(
       conn,
       served.stop.signal,
       (request) => {
         served.active++;
         served.served = true;
-        let response;
-        try {
-          response = handle(request, env);
-        } catch (error) {
-          answers.taken = false;
-          done();
-          throw error;
-        }
-        // The app calls `done` itself when it answers (no promise per request here).
-        if (answers.taken) {
-          answers.taken = false;
-          return response;
-        }
-        if (!(response instanceof Promise)) {
-          done();
-          return response;
-        }
-        return response.then(answered, threw);
+        return handle(request, env);
       },
       failed,
       () => {},
@@ -234,8 +232,9 @@ function serveConnections(
   };
 
   // Connections over the limit are told so in HTTP (503, in the request's protocol).
-  const refuse = (request: Request) =>
-    errorResponse(
+  const refuse: Handle = (request, env) => {
+    env.answered?.();
+    return errorResponse(
       request,
       503,
       errorShape(
@@ -244,6 +243,7 @@ function serveConnections(
       ),
       { connection: "close", "retry-after": "1" },
     );
+  };
 
   const loop = acceptLoop(listener, (conn) => {
     try {

@@ -1,27 +1,23 @@
 /**
  * A server: one router, its introspection, and any number of listeners (HTTP, TCP, AMQP)
- * that all feed that router.
+ * that all feed that router. It lives in the Deno adapter because it is where the
+ * runtime-free parts of `src/server/` (the HTTP app, the TCP sessions, the AMQP worker) are
+ * bound to Deno's sockets; the `./server` entry re-exports it.
  *
  * @module
  */
 
-import { Router, type RouterOptions } from "../core/router/router.ts";
-import type { Implementation } from "../core/implement.ts";
-import { introspection } from "../core/router/introspection.ts";
-import { Client } from "../core/client/client.ts";
-import { LocalTransport } from "../core/client/local.ts";
-import type { HttpOptions } from "./http.ts";
-import { type HttpListener, serveHttp } from "../adapters/deno/http.ts";
-import { xmlRpcHandler } from "../wire/xmlrpc/codec.ts";
-import { type AmqpListener, type AmqpServeOptions, serveAmqp } from "./amqp.ts";
-import {
-  type PeerInfo,
-  serveTcp,
-  type TcpAddress,
-  type TcpListener,
-  type TcpOptions,
-} from "./tcp.ts";
-import type { Peer } from "../core/client/peer.ts";
+import { Router, type RouterOptions } from "../../core/router/router.ts";
+import type { Implementation } from "../../core/implement.ts";
+import { introspection } from "../../core/router/introspection.ts";
+import { Client } from "../../core/client/client.ts";
+import { LocalTransport } from "../../core/client/local.ts";
+import type { Peer } from "../../core/client/peer.ts";
+import { xmlRpcHandler } from "../../wire/xmlrpc/codec.ts";
+import { type AmqpListener, type AmqpServeOptions, serveAmqp } from "../../server/amqp.ts";
+import type { PeerInfo, TcpOptions } from "../../server/tcp.ts";
+import { type HttpListener, type HttpOptions, serveHttp } from "./http.ts";
+import { serveTcp, type TcpAddress, type TcpListener } from "./tcp_listener.ts";
 
 /** Options of a server. */
 export interface ServerOptions extends RouterOptions {

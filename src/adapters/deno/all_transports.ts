@@ -1,0 +1,11 @@
+/**
+ * Plugs every client transport into `connect()`: tcp:/tls: (msgpack-rpc on Deno's sockets),
+ * XML-RPC over http(s):, and amqp:/amqps: (amqplib is loaded only when an amqp URL is first
+ * used). Programs that connect by URL import this once instead of each transport module.
+ *
+ * @module
+ */
+
+import "./tcp_client.ts";
+import "../../client/http_xmlrpc.ts";
+import "../../client/amqp.ts";

@@ -10,6 +10,7 @@
 
 import type { Router } from "../core/router/router.ts";
 import { overloadedShape } from "../core/router/router.ts";
+import { routerView } from "../core/router/_transport.ts";
 import type { Identity } from "../core/context.ts";
 import { type ErrorShape, errorShape } from "../core/errors.ts";
 import { callTracing, traceCarrier } from "../core/client/tracing_hook.ts";
@@ -100,6 +101,7 @@ export function httpCalls(
   const bodyTimeout = options.bodyTimeout ?? DEFAULT_BODY_TIMEOUT_MS;
   const deadline = new BodyDeadline(bodyTimeout);
   const { authenticate, expose } = options;
+  const view = routerView(router);
 
   const base = (
     request: Request,
@@ -117,7 +119,7 @@ export function httpCalls(
     if (timeout !== null && Number(timeout) > 0) base.deadline = Date.now() + Number(timeout);
     // The peer's address and trace context are for observers (logs, metrics, traces) and for
     // tracing's client side: each is a lookup into the request, skipped when neither is on.
-    if (!router.observed && callTracing() === undefined) return base;
+    if (!view.observed && callTracing() === undefined) return base;
     const remote = env?.remoteAddr?.hostname;
     if (remote !== undefined) base.remote = remote;
     const traceparent = request.headers.get("traceparent");

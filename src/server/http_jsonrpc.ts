@@ -8,6 +8,7 @@
  */
 
 import type { Router } from "../core/router/router.ts";
+import { routerView } from "../core/router/_transport.ts";
 import type { Call } from "../core/context.ts";
 import {
   type CallBase,
@@ -63,7 +64,8 @@ export function jsonRpcHttp(
   const { authenticated, cors } = options;
   const { limit, deadline } = calls;
   // Outcomes are taken at once where the router has them (no promise per small call).
-  const dispatchNow = (call: Call) => router.dispatchNow(call);
+  const view = routerView(router);
+  const dispatchNow = (call: Call) => view.dispatchNow(call);
 
   // Nothing to answer (notifications): 200 with an empty body, as JSON-RPC-over-HTTP
   // clients such as Python's jsonrpclib require (they raise on 204).
@@ -107,7 +109,7 @@ export function jsonRpcHttp(
       const refused = refuseCrossSite(request, type, cors);
       if (refused) return now(refused, answered);
     }
-    if (router.saturated) return now(calls.overloaded(request), answered);
+    if (view.saturated) return now(calls.overloaded(request), answered);
     // The common case, a declared length and nobody to authenticate, goes through
     // request.json(): Deno parses the already-received body without a stream or a
     // separate decode, and no async frames stand between it and the router. A body too

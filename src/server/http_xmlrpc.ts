@@ -7,6 +7,7 @@
  */
 
 import type { Router } from "../core/router/router.ts";
+import { routerView } from "../core/router/_transport.ts";
 import type { Call, Outcome } from "../core/context.ts";
 import { DEFAULT_MAX_BATCH, DEFAULT_MAX_RESPONSE_BYTES } from "../wire/jsonrpc/codec.ts";
 import { NAMED_PARAMS_HEADER, SWITCHBOARD_CLIENT_HEADER } from "../wire/http.ts";
@@ -60,11 +61,12 @@ export function xmlRpcHttp(
   };
   const cors = options.cors;
   // The codec awaits its calls: it takes a promise always.
-  const dispatch = (call: Call): Promise<Outcome> => Promise.resolve(router.dispatchNow(call));
+  const view = routerView(router);
+  const dispatch = (call: Call): Promise<Outcome> => Promise.resolve(view.dispatchNow(call));
   const handle = async (request: Request, env: HttpEnv | undefined): Promise<Response> => {
     const refused = refuseCrossSite(request, mediaType(request), cors);
     if (refused) return refused;
-    if (router.saturated) return calls.overloaded(request);
+    if (view.saturated) return calls.overloaded(request);
     const pre = await calls.prologue(request, env);
     if (pre instanceof Response) return pre;
     // A Switchboard client says so; its faults carry the error's name (see wire/xmlrpc).

@@ -13,6 +13,7 @@ import type { NotificationMessage, RequestMessage } from "../wire/msgpackrpc/cod
 import type { Call, Identity } from "../core/context.ts";
 import { asRpcError, errorShape, methodNotFound, RpcError, rpcError } from "../core/errors.ts";
 import type { Router } from "../core/router/router.ts";
+import { type RouterView, routerView } from "../core/router/_transport.ts";
 import type { MethodDef } from "../core/idl/interface.ts";
 import { Peer } from "../core/client/peer.ts";
 import { type ByteStream, Session, type SessionOwner } from "../wire/msgpackrpc/session.ts";
@@ -70,6 +71,7 @@ const NO_PLAN: WirePlan = { bytes: false };
 /** Every connection of one listener. */
 export class TcpServer implements SessionOwner {
   readonly #router: Router;
+  readonly #view: RouterView;
   readonly #options: ConnectionOptions;
   readonly #heartbeat?: HeartbeatPolicy;
   readonly sessions = new Set<Session>();
@@ -84,6 +86,7 @@ export class TcpServer implements SessionOwner {
 
   constructor(router: Router, options: ConnectionOptions) {
     this.#router = router;
+    this.#view = routerView(router);
     this.#options = options;
     this.#heartbeat = options.heartbeat === false ? undefined : options.heartbeat ?? missedBeats();
     this.peers = new PeerRegistry(options.peerTimeout);
@@ -127,7 +130,7 @@ export class TcpServer implements SessionOwner {
       });
       return;
     }
-    const router = this.#router;
+    const view = this.#view;
     // What msgpack needs of the declaration (str as bytes), remembered per name.
     const plan = this.#planFor(method, st.caller);
     const call: Call = {
@@ -143,7 +146,7 @@ export class TcpServer implements SessionOwner {
     if (signal) call.signal = signal;
     if (message.timeout !== undefined) call.deadline = Date.now() + message.timeout;
     if (message.trace !== undefined) call.trace = message.trace;
-    const outcome = router.dispatchNow(call);
+    const outcome = view.dispatchNow(call);
     const msgid = message.msgid;
     if (outcome instanceof Promise) outcome.then((settled) => session.respond(msgid, settled));
     else session.respond(msgid, outcome);
@@ -156,10 +159,10 @@ export class TcpServer implements SessionOwner {
    * and walking its types per call cost more than a small call.
    */
   #planFor(method: string, caller: Identity | undefined): WirePlan {
-    const generation = this.#router.generation;
+    const generation = this.#view.generation;
     if (generation !== this.#planGeneration) {
       // Nothing registered declares bytes params: no call needs a plan.
-      this.#anyPlan = this.#router.registeredInterfaces().some((i) =>
+      this.#anyPlan = this.#view.registeredInterfaces().some((i) =>
         Object.values(i.methods).some((def) => fieldsHoldBytes(def.params))
       );
       this.#planGeneration = generation;
@@ -269,7 +272,7 @@ export class TcpServer implements SessionOwner {
     if (st.caller) call.caller = st.caller;
     if (this.#options.expose) call.expose = this.#options.expose;
     // A running notification holds a slot of the connection (see SessionOwner).
-    const outcome = this.#router.dispatchNow(call);
+    const outcome = this.#view.dispatchNow(call);
     if (outcome instanceof Promise) return outcome;
   }
 

@@ -71,9 +71,11 @@ export class Topics {
 
   /** Serves a topic's published calls with `impl` in this process; returns an unsubscribe. */
   subscribe(topic: string, impl: Implementation): () => void {
-    const router = new Router({ logger: this.#router.logger });
     // Handlers reach other interfaces through the server's own client, looked up when used.
-    router.clientFactory = () => this.#router.client;
+    const router = new Router({
+      logger: this.#router.logger,
+      clientFor: () => this.#router.client,
+    });
     router.register(impl);
     setOf(this.#local, topic).add(router);
     return () => deleteFrom(this.#local, topic, router);

@@ -9,6 +9,7 @@ import type { Call } from "../../src/core/context.ts";
 import { pack } from "msgpackr";
 import { startServe } from "../fixtures/serve_process.ts";
 import { msgpackSocket } from "../fixtures/msgpack_socket.ts";
+import { routerView } from "../../src/core/router/_transport.ts";
 
 const Work = defineInterface("Work", {
   spin: method({ params: { ms: t.int }, result: t.int }),
@@ -51,7 +52,7 @@ Deno.test("call timer: calls handled in one turn end together, each counted from
   const { router, ended } = timedRouter();
   // Three calls dispatched in one synchronous run, as a pipelined chunk is.
   const outcomes = [5, 10, 15].map((ms) =>
-    router.dispatchNow({ method: "Work.spin", params: { ms } })
+    routerView(router).dispatchNow({ method: "Work.spin", params: { ms } })
   );
   // Nothing is reported before the batch closes (one clock read for all of it).
   assert.equal(ended.length, 0);
@@ -93,7 +94,7 @@ Deno.test("call timer: an observer that throws loses its record, not the process
   console.error = (...args: unknown[]) => void errors.push(args.join(" "));
   try {
     const outcomes = [1, 2, 1, 3].map((ms) =>
-      router.dispatchNow({ method: "Work.spin", params: { ms } })
+      routerView(router).dispatchNow({ method: "Work.spin", params: { ms } })
     );
     await Promise.all(outcomes);
     await new Promise((resolve) => setTimeout(resolve, 0));

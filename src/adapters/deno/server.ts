@@ -10,6 +10,7 @@
 import { Router, type RouterOptions } from "../../core/router/router.ts";
 import type { Implementation } from "../../core/implement.ts";
 import { introspection } from "../../core/router/introspection.ts";
+import { routerView } from "../../core/router/_transport.ts";
 import { Client } from "../../core/client/client.ts";
 import { LocalTransport } from "../../core/client/local.ts";
 import type { Peer } from "../../core/client/peer.ts";
@@ -67,7 +68,9 @@ export class Server {
   /** Creates a server with an empty router (plus introspection). */
   constructor(options: ServerOptions = {}) {
     this.router = new Router(options);
-    this.router.clientFactory = (router) => new Client(new LocalTransport(router));
+    routerView(this.router).installClientFactory((router) =>
+      new Client(new LocalTransport(router))
+    );
     if (options.introspection ?? true) {
       for (const impl of introspection(this.router)) this.router.register(impl);
     }

@@ -20,6 +20,7 @@ import {
   MiddlewareChain,
   observed,
 } from "./middleware.ts";
+import { bindView, type RouterView } from "./_transport.ts";
 
 export type { MethodEntry } from "./registry.ts";
 export type { Logger } from "./dispatch.ts";
@@ -71,8 +72,7 @@ export class Router {
   readonly #registry: Registry;
   readonly #middleware = new MiddlewareChain();
   readonly #dispatcher: Dispatcher;
-  /** The outermost observer, or undefined while there is none (the fast path). */
-  #observed?: Dispatch;
+  readonly #view: View;
   #client?: ClientLike;
   #clientFactory?: (router: Router) => ClientLike;
   readonly #clientFor?: (ctx: CallContext) => ClientLike | undefined;
@@ -91,41 +91,24 @@ export class Router {
       error: (m) => console.error(m),
       warn: (m) => console.warn(m),
     };
+    const clients = { clientOf: (ctx: CallContext) => this.#clientFor?.(ctx) ?? this.client };
     this.#dispatcher = new Dispatcher(
       this.#registry,
       this.#middleware,
-      this,
+      clients,
       this.logger,
       this.debug,
       options.maxInFlight ?? DEFAULT_MAX_CALLS,
     );
-  }
-
-  /**
-   * Changes whenever a registration may change what a method name resolves to: lets a
-   * transport keep what it worked out for a name until then.
-   */
-  get generation(): number {
-    return this.#registry.generation;
-  }
-
-  /**
-   * Every interface registered, in every permission domain (unlike
-   * {@linkcode Router.interfaces}, which names each once: same-named ones in other domains
-   * may differ in their types).
-   */
-  registeredInterfaces(): readonly InterfaceDef[] {
-    return this.#registry.registered();
+    this.#view = new View(this.#registry, this.#dispatcher, clients, (factory) => {
+      this.#clientFactory = factory;
+    });
+    bindView(this, this.#view);
   }
 
   /** Calls in flight now, across every listener. */
   get inFlight(): number {
     return this.#dispatcher.inFlight;
-  }
-
-  /** Whether the router refuses new calls now (calls in flight are at the limit). */
-  get saturated(): boolean {
-    return this.#dispatcher.inFlight >= this.#dispatcher.maxInFlight;
   }
 
   /** The limit on calls in flight. */
@@ -147,16 +130,6 @@ export class Router {
     this.#client = client;
   }
 
-  /** The client a call's handler gets as `ctx.client`. */
-  clientOf(ctx: CallContext): ClientLike {
-    return this.#clientFor?.(ctx) ?? this.client;
-  }
-
-  /** Installs the factory of the default in-process client (done by the client module). */
-  set clientFactory(factory: (router: Router) => ClientLike) {
-    this.#clientFactory = factory;
-  }
-
   /** Registers an implementation; an interface may be registered once per domain. */
   register(impl: Implementation): this {
     this.#registry.register(impl);
@@ -174,14 +147,8 @@ export class Router {
    * see calls that fail before running too (unknown method, bad params).
    */
   observe(observer: CallObserver): this {
-    const dispatcher = this.#dispatcher;
-    this.#observed = observed(observer, this.#observed ?? ((call) => dispatcher.now(call)));
+    this.#view.observe(observer);
     return this;
-  }
-
-  /** Whether observers are installed (transports skip gathering what only they read). */
-  get observed(): boolean {
-    return this.#observed !== undefined;
   }
 
   /** The registered interfaces. */
@@ -206,21 +173,65 @@ export class Router {
 
   /** Dispatches a call; never throws: failures come back as error outcomes. */
   dispatch(call: Call): Promise<Outcome> {
-    const outcome = this.dispatchNow(call);
+    const outcome = this.#view.dispatchNow(call);
     return outcome instanceof Promise ? outcome : Promise.resolve(outcome);
   }
+}
 
-  /**
-   * Like {@linkcode Router.dispatch}, but answers synchronously when it can: a call that
-   * fails before running, or whose handler returns a plain value (with no deadline,
-   * signal, middleware or limit in the way), gets its outcome at once. Transports that
-   * answer many calls per read use this to skip a promise and a microtask per call.
-   */
+/** What transports see of a router (see `_transport.ts`). */
+class View implements RouterView {
+  readonly #registry: Registry;
+  readonly #dispatcher: Dispatcher;
+  readonly #clients: { clientOf(ctx: CallContext): ClientLike };
+  readonly #install: (factory: (router: Router) => ClientLike) => void;
+  /** The outermost observer, or undefined while there is none (the fast path). */
+  #observed?: Dispatch;
+
+  constructor(
+    registry: Registry,
+    dispatcher: Dispatcher,
+    clients: { clientOf(ctx: CallContext): ClientLike },
+    install: (factory: (router: Router) => ClientLike) => void,
+  ) {
+    this.#registry = registry;
+    this.#dispatcher = dispatcher;
+    this.#clients = clients;
+    this.#install = install;
+  }
+
+  observe(observer: CallObserver): void {
+    const dispatcher = this.#dispatcher;
+    this.#observed = observed(observer, this.#observed ?? ((call) => dispatcher.now(call)));
+  }
+
   dispatchNow(call: Call): Outcome | Promise<Outcome> {
     return this.#observed === undefined ? this.#dispatcher.now(call) : this.#observed(call);
   }
 
-  /** Turns anything thrown during a call into the error model. */
+  get saturated(): boolean {
+    return this.#dispatcher.inFlight >= this.#dispatcher.maxInFlight;
+  }
+
+  get observed(): boolean {
+    return this.#observed !== undefined;
+  }
+
+  get generation(): number {
+    return this.#registry.generation;
+  }
+
+  registeredInterfaces(): readonly InterfaceDef[] {
+    return this.#registry.registered();
+  }
+
+  clientOf(ctx: CallContext): ClientLike {
+    return this.#clients.clientOf(ctx);
+  }
+
+  installClientFactory(factory: (router: Router) => ClientLike): void {
+    this.#install(factory);
+  }
+
   errorShape(error: unknown, call: Call): ErrorShape {
     return this.#dispatcher.errorShape(error, call);
   }

@@ -158,7 +158,7 @@ export function encodeError(id: JsonRpcId, error: ErrorShape): string {
 /** Everything a call inherits from its carrier (caller, deadline, cancellation). */
 export type CallBase = Omit<Call, "method" | "params" | "notification" | "id">;
 
-/** Runs a call: its outcome, at once when the router has it at once (see `Router.dispatchNow`). */
+/** Runs a call: its outcome, at once when the router has it at once (see `RouterView.dispatchNow`). */
 export type Dispatch = (call: Call) => Outcome | Promise<Outcome>;
 
 /** Runs a request body against a dispatcher; returns the response text, or null for none. */

@@ -65,8 +65,25 @@ export interface TraceCarrier {
  * as floats.
  */
 export type Outcome =
-  | { ok: true; value: unknown; plain?: boolean; floats?: Type }
-  | { ok: false; error: ErrorShape };
+  | {
+    /** The call succeeded. */
+    ok: true;
+    /** What the handler returned (checked against the declared result). */
+    value: unknown;
+    /**
+     * Set by the router when the value is plain JSON (no dates, bytes or registered
+     * types): a codec may then skip tagging it. A hint; leave it unset when unsure.
+     */
+    plain?: boolean;
+    /** The declared result type, when it holds `t.float` (whole numbers go out as floats). */
+    floats?: Type;
+  }
+  | {
+    /** The call failed. */
+    ok: false;
+    /** Why, in the error model. */
+    error: ErrorShape;
+  };
 
 /** The part of a client a handler needs: calls to other interfaces wherever they live. */
 export interface ClientLike {

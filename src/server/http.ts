@@ -3,13 +3,13 @@
  * (a Deno listener binds it in `src/adapters/deno/http.ts`; a test calls `fetch`). This file
  * only composes; each part has its own file:
  *
- * | path                              | file                                         |
- * | --------------------------------- | -------------------------------------------- |
- * | `POST /rpc`, `POST /` (not XML)   | `http_jsonrpc.ts` (JSON-RPC)                 |
- * | `POST /RPC2`, `POST /` (XML)      | `http_xmlrpc.ts` (XML-RPC)                   |
- * | `GET` routes, 404, 405            | `http_routes.ts` (on hono)                   |
- * | body limits, deadlines, auth, errors | `http_calls.ts` (shared by the two above) |
- * | around everything                 | `http_middleware.ts`, `cors.ts` (middleware) |
+ * | what                                 | file                                         |
+ * | ------------------------------------ | -------------------------------------------- |
+ * | `POST /rpc`, `POST /` (not XML)      | `http_jsonrpc.ts` (JSON-RPC)                 |
+ * | `POST /RPC2`, `POST /` (XML)         | `http_xmlrpc.ts` (XML-RPC)                   |
+ * | `GET` routes, 404, 405               | `http_routes.ts` (on hono)                   |
+ * | body limits, deadlines, auth, errors | `http_calls.ts` (shared by the two above)    |
+ * | around everything                    | `http_middleware.ts`, `cors.ts` (middleware) |
  *
  * Each imports `src/core/`, `src/wire/`, `src/observe/` (the explorer page) and its
  * siblings here — never a runtime, a client, or an adapter.

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Fields, Infer, InferFields, Type } from "./types.ts";
+import type { Fields, Infer, InferFields, Type, TypeBase } from "./types.ts";
 import { t } from "./types.ts";
 
 /** What a method declares: its parameters (in order), its result and its documentation. */
@@ -31,7 +31,7 @@ export interface MethodOptions<P extends Fields, R extends Type> {
  * The type used for methods that declare no result: handlers return nothing (or null), and
  * callers get `null`, as on the wire.
  */
-export interface VoidResult extends Type<void | null> {
+export interface VoidResult extends TypeBase<void | null> {
   /** Discriminant (the run-time form is `t.optional(t.any)`). */
   readonly kind: "optional";
   /** Any value, ignored. */
@@ -56,7 +56,8 @@ export interface MethodDef<P extends Fields = Fields, R extends Type = Type> {
   readonly queue?: number;
 }
 
-const VOID = t.optional(t.any) as VoidResult;
+// The run-time form of `t.optional(t.any)`, typed as what callers see: `null`.
+const VOID: VoidResult = { kind: "optional", inner: t.any };
 
 /** Whether a result type is the one of methods that declare none (always `null` on the wire). */
 export function isVoidResult(type: Type): boolean {

@@ -5,16 +5,8 @@
  * @module
  */
 
-import type {
-  ArrayType,
-  Fields,
-  LiteralType,
-  MapType,
-  NullableType,
-  OptionalType,
-  StructType,
-  Type,
-} from "./types.ts";
+import type { Fields, Type } from "./types.ts";
+import { unknownKind } from "./unknown_kind.ts";
 
 /** A JSON Schema object. */
 export type JsonSchema = { [key: string]: unknown };
@@ -46,51 +38,47 @@ function base(type: Type): JsonSchema {
     case "bool":
       return { type: "boolean" };
     case "bytes":
-      return {
-        anyOf: [
-          {
-            type: "object",
-            properties: { $bytes: { type: "string", contentEncoding: "base64" } },
-            required: ["$bytes"],
-            additionalProperties: false,
-          },
-          { type: "string", contentEncoding: "base64" },
-        ],
-      };
+      return taggedOrString("$bytes", { contentEncoding: "base64" });
     case "datetime":
-      return {
-        anyOf: [
-          {
-            type: "object",
-            properties: { $date: { type: "string", format: "date-time" } },
-            required: ["$date"],
-            additionalProperties: false,
-          },
-          { type: "string", format: "date-time" },
-        ],
-      };
+      return taggedOrString("$date", { format: "date-time" });
     case "any":
       return {};
     case "array":
-      return { type: "array", items: toJsonSchema((type as ArrayType).items) };
+      return { type: "array", items: toJsonSchema(type.items) };
     case "map":
-      return { type: "object", additionalProperties: toJsonSchema((type as MapType).values) };
+      return { type: "object", additionalProperties: toJsonSchema(type.values) };
     case "struct": {
-      const struct = type as StructType;
-      const schema: JsonSchema = { title: struct.name, ...fieldsSchema(struct.fields) };
+      const schema: JsonSchema = { title: type.name, ...fieldsSchema(type.fields) };
       // "At least these fields": other members are allowed, of any type.
-      if (struct.extra === "allow") schema.additionalProperties = true;
+      if (type.extra === "allow") schema.additionalProperties = true;
       return schema;
     }
     case "optional":
-      return toJsonSchema((type as OptionalType).inner);
+      return toJsonSchema(type.inner);
     case "nullable":
-      return { anyOf: [toJsonSchema((type as NullableType).inner), { type: "null" }] };
+      return { anyOf: [toJsonSchema(type.inner), { type: "null" }] };
     case "literal": {
-      const values = (type as LiteralType).values;
+      const values = type.values;
       return values.length === 1 ? { const: values[0] } : { enum: [...values] };
     }
+    default:
+      return unknownKind(type);
   }
+}
+
+/** A value that travels as a tagged object (`{"$bytes": …}`) or as its plain string form. */
+function taggedOrString(tag: string, string: JsonSchema): JsonSchema {
+  return {
+    anyOf: [
+      {
+        type: "object",
+        properties: { [tag]: { type: "string", ...string } },
+        required: [tag],
+        additionalProperties: false,
+      },
+      { type: "string", ...string },
+    ],
+  };
 }
 
 /** JSON Schema of an object with the given fields (required = the non-optional ones). */

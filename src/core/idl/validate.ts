@@ -8,20 +8,10 @@
  * @module
  */
 
-import type {
-  ArrayType,
-  Fields,
-  Infer,
-  InferFields,
-  LiteralType,
-  MapType,
-  NullableType,
-  OptionalType,
-  StructType,
-  Type,
-} from "./types.ts";
+import type { Fields, Infer, InferFields, Type } from "./types.ts";
 import { typeName } from "./types.ts";
 import { isVoidResult } from "./interface.ts";
+import { unknownKind } from "./unknown_kind.ts";
 import {
   BadTagError,
   MAX_DEPTH,
@@ -171,16 +161,16 @@ function build(type: Type): Check {
         }
       };
     case "literal": {
-      const values = (type as LiteralType).values;
+      const values = type.values;
       return (v, path) => values.includes(v as never) ? v : fail(path, type, v);
     }
     case "optional": {
-      const inner = compile((type as OptionalType).inner);
+      const inner = compile(type.inner);
       return (v, path) => v === undefined ? undefined : inner(v, path);
     }
     case "nullable": {
-      const inner = compile((type as NullableType).inner);
-      const mismatch = `expected ${typeName((type as NullableType).inner)}, got `;
+      const inner = compile(type.inner);
+      const mismatch = `expected ${typeName(type.inner)}, got `;
       return (v, path) => {
         if (v === null) return null;
         try {
@@ -195,7 +185,7 @@ function build(type: Type): Check {
       };
     }
     case "array": {
-      const items = compile((type as ArrayType).items);
+      const items = compile(type.items);
       return (v, path) => {
         if (!Array.isArray(v)) return fail(path, type, v);
         let out: unknown[] | undefined;
@@ -207,7 +197,7 @@ function build(type: Type): Check {
       };
     }
     case "map": {
-      const values = compile((type as MapType).values);
+      const values = compile(type.values);
       return (v, path) => {
         if (!isPlainObject(v)) return fail(path, type, v);
         let out: Record<string, unknown> | undefined;
@@ -219,17 +209,14 @@ function build(type: Type): Check {
       };
     }
     case "struct": {
-      const struct = type as StructType;
-      const fieldsCheck = compileFields(
-        struct.fields,
-        `${struct.name} has`,
-        struct.extra === "allow",
-      );
+      const fieldsCheck = compileFields(type.fields, `${type.name} has`, type.extra === "allow");
       return (v, path) => {
         if (!isPlainObject(v)) return fail(path, type, v);
         return fieldsCheck(v, path);
       };
     }
+    default:
+      return unknownKind(type);
   }
 }
 

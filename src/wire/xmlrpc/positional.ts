@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { Fields, OptionalType, Type } from "../../core/idl/types.ts";
+import type { Fields, Type } from "../../core/idl/types.ts";
 
 /** Whether `params` is an object naming only declared params (so it can go by position). */
 export function namesOnlyDeclared(params: unknown, declared: Fields): boolean {
@@ -68,8 +68,9 @@ export function fromPositional(params: unknown[], declared: Fields): unknown[] {
   const types = Object.values(declared);
   let out: unknown[] | undefined;
   for (let i = 0; i < params.length && i < types.length; i++) {
-    if (params[i] === null && types[i].kind === "optional") {
-      const inner = (types[i] as OptionalType).inner;
+    const type = types[i];
+    if (params[i] === null && type.kind === "optional") {
+      const inner = type.inner;
       if (inner.kind !== "nullable" && inner.kind !== "any") {
         (out ??= params.slice())[i] = undefined;
       }

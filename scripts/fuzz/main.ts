@@ -1,11 +1,13 @@
 /**
  * `deno task fuzz`: a seeded mutation fuzzer against a real Switchboard server (a child
  * process) over JSON-RPC and XML-RPC (HTTP), msgpack-rpc (TCP) and AMQP (when a broker
- * answers). Reports inputs per protocol, rates, error classes, known-call latencies,
- * crashes, hangs and server memory; exits 1 on a crash or a hang. Inputs that caused
+ * answers), plus XML-RPC's `system.multicall` against its limits (`multicall`). Reports
+ * inputs per protocol, rates, error classes, known-call latencies, crashes, hangs and server
+ * memory; exits 1 on a crash or a hang. Inputs that caused
  * trouble are saved under test-artifacts/fuzz/.
  *
- * Usage: deno task fuzz [--count N] [--seed S] [--protocol jsonrpc|xmlrpc|msgpack|amqp|all]
+ * Usage: deno task fuzz [--count N] [--seed S]
+ *                       [--protocol jsonrpc|xmlrpc|msgpack|amqp|multicall|all]
  *                       [--seconds T] [--lanes L] [--normal-every N] [--latency-bound MS]
  *                       [--artifacts DIR] [--max-restarts N]
  *
@@ -14,13 +16,14 @@
 
 import { AmqpDriver } from "./drive_amqp.ts";
 import { HttpDriver } from "./drive_http.ts";
+import { MulticallDriver } from "./drive_multicall.ts";
 import { TcpDriver } from "./drive_tcp.ts";
 import { ServerChild } from "./child.ts";
 import { Rng } from "./rng.ts";
 import { type Driver, runDriver, timed } from "./runner.ts";
 import { type ProtocolReport, Stats } from "./stats.ts";
 
-const PROTOCOLS = ["jsonrpc", "xmlrpc", "msgpack", "amqp"] as const;
+const PROTOCOLS = ["jsonrpc", "xmlrpc", "msgpack", "amqp", "multicall"] as const;
 type Protocol = typeof PROTOCOLS[number];
 
 function parseArgs(args: string[]) {
@@ -108,6 +111,8 @@ for (const protocol of opts.protocols) {
       protocol === "jsonrpc" ? 16 : 64,
       bound,
     )
+    : protocol === "multicall"
+    ? new MulticallDriver(rng, stats, holder.server, opts.lanes, 4)
     : protocol === "msgpack"
     ? new TcpDriver(rng, stats, holder.server, opts.lanes, 200, bound)
     : new AmqpDriver(rng, stats, amqpUrl, prefix, 500);

@@ -10,13 +10,16 @@ import { connect } from "../client/connect.ts";
 import { loadTransport } from "./lazy.ts";
 import { timeLimit } from "./time_limit.ts";
 import { RpcError } from "../core/errors.ts";
-import { taggingReplacer } from "../core/idl/tagged.ts";
+import { reviveTagged, taggingReplacer } from "../core/idl/tagged.ts";
 import type { OpenRpcDocument } from "../core/idl/openrpc.ts";
 
 export const CALL_HELP = `Usage: switchboard call URL METHOD [PARAMS_JSON] [options]
 
 Calls METHOD (Interface.method) on the server at URL and prints the result as JSON.
-PARAMS_JSON is a JSON array (by position) or object (by name).
+PARAMS_JSON is a JSON array (by position) or object (by name). Dates and bytes are
+{"$date": "<ISO 8601>"} and {"$bytes": "<base64>"}, in PARAMS_JSON as in the result
+(XML-RPC sends them as <dateTime.iso8601> and <base64>). URL is the endpoint as written:
+http://host:port posts to /.
 
 Options:
   --protocol P        jsonrpc (default) or xmlrpc, for http(s) URLs
@@ -79,6 +82,15 @@ export async function callCommand(args: string[]): Promise<number> {
     }
     if (typeof params !== "object" || params === null) {
       throw new UsageError("switchboard call: PARAMS_JSON must be a JSON array or object");
+    }
+    // The tags `call` prints are read back, so a printed date or bytes can be sent again, and
+    // over XML-RPC they travel as <dateTime.iso8601> and <base64>.
+    try {
+      params = reviveTagged(params);
+    } catch (error) {
+      throw new UsageError(
+        `switchboard call: PARAMS_JSON ${error instanceof Error ? error.message : error}`,
+      );
     }
   }
   const timeout = values.timeout === undefined ? undefined : Number(values.timeout);

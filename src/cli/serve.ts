@@ -36,7 +36,10 @@ ${COMPONENT_OPTIONS_HELP}
                       more are refused Overloaded (-32004), over HTTP with 503
   --max-connections N open connections per listener (default 10000); more get 503 (HTTP)
                       or Overloaded (TCP) and are closed
-  --max-batch N       members of one JSON-RPC batch (default 1000)
+  --max-batch N       calls in one JSON-RPC batch or XML-RPC system.multicall (default 1000)
+  --max-response BYTES
+                      the answer to one batch or multicall (default 8388608); a request
+                      whose answer would be larger is refused (-32600)
   --header-timeout MS time a new HTTP connection has to send its request headers
                       (default 10000); then it is closed
   --idle-timeout MS   time a kept-alive HTTP connection may idle (default 30000)
@@ -69,6 +72,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     "max-calls": { type: "string" },
     "max-connections": { type: "string" },
     "max-batch": { type: "string" },
+    "max-response": { type: "string" },
     "header-timeout": { type: "string" },
     "idle-timeout": { type: "string" },
     "body-timeout": { type: "string" },
@@ -102,6 +106,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   const maxCalls = positive(values, "max-calls", "calls");
   const maxConnections = positive(values, "max-connections", "connections");
   const maxBatch = positive(values, "max-batch", "members");
+  const maxResponseBytes = positive(values, "max-response", "bytes");
   const headerTimeout = positive(values, "header-timeout", "milliseconds");
   const idleTimeout = positive(values, "idle-timeout", "milliseconds");
   const bodyTimeout = positive(values, "body-timeout", "milliseconds");
@@ -145,6 +150,7 @@ export async function serveCommand(args: string[]): Promise<number> {
           server.listenHttp({ ...http, tls }, {
             maxBodyBytes: maxBody,
             maxBatch,
+            maxResponseBytes,
             maxConnections,
             headerTimeout,
             idleTimeout,
@@ -154,7 +160,7 @@ export async function serveCommand(args: string[]): Promise<number> {
             get: observe.routes,
           }),
       );
-      console.log(`listening on ${listener.url} (JSON-RPC: POST /rpc, XML-RPC: POST /RPC2)`);
+      console.log(`listening on ${listener.url} (JSON-RPC and XML-RPC: POST /, /rpc, /RPC2)`);
     }
     if (tcp) {
       const listener = await listenOn(

@@ -1,5 +1,6 @@
 /**
- * msgpack-rpc over AMQP 0-9-1 (RabbitMQ), client side, and the conventions both sides share.
+ * msgpack-rpc over AMQP 0-9-1 (RabbitMQ), client side. The conventions both sides share are in
+ * `src/wire/amqp/`, with the connection (`link.ts`) the worker holds too.
  *
  * A call is a persistent message carrying `[0, msgid, method, params]`, published with
  * publisher confirms to the durable queue of its interface (`switchboard.<Interface>`), where
@@ -12,7 +13,7 @@
  *
  * amqplib (a well-kept, widely used AMQP 0-9-1 client that runs in Deno through npm) is
  * imported lazily, the first time an `amqp:` client connects, so HTTP-only users of `mod.ts`
- * never load it.
+ * never load it. The connection is opened on the first call and again after it is lost.
  *
  * @module
  */
@@ -25,31 +26,30 @@ import {
   responseOutcome,
 } from "../wire/msgpackrpc/codec.ts";
 import type { Outcome } from "../core/context.ts";
-import { RpcError, rpcError } from "../core/errors.ts";
+import { type RpcError, rpcError } from "../core/errors.ts";
+import { abortReason } from "../core/abort.ts";
 import { type ConnectOptions, registerTransport } from "./connect.ts";
 import type { OutgoingCall, Transport } from "../core/client/transport.ts";
 import { PendingCalls } from "../core/pending.ts";
-import { exponentialBackoff } from "../core/backoff.ts";
 import {
   callQueue,
   CONTENT_TYPE,
-  DEADLINE_HEADER,
   declareCallQueue,
   declareEventsExchange,
   DEFAULT_PREFIX,
   DIRECT_REPLY_TO,
   eventsExchange,
   interfaceOf,
-  putTrace,
+  outgoingProperties,
 } from "../wire/amqp/conventions.ts";
 import {
   type AmqpChannel,
-  type AmqpConnection,
   type AmqpMessage,
-  loadAmqp,
+  describeError,
   publishConfirmed,
   redact,
 } from "../wire/amqp/amqplib.ts";
+import { AmqpLink, type AmqpSession } from "../wire/amqp/link.ts";
 
 /** Options of `connect("amqp://…")`. */
 export interface AmqpConnectOptions extends ConnectOptions {
@@ -72,24 +72,13 @@ export interface AmqpConnectOptions extends ConnectOptions {
 
 /** Default wait for an unreachable broker, for calls without a deadline. */
 const DEFAULT_CONNECT_WAIT_MS = 10_000;
-/** Pauses between connection attempts while calls wait: 100 ms doubling to 2 s. */
-const RECONNECT = exponentialBackoff({ initial: 100, max: 2_000 });
 
 interface Pending {
   resolve(outcome: Outcome): void;
   reject(error: RpcError): void;
 }
 
-interface Session {
-  connection: AmqpConnection;
-  channel: AmqpChannel;
-  toBuffer(bytes: Uint8Array): Uint8Array;
-  declared: Map<string, Promise<void>>;
-  /** Why the broker closed the channel, once it has (e.g. PRECONDITION_FAILED). */
-  failure?: unknown;
-  /** Set while amqplib's write buffer is full; resolves on "drain" (or close). */
-  full?: Promise<void>;
-}
+type Session = AmqpSession<void>;
 
 /**
  * Calls over RabbitMQ: `connect("amqp://user:pass@host/vhost")`. Connects on the first call
@@ -107,7 +96,6 @@ interface Session {
  * ```
  */
 export class AmqpTransport implements Transport {
-  readonly #url: string;
   readonly #shown: string;
   readonly #prefix: string;
   readonly #defaultInterface?: string;
@@ -115,16 +103,13 @@ export class AmqpTransport implements Transport {
   readonly #connectWait: number;
   readonly #clientId = crypto.randomUUID();
   readonly #pending = new PendingCalls<Pending>();
-  #session?: Promise<Session>;
-  /** Bumped per connection attempt, so a stale connection's events change nothing. */
-  #generation = 0;
+  readonly #link: AmqpLink<void>;
   #closed = false;
   #ignoredReplies = 0;
 
   /** `url` is the broker, e.g. `amqp://guest:guest@127.0.0.1:5672/`. */
   constructor(url: string | URL, options: AmqpConnectOptions = {}) {
     const parsed = new URL(url);
-    this.#url = parsed.href;
     this.#shown = redact(parsed);
     this.#prefix = options.prefix ?? DEFAULT_PREFIX;
     this.#defaultInterface = options.defaultInterface;
@@ -132,6 +117,16 @@ export class AmqpTransport implements Transport {
     const userId = options.userId ?? (decodeURIComponent(parsed.username) || "guest");
     if (userId !== false) this.#userId = userId;
     this.#connectWait = options.connectWait ?? DEFAULT_CONNECT_WAIT_MS;
+    this.#link = new AmqpLink({
+      url: parsed,
+      confirm: true,
+      setup: (channel) => this.#setup(channel),
+      onLost: (reason) =>
+        this.#failAll(rpcError(
+          "Unavailable",
+          `lost the connection to ${this.#shown} (${reason}); the call may or may not have run`,
+        )),
+    });
   }
 
   /** Replies that arrived for no waiting call (duplicates after redelivery, or too late). */
@@ -144,70 +139,17 @@ export class AmqpTransport implements Transport {
     return this.#pending.size;
   }
 
-  #open(): Promise<Session> {
-    if (this.#closed) return Promise.reject(rpcError("Unavailable", "the client is closed"));
-    this.#session ??= this.#connect(++this.#generation);
-    return this.#session;
-  }
-
   /**
-   * A connection for a call: while the broker cannot be reached (it is restarting, say),
-   * tries again with backoff until the call's deadline or `connectWait` instead of failing
-   * at once. It gives up when the next try would come too late, so the caller learns that
-   * the broker is unreachable rather than only that time ran out; an aborted call stops.
+   * A connection for a call: while the broker cannot be reached (it is restarting, say), the
+   * link tries again until the call's deadline or `connectWait`, whichever is sooner.
    */
   async #openFor(request: OutgoingCall): Promise<Session> {
+    if (this.#closed) throw rpcError("Unavailable", "the client is closed");
     const until = Math.min(request.deadline ?? Infinity, Date.now() + this.#connectWait);
-    for (let attempt = 1;; attempt++) {
-      try {
-        return await this.#open();
-      } catch (error) {
-        const pause = RECONNECT.delay(attempt);
-        if (this.#closed || Date.now() + pause >= until) throw error;
-        await sleep(pause, request.signal);
-        if (request.signal?.aborted) throw abortReason(request.method, request.signal);
-      }
-    }
-  }
-
-  async #connect(generation: number): Promise<Session> {
-    const current = () => this.#generation === generation && !this.#closed;
     try {
-      const lib = await loadAmqp();
-      const connection = await lib.connect(this.#url);
-      connection.on("error", () => {}); // unheard errors would throw; "close" carries the news
-      let channel: AmqpChannel;
-      try {
-        channel = await connection.createConfirmChannel();
-      } catch (error) {
-        await connection.close().catch(() => {});
-        throw error;
-      }
-      const session: Session = { connection, channel, toBuffer: lib.toBuffer, declared: new Map() };
-      const lost = (reason: string) => {
-        if (!current()) return;
-        this.#generation++;
-        this.#session = undefined;
-        this.#failAll(rpcError(
-          "Unavailable",
-          `lost the connection to ${this.#shown} (${reason}); the call may or may not have run`,
-        ));
-        connection.close().catch(() => {});
-      };
-      connection.on("close", (error?: unknown) => lost(describeError(error, "closed")));
-      // amqplib emits the broker's reason as "error" just before "close".
-      channel.on("error", (error: unknown) => session.failure = error);
-      channel.on("close", () => lost(describeError(session.failure, "channel closed")));
-      channel.on("return", (message: AmqpMessage) => this.#onReturn(message));
-      try {
-        await channel.consume(DIRECT_REPLY_TO, (m) => this.#onReply(m), { noAck: true });
-      } catch (error) {
-        await connection.close().catch(() => {});
-        throw error;
-      }
-      return session;
+      return this.#link.current ?? await this.#link.openBy(until, request.signal);
     } catch (error) {
-      if (current()) this.#session = undefined;
+      if (request.signal?.aborted) throw abortReason(request.method, request.signal);
       throw rpcError(
         "Unavailable",
         `cannot reach the broker at ${this.#shown}: ${describeError(error, "refused")}`,
@@ -215,16 +157,16 @@ export class AmqpTransport implements Transport {
     }
   }
 
+  /** Sets up each connection: replies by direct reply-to, unroutable calls returned. */
+  async #setup(channel: AmqpChannel): Promise<void> {
+    channel.on("return", (message: AmqpMessage) => this.#onReturn(message));
+    await channel.consume(DIRECT_REPLY_TO, (m) => this.#onReply(m), { noAck: true });
+  }
+
   /** Declares a queue or exchange once per connection (again after a failure). */
   async #declare(session: Session, key: string, declare: () => Promise<void>): Promise<void> {
-    let done = session.declared.get(key);
-    if (!done) {
-      done = declare();
-      session.declared.set(key, done);
-      done.catch(() => session.declared.delete(key));
-    }
     try {
-      await done;
+      await session.declareOnce(key, declare);
     } catch (error) {
       throw rpcError(
         "Unavailable",
@@ -285,17 +227,10 @@ export class AmqpTransport implements Transport {
     const session = await this.#openFor(request);
     await this.#declare(session, `queue ${queue}`, () => declareCallQueue(session.channel, queue));
     while (session.full) await session.full;
-    const headers: Record<string, unknown> = {};
-    let expiration: string | undefined;
-    if (request.deadline !== undefined) {
-      const remaining = Math.ceil(request.deadline - Date.now());
-      if (remaining <= 0) {
-        throw rpcError("Timeout", `${request.method} timed out before it was sent`);
-      }
-      expiration = String(remaining);
-      headers[DEADLINE_HEADER] = request.deadline;
+    const { headers, expiration } = outgoingProperties(request);
+    if (expiration !== undefined && Number(expiration) <= 0) {
+      throw rpcError("Timeout", `${request.method} timed out before it was sent`);
     }
-    if (request.trace) putTrace(headers, request.trace);
     if (request.signal?.aborted) throw abortReason(request.method, request.signal);
     return await new Promise<Outcome>((resolve, reject) => {
       const signal = request.signal;
@@ -324,7 +259,7 @@ export class AmqpTransport implements Transport {
         ));
       };
       try {
-        const room = session.channel.publish("", queue, body, {
+        session.publish("", queue, body, {
           persistent: true,
           mandatory: true,
           replyTo: DIRECT_REPLY_TO,
@@ -335,22 +270,9 @@ export class AmqpTransport implements Transport {
           expiration,
           headers,
         }, (error) => error && fail(session.failure ?? error));
-        if (!room) this.#full(session);
       } catch (error) {
         fail(error);
       }
-    });
-  }
-
-  /** Holds further publishes until the socket drains, so a burst cannot grow memory unbounded. */
-  #full(session: Session): void {
-    session.full ??= new Promise<void>((resolve) => {
-      const go = () => {
-        session.full = undefined;
-        resolve();
-      };
-      session.channel.once("drain", go);
-      session.channel.once("close", go);
     });
   }
 
@@ -368,12 +290,10 @@ export class AmqpTransport implements Transport {
     );
     const body = session.toBuffer(encodeNotification(method, request.params ?? []));
     try {
-      const headers: Record<string, unknown> = {};
-      if (request.trace) putTrace(headers, request.trace);
       await publishConfirmed(session.channel, exchange, method, body, {
         userId: this.#userId,
         contentType: CONTENT_TYPE,
-        headers,
+        headers: outgoingProperties({ trace: request.trace }).headers,
       });
     } catch (error) {
       throw rpcError(
@@ -387,39 +307,9 @@ export class AmqpTransport implements Transport {
 
   async close(): Promise<void> {
     this.#closed = true;
-    const session = this.#session;
-    this.#session = undefined;
     this.#failAll(rpcError("Cancelled", "the client was closed before the reply came"));
-    if (!session) return;
-    const open = await session.catch(() => undefined);
-    if (!open) return;
-    await open.channel.close().catch(() => {});
-    await open.connection.close().catch(() => {});
+    await this.#link.close();
   }
-}
-
-function abortReason(method: string, signal: AbortSignal): RpcError {
-  return signal.reason instanceof RpcError
-    ? signal.reason
-    : rpcError("Cancelled", `${method} was cancelled`);
-}
-
-/** Waits `ms`, or less when `signal` aborts. */
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
-}
-
-function describeError(error: unknown, fallback: string): string {
-  if (error instanceof Error) return error.message;
-  return error === undefined || error === null ? fallback : String(error);
 }
 
 function amqpFactory(url: URL, options: ConnectOptions): Transport {

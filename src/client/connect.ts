@@ -14,8 +14,9 @@ export interface ConnectOptions extends ClientOptions, HttpTransportOptions {
   /** For http(s) URLs: `jsonrpc` (default) or `xmlrpc`. */
   protocol?: "jsonrpc" | "xmlrpc";
   /**
-   * For http(s) URLs: the endpoint's path. Default: the path the URL string spells out
-   * (`http://host:port/` posts to `/`), else `/rpc` (`/RPC2` for XML-RPC).
+   * For http(s) URLs: the endpoint's path instead of the URL's own. Default: the URL is the
+   * endpoint, as in any HTTP client (`http://host:port` posts to `/`, where a Switchboard
+   * server answers both protocols, as it does at `/rpc` and `/RPC2`).
    */
   path?: string;
   /** Any further options a transport understands (TLS, heartbeats, auth, …). */
@@ -43,7 +44,6 @@ export function registerTransport(scheme: string, factory: TransportFactory): vo
 function httpFactory(url: URL, options: ConnectOptions): Transport {
   const xml = options.protocol === "xmlrpc";
   if (typeof options.path === "string") url.pathname = options.path;
-  else if (url.pathname === "/" || url.pathname === "") url.pathname = xml ? "/RPC2" : "/rpc";
   if (xml) {
     const make = factories.get("xmlrpc+http:");
     if (!make) {
@@ -99,14 +99,5 @@ export function connect(url: string | URL, options: ConnectOptions = {}): Client
       } (known here: ${[...factories.keys()].filter((k) => !k.includes("+")).join(", ")})`,
     );
   }
-  // `new URL` turns "http://h:1" and "http://h:1/" into the same path: keep what was written.
-  const path = options.path === undefined && typeof url === "string" && spellsPath(url)
-    ? { ...options, path: parsed.pathname }
-    : options;
-  return new Client(factory(parsed, path), path);
-}
-
-/** Whether a URL string has a path after its authority (`http://h:1/`, not `http://h:1`). */
-function spellsPath(url: string): boolean {
-  return /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*\//i.test(url);
+  return new Client(factory(parsed, options), options);
 }

@@ -166,7 +166,7 @@ export function explorerHtml(interfaces: readonly InterfaceDef[], title = "Switc
 <header>
 <h1>${safeTitle} <small>API explorer</small></h1>
 <nav><a href="openrpc.json">OpenRPC document</a> · <a href="healthz">health</a> ·
-JSON-RPC at <code>POST /rpc</code> · XML-RPC at <code>POST /RPC2</code></nav>
+JSON-RPC and XML-RPC at <code>POST /</code> (also <code>/rpc</code>, <code>/RPC2</code>)</nav>
 <input id="filter" type="search" placeholder="filter methods" aria-label="filter methods">
 </header>
 <main id="interfaces"></main>

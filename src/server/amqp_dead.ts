@@ -58,3 +58,34 @@ export function deadLetter(
     return false;
   }
 }
+
+/**
+ * Reports dead-lettered messages to a logger: the first at once, then a count at most once a
+ * second, so a flood of poison messages cannot flood the log.
+ */
+export class DeadLetterLog {
+  readonly #warn: (message: string) => void;
+  readonly #queue: string;
+  /** Dead-lettered messages not yet reported, and when the last report went out. */
+  #unreported = 0;
+  #reportedAt = 0;
+
+  /** Reports through `warn` the messages moved to `queue`. */
+  constructor(warn: (message: string) => void, queue: string) {
+    this.#warn = warn;
+    this.#queue = queue;
+  }
+
+  /** Counts a message from `from` dead-lettered for `reason`; reports when a second has passed. */
+  report(from: string, reason: string): void {
+    this.#unreported++;
+    const now = Date.now();
+    if (now - this.#reportedAt < 1000) return;
+    const more = this.#unreported > 1 ? ` (and ${this.#unreported - 1} more)` : "";
+    this.#warn(
+      `amqp: a message from ${from} is no call (${reason}); moved to ${this.#queue}${more}`,
+    );
+    this.#unreported = 0;
+    this.#reportedAt = now;
+  }
+}

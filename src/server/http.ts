@@ -1,6 +1,6 @@
 /**
- * The HTTP transport, on hono: JSON-RPC at `POST /rpc`, XML-RPC at `POST /RPC2` (and
- * `POST /` by content type), the OpenRPC document at `GET /openrpc.json`, and
+ * The HTTP transport, on hono: JSON-RPC and XML-RPC at `POST /` (told apart by content
+ * type), also at `POST /rpc` and `POST /RPC2`, the OpenRPC document at `GET /openrpc.json`, and
  * `GET /healthz`. Bodies are size-limited before they are parsed.
  *
  * @module
@@ -13,6 +13,7 @@ import type { Call, Identity, Outcome } from "../core/context.ts";
 import {
   type CallBase,
   DEFAULT_MAX_BATCH,
+  DEFAULT_MAX_RESPONSE_BYTES,
   encodeError,
   type JsonRpcRequest,
   parseError,
@@ -20,12 +21,14 @@ import {
   parseRequestValue,
   runRequest,
 } from "../wire/jsonrpc/codec.ts";
+import { DEPTH_SCAN_FROM } from "../wire/jsonrpc/json_text.ts";
 import { openRpcDocument } from "../core/idl/openrpc.ts";
 import { type ErrorShape, errorShape } from "../core/errors.ts";
 import { NAMED_PARAMS_HEADER, SWITCHBOARD_CLIENT_HEADER, TIMEOUT_HEADER } from "../wire/http.ts";
 import { callTracing, traceCarrier } from "../core/client/tracing_hook.ts";
 import {
   BodyDeadline,
+  BodyReadError,
   mediaType,
   type ReadAnswers,
   readLimited,
@@ -68,15 +71,29 @@ export type XmlRpcHandler = (
   body: string,
   dispatch: (call: Call) => Promise<Outcome>,
   base: Omit<Call, "method" | "params">,
-  options?: { namedFaults?: boolean; namedParams?: boolean },
+  options?: {
+    namedFaults?: boolean;
+    namedParams?: boolean;
+    maxBatch?: number;
+    maxResponseBytes?: number;
+  },
 ) => Promise<string>;
 
 /** Options of the HTTP transport. */
 export interface HttpOptions {
   /** Largest accepted request body in bytes (default 1 MiB); larger ones get 413. */
   maxBodyBytes?: number;
-  /** Members of one JSON-RPC batch (default 1000); larger batches get InvalidRequest. */
+  /**
+   * Calls in one JSON-RPC batch or XML-RPC `system.multicall` (default 1000); more are
+   * refused whole with InvalidRequest.
+   */
   maxBatch?: number;
+  /**
+   * The answer to one JSON-RPC batch or XML-RPC `system.multicall`, in bytes (default 8 MiB,
+   * counted as it is encoded); a request whose answer would be larger is refused with
+   * InvalidRequest, and its calls not yet started do not run. Single calls are not counted.
+   */
+  maxResponseBytes?: number;
   /** How long a body may take to arrive after its headers (default 30 s); then 408. */
   bodyTimeout?: number;
   /** Open connections of the listener (default 10,000); more get 503. Deno listener only. */
@@ -183,13 +200,21 @@ function callBase(
 
 /**
  * What a Switchboard XML-RPC client says in its headers, read only when the codec asks (a
- * fault; a lone struct param): a class, because getters on an object literal cost more
- * than the lookups they save.
+ * fault; a lone struct param), and the listener's limits on a `system.multicall`: a class,
+ * because getters on an object literal cost more than the lookups they save.
  */
 class ClientHeaders {
   readonly #request: Request;
-  constructor(request: Request) {
+  readonly #limits: BatchLimits;
+  constructor(request: Request, limits: BatchLimits) {
     this.#request = request;
+    this.#limits = limits;
+  }
+  get maxBatch(): number {
+    return this.#limits.maxBatch;
+  }
+  get maxResponseBytes(): number {
+    return this.#limits.maxResponseBytes;
   }
   get namedFaults(): boolean {
     return this.#request.headers.has(SWITCHBOARD_CLIENT_HEADER);
@@ -197,6 +222,12 @@ class ClientHeaders {
   get namedParams(): boolean {
     return this.#request.headers.get(NAMED_PARAMS_HEADER) === "named";
   }
+}
+
+/** A listener's limits on requests of many calls (batches, multicalls). */
+interface BatchLimits {
+  maxBatch: number;
+  maxResponseBytes: number;
 }
 
 /** What `Deno.serve` passes along with a request (its second argument), and the listener. */
@@ -245,6 +276,8 @@ export interface HttpApp {
 export function createHttpApp(router: Router, options: HttpOptions = {}): HttpApp {
   const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
+  const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  const batchLimits: BatchLimits = { maxBatch, maxResponseBytes };
   const deadline = new BodyDeadline(options.bodyTimeout ?? DEFAULT_BODY_TIMEOUT_MS);
   const expose = options.expose;
   const cors = options.cors ? new CorsPolicy(options.cors) : undefined;
@@ -267,6 +300,18 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
       ),
       name: "RequestTimeout",
     }, { connection: "close" });
+  /**
+   * A body whose framing the client broke (a malformed chunk): 400, and one line in the log
+   * without a stack, since nothing went wrong in the server.
+   */
+  const unreadable = (request: Request, error: unknown): Response => {
+    const problem = error instanceof BodyReadError ? error : new BodyReadError(error);
+    router.logger.warn(`http: ${problem.message}`);
+    return errorResponse(request, 400, {
+      ...errorShape("InvalidRequest", `Invalid Request: ${problem.message}`),
+      name: "BadRequest",
+    }, { connection: "close" });
+  };
   /** The router is at its limit of calls in flight: 503 before reading anything. */
   const overloaded = (request: Request) =>
     errorResponse(request, 503, overloadedShape(router.maxInFlight), { "retry-after": "1" });
@@ -288,7 +333,13 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
       if (verdict instanceof Response) return verdict;
       caller = verdict;
     }
-    const body = await deadline.race(readBody());
+    let body;
+    try {
+      body = await deadline.race(readBody());
+    } catch (error) {
+      if (error instanceof BodyReadError) return unreadable(request, error);
+      throw error;
+    }
     if (body === TOO_SLOW) return tooSlow(request);
     if (body === undefined) return tooLarge(request);
     return { body, base: callBase(request, caller, env, expose, router.observed) };
@@ -301,48 +352,60 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
       ? new Response("", { status: 200 })
       : new Response(reply, { headers: { "content-type": "application/json" } });
   const answerJson = (parsed: JsonRpcRequest, base: CallBase): Response | Promise<Response> => {
-    const reply = runRequest(parsed, dispatchNow, base);
+    const reply = runRequest(parsed, dispatchNow, base, maxResponseBytes);
     return reply instanceof Promise ? reply.then(jsonResponse) : jsonResponse(reply);
   };
 
   // What the body deadline answers for a JSON-RPC body read through request.json(): made
-  // once, so a request allocates no closures for them. They never reject.
+  // once, so a request allocates no closures for them. They never reject. A read that fails
+  // other than by bad JSON is broken framing.
   const jsonAnswers: ReadAnswers<JsonRead, unknown, Response> = {
     done: (read, value) => answerJson(parseRequestValue(value, maxBatch), read.base),
-    failed: (read, error) => {
-      if (!(error instanceof SyntaxError)) throw error;
-      return answerJson({ kind: "error", error: parseError(error.message) }, read.base);
-    },
+    failed: (read, error) =>
+      error instanceof SyntaxError
+        ? answerJson({ kind: "error", error: parseError(error.message) }, read.base)
+        : unreadable(read.request, error),
     slow: (read) => tooSlow(read.request),
     threw: (_, error) => failed(error),
     ended: (read) => read.answers?.answered(),
   };
+  // The same for a body long enough to nest deep, read as text for the depth check first.
+  const textAnswers: ReadAnswers<JsonRead, string, Response> = {
+    ...jsonAnswers,
+    done: (read, text) => answerJson(parseRequest(text, maxBatch), read.base),
+    failed: (read, error) => unreadable(read.request, error),
+  };
 
   /**
-   * Answers `POST /rpc`; the promise never rejects (failures are answered 500). `answers`:
-   * report the answer there (given only where `fetch` itself calls this, synchronously).
+   * Answers JSON-RPC at `POST /rpc` or `POST /`; the promise never rejects (failures are
+   * answered 500). `answers`: report the answer there (given only where `fetch` itself calls
+   * this, synchronously). `type`: the request's media type, when the caller read it already.
    */
   const jsonRpc = (
     request: Request,
     env: HttpEnv | undefined,
     answers?: AnswerTracking,
+    type: string = mediaType(request),
   ): Promise<Response> => {
     // Any body is parsed as JSON whatever its media type (curl sends form-urlencoded, fetch
     // text/plain for a string); only a page of another site is refused (see cors.ts).
-    const type = mediaType(request);
     if (!JSON_TYPES.includes(type)) {
       const refused = refuseCrossSite(request, type, cors);
       if (refused) return Promise.resolve(refused);
     }
     // The common case, a declared length and nobody to authenticate, goes through
     // request.json(): Deno parses the already-received body without a stream or a
-    // separate decode, and no async frames stand between it and the router.
+    // separate decode, and no async frames stand between it and the router. A body too
+    // short to nest deep enough to matter skips the depth check (see json_text.ts).
     if (router.saturated) return Promise.resolve(overloaded(request));
     const declared = options.authenticate ? null : request.headers.get("content-length");
     if (declared !== null) {
-      if (Number(declared) > limit) return Promise.resolve(tooLarge(request));
+      const length = Number(declared);
+      if (length > limit) return Promise.resolve(tooLarge(request));
       const base = callBase(request, undefined, env, expose, router.observed);
-      const read = deadline.read(request.json(), { request, base, answers }, jsonAnswers);
+      const read = length > DEPTH_SCAN_FROM
+        ? deadline.read(request.text(), { request, base, answers }, textAnswers)
+        : deadline.read(request.json(), { request, base, answers }, jsonAnswers);
       if (answers) answers.taken = true;
       return read;
     }
@@ -358,7 +421,12 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
     const pre = await prologue(request, env);
     if (pre instanceof Response) return pre;
     // A Switchboard client says so; its faults carry the error's name (see wire/xmlrpc).
-    const reply = await options.xmlrpc!(pre.body, dispatch, pre.base, new ClientHeaders(request));
+    const reply = await options.xmlrpc!(
+      pre.body,
+      dispatch,
+      pre.base,
+      new ClientHeaders(request, batchLimits),
+    );
     return new Response(reply, { headers: { "content-type": "text/xml; charset=utf-8" } });
   };
 
@@ -415,12 +483,19 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.notFound((c) =>
     c.text(
-      "not found: JSON-RPC is at POST /rpc, XML-RPC at POST /RPC2, the OpenRPC document at " +
-        "GET /openrpc.json, health at GET /healthz\n",
+      "not found: JSON-RPC and XML-RPC are at POST / (also POST /rpc and POST /RPC2), the " +
+        "OpenRPC document at GET /openrpc.json, health at GET /healthz\n",
       404,
     )
   );
   const failed = (error: unknown): Response => {
+    if (error instanceof BodyReadError) {
+      router.logger.warn(`http: ${error.message}`);
+      return new Response(`bad request: ${error.message}\n`, {
+        status: 400,
+        headers: { "content-type": "text/plain; charset=UTF-8", connection: "close" },
+      });
+    }
     router.logger.error(`http transport: ${error instanceof Error ? error.stack : error}`);
     return new Response("internal error\n", {
       status: 500,
@@ -428,14 +503,21 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
     });
   };
   app.onError(failed);
-  // POST /rpc and /RPC2 are the hot paths: they skip the framework's routing and context
-  // (about a microsecond per call). Anything else, including paths hono would normalise,
-  // goes to hono. Middleware added to `app` must also wrap these paths.
+  // POST /, /rpc and /RPC2 are the hot paths: they skip the framework's routing and context
+  // (about a microsecond per call). `/` is where a client given a bare `http://host:port`
+  // posts, and it tells the protocols apart by media type. Anything else, including paths
+  // hono would normalise, goes to hono. Middleware added to `app` must also wrap these paths.
   const fetch: HttpApp["fetch"] = (request, env) => {
     if (request.method === "POST") {
       const path = pathOf(request.url);
       if (path === "/rpc") return jsonRpc(request, env, env?.answers);
-      if (path === "/RPC2" && options.xmlrpc) return xmlRpcRequest(request, env).catch(failed);
+      if (path === "/") {
+        const type = mediaType(request);
+        if (!type.endsWith("xml")) return jsonRpc(request, env, env?.answers, type);
+        if (options.xmlrpc) return xmlRpcRequest(request, env).catch(failed);
+      } else if (path === "/RPC2" && options.xmlrpc) {
+        return xmlRpcRequest(request, env).catch(failed);
+      }
     }
     return app.fetch(request, env);
   };

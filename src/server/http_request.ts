@@ -1,6 +1,7 @@
 /**
- * Reading HTTP requests defensively: the media type, and the body with a size bound
- * enforced while it streams in (a client can lie about, or omit, `content-length`).
+ * Reading HTTP requests defensively: the media type, the Host header HTTP/1.1 requires, and
+ * the body with a size bound enforced while it streams in (a client can lie about, or omit,
+ * `content-length`) and a distinct error when its framing is broken.
  *
  * @module
  */
@@ -14,8 +15,56 @@ export function mediaType(request: Request): string {
   return raw.split(";")[0].trim().toLowerCase();
 }
 
-/** Reads a body up to `limit` bytes as UTF-8; `undefined` when it is larger. */
+/**
+ * What is wrong with a request's Host header, or undefined when it names one host. RFC 9112
+ * (section 3.2) has a server answer 400 to an HTTP/1.1 request without Host, or with more
+ * than one, or an empty one (an `http` URL always has a host). A handler cannot see the
+ * request's HTTP version, so an HTTP/1.0 request without Host is refused too; the HTTP/1.0
+ * clients in use send one. Only for requests read from a socket: a `Request` made in code
+ * has no Host header.
+ */
+export function hostProblem(request: Request): string | undefined {
+  const host = request.headers.get("host");
+  if (host === null) return "the request has no Host header (HTTP/1.1 requires one)";
+  // Several Host lines arrive joined by commas; no host has a comma.
+  if (host === "" || host.includes(",")) {
+    return `the Host header ${JSON.stringify(host.slice(0, 80))} is not one host`;
+  }
+  return undefined;
+}
+
+/**
+ * A request body that could not be read: the client broke HTTP's framing (a malformed
+ * chunk, a connection closed mid-body). The client's fault, answered 400, not a server error.
+ */
+export class BodyReadError extends Error {
+  override name = "BodyReadError";
+  /** `cause`: what reading the body threw. */
+  constructor(cause: unknown) {
+    super(`the request body could not be read: ${firstLine(cause)}`);
+  }
+}
+
+/** The first line of what an error says (a log line stays one line, with no stack). */
+export function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  const end = text.indexOf("\n");
+  return end < 0 ? text : text.slice(0, end);
+}
+
+/**
+ * Reads a body up to `limit` bytes as UTF-8; `undefined` when it is larger. A body that
+ * cannot be read rejects with a {@linkcode BodyReadError}.
+ */
 export async function readLimited(request: Request, limit: number): Promise<string | undefined> {
+  try {
+    return await readUpTo(request, limit);
+  } catch (error) {
+    throw error instanceof BodyReadError ? error : new BodyReadError(error);
+  }
+}
+
+async function readUpTo(request: Request, limit: number): Promise<string | undefined> {
   const declared = request.headers.get("content-length");
   if (declared !== null) {
     if (Number(declared) > limit) return undefined;

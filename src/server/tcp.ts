@@ -46,6 +46,12 @@ export interface TcpOptions {
    */
   maxInFlight?: number;
   /**
+   * Answer bytes a connection may leave unread (default 1 MiB): beyond it the connection's
+   * requests are not read until its answers are written; beyond it plus `maxMessageBytes`
+   * the connection is closed, and the reason logged.
+   */
+  maxUnwrittenBytes?: number;
+  /**
    * Open connections (default {@linkcode DEFAULT_MAX_CONNECTIONS}). Beyond it a connection's
    * first request is answered `Overloaded` and the connection closed.
    */

@@ -34,6 +34,7 @@ import { Topics } from "./tcp_pubsub.ts";
 export interface ConnectionOptions {
   maxMessageBytes?: number;
   maxInFlight?: number;
+  maxUnwrittenBytes?: number;
   auth?: AuthGate;
   heartbeat?: HeartbeatPolicy | false;
   expose?: (method: string) => boolean;
@@ -96,6 +97,7 @@ export class TcpServer implements SessionOwner {
     const session = new Session(stream, this, {
       maxMessageBytes: this.#options.maxMessageBytes,
       maxInFlight: this.#options.maxInFlight,
+      maxUnwrittenBytes: this.#options.maxUnwrittenBytes,
     });
     const peer = new Peer(
       `anonymous@${session.remote}`,
@@ -273,6 +275,10 @@ export class TcpServer implements SessionOwner {
     // A running notification holds a slot of the connection (see SessionOwner).
     const outcome = this.#router.dispatchNow(call);
     if (outcome instanceof Promise) return outcome;
+  }
+
+  dropped(_session: Session, reason: RpcError): void {
+    this.#router.logger.warn(`tcp: closing a connection: ${reason.message}`);
   }
 
   closed(session: Session): void {

@@ -113,7 +113,7 @@ Deno.test({
   const { seen, console } = await visit(browser, site.origin, shop.url, "browser_client_refused");
   assert.equal(seen.failed.rpcError, true, JSON.stringify(seen));
   assert.equal(seen.failed.name, "Unavailable");
-  assert.match(seen.failed.message, /cannot reach http:\/\/127\.0\.0\.1:\d+\/rpc: Failed to fetch/);
+  assert.match(seen.failed.message, /cannot reach http:\/\/127\.0\.0\.1:\d+\/: Failed to fetch/);
   assert.deepEqual(seen.json, { threw: "TypeError", message: "Failed to fetch" });
   assert.deepEqual(seen.textPlain, { threw: "TypeError", message: "Failed to fetch" });
   assert.equal(seen.servedClient, "TypeError");

@@ -211,7 +211,7 @@ Deno.test("cli: --help everywhere; a server that is down is a one-line error, ex
   assert.equal(down.code, 1);
   assert.match(
     down.stderr.trim(),
-    /^error: Unavailable \(-32005\): cannot reach http:\/\/127\.0\.0\.1:9\/rpc: [^\n]+$/,
+    /^error: Unavailable \(-32005\): cannot reach http:\/\/127\.0\.0\.1:9\/: [^\n]+$/,
   );
 });
 

@@ -1,7 +1,8 @@
 // Where connect() posts, and what it sends third-party JSON-RPC servers (no socket needed:
 // a fetch that records the request and answers as a foreign server would).
 import assert from "node:assert/strict";
-import { connect } from "../../mod.ts";
+import { connect, defineInterface, implement, method, t } from "../../mod.ts";
+import { Server } from "../../server.ts";
 import "../../xmlrpc.ts"; // connect() speaks xmlrpc
 
 function recorder(answer: () => Response) {
@@ -19,15 +20,16 @@ function recorder(answer: () => Response) {
 
 const ok = () => new Response('{"jsonrpc":"2.0","id":1,"result":1}');
 
-Deno.test("connect posts to the path the URL spells out, /rpc when it has none", async () => {
+Deno.test("connect posts to the URL as written (no path is /); `path` overrides it", async () => {
   const cases: [string, Record<string, unknown>, string][] = [
-    ["http://h:1", {}, "http://h:1/rpc"],
+    ["http://h:1", {}, "http://h:1/"],
     ["http://h:1/", {}, "http://h:1/"],
     ["http://h:1/api/v2", {}, "http://h:1/api/v2"],
-    ["http://h:1?x=1", {}, "http://h:1/rpc?x=1"],
+    ["http://h:1?x=1", {}, "http://h:1/?x=1"],
+    ["http://h:1/rpc", {}, "http://h:1/rpc"],
     ["http://h:1/", { path: "/other" }, "http://h:1/other"],
-    ["http://h:1", { protocol: "xmlrpc" }, "http://h:1/RPC2"],
-    ["http://h:1/", { protocol: "xmlrpc" }, "http://h:1/"],
+    ["http://h:1", { protocol: "xmlrpc" }, "http://h:1/"],
+    ["http://h:1/RPC2", { protocol: "xmlrpc" }, "http://h:1/RPC2"],
   ];
   for (const [url, options, expected] of cases) {
     const { seen, fetch } = recorder(() =>
@@ -42,11 +44,11 @@ Deno.test("connect posts to the path the URL spells out, /rpc when it has none",
     assert.equal(seen[0].url, expected, url);
     await client.close();
   }
-  // A URL object cannot tell "/" from no path: the default applies, `path` overrides.
+  // A URL object is the same endpoint as its string.
   const { seen, fetch } = recorder(ok);
-  await connect(new URL("http://h:1/"), { fetch }).call("M.m", []);
-  await connect(new URL("http://h:1/"), { fetch, path: "/" }).call("M.m", []);
-  assert.deepEqual(seen.map((s) => s.url), ["http://h:1/rpc", "http://h:1/"]);
+  await connect(new URL("http://h:1"), { fetch }).call("M.m", []);
+  await connect(new URL("http://h:1/"), { fetch, path: "/rpc" }).call("M.m", []);
+  assert.deepEqual(seen.map((s) => s.url), ["http://h:1/", "http://h:1/rpc"]);
 });
 
 Deno.test("notify accepts an empty 200; a non-JSON 200 to a call is still an error", async () => {
@@ -93,4 +95,31 @@ Deno.test("the XML-RPC client says it is Switchboard, and when its one struct is
   assert.equal(seen[0].headers.get("x-switchboard-client"), "1");
   assert.equal(seen[0].headers.get("x-switchboard-params"), "named");
   assert.equal(seen[1].headers.get("x-switchboard-params"), null);
+});
+
+Deno.test("a Switchboard server answers both protocols at the bare URL, /rpc and /RPC2", async () => {
+  const Calc = defineInterface("Calc", {
+    add: method({ params: { a: t.int, b: t.int }, result: t.int }),
+  });
+  const server = new Server().register(implement(Calc, { add: ({ a, b }) => a + b }));
+  const http = await server.listenHttp({ hostname: "127.0.0.1", port: 0 });
+  const urls: [string, "jsonrpc" | "xmlrpc"][] = [
+    [http.url, "jsonrpc"],
+    [`${http.url}/`, "jsonrpc"],
+    [`${http.url}/rpc`, "jsonrpc"],
+    [http.url, "xmlrpc"],
+    [`${http.url}/RPC2`, "xmlrpc"],
+  ];
+  try {
+    for (const [url, protocol] of urls) {
+      const client = connect(url, { protocol });
+      try {
+        assert.equal(await client.proxy(Calc).add({ a: 2, b: 3 }), 5, `${protocol} ${url}`);
+      } finally {
+        await client.close();
+      }
+    }
+  } finally {
+    await server.close();
+  }
 });

@@ -195,7 +195,7 @@ Deno.test("http client: a server that is down is Unavailable", async () => {
     assert.ok(e instanceof RpcError);
     assert.equal(e.name, "Unavailable");
     assert.equal(e.code, -32005);
-    assert.match(e.message, new RegExp(`cannot reach http://127\\.0\\.0\\.1:${port}/rpc`));
+    assert.match(e.message, new RegExp(`cannot reach http://127\\.0\\.0\\.1:${port}/:`));
     return true;
   });
   await client.close();
@@ -215,7 +215,7 @@ Deno.test("http client: an answer that is not JSON-RPC is Unavailable, with what
     const client = connect(base);
     await assert.rejects(client.call("A.b"), {
       name: "Unavailable",
-      message: `${base}/rpc answered HTTP 502 that is not JSON-RPC: <html>gateway down</html>`,
+      message: `${base}/ answered HTTP 502 that is not JSON-RPC: <html>gateway down</html>`,
     });
     await assert.rejects(html.call({ method: "A.b" }), { name: "Unavailable" });
     const odd = connect(`${base}/json`);

@@ -43,6 +43,7 @@ Deno.test("deno task fuzz: a tiny run reports every protocol with its figures", 
     "xmlrpc",
     "msgpack",
     "amqp",
+    "multicall",
   ]);
   for (const p of report.protocols) {
     if (p.skipped) {

@@ -120,7 +120,8 @@ Deno.test({
   ignore: await ignoreUnless(peers.jsonrpclib),
   fn: async () => {
     const { port, stop } = await pythonServer("json");
-    // "http://host:port/" posts to "/" (without a path it would be /rpc).
+    // The URL is the endpoint: "http://host:port/" and "http://host:port" both post to "/",
+    // the only path jsonrpclib answers (anything else is its 404).
     const client = connect(`http://127.0.0.1:${port}/`, { taggedValues: false });
     const tagged = connect(`http://127.0.0.1:${port}/`);
     const noPath = connect(`http://127.0.0.1:${port}`);
@@ -141,7 +142,8 @@ Deno.test({
       // The default (for Switchboard servers) sends tags, which a foreign server echoes.
       assert.deepEqual(await tagged.call("Calc.echo", [when]), [when]);
       await assert.rejects(client.call("Calc.fail", []), /boom/);
-      await assert.rejects(noPath.call("Calc.add", [1, 2]), RpcError);
+      assert.equal(await noPath.call("Calc.add", [1, 2]), 3);
+      assert.equal(await noPath.proxy(Calc).add({ a: 40, b: 2 }), 42);
     } finally {
       await client.close();
       await tagged.close();

@@ -80,7 +80,7 @@ Deno.test({
   assert.deepEqual(r.multicall, [
     ["float", "1.5"],
     ["int", "3"],
-    ["Fault", -32000, "no such thing: 7"],
+    ["Fault", -32000, "NotFound: no such thing: 7"], // as the call alone (r.fail)
     ["bytes", "b'\\x01'"],
   ]);
 });

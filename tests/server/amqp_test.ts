@@ -16,7 +16,8 @@ import { t } from "../../src/core/idl/types.ts";
 import { defineError, RpcError } from "../../src/core/errors.ts";
 import { implement } from "../../src/core/implement.ts";
 import { Server } from "../../src/server/server.ts";
-import { MemoryDedupeStore, serveAmqp } from "../../src/server/amqp.ts";
+import { serveAmqp } from "../../src/server/amqp.ts";
+import { MemoryDedupeStore } from "../../src/server/amqp_dedupe.ts";
 import { Router } from "../../src/core/router/router.ts";
 import {
   BROKER_URL,

@@ -1,4 +1,4 @@
-// POST /rpc and POST /RPC2 are answered without hono's routing (the hot path); these tests
+// POST /, /rpc and /RPC2 are answered without hono's routing (the hot path); these tests
 // pin that the shortcut behaves exactly as the routed paths do at its edges.
 import assert from "node:assert/strict";
 import { createHttpApp, Router } from "../../server.ts";
@@ -79,4 +79,41 @@ Deno.test("POST /RPC2 is XML-RPC where installed, and 404 where not", async () =
   );
   assert.equal(res.status, 200);
   assert.match(await res.text(), /<(int|i4)>5<\/(int|i4)>/);
+});
+
+Deno.test("POST / is the hot path too: JSON-RPC, or XML-RPC by its media type", async () => {
+  const router = new Router();
+  router.register(implement(Calc, { add: ({ a, b }) => a + b }));
+  const app = createHttpApp(router, { xmlrpc: xmlRpcHandler(router) });
+  // Only the hot path reports its answer itself (hono's routes do not see `answers`).
+  let answered = 0;
+  const answers = { taken: false, answered: () => answered++ };
+  const body = JSON.stringify(call);
+  const pending = app.fetch(
+    new Request("http://x/", {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-length": String(body.length) },
+      body,
+    }),
+    { answers },
+  );
+  assert.equal(answers.taken, true);
+  const res = await pending;
+  assert.deepEqual(await res.json(), { jsonrpc: "2.0", result: 5, id: 1 });
+  assert.equal(answered, 1);
+  const xml = await app.fetch(
+    new Request("http://x/", {
+      method: "POST",
+      headers: { "content-type": "text/xml; charset=utf-8" },
+      body: "<?xml version='1.0'?><methodCall><methodName>Calc.add</methodName><params>" +
+        "<param><value><int>2</int></value></param><param><value><int>3</int></value></param>" +
+        "</params></methodCall>",
+    }),
+  );
+  assert.match(await xml.text(), /<(int|i4)>5<\/(int|i4)>/);
+  const plain = await setup().app.fetch(
+    new Request("http://x/", { method: "POST", headers: { "content-type": "text/xml" } }),
+  );
+  assert.equal(plain.status, 404);
+  assert.equal(await plain.text(), "XML-RPC is not served here\n");
 });

@@ -23,10 +23,16 @@ export const Demo = defineInterface("Demo", {
   whoami: method({ result: t.nullable(t.string) }),
 });
 
-/** A server with Demo on a free port; `notes` collects Demo.note notifications. */
+/**
+ * A server with Demo on a free port; `notes` collects Demo.note notifications, `warnings`
+ * what the server logged as warnings.
+ */
 export async function demoServer(options: TcpOptions = {}, address: TcpAddress = {}) {
   const notes: string[] = [];
-  const server = new Server({ logger: { error: () => {}, warn: () => {} } });
+  const warnings: string[] = [];
+  const server = new Server({
+    logger: { error: () => {}, warn: (message) => void warnings.push(message) },
+  });
   server.register(implement(Demo, {
     echo: ({ value }) => value,
     sleep: async ({ ms, tag }, ctx) => {
@@ -48,7 +54,7 @@ export async function demoServer(options: TcpOptions = {}, address: TcpAddress =
     whoami: (_, ctx) => ctx.caller?.id ?? null,
   }));
   const tcp: TcpListener = await server.listenTcp({ port: 0, ...address }, options);
-  return { server, tcp, notes, close: () => server.close() };
+  return { server, tcp, notes, warnings, close: () => server.close() };
 }
 
 /** A plain msgpack-rpc client on a raw socket. */

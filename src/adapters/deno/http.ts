@@ -22,6 +22,7 @@ import {
   type HttpOptions,
 } from "../../server/http.ts";
 import { errorShape } from "../../core/errors.ts";
+import { hostProblem } from "../../server/http_request.ts";
 import { acceptLoop } from "./accept.ts";
 
 /**
@@ -102,6 +103,23 @@ interface Served {
   headerTimeout: number;
 }
 
+/**
+ * The app behind the check a socket's requests need before any app sees them: a Host header
+ * (a `Request` made in code has none, so the runtime-free app cannot insist on it).
+ */
+function withHostCheck(app: HttpApp): HttpApp["fetch"] {
+  return (request, env) => {
+    const problem = hostProblem(request);
+    if (problem === undefined) return app.fetch(request, env);
+    return errorResponse(
+      request,
+      400,
+      { ...errorShape("InvalidRequest", `Invalid Request: ${problem}`), name: "BadRequest" },
+      { connection: "close" },
+    );
+  };
+}
+
 /** Serves a router over HTTP (HTTPS with `listen.tls`). */
 export function serveHttp(
   router: Router,
@@ -141,6 +159,7 @@ function serveConnections(
   const addr = listener.addr as Deno.NetAddr;
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   const url = `${listen.tls ? "https" : "http"}://${host}:${addr.port}`;
+  const checked = withHostCheck(app);
   const open = new Map<Served, Promise<void>>();
   const shutdowns = new Map<Served, () => Promise<void>>();
   let refusing = 0;
@@ -234,7 +253,7 @@ function serveConnections(
     }
     // Refused connections are open too, but do not count toward the limit.
     if (open.size - refusing < maxConnections) {
-      serve(conn, app.fetch, headerTimeout);
+      serve(conn, checked, headerTimeout);
       return;
     }
     if (refusing >= MAX_REFUSING) {
@@ -285,6 +304,7 @@ function serveConnections(
 
 /** The fallback: `Deno.serve`, with none of the connection limits. */
 function serveWithDenoServe(app: HttpApp, listen: HttpAddress): Promise<HttpListener> {
+  const handle = withHostCheck(app);
   return new Promise((resolve, reject) => {
     try {
       let url = "";
@@ -296,7 +316,7 @@ function serveWithDenoServe(app: HttpApp, listen: HttpAddress): Promise<HttpList
           onListen: () => {},
         },
         (request, info) =>
-          app.fetch(request, { remoteAddr: info.remoteAddr as Deno.NetAddr, listener: url }),
+          handle(request, { remoteAddr: info.remoteAddr as Deno.NetAddr, listener: url }),
       );
       const addr = server.addr as Deno.NetAddr;
       const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;

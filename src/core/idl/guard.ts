@@ -102,7 +102,9 @@ function codegen() {
       case "datetime":
         return `(${v} instanceof Date && !Number.isNaN(${v}.getTime()))`;
       case "any":
-        return `(${v} === null || (${v} !== undefined && typeof ${v} !== "object"))`;
+        // A number that is not finite takes the full check, which refuses it.
+        return `(${v} === null || (${v} !== undefined && typeof ${v} !== "object" && ` +
+          `(typeof ${v} !== "number" || ${v} - ${v} === 0)))`;
       case "literal":
         constants.push(t.values);
         return `c[${constants.length - 1}].includes(${v})`;
@@ -194,8 +196,11 @@ function build(type: Type, sub: (type: Type) => Guard): Guard {
     case "datetime":
       return (v) => v instanceof Date && !Number.isNaN(v.getTime());
     case "any":
-      // Containers may hold tagged values the full check revives; primitives never do.
-      return (v) => v === null || (v !== undefined && typeof v !== "object");
+      // Containers may hold tagged values the full check revives; primitives never do. A
+      // number that is not finite takes the full check, which refuses it.
+      return (v) =>
+        v === null ||
+        (v !== undefined && typeof v !== "object" && (typeof v !== "number" || v - v === 0));
     case "literal": {
       const values = type.values;
       return (v) => values.includes(v as never);

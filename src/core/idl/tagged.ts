@@ -41,6 +41,21 @@ export class TooDeepError extends Error {
   override name = "TooDeepError";
 }
 
+/**
+ * Thrown by {@linkcode reviveTagged} for a number that is not finite: in JSON a number beyond a
+ * double (`1e400`) parses as `Infinity`, which JSON would write back as `null`; `t.float` refuses
+ * such numbers alike.
+ */
+export class NotFiniteError extends Error {
+  override name = "NotFiniteError";
+}
+
+function notFinite(value: number): never {
+  throw new NotFiniteError(
+    `holds ${value}, a number beyond the range of a double (a JSON number such as 1e400)`,
+  );
+}
+
 /** Thrown by {@linkcode reviveTagged} when a registered type cannot decode its value. */
 export class BadTagError extends Error {
   override name = "BadTagError";
@@ -73,11 +88,14 @@ let walking = false;
 
 /**
  * Replaces tags anywhere in a parsed JSON value by the values they stand for.
- * Mutates containers in place; refuses values nested deeper than `MAX_DEPTH` or holding
- * more than `MAX_NODES` containers.
+ * Mutates containers in place; refuses values nested deeper than `MAX_DEPTH`, holding
+ * more than `MAX_NODES` containers, or holding a number that is not finite.
  */
 export function reviveTagged(value: unknown): unknown {
-  if (value === null || typeof value !== "object") return value;
+  if (value === null || typeof value !== "object") {
+    // `x - x` is 0 for every finite number, NaN for the others.
+    return typeof value === "number" && value - value !== 0 ? notFinite(value) : value;
+  }
   if (walking) return revive(value, 0);
   nodesLeft = MAX_NODES;
   walking = true;
@@ -89,7 +107,9 @@ export function reviveTagged(value: unknown): unknown {
 }
 
 function revive(value: unknown, depth: number): unknown {
-  if (value === null || typeof value !== "object") return value;
+  if (value === null || typeof value !== "object") {
+    return typeof value === "number" && value - value !== 0 ? notFinite(value) : value;
+  }
   if (depth >= MAX_DEPTH) throw new TooDeepError(`value nests deeper than ${MAX_DEPTH} levels`);
   if (--nodesLeft < 0) {
     throw new TooLargeError(`value holds more than ${MAX_NODES} arrays and objects`);

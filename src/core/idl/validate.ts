@@ -15,6 +15,7 @@ import { unknownKind } from "./unknown_kind.ts";
 import {
   BadTagError,
   MAX_DEPTH,
+  NotFiniteError,
   reviveTagged,
   TooDeepError,
   TooLargeError,
@@ -154,7 +155,10 @@ function build(type: Type): Check {
         try {
           return reviveTagged(v);
         } catch (e) {
-          if (e instanceof TooDeepError || e instanceof TooLargeError || e instanceof BadTagError) {
+          if (
+            e instanceof TooDeepError || e instanceof TooLargeError || e instanceof BadTagError ||
+            e instanceof NotFiniteError
+          ) {
             throw new ValidationError(path, e.message);
           }
           throw e;

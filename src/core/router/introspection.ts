@@ -11,7 +11,7 @@ import { xmlRpcTypeName } from "../idl/signature.ts";
 import { openRpcDocument } from "../idl/openrpc.ts";
 import { implement, type Implementation } from "../implement.ts";
 import type { Router } from "./router.ts";
-import { methodNotFound, rpcError } from "../errors.ts";
+import { rpcError } from "../errors.ts";
 
 /** XML-RPC's introspection interface. */
 export const System = defineInterface("system", {
@@ -29,7 +29,7 @@ export const System = defineInterface("system", {
   multicall: method({
     params: { calls: t.array(t.any) },
     result: t.array(t.any),
-    doc: "Runs several calls in one request; each result is [value] or a fault struct.",
+    doc: "Runs several calls in one XML-RPC request; each result is [value] or a fault struct.",
   }),
 });
 
@@ -58,39 +58,14 @@ export function introspection(
       return [[xmlRpcTypeName(def.result), ...Object.values(def.params).map(xmlRpcTypeName)]];
     },
     methodHelp: ({ methodName }) => lookup(methodName).def.doc ?? "",
-    multicall: async ({ calls }, ctx) => {
-      const results: unknown[] = [];
-      for (const [i, item] of calls.entries()) {
-        const spec = item as { methodName?: unknown; params?: unknown };
-        if (typeof spec !== "object" || spec === null || typeof spec.methodName !== "string") {
-          results.push({
-            faultCode: -32600,
-            faultString: `calls[${i}]: expected {methodName, params}`,
-          });
-          continue;
-        }
-        if (spec.methodName === "system.multicall") {
-          results.push({ faultCode: -32600, faultString: "system.multicall may not nest" });
-          continue;
-        }
-        const outcome = visible(spec.methodName)
-          ? await router.dispatch({
-            method: spec.methodName,
-            params: spec.params,
-            caller: ctx.caller,
-            deadline: ctx.deadline,
-            signal: ctx.signal,
-            protocol: ctx.protocol,
-            peer: ctx.peer,
-          })
-          : { ok: false as const, error: methodNotFound(spec.methodName) };
-        results.push(
-          outcome.ok
-            ? [outcome.value]
-            : { faultCode: outcome.error.code, faultString: outcome.error.message },
-        );
-      }
-      return results;
+    // The XML-RPC transport answers system.multicall itself, entry by entry, within the
+    // listener's limits (see src/wire/xmlrpc/multicall.ts); other protocols have batches.
+    multicall: () => {
+      throw rpcError(
+        "InvalidRequest",
+        "Invalid Request: system.multicall is answered over XML-RPC only; " +
+          "send a JSON-RPC batch instead",
+      );
     },
   });
   const discover = implement(Discover, {

@@ -133,6 +133,15 @@ export function redact(url: string | URL): string {
   return u.href;
 }
 
+/**
+ * An error amqplib gave (or a connection's close event carried) as text for a message;
+ * `fallback` when there is none (a clean close carries nothing).
+ */
+export function describeError(error: unknown, fallback: string): string {
+  if (error instanceof Error) return error.message;
+  return error === undefined || error === null ? fallback : String(error);
+}
+
 /** Publishes and resolves on the broker's confirm; rejects on nack or a closed channel. */
 export function publishConfirmed(
   channel: AmqpChannel,

@@ -10,8 +10,8 @@
  * @module
  */
 
-import type { AmqpChannel } from "./amqplib.ts";
-import type { TraceCarrier } from "../../core/context.ts";
+import type { AmqpChannel, AmqpProperties } from "./amqplib.ts";
+import type { Call, TraceCarrier } from "../../core/context.ts";
 import { traceCarrier } from "../../core/client/tracing_hook.ts";
 
 /** Default prefix of queue and exchange names. */
@@ -35,6 +35,42 @@ export function takeTrace(headers: Record<string, unknown> | undefined): TraceCa
   // amqplib hands string headers back as strings; a peer may send bytes.
   const text = (v: unknown) => v instanceof Uint8Array ? new TextDecoder().decode(v) : v;
   return traceCarrier(text(headers.traceparent), text(headers.tracestate));
+}
+
+/**
+ * The headers and TTL a call (or notification) is published with: its absolute deadline as a
+ * header (a worker refuses the call unrun after it) and as the message's TTL in ms (the broker
+ * drops it unrun; zero or less: already expired), and its trace context.
+ */
+export function outgoingProperties(
+  call: { deadline?: number; trace?: TraceCarrier },
+  now = Date.now(),
+): { headers: Record<string, unknown>; expiration?: string } {
+  const headers: Record<string, unknown> = {};
+  let expiration: string | undefined;
+  if (call.deadline !== undefined) {
+    expiration = String(Math.ceil(call.deadline - now));
+    headers[DEADLINE_HEADER] = call.deadline;
+  }
+  if (call.trace) putTrace(headers, call.trace);
+  return { headers, expiration };
+}
+
+/**
+ * What a call message's properties tell a worker: the deadline, the publishing user (which the
+ * broker verified), the trace context and the call id.
+ */
+export function incomingProperties(
+  props: AmqpProperties,
+): Pick<Call, "deadline" | "caller" | "trace" | "id"> {
+  const found: Pick<Call, "deadline" | "caller" | "trace" | "id"> = {};
+  const deadline = Number(props.headers?.[DEADLINE_HEADER]);
+  if (Number.isFinite(deadline) && deadline > 0) found.deadline = deadline;
+  if (props.userId) found.caller = { id: props.userId };
+  const trace = takeTrace(props.headers);
+  if (trace) found.trace = trace;
+  if (props.messageId) found.id = props.messageId;
+  return found;
 }
 
 /** Content type of every Switchboard AMQP message body. */

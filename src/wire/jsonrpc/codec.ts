@@ -15,6 +15,9 @@ import {
   unencodable,
 } from "../../core/errors.ts";
 import { reviveTagged, taggingReplacer } from "../../core/idl/tagged.ts";
+import { parseJsonText } from "./json_text.ts";
+import { DEFAULT_MAX_BATCH, DEFAULT_MAX_RESPONSE_BYTES } from "../batch_limits.ts";
+import { runBatch } from "./batch.ts";
 
 /** A JSON-RPC id. */
 export type JsonRpcId = string | number | null;
@@ -38,14 +41,16 @@ export function parseError(detail: string): ErrorShape {
   return errorShape("ParseError", `Parse error: ${detail}`);
 }
 
-/** Default cap on the members of one batch (see {@linkcode parseRequestValue}). */
-export const DEFAULT_MAX_BATCH = 1000;
+export { DEFAULT_MAX_BATCH, DEFAULT_MAX_RESPONSE_BYTES } from "../batch_limits.ts";
 
-/** Parses a request body. Never throws. `maxBatch` caps the members of a batch. */
+/**
+ * Parses a request body. Never throws. `maxBatch` caps the members of a batch; a long body
+ * nested deeper than `MAX_JSON_DEPTH` (json_text.ts) is a parse error before it is parsed.
+ */
 export function parseRequest(text: string, maxBatch = DEFAULT_MAX_BATCH): JsonRpcRequest {
   let body: unknown;
   try {
-    body = JSON.parse(text);
+    body = parseJsonText(text);
   } catch (e) {
     return { kind: "error", error: parseError(e instanceof Error ? e.message : String(e)) };
   }
@@ -165,12 +170,14 @@ export function handleJsonRpc(
 /**
  * Runs a parsed request (see {@link parseRequestValue}); the response text, or null.
  * Synchronous when every call it makes is, so that the HTTP transport can answer a small
- * call without a promise in between; `then` rather than `async` frames otherwise.
+ * call without a promise in between; `then` rather than `async` frames otherwise. A batch's
+ * answer may hold at most `maxResponseBytes` (see `batch.ts`).
  */
 export function runRequest(
   request: JsonRpcRequest,
   dispatch: Dispatch,
   base: CallBase = {},
+  maxResponseBytes: number = DEFAULT_MAX_RESPONSE_BYTES,
 ): string | null | Promise<string | null> {
   switch (request.kind) {
     case "error":
@@ -178,11 +185,12 @@ export function runRequest(
     case "single":
       return runMember(request.member, dispatch, base);
     case "batch":
-      return Promise.all(request.members.map((member) => runMember(member, dispatch, base)))
-        .then((replies) => {
-          const present = replies.filter((r): r is string => r !== null);
-          return present.length ? `[${present.join(",")}]` : null;
-        });
+      return runBatch(
+        request.members,
+        (member) => runMember(member, dispatch, base),
+        maxResponseBytes,
+        (error) => encodeError(null, error),
+      );
   }
 }
 
@@ -236,7 +244,16 @@ export function decodeResponse(value: unknown): { id: JsonRpcId; outcome: Outcom
     return { id: res.id, outcome: { ok: false, error } };
   }
   if ("result" in res) {
-    return { id: res.id, outcome: { ok: true, value: reviveTagged(res.result) } };
+    try {
+      return { id: res.id, outcome: { ok: true, value: reviveTagged(res.result) } };
+    } catch (error) {
+      // Too deep, too large, a bad tag or a number beyond a double: the call failed.
+      const message = error instanceof Error ? error.message : String(error);
+      return {
+        id: res.id,
+        outcome: { ok: false, error: errorShape("InternalError", `the result ${message}`) },
+      };
+    }
   }
   return undefined;
 }

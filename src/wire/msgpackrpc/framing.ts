@@ -14,12 +14,42 @@ import {
   toMessage,
 } from "./messages.ts";
 import { plain, unpackr } from "./packer.ts";
-import { mayHoldRecords, recordDefinitionIn } from "./strict.ts";
+import { suspectAt } from "./strict.ts";
 
 const EMPTY_BYTES = new Uint8Array(0);
 
 /** Default per-message size limit: 16 MiB. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Runs of complete messages up to this size are decoded in one pass; longer ones frame by
+ * frame, where the maps and arrays of each message are counted before it is decoded.
+ */
+const ONE_PASS_BYTES = 64 * 1024;
+/** Past the first 64 Ki maps and arrays, a message may hold one more per this many bytes. */
+export const BYTES_PER_CONTAINER = 8;
+/** The most maps and arrays one message may hold, whatever its size. */
+export const MAX_CONTAINERS = 1024 * 1024;
+
+/**
+ * How many maps and arrays a message of `bytes` bytes may hold. Each costs tens of bytes
+ * once decoded (an empty map is one byte on the wire): a message of nothing else would
+ * take dozens of times its size in memory. The first 64 Ki are free, as many as a one-pass
+ * run has bytes, so no message decoded in one pass can exceed its budget.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { containerBudget } from "./framing.ts";
+ *
+ * assert.equal(containerBudget(800), 65536 + 100);
+ * assert.equal(containerBudget(1024 * 1024), 65536 + 131072); // one per 8 bytes
+ * assert.equal(containerBudget(16 * 1024 * 1024), 1024 * 1024); // never more
+ * ```
+ */
+export function containerBudget(bytes: number): number {
+  return Math.min(MAX_CONTAINERS, ONE_PASS_BYTES + Math.floor(bytes / BYTES_PER_CONTAINER));
+}
 
 /** What {@linkcode MessageDecoder.next} yields: a message, or a bad frame (skipped). */
 export type Decoded =
@@ -30,7 +60,9 @@ export type Decoded =
  * Cuts a msgpack byte stream into messages: `push` chunks as they arrive (partial or
  * coalesced), then drain `next()` until it returns undefined. A frame larger than the limit
  * is refused from its header alone (a 100 MB length claim costs nothing); after such an
- * error, or an invalid byte, framing is lost and the error is `fatal`.
+ * error, or an invalid byte, framing is lost and the error is `fatal`. A message holding
+ * more maps and arrays than {@linkcode containerBudget} allows is refused before it is
+ * decoded (an error, not fatal: the next message follows it).
  *
  * The complete messages of a chunk are decoded in one pass, straight from the chunk; only a
  * partial, oversized or bad frame goes through the header scanner, and the buffer grows only
@@ -60,6 +92,7 @@ export class MessageDecoder {
   /** Scan state of the frame at #start: where the scan stopped, items still to read. */
   #scanPos = 0;
   #scanCount = 1;
+  #scanContainers = 0;
   readonly #header: Header = { head: 0, body: 0, items: 0 };
   #dead?: MalformedMessageError;
 
@@ -115,19 +148,29 @@ export class MessageDecoder {
    * frame, which the careful path in `next` then takes.
    */
   #decodeRun(): void {
+    // The scan state belongs to the frame at #start (a stale one would cut at wrong bytes).
+    this.#rescan();
+    let run = this.#buf.subarray(this.#start, this.#end);
+    if (run.byteLength > ONE_PASS_BYTES) return;
+    // msgpackr reads record definitions whatever its options, and renames `__proto__`: the
+    // messages before such bytes are decoded here, the one that holds them by `next`.
+    const suspect = suspectAt(run);
+    if (suspect === 0) return;
+    if (suspect > 0) run = run.subarray(0, suspect);
     this.#lastEnd = 0;
-    const run = this.#buf.subarray(this.#start, this.#end);
-    // msgpackr reads its record definitions whatever its options: such a run goes frame by
-    // frame through the careful path, which refuses the frame that holds one.
-    if (mayHoldRecords(run) && recordDefinitionIn(run) !== undefined) return;
     try {
       unpackr.unpackMultiple(run, this.#collect);
     } catch {
       // #lastEnd is where the incomplete or bad frame starts
     }
     this.#start += this.#lastEnd;
+    this.#rescan();
+  }
+
+  #rescan(): void {
     this.#scanPos = this.#start;
     this.#scanCount = 1;
+    this.#scanContainers = 0;
   }
 
   #owned = false;
@@ -175,9 +218,9 @@ export class MessageDecoder {
       return undefined;
     }
     const frame = this.#buf.subarray(this.#start, this.#start + length);
+    const containers = this.#scanContainers;
     this.#start += length;
-    this.#scanPos = this.#start;
-    this.#scanCount = 1;
+    this.#rescan();
     if (this.#start === this.#end) {
       // Drained: drop a borrowed chunk so the caller may reuse it.
       if (!this.#owned) this.#buf = EMPTY_BYTES;
@@ -185,6 +228,14 @@ export class MessageDecoder {
     } else {
       // The frame that straddled two reads is whole: the rest goes back to the one pass.
       this.#decodeRun();
+    }
+    const budget = containerBudget(length);
+    if (containers > budget) {
+      const error = new MalformedMessageError(
+        `a message of ${length} bytes holds ${containers} maps and arrays (limit ${budget})`,
+        { msgid: requestId(frame, 0) },
+      );
+      return { ok: false, error };
     }
     try {
       return { ok: true, message: decodeMessage(frame) };
@@ -201,6 +252,7 @@ export class MessageDecoder {
     const buf = this.#buf, start = this.#start, end = this.#end, limit = start + this.#max;
     let pos = this.#scanPos < start ? start : this.#scanPos;
     let count = this.#scanCount;
+    let containers = this.#scanContainers;
     const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     const header = this.#header;
     while (count > 0) {
@@ -222,11 +274,14 @@ export class MessageDecoder {
         );
       }
       if (pos + head + body > end) break;
+      const b = buf[pos];
+      if ((b & 0xe0) === 0x80 || (b >= 0xdc && b <= 0xdf)) containers++;
       pos += head + body;
       count += items - 1;
     }
     this.#scanPos = pos;
     this.#scanCount = count;
+    this.#scanContainers = containers;
     return count === 0 ? pos - start : -1;
   }
 

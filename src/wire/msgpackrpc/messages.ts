@@ -13,7 +13,8 @@ import { traceCarrier } from "../../core/client/tracing_hook.ts";
 import { type ErrorShape, nameOfCode, receivedError } from "../../core/errors.ts";
 import { Float64, methodName, plainError, withFloatResult } from "./plain_peer.ts";
 import { type ByteSink, packMessage, packShared, plain, unpackr } from "./packer.ts";
-import { mayHoldRecords, recordDefinitionIn } from "./strict.ts";
+import { holdsProtoKey, mayHoldRecords, recordDefinitionIn } from "./strict.ts";
+import { unpackOwnKeys } from "./own_keys.ts";
 
 /** Message type tags of the spec. */
 export const MessageType = { Request: 0, Response: 1, Notification: 2 } as const;
@@ -64,7 +65,10 @@ export class MalformedMessageError extends Error {
   override name = "MalformedMessageError";
   /** The request's msgid, when it could be read (so the peer can get an error response). */
   readonly msgid?: number;
-  /** Whether the stream can no longer be trusted (framing lost: close the connection). */
+  /**
+   * Whether the stream can no longer be trusted (framing lost, or a record definition that
+   * cannot be answered): close the connection.
+   */
   readonly fatal: boolean;
 
   /** Creates the error. */
@@ -260,10 +264,17 @@ export function decodeMessage(bytes: Uint8Array): Message {
   let value: unknown;
   const foreign = mayHoldRecords(bytes) ? recordDefinitionIn(bytes) : undefined;
   if (foreign !== undefined) {
-    throw new MalformedMessageError(`not msgpack: ${foreign}`, { msgid: requestId(bytes, 0) });
+    // A peer that defines records writes later values through them (as bytes that read as
+    // small integers here): refused with an answer, or, with no msgid to answer, fatal.
+    const msgid = requestId(bytes, 0);
+    throw new MalformedMessageError(`not msgpack: ${foreign}`, {
+      msgid,
+      fatal: msgid === undefined,
+    });
   }
   try {
-    value = unpackr.unpack(plain(bytes));
+    const view = plain(bytes);
+    value = holdsProtoKey(view) ? unpackOwnKeys(view) : unpackr.unpack(view);
   } catch (error) {
     // Framing is intact (the frame was cut by its header): only this message fails, and a
     // request is answered when its msgid can be read.

@@ -55,6 +55,12 @@ export interface SessionOwner {
   notification(session: Session, message: NotificationMessage): void | Promise<unknown>;
   /** The session ended; `reason` says why. */
   closed(session: Session, reason: RpcError): void;
+  /**
+   * The session is closing the connection because of what the peer did (lost framing, a
+   * record definition it cannot be answered about, answers it does not read), before
+   * `closed`: for the owner's log.
+   */
+  dropped?(session: Session, reason: RpcError): void;
 }
 
 /** Options of a session. */
@@ -66,9 +72,18 @@ export interface SessionOptions {
    * notifications may run besides; beyond that the session stops reading until one ends.
    */
   maxInFlight?: number;
+  /**
+   * Answer bytes not yet written to the peer above which the session reads no more of its
+   * requests until they are written (default 1 MiB). Past this plus `maxMessageBytes` (the
+   * answers of calls that were running meanwhile) the peer is dropped.
+   */
+  maxUnwrittenBytes?: number;
   /** A name for error messages (`tcp://127.0.0.1:8081`, `peer alice`). */
   label?: string;
 }
+
+/** Default of {@linkcode SessionOptions.maxUnwrittenBytes}. */
+export const DEFAULT_MAX_UNWRITTEN_BYTES = 1024 * 1024;
 
 interface PendingCall {
   resolve(outcome: Outcome): void;
@@ -81,8 +96,6 @@ interface PendingCall {
 const EMPTY: unknown[] = [];
 /** Microtask hops before a write: enough for synchronous handlers' replies to be queued. */
 const FLUSH_HOPS = 32;
-/** Queued reply bytes above which the session stops reading until they are written. */
-const HIGH_WATER = 4 * 1024 * 1024;
 /** First read buffer of a connection; grows ×4 while reads fill it, up to the maximum. */
 const MIN_READ_BUFFER = 4 * 1024;
 /** Largest read buffer of a connection. */
@@ -94,6 +107,9 @@ export class Session {
   readonly #owner: SessionOwner;
   readonly #decoder: MessageDecoder;
   readonly #maxInFlight: number;
+  /** Unwritten bytes that pause reading, and those that drop the peer. */
+  readonly #highWater: number;
+  readonly #dropAt: number;
   readonly #out = new WriteQueue();
   /** Size of the batch being written now. */
   #writing = 0;
@@ -117,6 +133,8 @@ export class Session {
   #lastHeard = Date.now();
   #heartbeat?: ReturnType<typeof setInterval>;
   #closing?: RpcError;
+  /** Set when the peer has sent its last byte: it may still read, but answers nothing more. */
+  #ended?: RpcError;
   #draining?: Promise<void>;
   #idle?: PromiseWithResolvers<void>;
   readonly #done = Promise.withResolvers<void>();
@@ -131,8 +149,11 @@ export class Session {
   constructor(conn: ByteStream, owner: SessionOwner, options: SessionOptions = {}) {
     this.#conn = conn;
     this.#owner = owner;
-    this.#decoder = new MessageDecoder(options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
+    const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.#decoder = new MessageDecoder(maxMessageBytes);
     this.#maxInFlight = options.maxInFlight ?? 1024;
+    this.#highWater = options.maxUnwrittenBytes ?? DEFAULT_MAX_UNWRITTEN_BYTES;
+    this.#dropAt = this.#highWater + maxMessageBytes;
     this.label = options.label ?? conn.remote;
     this.#read();
   }
@@ -163,7 +184,8 @@ export class Session {
     params: unknown,
     options: { deadline?: number; signal?: AbortSignal; trace?: TraceCarrier } = {},
   ): Promise<Outcome> {
-    if (this.#closing) return Promise.reject(this.#closing);
+    const gone = this.#closing ?? this.#ended;
+    if (gone) return Promise.reject(gone);
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(abortReason(method, signal));
     const { promise, resolve, reject } = Promise.withResolvers<Outcome>();
@@ -230,7 +252,7 @@ export class Session {
         error: unencodable("the result", "msgpack", error),
       }, !this.extensions);
     }
-    this.#scheduleFlush();
+    this.#answerQueued();
   }
 
   /**
@@ -247,7 +269,8 @@ export class Session {
 
   /** Sends an error response for a request that never reached the owner. */
   #refuse(msgid: number, error: ErrorShape): void {
-    this.#send(encodeOutcome(msgid, { ok: false, error }, !this.extensions));
+    this.#out.push(encodeOutcome(msgid, { ok: false, error }, !this.extensions));
+    this.#answerQueued();
   }
 
   /** Pings the peer every `policy.interval` ms and drops it once the policy says dead. */
@@ -277,6 +300,32 @@ export class Session {
   #send(bytes: Uint8Array): void {
     this.#out.push(bytes);
     this.#scheduleFlush();
+  }
+
+  /**
+   * An answer was queued: write it soon, unless the peer has left too many unread (this
+   * side's own calls and notifications are its owner's to bound, not the peer's).
+   */
+  #answerQueued(): void {
+    const unwritten = this.#out.size + this.#writing;
+    if (unwritten > this.#dropAt) {
+      this.#out.clear();
+      this.#drop(
+        rpcError(
+          "Unavailable",
+          `${this.label} does not read its answers: ${unwritten} bytes unwritten (limit ${this.#dropAt}); connection dropped`,
+        ),
+      );
+      return;
+    }
+    this.#scheduleFlush();
+  }
+
+  /** Closes because of the peer's conduct, telling the owner why first. */
+  #drop(reason: RpcError): void {
+    if (this.#closing) return;
+    this.#owner.dropped?.(this, reason);
+    this.close(reason);
   }
 
   #scheduleFlush(): void {
@@ -338,6 +387,13 @@ export class Session {
           }
           this.#receive(next.message);
           if (this.#closing) return;
+          // A peer that sends faster than it reads its answers waits here, message by
+          // message: one read of small requests may ask for megabytes of answers.
+          if (this.#out.size + this.#writing > this.#highWater && this.#flushing) {
+            this.#flushed ??= Promise.withResolvers();
+            await this.#flushed.promise;
+            if (this.#closing) return;
+          }
         }
         // Too many notifications running: read on once some have ended.
         if (this.#notifying >= this.#maxInFlight) {
@@ -345,13 +401,12 @@ export class Session {
           await this.#notesBelow.promise;
           if (this.#closing) return;
         }
-        // A peer that sends faster than it reads our replies waits here (bounded memory).
-        if (this.#out.size + this.#writing > HIGH_WATER && this.#flushing) {
-          this.#flushed ??= Promise.withResolvers();
-          await this.#flushed.promise;
-        }
       }
-      reason = rpcError("Unavailable", `connection to ${this.label} closed by the peer`);
+      // The peer sent its last byte, and may still read (a half-closed socket: `nc -N`,
+      // batch tools): what it asked for is answered before the connection closes.
+      this.#draining = this.#answerThenClose(
+        rpcError("Unavailable", `connection to ${this.label} closed by the peer`),
+      );
     } catch (error) {
       reason = this.#closing ??
         rpcError("Unavailable", `connection to ${this.label} failed: ${message(error)}`);
@@ -362,6 +417,17 @@ export class Session {
     }
   }
 
+  /** Fails the calls the peer can no longer answer, lets its requests finish, then closes. */
+  async #answerThenClose(reason: RpcError): Promise<void> {
+    this.#ended = reason;
+    for (const [, call] of this.#pending.takeAll()) {
+      call.settled?.();
+      call.reject(reason);
+    }
+    await this.drain();
+    await this.closeAfterFlush(reason);
+  }
+
   /**
    * A bad frame: answer it if its msgid is known; drop the connection only if framing is
    * lost. A well-framed message that is no msgpack-rpc message fails alone.
@@ -370,9 +436,9 @@ export class Session {
     const shape = errorShape("InvalidRequest", `Invalid Request: ${error.message}`);
     if (error.msgid !== undefined) this.#refuse(error.msgid, shape);
     if (error.fatal) {
-      this.#draining = this.closeAfterFlush(
-        rpcError("InvalidRequest", `${this.label} sent ${error.message}`),
-      );
+      const reason = rpcError("InvalidRequest", `${this.label} sent ${error.message}`);
+      this.#owner.dropped?.(this, reason);
+      this.#draining = this.closeAfterFlush(reason);
       return false;
     }
     return true;

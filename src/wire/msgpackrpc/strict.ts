@@ -1,8 +1,9 @@
 /**
- * What msgpackr decodes that msgpack does not define, found before it is decoded: record
+ * What msgpackr decodes otherwise than msgpack defines, found before it is decoded: record
  * definitions (fixext 1/2 of type 0x72, which msgpackr reads ahead of its extension table,
- * so they cannot be switched off there). Extension types are otherwise handled by
- * `extension.ts`; the unused byte 0xc1 by the framing scanner.
+ * so they cannot be switched off there), and the map key `__proto__` (which msgpackr
+ * renames `__proto_`; `own_keys.ts` decodes such maps). Extension types are otherwise
+ * handled by `extension.ts`; the unused byte 0xc1 by the framing scanner.
  *
  * @module
  */
@@ -25,6 +26,44 @@ export function mayHoldRecords(bytes: Uint8Array): boolean {
     if (head === 0xd4 || head === 0xd5) return true;
   }
   return false;
+}
+
+/** The bytes of the string `__proto__`. */
+const PROTO = [0x5f, 0x5f, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x5f, 0x5f];
+
+/**
+ * The first offset in `bytes` where a record definition (a fixext 1/2 head before 0x72) or
+ * the string `__proto__` may start, or -1: msgpackr may decode the values before it in one
+ * pass; the message holding it is decoded alone, by `decodeMessage`. A false alarm (the
+ * bytes inside a longer string, say) only costs that message the careful path.
+ */
+export function suspectAt(bytes: Uint8Array): number {
+  let first = -1;
+  for (let i = bytes.indexOf(RECORD, 1); i >= 0; i = bytes.indexOf(RECORD, i + 1)) {
+    const head = bytes[i - 1];
+    if (head === 0xd4 || head === 0xd5) {
+      first = i - 1;
+      break;
+    }
+  }
+  const proto = protoAt(bytes, first < 0 ? bytes.byteLength : first);
+  return proto >= 0 ? proto : first;
+}
+
+/** Where the string `__proto__` first starts in `bytes[0, end)`, or -1. */
+function protoAt(bytes: Uint8Array, end: number): number {
+  const last = end - PROTO.length;
+  for (let i = bytes.indexOf(PROTO[0]); i >= 0 && i <= last; i = bytes.indexOf(PROTO[0], i + 1)) {
+    let k = 1;
+    while (k < PROTO.length && bytes[i + k] === PROTO[k]) k++;
+    if (k === PROTO.length) return i;
+  }
+  return -1;
+}
+
+/** Whether `bytes` hold the string `__proto__` (a map key msgpackr would rename). */
+export function holdsProtoKey(bytes: Uint8Array): boolean {
+  return protoAt(bytes, bytes.byteLength) >= 0;
 }
 
 /**

@@ -22,17 +22,18 @@
  */
 
 import type { Call, Identity, Outcome } from "../../core/context.ts";
-import { type ErrorShape, errorShape, receivedError } from "../../core/errors.ts";
+import { type ErrorShape, receivedError } from "../../core/errors.ts";
 import type { MethodDef } from "../../core/idl/interface.ts";
 import type { Fields, Type } from "../../core/idl/types.ts";
 import { readMethodCall, readMethodResponse, XmlRpcReadError } from "./reader.ts";
 import { escapeXml, writeTyped, writeUntyped, XmlRpcWriteError } from "./writer.ts";
-import { fromPositional, isNamed, namesOnlyDeclared, toPositional } from "./positional.ts";
+import { callParams, isNamed, namesOnlyDeclared, toPositional } from "./positional.ts";
+import { MULTICALL, runMulticall } from "./multicall.ts";
 
 export { readMethodCall, readMethodResponse, XmlRpcReadError } from "./reader.ts";
 export type { XmlRpcCall, XmlRpcResponse } from "./reader.ts";
 export { XmlRpcWriteError } from "./writer.ts";
-import { encodeFault, faultStruct } from "./fault.ts";
+import { cannotCarry, encodeFault, faultStruct } from "./fault.ts";
 export { encodeFault, faultStruct };
 
 const HEAD = '<?xml version="1.0"?>\n';
@@ -136,49 +137,6 @@ export interface MethodLookup {
 /** Everything a call inherits from its carrier (caller, deadline). */
 export type XmlRpcCallBase = Omit<Call, "method" | "params" | "notification" | "id">;
 
-function isStruct(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date) &&
-    !(v instanceof Uint8Array);
-}
-
-function internal(message: string): ErrorShape {
-  return errorShape("InternalError", message);
-}
-
-/** `system.multicall`'s results, each written by its own method's result type. */
-function writeMulticall(
-  results: unknown[],
-  calls: unknown,
-  lookup: MethodLookup,
-  caller: Identity | undefined,
-): string {
-  let out = "<value><array><data>";
-  for (let i = 0; i < results.length; i++) {
-    const item = results[i];
-    const spec = Array.isArray(calls) ? calls[i] as { methodName?: unknown } : undefined;
-    const def = Array.isArray(item) && item.length === 1 && typeof spec?.methodName === "string"
-      ? lookup.resolve(spec.methodName, caller)?.def
-      : undefined;
-    if (!def) {
-      out += writeUntyped(item, `result[${i}]`, 1);
-      continue;
-    }
-    // A value that cannot travel faults its own call, not the whole multicall.
-    try {
-      const value = writeTyped((item as unknown[])[0], def.result, `result[${i}][0]`, 2);
-      out += `<value><array><data>${value}</data></array></value>`;
-    } catch (error) {
-      if (!(error instanceof XmlRpcWriteError)) throw error;
-      out += writeUntyped(faultStruct(internal(cannotCarry(spec!.methodName as string, error))));
-    }
-  }
-  return `${HEAD}<methodResponse><params><param>${out}</data></array></value></param></params></methodResponse>`;
-}
-
-function cannotCarry(method: string, error: Error): string {
-  return `Internal error: the result of ${method} cannot travel over XML-RPC: ${error.message}`;
-}
-
 /**
  * Runs one XML-RPC request body against a dispatcher and returns the response text
  * (always a `<methodResponse>`: malformed or hostile input becomes a fault). With a
@@ -227,34 +185,30 @@ export async function handleXmlRpc(
     }, named());
   }
   const { method } = request;
-  const def = lookup?.resolve(method, base.caller)?.def;
-  let params: unknown = request.params.length === 1 && isStruct(request.params[0]) &&
-      options.namedParams
-    ? request.params[0]
-    : def
-    ? fromPositional(request.params, def.params)
-    : request.params;
-  const multicall = method === "system.multicall" && lookup !== undefined;
-  if (multicall && Array.isArray(request.params[0])) {
-    // Sub-calls may name their params too.
-    params = [request.params[0].map((spec) => {
-      const s = spec as { methodName?: unknown; params?: unknown };
-      if (!isStruct(s) || typeof s.methodName !== "string" || !Array.isArray(s.params)) return s;
-      const sub = lookup.resolve(s.methodName, base.caller)?.def;
-      return sub ? { ...s, params: fromPositional(s.params, sub.params) } : s;
-    })];
+  if (method === MULTICALL && multicallServed(lookup, base)) {
+    return runMulticall(request.params, dispatch, base, lookup, options);
   }
+  const def = lookup?.resolve(method, base.caller)?.def;
+  const params = callParams(request.params, def?.params, options);
   const outcome = await dispatch({ ...base, method, params, protocol: "xmlrpc" });
   if (!outcome.ok) return encodeFault(outcome.error, named());
   try {
-    if (multicall && Array.isArray(outcome.value)) {
-      return writeMulticall(outcome.value, request.params[0], lookup, base.caller);
-    }
     return encodeMethodResponse(outcome.value, def?.result);
   } catch (error) {
     if (!(error instanceof XmlRpcWriteError)) throw error;
-    return encodeFault(internal(cannotCarry(method, error)), named());
+    return encodeFault(cannotCarry(method, error), named());
   }
+}
+
+/**
+ * Whether this codec answers `system.multicall` itself: unless the router says it serves no
+ * such method (introspection off) or the listener hides it. Without a lookup it cannot
+ * tell, and the convention is XML-RPC's, so it does: each entry still reaches only what a
+ * single call could.
+ */
+function multicallServed(lookup: MethodLookup | undefined, base: XmlRpcCallBase): boolean {
+  if (lookup && lookup.resolve(MULTICALL, base.caller) === undefined) return false;
+  return base.expose?.(MULTICALL) ?? true;
 }
 
 /** What the carrier knows about an XML-RPC request besides its body. */
@@ -263,6 +217,10 @@ export interface XmlRpcRequestOptions {
   namedFaults?: boolean;
   /** The one struct param is params by name (the client sent `x-switchboard-params: named`). */
   namedParams?: boolean;
+  /** The most calls one `system.multicall` may hold (default 1000, as a JSON-RPC batch). */
+  maxBatch?: number;
+  /** The most one `system.multicall`'s answer may hold (default 8 MiB; see `AnswerBudget`). */
+  maxResponseBytes?: number;
 }
 
 /** An XML-RPC request handler as the HTTP transport takes it (`HttpOptions.xmlrpc`). */

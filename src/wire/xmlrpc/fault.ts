@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type ErrorShape, nameOfCode } from "../../core/errors.ts";
+import { type ErrorShape, errorShape, nameOfCode } from "../../core/errors.ts";
 import { writeUntyped } from "./writer.ts";
 import { readableMessage } from "../plain_error.ts";
 
@@ -32,15 +32,29 @@ export function faultStruct(error: ErrorShape, named = false): Record<string, un
   return fault;
 }
 
+/**
+ * The `<value>` of a fault struct (a fault response's, or a multicall entry's): data XML-RPC
+ * cannot carry is dropped, not the fault.
+ */
+export function writeFault(error: ErrorShape, named = false, path = "fault", depth = 0): string {
+  const fault = faultStruct(error, named);
+  try {
+    return writeUntyped(fault, path, depth);
+  } catch {
+    delete fault.faultData;
+    return writeUntyped(fault, path, depth);
+  }
+}
+
 /** Encodes a fault `<methodResponse>`; `named` for a Switchboard client (see `faultStruct`). */
 export function encodeFault(error: ErrorShape, named = false): string {
-  const fault = faultStruct(error, named);
-  let body: string;
-  try {
-    body = writeUntyped(fault, "fault");
-  } catch {
-    delete fault.faultData; // data XML-RPC cannot carry is dropped, not the fault
-    body = writeUntyped(fault, "fault");
-  }
-  return `${HEAD}<methodResponse><fault>${body}</fault></methodResponse>`;
+  return `${HEAD}<methodResponse><fault>${writeFault(error, named)}</fault></methodResponse>`;
+}
+
+/** The error of a result that XML-RPC cannot carry (a fault of its own call, not the request). */
+export function cannotCarry(method: string, error: Error): ErrorShape {
+  return errorShape(
+    "InternalError",
+    `Internal error: the result of ${method} cannot travel over XML-RPC: ${error.message}`,
+  );
 }

@@ -78,3 +78,18 @@ export function fromPositional(params: unknown[], declared: Fields): unknown[] {
   }
   return out ?? params;
 }
+
+/**
+ * Server side: the params a call's positional list stands for. One struct is params by name
+ * only when a Switchboard client says so (`namedParams`, read only for a lone struct: over
+ * HTTP it is a header lookup); else the list goes by position, read by the declaration when
+ * there is one. A multicall's entries are read the same way.
+ */
+export function callParams(
+  list: unknown[],
+  declared: Fields | undefined,
+  options: { readonly namedParams?: boolean },
+): unknown {
+  if (list.length === 1 && isNamed(list[0]) && options.namedParams) return list[0];
+  return declared ? fromPositional(list, declared) : list;
+}

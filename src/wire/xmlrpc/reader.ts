@@ -145,16 +145,26 @@ const NOT_SPACE = /[^ \t\r\n]/;
 const DATETIME =
   /^(\d{4})-?(\d{2})-?(\d{2})T(\d{2}):?(\d{2}):?(\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/;
 const INT64_MIN = -(2n ** 63n), INT64_MAX = 2n ** 63n - 1n;
+const INT32_MIN = -(2 ** 31), INT32_MAX = 2 ** 31 - 1;
 
 function invalid(message: string): never {
   throw new XmlRpcReadError(-32600, message);
 }
 
-/** Reads an integer: a number when safe, a bigint within 64 bits, else an error. */
+/**
+ * Reads an integer: `<int>`/`<i4>` within 32 bits (the spec's "four-byte signed integer"),
+ * `<i8>` as a number when safe, a bigint within 64 bits; anything else is an error.
+ */
 function readInt(text: string, tag: string): number | bigint {
   const s = text.trim();
   if (!INT.test(s)) invalid(`<${tag}> holds ${quote(s)}, not an integer`);
   const n = Number(s);
+  if (tag === "int" || tag === "i4") {
+    if (n < INT32_MIN || n > INT32_MAX) {
+      invalid(`<${tag}> ${quote(s)} does not fit 32 bits (a larger integer is an <i8>)`);
+    }
+    return n;
+  }
   if (Number.isSafeInteger(n)) return n;
   const big = BigInt(s);
   if (big < INT64_MIN || big > INT64_MAX) invalid(`<${tag}> ${s} does not fit 64 bits`);
@@ -444,9 +454,12 @@ function read(text: string, root: "methodCall" | "methodResponse"): Frame {
  */
 export function readMethodCall(text: string): XmlRpcCall {
   const top = read(text, "methodCall");
-  if (!top.method) invalid("a <methodCall> needs a non-empty <methodName>");
+  if (!top.method) invalid(NO_METHOD_NAME);
   return { method: top.method, params: top.params ?? [] };
 }
+
+/** Why a call whose method name is empty (after trimming, as `<methodName>` is) is refused. */
+export const NO_METHOD_NAME = "a <methodCall> needs a non-empty <methodName>";
 
 /** Reads a `<methodResponse>`. Throws {@linkcode XmlRpcReadError} on anything else. */
 export function readMethodResponse(text: string): XmlRpcResponse {

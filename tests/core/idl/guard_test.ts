@@ -66,6 +66,9 @@ Deno.test("a guard refuses every kind of ill-typed or normalisable value", () =>
     { tags: [] },
     { extra: { $date: "2024-01-02T00:00:00Z" } }, // a tagged value inside `any`
     { extra: undefined },
+    { extra: Infinity }, // a number JSON cannot write back (the full check refuses it)
+    { extra: -Infinity },
+    { extra: NaN },
     { surprise: 1 },
   ];
   // Both forms: the generated code, and the closures used where code may not be generated.

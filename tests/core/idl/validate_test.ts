@@ -226,3 +226,16 @@ Deno.test("params by name or by position, in declared order", () => {
     "params: expected at most 0 positional parameter(s) (none), got 1",
   );
 });
+
+Deno.test("any refuses numbers that are not finite, anywhere in the value (JSON's 1e400)", () => {
+  const beyond =
+    "holds Infinity, a number beyond the range of a double (a JSON number such as 1e400)";
+  refuses(() => validate(t.any, Infinity), `value: ${beyond}`);
+  refuses(() => validate(t.any, [1, { a: [Infinity] }]), `value: ${beyond}`);
+  refuses(
+    () => validate(t.any, { n: -Infinity }),
+    `value: ${beyond.replace("Infinity", "-Infinity")}`,
+  );
+  refuses(() => validate(t.any, [NaN]), `value: ${beyond.replace("Infinity", "NaN")}`);
+  assert.deepEqual(validate(t.any, [Number.MAX_VALUE, -0, 5e-324]), [Number.MAX_VALUE, -0, 5e-324]);
+});

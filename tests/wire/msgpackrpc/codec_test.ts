@@ -288,3 +288,51 @@ Deno.test("in one chunk: messages before an oversized complete frame pass, then 
   assert.equal(second.error.fatal, true);
   assert.equal(decoder.next(), undefined);
 });
+
+Deno.test("a chunk after a drained one is cut from its own start, whatever took the last frame", () => {
+  const decoder = new MessageDecoder();
+  const record = new Uint8Array([0x94, 0x00, 0x02, 0xa1, 0x6d, 0x81, 0xa1, 0x76, 0xd4, 0x72, 0x01]);
+  decoder.push(encodeRequest(1, "Echo.any", ["x".repeat(40)]));
+  assert.equal(drain(decoder).length, 1);
+  // Before the fix the scan of this chunk began at the previous chunk's end offset.
+  decoder.push(record);
+  const refused = decoder.next();
+  assert.ok(refused && !refused.ok && refused.error.msgid === 2 && !refused.error.fatal);
+  decoder.push(encodeRequest(3, "m", []));
+  assert.deepEqual(drain(decoder).map((m) => m.type === 0 && m.msgid), [3]);
+});
+
+Deno.test("maps and arrays beyond the message's budget are refused before decoding; the next message follows", () => {
+  const count = 200_000; // a budget of 65,536 + 25,001 for its 200,011 bytes
+  const head = [0x94, 0x00, 0x05, 0xa1, 0x6d, 0x91, 0xdd];
+  const bomb = new Uint8Array(head.length + 4 + count).fill(0x90);
+  bomb.set(head);
+  new DataView(bomb.buffer).setUint32(head.length, count);
+  const decoder = new MessageDecoder();
+  for (let o = 0; o < bomb.length; o += 65536) decoder.push(bomb.subarray(o, o + 65536));
+  decoder.push(encodeRequest(6, "m", []));
+  const refused = decoder.next();
+  assert.ok(refused && !refused.ok);
+  assert.equal(refused.error.msgid, 5);
+  assert.equal(refused.error.fatal, false);
+  assert.match(refused.error.message, /holds 200003 maps and arrays \(limit 90537\)/);
+  assert.deepEqual(drain(decoder).map((m) => m.type === 0 && m.msgid), [6]);
+});
+
+Deno.test("a __proto__ key decodes as an own key, in one chunk with other messages", () => {
+  const decoder = new MessageDecoder();
+  const value = JSON.parse('{"a": 1, "__proto__": {"b": [{"__proto__": 2}]}}');
+  decoder.push(
+    new Uint8Array([
+      ...encodeRequest(1, "m", [1]),
+      ...encodeRequest(2, "m", [value]),
+      ...encodeRequest(3, "m", [3]),
+    ]),
+  );
+  const messages = drain(decoder) as { params: unknown[] }[];
+  assert.equal(messages.length, 3);
+  const got = messages[1].params[0] as Record<string, unknown>;
+  assert.deepEqual(Object.keys(got), ["a", "__proto__"]);
+  assert.equal(Object.getPrototypeOf(got), Object.prototype);
+  assert.deepEqual(JSON.stringify(got), JSON.stringify(value));
+});

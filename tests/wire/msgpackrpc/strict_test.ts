@@ -4,7 +4,12 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { check } from "../../fuzz/fc_setup.ts";
-import { mayHoldRecords, recordDefinitionIn } from "../../../src/wire/msgpackrpc/strict.ts";
+import {
+  holdsProtoKey,
+  mayHoldRecords,
+  recordDefinitionIn,
+  suspectAt,
+} from "../../../src/wire/msgpackrpc/strict.ts";
 
 function naive(bytes: Uint8Array): boolean {
   for (let i = 0; i + 1 < bytes.length; i++) {
@@ -36,4 +41,28 @@ Deno.test("strict: pairs at the edges, and a record definition named where it st
     "a msgpackr record definition at offset 1",
   );
   assert.equal(recordDefinitionIn(new Uint8Array([0xa2, 0xd4, 0x72])), undefined); // in a string
+});
+
+function naiveSuspect(bytes: Uint8Array): number {
+  const proto = new TextEncoder().encode("__proto__");
+  for (let i = 0; i < bytes.length; i++) {
+    if ((bytes[i] === 0xd4 || bytes[i] === 0xd5) && bytes[i + 1] === 0x72) return i;
+    if (proto.every((b, k) => bytes[i + k] === b)) return i;
+  }
+  return -1;
+}
+
+const suspectBytes = fc.array(
+  fc.oneof(
+    fc.constantFrom(0xd4, 0xd5, 0x72, 0x5f, 0x70, 0x72, 0x6f, 0x74),
+    fc.constant(new TextEncoder().encode("__proto__")),
+    fc.integer({ min: 0, max: 255 }),
+  ),
+  { maxLength: 48 },
+).map((parts) => new Uint8Array(parts.flatMap((p) => typeof p === "number" ? [p] : [...p])));
+
+Deno.test("strict: suspectAt names the first record head or __proto__, on any bytes", () => {
+  check(fc.property(suspectBytes, (b) => suspectAt(b) === naiveSuspect(b)), 2000);
+  assert.equal(suspectAt(new TextEncoder().encode("__proto_")), -1);
+  assert.equal(holdsProtoKey(new TextEncoder().encode("x__proto__")), true);
 });

@@ -10,7 +10,7 @@
 import type { InterfaceDef } from "../core/idl/interface.ts";
 import { isVoidResult } from "../core/idl/interface.ts";
 import type { Type } from "../core/idl/types.ts";
-import { unknownKind } from "../core/idl/unknown_kind.ts";
+import { isSimple, unknownKind } from "../core/idl/kinds.ts";
 import { ErrorCode } from "../core/errors.ts";
 import { EXPLORER_SCRIPT, EXPLORER_STYLE } from "./explorer_page.ts";
 
@@ -59,6 +59,7 @@ export interface ExplorerInterface {
 
 /** A type written as in the IDL, for people. */
 export function typeText(type: Type, depth = 0): string {
+  if (isSimple(type)) return type.kind;
   switch (type.kind) {
     case "array":
       return `array<${typeText(type.items, depth)}>`;
@@ -77,15 +78,6 @@ export function typeText(type: Type, depth = 0): string {
         .map(([name, field]) => `${name}: ${typeText(field, depth + 1)}`);
       return `${type.name} { ${fields.join(", ")} }`;
     }
-    case "int":
-    case "int64":
-    case "float":
-    case "string":
-    case "bool":
-    case "bytes":
-    case "datetime":
-    case "any":
-      return type.kind;
     default:
       return unknownKind(type);
   }

@@ -15,7 +15,7 @@
 import type { ArrayType, Fields, MapType, StructType, Type } from "./types.ts";
 import type { Check, ParamsCheck } from "./validate.ts";
 import { isVoidResult } from "./interface.ts";
-import { unknownKind } from "./unknown_kind.ts";
+import { unknownKind } from "./kinds.ts";
 
 /** True only when the full check would return the value itself. */
 export type Guard = (value: unknown) => boolean;

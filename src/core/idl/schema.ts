@@ -6,7 +6,7 @@
  */
 
 import type { Fields, Type } from "./types.ts";
-import { unknownKind } from "./unknown_kind.ts";
+import { unknownKind } from "./kinds.ts";
 
 /** A JSON Schema object. */
 export type JsonSchema = { [key: string]: unknown };

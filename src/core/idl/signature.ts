@@ -6,7 +6,7 @@
  */
 
 import type { Type } from "./types.ts";
-import { unknownKind } from "./unknown_kind.ts";
+import { unknownKind } from "./kinds.ts";
 
 /** The XML-RPC type name of an IDL type (`int`, `double`, `struct`, …). */
 export function xmlRpcTypeName(type: Type): string {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { unknownKind } from "./unknown_kind.ts";
+import { isSimple, unknownKind } from "./kinds.ts";
 
 /**
  * What every IDL type has. `T` is the TypeScript type of the values it accepts; it exists
@@ -56,6 +56,16 @@ export type Type<T = unknown> = unknown extends T ? TypeUnion : TypeUnion & Type
 
 /** Every kind of IDL type, one interface each: the union {@linkcode Type} narrows within. */
 export type TypeUnion =
+  | SimpleType
+  | ArrayType
+  | MapType
+  | StructType
+  | OptionalType
+  | NullableType
+  | LiteralType;
+
+/** The kinds with no parts and nothing to list, written by their name alone. */
+export type SimpleType =
   | IntType
   | Int64Type
   | FloatType
@@ -63,13 +73,7 @@ export type TypeUnion =
   | BoolType
   | BytesType
   | DateTimeType
-  | AnyType
-  | ArrayType
-  | MapType
-  | StructType
-  | OptionalType
-  | NullableType
-  | LiteralType;
+  | AnyType;
 
 /** The names of the IDL's type constructors: the `kind` of every member of {@linkcode Type}. */
 export type Kind = Type["kind"];
@@ -282,6 +286,7 @@ export const t: {
 
 /** A readable name of a type, as used in error messages and signatures. */
 export function typeName(type: Type): string {
+  if (isSimple(type)) return type.kind;
   switch (type.kind) {
     case "array":
       return `array<${typeName(type.items)}>`;
@@ -295,15 +300,6 @@ export function typeName(type: Type): string {
       return `${typeName(type.inner)} | null`;
     case "literal":
       return type.values.map((v) => JSON.stringify(v)).join(" | ");
-    case "int":
-    case "int64":
-    case "float":
-    case "string":
-    case "bool":
-    case "bytes":
-    case "datetime":
-    case "any":
-      return type.kind;
     default:
       return unknownKind(type);
   }

@@ -11,7 +11,7 @@
 import type { Fields, Infer, InferFields, Type } from "./types.ts";
 import { typeName } from "./types.ts";
 import { isVoidResult } from "./interface.ts";
-import { unknownKind } from "./unknown_kind.ts";
+import { unknownKind } from "./kinds.ts";
 import {
   BadTagError,
   MAX_DEPTH,
@@ -61,6 +61,13 @@ function fail(path: string, type: Type, value: unknown): never {
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value) &&
     !(value instanceof Date) && !(value instanceof Uint8Array);
+}
+
+/** A tagged value (`{"$bytes": …}`, `{"$date": …}`) revived, when it is an instance of `of`. */
+function untagged<T>(v: unknown, of: abstract new (...args: never[]) => T): T | undefined {
+  if (!isPlainObject(v)) return undefined;
+  const revived = untag(v);
+  return revived instanceof of ? revived : undefined;
 }
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
@@ -128,11 +135,7 @@ function build(type: Type): Check {
             throw new ValidationError(path, `expected bytes, got a string that is not base64`);
           }
         }
-        if (isPlainObject(v)) {
-          const revived = untag(v);
-          if (revived instanceof Uint8Array) return revived;
-        }
-        return fail(path, type, v);
+        return untagged(v, Uint8Array) ?? fail(path, type, v);
       };
     case "datetime":
       return (v, path) => {
@@ -143,11 +146,7 @@ function build(type: Type): Check {
           const date = new Date(v);
           if (!Number.isNaN(date.getTime())) return date;
         }
-        if (isPlainObject(v)) {
-          const revived = untag(v);
-          if (revived instanceof Date) return revived;
-        }
-        return fail(path, type, v);
+        return untagged(v, Date) ?? fail(path, type, v);
       };
     case "any":
       return (v, path) => {

@@ -7,26 +7,17 @@ import { t, type Type, typeName } from "../../../mod.ts";
 import { compile } from "../../../src/core/idl/validate.ts";
 import { toJsonSchema } from "../../../src/core/idl/schema.ts";
 import { xmlRpcTypeName } from "../../../src/core/idl/signature.ts";
-import { unknownKind } from "../../../src/core/idl/unknown_kind.ts";
+import { isSimple, unknownKind } from "../../../src/core/idl/kinds.ts";
 
 /** Every kind but `literal`: the shared default refuses to type-check. */
 function leavesOutLiteral(type: Type): string {
+  if (isSimple(type)) return type.kind;
   switch (type.kind) {
-    case "int":
-    case "int64":
-    case "float":
-    case "string":
-    case "bool":
-    case "bytes":
-    case "datetime":
-    case "any":
-      return type.kind;
     case "array":
       return `[${leavesOutLiteral(type.items)}]`;
     case "map":
-      return `{${leavesOutLiteral(type.values)}}`;
     case "struct":
-      return type.name;
+      return type.kind;
     case "optional":
     case "nullable":
       return leavesOutLiteral(type.inner);
@@ -36,37 +27,24 @@ function leavesOutLiteral(type: Type): string {
   }
 }
 
-/** Every kind: the same default type-checks. */
-function handlesAll(type: Type): string {
-  switch (type.kind) {
-    case "literal":
-      return "literal";
-    case "int":
-    case "int64":
-    case "float":
-    case "string":
-    case "bool":
-    case "bytes":
-    case "datetime":
-    case "any":
-    case "array":
-    case "map":
-    case "struct":
-    case "optional":
-    case "nullable":
-      return type.kind;
-    default:
-      return unknownKind(type);
-  }
-}
-
+/** A type as untyped code might build it, with a kind the IDL does not know. */
 const Odd = JSON.parse('{"kind":"unheard-of"}');
 
 Deno.test("unknownKind: a kind the IDL does not know throws, or answers the fallback", () => {
-  assert.equal(handlesAll(t.literal(1)), "literal");
-  assert.equal(leavesOutLiteral(t.array(t.int)), "[int]");
-  assert.throws(() => handlesAll(Odd), { name: "TypeError", message: /kind "unheard-of"/ });
+  assert.equal(leavesOutLiteral(t.array(t.optional(t.int))), "[int]");
+  assert.throws(() => leavesOutLiteral(Odd), { name: "TypeError", message: /kind "unheard-of"/ });
   assert.equal(unknownKind(Odd as never, "fallback"), "fallback");
+});
+
+Deno.test("isSimple: the kinds written by name alone, and no others", () => {
+  const simple = [t.int, t.int64, t.float, t.string, t.bool, t.bytes, t.datetime, t.any];
+  const others = [t.array(t.int), t.map(t.int), t.struct("S", {}), t.literal(1)];
+  for (const type of simple) assert.equal(isSimple(type), true, type.kind);
+  for (const type of [...others, t.optional(t.int), t.nullable(t.int)]) {
+    assert.equal(isSimple(type), false, type.kind);
+  }
+  assert.equal(isSimple(Odd), false);
+  assert.equal(isSimple(JSON.parse('{"kind":"toString"}')), false);
 });
 
 Deno.test("walkers refuse a kind the IDL does not know with a TypeError naming it", () => {

@@ -6,6 +6,7 @@
  */
 
 import { decodeResponse, encodeRequest, type JsonRpcId } from "../wire/jsonrpc/codec.ts";
+import { jsonParamFloats } from "../wire/jsonrpc/float_text.ts";
 import type { Outcome } from "../core/context.ts";
 import { errorShape, rpcError } from "../core/errors.ts";
 import type { OutgoingCall, Transport } from "../core/client/transport.ts";
@@ -46,8 +47,12 @@ export class HttpJsonRpcTransport implements Transport {
     this.#replacer = options.taggedValues === false ? plainReplacer : undefined;
   }
 
-  #encode(method: string, params: unknown, id?: JsonRpcId): string {
-    return encodeRequest(method, params, id, this.#replacer);
+  #encode(request: OutgoingCall, id?: JsonRpcId): string {
+    // A typed call writes whole numbers where it declares t.float as `1.0`, not `1`.
+    const params = request.declared
+      ? jsonParamFloats(request.declared, request.params)
+      : request.params;
+    return encodeRequest(request.method, params, id, this.#replacer);
   }
 
   /** Calls travel as JSON-RPC. */
@@ -78,7 +83,7 @@ export class HttpJsonRpcTransport implements Transport {
 
   async call(request: OutgoingCall): Promise<Outcome> {
     const id = this.#nextId++;
-    const body = await this.#post(this.#encode(request.method, request.params, id), request);
+    const body = await this.#post(this.#encode(request, id), request);
     const decoded = decodeResponse(body);
     if (!decoded) {
       throw rpcError("Unavailable", `${this.#endpoint.url} answered no JSON-RPC response`);
@@ -87,7 +92,7 @@ export class HttpJsonRpcTransport implements Transport {
   }
 
   async notify(request: OutgoingCall): Promise<void> {
-    await this.#post(this.#encode(request.method, request.params), request);
+    await this.#post(this.#encode(request), request);
   }
 
   async batch(requests: OutgoingCall[]): Promise<Outcome[]> {
@@ -95,7 +100,7 @@ export class HttpJsonRpcTransport implements Transport {
     const ids: (JsonRpcId | undefined)[] = requests.map((r) =>
       r.notification ? undefined : this.#nextId++
     );
-    const body = `[${requests.map((r, i) => this.#encode(r.method, r.params, ids[i])).join(",")}]`;
+    const body = `[${requests.map((r, i) => this.#encode(r, ids[i])).join(",")}]`;
     const head = requests[0];
     const reply = await this.#post(body, head);
     const byId = new Map<JsonRpcId, Outcome>();

@@ -34,7 +34,6 @@ import {
   UNSUBSCRIBE,
 } from "../wire/msgpackrpc/reserved.ts";
 import { Client } from "../core/client/client.ts";
-import { floatOutcome } from "../wire/msgpackrpc/plain_peer.ts";
 import { strBytesParams } from "../wire/msgpackrpc/bytes_params.ts";
 import { type ConnectOptions, registerTransport } from "./connect.ts";
 import { Peer } from "../core/client/peer.ts";
@@ -105,7 +104,7 @@ export class TcpTransport implements Transport {
   /** What the sessions report back to (kept off the public surface). */
   readonly #owner: SessionOwner = {
     request: (session, message, signal) => this.#request(session, message, signal),
-    notification: (_session, message) => this.#notification(message),
+    notification: (session, message) => this.#notification(session, message),
     closed: (session) => this.#closed_(session),
   };
   /** The identity the server gave this client at login, if any. */
@@ -312,7 +311,7 @@ export class TcpTransport implements Transport {
     }
     const call: Call = {
       method: message.method,
-      params: strBytesParams(router, message.method, message.params),
+      params: strBytesParams(router, message.method, message.params, undefined, session),
       protocol: "msgpack-rpc",
       id: message.msgid,
       peer: this.#serverPeer(),
@@ -320,16 +319,17 @@ export class TcpTransport implements Transport {
     if (signal) call.signal = signal;
     if (message.timeout !== undefined) call.deadline = Date.now() + message.timeout;
     if (message.trace !== undefined) call.trace = message.trace;
-    router.dispatch(call).then((outcome) =>
-      session.respond(message.msgid, floatOutcome(router, call, outcome))
-    );
+    router.dispatch(call).then((outcome) => session.respond(message.msgid, outcome));
   }
 
-  #notification(message: NotificationMessage): void {
+  #notification(session: Session, message: NotificationMessage): void {
     let router: Router | undefined = this.#router;
     let method = message.method;
     let params = message.params;
+    // The params' own bytes (for strs at t.bytes places), unless they sit inside an event.
+    let source: Session | undefined = session;
     if (message.method === EVENT) {
+      source = undefined;
       const [topic, m, p] = Array.isArray(message.params) ? message.params : [];
       router = typeof topic === "string" ? this.#topics.get(topic) : undefined;
       method = m;
@@ -339,7 +339,7 @@ export class TcpTransport implements Transport {
     if (!router) return;
     void router.dispatch({
       method,
-      params: strBytesParams(router, method, params),
+      params: strBytesParams(router, method, params, undefined, source),
       notification: true,
       protocol: "msgpack-rpc",
       peer: this.#serverPeer(),

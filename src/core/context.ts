@@ -7,6 +7,7 @@
 
 import type { CallOptions, InterfaceDef, InterfaceProxy } from "./idl/interface.ts";
 import type { ErrorShape } from "./errors.ts";
+import type { Type } from "./idl/types.ts";
 
 /** Who is calling, as established by an authentication plug-in. */
 export interface Identity {
@@ -57,9 +58,14 @@ export interface TraceCarrier {
   tracestate?: string;
 }
 
-/** The outcome of a dispatched call: a value or an error shape. */
+/**
+ * The outcome of a dispatched call: a value or an error shape. `plain`: the value is plain
+ * JSON (codecs may skip tagging work). `floats`: the declared result type, present when it
+ * holds `t.float`, so that codecs which cannot tell `3.0` from `3` write whole numbers there
+ * as floats.
+ */
 export type Outcome =
-  | { ok: true; value: unknown; plain?: boolean }
+  | { ok: true; value: unknown; plain?: boolean; floats?: Type }
   | { ok: false; error: ErrorShape };
 
 /** The part of a client a handler needs: calls to other interfaces wherever they live. */

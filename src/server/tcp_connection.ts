@@ -25,7 +25,6 @@ import {
   UNSUBSCRIBE,
 } from "../wire/msgpackrpc/reserved.ts";
 import { type HeartbeatPolicy, missedBeats } from "../core/backoff.ts";
-import { declaresFloat, floatOutcomeAlways } from "../wire/msgpackrpc/plain_peer.ts";
 import { fieldsHoldBytes, strBytesOf, strBytesParams } from "../wire/msgpackrpc/bytes_params.ts";
 import { link, PeerRegistry } from "./tcp_peers.ts";
 import { Topics } from "./tcp_pubsub.ts";
@@ -64,11 +63,9 @@ interface WirePlan {
   def?: MethodDef;
   /** Its params hold `t.bytes`: a plain peer's str there becomes bytes. */
   bytes: boolean;
-  /** It returns a float: a whole number is sent as a float. */
-  float: boolean;
 }
 
-const NO_PLAN: WirePlan = { bytes: false, float: false };
+const NO_PLAN: WirePlan = { bytes: false };
 
 /** Every connection of one listener. */
 export class TcpServer implements SessionOwner {
@@ -131,11 +128,11 @@ export class TcpServer implements SessionOwner {
       return;
     }
     const router = this.#router;
-    // What msgpack needs of the declaration (str as bytes, floats), remembered per name.
+    // What msgpack needs of the declaration (str as bytes), remembered per name.
     const plan = this.#planFor(method, st.caller);
     const call: Call = {
       method,
-      params: plan.bytes ? strBytesOf(plan.def!.params, message.params) : message.params,
+      params: plan.bytes ? strBytesOf(plan.def!.params, message.params, session) : message.params,
       protocol: "msgpack-rpc",
       id: message.msgid,
       peer: st.peer,
@@ -148,27 +145,22 @@ export class TcpServer implements SessionOwner {
     if (message.trace !== undefined) call.trace = message.trace;
     const outcome = router.dispatchNow(call);
     const msgid = message.msgid;
-    if (outcome instanceof Promise) {
-      outcome.then((settled) =>
-        session.respond(msgid, plan.float ? floatOutcomeAlways(settled) : settled)
-      );
-    } else session.respond(msgid, plan.float ? floatOutcomeAlways(outcome) : outcome);
+    if (outcome instanceof Promise) outcome.then((settled) => session.respond(msgid, settled));
+    else session.respond(msgid, outcome);
   }
 
   /**
    * What msgpack-rpc does for a method's declaration, worked out once per name and caller
    * until the registrations change (nothing at all when no registered method declares bytes
-   * params or a float result): most calls repeat the method before them, and resolving it
+   * params): most calls repeat the method before them, and resolving it
    * and walking its types per call cost more than a small call.
    */
   #planFor(method: string, caller: Identity | undefined): WirePlan {
     const generation = this.#router.generation;
     if (generation !== this.#planGeneration) {
-      // Nothing registered declares bytes params or a float result: no call needs a plan.
+      // Nothing registered declares bytes params: no call needs a plan.
       this.#anyPlan = this.#router.registeredInterfaces().some((i) =>
-        Object.values(i.methods).some((def) =>
-          fieldsHoldBytes(def.params) || declaresFloat(def.result)
-        )
+        Object.values(i.methods).some((def) => fieldsHoldBytes(def.params))
       );
       this.#planGeneration = generation;
       this.#planName = undefined;
@@ -178,9 +170,7 @@ export class TcpServer implements SessionOwner {
     const def = this.#router.resolve(method, caller)?.def;
     this.#planName = method;
     this.#planCaller = caller;
-    return this.#plan = def
-      ? { def, bytes: fieldsHoldBytes(def.params), float: declaresFloat(def.result) }
-      : NO_PLAN;
+    return this.#plan = def ? { def, bytes: fieldsHoldBytes(def.params) } : NO_PLAN;
   }
 
   async #reserved(session: Session, message: RequestMessage): Promise<unknown> {
@@ -265,7 +255,13 @@ export class TcpServer implements SessionOwner {
     if (isReserved(message.method)) return;
     const call: Call = {
       method: message.method,
-      params: strBytesParams(this.#router, message.method, message.params, st.caller),
+      params: strBytesParams(
+        this.#router,
+        message.method,
+        message.params,
+        st.caller,
+        session,
+      ),
       notification: true,
       protocol: "msgpack-rpc",
       peer: st.peer,

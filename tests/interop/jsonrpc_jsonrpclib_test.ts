@@ -6,7 +6,7 @@ import { ignoreUnless, peers, PYTHON } from "../fixtures/peers.ts";
 import { editorImpl } from "./nvim_fixture.ts";
 
 const SCRIPT = `
-import json, sys
+import json, math, sys
 import jsonrpclib
 from jsonrpclib.jsonrpc import ProtocolError
 
@@ -14,6 +14,12 @@ server = jsonrpclib.ServerProxy(sys.argv[1])
 out = {}
 out["add"] = server.Editor.add(2, 40)
 out["named"] = server.Editor.add(a=1, b=2)
+# Where the result declares t.float, whole numbers are JSON floats (1.0, -0.0), which
+# Python reads as float: at the top and inside a struct.
+third = server.Editor.third(3)
+point = server.Editor.point(0)
+out["floats"] = [type(third).__name__, type(point["x"]).__name__,
+                 math.copysign(1.0, point["negated"]), type(point["n"]).__name__]
 try:
     server.Editor.fail("soup")
     out["fail"] = "no error"
@@ -50,6 +56,7 @@ Deno.test({
       const out = JSON.parse(new TextDecoder().decode(result.stdout));
       assert.equal(out.add, 42);
       assert.equal(out.named, 3);
+      assert.deepEqual(out.floats, ["float", "float", -1, "int"]);
       assert.deepEqual(out.fail, [-32000, "no soup here"]);
       assert.deepEqual(out.notes, ["one", "two", "three"]);
       assert.deepEqual(notes, ["one", "two", "three"]);

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import net from "node:net";
 import Session from "msgpack5rpc";
-import { connect } from "../../mod.ts";
+import { connect, defineInterface, method, t } from "../../mod.ts";
 import { demoServer } from "../server/tcp_fixture.ts";
 import "../../tcp.ts"; // connect() speaks tcp
 
@@ -100,6 +100,55 @@ Deno.test("a Switchboard client talks to a msgpack5rpc server by the spec alone"
     });
     // It said $/hello once, got an error, and from then on spoke plain msgpack-rpc.
     assert.deepEqual(seen, ["$/hello", "add", "sub"]);
+  } finally {
+    await client.close();
+    for (const socket of sockets) socket.destroy();
+    server.close();
+    await once(server, "close");
+  }
+});
+
+Deno.test("a typed proxy sends a msgpack5rpc server its params as an array, in declared order", async () => {
+  const Calc = defineInterface("Calc", {
+    add: method({ params: { a: t.int, b: t.int }, result: t.int }),
+    label: method({
+      params: { text: t.string, width: t.optional(t.int), fill: t.optional(t.string) },
+      result: t.string,
+    }),
+    zero: method({ result: t.int }),
+  });
+  const sockets = new Set<net.Socket>();
+  const seen: [string, unknown][] = [];
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    const s = new Session();
+    s.attach(socket, socket);
+    s.on("request", (method: string, args: unknown, response: ResponseLike) => {
+      seen.push([method, args]);
+      if (method === "$/hello") response.send("no such method", true);
+      else if (!Array.isArray(args)) response.send("params must be an array", true);
+      else if (method === "Calc.add") response.send(args[0] + args[1]);
+      else if (method === "Calc.label") response.send(JSON.stringify(args));
+      else response.send(0);
+    });
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as net.AddressInfo;
+  const client = connect(`tcp://127.0.0.1:${port}`);
+  try {
+    const calc = client.proxy(Calc);
+    assert.equal(await calc.add({ b: 3, a: 2 }), 5);
+    // An absent optional param in the middle is nil; trailing absent ones are left out.
+    assert.equal(await calc.label({ text: "x", fill: "-" }), '["x",null,"-"]');
+    assert.equal(await calc.label({ text: "y" }), '["y"]');
+    assert.equal(await calc.zero(), 0);
+    assert.deepEqual(seen.slice(1), [
+      ["Calc.add", [2, 3]],
+      ["Calc.label", ["x", null, "-"]],
+      ["Calc.label", ["y"]],
+      ["Calc.zero", []],
+    ]);
   } finally {
     await client.close();
     for (const socket of sockets) socket.destroy();

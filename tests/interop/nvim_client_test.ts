@@ -22,9 +22,16 @@ out.invalid = { ok, err }
 -- Bytes: a Lua string is text (its UTF-8 bytes); results come back as strings.
 out.size = vim.rpcrequest(ch, "Editor.size", "abcd")
 out.bytes = vim.rpcrequest(ch, "Editor.bytes", "héllo")
+-- A binary Lua string (not UTF-8) reaches a t.bytes param as the bytes it holds.
+out.hex = vim.rpcrequest(ch, "Editor.hex", "\\0\\255\\254abc")
 -- A whole t.float result stays a Float in Vim script (type 5), not a Number (0).
 out.third_type = vim.api.nvim_eval("type(rpcrequest(g:sb, 'Editor.third', 9))")
 out.third = vim.rpcrequest(ch, "Editor.third", 9)
+-- So do the t.float members of a struct result (the int member stays a Number); -0 keeps
+-- its sign.
+out.point_types = vim.api.nvim_eval(
+  "map(['x', 'negated', 'n'], {_, k -> type(rpcrequest(g:sb, 'Editor.point', 1)[k])})")
+out.negated_zero = tostring(vim.rpcrequest(ch, "Editor.point", 0).negated)
 -- Notifications arrive, in order, before the next request's answer.
 vim.rpcnotify(ch, "Editor.note", "first")
 vim.rpcnotify(ch, "Editor.note", "second")
@@ -56,6 +63,9 @@ Deno.test({
       assert.equal(out.bytes, "héllo");
       assert.equal(out.third_type, 5);
       assert.equal(out.third, 3);
+      assert.equal(out.hex, "00fffe616263"); // not 10 bytes of U+FFFD as UTF-8
+      assert.deepEqual(out.point_types, [5, 5, 0]);
+      assert.equal(out.negated_zero, "-0");
       assert.deepEqual(out.notes, ["first", "second"]);
       assert.deepEqual(notes, ["first", "second"]);
     } finally {

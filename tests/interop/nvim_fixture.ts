@@ -7,6 +7,9 @@ import "../../tcp.ts"; // connect() speaks tcp
 
 export const NotFound = defineError("NotFound");
 
+/** A struct whose members are floats (whole ones must stay floats on the wire). */
+export const Point = t.struct("Point", { x: t.float, negated: t.float, n: t.int });
+
 /** What Neovim (or pynvim) calls on a Switchboard server, or on a Switchboard client. */
 export const Editor = defineInterface("Editor", {
   echo: method({ params: { value: t.any }, result: t.any }),
@@ -17,6 +20,8 @@ export const Editor = defineInterface("Editor", {
   bytes: method({ params: { text: t.string }, result: t.bytes }),
   third: method({ params: { n: t.int }, result: t.float }),
   add: method({ params: { a: t.int, b: t.int }, result: t.int }),
+  hex: method({ params: { data: t.bytes }, result: t.string }),
+  point: method({ params: { x: t.float }, result: Point }),
 });
 
 /** The implementation; `notes` collects Editor.note notifications. */
@@ -32,6 +37,8 @@ export function editorImpl(notes: string[] = []) {
     bytes: ({ text }) => new TextEncoder().encode(text),
     third: ({ n }) => n / 3,
     add: ({ a, b }) => a + b,
+    hex: ({ data }) => [...data].map((b) => b.toString(16).padStart(2, "0")).join(""),
+    point: ({ x }) => ({ x, negated: -x, n: 1 }),
   });
 }
 

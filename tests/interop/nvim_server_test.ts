@@ -6,7 +6,7 @@ import { connect, RpcError } from "../../mod.ts";
 import { MsgpackExtension } from "../../tcp.ts";
 import "../../src/client/all_transports.ts";
 import { ignoreUnless, peers } from "../fixtures/peers.ts";
-import { editorImpl, headlessNvim } from "./nvim_fixture.ts";
+import { Editor, editorImpl, headlessNvim } from "./nvim_fixture.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const ignore = await ignoreUnless(peers.nvim);
@@ -84,9 +84,21 @@ Deno.test({
       const lua = (code: string) => client.call("nvim_exec_lua", [code, [channel]]);
       assert.equal(await lua("return vim.rpcrequest(..., 'Editor.add', 20, 22)"), 42);
       assert.equal(await lua("return vim.rpcrequest(..., 'Editor.size', 'abc')"), 3);
+      // A binary Lua string reaches a t.bytes param as its bytes (not U+FFFD as UTF-8).
+      assert.equal(
+        await lua("return vim.rpcrequest(..., 'Editor.hex', '\\0\\255\\254abc')"),
+        "00fffe616263",
+      );
       assert.equal(
         await client.call("nvim_eval", [`type(rpcrequest(${channel}, 'Editor.third', 6))`]),
         5, // a Float, not a Number
+      );
+      // The t.float members of a struct result too (the int member stays a Number).
+      assert.deepEqual(
+        await client.call("nvim_eval", [
+          `map(['x', 'negated', 'n'], {_, k -> type(rpcrequest(${channel}, 'Editor.point', 2)[k])})`,
+        ]),
+        [5, 5, 0],
       );
       const failed = await lua("return { pcall(vim.rpcrequest, ..., 'Editor.fail', 'cake') }");
       assert.deepEqual(failed, [false, "NotFound: no cake here"]);
@@ -95,6 +107,29 @@ Deno.test({
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       assert.deepEqual(notes, ["from nvim"]);
+    } finally {
+      await client.close();
+      await nvim.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "a typed proxy sends Neovim its params as an array, in declared order",
+  ignore,
+  fn: async () => {
+    const nvim = await headlessNvim();
+    const client = connect(nvim.url);
+    try {
+      // Neovim reads the request (then finds no such method): with params as a map it would
+      // refuse the message itself ("Parameters must be an array").
+      await assert.rejects(client.proxy(Editor).add({ b: 3, a: 2 }), (e: unknown) => {
+        assert.ok(e instanceof RpcError);
+        assert.equal(e.message, "Invalid method: Editor.add");
+        return true;
+      });
+      // The connection goes on (Neovim closes it after a message it refuses).
+      assert.equal(await client.call("nvim_eval", ["6 * 7"]), 42);
     } finally {
       await client.close();
       await nvim.close();

@@ -7,7 +7,7 @@ import { ignoreUnless, peers, PYTHON } from "../fixtures/peers.ts";
 import { editorServer } from "./nvim_fixture.ts";
 
 const SCRIPT = `
-import json, sys
+import json, math, sys
 from pynvim.msgpack_rpc import tcp_session
 from pynvim.api.common import decode_if_bytes
 from pynvim.api.nvim import NvimError
@@ -23,6 +23,10 @@ out["size_str"] = session.request("Editor.size", "abcd")
 out["bytes"] = list(session.request("Editor.bytes", "hi"))
 third = session.request("Editor.third", 9)
 out["third"] = [type(third).__name__, third]
+# The t.float members of a struct result are Python floats too; -0.0 keeps its sign.
+point = session.request("Editor.point", 0)
+out["point"] = [type(point["x"]).__name__, math.copysign(1.0, point["negated"]),
+                type(point["n"]).__name__]
 for name, call in [("fail", lambda: session.request("Editor.fail", "tea")),
                    ("unknown", lambda: session.request("Editor.nope")),
                    ("invalid", lambda: session.request("Editor.add", "x", 1))]:
@@ -58,6 +62,7 @@ Deno.test({
       assert.equal(out.size_str, 4); // a msgpack str is text, not base64
       assert.deepEqual(out.bytes, [104, 105]);
       assert.deepEqual(out.third, ["float", 3]);
+      assert.deepEqual(out.point, ["float", -1, "int"]);
       assert.deepEqual(out.fail, ["NvimError", "NotFound: no tea here"]);
       assert.deepEqual(out.unknown, ["NvimError", "Method not found: Editor.nope"]);
       assert.match(out.invalid[1], /params\.a: expected int, got "x"/);

@@ -14,6 +14,8 @@ def add(a, b):
     return a + b
 def kinds(*values):
     return [type(v).__name__ for v in values]
+def kind_of(x):
+    return type(x).__name__
 def echo(*values):
     return list(values)
 def fail():
@@ -28,7 +30,7 @@ if kind == "xml":
 else:
     from jsonrpclib.SimpleJSONRPCServer import SimpleJSONRPCServer
     server = SimpleJSONRPCServer(("127.0.0.1", 0), logRequests=False)
-for name, fn in [("add", add), ("kinds", kinds), ("echo", echo), ("fail", fail),
+for name, fn in [("add", add), ("kinds", kinds), ("kind", kind_of), ("echo", echo), ("fail", fail),
                  ("note", note), ("notes", get_notes)]:
     server.register_function(fn, "Calc." + name)
 print(server.server_address[1], flush=True)
@@ -42,6 +44,7 @@ const Calc = defineInterface("Calc", {
     result: t.array(t.string),
   }),
   echo: method({ params: { when: t.datetime, data: t.bytes }, result: t.array(t.any) }),
+  kind: method({ params: { x: t.float }, result: t.string }),
   notes: method({ result: t.array(t.string) }),
 });
 
@@ -129,6 +132,8 @@ Deno.test({
       const calc = client.proxy(Calc);
       assert.equal(await calc.add({ a: 2, b: 40 }), 42);
       assert.equal(await client.call("Calc.add", [1, 2]), 3);
+      // A whole t.float param goes as JSON 3.0, which Python reads as a float.
+      assert.equal(await calc.kind({ x: 3 }), "float");
       // Notifications: the server answers an empty 200, which notify() accepts.
       await client.notify("Calc.note", ["one"]);
       await client.notify("Calc.note", ["two"]);

@@ -24,6 +24,9 @@ record(out, "fail") { server.call("Types.fail", 42) }
 record(out, "unknown") { server.call("Types.nope") }
 record(out, "invalid") { server.call("Types.add", "1", 2) }
 record(out, "too_big") { server.call("Types.tooBig") }
+# A whole <double> inside a t.any value comes back as a <double> (Ruby Float), -0.0 too.
+any = server.call("Types.echoAny", [1.0, 2, { "d" => -0.0 }])
+out["any"] = [any[0].class.name, any[1].class.name, any[2]["d"].class.name, any[2]["d"].to_s]
 ok, value = server.call2("Types.fail", 7)
 out["call2"] = [ok, value.faultCode, value.faultString]
 puts JSON.generate(out)
@@ -54,6 +57,7 @@ Deno.test({
       assert.equal(out.too_big[0], "fault");
       assert.equal(out.too_big[1], -32603);
       assert.deepEqual(out.call2, [false, -32000, "NotFound: no such thing: 7"]);
+      assert.deepEqual(out.any, ["Float", "Integer", "Float", "-0.0"]);
     } finally {
       await server.close();
     }

@@ -10,6 +10,7 @@ import type { Outcome, PeerLike, TraceCarrier } from "../context.ts";
 import { rpcError } from "../errors.ts";
 import { Client } from "./client.ts";
 import type { OutgoingCall, Transport } from "./transport.ts";
+import type { Fields } from "../idl/types.ts";
 
 /** The connection a peer is reached over right now (a TCP session). */
 export interface PeerLink {
@@ -17,7 +18,7 @@ export interface PeerLink {
   call(
     method: string,
     params: unknown,
-    options: { deadline?: number; signal?: AbortSignal; trace?: TraceCarrier },
+    options: { deadline?: number; signal?: AbortSignal; trace?: TraceCarrier; declared?: Fields },
   ): Promise<Outcome>;
   /** Sends a notification to the peer. */
   notify(method: string, params: unknown): void;

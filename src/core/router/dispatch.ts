@@ -109,7 +109,7 @@ export class Dispatcher {
         new HandlerContext(this.#clients, call, undefined),
       );
       if (isThenable(result)) return this.#settleLater(entry, call, result);
-      return { ok: true, value: checkResult(entry, result), plain: entry.plain };
+      return success(entry, checkResult(entry, result));
     } catch (error) {
       return this.#failure(error, call);
     }
@@ -120,7 +120,7 @@ export class Dispatcher {
   async #settleLater(entry: MethodEntry, call: Call, result: unknown): Promise<Outcome> {
     this.#inFlight++;
     try {
-      return { ok: true, value: checkResult(entry, await result), plain: entry.plain };
+      return success(entry, checkResult(entry, await result));
     } catch (error) {
       return this.#failure(error, call);
     } finally {
@@ -131,8 +131,7 @@ export class Dispatcher {
   async #slow(entry: MethodEntry, call: Call): Promise<Outcome> {
     this.#inFlight++;
     try {
-      const value = await this.#invoke(entry, call);
-      return { ok: true, value, plain: entry.plain };
+      return success(entry, await this.#invoke(entry, call));
     } catch (error) {
       return this.#failure(error, call);
     } finally {
@@ -310,6 +309,13 @@ function checkParams(entry: MethodEntry, params: unknown): Record<string, unknow
     if (error instanceof ValidationError) throw rpcError("InvalidParams", error.message);
     throw error;
   }
+}
+
+/** The outcome of a call that returned `value`; `floats` only where the result holds one. */
+function success(entry: MethodEntry, value: unknown): Outcome {
+  return entry.floats
+    ? { ok: true, value, plain: entry.plain, floats: entry.floats }
+    : { ok: true, value, plain: entry.plain };
 }
 
 function checkResult(entry: MethodEntry, result: unknown): unknown {

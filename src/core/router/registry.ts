@@ -10,6 +10,8 @@ import type { InterfaceDef, MethodDef } from "../idl/interface.ts";
 import { compile, compileParams, type ParamsCheck } from "../idl/validate.ts";
 import type { Check } from "../idl/validate.ts";
 import { isJsonNative } from "../idl/signature.ts";
+import { holdsFloat } from "../idl/floats.ts";
+import type { Type } from "../idl/types.ts";
 import { guarded, guardedParams } from "../idl/guard.ts";
 import type { CallContext, Identity } from "../context.ts";
 import type { Implementation } from "../implement.ts";
@@ -35,6 +37,8 @@ export interface MethodEntry {
   readonly checkResult: Check;
   /** Whether results are plain JSON (lets codecs skip tagging work). */
   readonly plain: boolean;
+  /** The result type when it holds `t.float` (see `Outcome.floats`). */
+  readonly floats?: Type;
   /** Limits concurrent calls, outermost first (method limit, then implementation), if any. */
   readonly limiters: readonly Limiter[];
   /** Whether the implementation refuses this method to every caller (`deny`). */
@@ -118,6 +122,7 @@ export class Registry {
         checkParams: guardedParams(def.params, compileParams(def.params)),
         checkResult: guarded(def.result, compile(def.result)),
         plain: isJsonNative(def.result),
+        floats: holdsFloat(def.result) ? def.result : undefined,
         limiters,
         denied: impl.options.deny?.includes(methodName) ?? false,
       });

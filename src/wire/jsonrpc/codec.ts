@@ -18,6 +18,7 @@ import { reviveTagged, taggingReplacer } from "../../core/idl/tagged.ts";
 import { parseJsonText } from "./json_text.ts";
 import { DEFAULT_MAX_BATCH, DEFAULT_MAX_RESPONSE_BYTES } from "../batch_limits.ts";
 import { runBatch } from "./batch.ts";
+import { jsonFloats } from "./float_text.ts";
 
 /** A JSON-RPC id. */
 export type JsonRpcId = string | number | null;
@@ -134,7 +135,9 @@ export function encodeResponse(id: JsonRpcId, outcome: Outcome): string {
   const idText = JSON.stringify(id);
   try {
     if (outcome.ok) {
-      const value = outcome.value === undefined ? null : outcome.value;
+      let value: unknown = outcome.value === undefined ? null : outcome.value;
+      // Whole numbers where the result declares t.float: `1.0`, not `1`.
+      if (outcome.floats) value = jsonFloats(outcome.floats, value);
       const result = outcome.plain ? JSON.stringify(value) : JSON.stringify(value, taggingReplacer);
       return `{"jsonrpc":"2.0","result":${result},"id":${idText}}`;
     }

@@ -67,7 +67,8 @@ function header(length: number): number[] {
   return [0xc9, length >>> 24, (length >> 16) & 0xff, (length >> 8) & 0xff, length & 0xff];
 }
 
-function opaque(typeByte: number) {
+/** The reader of extension `typeByte`: an opaque {@linkcode MsgpackExtension}. */
+export function opaque(typeByte: number): (data: Uint8Array) => MsgpackExtension {
   const type = typeByte > 127 ? typeByte - 256 : typeByte;
   // msgpackr hands over a view of its (reused) input: keep a copy.
   return (data: Uint8Array) => new MsgpackExtension(type, data.slice());

@@ -158,6 +158,7 @@ export class MessageDecoder {
     if (suspect === 0) return;
     if (suspect > 0) run = run.subarray(0, suspect);
     this.#lastEnd = 0;
+    this.#readyRun = run;
     try {
       unpackr.unpackMultiple(run, this.#collect);
     } catch {
@@ -174,24 +175,48 @@ export class MessageDecoder {
   }
 
   #owned = false;
-  /** Messages decoded by the one-pass path, not yet returned; and where that pass stopped. */
+  /**
+   * Messages decoded by the one-pass path, not yet returned, the run they came from and
+   * where each ends in it; and where that pass stopped.
+   */
   #ready: unknown[] = [];
+  #readyEnds: number[] = [];
+  #readyRun: Uint8Array = EMPTY_BYTES;
   #readyAt = 0;
   #lastEnd = 0;
   #collect = (value: unknown, start?: number, end?: number): boolean => {
     // Oversized frames and anything but a message array: the careful path says what is wrong.
     if (!Array.isArray(value) || end! - start! > this.#max) return false;
     this.#ready.push(value);
+    this.#readyEnds.push(end!);
     this.#lastEnd = end!;
     return true;
   };
+  /** Where the message `next()` returned last lies (see {@linkcode MessageDecoder.frame}). */
+  #frameOf: Uint8Array = EMPTY_BYTES;
+  #frameStart = 0;
+  #frameEnd = 0;
+
+  /**
+   * The bytes of the message `next()` returned last, as they came (a str that is not valid
+   * UTF-8 is decoded with U+FFFD; these still hold its bytes). A view of the pushed bytes:
+   * valid until the next `push`.
+   */
+  get frame(): Uint8Array {
+    return this.#frameOf.subarray(this.#frameStart, this.#frameEnd);
+  }
 
   /** The next complete message or bad frame, or undefined when more bytes are needed. */
   next(): Decoded | undefined {
     if (this.#readyAt < this.#ready.length) {
-      const value = this.#ready[this.#readyAt++];
+      const at = this.#readyAt++;
+      const value = this.#ready[at];
+      this.#frameOf = this.#readyRun;
+      this.#frameStart = at === 0 ? 0 : this.#readyEnds[at - 1];
+      this.#frameEnd = this.#readyEnds[at];
       if (this.#readyAt === this.#ready.length) {
         this.#ready.length = 0;
+        this.#readyEnds.length = 0;
         this.#readyAt = 0;
       }
       try {
@@ -219,6 +244,9 @@ export class MessageDecoder {
     }
     const frame = this.#buf.subarray(this.#start, this.#start + length);
     const containers = this.#scanContainers;
+    this.#frameOf = frame;
+    this.#frameStart = 0;
+    this.#frameEnd = length;
     this.#start += length;
     this.#rescan();
     if (this.#start === this.#end) {

@@ -11,7 +11,8 @@
 import type { Outcome, TraceCarrier } from "../../core/context.ts";
 import { traceCarrier } from "../../core/client/tracing_hook.ts";
 import { type ErrorShape, nameOfCode, receivedError } from "../../core/errors.ts";
-import { Float64, methodName, plainError, withFloatResult } from "./plain_peer.ts";
+import { methodName, plainError } from "./plain_peer.ts";
+import { floatResult } from "./float64.ts";
 import { type ByteSink, packMessage, packShared, plain, unpackr } from "./packer.ts";
 import { holdsProtoKey, mayHoldRecords, recordDefinitionIn } from "./strict.ts";
 import { unpackOwnKeys } from "./own_keys.ts";
@@ -127,17 +128,16 @@ export function errorObject(error: ErrorShape): Record<string, unknown> {
  * `$/hello`) writes an error in Neovim's `[type, message]` form (see `plain_peer.ts`).
  */
 export function encodeOutcome(msgid: number, outcome: Outcome, plain = false): Uint8Array {
-  if (outcome.ok && outcome.value instanceof Float64) {
-    return withFloatResult(packMessage([1, msgid, null, 0]), outcome.value.value);
-  }
   return packMessage(responseTo(msgid, outcome, plain));
 }
 
-/** The response message carrying an outcome. */
+/** The response message carrying an outcome; whole numbers at `t.float` places as floats. */
 function responseTo(msgid: number, outcome: Outcome, plain: boolean): unknown[] {
-  return outcome.ok
-    ? [1, msgid, null, outcome.value === undefined ? null : outcome.value]
-    : [1, msgid, plain ? plainError(outcome.error) : errorObject(outcome.error), null];
+  if (!outcome.ok) {
+    return [1, msgid, plain ? plainError(outcome.error) : errorObject(outcome.error), null];
+  }
+  const value = outcome.value === undefined ? null : outcome.value;
+  return [1, msgid, null, outcome.floats ? floatResult(outcome.floats, value) : value];
 }
 
 /**
@@ -150,11 +150,6 @@ export function encodeOutcomeTo(
   outcome: Outcome,
   plain = false,
 ): void {
-  if (outcome.ok && outcome.value instanceof Float64) {
-    const bytes = encodeOutcome(msgid, outcome);
-    sink.push(bytes, 0, bytes.byteLength);
-    return;
-  }
   const packed = packShared(responseTo(msgid, outcome, plain));
   sink.push(packed, packed.start, packed.end);
 }

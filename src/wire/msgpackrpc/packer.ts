@@ -1,9 +1,9 @@
 /**
  * The msgpack library as msgpack-rpc needs it: plain msgpack for third-party peers (no
  * records, no bundled strings, no structured clones), bin ⇄ `Uint8Array`, timestamp ⇄
- * `Date`, 64-bit integers as numbers when safe, registered classes as their extension
- * types and every other extension opaque; and the fast path that packs a message straight
- * into msgpackr's shared output buffer.
+ * `Date`, 64-bit integers as numbers when safe, `Float64` as a float 64, registered classes
+ * as their extension types and every other extension opaque; and the fast path that packs a
+ * message straight into msgpackr's shared output buffer.
  *
  * @module
  */
@@ -13,7 +13,8 @@
 // (see src/adapters/deno/msgpack_native.ts).
 import { addExtension, Packr, REUSE_BUFFER_MODE, Unpackr } from "msgpackr/pack";
 import { installMsgpackExtensions } from "../../core/idl/translators.ts";
-import { installOpaqueExtensions } from "./extension.ts";
+import { installOpaqueExtensions, opaque } from "./extension.ts";
+import { installFloat64 } from "./float64.ts";
 
 /**
  * An invalid `Date` has no msgpack timestamp; msgpackr would write `d4 ff ff`, which no
@@ -49,6 +50,8 @@ export const unpackr: Unpackr = new Unpackr({
 // Extensions msgpack does not define stay opaque (and msgpackr's own are never decoded);
 // first, so that the types registered below take precedence.
 installOpaqueExtensions();
+// Whole numbers at `t.float` places, wrapped, go out as float 64 (type 1 keeps its reader).
+installFloat64(addExtension, 1, opaque(1));
 
 // Types registered with `registerType` travel as msgpack extension types.
 installMsgpackExtensions({

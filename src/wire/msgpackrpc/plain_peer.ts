@@ -10,16 +10,17 @@
  *   keep `{ code, name, message, data? }`.
  * - Method names may arrive as msgpack bin (pynvim and older msgpack libraries send them
  *   so); they are read as UTF-8.
- * - A whole `t.float` result travels as a msgpack float 64 (`3.0`, not the int `3`).
+ * - A typed proxy's params go by position, in the order the IDL declares them: the spec's
+ *   params are an array, and Neovim, msgpack5rpc or pynvim read one map as one param.
  *
  * @module
  */
 
 import type { ErrorShape } from "../../core/errors.ts";
+import type { Fields } from "../../core/idl/types.ts";
+import { namesOnlyDeclared, toPositional } from "../../core/idl/positional.ts";
 import { readableMessage } from "../plain_error.ts";
-import type { Call, Identity, Outcome } from "../../core/context.ts";
-import type { MethodDef } from "../../core/idl/interface.ts";
-import type { NullableType, OptionalType, Type } from "../../core/idl/types.ts";
+import { floatParams } from "./float64.ts";
 
 /** Neovim's error types: `kErrorTypeException`, `kErrorTypeValidation`. */
 const EXCEPTION = 0, VALIDATION = 1;
@@ -44,59 +45,19 @@ export function methodName(value: unknown): string | undefined {
 }
 
 /**
- * A number that must travel as a msgpack float 64 even when it is whole (msgpack writers
- * pack `3.0` as the int `3`). The TCP transports wrap a `t.float` result in it.
+ * The params of a call as they go out. A typed call's (`declared`) go to a plain peer by
+ * position, unless they name an undeclared param (then as they are, for the peer to refuse);
+ * a Switchboard peer keeps them by name. Whole numbers at `t.float` places go as floats to
+ * every peer.
  */
-export class Float64 {
-  /** The number. */
-  readonly value: number;
-  /** Wraps `value`. */
-  constructor(value: number) {
-    this.value = value;
-  }
-}
-
-/**
- * Packs `[1, msgid, nil, <float 64>]`: `packed` is the same message packed with the int 0
- * as its result (one byte, 0x00, at the end), which is swapped for the float.
- */
-export function withFloatResult(packed: Uint8Array, value: number): Uint8Array {
-  const out = new Uint8Array(packed.byteLength + 8);
-  out.set(packed.subarray(0, packed.byteLength - 1));
-  const at = packed.byteLength - 1;
-  out[at] = 0xcb;
-  new DataView(out.buffer).setFloat64(at + 1, value);
-  return out;
-}
-
-/** Finds a method's declaration (a `Router` is one). */
-export interface ResultLookup {
-  /** The method a caller reaches under a name, if any. */
-  resolve(method: string, caller?: Identity): { readonly def: MethodDef } | undefined;
-}
-
-/** The outcome to send: a whole number declared `t.float` (or optional/nullable float) wrapped. */
-export function floatOutcome(lookup: ResultLookup, call: Call, outcome: Outcome): Outcome {
-  if (!outcome.ok || typeof outcome.value !== "number" || !Number.isInteger(outcome.value)) {
-    return outcome;
-  }
-  const result = lookup.resolve(call.method, call.caller)?.def.result;
-  return result && declaresFloat(result) ? floatOutcomeAlways(outcome) : outcome;
-}
-
-/** Whether a result type is `t.float`, optional or nullable or not. */
-export function declaresFloat(result: Type): boolean {
-  let type: Type | undefined = result;
-  while (type?.kind === "optional" || type?.kind === "nullable") {
-    type = (type as OptionalType | NullableType).inner;
-  }
-  return type?.kind === "float";
-}
-
-/** The outcome of a method declared to return a float: a whole number wrapped. */
-export function floatOutcomeAlways(outcome: Outcome): Outcome {
-  if (!outcome.ok || typeof outcome.value !== "number" || !Number.isInteger(outcome.value)) {
-    return outcome;
-  }
-  return { ok: true, value: new Float64(outcome.value) };
+export function outgoingParams(
+  params: unknown,
+  declared: Fields | undefined,
+  plain: boolean,
+): unknown {
+  if (!declared) return params;
+  const sent = plain && namesOnlyDeclared(params, declared)
+    ? toPositional(params, declared).values
+    : params;
+  return floatParams(declared, sent);
 }

@@ -27,6 +27,8 @@ import type { HeartbeatPolicy } from "../../core/backoff.ts";
 import { WriteQueue } from "./write_queue.ts";
 import { PendingCalls } from "../../core/pending.ts";
 import { CANCEL, PING } from "./reserved.ts";
+import { outgoingParams } from "./plain_peer.ts";
+import type { Fields } from "../../core/idl/types.ts";
 
 /**
  * The byte stream a session runs over: a socket, a TLS stream, a pipe. Runtime adapters
@@ -168,6 +170,14 @@ export class Session {
     return this.#closing === undefined;
   }
 
+  /**
+   * The bytes of the request or notification being handed to the owner, as they came. Valid
+   * only while the owner's `request` or `notification` runs (the read buffer is reused).
+   */
+  get frame(): Uint8Array {
+    return this.#decoder.frame;
+  }
+
   /** Requests from the peer still running. */
   get inFlight(): number {
     return this.#inFlight;
@@ -182,7 +192,13 @@ export class Session {
   call(
     method: string,
     params: unknown,
-    options: { deadline?: number; signal?: AbortSignal; trace?: TraceCarrier } = {},
+    options: {
+      deadline?: number;
+      signal?: AbortSignal;
+      trace?: TraceCarrier;
+      /** A typed call's declared params (see `outgoingParams`). */
+      declared?: Fields;
+    } = {},
   ): Promise<Outcome> {
     const gone = this.#closing ?? this.#ended;
     if (gone) return Promise.reject(gone);
@@ -198,7 +214,8 @@ export class Session {
     const trace = this.extensions ? options.trace : undefined;
     let bytes: Uint8Array;
     try {
-      bytes = encodeRequest(msgid, method, params, timeout, trace);
+      const sent = outgoingParams(params, options.declared, !this.extensions);
+      bytes = encodeRequest(msgid, method, sent, timeout, trace);
     } catch (error) {
       // Params msgpack cannot carry (an invalid Date, say) fail this call alone.
       this.#pending.take(msgid);

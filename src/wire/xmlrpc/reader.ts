@@ -21,6 +21,7 @@
 import { SaxesParser, type SaxesTagPlain } from "saxes";
 import { MAX_DEPTH } from "../../core/idl/tagged.ts";
 import { decodeBase64 } from "../../core/base64.ts";
+import { markDouble } from "./double_marks.ts";
 
 /** How deep values may nest (`<array>` and `<struct>` inside one another). */
 export const MAX_VALUE_DEPTH: number = MAX_DEPTH;
@@ -128,6 +129,8 @@ class Frame {
   members: Record<string, unknown> | undefined = undefined;
   /** `member` frames: the name, once read. */
   name: string | undefined = undefined;
+  /** `value` and `member` frames: the value is a whole number that came as `<double>`. */
+  wholeDouble = false;
   /** The root frame: the method name and the params. */
   method: string | undefined = undefined;
   params: unknown[] | undefined = undefined;
@@ -319,9 +322,14 @@ function onCloseTag(): void {
       } else {
         value = frame.text; // an untyped value is a string
       }
-      if (parent.kind === DATA) parent.items!.push(value);
-      else if (parent.has) fail(`a <${parent.tag}> holds one <value>`);
-      else setValue(parent, value);
+      if (parent.kind === DATA) {
+        if (frame.wholeDouble) markDouble(parent.items!, parent.items!.length, value as number);
+        parent.items!.push(value);
+      } else if (parent.has) fail(`a <${parent.tag}> holds one <value>`);
+      else {
+        setValue(parent, value);
+        parent.wholeDouble = frame.wholeDouble;
+      }
       break;
     case NAME:
       if (parent.name !== undefined) fail("a <member> has one <name>");
@@ -344,6 +352,7 @@ function onCloseTag(): void {
       } else {
         members[name] = frame.value;
       }
+      if (frame.wholeDouble) markDouble(members, name, frame.value as number);
       break;
     }
     case ARRAY:
@@ -374,7 +383,10 @@ function onCloseTag(): void {
       break;
     default:
       try {
-        setValue(parent, readScalar(frame.tag, frame.text));
+        const scalar = readScalar(frame.tag, frame.text);
+        setValue(parent, scalar);
+        // So that a whole double inside a t.any value goes back as one (double_marks.ts).
+        if (frame.tag === "double" && Number.isInteger(scalar)) parent.wholeDouble = true;
       } catch (error) {
         if (error instanceof XmlRpcReadError) fail(error.message);
         throw error;

@@ -16,6 +16,7 @@ import type {
 } from "../../core/idl/types.ts";
 import { MAX_DEPTH } from "../../core/idl/tagged.ts";
 import { encodeBase64 } from "../../core/base64.ts";
+import { arrivedAsDouble, doublesIn } from "./double_marks.ts";
 
 /** A value XML-RPC cannot carry (a NaN, an int beyond 32 bits typed `int`, a cycle…). */
 export class XmlRpcWriteError extends Error {
@@ -64,7 +65,8 @@ function i8(v: number | bigint, path: string): string {
 
 function double(v: number, path: string): string {
   if (!Number.isFinite(v)) fail(path, `${v} cannot travel as an XML-RPC <double>`);
-  return `<value><double>${v}</double></value>`;
+  // String(-0) is "0": the sign would be lost.
+  return `<value><double>${Object.is(v, -0) ? "-0" : v}</double></value>`;
 }
 
 function pad(n: number, width = 2): string {
@@ -89,7 +91,10 @@ function member(name: string, value: string, path: string): string {
   return `<member><name>${escapeXml(name, path)}</name>${value}</member>`;
 }
 
-/** Writes any value by what it is: safe integers within 32 bits as `<int>`, bigints as `<i8>`. */
+/**
+ * Writes any value by what it is: safe integers within 32 bits as `<int>` (unless they
+ * arrived as `<double>` at that place: see `double_marks.ts`), bigints as `<i8>`.
+ */
 export function writeUntyped(v: unknown, path = "value", depth = 0): string {
   switch (typeof v) {
     case "string":
@@ -115,22 +120,55 @@ export function writeUntyped(v: unknown, path = "value", depth = 0): string {
         return `<value><base64>${encodeBase64(new Uint8Array(v))}</base64></value>`;
       }
       if (depth >= MAX_DEPTH) fail(path, `value nests deeper than ${MAX_DEPTH} levels`);
+      const doubles = doublesIn(v);
       if (Array.isArray(v)) {
         let out = "<value><array><data>";
-        for (let i = 0; i < v.length; i++) out += writeUntyped(v[i], `${path}[${i}]`, depth + 1);
+        for (let i = 0; i < v.length; i++) {
+          out += writeItem(v[i], undefined, doubles, i, `${path}[${i}]`, depth + 1);
+        }
         return out + "</data></array></value>";
       }
       let out = "<value><struct>";
       for (const key in v as Record<string, unknown>) {
         const item = (v as Record<string, unknown>)[key];
         if (item === undefined) continue;
-        out += member(key, writeUntyped(item, `${path}.${key}`, depth + 1), path);
+        out += member(
+          key,
+          writeItem(item, undefined, doubles, key, `${path}.${key}`, depth + 1),
+          path,
+        );
       }
       return out + "</struct></value>";
     }
     default:
       return fail(path, `a ${typeof v} cannot travel over XML-RPC`);
   }
+}
+
+/**
+ * One item of an array or struct: by its type when it has one other than `t.any`, else by
+ * value, as `<double>` when it arrived as a whole `<double>` at this place.
+ */
+function writeItem(
+  v: unknown,
+  type: Type | undefined,
+  doubles: ReadonlyMap<number | string, number> | undefined,
+  place: number | string,
+  path: string,
+  depth: number,
+): string {
+  if (doubles !== undefined && arrivedAsDouble(doubles, place, v) && untyped(type)) {
+    return double(v as number, path);
+  }
+  return type ? writeTyped(v, type, path, depth) : writeUntyped(v, path, depth);
+}
+
+/** Whether a type leaves the kind of a number open (none, or `t.any`, maybe optional). */
+function untyped(type: Type | undefined): boolean {
+  while (type?.kind === "optional" || type?.kind === "nullable") {
+    type = (type as OptionalType | NullableType).inner;
+  }
+  return type === undefined || type.kind === "any";
 }
 
 /**
@@ -158,9 +196,10 @@ export function writeTyped(v: unknown, type: Type, path = "value", depth = 0): s
       if (Array.isArray(v)) {
         if (depth >= MAX_DEPTH) fail(path, `value nests deeper than ${MAX_DEPTH} levels`);
         const items = (type as ArrayType).items;
+        const doubles = doublesIn(v);
         let out = "<value><array><data>";
         for (let i = 0; i < v.length; i++) {
-          out += writeTyped(v[i], items, `${path}[${i}]`, depth + 1);
+          out += writeItem(v[i], items, doubles, i, `${path}[${i}]`, depth + 1);
         }
         return out + "</data></array></value>";
       }
@@ -171,17 +210,15 @@ export function writeTyped(v: unknown, type: Type, path = "value", depth = 0): s
         if (depth >= MAX_DEPTH) fail(path, `value nests deeper than ${MAX_DEPTH} levels`);
         const fields = type.kind === "struct" ? (type as StructType).fields : undefined;
         const values = type.kind === "map" ? (type as MapType).values : undefined;
+        const doubles = doublesIn(v);
         let out = "<value><struct>";
         for (const key in v) {
           const item = v[key];
           if (item === undefined) continue;
           const itemType = values ?? (Object.hasOwn(fields!, key) ? fields![key] : undefined);
-          const at = `${path}.${key}`;
           out += member(
             key,
-            itemType
-              ? writeTyped(item, itemType, at, depth + 1)
-              : writeUntyped(item, at, depth + 1),
+            writeItem(item, itemType, doubles, key, `${path}.${key}`, depth + 1),
             path,
           );
         }

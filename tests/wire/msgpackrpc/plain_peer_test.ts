@@ -10,7 +10,8 @@ import {
   toErrorShape,
   unpack,
 } from "../../../src/wire/msgpackrpc/codec.ts";
-import { Float64, plainError } from "../../../src/wire/msgpackrpc/plain_peer.ts";
+import { plainError } from "../../../src/wire/msgpackrpc/plain_peer.ts";
+import { t } from "../../../mod.ts";
 
 const utf8 = new TextEncoder();
 
@@ -98,11 +99,18 @@ Deno.test("plain peers get errors as [type, message]; Switchboard peers as a map
   });
 });
 
-Deno.test("a whole float result goes out as float 64, not int", () => {
-  const bytes = encodeOutcome(9, { ok: true, value: new Float64(3) });
-  assert.deepEqual([...bytes.subarray(bytes.length - 9)], [
-    0xcb,
-    ...new Uint8Array(new Float64Array([3]).buffer).reverse(),
-  ]);
-  assert.deepEqual(unpack(bytes), [1, 9, null, 3]);
+Deno.test("whole numbers at t.float places go out as float 64, at any depth", () => {
+  const hex = (bytes: Uint8Array) =>
+    [...bytes].map((b) => b.toString(16).padStart(2, "0")).join(" ");
+  const top = encodeOutcome(9, { ok: true, value: 3, floats: t.float });
+  assert.equal(hex(top), "94 01 09 c0 cb 40 08 00 00 00 00 00 00");
+  const Point = t.struct("Point", { f: t.float, n: t.int, zs: t.array(t.float) });
+  const nested = encodeOutcome(9, {
+    ok: true,
+    value: { f: 1, n: 1, zs: [-0, 2.5] },
+    floats: Point,
+  });
+  assert.match(hex(nested), /a1 66 cb 3f f0 00 00 00 00 00 00 a1 6e 01 /);
+  assert.match(hex(nested), /92 cb 80 00 00 00 00 00 00 00 cb 40 04 00 00 00 00 00 00$/);
+  assert.deepEqual(unpack(nested), [1, 9, null, { f: 1, n: 1, zs: [-0, 2.5] }]);
 });

@@ -20,7 +20,7 @@ import { readModule } from "./source.ts";
 import { librarySpecifier } from "./library.ts";
 import { ComponentError, componentUrl } from "./specifier.ts";
 import type { WorkerPermissions } from "./permissions.ts";
-import { type Running, type Sandbox, spawn } from "./worker_spawn.ts";
+import { endedBy, type Running, type Sandbox, spawn } from "./worker_spawn.ts";
 import type { ExportedImplementation, FromWorker, RootModule, ToWorker } from "./protocol.ts";
 
 export type { Grant, WorkerPermissions } from "./permissions.ts";
@@ -63,6 +63,9 @@ interface Pending {
   cleanup(): void;
 }
 
+/** The most kinds of invalid message logged per component (the kinds are a fixed set). */
+const MAX_REPORTED = 64;
+
 /** Rejection of calls the worker never began, so that they go to its replacement. */
 const RESEND = Symbol("resend");
 
@@ -98,6 +101,8 @@ export class WorkerComponent {
   #nextProbe = 0;
   #restarts = 0;
   #closed = false;
+  /** The kinds of invalid message already logged. */
+  readonly #reported = new Set<string>();
   /** Set while a liveness probe runs: new calls wait for its verdict. */
   #suspect?: Promise<void>;
 
@@ -356,6 +361,7 @@ export class WorkerComponent {
 
   #attach(running: Running): void {
     running.onMessage = (message) => this.#onMessage(message, running);
+    running.onInvalid = (kind, problem) => this.#invalid(kind, problem, running);
     running.onError = (event) => this.#onError(event);
   }
 
@@ -393,7 +399,32 @@ export class WorkerComponent {
         within(message.trace, () => client.notify(message.method, message.params)).catch(() => {});
         break;
       }
+      case "exited": {
+        // Nothing else tells the host that a worker ended itself: say so and replace it now
+        // rather than when its calls time out.
+        const reason = `worker component ${this.url} ended its worker (${endedBy(message)}); ` +
+          `a fresh worker serves the next call`;
+        this.#logger.warn(reason);
+        this.#stop(rpcError("Unavailable", reason));
+        break;
+      }
+        // A second ready or failed, or one a component forged, changes nothing.
     }
+  }
+
+  /**
+   * A message that failed the check: only the component's own code sends one (the entry
+   * never does), so the worker is not to be trusted further and is replaced. Each kind of
+   * problem is logged once per component, so a component cannot flood the log.
+   */
+  #invalid(kind: string, problem: string, running: Running): void {
+    if (this.#running !== running) return;
+    const reason = `worker component ${this.url} sent ${problem}; the worker was restarted`;
+    if (!this.#reported.has(kind) && this.#reported.size < MAX_REPORTED) {
+      this.#reported.add(kind);
+      this.#logger.error(`${reason} (further messages of this kind are not logged)`);
+    }
+    this.#stop(rpcError("Unavailable", reason));
   }
 
   async #outgoing(running: Running, message: Extract<FromWorker, { type: "call" }>) {

@@ -127,6 +127,24 @@ const crashed = (event: Event, error: unknown) => {
   });
 };
 globalThis.addEventListener("error", (event) => crashed(event, event.error));
+// A worker that ends itself ends without a word to the host, which would learn of it only
+// when its calls time out: tell the host first (the component cannot reach the originals).
+const selfClose = (globalThis as { close?: () => void }).close;
+if (typeof selfClose === "function") {
+  (globalThis as { close?: () => void }).close = () => {
+    scope.postMessage({ type: "exited", how: "close" });
+    selfClose.call(globalThis);
+  };
+}
+const denoExit = Deno.exit;
+Deno.exit = (code?: number): never => {
+  scope.postMessage({
+    type: "exited",
+    how: "exit",
+    ...(Number.isSafeInteger(code) ? { code } : {}),
+  });
+  return denoExit(code);
+};
 globalThis.addEventListener("unhandledrejection", (event) => crashed(event, event.reason));
 let componentUrl = "component";
 

@@ -66,8 +66,20 @@ interface Pending {
 /** The most kinds of invalid message logged per component (the kinds are a fixed set). */
 const MAX_REPORTED = 64;
 
-/** Rejection of calls the worker never began, so that they go to its replacement. */
-const RESEND = Symbol("resend");
+/**
+ * Rejection of calls the worker never began, so that they go to its replacement; `error`
+ * is why the worker went, for when the call is not sent again.
+ */
+class Resend {
+  constructor(readonly error: RpcError) {}
+}
+
+/**
+ * How many workers a call is sent to at most. A call that ends its worker before the host
+ * hears it began (a component process writes its "started" frame after the call's own
+ * synchronous work) would otherwise go to replacement after replacement forever.
+ */
+const MAX_SENDS = 3;
 
 /**
  * A component running in a Web Worker. Register {@linkcode WorkerComponent.implementations}
@@ -182,7 +194,7 @@ export class WorkerComponent {
   }
 
   async #call(method: string, params: unknown, ctx: CallContext): Promise<unknown> {
-    for (;;) {
+    for (let sends = 1;; sends++) {
       const running = await this.#ensureRunning();
       // The worker's own bound counts from when the call reaches it.
       const limit = Date.now() + (this.#options.deadline ?? 30_000);
@@ -191,7 +203,8 @@ export class WorkerComponent {
         return await this.#send(running, method, params, ctx, deadline);
       } catch (error) {
         // The worker was replaced before it began this call: send it to the new one.
-        if (error !== RESEND) throw error;
+        if (!(error instanceof Resend)) throw error;
+        if (sends >= MAX_SENDS) throw error.error;
       }
     }
   }
@@ -318,7 +331,7 @@ export class WorkerComponent {
     }
     for (const [, pending] of this.#pending.takeAll()) {
       pending.cleanup();
-      pending.reject(pending.started || this.#closed ? error : RESEND);
+      pending.reject(pending.started || this.#closed ? error : new Resend(error));
     }
   }
 

@@ -113,6 +113,21 @@ Deno.test("from component: a component process's forged frames leave the server 
   }
 });
 
+Deno.test("from component: a call that ends its process before it is heard to begin is not re-sent forever", async () => {
+  await using s = await setup("process");
+  await assert.rejects(
+    () => s.client.call("Forger.garble", {}, { timeout: 60_000 }),
+    (error: unknown) => {
+      assert.ok(error instanceof RpcError, String(error));
+      assert.equal(error.name, "Unavailable", error.message);
+      assert.match(error.message, /its output could not be read/);
+      return true;
+    },
+  );
+  assert.equal(s.worker.restarts, 2, "sent to the first process and two replacements");
+  assert.equal(await s.client.call("Forger.hello", {}, { timeout: 20_000 }), "hello");
+});
+
 Deno.test("from component: the check refuses what no worker entry sends, never throwing", () => {
   const cyclic: Record<string, unknown> = { kind: "array" };
   cyclic.items = cyclic;

@@ -43,6 +43,8 @@ Deno.test("deno task fuzz: a tiny run reports every protocol with its figures", 
     "xmlrpc",
     "msgpack",
     "amqp",
+    "component",
+    "component-process",
   ]);
   for (const p of report.protocols) {
     if (p.skipped) {

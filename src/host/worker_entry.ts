@@ -18,6 +18,7 @@ import { usableImplementations } from "./implementations.ts";
 import type { ExportedImplementation, FromWorker, LoadSource, ToWorker } from "./protocol.ts";
 import { bundleComponent } from "./bundle.ts";
 import { readModule } from "./source.ts";
+import { withoutSourceText } from "./module_bytes.ts";
 import { ComponentError } from "./specifier.ts";
 import {
   CALLER_DENIAL,
@@ -193,7 +194,7 @@ async function bundle(source: LoadSource, url: string): Promise<string> {
 
 /** Why loading failed, with the grant to add when a permission was missing. */
 function loadFailure(error: unknown, url: string): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = withoutSourceText(error instanceof Error ? error.message : String(error));
   const denied = isPermissionError(error)
     ? error
     : error instanceof ComponentError && isPermissionError(error.cause)

@@ -421,7 +421,10 @@ export class WorkerComponent {
         this.#stop(rpcError("Unavailable", reason));
         break;
       }
-        // A second ready or failed, or one a component forged, changes nothing.
+      case "ready":
+      case "failed":
+        // A second one (which only a component's own code sends) changes nothing.
+        break;
     }
   }
 

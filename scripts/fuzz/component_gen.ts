@@ -3,8 +3,8 @@
  * forged ones of every shape: unknown types, missing and mistyped fields, null outcomes,
  * ids of other calls (small ids hit calls in flight), prototype keys, long strings,
  * interfaces with cyclic, deep, wide and oddly named types, and values only a structured
- * clone carries (maps, sets, cycles, bigints, errors, sparse arrays). Run inside the
- * component (scripts/fuzz/forger_component.ts), so they cross the real boundary.
+ * clone carries (maps, sets, cycles, bigints, errors, sparse arrays, shared memory). Run
+ * inside the component (scripts/fuzz/forger_component.ts), so they cross the real boundary.
  *
  * @module
  */
@@ -254,7 +254,7 @@ function type(rng: Rng, depth: number): unknown {
 
 /** A value of any kind the structured clone carries, and some it does not. */
 function weird(rng: Rng, depth: number): unknown {
-  switch (rng.int(14)) {
+  switch (rng.int(15)) {
     case 0:
       return new Map([[weird(rng, depth - 1), weird(rng, depth - 1)]]);
     case 1:
@@ -283,6 +283,13 @@ function weird(rng: Rng, depth: number): unknown {
       return rng.pick([() => 1, Symbol("s")]);
     case 8:
       return JSON.parse('{"__proto__": {"type": "pong", "id": 1}, "constructor": 1}');
+    case 9:
+      // Shared memory and compiled code cross into a host too (the component keeps a hold).
+      return rng.pick([
+        () => new SharedArrayBuffer(8),
+        () => new Uint8Array(new SharedArrayBuffer(16)),
+        () => new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0])),
+      ])();
     default:
       return randomValue(rng, Math.max(0, depth));
   }

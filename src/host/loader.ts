@@ -13,6 +13,7 @@ import { librarySpecifier } from "./library.ts";
 import { dynamicImport } from "./dynamic_import.ts";
 import { checkScheme, ComponentError, componentUrl, splitPin } from "./specifier.ts";
 import { nativeImportRefused } from "./jsr_host.ts";
+import { refuseNonModuleFile, withoutSourceText } from "./module_bytes.ts";
 
 export { ComponentError, componentUrl };
 export {
@@ -98,6 +99,10 @@ export async function importComponent(
       () => bundleComponent(url, { allowInsecureHttp, library: librarySpecifier }),
     )).specifier
     : nativeSpecifier(url, allowInsecureHttp);
+  // The runtime reads a native import itself: a device or a huge file is refused first.
+  if (loader === "native" && specifier.startsWith("file:")) {
+    await withUrl(url, () => refuseNonModuleFile(new URL(specifier)));
+  }
   return await withUrl(url, () => dynamicImport(specifier));
 }
 
@@ -123,8 +128,10 @@ async function withUrl<T>(url: URL, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    if (error instanceof ComponentError && message.includes(url.href)) throw error;
+    const message = withoutSourceText(error instanceof Error ? error.message : String(error));
+    if (error instanceof ComponentError && message.includes(url.href)) {
+      throw new ComponentError(message, { cause: error.cause });
+    }
     throw new ComponentError(`cannot load component ${url.href}: ${message}`);
   }
 }

@@ -20,7 +20,7 @@ import { readModule } from "./source.ts";
 import { librarySpecifier } from "./library.ts";
 import { ComponentError, componentUrl } from "./specifier.ts";
 import type { WorkerPermissions } from "./permissions.ts";
-import { type Running, type Sandbox, spawn } from "./worker_spawn.ts";
+import { endedBy, type Running, type Sandbox, spawn } from "./worker_spawn.ts";
 import type { ExportedImplementation, FromWorker, RootModule, ToWorker } from "./protocol.ts";
 
 export type { Grant, WorkerPermissions } from "./permissions.ts";
@@ -63,8 +63,23 @@ interface Pending {
   cleanup(): void;
 }
 
-/** Rejection of calls the worker never began, so that they go to its replacement. */
-const RESEND = Symbol("resend");
+/** The most kinds of invalid message logged per component (the kinds are a fixed set). */
+const MAX_REPORTED = 64;
+
+/**
+ * Rejection of calls the worker never began, so that they go to its replacement; `error`
+ * is why the worker went, for when the call is not sent again.
+ */
+class Resend {
+  constructor(readonly error: RpcError) {}
+}
+
+/**
+ * How many workers a call is sent to at most. A call that ends its worker before the host
+ * hears it began (a component process writes its "started" frame after the call's own
+ * synchronous work) would otherwise go to replacement after replacement forever.
+ */
+const MAX_SENDS = 3;
 
 /**
  * A component running in a Web Worker. Register {@linkcode WorkerComponent.implementations}
@@ -98,6 +113,8 @@ export class WorkerComponent {
   #nextProbe = 0;
   #restarts = 0;
   #closed = false;
+  /** The kinds of invalid message already logged. */
+  readonly #reported = new Set<string>();
   /** Set while a liveness probe runs: new calls wait for its verdict. */
   #suspect?: Promise<void>;
 
@@ -177,7 +194,7 @@ export class WorkerComponent {
   }
 
   async #call(method: string, params: unknown, ctx: CallContext): Promise<unknown> {
-    for (;;) {
+    for (let sends = 1;; sends++) {
       const running = await this.#ensureRunning();
       // The worker's own bound counts from when the call reaches it.
       const limit = Date.now() + (this.#options.deadline ?? 30_000);
@@ -186,7 +203,8 @@ export class WorkerComponent {
         return await this.#send(running, method, params, ctx, deadline);
       } catch (error) {
         // The worker was replaced before it began this call: send it to the new one.
-        if (error !== RESEND) throw error;
+        if (!(error instanceof Resend)) throw error;
+        if (sends >= MAX_SENDS) throw error.error;
       }
     }
   }
@@ -313,7 +331,7 @@ export class WorkerComponent {
     }
     for (const [, pending] of this.#pending.takeAll()) {
       pending.cleanup();
-      pending.reject(pending.started || this.#closed ? error : RESEND);
+      pending.reject(pending.started || this.#closed ? error : new Resend(error));
     }
   }
 
@@ -356,6 +374,7 @@ export class WorkerComponent {
 
   #attach(running: Running): void {
     running.onMessage = (message) => this.#onMessage(message, running);
+    running.onInvalid = (kind, problem) => this.#invalid(kind, problem, running);
     running.onError = (event) => this.#onError(event);
   }
 
@@ -393,7 +412,35 @@ export class WorkerComponent {
         within(message.trace, () => client.notify(message.method, message.params)).catch(() => {});
         break;
       }
+      case "exited": {
+        // Nothing else tells the host that a worker ended itself: say so and replace it now
+        // rather than when its calls time out.
+        const reason = `worker component ${this.url} ended its worker (${endedBy(message)}); ` +
+          `a fresh worker serves the next call`;
+        this.#logger.warn(reason);
+        this.#stop(rpcError("Unavailable", reason));
+        break;
+      }
+      case "ready":
+      case "failed":
+        // A second one (which only a component's own code sends) changes nothing.
+        break;
     }
+  }
+
+  /**
+   * A message that failed the check: only the component's own code sends one (the entry
+   * never does), so the worker is not to be trusted further and is replaced. Each kind of
+   * problem is logged once per component, so a component cannot flood the log.
+   */
+  #invalid(kind: string, problem: string, running: Running): void {
+    if (this.#running !== running) return;
+    const reason = `worker component ${this.url} sent ${problem}; the worker was restarted`;
+    if (!this.#reported.has(kind) && this.#reported.size < MAX_REPORTED) {
+      this.#reported.add(kind);
+      this.#logger.error(`${reason} (further messages of this kind are not logged)`);
+    }
+    this.#stop(rpcError("Unavailable", reason));
   }
 
   async #outgoing(running: Running, message: Extract<FromWorker, { type: "call" }>) {

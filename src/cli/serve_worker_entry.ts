@@ -1,0 +1,119 @@
+/**
+ * The module a worker isolate of `serve --workers N` runs: the whole server (router,
+ * components, listeners bound with `SO_REUSEPORT`), its log lines and `/metrics`/`/healthz`
+ * handed to the main isolate (serve_workers.ts). `deno compile` embeds it (src/cli/lazy.ts).
+ *
+ * @module
+ */
+
+import { useNativeMsgpack } from "../adapters/deno/msgpack_native.ts";
+import { parseServe, type Serving, startServing } from "./serve.ts";
+import type { FromWorker, ToWorker } from "./serve_worker_protocol.ts";
+import type { TopicDelivery } from "../server/tcp.ts";
+
+/** How long a `/metrics` or `/healthz` waits for the main isolate. */
+const ASK_TIMEOUT_MS = 10_000;
+
+const scope = self as unknown as {
+  postMessage(message: FromWorker): void;
+  onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
+  close(): void;
+};
+const post = (message: FromWorker) => scope.postMessage(message);
+
+let starting: Promise<Serving | undefined> | undefined;
+/** This worker's delivery to its own subscribers, once its TCP listener is up. */
+let deliverHere: TopicDelivery | undefined;
+const asks = new Map<number, (response: Response) => void>();
+let nextAsk = 1;
+
+function ask(what: "metrics" | "health"): Promise<Response> {
+  const id = nextAsk++;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      asks.delete(id);
+      resolve(new Response("the main isolate did not answer\n", { status: 503 }));
+    }, ASK_TIMEOUT_MS);
+    asks.set(id, (response) => {
+      clearTimeout(timer);
+      resolve(response);
+    });
+    post({ t: "ask", id, what });
+  });
+}
+
+async function start(message: Extract<ToWorker, { t: "start" }>): Promise<Serving | undefined> {
+  try {
+    await useNativeMsgpack();
+    const plan = parseServe(message.args);
+    if (!plan) throw new Error("no plan to serve");
+    const serving = await startServing(plan, {
+      reusePort: true,
+      ports: message.ports,
+      say: message.announce ? (line) => post({ t: "say", line }) : () => {},
+      shared: {
+        // The batch is a view of a buffer reused once this returns: post a copy of it alone.
+        sink: (bytes) => post({ t: "log", bytes: bytes.slice() }),
+        metrics: () => ask("metrics"),
+        health: () => ask("health"),
+      },
+      topicRelay: (deliver) => {
+        deliverHere = deliver;
+        return (topic, method, params, caller) => {
+          try {
+            post({ t: "publish", call: { topic, method, params, caller } });
+          } catch (error) {
+            // A value only this isolate can hold (none the wire decodes): tell, deliver here.
+            console.error(
+              `switchboard serve: a call published to ${topic} stays in this worker: ${
+                error instanceof Error ? error.message : error
+              }`,
+            );
+          }
+        };
+      },
+    });
+    post({ t: "ready", ports: { http: serving.httpPort, tcp: serving.tcpPort } });
+    return serving;
+  } catch (error) {
+    const { name, message: text } = error instanceof Error
+      ? error
+      : { name: "Error", message: String(error) };
+    post({ t: "failed", name, message: text });
+    return undefined;
+  }
+}
+
+scope.onmessage = async ({ data: message }) => {
+  switch (message.t) {
+    case "start":
+      starting ??= start(message);
+      return;
+    case "ping":
+      return post({ t: "pong" });
+    case "deliver": {
+      const { topic, method, params, caller } = message.call;
+      return deliverHere?.(topic, method, params, caller);
+    }
+    case "collect": {
+      const serving = await starting;
+      return post({ t: "collected", id: message.id, text: (await serving?.metricsText()) ?? "" });
+    }
+    case "reply": {
+      const resolve = asks.get(message.id);
+      asks.delete(message.id);
+      return resolve?.(
+        new Response(message.body, {
+          status: message.status,
+          headers: { "content-type": message.type },
+        }),
+      );
+    }
+    case "stop": {
+      const serving = await starting;
+      await serving?.close();
+      post({ t: "stopped" });
+      return scope.close();
+    }
+  }
+};

@@ -1,0 +1,52 @@
+/**
+ * The messages between `serve --workers N`'s main isolate and its worker isolates.
+ *
+ * @module
+ */
+
+import type { Identity } from "../core/context.ts";
+
+/** Ports a worker binds (the first worker's, so that every worker shares them). */
+export interface WorkerPorts {
+  http?: number;
+  tcp?: number;
+}
+
+/** Main isolate → worker. */
+export type ToWorker =
+  /** Serve these `serve` flags; `announce`: send the startup lines (the first start only). */
+  | { t: "start"; args: string[]; index: number; ports?: WorkerPorts; announce: boolean }
+  /** Answer `pong` (the main isolate restarts a worker that stops answering). */
+  | { t: "ping" }
+  /** Answer `collected` with this worker's metrics text. */
+  | { t: "collect"; id: number }
+  /** The answer to the worker's `ask`. */
+  | { t: "reply"; id: number; status: number; type: string; body: string }
+  /** A call another worker published: hand it to this worker's subscribers. */
+  | { t: "deliver"; call: Published }
+  /** Drain every listener, then answer `stopped`. */
+  | { t: "stop" };
+
+/** Worker → main isolate. */
+export type FromWorker =
+  | { t: "ready"; ports: WorkerPorts }
+  | { t: "failed"; name: string; message: string }
+  /** A batch of whole access-log lines. */
+  | { t: "log"; bytes: Uint8Array }
+  /** A startup line (`listening on …`). */
+  | { t: "say"; line: string }
+  | { t: "pong" }
+  | { t: "collected"; id: number; text: string }
+  /** `GET /metrics` or `/healthz` reached this worker: the main isolate answers for all. */
+  | { t: "ask"; id: number; what: "metrics" | "health" }
+  /** A call published on this worker, for the other workers' subscribers. */
+  | { t: "publish"; call: Published }
+  | { t: "stopped" };
+
+/** A published call, as it travels between workers. */
+export interface Published {
+  topic: string;
+  method: string;
+  params: unknown;
+  caller?: Identity;
+}

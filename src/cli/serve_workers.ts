@@ -22,6 +22,8 @@ import { familyTotal, mergeExpositions } from "../observe/merge_exposition.ts";
 /** A worker that has not answered a ping for this long is replaced. */
 const HANG_MS = 15_000;
 const PING_MS = 1_000;
+/** A worker that has not answered a ping for this long makes `/healthz` unhealthy. */
+const UNHEALTHY_MS = 3 * PING_MS;
 /** How long a scrape waits for a worker's figures. */
 const COLLECT_MS = 5_000;
 /** Restart delays double from the first up to the last while a worker keeps dying. */
@@ -262,7 +264,7 @@ class WorkerPool {
     const now = Date.now();
     const workers = this.#slots.map((slot) => ({
       worker: slot.index,
-      ok: slot.ready && now - slot.lastPong <= HANG_MS,
+      ok: slot.ready && now - slot.lastPong <= UNHEALTHY_MS,
       restarts: slot.restarts,
     }));
     const ok = workers.every((w) => w.ok);

@@ -25,6 +25,34 @@ async function httpCall(url: string, method: string, params: unknown = {}): Prom
   return json.result;
 }
 
+/** `GET path` over a connection of its own: the status, or undefined if none in `ms`. */
+async function httpGet(url: string, path: string, ms = 2000): Promise<number | undefined> {
+  const { hostname, port } = new URL(url);
+  const conn = await Deno.connect({ hostname, port: Number(port) });
+  const timer = setTimeout(() => conn.close(), ms);
+  try {
+    await conn.write(
+      new TextEncoder().encode(`GET ${path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n`),
+    );
+    const text = await new Response(conn.readable).text();
+    return Number(/^HTTP\/1\.1 (\d+)/.exec(text)?.[1]) || undefined;
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Asks `/healthz` over fresh connections until it answers `status` (bounded). */
+async function healthUntil(server: ServeProcess, status: number): Promise<number | undefined> {
+  let last: number | undefined;
+  for (let i = 0; i < 100 && last !== status; i++) {
+    last = await httpGet(server.http!, "/healthz");
+    if (last !== status) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return last;
+}
+
 async function metrics(server: ServeProcess): Promise<string> {
   return await (await fetch(`${server.http}/metrics`)).text();
 }
@@ -62,7 +90,15 @@ async function clientPerWorker(server: ServeProcess) {
 }
 
 Deno.test("serve --workers 2: both workers answer on one port, one log, totals and health", async () => {
-  const server = await startServe(["--workers", "2", "--metrics", "--component", PROBE]);
+  const server = await startServe([
+    "--workers",
+    "2",
+    "--metrics",
+    "--metrics-listen",
+    "127.0.0.1:0",
+    "--component",
+    PROBE,
+  ]);
   try {
     assert.match(server.output(), /^2 workers share these ports/m);
     const { calls, seen } = await untilBothAnswer(server);
@@ -86,6 +122,10 @@ Deno.test("serve --workers 2: both workers answer on one port, one log, totals a
     );
     assert.equal(sample(text, 'switchboard_serve_worker_up{worker="1"}'), 1);
     assert.equal(text.match(/^process_resident_memory_bytes /gm)?.length, 1);
+    // The metrics listener of its own (served by the main isolate) tells the same totals.
+    const own = /^metrics at (http:\S+)$/m.exec(server.output())![1];
+    const listened = await (await fetch(own)).text();
+    assert.equal(sample(listened, 'switchboard_serve_worker_calls_total{worker="0"}'), w0);
 
     const health = await fetch(`${server.http}/healthz`);
     assert.equal(health.status, 200);
@@ -122,6 +162,27 @@ Deno.test("serve --workers 2: a worker that dies is restarted; its caller gets a
     assert.equal((await fetch(`${server.http}/healthz`)).status, 200);
     // The restarted worker takes connections again.
     assert.equal((await untilBothAnswer(server)).seen.size, 2);
+  } finally {
+    await Promise.all([...clients.values()].map((c) => c.close()));
+    await server.stop();
+  }
+});
+
+Deno.test("serve --workers 2: a stuck worker makes /healthz fail, then is replaced", async () => {
+  const server = await startServe(["--workers", "2", "--component", PROBE]);
+  const clients = await clientPerWorker(server);
+  try {
+    assert.equal(clients.size, 2);
+    const [victim, survivor] = [...clients.keys()];
+    const index = victim.at(-1);
+    const stuck = clients.get(victim)!.call("Probe.hang", {}, { timeout: 60_000 });
+    stuck.catch(() => {});
+    assert.equal(await healthUntil(server, 503), 503);
+    await server.waitFor(new RegExp(`worker ${index} died \\(it did not answer for 15 s\\)`));
+    await server.waitFor(new RegExp(`worker ${index} restarted`));
+    await assert.rejects(stuck);
+    assert.equal(await healthUntil(server, 200), 200);
+    assert.equal(await clients.get(survivor)!.call("Probe.worker"), survivor);
   } finally {
     await Promise.all([...clients.values()].map((c) => c.close()));
     await server.stop();
@@ -209,5 +270,22 @@ Deno.test("serve --workers 2 without reusePort: says so in one line and serves w
   } finally {
     await server.stop();
     await Deno.remove(file);
+  }
+});
+
+Deno.test("serve --workers: a count that is not positive nor auto exits 2 with one line", async () => {
+  for (const value of ["0", "two", "1.5"]) {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "main.ts", "serve", "--workers", value, "--http", "127.0.0.1:0"],
+      cwd: new URL("../../", import.meta.url),
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+    assert.equal(output.code, 2, value);
+    assert.equal(
+      new TextDecoder().decode(output.stderr),
+      '--workers: expected a positive number of workers or "auto"\n',
+    );
   }
 });

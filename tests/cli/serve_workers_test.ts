@@ -251,6 +251,23 @@ Deno.test("serve --workers 2: a publish reaches the subscribers on both workers,
   }
 });
 
+const Back = defineInterface("Back", { hello: method({ result: t.string }) });
+
+Deno.test("serve --workers 2: a server → client call reaches the calling peer on either worker", async () => {
+  const server = await startServe(["--workers", "2", "--http", "off", "--component", PROBE]);
+  const clients = await clientPerWorker(server);
+  try {
+    assert.equal(clients.size, 2);
+    for (const [name, client] of clients) {
+      client.register(implement(Back, { hello: () => `hello from the peer on ${name}` }));
+      assert.equal(await client.call("Probe.back"), `hello from the peer on ${name} via ${name}`);
+    }
+  } finally {
+    await Promise.all([...clients.values()].map((c) => c.close()));
+    await server.stop();
+  }
+});
+
 Deno.test("serve --workers 2 without reusePort: says so in one line and serves with one", async () => {
   // The project's deno.json enables --unstable-net; this configuration is the same without it.
   const config = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)));

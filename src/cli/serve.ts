@@ -21,7 +21,7 @@ import type { TcpListener, TcpOptions } from "../server/tcp.ts";
 import type { AmqpListener } from "../server/amqp.ts";
 import { reusePortRefusal } from "../adapters/deno/reuse_port.ts";
 import type { SharedObserve } from "./observe_flags.ts";
-import { serveWorkers } from "./serve_workers.ts";
+import { deployedWorkers, serveWorkers } from "./serve_workers.ts";
 
 export const SERVE_HELP = `Usage: switchboard serve [options]
 
@@ -162,6 +162,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     return await runDeployedProcess(
       plan.deployed,
       (address) => observability({ ...plan.values, metrics: false, "metrics-listen": address }),
+      deployedWorkers(args),
     );
   }
   if (plan.workers > 1) {

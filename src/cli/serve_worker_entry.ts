@@ -8,6 +8,9 @@
 
 import { useNativeMsgpack } from "../adapters/deno/msgpack_native.ts";
 import { parseServe, type Serving, startServing } from "./serve.ts";
+import { observability, type SharedObserve } from "./observe_flags.ts";
+import { readyLine, startProcess } from "../deploy/process.ts";
+import { LivenessGate } from "../deploy/liveness_gate.ts";
 import type { FromWorker, ToWorker } from "./serve_worker_protocol.ts";
 import type { TopicDelivery } from "../server/tcp.ts";
 
@@ -20,6 +23,14 @@ const scope = self as unknown as {
   close(): void;
 };
 const post = (message: FromWorker) => scope.postMessage(message);
+
+/** This worker's share of the server's log, metrics and health. */
+const shared: SharedObserve = {
+  // The batch is a view of a buffer reused once this returns: post a copy of it alone.
+  sink: (bytes) => post({ t: "log", bytes: bytes.slice() }),
+  metrics: () => ask("metrics"),
+  health: () => ask("health"),
+};
 
 let starting: Promise<Serving | undefined> | undefined;
 /** This worker's delivery to its own subscribers, once its TCP listener is up. */
@@ -42,6 +53,52 @@ function ask(what: "metrics" | "health"): Promise<Response> {
   });
 }
 
+/** What the supervisor said of the other processes (a deployed process's worker). */
+const liveness = new LivenessGate();
+
+async function startDeployed(
+  message: Extract<ToWorker, { t: "deploy" }>,
+): Promise<Serving | undefined> {
+  try {
+    await useNativeMsgpack();
+    const plan = parseServe(message.args);
+    if (!plan) throw new Error("no plan to serve");
+    const metrics = message.plan.processes.find((p) => p.name === message.name)?.metrics;
+    const observe = observability({
+      ...plan.values,
+      metrics: false,
+      "metrics-listen": metrics && `${metrics.hostname}:${metrics.port}`,
+    }, shared);
+    const running = await startProcess(
+      message.plan,
+      message.name,
+      message.secret,
+      observe,
+      liveness,
+      true,
+    );
+    if (message.announce) post({ t: "say", line: readyLine(message.name, running) });
+    post({ t: "ready", ports: {} });
+    return {
+      metricsText: () => observe.instruments.metrics?.text() ?? Promise.resolve(""),
+      async close() {
+        await running.close();
+        await observe.close();
+      },
+    };
+  } catch (error) {
+    fail(error);
+    return undefined;
+  }
+}
+
+function fail(error: unknown): void {
+  const { name, message: text } = error instanceof Error
+    ? error
+    : { name: "Error", message: String(error) };
+  post({ t: "failed", name, message: text });
+}
+
 async function start(message: Extract<ToWorker, { t: "start" }>): Promise<Serving | undefined> {
   try {
     await useNativeMsgpack();
@@ -51,12 +108,7 @@ async function start(message: Extract<ToWorker, { t: "start" }>): Promise<Servin
       reusePort: true,
       ports: message.ports,
       say: message.announce ? (line) => post({ t: "say", line }) : () => {},
-      shared: {
-        // The batch is a view of a buffer reused once this returns: post a copy of it alone.
-        sink: (bytes) => post({ t: "log", bytes: bytes.slice() }),
-        metrics: () => ask("metrics"),
-        health: () => ask("health"),
-      },
+      shared,
       topicRelay: (deliver) => {
         deliverHere = deliver;
         return (topic, method, params, caller) => {
@@ -76,10 +128,7 @@ async function start(message: Extract<ToWorker, { t: "start" }>): Promise<Servin
     post({ t: "ready", ports: { http: serving.httpPort, tcp: serving.tcpPort } });
     return serving;
   } catch (error) {
-    const { name, message: text } = error instanceof Error
-      ? error
-      : { name: "Error", message: String(error) };
-    post({ t: "failed", name, message: text });
+    fail(error);
     return undefined;
   }
 }
@@ -89,6 +138,11 @@ scope.onmessage = async ({ data: message }) => {
     case "start":
       starting ??= start(message);
       return;
+    case "deploy":
+      starting ??= startDeployed(message);
+      return;
+    case "liveness":
+      return liveness.apply(message.message);
     case "ping":
       return post({ t: "pong" });
     case "deliver": {

@@ -5,6 +5,8 @@
  */
 
 import type { Identity } from "../core/context.ts";
+import type { Plan } from "../deploy/plan.ts";
+import type { SupervisorMessage } from "../deploy/liveness.ts";
 
 /** Ports a worker binds (the first worker's, so that every worker shares them). */
 export interface WorkerPorts {
@@ -16,6 +18,18 @@ export interface WorkerPorts {
 export type ToWorker =
   /** Serve these `serve` flags; `announce`: send the startup lines (the first start only). */
   | { t: "start"; args: string[]; index: number; ports?: WorkerPorts; announce: boolean }
+  /** Serve process `name` of a deployment (`"workers"`), with these `serve` flags. */
+  | {
+    t: "deploy";
+    args: string[];
+    plan: Plan;
+    name: string;
+    secret: string;
+    index: number;
+    announce: boolean;
+  }
+  /** What the supervisor says of the deployment's other processes. */
+  | { t: "liveness"; message: SupervisorMessage }
   /** Answer `pong` (the main isolate restarts a worker that stops answering). */
   | { t: "ping" }
   /** Answer `collected` with this worker's metrics text. */

@@ -14,6 +14,9 @@ import { parseHostPort, UsageError } from "./args.ts";
 import type { ServePlan } from "./serve.ts";
 import type { FromWorker, ToWorker, WorkerPorts } from "./serve_worker_protocol.ts";
 import { stopSignal } from "../adapters/deno/stop_signal.ts";
+import { reusePortRefusal } from "../adapters/deno/reuse_port.ts";
+import type { DeployedWorkers } from "../deploy/process.ts";
+import { EXIT_CONFIG } from "../deploy/supervisor.ts";
 import { processProbe, serveMetrics, stdoutWriter } from "../adapters/deno/observe_io.ts";
 import { Metrics } from "../observe/metrics.ts";
 import { CONTENT_TYPE } from "../observe/exposition.ts";
@@ -37,7 +40,11 @@ export async function serveWorkers(plan: ServePlan): Promise<number> {
   const stdout = stdoutWriter((lines) =>
     console.error(`access log: ${lines} line(s) dropped while stdout was not being read`)
   );
-  const pool = new WorkerPool(plan, (bytes) => stdout.sink(bytes));
+  const pool = new WorkerPool(
+    plan.workers,
+    (index, ports, announce) => ({ t: "start", args: plan.args, index, ports, announce }),
+    (bytes) => stdout.sink(bytes),
+  );
   const lines = await pool.start();
   const metricsAddress = plan.values["metrics-listen"] === undefined
     ? undefined
@@ -61,6 +68,64 @@ export async function serveWorkers(plan: ServePlan): Promise<number> {
   return 0;
 }
 
+/**
+ * How a deployed process with `"workers": N` runs (see `runDeployedProcess`): N isolates,
+ * each the whole process on the same ports; this isolate answers the supervisor's pings,
+ * hands its news of the other processes to every worker, and says "ready" once all are.
+ */
+export function deployedWorkers(args: string[]): DeployedWorkers {
+  return {
+    refusal: reusePortRefusal,
+    async run({ plan, name, secret, count, parentGone, relay }) {
+      const stdout = stdoutWriter((lines) =>
+        console.error(`access log: ${lines} line(s) dropped while stdout was not being read`)
+      );
+      const pool = new WorkerPool(
+        count,
+        (index, _ports, announce) => ({ t: "deploy", args, plan, name, secret, index, announce }),
+        (bytes) => stdout.sink(bytes),
+      );
+      let lines: string[];
+      try {
+        lines = await pool.start();
+      } catch (error) {
+        await stdout.flush(2000);
+        if (!(error instanceof Error && /^Addr(InUse|NotAvailable)$/.test(error.name))) throw error;
+        // A restart cannot free an address another program holds: say so once and stop.
+        console.error(
+          `${name}: cannot listen: ${error.message}; another program holds the address`,
+        );
+        return EXIT_CONFIG;
+      }
+      relay((message) => pool.broadcast({ t: "liveness", message }));
+      pool.droppedLines = () => stdout.droppedLines;
+      const address = plan.processes.find((p) => p.name === name)?.metrics;
+      const metricsListener = address
+        ? serveMetrics(address, () => pool.metricsResponse(stdout.droppedLines))
+        : undefined;
+      if (metricsListener) console.log(`${name}: metrics at ${metricsListener.url}/metrics`);
+      // Listen for the stop signal before saying "ready": the supervisor may stop us at once.
+      const stopped = stopSignal();
+      console.log(`${name}: ${count} workers share these ports (SO_REUSEPORT)`);
+      for (const line of lines) console.log(line);
+      await Promise.race([
+        stopped,
+        parentGone.then(() => {
+          try {
+            console.log("the supervisor is gone (its pipe closed): finishing in-flight calls");
+          } catch {
+            // stdout went with the supervisor: drain all the same
+          }
+        }),
+      ]);
+      await pool.stop();
+      await metricsListener?.shutdown();
+      await stdout.flush(2000);
+      return 0;
+    },
+  };
+}
+
 interface Slot {
   index: number;
   worker?: Worker;
@@ -74,9 +139,12 @@ interface Slot {
   stopped?: () => void;
 }
 
+/** The message that starts worker `index` (on `ports`, when the first worker chose them). */
+type StartMessage = (index: number, ports: WorkerPorts | undefined, announce: boolean) => ToWorker;
+
 /** The worker isolates of one server. */
 class WorkerPool {
-  readonly #plan: ServePlan;
+  readonly #start: StartMessage;
   readonly #log: (bytes: Uint8Array) => void;
   readonly #slots: Slot[];
   #ports: WorkerPorts = {};
@@ -85,10 +153,10 @@ class WorkerPool {
   #nextCollect = 1;
   droppedLines: () => number = () => 0;
 
-  constructor(plan: ServePlan, log: (bytes: Uint8Array) => void) {
-    this.#plan = plan;
+  constructor(workers: number, start: StartMessage, log: (bytes: Uint8Array) => void) {
+    this.#start = start;
     this.#log = log;
-    this.#slots = Array.from({ length: plan.workers }, (_, index) => ({
+    this.#slots = Array.from({ length: workers }, (_, index) => ({
       index,
       ready: false,
       lastPong: 0,
@@ -146,7 +214,7 @@ class WorkerPool {
               ? new UsageError(data.message)
               : data.name === "ListenError"
               ? new ListenError(data.message)
-              : new Error(data.message);
+              : Object.assign(new Error(data.message), { name: data.name });
             if (lines) return reject(error);
             // A restart that cannot start: try again later (the port may be free again).
             return this.#died(slot, worker, `it could not start: ${data.message}`);
@@ -191,13 +259,14 @@ class WorkerPool {
         }
         this.#died(slot, worker, event.message);
       };
-      this.#post(worker, {
-        t: "start",
-        args: this.#plan.args,
-        index: slot.index,
-        ports: slot.index === 0 && lines ? undefined : this.#ports,
-        announce: lines !== undefined,
-      });
+      this.#post(
+        worker,
+        this.#start(
+          slot.index,
+          slot.index === 0 && lines ? undefined : this.#ports,
+          lines !== undefined,
+        ),
+      );
     });
   }
 
@@ -330,6 +399,13 @@ class WorkerPool {
         (family.startsWith("process_") || family === "switchboard_log_dropped_lines_total"),
     );
     return new Response(text, { headers: { "content-type": CONTENT_TYPE } });
+  }
+
+  /** Sends `message` to every worker that is serving. */
+  broadcast(message: ToWorker): void {
+    for (const slot of this.#slots) {
+      if (slot.ready && slot.worker) this.#post(slot.worker, message);
+    }
   }
 
   /** Drains every worker (each finishes its in-flight calls), then ends them. */

@@ -22,6 +22,8 @@ import type { AmqpListener } from "../server/amqp.ts";
 import { reusePortRefusal } from "../adapters/deno/reuse_port.ts";
 import type { SharedObserve } from "./observe_flags.ts";
 import { deployedWorkers, serveWorkers } from "./serve_workers.ts";
+import { type ForwardedCall, forwardingImplementation } from "./serve_once.ts";
+import type { Call, Outcome } from "../core/context.ts";
 
 export const SERVE_HELP = `Usage: switchboard serve [options]
 
@@ -188,6 +190,11 @@ export interface ServeIo {
   shared?: SharedObserve;
   /** Joins the TCP listener's publish–subscribe to the other workers'. */
   topicRelay?: TcpOptions["topicRelay"];
+  /**
+   * Implementations marked `once`: served here when `owner`, else by stand-ins that hand
+   * their calls to `forward` (see serve_once.ts).
+   */
+  once?: { owner: boolean; forward: (call: ForwardedCall) => Promise<Outcome> };
 }
 
 /** A server started by {@linkcode startServing}. */
@@ -196,6 +203,8 @@ export interface Serving {
   httpPort?: number;
   /** The bound TCP port, if any. */
   tcpPort?: number;
+  /** Dispatches a call to this server's router (a `once` call from another worker). */
+  dispatch(call: Call): Promise<Outcome>;
   /** This isolate's metrics as Prometheus text (empty without metrics). */
   metricsText(): Promise<string>;
   /** Drains every listener, then stops components and flushes the log. */
@@ -237,7 +246,12 @@ export async function startServing(plan: ServePlan, io: ServeIo = {}): Promise<S
     for (const line of placed.report) say(line);
     impls = placed.implementations;
   }
-  server.register(...impls);
+  const once = io.once;
+  server.register(
+    ...(once?.owner === false
+      ? impls.map((impl) => impl.options.once ? forwardingImplementation(impl, once.forward) : impl)
+      : impls),
+  );
   const tcpListeners: TcpListener[] = [], amqpListeners: AmqpListener[] = [];
   let httpPort: number | undefined, tcpPort: number | undefined;
   try {
@@ -302,6 +316,7 @@ export async function startServing(plan: ServePlan, io: ServeIo = {}): Promise<S
   return {
     httpPort,
     tcpPort,
+    dispatch: (call) => server.router.dispatch(call),
     metricsText: () => observe.instruments.metrics?.text() ?? Promise.resolve(""),
     async close() {
       await server.close();

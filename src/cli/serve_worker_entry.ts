@@ -12,6 +12,9 @@ import { observability, type SharedObserve } from "./observe_flags.ts";
 import { readyLine, startProcess } from "../deploy/process.ts";
 import { LivenessGate } from "../deploy/liveness_gate.ts";
 import type { FromWorker, ToWorker } from "./serve_worker_protocol.ts";
+import { FORWARDED_PROTOCOL, type ForwardedCall } from "./serve_once.ts";
+import type { Outcome } from "../core/context.ts";
+import { errorShape } from "../core/errors.ts";
 import type { TopicDelivery } from "../server/tcp.ts";
 
 /** How long a `/metrics` or `/healthz` waits for the main isolate. */
@@ -37,6 +40,18 @@ let starting: Promise<Serving | undefined> | undefined;
 let deliverHere: TopicDelivery | undefined;
 const asks = new Map<number, (response: Response) => void>();
 let nextAsk = 1;
+
+/** `once` calls handed to the first worker, by id. */
+const forwards = new Map<number, (outcome: Outcome) => void>();
+let nextForward = 1;
+
+function forward(call: ForwardedCall): Promise<Outcome> {
+  const id = nextForward++;
+  return new Promise((resolve) => {
+    forwards.set(id, resolve);
+    post({ t: "call", id, call });
+  });
+}
 
 function ask(what: "metrics" | "health"): Promise<Response> {
   const id = nextAsk++;
@@ -106,6 +121,7 @@ async function start(message: Extract<ToWorker, { t: "start" }>): Promise<Servin
     if (!plan) throw new Error("no plan to serve");
     const serving = await startServing(plan, {
       reusePort: true,
+      once: { owner: message.index === 0, forward },
       ports: message.ports,
       say: message.announce ? (line) => post({ t: "say", line }) : () => {},
       shared,
@@ -143,6 +159,18 @@ scope.onmessage = async ({ data: message }) => {
       return;
     case "liveness":
       return liveness.apply(message.message);
+    case "forward": {
+      const serving = await starting;
+      const outcome: Outcome = serving
+        ? await serving.dispatch({ ...message.call, protocol: FORWARDED_PROTOCOL })
+        : { ok: false, error: errorShape("Unavailable", "the serving worker did not start") };
+      return post({ t: "outcome", id: message.id, outcome });
+    }
+    case "answer": {
+      const resolve = forwards.get(message.id);
+      forwards.delete(message.id);
+      return resolve?.(message.outcome);
+    }
     case "ping":
       return post({ t: "pong" });
     case "deliver": {

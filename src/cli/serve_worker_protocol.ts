@@ -4,7 +4,8 @@
  * @module
  */
 
-import type { Identity } from "../core/context.ts";
+import type { Identity, Outcome } from "../core/context.ts";
+import type { ForwardedCall } from "./serve_once.ts";
 import type { Plan } from "../deploy/plan.ts";
 import type { SupervisorMessage } from "../deploy/liveness.ts";
 
@@ -38,6 +39,10 @@ export type ToWorker =
   | { t: "reply"; id: number; status: number; type: string; body: string }
   /** A call another worker published: hand it to this worker's subscribers. */
   | { t: "deliver"; call: Published }
+  /** (To the first worker) dispatch a call of a `once` implementation; answer `outcome`. */
+  | { t: "forward"; id: number; call: ForwardedCall }
+  /** The outcome of this worker's `call`. */
+  | { t: "answer"; id: number; outcome: Outcome }
   /** Drain every listener, then answer `stopped`. */
   | { t: "stop" };
 
@@ -53,6 +58,10 @@ export type FromWorker =
   | { t: "collected"; id: number; text: string }
   /** `GET /metrics` or `/healthz` reached this worker: the main isolate answers for all. */
   | { t: "ask"; id: number; what: "metrics" | "health" }
+  /** A call of a `once` implementation, for the first worker. */
+  | { t: "call"; id: number; call: ForwardedCall }
+  /** The outcome of a `forward`. */
+  | { t: "outcome"; id: number; outcome: Outcome }
   /** A call published on this worker, for the other workers' subscribers. */
   | { t: "publish"; call: Published }
   | { t: "stopped" };

@@ -13,6 +13,8 @@ import { ListenError } from "./address.ts";
 import { parseHostPort, UsageError } from "./args.ts";
 import type { ServePlan } from "./serve.ts";
 import type { FromWorker, ToWorker, WorkerPorts } from "./serve_worker_protocol.ts";
+import type { ForwardedCall } from "./serve_once.ts";
+import { errorShape } from "../core/errors.ts";
 import { stopSignal } from "../adapters/deno/stop_signal.ts";
 import { reusePortRefusal } from "../adapters/deno/reuse_port.ts";
 import type { DeployedWorkers } from "../deploy/process.ts";
@@ -151,6 +153,9 @@ class WorkerPool {
   #stopping = false;
   #watchdog?: ReturnType<typeof setInterval>;
   #nextCollect = 1;
+  /** `once` calls the first worker is serving for the others. */
+  readonly #forwards = new Map<number, { origin: Worker; id: number; method: string }>();
+  #nextForward = 1;
   droppedLines: () => number = () => 0;
 
   constructor(workers: number, start: StartMessage, log: (bytes: Uint8Array) => void) {
@@ -234,6 +239,16 @@ class WorkerPool {
           }
           case "ask":
             return void this.#answer(worker, data.id, data.what);
+          case "call":
+            return this.#forward(worker, data.id, data.call);
+          case "outcome": {
+            const pending = this.#forwards.get(data.id);
+            this.#forwards.delete(data.id);
+            if (pending && this.#current(pending.origin)) {
+              this.#post(pending.origin, { t: "answer", id: pending.id, outcome: data.outcome });
+            }
+            return;
+          }
           case "publish":
             // Every other worker's subscribers get it; the publisher's own have had it.
             for (const other of this.#slots) {
@@ -274,6 +289,35 @@ class WorkerPool {
     worker.postMessage(message);
   }
 
+  #current(worker: Worker): boolean {
+    return this.#slots.some((slot) => slot.worker === worker);
+  }
+
+  /** A `once` call from `origin`: to the first worker, or failed at once while it is down. */
+  #forward(origin: Worker, id: number, call: ForwardedCall): void {
+    const owner = this.#slots[0];
+    if (!owner.ready || !owner.worker) {
+      const error = errorShape(
+        "Unavailable",
+        `${call.method}: the worker serving it is restarting`,
+      );
+      return this.#post(origin, { t: "answer", id, outcome: { ok: false, error } });
+    }
+    const forwardId = this.#nextForward++;
+    this.#forwards.set(forwardId, { origin, id, method: call.method });
+    this.#post(owner.worker, { t: "forward", id: forwardId, call });
+  }
+
+  /** The first worker is gone: the calls it was serving for the others fail. */
+  #failForwards(): void {
+    for (const { origin, id, method } of this.#forwards.values()) {
+      if (!this.#current(origin)) continue;
+      const error = errorShape("Unavailable", `${method}: the worker serving it stopped`);
+      this.#post(origin, { t: "answer", id, outcome: { ok: false, error } });
+    }
+    this.#forwards.clear();
+  }
+
   /** `slot`'s worker is gone or stuck: end it, tell, and start another. */
   #died(slot: Slot, worker: Worker, reason: string): void {
     if (slot.worker !== worker) return;
@@ -282,6 +326,7 @@ class WorkerPool {
     slot.ready = false;
     for (const done of slot.collects.values()) done("");
     slot.collects.clear();
+    if (slot.index === 0) this.#failForwards();
     if (this.#stopping) return slot.stopped?.();
     slot.restarts++;
     slot.failures = Date.now() - slot.startedAt > STABLE_MS ? 0 : slot.failures + 1;

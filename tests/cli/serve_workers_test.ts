@@ -268,6 +268,45 @@ Deno.test("serve --workers 2: a server → client call reaches the calling peer 
   }
 });
 
+Deno.test("serve --workers 2: an implementation marked once serves every worker's calls from one", async () => {
+  const server = await startServe([
+    "--workers",
+    "2",
+    "--metrics",
+    "--component",
+    PROBE,
+    "--component",
+    "tests/fixtures/components/once_counter.ts",
+  ]);
+  try {
+    // Both workers take connections; each asks the one counter.
+    assert.equal((await untilBothAnswer(server)).seen.size, 2);
+    const counts: number[] = [];
+    const where = new Set<unknown>();
+    for (let i = 0; i < 20; i++) {
+      counts.push(Number(await httpCall(server.http!, "Counter.next")));
+      where.add(await httpCall(server.http!, "Counter.where"));
+    }
+    assert.deepEqual(counts, Array.from({ length: 20 }, (_, i) => i + 1));
+    assert.deepEqual([...where], ["switchboard serve worker 0"]);
+    // Its errors come back as they are, on every worker.
+    for (let i = 0; i < 10; i++) {
+      await assert.rejects(httpCall(server.http!, "Counter.fail"), /the counter overflowed/);
+    }
+    // The other worker did hand calls over (it counted them too, as protocol "worker" there).
+    const text = await metrics(server);
+    assert.ok(
+      sample(
+        text,
+        'switchboard_calls_total{interface="Counter",method="next",protocol="worker",code="ok"}',
+      ) > 0,
+      text,
+    );
+  } finally {
+    await server.stop();
+  }
+});
+
 Deno.test("serve --workers 2 without reusePort: says so in one line and serves with one", async () => {
   // The project's deno.json enables --unstable-net; this configuration is the same without it.
   const config = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)));

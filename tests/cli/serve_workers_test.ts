@@ -307,6 +307,38 @@ Deno.test("serve --workers 2: an implementation marked once serves every worker'
   }
 });
 
+Deno.test("serve --workers 2: a once call in flight fails Unavailable when its worker dies", async () => {
+  const server = await startServe([
+    "--workers",
+    "2",
+    "--http",
+    "off",
+    "--component",
+    PROBE,
+    "--component",
+    "tests/fixtures/components/once_counter.ts",
+  ]);
+  const clients = await clientPerWorker(server);
+  try {
+    const first = clients.get("switchboard serve worker 0")!;
+    const second = clients.get("switchboard serve worker 1")!;
+    assert.equal(await second.call("Counter.next"), 1);
+    const stalled = second.call("Counter.stall", {}, { timeout: 30_000 });
+    stalled.catch(() => {});
+    await assert.rejects(first.call("Probe.die", {}, { timeout: 20_000 }));
+    await assert.rejects(stalled, {
+      name: "Unavailable",
+      message: /the worker serving it (stopped|is restarting)/,
+    });
+    await server.waitFor(/worker 0 restarted/);
+    // Served again by the new first worker (whose count starts afresh).
+    assert.equal(await second.call("Counter.next"), 1);
+  } finally {
+    await Promise.all([...clients.values()].map((c) => c.close()));
+    await server.stop();
+  }
+});
+
 Deno.test("serve --workers 2 without reusePort: says so in one line and serves with one", async () => {
   // The project's deno.json enables --unstable-net; this configuration is the same without it.
   const config = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)));

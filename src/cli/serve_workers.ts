@@ -51,9 +51,13 @@ export async function serveWorkers(plan: ServePlan): Promise<number> {
   const metricsAddress = plan.values["metrics-listen"] === undefined
     ? undefined
     : parseHostPort("metrics-listen", plan.values["metrics-listen"]);
-  const metricsListener = metricsAddress
-    ? serveMetrics(metricsAddress, () => pool.metricsResponse(stdout.droppedLines))
-    : undefined;
+  const metricsListener = await orStop(
+    pool,
+    () =>
+      metricsAddress
+        ? serveMetrics(metricsAddress, () => pool.metricsResponse(stdout.droppedLines))
+        : undefined,
+  );
   pool.droppedLines = () => stdout.droppedLines;
   // The first worker's startup lines, "serving …" last as without workers (tests and
   // scripts wait for it), once every worker listens.
@@ -102,9 +106,13 @@ export function deployedWorkers(args: string[]): DeployedWorkers {
       relay((message) => pool.broadcast({ t: "liveness", message }));
       pool.droppedLines = () => stdout.droppedLines;
       const address = plan.processes.find((p) => p.name === name)?.metrics;
-      const metricsListener = address
-        ? serveMetrics(address, () => pool.metricsResponse(stdout.droppedLines))
-        : undefined;
+      const metricsListener = await orStop(
+        pool,
+        () =>
+          address
+            ? serveMetrics(address, () => pool.metricsResponse(stdout.droppedLines))
+            : undefined,
+      );
       if (metricsListener) console.log(`${name}: metrics at ${metricsListener.url}/metrics`);
       // Listen for the stop signal before saying "ready": the supervisor may stop us at once.
       const stopped = stopSignal();
@@ -126,6 +134,16 @@ export function deployedWorkers(args: string[]): DeployedWorkers {
       return 0;
     },
   };
+}
+
+/** Runs `open`; if it throws, the workers are stopped before the error goes on. */
+async function orStop<T>(pool: WorkerPool, open: () => T): Promise<T> {
+  try {
+    return open();
+  } catch (error) {
+    await pool.stop();
+    throw error;
+  }
 }
 
 interface Slot {

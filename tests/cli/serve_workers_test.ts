@@ -377,3 +377,37 @@ Deno.test("serve --workers: a count that is not positive nor auto exits 2 with o
     );
   }
 });
+
+Deno.test("serve --workers 2: a metrics address in use stops the workers and exits 1", async () => {
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const { port } = taken.addr as Deno.NetAddr;
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "main.ts",
+        "serve",
+        "--workers",
+        "2",
+        "--http",
+        "127.0.0.1:0",
+        "--tcp",
+        "off",
+        "--metrics-listen",
+        `127.0.0.1:${port}`,
+      ],
+      cwd: new URL("../../", import.meta.url),
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+      signal: AbortSignal.timeout(60_000),
+    }).output();
+    const stderr = new TextDecoder().decode(output.stderr);
+    assert.equal(output.code, 1, stderr);
+    assert.match(stderr, /in use/i);
+    assert.doesNotMatch(new TextDecoder().decode(output.stdout), /^serving /m);
+  } finally {
+    taken.close();
+  }
+});

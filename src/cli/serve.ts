@@ -23,7 +23,7 @@ import { reusePortRefusal } from "../adapters/deno/reuse_port.ts";
 import type { SharedObserve } from "./observe_flags.ts";
 import { deployedWorkers, serveWorkers } from "./serve_workers.ts";
 import { type ForwardedCall, forwardingImplementation } from "./serve_once.ts";
-import type { Call, Outcome } from "../core/context.ts";
+import type { Call, Outcome, PeerLike } from "../core/context.ts";
 
 export const SERVE_HELP = `Usage: switchboard serve [options]
 
@@ -194,7 +194,10 @@ export interface ServeIo {
    * Implementations marked `once`: served here when `owner`, else by stand-ins that hand
    * their calls to `forward` (see serve_once.ts).
    */
-  once?: { owner: boolean; forward: (call: ForwardedCall) => Promise<Outcome> };
+  once?: {
+    owner: boolean;
+    forward: (call: ForwardedCall, peer?: PeerLike) => Promise<Outcome>;
+  };
 }
 
 /** A server started by {@linkcode startServing}. */

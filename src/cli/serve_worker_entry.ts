@@ -14,7 +14,9 @@ import { LivenessGate } from "../deploy/liveness_gate.ts";
 import type { FromWorker, ToWorker } from "./serve_worker_protocol.ts";
 import { FORWARDED_PROTOCOL, type ForwardedCall } from "./serve_once.ts";
 import type { Outcome } from "../core/context.ts";
-import { errorShape } from "../core/errors.ts";
+import { errorShape, RpcError } from "../core/errors.ts";
+import { Peer } from "../core/client/peer.ts";
+import type { PeerLike } from "../core/context.ts";
 import type { TopicDelivery } from "../server/tcp.ts";
 
 /** How long a `/metrics` or `/healthz` waits for the main isolate. */
@@ -41,16 +43,59 @@ let deliverHere: TopicDelivery | undefined;
 const asks = new Map<number, (response: Response) => void>();
 let nextAsk = 1;
 
-/** `once` calls handed to the first worker, by id. */
-const forwards = new Map<number, (outcome: Outcome) => void>();
+/** `once` calls handed to the first worker, by id, with their calling peer. */
+const forwards = new Map<number, { resolve: (outcome: Outcome) => void; peer?: PeerLike }>();
 let nextForward = 1;
 
-function forward(call: ForwardedCall): Promise<Outcome> {
+function forward(call: ForwardedCall, peer?: PeerLike): Promise<Outcome> {
   const id = nextForward++;
   return new Promise((resolve) => {
-    forwards.set(id, resolve);
+    forwards.set(id, { resolve, peer });
     post({ t: "call", id, call });
   });
+}
+
+/** (First worker) calls back the peer of a forwarded call, in the worker it came from. */
+const peerCalls = new Map<number, (outcome: Outcome) => void>();
+let nextPeerCall = 1;
+
+function forwardedPeer(forwardId: number, id: string): Peer {
+  return new Peer(id, () => ({
+    call: (method, params) =>
+      new Promise<Outcome>((resolve) => {
+        const callId = nextPeerCall++;
+        peerCalls.set(callId, resolve);
+        post({ t: "peer-call", forward: forwardId, id: callId, method, params });
+      }),
+    notify: (method, params) => post({ t: "peer-call", forward: forwardId, id: 0, method, params }),
+  }));
+}
+
+/** Calls the calling peer of this worker's forwarded call back; answers its outcome. */
+async function callPeer(message: Extract<ToWorker, { t: "peer-call" }>): Promise<void> {
+  const peer = forwards.get(message.forward)?.peer;
+  let outcome: Outcome;
+  if (!peer) {
+    outcome = {
+      ok: false,
+      error: errorShape("Unavailable", "the call that brought this peer has ended"),
+    };
+  } else if (message.id === 0) {
+    await peer.notify(message.method, message.params).catch(() => {});
+    return;
+  } else {
+    try {
+      outcome = { ok: true, value: await peer.call(message.method, message.params) };
+    } catch (error) {
+      outcome = {
+        ok: false,
+        error: error instanceof RpcError
+          ? error.toShape()
+          : errorShape("InternalError", error instanceof Error ? error.message : String(error)),
+      };
+    }
+  }
+  post({ t: "peer-answer", id: message.id, outcome });
 }
 
 function ask(what: "metrics" | "health"): Promise<Response> {
@@ -161,14 +206,26 @@ scope.onmessage = async ({ data: message }) => {
       return liveness.apply(message.message);
     case "forward": {
       const serving = await starting;
+      const { peer, ...call } = message.call;
       const outcome: Outcome = serving
-        ? await serving.dispatch({ ...message.call, protocol: FORWARDED_PROTOCOL })
+        ? await serving.dispatch({
+          ...call,
+          protocol: FORWARDED_PROTOCOL,
+          ...(peer !== undefined ? { peer: forwardedPeer(message.id, peer) } : {}),
+        })
         : { ok: false, error: errorShape("Unavailable", "the serving worker did not start") };
       return post({ t: "outcome", id: message.id, outcome });
     }
     case "answer": {
-      const resolve = forwards.get(message.id);
+      const pending = forwards.get(message.id);
       forwards.delete(message.id);
+      return pending?.resolve(message.outcome);
+    }
+    case "peer-call":
+      return callPeer(message);
+    case "peer-answer": {
+      const resolve = peerCalls.get(message.id);
+      peerCalls.delete(message.id);
       return resolve?.(message.outcome);
     }
     case "ping":

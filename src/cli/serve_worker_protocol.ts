@@ -43,6 +43,12 @@ export type ToWorker =
   | { t: "forward"; id: number; call: ForwardedCall }
   /** The outcome of this worker's `call`. */
   | { t: "answer"; id: number; outcome: Outcome }
+  /**
+   * (To the first worker) the outcome of its `peer-call`; (to another worker) call back the
+   * peer of forwarded call `forward`, and answer `peer-answer`.
+   */
+  | { t: "peer-answer"; id: number; outcome: Outcome }
+  | { t: "peer-call"; forward: number; id: number; method: string; params: unknown }
   /** Drain every listener, then answer `stopped`. */
   | { t: "stop" };
 
@@ -62,6 +68,10 @@ export type FromWorker =
   | { t: "call"; id: number; call: ForwardedCall }
   /** The outcome of a `forward`. */
   | { t: "outcome"; id: number; outcome: Outcome }
+  /** (From the first worker) call back the peer of forwarded call `forward`. */
+  | { t: "peer-call"; forward: number; id: number; method: string; params: unknown }
+  /** (From another worker) the outcome of a `peer-call`. */
+  | { t: "peer-answer"; id: number; outcome: Outcome }
   /** A call published on this worker, for the other workers' subscribers. */
   | { t: "publish"; call: Published }
   | { t: "stopped" };

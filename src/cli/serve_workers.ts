@@ -174,6 +174,8 @@ class WorkerPool {
   /** `once` calls the first worker is serving for the others. */
   readonly #forwards = new Map<number, { origin: Worker; id: number; method: string }>();
   #nextForward = 1;
+  /** Calls of the first worker back to peers of other workers. */
+  readonly #peerCalls = new Map<number, { owner: Worker; id: number; origin: Worker }>();
   droppedLines: () => number = () => 0;
 
   constructor(workers: number, start: StartMessage, log: (bytes: Uint8Array) => void) {
@@ -267,6 +269,20 @@ class WorkerPool {
             }
             return;
           }
+          case "peer-call":
+            return this.#peerCall(worker, data);
+          case "peer-answer": {
+            const pending = this.#peerCalls.get(data.id);
+            this.#peerCalls.delete(data.id);
+            if (pending && this.#current(pending.owner)) {
+              this.#post(pending.owner, {
+                t: "peer-answer",
+                id: pending.id,
+                outcome: data.outcome,
+              });
+            }
+            return;
+          }
           case "publish":
             // Every other worker's subscribers get it; the publisher's own have had it.
             for (const other of this.#slots) {
@@ -326,6 +342,19 @@ class WorkerPool {
     this.#post(owner.worker, { t: "forward", id: forwardId, call });
   }
 
+  /** The first worker calls back the peer of a call it serves for another worker. */
+  #peerCall(owner: Worker, call: Extract<FromWorker, { t: "peer-call" }>): void {
+    const pending = this.#forwards.get(call.forward);
+    if (!pending || !this.#current(pending.origin)) {
+      if (call.id === 0) return;
+      const error = errorShape("Unavailable", "the call that brought this peer has ended");
+      return this.#post(owner, { t: "peer-answer", id: call.id, outcome: { ok: false, error } });
+    }
+    const id = call.id === 0 ? 0 : this.#nextForward++;
+    if (id !== 0) this.#peerCalls.set(id, { owner, id: call.id, origin: pending.origin });
+    this.#post(pending.origin, { ...call, forward: pending.id, id });
+  }
+
   /** The first worker is gone: the calls it was serving for the others fail. */
   #failForwards(): void {
     for (const { origin, id, method } of this.#forwards.values()) {
@@ -334,6 +363,17 @@ class WorkerPool {
       this.#post(origin, { t: "answer", id, outcome: { ok: false, error } });
     }
     this.#forwards.clear();
+  }
+
+  /** `worker` is gone: the first worker's calls back to its peers fail. */
+  #failPeerCalls(worker: Worker): void {
+    for (const [key, { owner, id, origin }] of this.#peerCalls) {
+      if (origin !== worker) continue;
+      this.#peerCalls.delete(key);
+      if (!this.#current(owner)) continue;
+      const error = errorShape("Unavailable", "the worker of this peer stopped");
+      this.#post(owner, { t: "peer-answer", id, outcome: { ok: false, error } });
+    }
   }
 
   /** `slot`'s worker is gone or stuck: end it, tell, and start another. */
@@ -345,6 +385,7 @@ class WorkerPool {
     for (const done of slot.collects.values()) done("");
     slot.collects.clear();
     if (slot.index === 0) this.#failForwards();
+    this.#failPeerCalls(worker);
     if (this.#stopping) return slot.stopped?.();
     slot.restarts++;
     slot.failures = Date.now() - slot.startedAt > STABLE_MS ? 0 : slot.failures + 1;

@@ -339,6 +339,33 @@ Deno.test("serve --workers 2: a once call in flight fails Unavailable when its w
   }
 });
 
+Deno.test("serve --workers 2: a once implementation calls back a peer connected to the other worker", async () => {
+  const server = await startServe([
+    "--workers",
+    "2",
+    "--http",
+    "off",
+    "--component",
+    PROBE,
+    "--component",
+    "tests/fixtures/components/once_counter.ts",
+  ]);
+  const clients = await clientPerWorker(server);
+  try {
+    assert.equal(clients.size, 2);
+    for (const [name, client] of clients) {
+      client.register(implement(Back, { hello: () => `hello from the peer on ${name}` }));
+      assert.equal(
+        await client.call("Counter.back"),
+        `hello from the peer on ${name} via switchboard serve worker 0`,
+      );
+    }
+  } finally {
+    await Promise.all([...clients.values()].map((c) => c.close()));
+    await server.stop();
+  }
+});
+
 Deno.test("serve --workers 2 without reusePort: says so in one line and serves with one", async () => {
   // The project's deno.json enables --unstable-net; this configuration is the same without it.
   const config = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)));

@@ -13,10 +13,9 @@ import { readyLine, startProcess } from "../deploy/process.ts";
 import { LivenessGate } from "../deploy/liveness_gate.ts";
 import type { FromWorker, ToWorker } from "./serve_worker_protocol.ts";
 import { FORWARDED_PROTOCOL, type ForwardedCall } from "./serve_once.ts";
-import type { Outcome } from "../core/context.ts";
+import type { Outcome, PeerLike } from "../core/context.ts";
 import { errorShape, RpcError } from "../core/errors.ts";
 import { Peer } from "../core/client/peer.ts";
-import type { PeerLike } from "../core/context.ts";
 import type { TopicDelivery } from "../server/tcp.ts";
 
 /** How long a `/metrics` or `/healthz` waits for the main isolate. */
@@ -140,6 +139,7 @@ async function startDeployed(
     if (message.announce) post({ t: "say", line: readyLine(message.name, running) });
     post({ t: "ready", ports: {} });
     return {
+      dispatch: (call) => running.server.router.dispatch(call),
       metricsText: () => observe.instruments.metrics?.text() ?? Promise.resolve(""),
       async close() {
         await running.close();

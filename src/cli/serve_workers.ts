@@ -14,6 +14,8 @@ import { parseHostPort, UsageError } from "./args.ts";
 import type { ServePlan } from "./serve.ts";
 import type { FromWorker, ToWorker, WorkerPorts } from "./serve_worker_protocol.ts";
 import type { ForwardedCall } from "./serve_once.ts";
+// Started from its URL, not imported: this keeps it in the graph `deno check` checks.
+import type {} from "./serve_worker_entry.ts";
 import { errorShape } from "../core/errors.ts";
 import { stopSignal } from "../adapters/deno/stop_signal.ts";
 import { reusePortRefusal } from "../adapters/deno/reuse_port.ts";

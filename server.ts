@@ -68,7 +68,13 @@ export type { HttpAddress, HttpListener } from "./src/adapters/deno/http.ts";
 export { CorsPolicy, parseOrigin } from "./src/server/cors.ts";
 export type { CorsOptions } from "./src/server/cors.ts";
 export { serveTcp } from "./src/server/tcp.ts";
-export type { PeerInfo, TcpAddress, TcpListener, TcpOptions } from "./src/server/tcp.ts";
+export type {
+  PeerInfo,
+  TcpAddress,
+  TcpListener,
+  TcpOptions,
+  TopicDelivery,
+} from "./src/server/tcp.ts";
 export { serveAmqp } from "./src/server/amqp.ts";
 export type { AmqpListener, AmqpServeOptions } from "./src/server/amqp.ts";
 export { MemoryDedupeStore } from "./src/server/amqp_dedupe.ts";

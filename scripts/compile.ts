@@ -44,6 +44,8 @@ const command = new Deno.Command(Deno.execPath(), {
     "--allow-all",
     // Worker components get their own permissions, an unstable Worker option.
     "--unstable-worker-options",
+    // `serve --workers N` shares its ports among worker isolates (reusePort).
+    "--unstable-net",
     // Workers are started from a URL computed at run time: embed their entry point.
     "--include",
     "src/host/worker_entry.ts",

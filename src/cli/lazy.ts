@@ -39,6 +39,8 @@ export const LAZY_MODULES: URL[] = [
   ...Object.values(MODULES).map((path) => new URL(path, import.meta.url)),
   // Servers load msgpackr's native decoder this way (src/adapters/deno/msgpack_native.ts).
   new URL("../adapters/deno/msgpack_native_entry.ts", import.meta.url),
+  // `serve --workers N` starts its worker isolates from this module's URL.
+  new URL("./serve_worker_entry.ts", import.meta.url),
 ];
 
 /** Imports one of the lazy modules. */

@@ -40,6 +40,12 @@ export interface ImplementOptions {
   concurrency?: number;
   /** How many callers may wait for a slot before calls are refused. */
   queue?: number;
+  /**
+   * Serve from one place only: under `switchboard serve --workers N` this implementation
+   * answers in the first worker, and the others hand its calls there, so that its state is
+   * one (otherwise every worker holds its own).
+   */
+  once?: boolean;
 }
 
 /** Marks implementation objects, so module loaders recognise them across copies. */

@@ -75,6 +75,8 @@ export interface ProcessPlan {
   interfaces: string[];
   /** Where it serves its own metrics, if anywhere. */
   metrics?: { hostname: string; port: number };
+  /** Isolates serving it on the same ports (`auto`: one per core; absent: 1). */
+  workers?: number | "auto";
   /** Of those, the ones whose public methods appear on fronts. */
   public: string[];
 }
@@ -294,6 +296,7 @@ export async function planDeployment(
       listen: (entry.listen ?? []).map((l) => listenSpec(l, base)),
       front: (entry.front ?? []).map((l) => listenSpec(l, base)),
       ...(entry.metrics ? { metrics: parseAddress(entry.metrics) } : {}),
+      ...(entry.workers !== undefined ? { workers: entry.workers } : {}),
       interfaces,
       public: isPublic,
     });

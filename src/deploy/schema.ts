@@ -55,6 +55,8 @@ export interface ProcessEntry {
   public?: string[];
   /** `host:port` where the process serves its own Prometheus metrics (`GET /metrics`). */
   metrics?: string;
+  /** Isolates serving the process on the same ports (`auto`: one per core; default 1). */
+  workers?: number | "auto";
 }
 
 /** A deployment file as written. */

@@ -85,7 +85,7 @@ export class Server {
 
   /** Listens for JSON-RPC (and XML-RPC, where installed) over HTTP (HTTPS with `address.tls`). */
   async listenHttp(
-    address: Address & { tls?: { cert: string; key: string } } = {},
+    address: Address & { tls?: { cert: string; key: string }; reusePort?: boolean } = {},
     options: HttpOptions = {},
   ): Promise<HttpListener> {
     const listener = await serveHttp(this.router, address, {

@@ -20,8 +20,9 @@ import { listen } from "../adapters/deno/tcp.ts";
 import type { HeartbeatPolicy } from "../core/backoff.ts";
 import { TcpServer } from "./tcp_connection.ts";
 import type { PeerInfo } from "./tcp_peers.ts";
+import type { TopicDelivery } from "./tcp_pubsub.ts";
 
-export type { PeerInfo };
+export type { PeerInfo, TopicDelivery };
 
 /** Where a TCP listener listens. */
 export interface TcpAddress {
@@ -31,6 +32,8 @@ export interface TcpAddress {
   port?: number;
   /** Serve TLS with this PEM certificate chain and key . */
   tls?: { cert: string; key: string };
+  /** Share the port with other listeners that set it too (`SO_REUSEPORT`; `--unstable-net`). */
+  reusePort?: boolean;
 }
 
 /** Default cap on open connections per TCP listener. */
@@ -58,6 +61,12 @@ export interface TcpOptions {
   maxConnections?: number;
   /** Topics one connection may subscribe to (default 1000); more are refused `Overloaded`. */
   maxTopics?: number;
+  /**
+   * Joins this listener's publish–subscribe to other listeners' (the worker isolates of one
+   * server): given this listener's delivery to its own subscribers, returns where its
+   * publishes go besides them.
+   */
+  topicRelay?: (deliver: TopicDelivery) => TopicDelivery;
   /** Require a login (`$/auth.hello` + `$/auth.login`) before any other request. */
   auth?: AuthGate;
   /** Liveness of Switchboard peers (those that said `$/hello`); `false` turns it off. */
@@ -131,6 +140,7 @@ export function serveTcp(
       hostname: address.hostname ?? "127.0.0.1",
       port: address.port ?? 8081,
       tls: address.tls,
+      reusePort: address.reusePort,
     },
     (stream) => {
       if (server.sessions.size < maxConnections) return server.accept(stream);

@@ -27,7 +27,7 @@ import {
 import { type HeartbeatPolicy, missedBeats } from "../core/backoff.ts";
 import { fieldsHoldBytes, strBytesOf, strBytesParams } from "../wire/msgpackrpc/bytes_params.ts";
 import { link, PeerRegistry } from "./tcp_peers.ts";
-import { Topics } from "./tcp_pubsub.ts";
+import { type TopicDelivery, Topics } from "./tcp_pubsub.ts";
 
 /** What a connection needs of the listener's options. */
 export interface ConnectionOptions {
@@ -39,6 +39,7 @@ export interface ConnectionOptions {
   expose?: (method: string) => boolean;
   peerTimeout?: number;
   maxTopics?: number;
+  topicRelay?: (deliver: TopicDelivery) => TopicDelivery;
 }
 
 /** Longest peer id a `$/hello` may give (ids are keys of the peer table). */
@@ -88,6 +89,12 @@ export class TcpServer implements SessionOwner {
     this.#heartbeat = options.heartbeat === false ? undefined : options.heartbeat ?? missedBeats();
     this.peers = new PeerRegistry(options.peerTimeout);
     this.topics = new Topics(router, options.maxTopics);
+    const relay = options.topicRelay;
+    if (relay) {
+      this.topics.relay = relay((topic, method, params, caller) =>
+        void this.topics.deliver(topic, method, params, caller).catch(() => {})
+      );
+    }
   }
 
   accept(stream: ByteStream): void {

@@ -14,6 +14,14 @@ import { Router } from "../core/router/router.ts";
 import type { Session } from "../wire/msgpackrpc/session.ts";
 import { EVENT } from "../wire/msgpackrpc/reserved.ts";
 
+/** A published call handed on: to another listener's subscribers, or to this one's. */
+export type TopicDelivery = (
+  topic: string,
+  method: string,
+  params: unknown,
+  caller?: Identity,
+) => void;
+
 /** Default cap on the topics one connection subscribes to. */
 export const DEFAULT_MAX_TOPICS = 1000;
 
@@ -27,6 +35,8 @@ export class Topics {
   readonly #bySession = new Map<Session, Set<string>>();
   readonly #router: Router;
   readonly #maxTopics: number;
+  /** Where this listener's publishes go besides its own subscribers (other workers). */
+  relay?: TopicDelivery;
 
   /** `router` gives in-process subscribers their logger and client. */
   constructor(router: Router, maxTopics = DEFAULT_MAX_TOPICS) {
@@ -79,8 +89,17 @@ export class Topics {
     return () => deleteFrom(this.#local, topic, router);
   }
 
-  /** Publishes a call to a topic's subscribers; resolves with how many received it. */
-  async publish(
+  /**
+   * Publishes a call to a topic's subscribers, here and through the relay; resolves with how
+   * many received it here.
+   */
+  publish(topic: string, method: string, params: unknown, caller?: Identity): Promise<number> {
+    this.relay?.(topic, method, params, caller);
+    return this.deliver(topic, method, params, caller);
+  }
+
+  /** Hands a published call to this listener's own subscribers (see {@linkcode publish}). */
+  async deliver(
     topic: string,
     method: string,
     params: unknown,

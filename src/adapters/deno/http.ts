@@ -66,6 +66,11 @@ export interface HttpAddress {
   port?: number;
   /** Serve HTTPS with this certificate chain and private key (PEM text). */
   tls?: { cert: string; key: string };
+  /**
+   * Share the port with other listeners that set it too (`SO_REUSEPORT`: on Linux the kernel
+   * spreads connections among them); needs `--unstable-net`.
+   */
+  reusePort?: boolean;
 }
 
 /** Default cap on open connections per HTTP listener. */
@@ -153,9 +158,11 @@ function serveConnections(
   const idleTimeout = options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT_MS;
   const hostname = listen.hostname ?? "127.0.0.1";
   const port = listen.port ?? 8080;
+  // Only set when asked: the option needs --unstable-net.
+  const reuse = listen.reusePort ? { reusePort: true } : {};
   const listener: Deno.Listener = listen.tls
-    ? Deno.listenTls({ hostname, port, cert: listen.tls.cert, key: listen.tls.key })
-    : Deno.listen({ hostname, port });
+    ? Deno.listenTls({ hostname, port, cert: listen.tls.cert, key: listen.tls.key, ...reuse })
+    : Deno.listen({ hostname, port, ...reuse });
   const addr = listener.addr as Deno.NetAddr;
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   const url = `${listen.tls ? "https" : "http"}://${host}:${addr.port}`;
@@ -312,6 +319,7 @@ function serveWithDenoServe(app: HttpApp, listen: HttpAddress): Promise<HttpList
         {
           hostname: listen.hostname ?? "127.0.0.1",
           port: listen.port ?? 8080,
+          ...(listen.reusePort ? { reusePort: true } : {}),
           ...(listen.tls ? { cert: listen.tls.cert, key: listen.tls.key } : {}),
           onListen: () => {},
         },

@@ -214,3 +214,33 @@ export default implement(defineInterface("Same", { router: method({ result: t.bo
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("bundled: a program that did not import ./deploy is told to, by the components that need it", async () => {
+  const root = new URL("../../", import.meta.url);
+  const dir = await Deno.makeTempDir();
+  try {
+    // Only the loader, not the ./deploy entry that provides it the library.
+    await Deno.writeTextFile(
+      `${dir}/program.ts`,
+      `import { loadComponent } from "${new URL("src/host/loader.ts", root).href}";
+for (const name of ["exports_nothing.ts", "marker.ts"]) {
+  await loadComponent("${FIXTURES.href}" + name, { loader: "bundled" })
+    .catch((error) => console.log(error.message));
+}`,
+    );
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--config", new URL("deno.json", root).pathname, `${dir}/program.ts`],
+      stdin: "null",
+      env: { NO_COLOR: "1" },
+    }).output();
+    const [plain, needs] = new TextDecoder().decode(out.stdout).trim().split("\n");
+    // A component that does not import Switchboard loads (and is refused for what it exports).
+    assert.match(plain, /exports_nothing\.ts exports no implementation/);
+    assert.match(
+      needs,
+      /marker\.ts: this program did not provide Switchboard's library to the components it loads: import "@switchboard\/rpc\/deploy"/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -12,7 +12,7 @@
 
 import { Server } from "../../server.ts";
 import { demoComponents } from "../../src/demo/mod.ts";
-import { loadComponents } from "../../src/host/placement.ts";
+import { loadComponents } from "../../deploy.ts";
 
 const isolate = Deno.args[0] === "process" ? "process" : "worker";
 const oneLine = (m: string) => m.replaceAll("\n", " | ").slice(0, 2000);

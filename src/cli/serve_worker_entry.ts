@@ -1,7 +1,7 @@
 /**
  * The module a worker isolate of `serve --workers N` runs: the whole server (router,
  * components, listeners bound with `SO_REUSEPORT`), its log lines and `/metrics`/`/healthz`
- * handed to the main isolate (serve_workers.ts). `deno compile` embeds it (src/cli/lazy.ts).
+ * handed to the main isolate (serve_workers.ts). `deno compile` embeds it (scripts/compile.ts).
  *
  * @module
  */

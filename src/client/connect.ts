@@ -8,6 +8,7 @@ import { Client, type ClientOptions } from "../core/client/client.ts";
 import { HttpJsonRpcTransport, type HttpTransportOptions } from "./http_jsonrpc.ts";
 import type { Transport } from "../core/client/transport.ts";
 import { transportFetch } from "./http_auth.ts";
+import { ENTRIES, entryOfScheme, importName } from "../entries.ts";
 
 /** Options of {@linkcode connect}. */
 export interface ConnectOptions extends ClientOptions, HttpTransportOptions {
@@ -27,14 +28,6 @@ export interface ConnectOptions extends ClientOptions, HttpTransportOptions {
 export type TransportFactory = (url: URL, options: ConnectOptions) => Transport;
 
 const factories = new Map<string, TransportFactory>();
-
-/** The entry point whose import plugs in a scheme's transport. */
-const ENTRY_OF_SCHEME: Record<string, string> = {
-  "tcp:": "tcp",
-  "tls:": "tcp",
-  "amqp:": "amqp",
-  "amqps:": "amqp",
-};
 
 /** Plugs a transport into `connect()` for a URL scheme such as `tcp:`. */
 export function registerTransport(scheme: string, factory: TransportFactory): void {
@@ -59,8 +52,7 @@ function httpFactory(url: URL, options: ConnectOptions): Transport {
   }
   return new HttpJsonRpcTransport(url.href, options);
 }
-registerTransport("http:", httpFactory);
-registerTransport("https:", httpFactory);
+for (const scheme of ENTRIES["."].schemes) registerTransport(scheme, httpFactory);
 
 /**
  * Connects to a Switchboard (or any JSON-RPC / XML-RPC / msgpack-rpc) server.
@@ -90,11 +82,11 @@ export function connect(url: string | URL, options: ConnectOptions = {}): Client
   const parsed = new URL(url);
   const factory = factories.get(parsed.protocol);
   if (!factory) {
-    const entry = ENTRY_OF_SCHEME[parsed.protocol];
+    const entry = entryOfScheme(parsed.protocol);
     throw new TypeError(
       `cannot connect to ${parsed.href}: ${
         entry
-          ? `${parsed.protocol}// needs import "@switchboard/rpc/${entry}"`
+          ? `${parsed.protocol}// needs import "${importName(entry)}"`
           : `no transport for ${parsed.protocol}`
       } (known here: ${[...factories.keys()].filter((k) => !k.includes("+")).join(", ")})`,
     );

@@ -36,6 +36,7 @@ import {
 import { Client } from "../core/client/client.ts";
 import { strBytesParams } from "../wire/msgpackrpc/bytes_params.ts";
 import { type ConnectOptions, registerTransport } from "./connect.ts";
+import { ENTRIES } from "../entries.ts";
 import { Peer } from "../core/client/peer.ts";
 import type { OutgoingCall, Transport } from "../core/client/transport.ts";
 
@@ -377,5 +378,4 @@ function unwrap(outcome: Outcome): unknown {
 function tcpFactory(url: URL, options: ConnectOptions): Transport {
   return new TcpTransport(url, options as TcpTransportOptions);
 }
-registerTransport("tcp:", tcpFactory);
-registerTransport("tls:", tcpFactory);
+for (const scheme of ENTRIES["./tcp"].schemes) registerTransport(scheme, tcpFactory);

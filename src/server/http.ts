@@ -26,19 +26,14 @@ import { openRpcDocument } from "../core/idl/openrpc.ts";
 import { type ErrorShape, errorShape } from "../core/errors.ts";
 import { NAMED_PARAMS_HEADER, SWITCHBOARD_CLIENT_HEADER, TIMEOUT_HEADER } from "../wire/http.ts";
 import { callTracing, traceCarrier } from "../core/client/tracing_hook.ts";
-import {
-  BodyDeadline,
-  BodyReadError,
-  mediaType,
-  type ReadAnswers,
-  readLimited,
-  TOO_SLOW,
-} from "./http_request.ts";
+import { BodyDeadline, type ReadAnswers, TOO_SLOW } from "./http_request.ts";
+import { BodyReadError, mediaType, readLimited } from "../wire/http_body.ts";
 import { encodeFault } from "../wire/xmlrpc/fault.ts";
 import { overloadedShape } from "../core/router/router.ts";
 import { explorerResponse } from "../observe/explorer.ts";
 import { clientScriptResponse } from "../observe/client_script.ts";
 import { type CorsOptions, CorsPolicy, refuseCrossSite, withCors } from "./cors.ts";
+import type { HttpAuthenticator, HttpRequestInfo } from "../auth/http_authenticator.ts";
 
 /** Default cap on request bodies: 1 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -46,25 +41,7 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
 
 export { TIMEOUT_HEADER };
-
-/** What the transport knows about a request besides the request itself. */
-export interface HttpRequestInfo {
-  /** The client's address (IP), when served from a socket; keys per-peer rate limits. */
-  peer?: string;
-  /** The URL of the listener that received the request (sessions are bound to it). */
-  listener?: string;
-  /**
-   * Reads the body (once, size-limited; undefined when over the limit). The transport
-   * reuses what an authenticator read, so nobody needs to clone the request.
-   */
-  body?: () => Promise<string | undefined>;
-}
-
-/** Decides who the caller is; return a Response to refuse (or answer) the request outright. */
-export type HttpAuthenticator = (
-  request: Request,
-  info: HttpRequestInfo,
-) => Identity | undefined | Response | Promise<Identity | undefined | Response>;
+export type { HttpAuthenticator, HttpRequestInfo };
 
 /** Handles an XML-RPC request body (installed by the XML-RPC codec's transport glue). */
 export type XmlRpcHandler = (

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { planDeployment } from "../../src/deploy/plan.ts";
 import { DeploymentError } from "../../src/deploy/schema.ts";
+// The library the components get, as `switchboard deploy` provides it.
+import "../../deploy.ts";
 
 const here = new URL("./fixtures/deployment.json", import.meta.url);
 const shop = new URL("../../examples/shop/deploy/three_processes.json", import.meta.url);

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { Server } from "../../src/server/server.ts";
 import { connect } from "../../src/client/connect.ts";
 import { RpcError } from "../../src/core/errors.ts";
-import { loadComponents } from "../../src/host/placement.ts";
+import { loadComponents } from "../../deploy.ts";
 import type { Isolation } from "../../src/host/placement.ts";
 import { checkFromWorker } from "../../src/host/from_component.ts";
 

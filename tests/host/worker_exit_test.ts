@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { Server } from "../../src/server/server.ts";
 import { connect } from "../../src/client/connect.ts";
 import { RpcError } from "../../src/core/errors.ts";
-import { loadComponents } from "../../src/host/placement.ts";
+import { loadComponents } from "../../deploy.ts";
 
 const FORGER = new URL("../fixtures/components/forger.ts", import.meta.url).href;
 

@@ -34,6 +34,7 @@
  */
 
 export * from "./src/core/idl/types.ts";
+export { typeName } from "./src/core/idl/type_name.ts";
 export {
   type CallOptions,
   defineInterface,

@@ -11,11 +11,8 @@
 
 import { ListenError } from "./address.ts";
 import { parseHostPort, UsageError } from "./args.ts";
-import type { ServePlan } from "./serve.ts";
 import type { FromWorker, ToWorker, WorkerPorts } from "./serve_worker_protocol.ts";
 import type { ForwardedCall } from "./serve_once.ts";
-// Started from its URL, not imported: this keeps it in the graph `deno check` checks.
-import type {} from "./serve_worker_entry.ts";
 import { errorShape } from "../core/errors.ts";
 import { stopSignal } from "../adapters/deno/stop_signal.ts";
 import { reusePortRefusal } from "../adapters/deno/reuse_port.ts";
@@ -25,6 +22,16 @@ import { processProbe, serveMetrics, stdoutWriter } from "../adapters/deno/obser
 import { Metrics } from "../observe/metrics.ts";
 import { CONTENT_TYPE } from "../observe/exposition.ts";
 import { familyTotal, mergeExpositions } from "../observe/merge_exposition.ts";
+
+/** What `serve` parsed that its workers need (src/cli/serve.ts's `ServePlan` is one). */
+export interface WorkersPlan {
+  /** The flags as given: each worker isolate parses them again. */
+  args: string[];
+  /** How many worker isolates. */
+  workers: number;
+  /** The flags `serve` read; the main isolate serves `--metrics-listen` itself. */
+  values: { readonly "metrics-listen"?: string };
+}
 
 /** A worker that has not answered a ping for this long is replaced. */
 const HANG_MS = 15_000;
@@ -40,7 +47,7 @@ const RESTART_MAX_MS = 5_000;
 const STABLE_MS = 30_000;
 
 /** Runs `plan` in `plan.workers` worker isolates until SIGINT/SIGTERM. */
-export async function serveWorkers(plan: ServePlan): Promise<number> {
+export async function serveWorkers(plan: WorkersPlan): Promise<number> {
   const stdout = stdoutWriter((lines) =>
     console.error(`access log: ${lines} line(s) dropped while stdout was not being read`)
   );

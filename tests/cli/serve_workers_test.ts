@@ -1,6 +1,8 @@
 // `serve --workers 2` as a real process: both worker isolates answer on the same ports, one
 // access log of whole lines, /metrics added up over the workers (and per worker), /healthz
 // across them, a worker that dies is restarted, and SIGTERM drains both.
+// The worker isolates' module is started from its URL, never imported by src/: type-check it here.
+import type {} from "../../src/cli/serve_worker_entry.ts";
 import assert from "node:assert/strict";
 import { connect, defineInterface, implement, method, t } from "../../mod.ts";
 import { publisher, subscribe } from "../../tcp.ts";

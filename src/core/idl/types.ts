@@ -6,8 +6,6 @@
  * @module
  */
 
-import { isSimple, unknownKind } from "./kinds.ts";
-
 /**
  * What every IDL type has. `T` is the TypeScript type of the values it accepts; it exists
  * for the type checker only (the `~value` property is never set at run time).
@@ -283,24 +281,3 @@ export const t: {
   },
   enumeration: (...values) => t.literal(...values),
 };
-
-/** A readable name of a type, as used in error messages and signatures. */
-export function typeName(type: Type): string {
-  if (isSimple(type)) return type.kind;
-  switch (type.kind) {
-    case "array":
-      return `array<${typeName(type.items)}>`;
-    case "map":
-      return `map<${typeName(type.values)}>`;
-    case "struct":
-      return type.name;
-    case "optional":
-      return `${typeName(type.inner)}?`;
-    case "nullable":
-      return `${typeName(type.inner)} | null`;
-    case "literal":
-      return type.values.map((v) => JSON.stringify(v)).join(" | ");
-    default:
-      return unknownKind(type);
-  }
-}

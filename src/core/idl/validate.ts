@@ -9,7 +9,7 @@
  */
 
 import type { Fields, Infer, InferFields, Type } from "./types.ts";
-import { typeName } from "./types.ts";
+import { typeName } from "./type_name.ts";
 import { isVoidResult } from "./interface.ts";
 import { unknownKind } from "./kinds.ts";
 import {

@@ -21,14 +21,16 @@
  * @module
  */
 
-import type { Call, Identity, Outcome } from "../../core/context.ts";
+import type { Call, Outcome } from "../../core/context.ts";
 import { type ErrorShape, receivedError } from "../../core/errors.ts";
-import type { MethodDef } from "../../core/idl/interface.ts";
 import type { Fields, Type } from "../../core/idl/types.ts";
 import { readMethodCall, readMethodResponse, XmlRpcReadError } from "./reader.ts";
 import { escapeXml, writeTyped, writeUntyped, XmlRpcWriteError } from "./writer.ts";
 import { callParams, isNamed, namesOnlyDeclared, toPositional } from "./positional.ts";
+import type { MethodLookup, XmlRpcCallBase, XmlRpcRequestOptions } from "./request.ts";
 import { MULTICALL, runMulticall } from "./multicall.ts";
+
+export type { MethodLookup, XmlRpcCallBase, XmlRpcRequestOptions } from "./request.ts";
 
 export { readMethodCall, readMethodResponse, XmlRpcReadError } from "./reader.ts";
 export type { XmlRpcCall, XmlRpcResponse } from "./reader.ts";
@@ -128,15 +130,6 @@ export function decodeMethodResponse(text: string): Outcome {
     : { ok: false, error: faultError(response.fault) };
 }
 
-/** Finds the declaration of a callable method; a `Router` is one. */
-export interface MethodLookup {
-  /** The method a caller reaches under a name, if any. */
-  resolve(method: string, caller?: Identity): { readonly def: MethodDef } | undefined;
-}
-
-/** Everything a call inherits from its carrier (caller, deadline). */
-export type XmlRpcCallBase = Omit<Call, "method" | "params" | "notification" | "id">;
-
 /**
  * Runs one XML-RPC request body against a dispatcher and returns the response text
  * (always a `<methodResponse>`: malformed or hostile input becomes a fault). With a
@@ -209,18 +202,6 @@ export async function handleXmlRpc(
 function multicallServed(lookup: MethodLookup | undefined, base: XmlRpcCallBase): boolean {
   if (lookup && lookup.resolve(MULTICALL, base.caller) === undefined) return false;
   return base.expose?.(MULTICALL) ?? true;
-}
-
-/** What the carrier knows about an XML-RPC request besides its body. */
-export interface XmlRpcRequestOptions {
-  /** The client is Switchboard (it sent `x-switchboard-client`): faults carry names. */
-  namedFaults?: boolean;
-  /** The one struct param is params by name (the client sent `x-switchboard-params: named`). */
-  namedParams?: boolean;
-  /** The most calls one `system.multicall` may hold (default 1000, as a JSON-RPC batch). */
-  maxBatch?: number;
-  /** The most one `system.multicall`'s answer may hold (default 8 MiB; see `AnswerBudget`). */
-  maxResponseBytes?: number;
 }
 
 /** An XML-RPC request handler as the HTTP transport takes it (`HttpOptions.xmlrpc`). */

@@ -20,6 +20,7 @@ import { listen } from "../adapters/deno/tcp.ts";
 import type { HeartbeatPolicy } from "../core/backoff.ts";
 import { TcpServer } from "./tcp_connection.ts";
 import type { PeerInfo } from "./tcp_peers.ts";
+import type { Topics } from "./tcp_pubsub.ts";
 
 export type { PeerInfo };
 
@@ -58,6 +59,8 @@ export interface TcpOptions {
   maxConnections?: number;
   /** Topics one connection may subscribe to (default 1000); more are refused `Overloaded`. */
   maxTopics?: number;
+  /** The topic table to share (a `Server` shares one among its listeners, every transport). */
+  topics?: Topics;
   /** Require a login (`$/auth.hello` + `$/auth.login`) before any other request. */
   auth?: AuthGate;
   /** Liveness of Switchboard peers (those that said `$/hello`); `false` turns it off. */

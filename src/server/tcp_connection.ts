@@ -39,6 +39,8 @@ export interface ConnectionOptions {
   expose?: (method: string) => boolean;
   peerTimeout?: number;
   maxTopics?: number;
+  /** The topic table to share (a `Server` shares one among its listeners). */
+  topics?: Topics;
 }
 
 /** Longest peer id a `$/hello` may give (ids are keys of the peer table). */
@@ -87,7 +89,7 @@ export class TcpServer implements SessionOwner {
     this.#options = options;
     this.#heartbeat = options.heartbeat === false ? undefined : options.heartbeat ?? missedBeats();
     this.peers = new PeerRegistry(options.peerTimeout);
-    this.topics = new Topics(router, options.maxTopics);
+    this.topics = options.topics ?? new Topics(router);
   }
 
   accept(stream: ByteStream): void {
@@ -225,7 +227,7 @@ export class TcpServer implements SessionOwner {
         if (this.#options.auth && !st.caller) throw rpcError("Unauthorized", "log in first");
         const topic = params[0];
         if (typeof topic !== "string") throw rpcError("InvalidParams", "expected [topic]");
-        if (message.method === SUBSCRIBE) this.topics.add(session, topic);
+        if (message.method === SUBSCRIBE) this.topics.add(session, topic, this.#options.maxTopics);
         else this.topics.remove(session, topic);
         return true;
       }

@@ -23,7 +23,7 @@ const Helper = defineInterface("Helper", {
 });
 const Feed = defineInterface("Feed", { post: method({ params: { text: t.string } }) });
 
-const quiet = { error: () => {}, warn: () => {}, info: () => {} };
+const quiet = { error: () => {}, warn: () => {} };
 
 async function deskServer(http: HttpOptions = {}) {
   const notes: string[] = [];

@@ -115,7 +115,7 @@ export class PeerSession {
   #lastHeard = Date.now();
   #heartbeat?: ReturnType<typeof setInterval>;
   #closing?: RpcError;
-  readonly #done = Promise.withResolvers<void>();
+  readonly #done = deferred<void>();
   /** The peer's address. */
   readonly remote: string;
   /** Human-readable name of the other end, for errors. */
@@ -170,7 +170,7 @@ export class PeerSession {
     if (this.#closing) return Promise.reject(this.#closing);
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(abortReason(method, signal));
-    const { promise, resolve, reject } = Promise.withResolvers<Outcome>();
+    const { promise, resolve, reject } = deferred<Outcome>();
     const pending: Pending = { resolve, reject };
     const id = this.#pending.add(pending);
     let text: string;
@@ -212,7 +212,7 @@ export class PeerSession {
           outcomes.push(Promise.resolve({ ok: true, value: undefined }));
           continue;
         }
-        const { promise, resolve, reject } = Promise.withResolvers<Outcome>();
+        const { promise, resolve, reject } = deferred<Outcome>();
         const id = this.#pending.add({ resolve, reject });
         texts.push(encodeRequest(call.method, call.params, id));
         outcomes.push(promise);
@@ -422,6 +422,21 @@ export class PeerSession {
     }
     return outcome instanceof Promise ? outcome.then(finish) : finish(outcome);
   }
+}
+
+/** `Promise.withResolvers`, which Node 20 lacks (the client runs there too). */
+function deferred<T>(): {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+  reject: (error: RpcError) => void;
+} {
+  let resolve!: (value: T) => void;
+  let reject!: (error: RpcError) => void;
+  const promise = new Promise<T>((yes, no) => {
+    resolve = yes;
+    reject = no;
+  });
+  return { promise, resolve, reject };
 }
 
 function overloaded(limit: number): ErrorShape {

@@ -17,6 +17,7 @@ const Desk = defineInterface("Desk", {
   ask: method({ params: { question: t.string }, result: t.string }),
   note: method({ params: { text: t.string } }),
   wait: method({ params: { ms: t.int } }),
+  hold: method({ params: { ms: t.int } }),
 });
 const Helper = defineInterface("Helper", {
   answer: method({ params: { question: t.string }, result: t.string }),
@@ -27,6 +28,8 @@ const quiet = { error: () => {}, warn: () => {} };
 
 async function deskServer(http: HttpOptions = {}) {
   const notes: string[] = [];
+  const held: string[] = [];
+  const aborted: string[] = [];
   const server = new Server({ logger: quiet });
   server.register(implement(Desk, {
     add: ({ a, b }) => a + b,
@@ -38,13 +41,26 @@ async function deskServer(http: HttpOptions = {}) {
         const timer = setTimeout(resolve, ms);
         ctx.signal.addEventListener("abort", () => {
           clearTimeout(timer);
+          aborted.push((ctx.signal.reason as Error).name);
           resolve();
         });
       }),
+    hold: ({ ms }) => {
+      held.push("started");
+      return new Promise<void>((resolve) => setTimeout(resolve, ms));
+    },
   }));
   const listener = await server.listenHttp({ port: 0 }, { websocket: true, ...http });
   const ws = listener.url.replace("http", "ws");
-  return { server, listener, ws, notes, [Symbol.asyncDispose]: () => server.close() };
+  return {
+    server,
+    listener,
+    ws,
+    notes,
+    held,
+    aborted,
+    [Symbol.asyncDispose]: () => server.close(),
+  };
 }
 
 /** A raw socket: send text, await messages (parsed), see the close. */
@@ -291,4 +307,66 @@ Deno.test("ws: shutdown closes open sockets; websocket: false serves none", asyn
   await using off = await deskServer({ websocket: false });
   const refused = await rawSocket(off.ws);
   assert.equal(refused.opened, false);
+});
+
+Deno.test("ws: notifications past maxInFlight are dropped, not queued without bound", async () => {
+  await using desk = await deskServer({ websocket: { maxInFlight: 2 } });
+  const ws = await rawSocket(desk.ws);
+  try {
+    for (let i = 0; i < 5; i++) {
+      ws.send({ jsonrpc: "2.0", method: "Desk.hold", params: { ms: 300 } });
+    }
+    ws.send({ jsonrpc: "2.0", id: 1, method: "Desk.add", params: { a: 1, b: 1 } });
+    assert.deepEqual(await ws.next(), { jsonrpc: "2.0", result: 2, id: 1 });
+    assert.equal(desk.held.length, 2, "two ran, three were dropped");
+    await new Promise((r) => setTimeout(r, 600));
+    ws.send({ jsonrpc: "2.0", method: "Desk.hold", params: { ms: 1 } });
+    await eventually(() => desk.held.length === 3, "room again once they ended");
+  } finally {
+    await ws.close();
+  }
+});
+
+Deno.test("ws: a client that gives up (timeout) cancels the server's handler", async () => {
+  await using desk = await deskServer();
+  const client = connect(desk.ws);
+  try {
+    await assert.rejects(
+      client.proxy(Desk).wait({ ms: 10_000 }, { timeout: 100 }),
+      { name: "Timeout" },
+    );
+    await eventually(() => desk.aborted.length === 1, "the handler saw the cancel");
+    assert.deepEqual(desk.aborted, ["Cancelled"]);
+  } finally {
+    await client.close();
+  }
+});
+
+Deno.test("ws: a subscribed client reconnects by itself and subscribes again", async () => {
+  const first = await deskServer();
+  const port = first.listener.port;
+  const got: string[] = [];
+  const client = connect(first.ws, {
+    reconnect: { delay: () => 50 },
+  });
+  try {
+    await client.subscribe("news", implement(Feed, { post: ({ text }) => void got.push(text) }));
+    assert.equal(await first.server.publish("news", "Feed.post", { text: "before" }), 1);
+    await eventually(() => got.length === 1, "delivered before the restart");
+    await first.server.close();
+    // The same port again: the client finds it by itself.
+    const again = new Server({ logger: quiet });
+    await again.listenHttp({ port }, { websocket: true });
+    try {
+      for (let i = 0; i < 400; i++) {
+        if (await again.publish("news", "Feed.post", { text: "after" }) === 1) break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      await eventually(() => got.includes("after"), `delivered after the restart: ${got}`);
+    } finally {
+      await again.close();
+    }
+  } finally {
+    await client.close();
+  }
 });

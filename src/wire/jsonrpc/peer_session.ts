@@ -72,7 +72,10 @@ export interface PeerSessionOwner {
 export interface PeerSessionOptions {
   /** Largest accepted message in bytes (default 16 MiB); larger ones close the socket. */
   maxMessageBytes?: number;
-  /** Requests from the peer running at once (default 1024); more get `Overloaded`. */
+  /**
+   * Requests from the peer running at once (default 1024); more get `Overloaded`. As many
+   * notifications may run besides; more are dropped.
+   */
   maxInFlight?: number;
   /** Members of one batch (default 1000). */
   maxBatch?: number;
@@ -112,6 +115,8 @@ export class PeerSession {
   /** The peer's requests running, by id, with the controller `$/cancel` aborts. */
   readonly #running = new Map<JsonRpcId, AbortController>();
   #inFlight = 0;
+  /** The peer's notifications still running (at most `maxInFlight`). */
+  #notifying = 0;
   #lastHeard = Date.now();
   #heartbeat?: ReturnType<typeof setInterval>;
   #closing?: RpcError;
@@ -396,9 +401,18 @@ export class PeerSession {
       );
       return;
     }
+    // A socket cannot be paused from here (the WHATWG interface has no backpressure on
+    // reads), so notifications past the cap are dropped, as JSON-RPC lets a server do.
+    if (this.#notifying >= this.#maxInFlight) return;
     const running = this.#owner.notification(this, method, params);
-    running?.catch(() => {});
+    if (!running) return;
+    this.#notifying++;
+    running.then(this.#noteEnded, this.#noteEnded);
   }
+
+  #noteEnded = (): void => {
+    this.#notifying--;
+  };
 
   #request(member: { id: JsonRpcId; method: string; params?: unknown }): string | Promise<string> {
     const id = member.id;

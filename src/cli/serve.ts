@@ -29,6 +29,9 @@ Options:
 ${COMPONENT_OPTIONS_HELP}
   --http HOST:PORT    HTTP listener (default 127.0.0.1:8080; "off" to disable)
   --tcp HOST:PORT     msgpack-rpc TCP listener (default 127.0.0.1:8081; "off" to disable)
+  --websocket         also serve JSON-RPC over WebSocket on the HTTP listener (ws://,
+                      wss://); such a listener has no --max-connections, --header-timeout
+                      or --idle-timeout for its HTTP connections (see docs/websocket.md)
   --tls-cert FILE     serve HTTPS (and msgpack-rpc over TLS) with this PEM certificate chain
   --tls-key FILE      ... and this PEM private key (both or neither)
   --max-body BYTES    largest accepted request body (default 1048576; more: 413)
@@ -81,6 +84,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     amqp: { type: "string", multiple: true },
     prefetch: { type: "string" },
     debug: { type: "boolean", default: false },
+    websocket: { type: "boolean", default: false },
     help: { type: "boolean", short: "h" },
     deployed: { type: "string" },
     ...OBSERVE_OPTIONS,
@@ -156,11 +160,16 @@ export async function serveCommand(args: string[]): Promise<number> {
             idleTimeout,
             bodyTimeout,
             cors,
+            websocket: values.websocket,
             explorer: observe.explorer,
             get: observe.routes,
           }),
       );
-      console.log(`listening on ${listener.url} (JSON-RPC and XML-RPC: POST /, /rpc, /RPC2)`);
+      console.log(
+        `listening on ${listener.url} (JSON-RPC and XML-RPC: POST /, /rpc, /RPC2${
+          values.websocket ? `; JSON-RPC over WebSocket: ${listener.url.replace("http", "ws")}` : ""
+        })`,
+      );
     }
     if (tcp) {
       const listener = await listenOn(

@@ -370,3 +370,18 @@ Deno.test("ws: a subscribed client reconnects by itself and subscribes again", a
     await client.close();
   }
 });
+
+Deno.test("ws: shutdown lets a running call finish before it closes the socket", async () => {
+  const desk = await deskServer();
+  const client = connect(desk.ws);
+  try {
+    const running = client.proxy(Desk).wait({ ms: 300 });
+    await eventually(() => desk.listener !== undefined, "started");
+    await new Promise((r) => setTimeout(r, 50));
+    const closing = desk.server.close();
+    assert.equal(await running, null);
+    await closing;
+  } finally {
+    await client.close();
+  }
+});

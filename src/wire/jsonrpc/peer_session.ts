@@ -115,6 +115,7 @@ export class PeerSession {
   /** The peer's requests running, by id, with the controller `$/cancel` aborts. */
   readonly #running = new Map<JsonRpcId, AbortController>();
   #inFlight = 0;
+  #idle?: { promise: Promise<void>; resolve: (value: void) => void };
   /** The peer's notifications still running (at most `maxInFlight`). */
   #notifying = 0;
   #lastHeard = Date.now();
@@ -263,10 +264,15 @@ export class PeerSession {
   }
 
   /** Resolves once no request of the peer is running (or the session closed). */
-  async drain(): Promise<void> {
-    while (this.#inFlight > 0 && !this.#closing) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+  drain(): Promise<void> {
+    if (this.#inFlight === 0 || this.#closing) return Promise.resolve();
+    this.#idle ??= deferred<void>();
+    return this.#idle.promise;
+  }
+
+  #wakeIdle(): void {
+    this.#idle?.resolve();
+    this.#idle = undefined;
   }
 
   /** Closes the connection; pending calls fail with `reason`. */
@@ -288,6 +294,7 @@ export class PeerSession {
     if (this.#closing) return;
     this.#closing = reason;
     this.stopHeartbeat();
+    this.#wakeIdle();
     for (const controller of this.#running.values()) controller.abort(reason);
     this.#running.clear();
     for (const [, call] of this.#pending.takeAll()) {
@@ -424,7 +431,7 @@ export class PeerSession {
     const controller = new AbortController();
     this.#running.set(id, controller);
     const finish = (outcome: Outcome): string => {
-      this.#inFlight--;
+      if (--this.#inFlight === 0) this.#wakeIdle();
       if (this.#running.get(id) === controller) this.#running.delete(id);
       return encodeResponse(id, outcome);
     };

@@ -78,7 +78,7 @@ type WebSocketClass = new (url: string) => MessageSocket & {
  * const server = new Server().register(implement(Echo, {
  *   echo: async ({ text }, ctx) => `${text} ${await ctx.peer!.proxy(Greeter).greet()}`,
  * }));
- * const http = await server.listenHttp({ port: 0 });
+ * const http = await server.listenHttp({ port: 0 }, { websocket: true });
  * const client = connect(http.url.replace("http", "ws"));
  * client.register(implement(Greeter, { greet: () => "from the client" }));
  * assert.equal(await client.proxy(Echo).echo({ text: "hi" }), "hi from the client");

@@ -385,3 +385,19 @@ Deno.test("ws: shutdown lets a running call finish before it closes the socket",
     await client.close();
   }
 });
+
+Deno.test("ws: upgrades past maxConnections are refused; a closed socket makes room", async () => {
+  await using desk = await deskServer({ websocket: { maxConnections: 1 } });
+  const first = await rawSocket(desk.ws);
+  assert.equal(first.opened, true);
+  const second = await rawSocket(desk.ws);
+  assert.equal(second.opened, false, "over the limit");
+  await first.close();
+  let third: Awaited<ReturnType<typeof rawSocket>> | undefined;
+  for (let i = 0; i < 100 && !third?.opened; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    third = await rawSocket(desk.ws);
+  }
+  assert.equal(third?.opened, true, "room again");
+  await third!.close();
+});

@@ -240,6 +240,7 @@ export class WebSocketTransport implements Transport {
     if (this.#options.hello !== false) {
       const hello = await session.call(HELLO, [{ id: this.#options.id ?? null }]);
       // An error: a plain JSON-RPC server, spoken to by the spec alone.
+      if (hello.ok) session.extensions = true;
       const heartbeat = this.#options.heartbeat === false
         ? undefined
         : this.#options.heartbeat ?? missedBeats();
@@ -298,7 +299,7 @@ export class WebSocketTransport implements Transport {
     );
   }
 
-  #request(request: PeerRequest, signal: AbortSignal): Outcome | Promise<Outcome> {
+  #request(request: PeerRequest, signal: AbortSignal | undefined): Outcome | Promise<Outcome> {
     const router = this.#router;
     if (!router || request.method.startsWith("$/")) {
       return {
@@ -317,8 +318,8 @@ export class WebSocketTransport implements Transport {
       protocol: "jsonrpc",
       id: request.id,
       peer: this.#serverPeer(),
-      signal,
     };
+    if (signal) call.signal = signal;
     return router.dispatch(call);
   }
 

@@ -164,7 +164,7 @@ export class WebSocketServer implements PeerSessionOwner {
   request(
     session: PeerSession,
     request: PeerRequest,
-    signal: AbortSignal,
+    signal: AbortSignal | undefined,
   ): Outcome | Promise<Outcome> {
     if (isReserved(request.method)) {
       return this.#reserved(session, request).then(
@@ -189,8 +189,8 @@ export class WebSocketServer implements PeerSessionOwner {
       id: request.id,
       peer: st.peer,
       remote: session.remote,
-      signal,
     };
+    if (signal) call.signal = signal;
     if (st.caller) call.caller = st.caller;
     if (this.#parts.expose) call.expose = this.#parts.expose;
     return this.#router.dispatchNow(call);
@@ -245,6 +245,7 @@ export class WebSocketServer implements PeerSessionOwner {
         if (!st.caller && !st.loginRequired && typeof hello.id === "string" && hello.id) {
           this.#identify(session, hello.id);
         }
+        session.extensions = true;
         if (this.#heartbeat) session.startHeartbeat(this.#heartbeat);
         return {
           server: "switchboard",

@@ -228,6 +228,9 @@ Deno.test("ws: limits: a message over the size limit, too many in flight, too ma
   });
   const ws = await rawSocket(desk.ws);
   try {
+    // A peer that said hello may cancel its calls.
+    ws.send({ jsonrpc: "2.0", id: 0, method: "$/hello", params: [{}] });
+    assert.equal(((await ws.next()) as { id: number }).id, 0);
     ws.send({ jsonrpc: "2.0", id: 1, method: "Desk.wait", params: { ms: 5000 } });
     ws.send({ jsonrpc: "2.0", id: 2, method: "Desk.wait", params: { ms: 5000 } });
     ws.send({ jsonrpc: "2.0", id: 3, method: "Desk.add", params: { a: 1, b: 1 } });

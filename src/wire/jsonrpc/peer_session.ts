@@ -56,11 +56,14 @@ export interface PeerRequest {
 
 /** What a session hands to whoever owns it (the server listener or the client transport). */
 export interface PeerSessionOwner {
-  /** A request for this side: its outcome. `signal` aborts on `$/cancel` or close. */
+  /**
+   * A request for this side: its outcome. `signal` (given once the peer said `$/hello`, see
+   * `extensions`) aborts on `$/cancel` or close.
+   */
   request(
     session: PeerSession,
     request: PeerRequest,
-    signal: AbortSignal,
+    signal: AbortSignal | undefined,
   ): Outcome | Promise<Outcome>;
   /** A notification (`$/ping` and `$/cancel` are handled already); a promise while it runs. */
   notification(session: PeerSession, method: string, params: unknown): void | Promise<unknown>;
@@ -126,6 +129,8 @@ export class PeerSession {
   readonly remote: string;
   /** Human-readable name of the other end, for errors. */
   label: string;
+  /** Whether the peer speaks Switchboard's extras (said `$/hello`): `$/cancel`. */
+  extensions = false;
   /** Whatever the owner keeps with the session (identity, peer id, …). */
   readonly state: Record<string, unknown> = {};
 
@@ -428,16 +433,18 @@ export class PeerSession {
     }
     if (member.method === PING) return encodeResponse(id, { ok: true, value: "pong" });
     this.#inFlight++;
-    const controller = new AbortController();
-    this.#running.set(id, controller);
+    // Only a peer that said `$/hello` may cancel (`$/cancel`): a signal sends the router down
+    // its slower, cancellable path, which a plain peer's call need not pay for.
+    const controller = this.extensions ? new AbortController() : undefined;
+    if (controller) this.#running.set(id, controller);
     const finish = (outcome: Outcome): string => {
       if (--this.#inFlight === 0) this.#wakeIdle();
-      if (this.#running.get(id) === controller) this.#running.delete(id);
+      if (controller && this.#running.get(id) === controller) this.#running.delete(id);
       return encodeResponse(id, outcome);
     };
     let outcome: Outcome | Promise<Outcome>;
     try {
-      outcome = this.#owner.request(this, member, controller.signal);
+      outcome = this.#owner.request(this, member, controller?.signal);
     } catch (error) {
       outcome = { ok: false, error: errorShape("InternalError", messageOf(error)) };
     }

@@ -21,6 +21,7 @@ const MODULES = {
   xmlrpc: "../client/http_xmlrpc.ts",
   tcp: "../client/tcp.ts",
   amqp: "../client/amqp.ts",
+  ws: "../client/ws.ts",
   allTransports: "../client/all_transports.ts",
 } as const;
 
@@ -31,6 +32,7 @@ interface Modules {
   xmlrpc: unknown;
   tcp: unknown;
   amqp: unknown;
+  ws: unknown;
   allTransports: unknown;
 }
 
@@ -48,7 +50,8 @@ export function lazyImport<K extends keyof Modules>(name: K): Promise<Modules[K]
 
 /**
  * Imports the transport `connect()` needs for `url` (with `protocol`, for http(s) URLs):
- * none for JSON-RPC over HTTP (built in), else XML-RPC, msgpack-rpc over TCP/TLS, or AMQP.
+ * none for JSON-RPC over HTTP (built in), else XML-RPC, msgpack-rpc over TCP/TLS, AMQP, or
+ * JSON-RPC over WebSocket.
  * A scheme none of them serves loads them all, so that `connect()`'s error lists every scheme.
  */
 export async function loadTransport(url: string, protocol?: "jsonrpc" | "xmlrpc"): Promise<void> {
@@ -64,6 +67,10 @@ export async function loadTransport(url: string, protocol?: "jsonrpc" | "xmlrpc"
     case "amqp:":
     case "amqps:":
       await lazyImport("amqp");
+      return;
+    case "ws:":
+    case "wss:":
+      await lazyImport("ws");
       return;
     default:
       await lazyImport("allTransports");

@@ -16,6 +16,18 @@ Deno.test("serve --websocket: the demo over ws://, and no WebSocket without the 
     } finally {
       await client.close();
     }
+    // `switchboard call ws://…` too.
+    const call = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "main.ts", "call", ws, "Calculator.add", '{"a": 20, "b": 22}'],
+      cwd: new URL("../../", import.meta.url),
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+      signal: AbortSignal.timeout(60_000),
+    }).output();
+    assert.equal(call.code, 0, new TextDecoder().decode(call.stderr));
+    assert.equal(new TextDecoder().decode(call.stdout).trim(), "42");
   } finally {
     await on.stop();
   }

@@ -80,6 +80,8 @@ export type { OutgoingCall, Transport } from "./src/core/client/transport.ts";
 export { connect, registerTransport } from "./src/client/connect.ts";
 export type { ConnectOptions, TransportFactory } from "./src/client/connect.ts";
 export { HttpJsonRpcTransport } from "./src/client/http_jsonrpc.ts";
+export { WebSocketTransport } from "./src/client/ws.ts";
+export type { WebSocketTransportOptions } from "./src/client/ws.ts";
 export type { HttpTransportOptions } from "./src/client/http_jsonrpc.ts";
 export { authenticatedFetch } from "./src/client/http_auth.ts";
 export type { AuthCredentials, Proof } from "./src/auth/types.ts";

@@ -75,6 +75,8 @@ export type {
   TcpOptions,
   TopicDelivery,
 } from "./src/server/tcp.ts";
+export { DEFAULT_MAX_TOPICS, type Subscriber, Topics } from "./src/server/tcp_pubsub.ts";
+export type { WebSocketOptions } from "./src/server/ws.ts";
 export { serveAmqp } from "./src/server/amqp.ts";
 export type { AmqpListener, AmqpServeOptions } from "./src/server/amqp.ts";
 export { MemoryDedupeStore } from "./src/server/amqp_dedupe.ts";

@@ -9,7 +9,7 @@
 
 /** Every entry point, by its subpath in deno.json's `exports`. */
 export const ENTRIES = {
-  ".": { file: "mod.ts", schemes: ["http:", "https:"] },
+  ".": { file: "mod.ts", schemes: ["http:", "https:", "ws:", "wss:"] },
   "./xmlrpc": { file: "xmlrpc.ts", schemes: ["xmlrpc+http:"] },
   "./tcp": { file: "tcp.ts", schemes: ["tcp:", "tls:"] },
   "./amqp": { file: "amqp.ts", schemes: ["amqp:", "amqps:"] },

@@ -37,6 +37,9 @@ ${COMPONENT_OPTIONS_HELP}
   --workers N|auto    serve with N isolates of one process (auto: one per core; default 1),
                       every one binding the same ports (SO_REUSEPORT, Linux); component
                       state is per worker
+  --websocket         also serve JSON-RPC over WebSocket on the HTTP listener (ws://,
+                      wss://); such a listener has no --max-connections, --header-timeout
+                      or --idle-timeout for its HTTP connections (see docs/websocket.md)
   --tls-cert FILE     serve HTTPS (and msgpack-rpc over TLS) with this PEM certificate chain
   --tls-key FILE      ... and this PEM private key (both or neither)
   --max-body BYTES    largest accepted request body (default 1048576; more: 413)
@@ -96,6 +99,7 @@ function parseServeFlags(rest: string[]) {
     amqp: { type: "string", multiple: true },
     prefetch: { type: "string" },
     debug: { type: "boolean", default: false },
+    websocket: { type: "boolean", default: false },
     help: { type: "boolean", short: "h" },
     deployed: { type: "string" },
     ...OBSERVE_OPTIONS,
@@ -277,12 +281,17 @@ export async function startServing(plan: ServePlan, io: ServeIo = {}): Promise<S
             idleTimeout,
             bodyTimeout,
             cors,
+            websocket: values.websocket,
             explorer: observe.explorer,
             get: observe.routes,
           }),
       );
       httpPort = listener.port;
-      say(`listening on ${listener.url} (JSON-RPC and XML-RPC: POST /, /rpc, /RPC2)`);
+      say(
+        `listening on ${listener.url} (JSON-RPC and XML-RPC: POST /, /rpc, /RPC2${
+          values.websocket ? `; JSON-RPC over WebSocket: ${listener.url.replace("http", "ws")}` : ""
+        })`,
+      );
     }
     if (tcp) {
       const listener = await listenOn(

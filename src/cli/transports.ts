@@ -17,6 +17,12 @@ const TRANSPORTS: Record<TransportEntry, () => Promise<unknown>> = {
   "./amqp": () => import("../client/amqp.ts"),
 };
 
+/** The "." entry's own transports beyond HTTP, which the CLI's `call` loads only when asked. */
+const BUILT_IN: Record<string, () => Promise<unknown>> = {
+  "ws:": () => import("../client/ws.ts"),
+  "wss:": () => import("../client/ws.ts"),
+};
+
 /**
  * Imports the transport `connect()` needs for `url` (with `protocol`, for http(s) URLs):
  * none for JSON-RPC over HTTP (built in), else XML-RPC, msgpack-rpc over TCP/TLS, or AMQP.
@@ -26,7 +32,9 @@ export async function loadTransport(url: string, protocol?: "jsonrpc" | "xmlrpc"
   const scheme = new URL(url).protocol;
   const http = scheme === "http:" || scheme === "https:";
   const entry = entryOfScheme(http && protocol === "xmlrpc" ? "xmlrpc+http:" : scheme);
-  if (entry === ".") return;
-  if (entry) await TRANSPORTS[entry as TransportEntry]();
-  else await Promise.all(Object.values(TRANSPORTS).map((load) => load()));
+  if (entry === ".") await BUILT_IN[scheme]?.();
+  else if (entry) await TRANSPORTS[entry as TransportEntry]();
+  else {await Promise.all([...Object.values(TRANSPORTS), ...Object.values(BUILT_IN)].map((load) =>
+      load()
+    ));}
 }

@@ -8,7 +8,7 @@ import { Client, type ClientOptions } from "../core/client/client.ts";
 import { HttpJsonRpcTransport, type HttpTransportOptions } from "./http_jsonrpc.ts";
 import type { Transport } from "../core/client/transport.ts";
 import { transportFetch } from "./http_auth.ts";
-import { ENTRIES, entryOfScheme, importName } from "../entries.ts";
+import { entryOfScheme, importName } from "../entries.ts";
 
 /** Options of {@linkcode connect}. */
 export interface ConnectOptions extends ClientOptions, HttpTransportOptions {
@@ -52,7 +52,8 @@ function httpFactory(url: URL, options: ConnectOptions): Transport {
   }
   return new HttpJsonRpcTransport(url.href, options);
 }
-for (const scheme of ENTRIES["."].schemes) registerTransport(scheme, httpFactory);
+registerTransport("http:", httpFactory);
+registerTransport("https:", httpFactory);
 
 /**
  * Connects to a Switchboard (or any JSON-RPC / XML-RPC / msgpack-rpc) server.

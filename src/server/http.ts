@@ -34,6 +34,7 @@ import { explorerResponse } from "../observe/explorer.ts";
 import { clientScriptResponse } from "../observe/client_script.ts";
 import { type CorsOptions, CorsPolicy, refuseCrossSite, withCors } from "./cors.ts";
 import type { HttpAuthenticator, HttpRequestInfo } from "../auth/http_authenticator.ts";
+import type { WebSocketOptions } from "./ws.ts";
 
 /** Default cap on request bodies: 1 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -100,6 +101,13 @@ export interface HttpOptions {
   clientScript?: boolean;
   /** Let browser pages from these origins call (CORS); none by default. */
   cors?: CorsOptions;
+  /**
+   * Serve JSON-RPC over WebSocket on this listener too (a `GET` with `Upgrade: websocket`
+   * at any path, see `docs/websocket.md`): `true` or its options; off by default. Deno
+   * listener only; such a listener is served by `Deno.serve`, so `maxConnections`,
+   * `headerTimeout` and `idleTimeout` do not apply to its HTTP connections.
+   */
+  websocket?: WebSocketOptions | boolean;
   /** More `GET` routes by path (e.g. `/metrics`). */
   get?: Record<string, (request: Request) => Response | Promise<Response>>;
 }

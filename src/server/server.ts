@@ -22,6 +22,7 @@ import {
   type TcpOptions,
 } from "./tcp.ts";
 import type { Peer } from "../core/client/peer.ts";
+import { Topics } from "./tcp_pubsub.ts";
 
 /** Options of a server. */
 export interface ServerOptions extends RouterOptions {
@@ -67,11 +68,14 @@ export class Server {
   readonly router: Router;
   readonly #listeners = new Set<Listener>();
   readonly #tcp: TcpListener[] = [];
+  /** One topic table for every listener: a publish reaches subscribers on every transport. */
+  readonly #topics: Topics;
 
   /** Creates a server with an empty router (plus introspection). */
   constructor(options: ServerOptions = {}) {
     this.router = new Router(options);
     this.router.clientFactory = (router) => new Client(new LocalTransport(router));
+    this.#topics = new Topics(this.router);
     if (options.introspection ?? true) {
       for (const impl of introspection(this.router)) this.router.register(impl);
     }
@@ -91,6 +95,10 @@ export class Server {
     const listener = await serveHttp(this.router, address, {
       ...defaultHttpOptions(this.router),
       ...options,
+      // WebSocket peers share the server's topics with its other listeners.
+      websocket: options.websocket
+        ? { topics: this.#topics, ...(options.websocket === true ? {} : options.websocket) }
+        : false,
     });
     this.track(listener);
     return listener;
@@ -109,7 +117,9 @@ export class Server {
    * and Switchboard clients with auth, heartbeats, cancellation and server → client calls.
    */
   async listenTcp(address: TcpAddress = {}, options: TcpOptions = {}): Promise<TcpListener> {
-    const listener = this.track(await serveTcp(this.router, address, options));
+    const listener = this.track(
+      await serveTcp(this.router, address, { topics: this.#topics, ...options }),
+    );
     this.#tcp.push(listener);
     return listener;
   }
@@ -127,6 +137,19 @@ export class Server {
     const listener = this.#tcp.find((l) => l.peers().some((p) => p.id === id)) ?? this.#tcp[0];
     if (!listener) throw new Error("this server has no TCP listener; peers connect over tcp://");
     return listener.peer(id);
+  }
+
+  /**
+   * Publishes a call to a topic's subscribers on every listener (TCP and WebSocket peers,
+   * in-process subscribers); resolves with how many received it.
+   */
+  publish(topic: string, method: string, params?: unknown): Promise<number> {
+    return this.#topics.publish(topic, method, params);
+  }
+
+  /** Serves a topic's published calls with `impl` in this process; returns an unsubscribe. */
+  subscribe(topic: string, impl: Implementation): () => void {
+    return this.#topics.subscribe(topic, impl);
   }
 
   /** Adds a listener to close with the server (used by the TCP and AMQP transports). */

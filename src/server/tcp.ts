@@ -20,7 +20,7 @@ import { listen } from "../adapters/deno/tcp.ts";
 import type { HeartbeatPolicy } from "../core/backoff.ts";
 import { TcpServer } from "./tcp_connection.ts";
 import type { PeerInfo } from "./tcp_peers.ts";
-import type { TopicDelivery } from "./tcp_pubsub.ts";
+import type { TopicDelivery, Topics } from "./tcp_pubsub.ts";
 
 export type { PeerInfo, TopicDelivery };
 
@@ -67,6 +67,8 @@ export interface TcpOptions {
    * publishes go besides them.
    */
   topicRelay?: (deliver: TopicDelivery) => TopicDelivery;
+  /** The topic table to share (a `Server` shares one among its listeners, every transport). */
+  topics?: Topics;
   /** Require a login (`$/auth.hello` + `$/auth.login`) before any other request. */
   auth?: AuthGate;
   /** Liveness of Switchboard peers (those that said `$/hello`); `false` turns it off. */

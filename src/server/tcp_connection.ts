@@ -40,6 +40,8 @@ export interface ConnectionOptions {
   peerTimeout?: number;
   maxTopics?: number;
   topicRelay?: (deliver: TopicDelivery) => TopicDelivery;
+  /** The topic table to share (a `Server` shares one among its listeners). */
+  topics?: Topics;
 }
 
 /** Longest peer id a `$/hello` may give (ids are keys of the peer table). */
@@ -88,7 +90,7 @@ export class TcpServer implements SessionOwner {
     this.#options = options;
     this.#heartbeat = options.heartbeat === false ? undefined : options.heartbeat ?? missedBeats();
     this.peers = new PeerRegistry(options.peerTimeout);
-    this.topics = new Topics(router, options.maxTopics);
+    this.topics = options.topics ?? new Topics(router, options.maxTopics);
     const relay = options.topicRelay;
     if (relay) {
       this.topics.relay = relay((topic, method, params, caller) =>
@@ -232,7 +234,7 @@ export class TcpServer implements SessionOwner {
         if (this.#options.auth && !st.caller) throw rpcError("Unauthorized", "log in first");
         const topic = params[0];
         if (typeof topic !== "string") throw rpcError("InvalidParams", "expected [topic]");
-        if (message.method === SUBSCRIBE) this.topics.add(session, topic);
+        if (message.method === SUBSCRIBE) this.topics.add(session, topic, this.#options.maxTopics);
         else this.topics.remove(session, topic);
         return true;
       }

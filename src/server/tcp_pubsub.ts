@@ -1,8 +1,10 @@
 /**
- * Publish–subscribe of a TCP listener: topics peers subscribed to over `$/subscribe`, topics
- * served in this process, and the fan-out of a published call to both. A topic lives while
- * it has subscribers; a connection's subscriptions die with it, and each connection holds at
- * most `maxTopics` of them, so the tables are bounded by the open connections.
+ * Publish–subscribe of a server: topics peers subscribed to over `$/subscribe` (on any
+ * bidirectional transport: TCP, WebSocket), topics served in this process, and the fan-out
+ * of a published call to all of them. A `Server` shares one table among its listeners, so a
+ * topic's subscribers on every transport receive the same calls. A topic lives while it has
+ * subscribers; a connection's subscriptions die with it, and each connection holds at most
+ * `maxTopics` of them, so the tables are bounded by the open connections.
  *
  * @module
  */
@@ -11,7 +13,6 @@ import type { Call, Identity } from "../core/context.ts";
 import type { Implementation } from "../core/implement.ts";
 import { rpcError } from "../core/errors.ts";
 import { Router } from "../core/router/router.ts";
-import type { Session } from "../wire/msgpackrpc/session.ts";
 import { EVENT } from "../wire/msgpackrpc/reserved.ts";
 
 /** A published call handed on: to another listener's subscribers, or to this one's. */
@@ -25,14 +26,22 @@ export type TopicDelivery = (
 /** Default cap on the topics one connection subscribes to. */
 export const DEFAULT_MAX_TOPICS = 1000;
 
+/** A subscribed connection of any transport: what a published call is sent over. */
+export interface Subscriber {
+  /** Whether the connection is open. */
+  readonly open: boolean;
+  /** Sends a notification to the peer. */
+  notify(method: string, params: unknown): void;
+}
+
 /** Topic tables and the fan-out of published calls. */
 export class Topics {
   /** topic → subscribed connections. */
-  readonly #remote = new Map<string, Set<Session>>();
+  readonly #remote = new Map<string, Set<Subscriber>>();
   /** topic → in-process subscribers. */
   readonly #local = new Map<string, Set<Router>>();
   /** connection → its topics. */
-  readonly #bySession = new Map<Session, Set<string>>();
+  readonly #bySession = new Map<Subscriber, Set<string>>();
   readonly #router: Router;
   readonly #maxTopics: number;
   /** Where this listener's publishes go besides its own subscribers (other workers). */
@@ -44,14 +53,17 @@ export class Topics {
     this.#maxTopics = maxTopics;
   }
 
-  /** A connection subscribes to `topic`; refused beyond the per-connection cap. */
-  add(session: Session, topic: string): void {
+  /**
+   * A connection subscribes to `topic`; refused beyond `maxTopics` (default: the table's) of
+   * them.
+   */
+  add(session: Subscriber, topic: string, maxTopics: number = this.#maxTopics): void {
     let mine = this.#bySession.get(session);
     if (!mine) this.#bySession.set(session, mine = new Set());
-    if (!mine.has(topic) && mine.size >= this.#maxTopics) {
+    if (!mine.has(topic) && mine.size >= maxTopics) {
       throw rpcError(
         "Overloaded",
-        `too many subscriptions on this connection (limit ${this.#maxTopics})`,
+        `too many subscriptions on this connection (limit ${maxTopics})`,
       );
     }
     mine.add(topic);
@@ -59,7 +71,7 @@ export class Topics {
   }
 
   /** A connection unsubscribes from `topic`. */
-  remove(session: Session, topic: string): void {
+  remove(session: Subscriber, topic: string): void {
     const mine = this.#bySession.get(session);
     mine?.delete(topic);
     if (mine?.size === 0) this.#bySession.delete(session);
@@ -67,7 +79,7 @@ export class Topics {
   }
 
   /** A connection closed: its subscriptions go, and topics nobody else follows. */
-  drop(session: Session): void {
+  drop(session: Subscriber): void {
     const mine = this.#bySession.get(session);
     if (!mine) return;
     this.#bySession.delete(session);
@@ -108,8 +120,12 @@ export class Topics {
     let count = 0;
     for (const session of this.#remote.get(topic) ?? []) {
       if (!session.open) continue;
-      session.notify(EVENT, [topic, method, params ?? []]);
-      count++;
+      try {
+        session.notify(EVENT, [topic, method, params ?? []]);
+        count++;
+      } catch {
+        // closed meanwhile
+      }
     }
     const local = [...this.#local.get(topic) ?? []];
     count += local.length;

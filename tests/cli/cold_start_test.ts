@@ -125,9 +125,13 @@ Deno.test("cold start: loadTransport plugs in only the URL's transport", async (
   await loadTransport("amqps://127.0.0.1:1");
   assert.deepEqual(knownSchemes(), ["amqp:", "amqps:", "http:", "https:", "tcp:", "tls:"]);
 
+  await loadTransport("wss://127.0.0.1:1");
+  const all = ["amqp:", "amqps:", "http:", "https:", "tcp:", "tls:", "ws:", "wss:"];
+  assert.deepEqual(knownSchemes(), all);
+
   // A scheme no transport serves loads them all, so the error can list every scheme.
   await loadTransport("ftp://127.0.0.1:1");
-  assert.deepEqual(knownSchemes(), ["amqp:", "amqps:", "http:", "https:", "tcp:", "tls:"]);
+  assert.deepEqual(knownSchemes(), all);
 });
 
 Deno.test("cold start: `call --timeout` over HTTP gives up in time and tells the server", async () => {

@@ -24,6 +24,7 @@ import {
 import { errorShape } from "../../core/errors.ts";
 import { hostProblem } from "../../server/http_request.ts";
 import { acceptLoop } from "./accept.ts";
+import { isWebSocketUpgrade, WebSocketUpgrades } from "./ws.ts";
 
 /**
  * What the app learns about a connection's requests besides the request: the client's
@@ -132,6 +133,10 @@ export function serveHttp(
   options: HttpOptions = {},
 ): Promise<HttpListener> {
   const app = createHttpApp(router, options);
+  const ws = options.websocket ? new WebSocketUpgrades(router, options) : undefined;
+  // Deno 2.9 cannot hand over a connection upgraded under serveHttpOnConnection (the socket
+  // closes with the connection's HTTP loop): a WebSocket listener is served by Deno.serve.
+  if (ws) return serveWithDenoServe(app, listen, ws);
   if (!serveOnConnection) {
     router.logger.warn(
       "http: this Deno cannot serve single connections; HTTP connection limits and header " +
@@ -310,7 +315,11 @@ function serveConnections(
 }
 
 /** The fallback: `Deno.serve`, with none of the connection limits. */
-function serveWithDenoServe(app: HttpApp, listen: HttpAddress): Promise<HttpListener> {
+function serveWithDenoServe(
+  app: HttpApp,
+  listen: HttpAddress,
+  ws?: WebSocketUpgrades,
+): Promise<HttpListener> {
   const handle = withHostCheck(app);
   return new Promise((resolve, reject) => {
     try {
@@ -323,8 +332,11 @@ function serveWithDenoServe(app: HttpApp, listen: HttpAddress): Promise<HttpList
           ...(listen.tls ? { cert: listen.tls.cert, key: listen.tls.key } : {}),
           onListen: () => {},
         },
-        (request, info) =>
-          handle(request, { remoteAddr: info.remoteAddr as Deno.NetAddr, listener: url }),
+        (request, info) => {
+          const env = { remoteAddr: info.remoteAddr as Deno.NetAddr, listener: url };
+          if (ws && isWebSocketUpgrade(request)) return ws.upgrade(request, env);
+          return handle(request, env);
+        },
       );
       const addr = server.addr as Deno.NetAddr;
       const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
@@ -333,7 +345,10 @@ function serveWithDenoServe(app: HttpApp, listen: HttpAddress): Promise<HttpList
         hostname: addr.hostname,
         port: addr.port,
         url,
-        shutdown: () => server.shutdown(),
+        shutdown: async () => {
+          await ws?.shutdown();
+          await server.shutdown();
+        },
         finished: server.finished,
         connections: () => 0,
       });

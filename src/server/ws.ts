@@ -25,7 +25,7 @@ import {
 import { HELLO, isReserved, PUBLISH, SUBSCRIBE, UNSUBSCRIBE } from "../wire/msgpackrpc/reserved.ts";
 import { PeerRegistry } from "./tcp_peers.ts";
 import { Topics } from "./tcp_pubsub.ts";
-import type { HttpAuthenticator } from "./http.ts";
+import type { HttpAuthenticator } from "../auth/http_authenticator.ts";
 import type { CorsPolicy } from "./cors.ts";
 
 /** Options of the WebSocket transport of an HTTP listener. */

@@ -74,4 +74,6 @@ export type FromWorker =
     /** The trace context of the worker's call it is made in, for the host to continue. */
     trace?: TraceCarrier;
   }
-  | { type: "notify"; method: string; params: unknown; trace?: TraceCarrier };
+  | { type: "notify"; method: string; params: unknown; trace?: TraceCarrier }
+  /** The worker gave up on its outgoing call `id` (cancelled, or past its deadline). */
+  | { type: "cancel"; id: number };

@@ -93,6 +93,8 @@ export class WorkerComponent {
   readonly #logger: Logger;
   readonly #exported: ExportedImplementation[];
   readonly #pending = new PendingCalls<Pending>();
+  /** The calls each running worker made through the host, by the worker's id: its cancels. */
+  readonly #calls = new WeakMap<Running, Map<number, AbortController>>();
   #running?: Running;
   #starting?: Promise<Running>;
   #nextProbe = 0;
@@ -387,6 +389,11 @@ export class WorkerComponent {
       case "call":
         this.#outgoing(running, message);
         break;
+      case "cancel":
+        this.#calls.get(running)?.get(message.id)?.abort(
+          rpcError("Cancelled", `the worker component ${this.url} cancelled the call`),
+        );
+        break;
       case "notify": {
         const client = this.#client();
         if (!client) break;
@@ -398,6 +405,10 @@ export class WorkerComponent {
 
   async #outgoing(running: Running, message: Extract<FromWorker, { type: "call" }>) {
     const client = this.#client();
+    let calls = this.#calls.get(running);
+    if (!calls) this.#calls.set(running, calls = new Map());
+    const controller = new AbortController();
+    calls.set(message.id, controller);
     let outcome: { ok: true; value: unknown } | { ok: false; error: ErrorShape };
     if (!client) {
       outcome = {
@@ -416,7 +427,9 @@ export class WorkerComponent {
             client.call(
               message.method,
               message.params,
-              message.trace ? { timeout, trace: message.trace } : { timeout },
+              message.trace
+                ? { timeout, trace: message.trace, signal: controller.signal }
+                : { timeout, signal: controller.signal },
             ),
         );
         outcome = { ok: true, value };
@@ -430,6 +443,7 @@ export class WorkerComponent {
         };
       }
     }
+    calls.delete(message.id);
     this.#post(running, { type: "reply", id: message.id, outcome });
   }
 

@@ -1,5 +1,5 @@
 // Deadlines and cancels across hops: a deployment of real processes (front → a → b → c over
-// msgpack-rpc, each hop calling the next through `ctx.client`). The deadline shrinks at every
+// msgpack-rpc, b's component in a worker, each hop calling the next through `ctx.client`). The deadline shrinks at every
 // hop; a cancel, or the deadline passing, at the caller aborts the last hop's handler.
 import assert from "node:assert/strict";
 import { connect } from "../../mod.ts";
@@ -22,7 +22,8 @@ async function chain() {
     JSON.stringify({
       processes: {
         a: hop("a", a, "HopA"),
-        b: hop("b", b),
+        // In a worker: b's calls to c go through the worker messages to its host.
+        b: { ...hop("b", b), placement: "worker", permissions: { read: [HOPS.pathname] } },
         c: hop("c", c),
         front: { front: [{ tcp: `127.0.0.1:${front}` }] },
       },

@@ -246,7 +246,11 @@ function concat(parts: Uint8Array[]): Uint8Array {
 }
 
 /** Checks one HTTP answer body; returns the problem, if any. */
-function checkHttpAnswer(cell: HttpCell, status: number, body: Uint8Array): string | undefined {
+export function checkHttpAnswer(
+  cell: Pick<HttpCell, "format" | "method">,
+  status: number,
+  body: Uint8Array,
+): string | undefined {
   const text = utf8.decode(body);
   if (status !== 200) return `HTTP ${status}: ${text.slice(0, 120)}`;
   if (cell.format === "json") {

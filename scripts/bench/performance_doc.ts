@@ -1,0 +1,215 @@
+/**
+ * docs/performance.md, written by `deno task bench` when the JSON-RPC, XML-RPC and
+ * msgpack-rpc suites have run: the cells the project is judged by (Switchboard, the bare
+ * Deno ceiling doing the same I/O, the best-known peer, the ratios, and the evidence that
+ * the load generator was not the bottleneck), the date, the commit and the machine; then
+ * every cell of the run.
+ *
+ * @module
+ */
+
+import { key, type Measured, type Results } from "./cells.ts";
+import { roundRatios } from "./ratios.ts";
+import { median } from "./median.ts";
+import { fmtPct, fmtRate } from "./format.ts";
+import { SWITCHBOARD } from "./report.ts";
+import { BARE_HTTP, BARE_TCP, JAYSON, MSGPACK5RPC, NPM_XMLRPC } from "./peers.ts";
+import { ROOT } from "./processes.ts";
+
+/** One row of the headline table. */
+interface Headline {
+  what: string;
+  suite: string;
+  load: string;
+  ceiling?: string;
+  peer: string;
+  /** The cell whose ceiling shows the generator's reach, when this one has no ceiling. */
+  reach?: { suite: string; load: string; server: string; what: string };
+}
+
+/** The cells of the issue "Close to the bare loop", in its order. */
+export const HEADLINES: Headline[] = [
+  {
+    what: "JSON-RPC `add` over HTTP, 32 connections",
+    suite: "http",
+    load: "32 callers",
+    ceiling: BARE_HTTP,
+    peer: JAYSON,
+  },
+  {
+    what: "XML-RPC `add` over HTTP, 32 connections",
+    suite: "xmlrpc",
+    load: "32 callers",
+    peer: NPM_XMLRPC,
+    reach: {
+      suite: "http",
+      load: "32 callers",
+      server: BARE_HTTP,
+      what: "bare Deno.serve (JSON add, same 32 connections)",
+    },
+  },
+  {
+    what: "msgpack-rpc `add`, 64 in flight, 1 conn",
+    suite: "tcp",
+    load: "64 in flight, 1 conn",
+    ceiling: BARE_TCP,
+    peer: MSGPACK5RPC,
+  },
+  {
+    what: "msgpack-rpc `add`, 512 in flight, 1 conn",
+    suite: "tcp",
+    load: "512 in flight, 1 conn",
+    ceiling: BARE_TCP,
+    peer: MSGPACK5RPC,
+  },
+];
+
+/** What the page says about the run besides the figures. */
+export interface RunInfo {
+  /** When the run began. */
+  date: Date;
+  rounds: number;
+  roundMs: number;
+  warmupMs: number;
+  pinned: boolean;
+  httpGenerator: string;
+  tcpGenerator: string;
+  loadAtStart: string;
+  loadAtEnd: string;
+  /** The whole table of the run (report.ts's `table`). */
+  fullTable: string;
+  /** Its notes. */
+  notes: string;
+}
+
+/** The calls/s of every round of a cell, as `min–max/s`. */
+function range(m: Measured | undefined): string {
+  const cps = (m?.rounds ?? []).map((r) => r?.cps).filter((x) => x && Number.isFinite(x));
+  if (!cps.length) return m?.missing ? `n/a (${m.missing.slice(0, 40)})` : "–";
+  const lo = Math.min(...cps), hi = Math.max(...cps);
+  const flag = m?.result?.wrong ? " ⚠" : "";
+  return `${fmtRate(lo)}–${fmtRate(hi)}/s${flag}`;
+}
+
+/** Round-by-round ratios as `min–max`, in % or ×. */
+function ratios(a: Measured | undefined, b: Measured | undefined, as: "%" | "×"): string {
+  const r = roundRatios(a, b);
+  if (!r.length) return "–";
+  const show = (x: number) => as === "%" ? fmtPct(x) : `${x.toFixed(1)}×`;
+  const lo = Math.min(...r), hi = Math.max(...r);
+  return show(lo) === show(hi) ? show(lo) : `${show(lo)}–${show(hi)}`;
+}
+
+const best = (m: Measured | undefined) => m?.result?.cps;
+
+/** The evidence that the generator could go faster than Switchboard in this cell. */
+function headroom(results: Results, h: Headline, ours: Measured | undefined): string {
+  const reach = h.reach ?? (h.ceiling && { ...h, server: h.ceiling, what: "the ceiling" });
+  if (!reach) return "–";
+  const fastest = results.get(key(reach.suite, "add", reach.load, reach.server));
+  const busy = ours?.busy;
+  const core = busy === undefined || !Number.isFinite(busy)
+    ? ""
+    : `; Switchboard's core ${fmtPct(busy)} busy`;
+  const x = best(fastest), y = best(ours);
+  if (!x || !y) return `n/a${core}`;
+  const verdict = x > y ? "yes" : "NO (the generator may be the limit)";
+  return `${verdict}: ${reach.what} reached ${fmtRate(x)}/s, ${(x / y).toFixed(2)}× ours${core}`;
+}
+
+function git(args: string[]): string {
+  try {
+    const out = new Deno.Command("git", { args: ["-C", ROOT, ...args] }).outputSync();
+    return out.success ? new TextDecoder().decode(out.stdout).trim() : "";
+  } catch {
+    return "";
+  }
+}
+
+function version(cmd: string, args: string[]): string {
+  try {
+    const out = new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).outputSync();
+    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+    return text.split("\n")[0].trim();
+  } catch {
+    return `no ${cmd}`;
+  }
+}
+
+/** Cores (all of them, not this pinned process's), CPU model, kernel, runtimes. */
+function machine(): string {
+  let cores = "?", model = "unknown CPU";
+  try {
+    const info = Deno.readTextFileSync("/proc/cpuinfo");
+    cores = String(info.match(/^processor\s*:/gm)?.length ?? "?");
+    model = /^model name\s*:\s*(.+)$/m.exec(info)?.[1].trim() ?? model;
+  } catch { /* not Linux */ }
+  const kernel = (() => {
+    try {
+      return `Linux ${Deno.readTextFileSync("/proc/sys/kernel/osrelease").trim()}`;
+    } catch {
+      return Deno.build.os;
+    }
+  })();
+  return `${cores} cores (${model}), ${kernel}; Deno ${Deno.version.deno}, ` +
+    `Node ${version("node", ["--version"])}, ${version("wrk", ["--version"]).split(" [")[0]}`;
+}
+
+/** The page's Markdown. */
+export function performanceDoc(results: Results, run: RunInfo): string {
+  const commit = git(["rev-parse", "HEAD"]);
+  const subject = git(["log", "-1", "--format=%s"]);
+  const dirty = git(["status", "--porcelain", "--", ".", ":!docs/performance.md"]) !== "";
+  const rows = HEADLINES.map((h) => {
+    const ours = results.get(key(h.suite, "add", h.load, SWITCHBOARD));
+    const ceiling = h.ceiling ? results.get(key(h.suite, "add", h.load, h.ceiling)) : undefined;
+    const peer = results.get(key(h.suite, "add", h.load, h.peer));
+    const peerRatio = roundRatios(ours, peer);
+    return `| ${h.what} | ${range(ours)} | ${h.ceiling ? range(ceiling) : "—"} | ${
+      h.ceiling ? ratios(ours, ceiling, "%") : "—"
+    } | ${h.peer.replace(" (Node)", "").replace(", Node", "")} ${range(peer)} | ${
+      peerRatio.length ? `${median(peerRatio).toFixed(1)}×` : "–"
+    } | ${headroom(results, h, ours)} |`;
+  });
+  return [
+    "# Performance",
+    "",
+    "Written by `deno task bench` (`scripts/bench/performance_doc.ts`); run it again rather " +
+    "than editing this page.",
+    "",
+    `- Date: ${run.date.toISOString().slice(0, 16).replace("T", " ")} UTC`,
+    `- Commit: \`${commit || "unknown"}\`${subject ? ` (${subject.slice(0, 80)})` : ""}${
+      dirty ? ", with uncommitted changes" : ""
+    }`,
+    `- Machine: ${machine()}; load average ${run.loadAtStart} at the start, ` +
+    `${run.loadAtEnd} at the end`,
+    `- Setup: ${
+      run.pinned ? "servers pinned to CPU 0, load generators to CPU 1" : "no CPU pinning"
+    }; ${run.rounds} rounds × ${(run.roundMs / 1000).toFixed(1)} s per cell (after ` +
+    `${(run.warmupMs / 1000).toFixed(1)} s of warm-up each), the servers taking turns`,
+    `- Load generators: HTTP ${run.httpGenerator}, 32 connections; msgpack-rpc ` +
+    `${run.tcpGenerator}, one connection`,
+    "",
+    "| Cell | Switchboard | Ceiling (bare Deno) | Switchboard ÷ ceiling | Peer | Switchboard ÷ peer | Generator not the bottleneck? |",
+    "|---|--:|--:|--:|---|--:|---|",
+    ...rows,
+    "",
+    "Ranges are the lowest and highest round; the ratios are taken round by round (turns in a " +
+    "round are seconds apart, so outside load moves both alike): the range for the ceiling, " +
+    "the median for the peer. The ceilings are the thinnest Deno servers doing the same job: " +
+    "`scripts/bench/bare_http.ts` (`Deno.serve`, `await req.json()`, " +
+    "`JSON.stringify({ jsonrpc, id, result })`) and `scripts/bench/bare_tcp.ts` (a " +
+    "`Deno.listen` loop decoding each read with msgpackr's `unpackMultiple`, answering each " +
+    "request with `pack`, one write per read). A cell's generator is not the bottleneck when " +
+    "the bare server goes faster under the same generator, on the same core; XML-RPC has no " +
+    "bare ceiling, so its evidence is the bare JSON server under the same wrk and connections. " +
+    '"Core busy" is the server process\'s CPU time ÷ wall time in its best round.',
+    "",
+    "## Every cell of the run",
+    "",
+    run.fullTable,
+    "",
+    run.notes,
+    "",
+  ].join("\n");
+}

@@ -9,7 +9,15 @@
 import type { CellResult, Timing } from "./load.ts";
 import type { BenchMethod } from "./workload.ts";
 import type { Cell, Load } from "./generators.ts";
-import { cpuTime, memory, resetPeak, type Running, start } from "./processes.ts";
+import {
+  cpuTime,
+  memory,
+  resetPeak,
+  type Running,
+  type Share,
+  start,
+  startShare,
+} from "./processes.ts";
 import { fmtInt, fmtMs, fmtUs } from "./format.ts";
 
 export type { Load };
@@ -33,8 +41,10 @@ export interface Round {
   cps: number;
   /** Server CPU µs per call. */
   cpuUs: number;
-  /** Server CPU time ÷ wall time of the window (1 = its core was busy all along). */
-  busy: number;
+  /** The server's share of wall time in the window (on its core, waiting for it). */
+  server?: Share;
+  /** The load generator's, when it is a process of its own. */
+  generator?: Share;
 }
 
 /** One measured cell, or why it is missing. */
@@ -43,8 +53,10 @@ export interface Measured {
   peakKiB?: number;
   /** Server CPU time per call in the window (robust to a busy machine), µs. */
   cpuUs?: number;
-  /** Server CPU ÷ wall time in the round kept (`result`'s). */
-  busy?: number;
+  /** The server's share of wall time in the round kept (`result`'s). */
+  server?: Share;
+  /** The load generator's in that round. */
+  generator?: Share;
   /** Each round's figures, by round number (for paired ratios and ranges). */
   rounds?: Round[];
   missing?: string;
@@ -159,24 +171,28 @@ async function runRound(
   load: Load,
   options: SuiteTiming,
 ): Promise<{ result: CellResult; round: Round } | { failed: string }> {
-  let cpuAtOpen = 0, cpuMs = NaN, openedAt = 0, wallMs = NaN;
+  let cpuAtOpen = 0, cpuMs = NaN;
+  let stop: (() => Share | undefined) | undefined, share: Share | undefined;
   const timing: Timing = {
     warmupMs: options.warmupMs,
     durationMs: options.durationMs / options.rounds,
     onWindow: (open) => {
       if (open) {
         cpuAtOpen = cpuTime(running.pid);
-        openedAt = performance.now();
+        stop = startShare(running.pid);
       } else {
         cpuMs = cpuTime(running.pid) - cpuAtOpen;
-        wallMs = performance.now() - openedAt;
+        share = stop?.();
       }
     },
   };
   try {
     const result = await server.cell(running.ports, method, load, timing);
     const cpuUs = result.calls ? cpuMs * 1000 / result.calls : NaN;
-    return { result, round: { cps: result.cps, cpuUs, busy: cpuMs / wallMs } };
+    return {
+      result,
+      round: { cps: result.cps, cpuUs, server: share, generator: result.generator },
+    };
   } catch (error) {
     return { failed: `${error instanceof Error ? error.message : error}` };
   }
@@ -193,7 +209,7 @@ function keep(
   rounds[index] = round;
   const kept: Measured = previous?.result && previous.result.cps >= result.cps
     ? previous
-    : { ...previous, result, busy: round.busy, missing: undefined };
+    : { ...previous, result, server: round.server, generator: round.generator, missing: undefined };
   kept.rounds = rounds;
   kept.cpuUs = Math.min(
     kept.cpuUs ?? Infinity,
@@ -202,12 +218,20 @@ function keep(
   return kept;
 }
 
+/** `  server 97% cpu 2% wait`: a process's share of the window. */
+function share(who: string, s: Share | undefined): string {
+  if (!s) return "";
+  const pct = (x: number) => `${Math.round(x * 100)}%`;
+  return `  ${who} ${pct(s.busy)} cpu ${pct(s.wait)} wait`;
+}
+
 function progressLine(name: string, method: string, load: Load, measured: Measured): string {
   const r = measured.result;
   return `  ${name.padEnd(34)} ${method.padEnd(8)} ${load.label.padEnd(21)} ` +
     (r
       ? `${fmtInt(r.cps).padStart(8)} calls/s  p50 ${fmtMs(r.p50)}  p99 ` +
         `${fmtMs(r.p99)} ms  cpu ${fmtUs(measured.cpuUs)} µs/call` +
+        share("server", measured.server) + share("generator", measured.generator) +
         (r.errors ? `  errors ${r.errors}` : "") + (r.wrong ? `  (${r.wrong})` : "")
       : measured.missing);
 }

@@ -12,6 +12,7 @@
 
 import { Unpackr } from "msgpackr";
 import { type BenchMethod, isExpected, MSGPACK_TAILS } from "./workload.ts";
+import type { Share } from "./processes.ts";
 
 /** What one cell of the table measured. */
 export interface CellResult {
@@ -27,6 +28,8 @@ export interface CellResult {
   errors: number;
   /** Why the first answer was not the expected one, if it was not. */
   wrong?: string;
+  /** The load generator's share of its core in the window, when it is a process of its own. */
+  generator?: Share;
 }
 
 /** How long to load a server. */

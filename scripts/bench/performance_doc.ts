@@ -102,19 +102,24 @@ function ratios(a: Measured | undefined, b: Measured | undefined, as: "%" | "×"
 
 const best = (m: Measured | undefined) => m?.result?.cps;
 
+/** Where the wall time of Switchboard's best round went, on its core and the generator's. */
+function shares(m: Measured | undefined): string {
+  const s = m?.server, g = m?.generator;
+  const server = s ? `server ${fmtPct(s.busy)} on CPU, ${fmtPct(s.wait)} waiting for it` : "";
+  const generator = g ? `generator ${fmtPct(g.busy)} on CPU, ${fmtPct(g.wait)} waiting` : "";
+  return [server, generator].filter(Boolean).join("; ") || "shares not measured";
+}
+
 /** The evidence that the generator could go faster than Switchboard in this cell. */
 function headroom(results: Results, h: Headline, ours: Measured | undefined): string {
   const reach = h.reach ?? (h.ceiling && { ...h, server: h.ceiling, what: "the ceiling" });
   if (!reach) return "–";
   const fastest = results.get(key(reach.suite, "add", reach.load, reach.server));
-  const busy = ours?.busy;
-  const core = busy === undefined || !Number.isFinite(busy)
-    ? ""
-    : `; Switchboard's core ${fmtPct(busy)} busy`;
   const x = best(fastest), y = best(ours);
-  if (!x || !y) return `n/a${core}`;
+  const where = `; ${shares(ours)}`;
+  if (!x || !y) return `n/a${where}`;
   const verdict = x > y ? "yes" : "NO (the generator may be the limit)";
-  return `${verdict}: ${reach.what} reached ${fmtRate(x)}/s, ${(x / y).toFixed(2)}× ours${core}`;
+  return `${verdict}: ${reach.what} reached ${fmtRate(x)}/s, ${(x / y).toFixed(2)}× ours${where}`;
 }
 
 function git(args: string[]): string {
@@ -203,7 +208,10 @@ export function performanceDoc(results: Results, run: RunInfo): string {
     "request with `pack`, one write per read). A cell's generator is not the bottleneck when " +
     "the bare server goes faster under the same generator, on the same core; XML-RPC has no " +
     "bare ceiling, so its evidence is the bare JSON server under the same wrk and connections. " +
-    '"Core busy" is the server process\'s CPU time ÷ wall time in its best round.',
+    "The shares are those of Switchboard's best round: CPU time ÷ wall time of the server " +
+    "and of the generator (100% = its core busy all along), and the time they were runnable " +
+    "but waiting for their core (taken by other processes on a shared machine; Linux " +
+    "schedstat). A server below 100% on CPU and not waiting was waiting for its generator.",
     "",
     "## Every cell of the run",
     "",

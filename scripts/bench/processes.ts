@@ -139,3 +139,39 @@ export function loadAverage(): string {
     return "unknown";
   }
 }
+
+/** Time the process's threads have waited, runnable, for a CPU (Linux schedstat), in ms. */
+function runQueueWait(pid: number): number {
+  let ns = 0;
+  for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/schedstat`).split(" ")[1]);
+    } catch { /* the thread ended */ }
+  }
+  return ns / 1e6;
+}
+
+/** A process's share of wall time over a window: on a CPU, and waiting for one. */
+export interface Share {
+  /** CPU time ÷ wall time (1 = one core busy all along). */
+  busy: number;
+  /** Time runnable but waiting for a CPU (taken by other processes) ÷ wall time. */
+  wait: number;
+}
+
+/** Starts measuring `pid`'s share; the function returned ends the window and gives it. */
+export function startShare(pid: number): () => Share | undefined {
+  try {
+    const cpu = cpuTime(pid), wait = runQueueWait(pid), at = performance.now();
+    return () => {
+      try {
+        const wall = performance.now() - at;
+        return { busy: (cpuTime(pid) - cpu) / wall, wait: (runQueueWait(pid) - wait) / wall };
+      } catch {
+        return undefined; // the process has ended
+      }
+    };
+  } catch {
+    return () => undefined; // not Linux, or the process has ended
+  }
+}

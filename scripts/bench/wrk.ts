@@ -9,6 +9,7 @@
  */
 
 import type { CellResult, Timing } from "./load.ts";
+import { type Share, startShare } from "./processes.ts";
 
 /** One wrk-driven HTTP cell. */
 export interface WrkCell extends Timing {
@@ -73,15 +74,21 @@ export function parseWrk(report: string): CellResult {
 }
 
 /** wrk's whole seconds (its `-d` takes no fractions). */
-const seconds = (ms: number) => `${Math.max(1, Math.round(ms / 1000))}s`;
+const seconds = (ms: number) => Math.max(1, Math.round(ms / 1000));
 
-async function wrk(cell: WrkCell, script: string, ms: number, onRun?: () => void) {
+/** One wrk run; with `window`, its share of its core over the run (nearly all of it). */
+async function wrk(
+  cell: WrkCell,
+  script: string,
+  ms: number,
+  window?: (open: boolean) => void,
+): Promise<{ report: string; share?: Share }> {
   const argv = [
     ...cell.pinned,
     "wrk",
     "-t1",
     `-c${cell.connections}`,
-    `-d${seconds(ms)}`,
+    `-d${seconds(ms)}s`,
     "--latency",
     "--timeout",
     "10s",
@@ -89,14 +96,29 @@ async function wrk(cell: WrkCell, script: string, ms: number, onRun?: () => void
     script,
     `http://127.0.0.1:${cell.port}${cell.path}`,
   ];
-  onRun?.(); // the measured window opens as wrk starts
-  const out = await new Deno.Command(argv[0], { args: argv.slice(1), stderr: "piped" }).output();
-  const report = new TextDecoder().decode(out.stdout);
+  window?.(true); // the measured window opens as wrk starts
+  const child = new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const output = child.output();
+  let share: Share | undefined;
+  if (window) {
+    // wrk's figures come once it has exited; its CPU time is read just before.
+    const stop = startShare(child.pid);
+    await Promise.race([output, sleep(seconds(ms) * 1000 - 200)]);
+    share = stop();
+  }
+  const out = await output;
+  window?.(false);
   if (!out.success) {
     throw new Error(`wrk failed: ${new TextDecoder().decode(out.stderr).slice(0, 300)}`);
   }
-  return report;
+  return { report: new TextDecoder().decode(out.stdout), share };
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Loads an HTTP server with wrk: warm-up, then the measured run. */
 export async function runWrkCell(cell: WrkCell): Promise<CellResult> {
@@ -111,9 +133,13 @@ export async function runWrkCell(cell: WrkCell): Promise<CellResult> {
   try {
     await Deno.writeTextFile(script, wrkScript(cell.body, cell.contentType));
     if (cell.warmupMs > 0) await wrk(cell, script, cell.warmupMs);
-    const report = await wrk(cell, script, cell.durationMs, () => cell.onWindow?.(true));
-    cell.onWindow?.(false);
-    return parseWrk(report);
+    const { report, share } = await wrk(
+      cell,
+      script,
+      cell.durationMs,
+      (open) => cell.onWindow?.(open),
+    );
+    return { ...parseWrk(report), generator: share };
   } finally {
     await Deno.remove(script).catch(() => {});
   }

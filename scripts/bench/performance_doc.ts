@@ -91,9 +91,14 @@ function range(m: Measured | undefined): string {
   return `${fmtRate(lo)}–${fmtRate(hi)}/s${flag}`;
 }
 
-/** Round-by-round ratios as `min–max`, in % or ×. */
-function ratios(a: Measured | undefined, b: Measured | undefined, as: "%" | "×"): string {
-  const r = roundRatios(a, b);
+/** Round-by-round ratios of a figure as `min–max`, in % or ×. */
+function ratios(
+  a: Measured | undefined,
+  b: Measured | undefined,
+  as: "%" | "×",
+  figure: "cps" | "cpuUs" = "cps",
+): string {
+  const r = roundRatios(a, b, figure);
   if (!r.length) return "–";
   const show = (x: number) => as === "%" ? fmtPct(x) : `${x.toFixed(1)}×`;
   const lo = Math.min(...r), hi = Math.max(...r);
@@ -101,6 +106,29 @@ function ratios(a: Measured | undefined, b: Measured | undefined, as: "%" | "×"
 }
 
 const best = (m: Measured | undefined) => m?.result?.cps;
+
+/** ` (12.6 µs/call)`: the server's lowest CPU per call over the rounds. */
+function perCall(m: Measured | undefined): string {
+  return m?.cpuUs && Number.isFinite(m.cpuUs) ? ` (${m.cpuUs.toFixed(1)} µs/call)` : "";
+}
+
+/**
+ * A warning when the load average (1 minute) at the start or end passed the cores by more than
+ * this run's own server and generator, which take turns and add about one.
+ */
+function busyWarning(run: RunInfo): string[] {
+  const cores = Number(/^\d+/.exec(machineCores())?.[0]);
+  const load = Math.max(Number(run.loadAtStart), Number(run.loadAtEnd));
+  if (!(load > cores + 1)) return [];
+  return [
+    `⚠ The machine was busy (load average up to ${load} on ${cores} cores): other processes ` +
+    "took turns on both cores (see the waiting shares), so neither the servers nor the " +
+    "generators ran flat out and calls/s says more about the scheduler than about the " +
+    "servers. Server CPU per call is disturbed far less: its ratio is the better estimate " +
+    "of the ratio on a quiet machine. Run the bench again on a quiet one.",
+    "",
+  ];
+}
 
 /** Where the wall time of Switchboard's best round went, on its core and the generator's. */
 function shares(m: Measured | undefined): string {
@@ -118,7 +146,7 @@ function headroom(results: Results, h: Headline, ours: Measured | undefined): st
   const x = best(fastest), y = best(ours);
   const where = `; ${shares(ours)}`;
   if (!x || !y) return `n/a${where}`;
-  const verdict = x > y ? "yes" : "NO (the generator may be the limit)";
+  const verdict = x > y ? "yes" : "NO, the ceiling went no faster";
   return `${verdict}: ${reach.what} reached ${fmtRate(x)}/s, ${(x / y).toFixed(2)}× ours${where}`;
 }
 
@@ -141,14 +169,19 @@ function version(cmd: string, args: string[]): string {
   }
 }
 
-/** Cores (all of them, not this pinned process's), CPU model, kernel, runtimes. */
-function machine(): string {
-  let cores = "?", model = "unknown CPU";
+/** `2 cores (Intel(R) Xeon(R) Processor)`: all of them, not this pinned process's. */
+function machineCores(): string {
   try {
     const info = Deno.readTextFileSync("/proc/cpuinfo");
-    cores = String(info.match(/^processor\s*:/gm)?.length ?? "?");
-    model = /^model name\s*:\s*(.+)$/m.exec(info)?.[1].trim() ?? model;
-  } catch { /* not Linux */ }
+    const cores = info.match(/^processor\s*:/gm)?.length ?? "?";
+    return `${cores} cores (${/^model name\s*:\s*(.+)$/m.exec(info)?.[1].trim() ?? "unknown CPU"})`;
+  } catch {
+    return `${navigator.hardwareConcurrency} cores`; // not Linux
+  }
+}
+
+/** Cores, CPU model, kernel, runtimes. */
+function machine(): string {
   const kernel = (() => {
     try {
       return `Linux ${Deno.readTextFileSync("/proc/sys/kernel/osrelease").trim()}`;
@@ -156,7 +189,7 @@ function machine(): string {
       return Deno.build.os;
     }
   })();
-  return `${cores} cores (${model}), ${kernel}; Deno ${Deno.version.deno}, ` +
+  return `${machineCores()}, ${kernel}; Deno ${Deno.version.deno}, ` +
     `Node ${version("node", ["--version"])}, ${version("wrk", ["--version"]).split(" [")[0]}`;
 }
 
@@ -170,8 +203,10 @@ export function performanceDoc(results: Results, run: RunInfo): string {
     const ceiling = h.ceiling ? results.get(key(h.suite, "add", h.load, h.ceiling)) : undefined;
     const peer = results.get(key(h.suite, "add", h.load, h.peer));
     const peerRatio = roundRatios(ours, peer);
-    return `| ${h.what} | ${range(ours)} | ${h.ceiling ? range(ceiling) : "—"} | ${
-      h.ceiling ? ratios(ours, ceiling, "%") : "—"
+    return `| ${h.what} | ${range(ours)}${perCall(ours)} | ${
+      h.ceiling ? range(ceiling) + perCall(ceiling) : "—"
+    } | ${h.ceiling ? ratios(ours, ceiling, "%") : "—"} | ${
+      h.ceiling ? ratios(ceiling, ours, "%", "cpuUs") : "—"
     } | ${h.peer.replace(" (Node)", "").replace(", Node", "")} ${range(peer)} | ${
       peerRatio.length ? `${median(peerRatio).toFixed(1)}×` : "–"
     } | ${headroom(results, h, ours)} |`;
@@ -195,13 +230,17 @@ export function performanceDoc(results: Results, run: RunInfo): string {
     `- Load generators: HTTP ${run.httpGenerator}, 32 connections; msgpack-rpc ` +
     `${run.tcpGenerator}, one connection`,
     "",
-    "| Cell | Switchboard | Ceiling (bare Deno) | Switchboard ÷ ceiling | Peer | Switchboard ÷ peer | Generator not the bottleneck? |",
-    "|---|--:|--:|--:|---|--:|---|",
+    ...busyWarning(run),
+    "| Cell | Switchboard | Ceiling (bare Deno) | Switchboard ÷ ceiling, calls/s | ceiling ÷ Switchboard, server CPU per call | Peer | Switchboard ÷ peer | Generator not the bottleneck? |",
+    "|---|--:|--:|--:|--:|---|--:|---|",
     ...rows,
     "",
-    "Ranges are the lowest and highest round; the ratios are taken round by round (turns in a " +
-    "round are seconds apart, so outside load moves both alike): the range for the ceiling, " +
-    "the median for the peer. The ceilings are the thinnest Deno servers doing the same job: " +
+    "Ranges are the lowest and highest round, with the server's lowest CPU time per call. " +
+    "Ratios are taken round by round (turns in a round are seconds apart, so outside load " +
+    "moves both alike): their range against the ceiling, their median against the peer. " +
+    "The CPU ratio is the ceiling's CPU time per call ÷ Switchboard's: the share of the " +
+    "ceiling's calls/s Switchboard would reach if both were bound by their core alone. " +
+    "The ceilings are the thinnest Deno servers doing the same job: " +
     "`scripts/bench/bare_http.ts` (`Deno.serve`, `await req.json()`, " +
     "`JSON.stringify({ jsonrpc, id, result })`) and `scripts/bench/bare_tcp.ts` (a " +
     "`Deno.listen` loop decoding each read with msgpackr's `unpackMultiple`, answering each " +
@@ -210,8 +249,10 @@ export function performanceDoc(results: Results, run: RunInfo): string {
     "bare ceiling, so its evidence is the bare JSON server under the same wrk and connections. " +
     "The shares are those of Switchboard's best round: CPU time ÷ wall time of the server " +
     "and of the generator (100% = its core busy all along), and the time they were runnable " +
-    "but waiting for their core (taken by other processes on a shared machine; Linux " +
-    "schedstat). A server below 100% on CPU and not waiting was waiting for its generator.",
+    "but waiting for their core (taken by other processes; Linux schedstat, summed over " +
+    "threads). A server neither on its core nor waiting for it was waiting for requests: for " +
+    "its generator, or, on one connection, for its own answers to travel and come back as " +
+    "new calls.",
     "",
     "## Every cell of the run",
     "",

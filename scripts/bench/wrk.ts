@@ -107,7 +107,10 @@ async function wrk(
   if (window) {
     // wrk's figures come once it has exited; its CPU time is read just before.
     const stop = startShare(child.pid);
-    await Promise.race([output, sleep(seconds(ms) * 1000 - 200)]);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const nearEnd = new Promise((resolve) => timer = setTimeout(resolve, seconds(ms) * 1000 - 200));
+    await Promise.race([output, nearEnd]);
+    clearTimeout(timer);
     share = stop();
   }
   const out = await output;
@@ -117,8 +120,6 @@ async function wrk(
   }
   return { report: new TextDecoder().decode(out.stdout), share };
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Loads an HTTP server with wrk: warm-up, then the measured run. */
 export async function runWrkCell(cell: WrkCell): Promise<CellResult> {

@@ -1,8 +1,10 @@
 /**
- * The load generator, written once and used against every server of a protocol: raw
- * HTTP/1.1 keep-alive connections (JSON-RPC and XML-RPC, pre-encoded requests) and raw
- * msgpack-rpc over TCP (1 or more connections, each with N calls in flight). It measures
- * calls per second and latency percentiles over a fixed window after a warm-up.
+ * The JavaScript load generator, running in the benchmark's own process: raw HTTP/1.1
+ * keep-alive connections (JSON-RPC and XML-RPC, pre-encoded requests) and raw msgpack-rpc
+ * over TCP (1 or more connections, each with N calls in flight). It measures calls per second
+ * and latency percentiles over a fixed window after a warm-up. `deno task bench` uses it
+ * only where `wrk` or the Node generator is missing (see generators.ts); `instructions.ts`
+ * and `profile.ts` use it throughout.
  *
  * Raw sockets rather than `fetch`, so the generator's own cost stays small and equal for
  * every server (the same bytes are sent to each).

@@ -8,9 +8,10 @@ import { Client, type ClientOptions } from "../core/client/client.ts";
 import { HttpJsonRpcTransport, type HttpTransportOptions } from "./http_jsonrpc.ts";
 import type { Transport } from "../core/client/transport.ts";
 import { transportFetch } from "./http_auth.ts";
+import { BalancedTransport, type BalanceOptions } from "./balance/balancer.ts";
 
 /** Options of {@linkcode connect}. */
-export interface ConnectOptions extends ClientOptions, HttpTransportOptions {
+export interface ConnectOptions extends ClientOptions, HttpTransportOptions, BalanceOptions {
   /** For http(s) URLs: `jsonrpc` (default) or `xmlrpc`. */
   protocol?: "jsonrpc" | "xmlrpc";
   /**
@@ -63,7 +64,10 @@ registerTransport("http:", httpFactory);
 registerTransport("https:", httpFactory);
 
 /**
- * Connects to a Switchboard (or any JSON-RPC / XML-RPC / msgpack-rpc) server.
+ * Connects to a Switchboard (or any JSON-RPC / XML-RPC / msgpack-rpc) server, or to several
+ * replicas of one (an array of URLs): each call then goes to one healthy replica, as
+ * {@linkcode BalancedTransport} describes (the `balance`, `breaker`, `retry` and `hedge`
+ * options).
  *
  * @example Call a server by URL; a scheme nobody imported is refused with the import to add
  * ```ts
@@ -86,7 +90,19 @@ registerTransport("https:", httpFactory);
  * assert.throws(() => connect("ftp://127.0.0.1"), /no transport for ftp:/);
  * ```
  */
-export function connect(url: string | URL, options: ConnectOptions = {}): Client {
+export function connect(
+  url: string | URL | readonly (string | URL)[],
+  options: ConnectOptions = {},
+): Client {
+  if (Array.isArray(url)) {
+    const replicas = url.map((u) => ({ name: String(u), transport: transportOf(u, options) }));
+    return new Client(new BalancedTransport(replicas, options), options);
+  }
+  return new Client(transportOf(url as string | URL, options), options);
+}
+
+/** The transport `connect()` makes for one URL. */
+function transportOf(url: string | URL, options: ConnectOptions): Transport {
   const parsed = new URL(url);
   const factory = factories.get(parsed.protocol);
   if (!factory) {
@@ -99,5 +115,5 @@ export function connect(url: string | URL, options: ConnectOptions = {}): Client
       } (known here: ${[...factories.keys()].filter((k) => !k.includes("+")).join(", ")})`,
     );
   }
-  return new Client(factory(parsed, options), options);
+  return factory(parsed, options);
 }

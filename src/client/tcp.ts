@@ -38,6 +38,7 @@ import { strBytesParams } from "../wire/msgpackrpc/bytes_params.ts";
 import { type ConnectOptions, registerTransport } from "./connect.ts";
 import { Peer } from "../core/client/peer.ts";
 import type { OutgoingCall, Transport } from "../core/client/transport.ts";
+import { unsent } from "../core/client/unsent.ts";
 
 /** Options of the TCP client transport (also accepted by `connect()`). */
 export interface TcpTransportOptions {
@@ -223,7 +224,11 @@ export class TcpTransport implements Transport {
   call(request: OutgoingCall): Promise<Outcome> {
     const session = this.#session;
     if (session?.open) return session.call(request.method, request.params, request);
-    return this.#ready().then((s) => s.call(request.method, request.params, request));
+    // No connection could be opened: the call never left (a balancer may send it elsewhere).
+    return this.#ready().then(
+      (s) => s.call(request.method, request.params, request),
+      (error) => Promise.reject(unsent(error)),
+    );
   }
 
   async notify(request: OutgoingCall): Promise<void> {

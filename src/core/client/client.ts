@@ -133,6 +133,7 @@ export class Client implements ClientLike {
       // Typed proxies say what the params are (positional protocols need the order).
       if (declared) request.declared = declared;
       if (trace) request.trace = trace;
+      if (options.idempotent) request.idempotent = true;
       return this.#transport.call(request);
     });
   }
@@ -249,7 +250,12 @@ export class Client implements ClientLike {
       const full = `${iface.name}.${name}`;
       const check = compile(def.result);
       methods[name] = async (params?: unknown, options?: CallOptions) => {
-        const value = await this.#call(full, params ?? {}, options ?? {}, def.params);
+        const value = await this.#call(
+          full,
+          params ?? {},
+          def.idempotent ? { idempotent: true, ...options } : options ?? {},
+          def.params,
+        );
         try {
           // No protocol carries undefined: an absent optional result arrives as null and
           // is returned as the declared type says (undefined; null for "no result").

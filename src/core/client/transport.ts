@@ -28,6 +28,8 @@ export interface OutgoingCall {
   declared?: Fields;
   /** The W3C trace context to send with it (set by the client when tracing is installed). */
   trace?: TraceCarrier;
+  /** The call may safely run twice: a balancing transport may retry or hedge it. */
+  idempotent?: boolean;
 }
 
 /** A client transport. Transport failures reject with an `RpcError` (e.g. `Unavailable`). */

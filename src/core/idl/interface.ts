@@ -25,6 +25,12 @@ export interface MethodOptions<P extends Fields, R extends Type> {
   concurrency?: number;
   /** How many callers may wait for a concurrency slot before calls are refused. */
   queue?: number;
+  /**
+   * Running a call twice does no harm (a read, a put of the same value): a client over
+   * several replicas may then retry it on another replica, or hedge it. Default false:
+   * a call that may have reached a server is never sent again.
+   */
+  idempotent?: boolean;
 }
 
 /**
@@ -54,6 +60,8 @@ export interface MethodDef<P extends Fields = Fields, R extends Type = Type> {
   readonly concurrency?: number;
   /** Bound on queued callers when the concurrency limit is reached. */
   readonly queue?: number;
+  /** Whether a call may safely run twice (retried, hedged). */
+  readonly idempotent?: boolean;
 }
 
 // The run-time form of `t.optional(t.any)`, typed as what callers see: `null`.
@@ -89,6 +97,7 @@ export function method<P extends Fields = Record<never, never>, R extends Type =
     errors: options.errors ?? [],
     concurrency,
     queue: options.queue,
+    idempotent: options.idempotent ?? false,
   };
 }
 
@@ -151,6 +160,11 @@ export interface CallOptions {
    * incoming request. With tracing installed the call's own client span is sent instead.
    */
   trace?: { traceparent: string; tracestate?: string };
+  /**
+   * The call may safely run twice (typed proxies take it from the method's declaration):
+   * a client over several replicas may retry or hedge it.
+   */
+  idempotent?: boolean;
 }
 
 /** A proxy method's arguments: params are optional when the method declares none required. */

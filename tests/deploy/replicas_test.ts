@@ -65,6 +65,8 @@ interface Done {
 function load(front: string, workers: number) {
   const client = connect(front, { timeout: 20_000 });
   const done: Done[] = [];
+  /** Call number → start time, of the calls not yet settled. */
+  const pending = new Map<number, number>();
   let next = 0, stopped = false;
   const loops = Array.from({ length: workers }, async () => {
     // Bounded whatever happens: a loop ends by itself after this many calls.
@@ -72,6 +74,7 @@ function load(front: string, workers: number) {
       const n = next++;
       const kind = n % 2 === 0 ? "read" : "bump";
       const started = performance.now();
+      pending.set(n, started);
       try {
         const { pid } = await client.call(`Counter.${kind}`, { n }) as { pid: number };
         done.push({ kind, n, ms: performance.now() - started, at: Date.now(), pid });
@@ -83,11 +86,15 @@ function load(front: string, workers: number) {
           at: Date.now(),
           error: error as Error,
         });
+      } finally {
+        pending.delete(n);
       }
     }
   });
   return {
     done,
+    /** How long the oldest unfinished call has been waiting, in ms. */
+    oldest: () => pending.size ? performance.now() - Math.min(...pending.values()) : 0,
     stop: async () => {
       stopped = true;
       await Promise.all(loops);
@@ -138,7 +145,8 @@ async function withDeployment(
     const status = await running.ready();
     await fn({ running, file, log, status });
   } catch (error) {
-    console.error(running.lines.slice(-60).join("\n"));
+    // The supervisor's and processes' own lines, without the access log.
+    console.error(running.lines.filter((l) => !l.includes('"msg":"call"')).slice(-60).join("\n"));
     throw error;
   } finally {
     assert.equal(await running.stop(), 0);
@@ -210,6 +218,12 @@ Deno.test("deploy replicas: a SIGSTOPped replica is ejected when its supervisor 
       const ms = after.map((d) => d.ms).sort((a, b) => a - b);
       const p99 = ms[Math.floor(ms.length * 0.99)];
       assert.ok(p99 < 2000, `p99 of the others' calls: ${p99} ms`);
+      // No call is left waiting on the frozen replica (its callers' timeout is 20 s).
+      await until(
+        "calls sent to counter#3 before it froze to end",
+        () => traffic.oldest() < 3000 || undefined,
+        10_000,
+      );
     } finally {
       Deno.kill(frozen.pid!, "SIGCONT");
     }
@@ -237,7 +251,9 @@ Deno.test("deploy replicas: a SIGSTOPped replica is ejected when its supervisor 
 
 Deno.test("deploy replicas: a rolling restart (deploy --restart counter) under load loses no call and runs none twice", async () => {
   await withDeployment(async ({ running, file, log, status }) => {
-    const traffic = load(file.front, 6);
+    // Enough callers that a replica's connections are never idle: stopped without being
+    // drained first, it would still be taking calls.
+    const traffic = load(file.front, 24);
     await until("calls to flow", () => traffic.done.length > 50 || undefined);
     const restart = await new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", MAIN, "deploy", "--restart", "counter", file.path],

@@ -79,4 +79,6 @@ export type FromWorker =
   }
   | { type: "notify"; method: string; params: unknown; trace?: TraceCarrier }
   /** The component is ending its worker itself (`self.close()`, `Deno.exit()`). */
-  | { type: "exited"; how: "close" | "exit"; code?: number };
+  | { type: "exited"; how: "close" | "exit"; code?: number }
+  /** The worker gave up on its outgoing call `id` (cancelled, or past its deadline). */
+  | { type: "cancel"; id: number };

@@ -108,6 +108,8 @@ export class WorkerComponent {
   readonly #logger: Logger;
   readonly #exported: ExportedImplementation[];
   readonly #pending = new PendingCalls<Pending>();
+  /** The calls each running worker made through the host, by the worker's id: its cancels. */
+  readonly #calls = new WeakMap<Running, Map<number, AbortController>>();
   #running?: Running;
   #starting?: Promise<Running>;
   #nextProbe = 0;
@@ -406,6 +408,11 @@ export class WorkerComponent {
       case "call":
         this.#outgoing(running, message);
         break;
+      case "cancel":
+        this.#calls.get(running)?.get(message.id)?.abort(
+          rpcError("Cancelled", `the worker component ${this.url} cancelled the call`),
+        );
+        break;
       case "notify": {
         const client = this.#client();
         if (!client) break;
@@ -445,6 +452,10 @@ export class WorkerComponent {
 
   async #outgoing(running: Running, message: Extract<FromWorker, { type: "call" }>) {
     const client = this.#client();
+    let calls = this.#calls.get(running);
+    if (!calls) this.#calls.set(running, calls = new Map());
+    const controller = new AbortController();
+    calls.set(message.id, controller);
     let outcome: { ok: true; value: unknown } | { ok: false; error: ErrorShape };
     if (!client) {
       outcome = {
@@ -463,7 +474,9 @@ export class WorkerComponent {
             client.call(
               message.method,
               message.params,
-              message.trace ? { timeout, trace: message.trace } : { timeout },
+              message.trace
+                ? { timeout, trace: message.trace, signal: controller.signal }
+                : { timeout, signal: controller.signal },
             ),
         );
         outcome = { ok: true, value };
@@ -477,6 +490,7 @@ export class WorkerComponent {
         };
       }
     }
+    calls.delete(message.id);
     this.#post(running, { type: "reply", id: message.id, outcome });
   }
 

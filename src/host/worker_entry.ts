@@ -67,7 +67,10 @@ class HostTransport implements Transport {
         deadline: request.deadline,
         trace: request.trace ?? this.#trace,
       });
-      request.signal?.addEventListener("abort", () => this.pending.delete(id), { once: true });
+      // The host stops the call too, and so does every hop after it.
+      request.signal?.addEventListener("abort", () => {
+        if (this.pending.delete(id)) scope.postMessage({ type: "cancel", id });
+      }, { once: true });
     });
   }
 

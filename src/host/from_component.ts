@@ -107,6 +107,7 @@ function message(data: unknown): FromWorker {
       return { type, id: id(field(m, "id"), type), outcome: outcome(field(m, "outcome")) };
     case "started":
     case "pong":
+    case "cancel":
       return { type, id: id(field(m, "id"), type) };
     case "log": {
       const level = field(m, "level");

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { connect } from "../../mod.ts";
 import { deploy, MAIN, until } from "./helpers.ts";
 import type { DeploymentStatus } from "../../src/deploy/status.ts";
+import { readStatusToken } from "../../src/deploy/status_token.ts";
 
 const COUNTER = new URL("./fixtures/counter.ts", import.meta.url).href;
 
@@ -49,7 +50,7 @@ async function deployment(dir: string) {
   };
   const path = `${dir}/deployment.json`;
   await Deno.writeTextFile(path, JSON.stringify(value, null, 2));
-  return { path, front: `http://127.0.0.1:${front}`, counter };
+  return { path, front: `http://127.0.0.1:${front}`, counter, status };
 }
 
 interface Done {
@@ -101,6 +102,16 @@ function load(front: string, workers: number) {
       await client.close();
     },
   };
+}
+
+/** The supervisor's GET /metrics, with the run's token. */
+async function supervisorMetrics(port: number): Promise<string> {
+  const token = await readStatusToken({ hostname: "127.0.0.1", port });
+  const response = await fetch(`http://127.0.0.1:${port}/metrics`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  assert.equal(response.status, 200);
+  return await response.text();
 }
 
 /** Executions per `kind n` line of the log. */
@@ -164,6 +175,14 @@ Deno.test("deploy replicas: each replica has its name, its port and its route; k
       status.routes.Counter.map((r) => [r.process, r.url]),
       [1, 2, 3].map((k) => [`counter#${k}`, `tcp://127.0.0.1:${file.counter + k - 1}`]),
     );
+    // The supervisor's metrics name each replica.
+    const metrics = await supervisorMetrics(file.status);
+    for (const k of [1, 2, 3]) {
+      assert.match(
+        metrics,
+        new RegExp(`^switchboard_deploy_process_up\\{process="counter#${k}".*\\} 1$`, "m"),
+      );
+    }
     const traffic = load(file.front, 6);
     await until("calls to flow", () => traffic.done.length > 50 || undefined);
     const victim = replicaOf(status, "counter#2")!;
@@ -282,5 +301,30 @@ Deno.test("deploy replicas: a rolling restart (deploy --restart counter) under l
     assertOnce(traffic.done, await executions(log));
     // Front unchanged.
     assert.equal(replicaOf(after, "front")!.restarts, 0);
+  });
+});
+
+Deno.test("deploy replicas: SIGHUP to deploy restarts every process, one at a time", async () => {
+  await withDeployment(async ({ running, status }) => {
+    Deno.kill(running.pid, "SIGHUP");
+    const after = await until("every process to be restarted once and running", async () => {
+      const s = await running.status();
+      return s?.processes.every((p) => p.restarts === 1 && p.state === "running") ? s : undefined;
+    });
+    const old = new Set(status.processes.map((p) => p.pid));
+    assert.ok(after.processes.every((p) => !old.has(p.pid)));
+    // One at a time: each was back before the next was drained.
+    const steps = running.lines.filter((l) => /rolling restart: (draining|.* is back)/.test(l))
+      .map((l) => l.replace(/^.*rolling restart: /, ""));
+    assert.deepEqual(steps, [
+      "draining counter#1",
+      "counter#1 is back",
+      "draining counter#2",
+      "counter#2 is back",
+      "draining counter#3",
+      "counter#3 is back",
+      "draining front",
+      "front is back",
+    ]);
   });
 });

@@ -305,7 +305,7 @@ Deno.test("deploy replicas: a rolling restart (deploy --restart counter) under l
 });
 
 Deno.test("deploy replicas: SIGHUP to deploy restarts every process, one at a time", async () => {
-  await withDeployment(async ({ running, status }) => {
+  await withDeployment(async ({ running, file, status }) => {
     Deno.kill(running.pid, "SIGHUP");
     const after = await until("every process to be restarted once and running", async () => {
       const s = await running.status();
@@ -316,6 +316,17 @@ Deno.test("deploy replicas: SIGHUP to deploy restarts every process, one at a ti
     // One at a time: each was back before the next was drained.
     const steps = running.lines.filter((l) => /rolling restart: (draining|.* is back)/.test(l))
       .map((l) => l.replace(/^.*rolling restart: /, ""));
+    // A restart of a process the deployment does not have says so, and restarts nothing.
+    const nope = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MAIN, "deploy", "--restart", "nope", file.path],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(nope.code, 1);
+    assert.match(
+      new TextDecoder().decode(nope.stderr),
+      /restart nope: no process "nope" \(processes: counter#1, counter#2, counter#3, front\)/,
+    );
     assert.deepEqual(steps, [
       "draining counter#1",
       "counter#1 is back",
@@ -327,4 +338,26 @@ Deno.test("deploy replicas: SIGHUP to deploy restarts every process, one at a ti
       "front is back",
     ]);
   });
+});
+
+Deno.test("deploy replicas: a replica's port in use is named with its replica, and nothing starts", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "switchboard-replicas-" });
+  const file = await deployment(dir);
+  const holder = Deno.listen({ hostname: "127.0.0.1", port: file.counter + 1 });
+  try {
+    const run = deploy(["--check", file.path]);
+    const out = (await run.exited, run.lines.join("\n"));
+    assert.match(
+      out,
+      new RegExp(
+        `\\$\\.processes\\.counter\\.listen\\[0\\] \\(replica 2\\): 127\\.0\\.0\\.1:${
+          file.counter + 1
+        } is in use by another program`,
+      ),
+    );
+    assert.equal(await run.exited, 1);
+  } finally {
+    holder.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });

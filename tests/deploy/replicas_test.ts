@@ -11,6 +11,7 @@ import type { DeploymentStatus } from "../../src/deploy/status.ts";
 import { readStatusToken } from "../../src/deploy/status_token.ts";
 
 const COUNTER = new URL("./fixtures/counter.ts", import.meta.url).href;
+const CALLER = new URL("./fixtures/counter_caller.ts", import.meta.url).href;
 
 /** `count` consecutive free ports on 127.0.0.1 (a replica listens on its port plus k-1). */
 function freeBlock(count: number): number {
@@ -32,7 +33,7 @@ function freeBlock(count: number): number {
 }
 
 async function deployment(dir: string) {
-  const [counter, front, status] = [freeBlock(3), freeBlock(1), freeBlock(1)];
+  const [counter, caller, front, status] = [freeBlock(3), freeBlock(1), freeBlock(1), freeBlock(1)];
   const value = {
     name: "replicated",
     processes: {
@@ -41,6 +42,11 @@ async function deployment(dir: string) {
         listen: [{ tcp: `127.0.0.1:${counter}` }],
         public: ["Counter"],
         replicas: 3,
+      },
+      caller: {
+        components: [CALLER],
+        listen: [{ tcp: `127.0.0.1:${caller}` }],
+        public: ["CounterCaller"],
       },
       front: { front: [{ http: `127.0.0.1:${front}` }] },
     },
@@ -169,7 +175,7 @@ Deno.test("deploy replicas: each replica has its name, its port and its route; k
   await withDeployment(async ({ running, file, log, status }) => {
     assert.deepEqual(
       status.processes.map((p) => p.name),
-      ["counter#1", "counter#2", "counter#3", "front"],
+      ["counter#1", "counter#2", "counter#3", "caller", "front"],
     );
     assert.deepEqual(
       status.routes.Counter.map((r) => [r.process, r.url]),
@@ -213,6 +219,27 @@ Deno.test("deploy replicas: each replica has its name, its port and its route; k
     assertOnce(traffic.done, await executions(log));
     const pids = new Set(traffic.done.map((d) => d.pid).filter(Boolean));
     assert.ok(pids.size >= 3, `calls were served by ${pids.size} processes`);
+  });
+});
+
+Deno.test("deploy replicas: ctx.client in another process balances over the replicas too", async () => {
+  await withDeployment(async ({ file, status }) => {
+    const client = connect(file.front, { timeout: 20_000 });
+    try {
+      const pids = new Set<number>();
+      await Promise.all(Array.from({ length: 4 }, async (_, w) => {
+        for (let i = 0; i < 30; i++) {
+          const { pid } = await client.call("CounterCaller.readVia", { n: w * 100 + i }) as {
+            pid: number;
+          };
+          pids.add(pid);
+        }
+      }));
+      const replicas = [1, 2, 3].map((k) => replicaOf(status, `counter#${k}`)!.pid);
+      assert.deepEqual([...pids].sort(), replicas.sort());
+    } finally {
+      await client.close();
+    }
   });
 });
 
@@ -301,6 +328,7 @@ Deno.test("deploy replicas: a rolling restart (deploy --restart counter) under l
     assertOnce(traffic.done, await executions(log));
     // Front unchanged.
     assert.equal(replicaOf(after, "front")!.restarts, 0);
+    assert.equal(replicaOf(after, "caller")!.restarts, 0);
   });
 });
 
@@ -325,7 +353,7 @@ Deno.test("deploy replicas: SIGHUP to deploy restarts every process, one at a ti
     assert.equal(nope.code, 1);
     assert.match(
       new TextDecoder().decode(nope.stderr),
-      /restart nope: no process "nope" \(processes: counter#1, counter#2, counter#3, front\)/,
+      /restart nope: no process "nope" \(processes: counter#1, counter#2, counter#3, caller, front\)/,
     );
     assert.deepEqual(steps, [
       "draining counter#1",
@@ -334,6 +362,8 @@ Deno.test("deploy replicas: SIGHUP to deploy restarts every process, one at a ti
       "counter#2 is back",
       "draining counter#3",
       "counter#3 is back",
+      "draining caller",
+      "caller is back",
       "draining front",
       "front is back",
     ]);

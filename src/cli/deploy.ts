@@ -39,7 +39,7 @@ Options:
   --json              with --status: print the raw JSON
   --restart NAME      rolling restart of process NAME of a running deployment (every replica
                       of it, one at a time, or one replica: NAME#k), through its status
-                      address; SIGHUP to deploy restarts every process so
+                      address (SIGHUP to deploy restarts every process this way)
   --drain-timeout MS  how long processes may finish in-flight calls on stop (default 10000)
   --log-format F      every process's access log: "json" (default) or "text"
   --log-level L       debug|info|warn|error|off (default info: every call)

@@ -526,6 +526,7 @@ export class Supervisor {
 
   /** Tells every other child to drain `child` and waits until each said so (or went). */
   async #drainAcknowledged(child: Child): Promise<void> {
+    if (!this.#liveness) return; // no messages to the children without it: nothing to wait for
     const seq = ++this.#ackSeq;
     const waits: Promise<void>[] = [];
     for (const other of this.#children) {

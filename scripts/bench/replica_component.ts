@@ -1,27 +1,31 @@
 /**
- * The component of `replicas_front.ts`: `Work.run` does `rounds` rounds of integer mixing (a
- * fixed amount of CPU per call, the same as `moleculer/work.js`), public and idempotent.
+ * The component of the replica benchmark (`replicas.ts`): one idempotent method that answers
+ * at once, except for a share BENCH_STALL_RATIO of calls (default 0) that it holds for
+ * BENCH_STALL_MS (default 500) first.
  *
  * @module
  */
 
 import { defineInterface, implement, method, t } from "../../mod.ts";
 
+const ratio = Number(Deno.env.get("BENCH_STALL_RATIO") ?? "0");
+const stallMs = Number(Deno.env.get("BENCH_STALL_MS") ?? "500");
+
 /** The benchmark's interface. */
-export const Work = defineInterface("Work", {
-  run: method({
-    params: { rounds: t.int },
-    result: t.struct("WorkResult", { x: t.int }),
-    public: true,
-    idempotent: true,
-  }),
+export const Bench = defineInterface("Bench", {
+  get: method({ params: { n: t.int }, result: t.int, idempotent: true }),
 });
 
-/** The same mixing as `moleculer/work.js`. */
-export function work(rounds: number): number {
-  let x = 0x9e3779b9;
-  for (let i = 0; i < rounds; i++) x = Math.imul(x ^ (x >>> 15), 0x85ebca6b) + i | 0;
-  return x;
-}
-
-export default implement(Work, { run: ({ rounds }) => ({ x: work(rounds) }) });
+export default implement(Bench, {
+  get: async ({ n }, ctx) => {
+    if (ratio > 0 && Math.random() < ratio) {
+      await new Promise((resolve) => {
+        const timer = setTimeout(resolve, stallMs);
+        ctx.signal.addEventListener("abort", () => (clearTimeout(timer), resolve(null)), {
+          once: true,
+        });
+      });
+    }
+    return n;
+  },
+});

@@ -24,7 +24,7 @@ import { stopChild } from "./stop_child.ts";
 
 const HERE = fileURLToPath(new URL("./", import.meta.url));
 const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
-const COMPONENT = new URL("./replica_component.ts", import.meta.url).href;
+const COMPONENT = new URL("./replicas_front_component.ts", import.meta.url).href;
 const MOLECULER = `${HERE}moleculer`;
 
 const { values: flags } = parseArgs({

@@ -111,6 +111,7 @@ export class BalancedTransport implements Transport {
   readonly #attempts: number;
   readonly #backoff: ReconnectPolicy;
   readonly #hedge?: number;
+  readonly #ejected: string;
 
   /** Balances over `replicas` (at least one). */
   constructor(replicas: readonly Replica[], options: BalanceOptions = {}) {
@@ -125,6 +126,8 @@ export class BalancedTransport implements Transport {
     const hedge = options.hedge?.delay;
     if (hedge !== undefined && !(hedge >= 0)) throw new RangeError("hedge delay must be >= 0");
     this.#hedge = hedge;
+    const names = this.#members.map((m) => m.name).join(", ");
+    this.#ejected = `every replica is ejected after failing (circuit open): ${names}`;
   }
 
   /** Each replica's health and load, in the order given. */
@@ -146,7 +149,15 @@ export class BalancedTransport implements Transport {
    * call may run twice or surely never left; anything else fails with `Unavailable` saying
    * what happened.
    */
-  async call(request: OutgoingCall): Promise<Outcome> {
+  call(request: OutgoingCall): Promise<Outcome> {
+    // Every replica ejected: refused here, at the cost of one error and no network call.
+    if (!this.#members.some((m) => m.available() && m.breaker.available)) {
+      return Promise.reject(this.#refused(request.method));
+    }
+    return this.#call(request);
+  }
+
+  async #call(request: OutgoingCall): Promise<Outcome> {
     this.#budget.deposit();
     const tried = new Set<Member>();
     for (let attempt = 1;; attempt++) {
@@ -157,6 +168,10 @@ export class BalancedTransport implements Transport {
       if (why !== undefined) {
         if (result.answer) return result.answer;
         throw rpcError("Unavailable", `${request.method}: ${result.error.message}${why}`);
+      }
+      // Nothing may take it (every replica ejected): say so now rather than after a pause.
+      if (!this.#members.some((m) => m.available() && m.breaker.available)) {
+        throw this.#refused(request.method);
       }
       const delay = this.#backoff.delay(attempt);
       if (request.deadline !== undefined && Date.now() + delay >= request.deadline) {
@@ -235,14 +250,11 @@ export class BalancedTransport implements Transport {
 
   /** Every replica is ejected: refuse here, without touching the network. */
   #refusal(): Failure {
-    const names = this.#members.map((m) => m.name).join(", ");
-    return {
-      error: rpcError(
-        "Unavailable",
-        `every replica is ejected after failing (circuit open): ${names}`,
-      ),
-      sent: false,
-    };
+    return { error: rpcError("Unavailable", this.#ejected), sent: false };
+  }
+
+  #refused(method: string): RpcError {
+    return rpcError("Unavailable", `${method}: ${this.#ejected}`);
   }
 
   async #attempt(
@@ -287,7 +299,7 @@ export class BalancedTransport implements Transport {
   /** Sends a notification to one replica (never twice: nothing says whether it arrived). */
   async notify(request: OutgoingCall): Promise<void> {
     const member = this.#choose(request, new Set());
-    if (!member) throw this.#refusal().error;
+    if (!member) throw this.#refused(request.method);
     try {
       await member.transport.notify(request);
       member.breaker.success();

@@ -47,6 +47,11 @@ export interface MultiClientOptions extends ClientOptions {
   connect?: ConnectOptions;
   /** How calls are spread over the replicas of an interface (see `BalancedTransport`). */
   balance?: BalanceOptions;
+  /**
+   * Wraps each remote connection as it is made (a deployed process fails calls to processes
+   * its supervisor reports down); `available` false keeps a replica out of the balancing.
+   */
+  wrap?: (transport: Transport, route: RouteTarget) => Transport & { available?: () => boolean };
 }
 
 type Target =
@@ -64,6 +69,7 @@ class RoutingTransport implements Transport {
   /** Interface → the balancer over its replicas (interfaces served by several processes). */
   readonly #balancers = new Map<string, BalancedTransport>();
   readonly #balance: BalanceOptions;
+  readonly #wrap: NonNullable<MultiClientOptions["wrap"]>;
   #closed = false;
 
   constructor(options: MultiClientOptions) {
@@ -72,6 +78,14 @@ class RoutingTransport implements Transport {
     this.#routes = options.routes ?? {};
     this.#connect = options.connect ?? {};
     this.#balance = options.balance ?? {};
+    this.#wrap = options.wrap ?? ((transport) => transport);
+  }
+
+  /** A connection to `route` (not yet dialled), wrapped; throws TypeError for unknown schemes. */
+  #dial(route: RouteTarget) {
+    // Timeouts are the Client's job (it races them); the inner client adds none.
+    const inner = connect(route.url, { ...this.#connect, ...route.options, timeout: 0 }).transport;
+    return this.#wrap(inner, route);
   }
 
   #isLocal(iface: string): boolean {
@@ -120,10 +134,9 @@ class RoutingTransport implements Transport {
     for (const alternatives of processes) {
       for (const route of alternatives) {
         try {
-          const transport = connect(route.url, { ...this.#connect, ...route.options, timeout: 0 })
-            .transport;
+          const transport = this.#dial(route);
           const name = route.process ? `${route.process} at ${route.url}` : route.url;
-          replicas.push({ name, transport });
+          replicas.push({ name, transport, available: transport.available });
           break;
         } catch (error) {
           if (!(error instanceof TypeError)) throw error;
@@ -147,9 +160,7 @@ class RoutingTransport implements Transport {
     let transport = this.#remotes.get(route.url);
     if (!transport && !this.#closed) {
       try {
-        // Timeouts are the Client's job (it races them); the inner client adds none.
-        transport = connect(route.url, { ...this.#connect, ...route.options, timeout: 0 })
-          .transport;
+        transport = this.#dial(route);
       } catch (error) {
         if (error instanceof TypeError) return undefined;
         throw error;

@@ -13,7 +13,7 @@ import { AuthGate } from "../auth/gate.ts";
 import { httpAuthenticator } from "../auth/http.ts";
 import { sharedSecretBackend, sharedSecretCredentials } from "../auth/shared_secret.ts";
 import { MultiClient } from "../client/multi.ts";
-import { Client } from "../core/client/client.ts";
+import type { Client } from "../core/client/client.ts";
 import "../client/all_transports.ts";
 import { loadComponents } from "../host/placement.ts";
 import { stopSignal } from "../adapters/deno/stop_signal.ts";
@@ -24,7 +24,7 @@ import { READY_MARKER } from "./env.ts";
 import { receiveHandoff } from "./handoff.ts";
 import { EXIT_CONFIG } from "./supervisor.ts";
 import { frontImplementations } from "./front.ts";
-import { parseMessage, pongLine, type SupervisorMessage } from "./liveness.ts";
+import { ackLine, parseMessage, pongLine, type SupervisorMessage } from "./liveness.ts";
 import { LivenessGate } from "./liveness_gate.ts";
 import { loadPlaced } from "./load.ts";
 import type { ListenSpec, Plan, ProcessPlan } from "./plan.ts";
@@ -116,10 +116,9 @@ export async function startProcess(
     caller: { id: name, roles: [] },
     routes: plan.routes,
     connect: { auth: sharedSecretCredentials(secret, name) },
+    wrap: (transport, route) => liveness.wrap(transport, route),
   });
-  const client = new Client(
-    liveness.transport(routing.transport, (method) => routing.routeOf(method)),
-  );
+  const client: Client = routing;
   server.router.client = client;
   const placed = await loadComponents(
     me.components.map((url) => ({ url, isolate: me.placement, permissions: me.permissions })),
@@ -253,10 +252,17 @@ export async function runDeployedProcess(
     if (!message) return;
     if (!("ping" in message)) {
       forward?.(message);
-      return liveness.apply(message);
+      liveness.apply(message);
     }
+    // Answered once applied: the supervisor waits for it before it stops a drained replica.
+    const answer = "ping" in message
+      ? pongLine(message.ping)
+      : "drain" in message
+      ? ackLine(message.ack)
+      : undefined;
+    if (answer === undefined) return;
     try {
-      console.log(pongLine(message.ping));
+      console.log(answer);
     } catch {
       // stdout went with the supervisor: its pipe's end says so too
     }

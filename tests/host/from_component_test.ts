@@ -56,6 +56,7 @@ const INVALID: [string, unknown, RegExp][] = [
   ["a prototype key as type", { type: "__proto__" }, /no known type/],
   ["a call with odd fields", { type: "call", id: "x", method: 1 }, /call message whose id/],
   ["a pong without id", { type: "pong" }, /pong message whose id/],
+  ["a cancel without id", { type: "cancel" }, /cancel message whose id/],
   ["a log without text", { type: "log", level: "warn", message: { toString: 1 } }, /text/],
   ["an invalid ready", { type: "ready", implementations: null }, /ready message/],
 ];

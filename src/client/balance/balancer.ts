@@ -24,6 +24,11 @@ export interface Replica {
   name: string;
   /** How calls reach it. */
   transport: Transport;
+  /**
+   * False while it must get no new calls whatever its breaker says (e.g. its supervisor
+   * reports it frozen or draining); calls in flight on it are not affected. Default: always.
+   */
+  available?: () => boolean;
 }
 
 /** Options of a {@linkcode BalancedTransport} (also accepted by `connect([…])`). */
@@ -56,7 +61,12 @@ export interface ReplicaStatus {
 class Member {
   inFlight = 0;
   readonly breaker: CircuitBreaker;
-  constructor(readonly name: string, readonly transport: Transport, options?: BreakerOptions) {
+  constructor(
+    readonly name: string,
+    readonly transport: Transport,
+    options?: BreakerOptions,
+    readonly available: () => boolean = () => true,
+  ) {
     this.breaker = new CircuitBreaker(options);
   }
 }
@@ -106,7 +116,9 @@ export class BalancedTransport implements Transport {
   /** Balances over `replicas` (at least one). */
   constructor(replicas: readonly Replica[], options: BalanceOptions = {}) {
     if (replicas.length === 0) throw new RangeError("a balancer needs at least one replica");
-    this.#members = replicas.map((r) => new Member(r.name, r.transport, options.breaker));
+    this.#members = replicas.map((r) =>
+      new Member(r.name, r.transport, options.breaker, r.available)
+    );
     this.#pick = picker(options.balance, options.random);
     this.#budget = new RetryBudget(options.retry?.budget);
     this.#attempts = Math.max(1, options.retry?.attempts ?? 3);
@@ -139,7 +151,7 @@ export class BalancedTransport implements Transport {
    */
   call(request: OutgoingCall): Promise<Outcome> {
     // Every replica ejected: refused here, at the cost of one error and no network call.
-    if (!this.#members.some((m) => m.breaker.available)) {
+    if (!this.#members.some((m) => m.available() && m.breaker.available)) {
       return Promise.reject(this.#refused(request.method));
     }
     return this.#call(request);
@@ -158,7 +170,9 @@ export class BalancedTransport implements Transport {
         throw rpcError("Unavailable", `${request.method}: ${result.error.message}${why}`);
       }
       // Nothing may take it (every replica ejected): say so now rather than after a pause.
-      if (!this.#members.some((m) => m.breaker.available)) throw this.#refused(request.method);
+      if (!this.#members.some((m) => m.available() && m.breaker.available)) {
+        throw this.#refused(request.method);
+      }
       const delay = this.#backoff.delay(attempt);
       if (request.deadline !== undefined && Date.now() + delay >= request.deadline) {
         throw rpcError(
@@ -225,7 +239,7 @@ export class BalancedTransport implements Transport {
 
   /** A replica for the next attempt: an untried one when any may take calls. */
   #choose(request: OutgoingCall, tried: Set<Member>): Member | undefined {
-    const open = this.#members.filter((m) => m.breaker.available);
+    const open = this.#members.filter((m) => m.available() && m.breaker.available);
     if (open.length === 0) return undefined;
     const fresh = open.filter((m) => !tried.has(m));
     const member = this.#pick(fresh.length > 0 ? fresh : open, request.params);

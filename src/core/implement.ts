@@ -102,7 +102,20 @@ export function implement<I extends InterfaceDef>(
   return { kind: IMPLEMENTATION, interface: iface, handlers, options };
 }
 
-/** Whether a value is an implementation (from this or another copy of the library). */
+/**
+ * Whether a value is an implementation (from this or another copy of the library).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defineInterface, implement, method, t } from "@switchboard/rpc";
+ * import { isImplementation } from "@switchboard/rpc/server";
+ *
+ * const Echo = defineInterface("Echo", { echo: method({ params: { s: t.string }, result: t.string }) });
+ * assert.ok(isImplementation(implement(Echo, { echo: ({ s }) => s })));
+ * assert.ok(!isImplementation({ echo: (s: string) => s }));
+ * ```
+ */
 export function isImplementation(value: unknown): value is Implementation {
   return typeof value === "object" && value !== null &&
     (value as { kind?: unknown }).kind === IMPLEMENTATION &&

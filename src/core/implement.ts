@@ -111,7 +111,9 @@ export function implement<I extends InterfaceDef>(
  * import { defineInterface, implement, method, t } from "@switchboard/rpc";
  * import { isImplementation } from "@switchboard/rpc/server";
  *
- * const Echo = defineInterface("Echo", { echo: method({ params: { s: t.string }, result: t.string }) });
+ * const Echo = defineInterface("Echo", {
+ *   echo: method({ params: { s: t.string }, result: t.string }),
+ * });
  * assert.ok(isImplementation(implement(Echo, { echo: ({ s }) => s })));
  * assert.ok(!isImplementation({ echo: (s: string) => s }));
  * ```

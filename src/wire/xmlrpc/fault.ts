@@ -22,7 +22,10 @@ const HEAD = '<?xml version="1.0"?>\n';
  * import { faultStruct } from "@switchboard/rpc/xmlrpc";
  *
  * const error = { code: -32000, name: "NotFound", message: "no such user", data: { id: 4 } };
- * assert.deepEqual(faultStruct(error), { faultCode: -32000, faultString: "NotFound: no such user" });
+ * assert.deepEqual(faultStruct(error), {
+ *   faultCode: -32000,
+ *   faultString: "NotFound: no such user",
+ * });
  * assert.deepEqual(faultStruct(error, true), {
  *   faultCode: -32000,
  *   faultString: "no such user",

@@ -69,12 +69,18 @@ export interface Implementation<I extends InterfaceDef = InterfaceDef> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { defineInterface, implement, method, t } from "@switchboard/rpc";
  *
  * const Calculator = defineInterface("Calculator", {
  *   add: method({ params: { a: t.int, b: t.int }, result: t.int }),
  * });
- * export default implement(Calculator, { add: ({ a, b }) => a + b });
+ * const calculator = implement(Calculator, { add: ({ a, b }) => a + b });
+ * export default calculator;
+ *
+ * assert.equal(calculator.interface, Calculator);
+ * // @ts-expect-error: a handler is missing, which the type checker sees too
+ * assert.throws(() => implement(Calculator, {}), /Calculator.add has no handler/);
  * ```
  */
 export function implement<I extends InterfaceDef>(

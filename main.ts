@@ -48,7 +48,18 @@ const commands: Record<string, () => Promise<Command>> = {
   deploy: async () => (await withLibrary(import("./src/cli/deploy.ts"))).deployCommand,
 };
 
-/** Runs the CLI with the given arguments; returns the exit code. */
+/**
+ * Runs the CLI with the given arguments; returns the exit code.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { main } from "@switchboard/rpc/cli";
+ *
+ * assert.equal(await main(["--version"]), 0);
+ * assert.equal(await main(["no-such-command"]), 2); // a usage error
+ * ```
+ */
 export async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
   if (command === undefined || command === "--help" || command === "-h" || command === "help") {

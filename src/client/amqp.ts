@@ -87,7 +87,7 @@ type Session = AmqpSession<void>;
  * or may not have run). Calls made while the broker cannot be reached wait for it, within
  * their deadline and `connectWait` (10 s by default).
  *
- * @example
+ * @example Not run by `deno test --doc`: it needs a RabbitMQ broker
  * ```ts ignore
  * import { connect } from "@switchboard/rpc";
  *

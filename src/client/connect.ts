@@ -30,7 +30,34 @@ export type TransportFactory = (url: URL, options: ConnectOptions) => Transport;
 
 const factories = new Map<string, TransportFactory>();
 
-/** Plugs a transport into `connect()` for a URL scheme such as `tcp:`. */
+/**
+ * Plugs a transport into `connect()` for a URL scheme such as `tcp:`.
+ *
+ * @example Serve `local:` URLs from a router in this process
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import {
+ *   connect,
+ *   defineInterface,
+ *   implement,
+ *   method,
+ *   registerTransport,
+ *   t,
+ * } from "@switchboard/rpc";
+ * import { LocalTransport, Router } from "@switchboard/rpc/server";
+ *
+ * const Calc = defineInterface("Calc", {
+ *   add: method({ params: { a: t.int, b: t.int }, result: t.int }),
+ * });
+ * const router = new Router();
+ * router.register(implement(Calc, { add: ({ a, b }) => a + b }));
+ * registerTransport("local", (url) => new LocalTransport(router, { id: url.hostname }));
+ *
+ * const client = connect("local://billing");
+ * assert.equal(await client.call("Calc.add", { a: 2, b: 3 }), 5);
+ * await client.close();
+ * ```
+ */
 export function registerTransport(scheme: string, factory: TransportFactory): void {
   factories.set(scheme.endsWith(":") ? scheme : `${scheme}:`, factory);
 }

@@ -54,9 +54,25 @@ export function publisher<I extends InterfaceDef>(
  * reconnects. Resolves once the server has registered it.
  *
  * @example
- * ```ts ignore
- * // See publisher() for a complete example.
- * await subscribe(client, "news", implement(Feed, { post: ({ text }) => console.log(text) }));
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect, defineInterface, implement, method, t } from "@switchboard/rpc";
+ * import { subscribe } from "@switchboard/rpc/tcp";
+ * import { Server } from "@switchboard/rpc/server";
+ *
+ * const Feed = defineInterface("Feed", { post: method({ params: { text: t.string } }) });
+ * const server = new Server();
+ * const tcp = await server.listenTcp({ port: 0 });
+ * const client = connect(tcp.url);
+ * const received: string[] = [];
+ * await subscribe(client, "news", implement(Feed, { post: ({ text }) => void received.push(text) }));
+ *
+ * // Subscribed: the server's own publish reaches this client.
+ * assert.equal(await tcp.publish("news", "Feed.post", { text: "hello" }), 1);
+ * for (let i = 0; received.length < 1 && i < 500; i++) await new Promise((r) => setTimeout(r, 10));
+ * assert.deepEqual(received, ["hello"]);
+ * await client.close();
+ * await server.close();
  * ```
  */
 export function subscribe(client: Client, topic: string, impl: Implementation): Promise<void> {

@@ -70,11 +70,24 @@ export function resolveLoader(mode: LoaderMode = "auto", url?: URL): "native" | 
  * implementation, or implements an interface twice.
  *
  * @example
- * ```ts ignore
- * import { loadComponent } from "./loader.ts";
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadComponent } from "@switchboard/rpc/deploy";
  *
- * const search = await loadComponent("./components/search.ts", { loader: "bundled" });
- * console.log(search.implementations.map((impl) => impl.interface.name));
+ * const dir = await Deno.makeTempDir();
+ * const file = `${dir}/echo.ts`;
+ * await Deno.writeTextFile(
+ *   file,
+ *   `import { defineInterface, implement, method, t } from "@switchboard/rpc";
+ *   const Echo = defineInterface("Echo", {
+ *     echo: method({ params: { text: t.string }, result: t.string }),
+ *   });
+ *   export default implement(Echo, { echo: ({ text }) => text });`,
+ * );
+ * const echo = await loadComponent(file, { loader: "bundled" });
+ * assert.deepEqual(echo.implementations.map((impl) => impl.interface.name), ["Echo"]);
+ * assert.equal(echo.loader, "bundled");
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function loadComponent(

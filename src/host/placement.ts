@@ -91,16 +91,35 @@ export interface PlacedComponents {
  * same interface.
  *
  * @example
- * ```ts ignore
- * import { Server } from "../server/server.ts";
- * import { loadComponents } from "./placement.ts";
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadComponents } from "@switchboard/rpc/deploy";
+ * import { Server } from "@switchboard/rpc/server";
  *
+ * const dir = await Deno.makeTempDir();
+ * const file = `${dir}/echo.ts`;
+ * await Deno.writeTextFile(
+ *   file,
+ *   `import { defineInterface, implement, method, t } from "@switchboard/rpc";
+ *   const Echo = defineInterface("Echo", {
+ *     echo: method({ params: { text: t.string }, result: t.string }),
+ *   });
+ *   export default implement(Echo, { echo: ({ text }) => text });`,
+ * );
  * const server = new Server();
- * const placed = await loadComponents([
- *   { url: "./components/calc.ts" },
- *   { url: "https://example.com/search.ts", isolate: "worker", permissions: { net: ["db:5432"] } },
- * ], { client: () => server.router.client });
+ * const placed = await loadComponents([{ url: file, isolate: "worker" }], {
+ *   client: () => server.router.client,
+ * });
  * server.register(...placed.implementations);
+ * assert.match(placed.report[0], /^loaded Echo \(1 method\) from file:.* in a worker$/);
+ * const outcome = await server.router.dispatch({ method: "Echo.echo", params: ["hi"] });
+ * assert.ok(outcome.ok && outcome.value === "hi");
+ *
+ * // One interface, one owner: a second copy of the component is refused.
+ * await assert.rejects(loadComponents([{ url: file }, { url: file }]), /Echo/);
+ * await placed.close();
+ * await server.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function loadComponents(

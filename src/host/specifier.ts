@@ -7,7 +7,27 @@
 
 import { ENTRIES, type Entry, entryUrl, type LibraryEntry, PACKAGE } from "../entries.ts";
 
-/** A component module could not be used; the message names the URL and what to do. */
+/**
+ * A component module could not be used; the message names the URL and what to do.
+ *
+ * @example A module that implements nothing
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ComponentError, loadComponent } from "@switchboard/rpc/deploy";
+ *
+ * const file = await Deno.makeTempFile({ suffix: ".ts" });
+ * await Deno.writeTextFile(file, "export const answer = 42;\n");
+ * try {
+ *   await assert.rejects(loadComponent(file), (error) => {
+ *     assert.ok(error instanceof ComponentError);
+ *     assert.match(error.message, /exports no implementation \(found only answer\)/);
+ *     return true;
+ *   });
+ * } finally {
+ *   await Deno.remove(file);
+ * }
+ * ```
+ */
 export class ComponentError extends Error {
   /** Always `ComponentError`. */
   override name = "ComponentError";

@@ -86,16 +86,32 @@ const MAX_SENDS = 3;
  * with a router; {@linkcode WorkerComponent.close} terminates the worker.
  *
  * @example
- * ```ts ignore
- * import { Server } from "../server/server.ts";
- * import { WorkerComponent } from "./worker.ts";
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { WorkerComponent } from "@switchboard/rpc/deploy";
+ * import { Server } from "@switchboard/rpc/server";
  *
+ * const dir = await Deno.makeTempDir();
+ * const file = `${dir}/echo.ts`;
+ * await Deno.writeTextFile(
+ *   file,
+ *   `import { defineInterface, implement, method, t } from "@switchboard/rpc";
+ *   const Echo = defineInterface("Echo", {
+ *     echo: method({ params: { text: t.string }, result: t.string }),
+ *   });
+ *   export default implement(Echo, { echo: ({ text }) => text });`,
+ * );
  * const server = new Server();
- * const search = await WorkerComponent.start("./search.ts", {
+ * const echo = await WorkerComponent.start(file, {
  *   permissions: { net: ["db.internal:5432"] },
  *   client: () => server.router.client,
  * });
- * server.register(...search.implementations);
+ * server.register(...echo.implementations);
+ * const outcome = await server.router.dispatch({ method: "Echo.echo", params: ["hi"] });
+ * assert.ok(outcome.ok && outcome.value === "hi");
+ * await echo.close();
+ * await server.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class WorkerComponent {

@@ -34,7 +34,30 @@ export interface Subscriber {
   notify(method: string, params: unknown): void;
 }
 
-/** Topic tables and the fan-out of published calls. */
+/**
+ * Topic tables and the fan-out of published calls.
+ *
+ * @example A connection and an in-process handler follow one topic
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defineInterface, implement, method, t } from "@switchboard/rpc";
+ * import { Router, type Subscriber, Topics } from "@switchboard/rpc/server";
+ *
+ * const Prices = defineInterface("Prices", { tick: method({ params: { price: t.float } }) });
+ * const topics = new Topics(new Router());
+ * const seen: number[] = [];
+ * topics.subscribe("prices", implement(Prices, { tick: ({ price }) => void seen.push(price) }));
+ * const sent: unknown[] = [];
+ * const peer: Subscriber = { open: true, notify: (method, params) => sent.push([method, params]) };
+ * topics.add(peer, "prices");
+ *
+ * assert.equal(await topics.publish("prices", "Prices.tick", { price: 1.5 }), 2);
+ * assert.deepEqual(seen, [1.5]);
+ * assert.equal(sent.length, 1);
+ * topics.drop(peer);
+ * assert.equal(topics.size, 0);
+ * ```
+ */
 export class Topics {
   /** topic → subscribed connections. */
   readonly #remote = new Map<string, Set<Subscriber>>();

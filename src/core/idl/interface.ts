@@ -77,9 +77,13 @@ export function isVoidResult(type: Type): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { method, t } from "@switchboard/rpc";
  *
  * const add = method({ params: { a: t.int, b: t.int }, result: t.int, doc: "a + b" });
+ * assert.deepEqual(Object.keys(add.params), ["a", "b"]);
+ * assert.equal(add.doc, "a + b");
+ * assert.throws(() => method({ concurrency: 0 }), /concurrency must be a positive integer/);
  * ```
  */
 export function method<P extends Fields = Record<never, never>, R extends Type = VoidResult>(
@@ -121,11 +125,14 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { defineInterface, method, t } from "@switchboard/rpc";
  *
  * export const Calculator = defineInterface("Calculator", {
  *   add: method({ params: { a: t.int, b: t.int }, result: t.int }),
  * });
+ * assert.equal(Calculator.name, "Calculator");
+ * assert.throws(() => defineInterface("my-api", {}), /must be an identifier/);
  * ```
  */
 export function defineInterface<const N extends string, const M extends Methods>(

@@ -11,7 +11,25 @@ import { unknownKind } from "./kinds.ts";
 /** A JSON Schema object. */
 export type JsonSchema = { [key: string]: unknown };
 
-/** JSON Schema of an IDL type. Named structs are written inline with their `title`. */
+/**
+ * JSON Schema of an IDL type. Named structs are written inline with their `title`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { t } from "@switchboard/rpc";
+ * import { toJsonSchema } from "@switchboard/rpc/server";
+ *
+ * assert.deepEqual(toJsonSchema(t.array(t.string)), { type: "array", items: { type: "string" } });
+ * assert.deepEqual(toJsonSchema(t.struct("Tag", { name: t.string })), {
+ *   title: "Tag",
+ *   type: "object",
+ *   properties: { name: { type: "string" } },
+ *   required: ["name"],
+ *   additionalProperties: false,
+ * });
+ * ```
+ */
 export function toJsonSchema(type: Type): JsonSchema {
   const schema = base(type);
   if (type.doc !== undefined) schema.description = type.doc;
@@ -81,7 +99,20 @@ function taggedOrString(tag: string, string: JsonSchema): JsonSchema {
   };
 }
 
-/** JSON Schema of an object with the given fields (required = the non-optional ones). */
+/**
+ * JSON Schema of an object with the given fields (required = the non-optional ones).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { t } from "@switchboard/rpc";
+ * import { fieldsSchema } from "@switchboard/rpc/server";
+ *
+ * const schema = fieldsSchema({ q: t.string, limit: t.optional(t.bool) });
+ * assert.deepEqual(schema.properties, { q: { type: "string" }, limit: { type: "boolean" } });
+ * assert.deepEqual(schema.required, ["q"]);
+ * ```
+ */
 export function fieldsSchema(fields: Fields): JsonSchema {
   const properties: Record<string, JsonSchema> = {};
   const required: string[] = [];

@@ -23,7 +23,25 @@ import {
 } from "./tagged.ts";
 import { decodeBase64 } from "../base64.ts";
 
-/** A value did not match its declared type; `path` says where (`params.maxResults`). */
+/**
+ * A value did not match its declared type; `path` says where (`params.maxResults`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { t, validate, ValidationError } from "@switchboard/rpc";
+ *
+ * const Point = t.struct("Point", { x: t.int, y: t.int });
+ * try {
+ *   validate(Point, { x: 1, y: "2" }, "params");
+ *   assert.fail("a string is no int");
+ * } catch (error) {
+ *   assert.ok(error instanceof ValidationError);
+ *   assert.equal(error.path, "params.y");
+ *   assert.equal(error.message, 'params.y: expected int, got "2"');
+ * }
+ * ```
+ */
 export class ValidationError extends Error {
   /** Always `ValidationError`. */
   override name = "ValidationError";
@@ -39,7 +57,20 @@ export class ValidationError extends Error {
 /** A compiled check: returns the (possibly normalised) value or throws ValidationError. */
 export type Check = (value: unknown, path: string) => unknown;
 
-/** Describes a bad value briefly for an error message. */
+/**
+ * Describes a bad value briefly for an error message.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { describeValue } from "@switchboard/rpc/server";
+ *
+ * assert.equal(describeValue(undefined), "nothing");
+ * assert.equal(describeValue(12n), "12n");
+ * assert.equal(describeValue([1, 2]), "an array");
+ * assert.equal(describeValue("x".repeat(50)), `"${"x".repeat(40)}…"`);
+ * ```
+ */
 export function describeValue(value: unknown): string {
   if (value === undefined) return "nothing";
   if (value === null) return "null";
@@ -81,7 +112,22 @@ function realDay(iso: string): boolean {
 
 const cache = new WeakMap<Type, Check>();
 
-/** Compiles (once) the check for a type. */
+/**
+ * Compiles (once) the check for a type.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { t } from "@switchboard/rpc";
+ * import { compile } from "@switchboard/rpc/server";
+ *
+ * const ids = t.array(t.int);
+ * const check = compile(ids);
+ * assert.equal(compile(ids), check); // compiled once per type
+ * assert.deepEqual(check([1, 2n], "ids"), [1, 2]);
+ * assert.throws(() => check([1, 1.5], "ids"), /ids\[1\]: expected int, got 1.5/);
+ * ```
+ */
 export function compile(type: Type): Check {
   let check = cache.get(type);
   if (!check) {
@@ -259,7 +305,18 @@ function compileFields(
   };
 }
 
-/** Checks a value against a type, returning the normalised value or throwing. */
+/**
+ * Checks a value against a type, returning the normalised value or throwing.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { t, validate } from "@switchboard/rpc";
+ *
+ * assert.deepEqual(validate(t.array(t.int), [1, 2]), [1, 2]);
+ * assert.throws(() => validate(t.int, "1"), /value: expected int, got "1"/);
+ * ```
+ */
 export function validate<T extends Type>(type: T, value: unknown, path = "value"): Infer<T> {
   return compile(type)(value, path) as Infer<T>;
 }
@@ -301,7 +358,20 @@ export function compileParams(fields: Fields): ParamsCheck {
   return check;
 }
 
-/** Checks a method's parameters (by name or position); returns the named form. */
+/**
+ * Checks a method's parameters (by name or position); returns the named form.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { t, validateParams } from "@switchboard/rpc";
+ *
+ * const params = { a: t.int, b: t.optional(t.string) };
+ * assert.deepEqual(validateParams(params, [1, "x"]), { a: 1, b: "x" });
+ * assert.deepEqual(validateParams(params, { a: 1 }), { a: 1 });
+ * assert.throws(() => validateParams(params, [1, "x", 2]), /at most 2 positional/);
+ * ```
+ */
 export function validateParams<F extends Fields>(
   fields: F,
   params: unknown,

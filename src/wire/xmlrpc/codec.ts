@@ -84,7 +84,23 @@ function writeParam(value: unknown, type: Type | undefined, path: string): strin
   return writeUntyped(value, path);
 }
 
-/** Encodes a successful `<methodResponse>`, typed by `type` when given. */
+/**
+ * Encodes a successful `<methodResponse>`, typed by `type` when given.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { t } from "@switchboard/rpc";
+ * import { decodeMethodResponse, encodeMethodResponse } from "@switchboard/rpc/xmlrpc";
+ *
+ * const text = encodeMethodResponse(3, t.float);
+ * assert.ok(text.includes("<double>3</double>"));
+ * assert.deepEqual(decodeMethodResponse(encodeMethodResponse({ ids: [1, 2] })), {
+ *   ok: true,
+ *   value: { ids: [1, 2] },
+ * });
+ * ```
+ */
 export function encodeMethodResponse(value: unknown, type?: Type): string {
   const written = type ? writeTyped(value, type, "result") : writeUntyped(value, "result");
   return `${HEAD}<methodResponse><params><param>${written}</param></params></methodResponse>`;
@@ -92,7 +108,21 @@ export function encodeMethodResponse(value: unknown, type?: Type): string {
 
 export { NAMED_PARAMS_HEADER, SWITCHBOARD_CLIENT_HEADER } from "../http.ts";
 
-/** The error a fault value stands for (the inverse of {@linkcode faultStruct}). */
+/**
+ * The error a fault value stands for (the inverse of {@linkcode faultStruct}).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { faultError } from "@switchboard/rpc/xmlrpc";
+ *
+ * assert.deepEqual(
+ *   faultError({ faultCode: -32000, faultString: "no such user", faultName: "NotFound" }),
+ *   { code: -32000, name: "NotFound", message: "no such user" },
+ * );
+ * assert.equal(faultError("not a struct").code, -32603);
+ * ```
+ */
 export function faultError(fault: unknown): ErrorShape {
   const f = (typeof fault === "object" && fault !== null ? fault : {}) as Record<string, unknown>;
   return receivedError(

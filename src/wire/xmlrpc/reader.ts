@@ -25,7 +25,25 @@ import { markDouble } from "./double_marks.ts";
 /** How deep values may nest (`<array>` and `<struct>` inside one another). */
 export const MAX_VALUE_DEPTH: number = MAX_DEPTH;
 
-/** A document that is not well-formed XML (-32700) or not valid XML-RPC (-32600). */
+/**
+ * A document that is not well-formed XML (-32700) or not valid XML-RPC (-32600).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeMethodResponse, XmlRpcReadError } from "@switchboard/rpc/xmlrpc";
+ *
+ * for (const [text, code] of [["<methodResponse>", -32700], ["<methodCall/>", -32600]] as const) {
+ *   try {
+ *     decodeMethodResponse(text);
+ *     assert.fail("not a method response");
+ *   } catch (error) {
+ *     assert.ok(error instanceof XmlRpcReadError);
+ *     assert.equal(error.code, code);
+ *   }
+ * }
+ * ```
+ */
 export class XmlRpcReadError extends Error {
   /** -32700 (not well-formed XML) or -32600 (well-formed, but not XML-RPC). */
   readonly code: -32700 | -32600;

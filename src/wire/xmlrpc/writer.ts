@@ -12,7 +12,19 @@ import { MAX_DEPTH } from "../../core/idl/tagged.ts";
 import { encodeBase64 } from "../../core/base64.ts";
 import { arrivedAsDouble, doublesIn } from "./double_marks.ts";
 
-/** A value XML-RPC cannot carry (a NaN, an int beyond 32 bits typed `int`, a cycle…). */
+/**
+ * A value XML-RPC cannot carry (a NaN, an int beyond 32 bits typed `int`, a cycle…).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { t } from "@switchboard/rpc";
+ * import { encodeMethodResponse, XmlRpcWriteError } from "@switchboard/rpc/xmlrpc";
+ *
+ * assert.throws(() => encodeMethodResponse(NaN), XmlRpcWriteError);
+ * assert.throws(() => encodeMethodResponse(2 ** 40, t.int), /declare the type t.int64/);
+ * ```
+ */
 export class XmlRpcWriteError extends Error {
   /** Always `XmlRpcWriteError`. */
   override name = "XmlRpcWriteError";

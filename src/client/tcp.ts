@@ -40,7 +40,7 @@ import { type ConnectOptions, registerTransport } from "./connect.ts";
 import { ENTRIES } from "../entries.ts";
 import { Peer } from "../core/client/peer.ts";
 import type { OutgoingCall, SubscribeOptions, Transport } from "../core/client/transport.ts";
-import { Subscriptions } from "./tcp_subscriptions.ts";
+import { Subscriptions } from "./subscriptions.ts";
 import { surviveDrops } from "./tcp_reconnect.ts";
 import { unsent } from "../core/client/unsent.ts";
 

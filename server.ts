@@ -75,7 +75,14 @@ export type {
   TcpOptions,
   TopicDelivery,
 } from "./src/server/tcp.ts";
-export { DEFAULT_MAX_TOPICS, type Subscriber, Topics } from "./src/server/tcp_pubsub.ts";
+export {
+  DEFAULT_MAX_TOPICS,
+  type Subscriber,
+  type SubscribeReply,
+  Topics,
+} from "./src/server/tcp_pubsub.ts";
+export { TopicReplay } from "./src/server/topic_replay.ts";
+export type { BufferedEvent, ReplayOptions, Resume } from "./src/server/topic_replay.ts";
 export type { WebSocketOptions } from "./src/server/ws.ts";
 export { serveAmqp } from "./src/server/amqp.ts";
 export type { AmqpListener, AmqpServeOptions } from "./src/server/amqp.ts";

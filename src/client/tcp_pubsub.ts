@@ -11,8 +11,9 @@
 import type { InterfaceDef } from "../core/idl/interface.ts";
 import type { Implementation } from "../core/implement.ts";
 import type { Client, Publisher } from "../core/client/client.ts";
+import type { SubscribeOptions, TopicGap } from "../core/client/transport.ts";
 
-export type { Publisher };
+export type { Publisher, SubscribeOptions, TopicGap };
 
 /**
  * A typed publisher of `iface`'s calls to `topic`.
@@ -51,7 +52,10 @@ export function publisher<I extends InterfaceDef>(
 
 /**
  * Runs `impl` for every call published to `topic`; the subscription is renewed after
- * reconnects. Resolves once the server has registered it.
+ * reconnects. Resolves once the server has registered it. Where the server keeps a replay
+ * buffer (`new Server({ replay: {} })`), a renewed subscription first gets the calls
+ * published while the connection was down, each exactly once and in order; the ones the
+ * buffer no longer holds go to `options.onGap` as `{ topic, from, to }`.
  *
  * @example
  * ```ts
@@ -75,6 +79,11 @@ export function publisher<I extends InterfaceDef>(
  * await server.close();
  * ```
  */
-export function subscribe(client: Client, topic: string, impl: Implementation): Promise<void> {
-  return client.subscribe(topic, impl);
+export function subscribe(
+  client: Client,
+  topic: string,
+  impl: Implementation,
+  options?: SubscribeOptions,
+): Promise<void> {
+  return client.subscribe(topic, impl, options);
 }

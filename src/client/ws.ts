@@ -30,7 +30,8 @@ import {
 } from "../wire/jsonrpc/peer_session.ts";
 import { Client } from "../core/client/client.ts";
 import { Peer } from "../core/client/peer.ts";
-import type { OutgoingCall, Transport } from "../core/client/transport.ts";
+import type { OutgoingCall, SubscribeOptions, Transport } from "../core/client/transport.ts";
+import { Subscriptions } from "./subscriptions.ts";
 import { type ConnectOptions, registerTransport } from "./connect.ts";
 
 // The reserved names (as in `src/wire/msgpackrpc/reserved.ts`, not imported: "." stays small).
@@ -39,6 +40,7 @@ const SUBSCRIBE = "$/subscribe";
 const UNSUBSCRIBE = "$/unsubscribe";
 const PUBLISH = "$/publish";
 const EVENT = "$/event";
+const EVENT_GAP = "$/event.gap";
 
 /** Options of the WebSocket client transport (also accepted by `connect()`). */
 export interface WebSocketTransportOptions {
@@ -96,7 +98,8 @@ export class WebSocketTransport implements Transport {
   #attempt = 0;
   #retry?: ReturnType<typeof setTimeout>;
   #router?: Router;
-  readonly #topics = new Map<string, Router>();
+  /** topic → handlers of published calls, and the last sequence number received. */
+  readonly #topics = new Subscriptions();
   #server?: Peer;
   readonly #owner: PeerSessionOwner = {
     request: (_session, request, signal) => this.#request(request, signal),
@@ -148,13 +151,28 @@ export class WebSocketTransport implements Transport {
     this.#stayConnected();
   }
 
-  /** Runs `impl` for every call published to `topic` (re-subscribed after reconnects). */
-  async subscribe(topic: string, impl: Implementation): Promise<void> {
+  /**
+   * Runs `impl` for every call published to `topic`; re-subscribed after reconnects, resuming
+   * from the server's replay buffer (what it no longer has goes to `options.onGap`).
+   */
+  async subscribe(
+    topic: string,
+    impl: Implementation,
+    options?: SubscribeOptions,
+  ): Promise<void> {
     const router = this.#newRouter();
     router.register(impl);
-    this.#topics.set(topic, router);
+    this.#topics.set(topic, router, options);
     this.#stayConnected();
-    unwrap(await (await this.#ready()).call(SUBSCRIBE, [topic]));
+    await this.#subscribeOn(await this.#ready(), topic);
+  }
+
+  /** `$/subscribe`, resuming after the last published call received. */
+  async #subscribeOn(session: PeerSession, topic: string): Promise<void> {
+    const reply = unwrap(
+      await session.call(SUBSCRIBE, this.#topics.request(topic, session.extensions)),
+    );
+    this.#topics.subscribed(topic, reply);
   }
 
   /** Stops receiving a topic. */
@@ -249,7 +267,7 @@ export class WebSocketTransport implements Transport {
       }
     }
     if (this.#options.auth) await this.#login(session, this.#options.auth);
-    for (const topic of this.#topics.keys()) unwrap(await session.call(SUBSCRIBE, [topic]));
+    for (const topic of [...this.#topics.keys()]) await this.#subscribeOn(session, topic);
   }
 
   async #login(session: PeerSession, credentials: AuthCredentials): Promise<void> {
@@ -326,11 +344,11 @@ export class WebSocketTransport implements Transport {
   #notification(method: string, params: unknown): void {
     let router = this.#router;
     if (method === EVENT) {
-      const [topic, m, p] = Array.isArray(params) ? params : [];
-      router = typeof topic === "string" ? this.#topics.get(topic) : undefined;
-      method = m;
-      params = p;
-      if (typeof method !== "string") return;
+      const delivery = this.#topics.event(params);
+      if (!delivery) return;
+      ({ router, method, params } = delivery);
+    } else if (method === EVENT_GAP) {
+      return this.#topics.gap(params);
     } else if (method.startsWith("$/")) return;
     if (!router) return;
     void router.dispatch({

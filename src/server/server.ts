@@ -23,11 +23,17 @@ import {
 } from "./tcp.ts";
 import type { Peer } from "../core/client/peer.ts";
 import { Topics } from "./tcp_pubsub.ts";
+import type { ReplayOptions } from "./topic_replay.ts";
 
 /** Options of a server. */
 export interface ServerOptions extends RouterOptions {
   /** Register `system.*` and `rpc.discover` (default true). */
   introspection?: boolean;
+  /**
+   * Keep the last published calls of every topic, numbered, so that a subscriber that lost
+   * its connection gets what it missed (off by default; `{}` for 1000 calls / 1 MiB a topic).
+   */
+  replay?: ReplayOptions;
 }
 
 /** Something a server listens with; closed when the server closes. */
@@ -75,7 +81,7 @@ export class Server {
   constructor(options: ServerOptions = {}) {
     this.router = new Router(options);
     this.router.clientFactory = (router) => new Client(new LocalTransport(router));
-    this.#topics = new Topics(this.router);
+    this.#topics = new Topics(this.router, undefined, options.replay);
     if (options.introspection ?? true) {
       for (const impl of introspection(this.router)) this.router.register(impl);
     }

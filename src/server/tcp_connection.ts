@@ -232,10 +232,12 @@ export class TcpServer implements SessionOwner {
       case SUBSCRIBE:
       case UNSUBSCRIBE: {
         if (this.#options.auth && !st.caller) throw rpcError("Unauthorized", "log in first");
+        if (message.method === SUBSCRIBE) {
+          return this.topics.subscribeRequest(session, params, this.#options.maxTopics);
+        }
         const topic = params[0];
         if (typeof topic !== "string") throw rpcError("InvalidParams", "expected [topic]");
-        if (message.method === SUBSCRIBE) this.topics.add(session, topic, this.#options.maxTopics);
-        else this.topics.remove(session, topic);
+        this.topics.remove(session, topic);
         return true;
       }
       default:

@@ -13,7 +13,8 @@ import type { Call, Identity } from "../core/context.ts";
 import type { Implementation } from "../core/implement.ts";
 import { rpcError } from "../core/errors.ts";
 import { Router } from "../core/router/router.ts";
-import { EVENT } from "../wire/msgpackrpc/reserved.ts";
+import { EVENT, EVENT_GAP } from "../wire/msgpackrpc/reserved.ts";
+import { type ReplayOptions, TopicReplay } from "./topic_replay.ts";
 
 /** A published call handed on: to another listener's subscribers, or to this one's. */
 export type TopicDelivery = (
@@ -30,8 +31,18 @@ export const DEFAULT_MAX_TOPICS = 1000;
 export interface Subscriber {
   /** Whether the connection is open. */
   readonly open: boolean;
+  /** Whether the peer is a Switchboard peer (said `$/hello`): it gets sequence numbers. */
+  readonly extensions?: boolean;
   /** Sends a notification to the peer. */
   notify(method: string, params: unknown): void;
+}
+
+/** What a Switchboard subscriber gets back from `$/subscribe [topic, {…}]`. */
+export interface SubscribeReply {
+  /** The topic's last sequence number (null without a replay buffer). */
+  seq: number | null;
+  /** The publisher's history this numbering belongs to. */
+  epoch: string | null;
 }
 
 /**
@@ -70,10 +81,50 @@ export class Topics {
   /** Where this listener's publishes go besides its own subscribers (other workers). */
   relay?: TopicDelivery;
 
-  /** `router` gives in-process subscribers their logger and client. */
-  constructor(router: Router, maxTopics = DEFAULT_MAX_TOPICS) {
+  /** Sequence numbers and recent history per topic, when the server keeps a replay buffer. */
+  readonly replay?: TopicReplay;
+
+  /**
+   * `router` gives in-process subscribers their logger and client; `replay` turns on the
+   * replay buffer (off by default).
+   */
+  constructor(router: Router, maxTopics = DEFAULT_MAX_TOPICS, replay?: ReplayOptions) {
     this.#router = router;
     this.#maxTopics = maxTopics;
+    if (replay) this.replay = new TopicReplay(replay);
+  }
+
+  /**
+   * A peer's `$/subscribe [topic, { since?, epoch? }?]`: subscribes it, and when it resumes
+   * (`since`) sends it what it missed from the replay buffer, or a `$/event.gap` first for
+   * what is gone. Answers `true` to the plain form, a {@linkcode SubscribeReply} to the other.
+   */
+  subscribeRequest(
+    session: Subscriber,
+    params: unknown[],
+    maxTopics?: number,
+  ): true | SubscribeReply {
+    const [topic, options] = params;
+    if (typeof topic !== "string") throw rpcError("InvalidParams", "expected [topic, options?]");
+    const resume = options as { since?: unknown; epoch?: unknown } | null | undefined;
+    const since = resume?.since;
+    if (
+      since !== undefined && since !== null &&
+      !(Number.isSafeInteger(since) && since as number >= 0)
+    ) {
+      throw rpcError("InvalidParams", "since must be a sequence number (an integer >= 0)");
+    }
+    this.add(session, topic, maxTopics);
+    if (typeof resume !== "object" || resume === null) return true;
+    const replay = this.replay;
+    if (!replay) return { seq: null, epoch: null };
+    if (typeof since === "number") {
+      // Sent before any later publish can interleave: the replay and the live stream join up.
+      const { gap, events } = replay.since(topic, since, resume.epoch);
+      if (gap) session.notify(EVENT_GAP, [topic, gap.from, gap.to]);
+      for (const e of events) session.notify(EVENT, [topic, e.method, e.params ?? [], e.seq]);
+    }
+    return { seq: replay.last(topic), epoch: replay.epoch };
   }
 
   /**
@@ -141,10 +192,17 @@ export class Topics {
     caller?: Identity,
   ): Promise<number> {
     let count = 0;
+    const seq = this.replay?.record(topic, method, params);
     for (const session of this.#remote.get(topic) ?? []) {
       if (!session.open) continue;
       try {
-        session.notify(EVENT, [topic, method, params ?? []]);
+        // Plain peers keep the plain three-element shape.
+        session.notify(
+          EVENT,
+          seq !== undefined && session.extensions
+            ? [topic, method, params ?? [], seq]
+            : [topic, method, params ?? []],
+        );
         count++;
       } catch {
         // closed meanwhile

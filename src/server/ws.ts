@@ -261,11 +261,12 @@ export class WebSocketServer implements PeerSessionOwner {
       case SUBSCRIBE:
       case UNSUBSCRIBE: {
         if (st.loginRequired && !st.caller) throw rpcError("Unauthorized", "log in first");
+        if (request.method === SUBSCRIBE) {
+          return this.topics.subscribeRequest(session, params, this.#options.maxTopics);
+        }
         const topic = params[0];
         if (typeof topic !== "string") throw rpcError("InvalidParams", "expected [topic]");
-        if (request.method === SUBSCRIBE) {
-          this.topics.add(session, topic, this.#options.maxTopics);
-        } else this.topics.remove(session, topic);
+        this.topics.remove(session, topic);
         return true;
       }
       default:

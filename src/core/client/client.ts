@@ -16,7 +16,7 @@ import { compile, ValidationError } from "../idl/validate.ts";
 import type { ClientLike, Outcome } from "../context.ts";
 import { asRpcError, RpcError, rpcError } from "../errors.ts";
 import type { Implementation } from "../implement.ts";
-import type { OutgoingCall, Transport } from "./transport.ts";
+import type { OutgoingCall, SubscribeOptions, Transport } from "./transport.ts";
 import type { Fields } from "../idl/types.ts";
 import { callTracing } from "./tracing_hook.ts";
 
@@ -314,11 +314,11 @@ export class Client implements ClientLike {
   }
 
   /** Runs `impl` for every call published to `topic` (needs a pub-sub transport, tcp://). */
-  subscribe(topic: string, impl: Implementation): Promise<void> {
+  subscribe(topic: string, impl: Implementation, options?: SubscribeOptions): Promise<void> {
     if (!this.#transport.subscribe) {
       return Promise.reject(new TypeError("this transport has no publish-subscribe; use tcp://"));
     }
-    return this.#transport.subscribe(topic, impl);
+    return this.#transport.subscribe(topic, impl, options);
   }
 
   /** Closes the transport. */

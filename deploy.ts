@@ -21,6 +21,24 @@
  */
 
 import "./src/adapters/deno/all_transports.ts";
+import * as main from "./mod.ts";
+import * as xmlrpc from "./xmlrpc.ts";
+import * as tcp from "./tcp.ts";
+import * as amqp from "./amqp.ts";
+import * as server from "./server.ts";
+import * as deploy from "./deploy.ts";
+import { provideLibrary } from "./src/host/library.ts";
+
+// What the components this program loads get when they import Switchboard: this copy of
+// every entry point (provided from here, the top, so that the loader imports none of them).
+provideLibrary({
+  ".": main,
+  "./xmlrpc": xmlrpc,
+  "./tcp": tcp,
+  "./amqp": amqp,
+  "./server": server,
+  "./deploy": deploy,
+});
 
 export { MultiClient } from "./src/client/multi.ts";
 export type { MultiClientOptions, RouteMap, RouteTarget } from "./src/client/multi.ts";

@@ -34,6 +34,7 @@
  */
 
 export * from "./src/core/idl/types.ts";
+export { typeName } from "./src/core/idl/type_name.ts";
 export {
   type CallOptions,
   defineInterface,
@@ -79,6 +80,8 @@ export type { OutgoingCall, Transport } from "./src/core/client/transport.ts";
 export { connect, registerTransport } from "./src/client/connect.ts";
 export type { ConnectOptions, TransportFactory } from "./src/client/connect.ts";
 export { HttpJsonRpcTransport } from "./src/client/http_jsonrpc.ts";
+export { WebSocketTransport } from "./src/client/ws.ts";
+export type { WebSocketTransportOptions } from "./src/client/ws.ts";
 export type { HttpTransportOptions } from "./src/client/http_jsonrpc.ts";
 export { authenticatedFetch } from "./src/client/http_auth.ts";
 export type { AuthCredentials, Proof } from "./src/auth/types.ts";
@@ -87,3 +90,10 @@ export { passwordCredentials } from "./src/auth/password.ts";
 export { bearerCredentials } from "./src/auth/bearer.ts";
 export { registerType } from "./src/core/idl/translators.ts";
 export type { RegisteredType, TypeTranslator } from "./src/core/idl/translators.ts";
+export { BalancedTransport } from "./src/client/balance/balancer.ts";
+export type { BalanceOptions, Replica, ReplicaStatus } from "./src/client/balance/balancer.ts";
+export type { BalanceStrategy } from "./src/client/balance/pick.ts";
+export type { BreakerOptions, BreakerState } from "./src/core/breaker.ts";
+export type { RetryBudgetOptions } from "./src/core/retry_budget.ts";
+export type { ReconnectPolicy } from "./src/core/backoff.ts";
+export { unsent } from "./src/core/client/unsent.ts";

@@ -75,7 +75,16 @@ export { CorsPolicy, parseOrigin } from "./src/server/cors.ts";
 export type { CorsOptions } from "./src/server/cors.ts";
 export { serveTcp } from "./src/adapters/deno/tcp_listener.ts";
 export type { TcpAddress, TcpListener } from "./src/adapters/deno/tcp_listener.ts";
-export type { PeerInfo, TcpOptions } from "./src/server/tcp.ts";
+export type { PeerInfo, TcpOptions, TopicDelivery } from "./src/server/tcp.ts";
+export {
+  DEFAULT_MAX_TOPICS,
+  type Subscriber,
+  type SubscribeReply,
+  Topics,
+} from "./src/server/tcp_pubsub.ts";
+export { TopicReplay } from "./src/server/topic_replay.ts";
+export type { BufferedEvent, ReplayOptions, Resume } from "./src/server/topic_replay.ts";
+export type { WebSocketOptions } from "./src/server/ws.ts";
 export { serveAmqp } from "./src/server/amqp.ts";
 export type { AmqpListener, AmqpServeOptions } from "./src/server/amqp.ts";
 export { MemoryDedupeStore } from "./src/server/amqp_dedupe.ts";

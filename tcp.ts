@@ -31,7 +31,7 @@ import "./src/adapters/deno/tcp_client.ts";
 export { TcpTransport } from "./src/client/tcp.ts";
 export type { TcpTransportOptions } from "./src/client/tcp.ts";
 export { publisher, subscribe } from "./src/client/tcp_pubsub.ts";
-export type { Publisher } from "./src/client/tcp_pubsub.ts";
+export type { Publisher, SubscribeOptions, TopicGap } from "./src/client/tcp_pubsub.ts";
 export { exponentialBackoff, missedBeats } from "./src/core/backoff.ts";
 export type { HeartbeatPolicy, ReconnectPolicy } from "./src/core/backoff.ts";
 export { MsgpackExtension } from "./src/wire/msgpackrpc/extension.ts";

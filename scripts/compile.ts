@@ -11,7 +11,7 @@
  * @module
  */
 
-import { LAZY_MODULES } from "../src/cli/lazy.ts";
+import { lazyModules } from "./lazy_modules.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
@@ -44,11 +44,16 @@ const command = new Deno.Command(Deno.execPath(), {
     "--allow-all",
     // Worker components get their own permissions, an unstable Worker option.
     "--unstable-worker-options",
+    // `serve --workers N` shares its ports among worker isolates (reusePort).
+    "--unstable-net",
     // Workers are started from a URL computed at run time: embed their entry point.
     "--include",
     "src/host/worker_entry.ts",
-    // The CLI imports each command and transport by a computed URL (src/cli/lazy.ts).
-    ...LAZY_MODULES.flatMap((url) => ["--include", url.pathname.slice(ROOT.pathname.length)]),
+    "--include",
+    "src/cli/serve_worker_entry.ts",
+    // What dynamic imports name (each command, transport, …): deno.json's lazy-dynamic-imports
+    // keeps deno compile from following them.
+    ...(await lazyModules()).flatMap((path) => ["--include", path]),
     ...(hasOutput ? [] : ["--output", "dist/switchboard"]),
     ...args,
     "main.ts",

@@ -1,14 +1,12 @@
 /**
- * The TCP ceiling: a bare Deno TCP loop decoding msgpack-rpc requests with msgpackr and
- * answering each read's calls with one write, with no router or validation.
+ * The TCP ceiling: the thinnest Deno server doing msgpack-rpc's I/O. A `Deno.listen` loop
+ * decodes each read with msgpackr's `unpackMultiple`, answers every request with `pack`, and
+ * writes one buffer per read; no router, no validation.
  *
  * @module
  */
 
-import { Packr, Unpackr } from "msgpackr";
-
-const packr = new Packr({ useRecords: false });
-const unpackr = new Unpackr({ useRecords: false });
+import { pack, unpackMultiple } from "msgpackr";
 
 async function serve(conn: Deno.TcpConn): Promise<void> {
   const buffer = new Uint8Array(64 * 1024);
@@ -27,12 +25,12 @@ async function serve(conn: Deno.TcpConn): Promise<void> {
       }
       const replies: Uint8Array[] = [];
       try {
-        unpackr.unpackMultiple(data, (msg: unknown) => {
+        unpackMultiple(data, (msg: unknown) => {
           const [, id, method, params] = msg as [number, number, string, unknown[]];
           const result = method === "Bench.add"
             ? (params[0] as number) + (params[1] as number)
             : params[0];
-          replies.push(packr.pack([1, id, null, result]));
+          replies.push(pack([1, id, null, result]));
         });
       } catch (error) {
         const e = error as { incomplete?: boolean; lastPosition?: number };

@@ -39,9 +39,11 @@ export const ALL_CELLS = [
   "tcp:add:1",
   "tcp:add:32",
   "tcp:add:64x1",
+  "tcp:add:512x1",
   "tcp:payload:1",
   "tcp:payload:32",
   "tcp:payload:64x1",
+  "tcp:payload:512x1",
 ];
 
 /** One measured cell of one checkout. */

@@ -1,8 +1,10 @@
 /**
- * The load generator, written once and used against every server of a protocol: raw
- * HTTP/1.1 keep-alive connections (JSON-RPC and XML-RPC, pre-encoded requests) and raw
- * msgpack-rpc over TCP (1 or more connections, each with N calls in flight). It measures
- * calls per second and latency percentiles over a fixed window after a warm-up.
+ * The JavaScript load generator, running in the benchmark's own process: raw HTTP/1.1
+ * keep-alive connections (JSON-RPC and XML-RPC, pre-encoded requests) and raw msgpack-rpc
+ * over TCP (1 or more connections, each with N calls in flight). It measures calls per second
+ * and latency percentiles over a fixed window after a warm-up. `deno task bench` uses it
+ * only where `wrk` or the Node generator is missing (see generators.ts); `instructions.ts`
+ * and `profile.ts` use it throughout.
  *
  * Raw sockets rather than `fetch`, so the generator's own cost stays small and equal for
  * every server (the same bytes are sent to each).
@@ -12,6 +14,7 @@
 
 import { Unpackr } from "msgpackr";
 import { type BenchMethod, isExpected, MSGPACK_TAILS } from "./workload.ts";
+import type { Share } from "./processes.ts";
 
 /** What one cell of the table measured. */
 export interface CellResult {
@@ -27,6 +30,8 @@ export interface CellResult {
   errors: number;
   /** Why the first answer was not the expected one, if it was not. */
   wrong?: string;
+  /** The load generator's share of its core in the window, when it is a process of its own. */
+  generator?: Share;
 }
 
 /** How long to load a server. */
@@ -246,7 +251,11 @@ function concat(parts: Uint8Array[]): Uint8Array {
 }
 
 /** Checks one HTTP answer body; returns the problem, if any. */
-function checkHttpAnswer(cell: HttpCell, status: number, body: Uint8Array): string | undefined {
+export function checkHttpAnswer(
+  cell: Pick<HttpCell, "format" | "method">,
+  status: number,
+  body: Uint8Array,
+): string | undefined {
   const text = utf8.decode(body);
   if (status !== 200) return `HTTP ${status}: ${text.slice(0, 120)}`;
   if (cell.format === "json") {

@@ -36,9 +36,15 @@ export class ServerChild {
     void this.#readLog(child.stderr, lines);
   }
 
-  /** Starts the server (with AMQP when `amqp` is given) and waits for its addresses. */
-  static async start(amqp?: { url: string; prefix: string }): Promise<ServerChild> {
-    const args = ["run", "-A", new URL("./server.ts", import.meta.url).pathname];
+  /**
+   * Starts the server (with AMQP when `amqp` is given) and waits for its addresses;
+   * `entry` runs another server script of this folder, with its arguments.
+   */
+  static async start(
+    amqp?: { url: string; prefix: string },
+    entry: { script: string; args: string[] } = { script: "./server.ts", args: [] },
+  ): Promise<ServerChild> {
+    const args = ["run", "-A", new URL(entry.script, import.meta.url).pathname, ...entry.args];
     if (amqp) args.push(amqp.url, amqp.prefix);
     const child = new Deno.Command(Deno.execPath(), {
       args,

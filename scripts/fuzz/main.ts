@@ -1,13 +1,15 @@
 /**
  * `deno task fuzz`: a seeded mutation fuzzer against a real Switchboard server (a child
  * process) over JSON-RPC and XML-RPC (HTTP), msgpack-rpc (TCP) and AMQP (when a broker
- * answers), plus XML-RPC's `system.multicall` against its limits (`multicall`). Reports
- * inputs per protocol, rates, error classes, known-call latencies, crashes, hangs and server
- * memory; exits 1 on a crash or a hang. Inputs that caused
- * trouble are saved under test-artifacts/fuzz/.
+ * answers), plus XML-RPC's `system.multicall` against its limits (`multicall`), and against the
+ * host's side of a component boundary (`component`: messages a worker component posts to its
+ * host; `component-process`: the same from a component process, with raw bytes among its
+ * frames). Reports inputs per protocol, rates, error classes, known-call latencies, crashes,
+ * hangs and server memory; exits 1 on a crash or a hang. Inputs that caused trouble are saved
+ * under test-artifacts/fuzz/.
  *
  * Usage: deno task fuzz [--count N] [--seed S]
- *                       [--protocol jsonrpc|xmlrpc|msgpack|amqp|multicall|all]
+ *                       [--protocol jsonrpc|xmlrpc|msgpack|amqp|multicall|component|component-process|all]
  *                       [--seconds T] [--lanes L] [--normal-every N] [--latency-bound MS]
  *                       [--artifacts DIR] [--max-restarts N]
  *
@@ -15,6 +17,7 @@
  */
 
 import { AmqpDriver } from "./drive_amqp.ts";
+import { ComponentDriver } from "./drive_component.ts";
 import { HttpDriver } from "./drive_http.ts";
 import { MulticallDriver } from "./drive_multicall.ts";
 import { TcpDriver } from "./drive_tcp.ts";
@@ -23,7 +26,15 @@ import { Rng } from "./rng.ts";
 import { type Driver, runDriver, timed } from "./runner.ts";
 import { type ProtocolReport, Stats } from "./stats.ts";
 
-const PROTOCOLS = ["jsonrpc", "xmlrpc", "msgpack", "amqp", "multicall"] as const;
+const PROTOCOLS = [
+  "jsonrpc",
+  "xmlrpc",
+  "msgpack",
+  "amqp",
+  "multicall",
+  "component",
+  "component-process",
+] as const;
 type Protocol = typeof PROTOCOLS[number];
 
 function parseArgs(args: string[]) {
@@ -95,7 +106,13 @@ for (const protocol of opts.protocols) {
     continue;
   }
   const prefix = `sbfuzz.${opts.seed.toString(36)}.${crypto.randomUUID().slice(0, 6)}`;
-  const start = () => ServerChild.start(protocol === "amqp" ? { url: amqpUrl, prefix } : undefined);
+  const start = () =>
+    protocol === "component" || protocol === "component-process"
+      ? ServerChild.start(undefined, {
+        script: "./component_server.ts",
+        args: [protocol === "component" ? "worker" : "process"],
+      })
+      : ServerChild.start(protocol === "amqp" ? { url: amqpUrl, prefix } : undefined);
   const holder = { server: await start(), restart: async () => holder.server = await start() };
   // A server that cannot start again (say a poison message left in a durable queue) ends
   // this protocol's run with the reason, instead of the whole fuzzer.
@@ -115,6 +132,8 @@ for (const protocol of opts.protocols) {
     ? new MulticallDriver(rng, stats, holder.server, opts.lanes, 4)
     : protocol === "msgpack"
     ? new TcpDriver(rng, stats, holder.server, opts.lanes, 200, bound)
+    : protocol === "component" || protocol === "component-process"
+    ? new ComponentDriver(rng, stats, holder.server, 40, bound)
     : new AmqpDriver(rng, stats, amqpUrl, prefix, 500);
   const deadline = Date.now() + share;
   const progress = setInterval(() => {

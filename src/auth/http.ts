@@ -19,8 +19,8 @@
 
 import type { Identity } from "../core/context.ts";
 import { jsonRpcResponse, SESSION_SCHEME, unauthorizedResponse } from "../wire/http.ts";
-import type { HttpAuthenticator, HttpRequestInfo } from "../server/http.ts";
-import { mediaType, readLimited } from "../server/http_request.ts";
+import type { HttpAuthenticator, HttpRequestInfo } from "./http_authenticator.ts";
+import { mediaType, readLimited } from "../wire/http_body.ts";
 import { randomToken } from "../core/random_token.ts";
 import { bearerBackend, type TokenCheck } from "./bearer.ts";
 import { AuthGate, type AuthGateOptions } from "./gate.ts";

@@ -7,7 +7,7 @@
 import { parseCommand, UsageError } from "./args.ts";
 import { serverUrl } from "./address.ts";
 import { connect } from "../client/connect.ts";
-import { loadTransport } from "./lazy.ts";
+import { loadTransport } from "./transports.ts";
 import { timeLimit } from "./time_limit.ts";
 import { RpcError } from "../core/errors.ts";
 import { reviveTagged, taggingReplacer } from "../core/idl/tagged.ts";

@@ -16,12 +16,17 @@ import { type DeploymentStatus, formatStatus, serveStatus } from "../deploy/stat
 export const DEPLOY_HELP = `Usage: switchboard deploy FILE
        switchboard deploy --check FILE
        switchboard deploy --status FILE|URL
+       switchboard deploy --restart NAME FILE|URL
 
 Starts every process of the deployment FILE (JSON; schema: src/deploy/deployment.schema.json)
 as this same program in serve mode, prefixes their output with their names, restarts
 crashed ones with backoff, and stops them all (letting calls finish) on SIGINT/SIGTERM.
 Processes that stop answering its pings (frozen) are reported unresponsive, calls to them fail
 at once, and they are restarted if they stay so (the file's "liveness" tunes it).
+A process with "replicas": N runs as NAME#1 … NAME#N, each on its ports plus k-1; calls are
+balanced over them. A rolling restart (SIGHUP, or --restart) drains each replica (callers
+send it no new calls, its calls in flight finish), restarts it, and waits until it is ready
+before the next one goes.
 Processes prove a fresh random secret to each other (handed to each on its stdin, never in
 its environment or arguments); only front listeners and /healthz are open. Processes exit
 when this supervisor dies, however it dies. Every listen address is checked before anything
@@ -32,6 +37,9 @@ Options:
   --status            show the processes of a running deployment (its "status" address,
                       read from FILE, or the URL of that address)
   --json              with --status: print the raw JSON
+  --restart NAME      rolling restart of process NAME of a running deployment (every replica
+                      of it, one at a time, or one replica: NAME#k), through its status
+                      address (SIGHUP to deploy restarts every process this way)
   --drain-timeout MS  how long processes may finish in-flight calls on stop (default 10000)
   --log-format F      every process's access log: "json" (default) or "text"
   --log-level L       debug|info|warn|error|off (default info: every call)
@@ -166,7 +174,11 @@ function describeListener(l: Plan["processes"][number]["listen"][number]): strin
   return `${scheme}://${l.hostname}:${l.port}`;
 }
 
-async function status(target: string, json: boolean): Promise<number> {
+/** The status URL of FILE (its "status" address) or URL, and the run's token there. */
+async function statusAccess(
+  target: string,
+  command: string,
+): Promise<{ url: string; token: string } | undefined> {
   let url = target;
   if (!/^https?:\/\//.test(target)) {
     const { parseAddress, readDeployment } = await deployModules();
@@ -174,7 +186,7 @@ async function status(target: string, json: boolean): Promise<number> {
     const address = (value as { status?: unknown })?.status;
     if (typeof address !== "string") {
       throw new UsageError(
-        `switchboard deploy --status: ${target} has no "status" address; give the status URL`,
+        `switchboard deploy ${command}: ${target} has no "status" address; give the status URL`,
       );
     }
     const { hostname, port } = parseAddress(address);
@@ -189,8 +201,15 @@ async function status(target: string, json: boolean): Promise<number> {
       `no status token at ${await statusTokenPath(address)}: the supervisor of the ` +
         `deployment at ${url} writes it there; run this as the same user on the same machine`,
     );
-    return 1;
+    return undefined;
   }
+  return { url, token };
+}
+
+async function status(target: string, json: boolean): Promise<number> {
+  const access = await statusAccess(target, "--status");
+  if (!access) return 1;
+  const { url, token } = access;
   let response: Response;
   try {
     response = await fetch(new URL("/status", url), {
@@ -210,6 +229,46 @@ async function status(target: string, json: boolean): Promise<number> {
   const body = await response.json() as DeploymentStatus;
   console.log(json ? JSON.stringify(body, null, 2) : formatStatus(body));
   return 0;
+}
+
+async function restart(name: string, target: string): Promise<number> {
+  const access = await statusAccess(target, "--restart");
+  if (!access) return 1;
+  let response: Response;
+  try {
+    // No timeout: a rolling restart takes as long as its replicas take to drain and start.
+    response = await fetch(
+      new URL(`/restart?process=${encodeURIComponent(name)}`, access.url),
+      { method: "POST", headers: { authorization: `Bearer ${access.token}` } },
+    );
+  } catch (error) {
+    console.error(
+      `no deployment answers at ${access.url}: ${error instanceof Error ? error.message : error}`,
+    );
+    return 1;
+  }
+  const body = await response.json().catch(() => ({})) as { restarted?: string[]; error?: string };
+  if (!response.ok) {
+    console.error(`restart ${name}: ${body.error ?? `HTTP ${response.status}`}`);
+    return 1;
+  }
+  console.log(`restarted ${body.restarted?.join(", ")}`);
+  return 0;
+}
+
+/** The children a restart of `name` means: every replica of the process, or the one named. */
+function restartTargets(plan: Plan, name: string): string[] {
+  const names = plan.processes
+    .filter((p) => p.name === name || p.replicaOf?.process === name)
+    .map((p) => p.name);
+  if (!names.length) {
+    throw new Error(
+      `no process ${JSON.stringify(name)} (processes: ${
+        plan.processes.map((p) => p.name).join(", ")
+      })`,
+    );
+  }
+  return names;
 }
 
 async function run(file: string, drainTimeout: number, serveArgs: string[]): Promise<number> {
@@ -250,12 +309,28 @@ async function run(file: string, drainTimeout: number, serveArgs: string[]): Pro
   };
   const onInt = () => onSignal("SIGINT");
   const onTerm = () => onSignal("SIGTERM");
+  const rolling = async (names: string[]): Promise<string[]> => {
+    await supervisor.restart(names);
+    return names;
+  };
+  // SIGHUP: restart every process, one at a time (replicas drained first).
+  const onHup = () => {
+    console.error(`deploy ${plan.name}: SIGHUP: restarting every process, one at a time`);
+    rolling(plan.processes.map((p) => p.name)).then(
+      () => console.error(`deploy ${plan.name}: rolling restart done`),
+      (error) => console.error(`deploy ${plan.name}: rolling restart stopped: ${error.message}`),
+    );
+  };
   Deno.addSignalListener("SIGINT", onInt);
   Deno.addSignalListener("SIGTERM", onTerm);
+  Deno.addSignalListener("SIGHUP", onHup);
   const { writeStatusToken } = await import("../deploy/status_token.ts");
   const statusToken = plan.status ? await writeStatusToken(plan.status) : undefined;
   const statusListener = plan.status && statusToken
-    ? serveStatus(plan, supervisor, plan.status, { token: statusToken.token })
+    ? serveStatus(plan, supervisor, plan.status, {
+      token: statusToken.token,
+      restart: (name) => rolling(restartTargets(plan, name)),
+    })
     : undefined;
   console.error(
     `deploy ${plan.name}: starting ${plan.processes.map((p) => p.name).join(", ")}${
@@ -272,6 +347,7 @@ async function run(file: string, drainTimeout: number, serveArgs: string[]): Pro
   const outcome = await supervisor.finished;
   Deno.removeSignalListener("SIGINT", onInt);
   Deno.removeSignalListener("SIGTERM", onTerm);
+  Deno.removeSignalListener("SIGHUP", onHup);
   await statusListener?.shutdown();
   await statusToken?.remove();
   if (!outcome.ok) {
@@ -288,6 +364,7 @@ export async function deployCommand(args: string[]): Promise<number> {
     check: { type: "boolean", default: false },
     status: { type: "boolean", default: false },
     json: { type: "boolean", default: false },
+    restart: { type: "string" },
     "drain-timeout": { type: "string" },
     "log-format": { type: "string" },
     "log-level": { type: "string" },
@@ -302,13 +379,14 @@ export async function deployCommand(args: string[]): Promise<number> {
   if (positionals.length !== 1) {
     throw new UsageError("switchboard deploy: expected one deployment FILE (see --help)");
   }
-  if (values.check && values.status) {
-    throw new UsageError("switchboard deploy: --check and --status do not go together");
+  if ([values.check, values.status, values.restart !== undefined].filter(Boolean).length > 1) {
+    throw new UsageError("switchboard deploy: --check, --status and --restart do not go together");
   }
   const drain = values["drain-timeout"] === undefined ? 10_000 : Number(values["drain-timeout"]);
   if (!(drain >= 0)) throw new UsageError("--drain-timeout: expected milliseconds");
   const [file] = positionals;
   if (values.check) return await check(file);
   if (values.status) return await status(file, values.json);
+  if (values.restart !== undefined) return await restart(values.restart, file);
   return await run(file, drain, observeArgs(values));
 }

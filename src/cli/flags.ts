@@ -1,8 +1,8 @@
 /**
  * Strict option parsing for the CLI: the part of `node:util`'s `parseArgs` the commands use
  * (long and short flags, `--flag=value`, string and boolean flags, repeatable ones, defaults,
- * `--` ends the flags), with its error messages. Importing `node:util` costs a cold
- * `switchboard call` about a third of a bare `deno run` (Deno loads its Node layer).
+ * `--` ends the flags), with its error messages. Importing `node:util` makes Deno load its
+ * Node layer, a large part of a cold `switchboard call`'s start.
  *
  * @module
  */

@@ -62,7 +62,20 @@ export interface Observability {
   close(): Promise<void>;
 }
 
-/** Reads the flags' values. */
+/**
+ * A worker isolate's share of one server's observability: its access-log lines go to the
+ * main isolate, which writes every worker's; `/metrics` and `/healthz` answer for all workers.
+ */
+export interface SharedObserve {
+  /** Takes a batch of whole log lines (to copy before returning). */
+  sink(bytes: Uint8Array): void;
+  /** `GET /metrics`: the figures of every worker. */
+  metrics(): Promise<Response>;
+  /** `GET /healthz`: healthy when every worker is. */
+  health(): Promise<Response>;
+}
+
+/** Reads the flags' values; with `shared`, for one worker of several (see SharedObserve). */
 export function observability(values: {
   "no-explorer"?: boolean;
   "metrics"?: boolean;
@@ -71,7 +84,7 @@ export function observability(values: {
   "log-level"?: string;
   "log-params"?: boolean;
   "trace"?: boolean;
-}): Observability {
+}, shared?: SharedObserve): Observability {
   const format = values["log-format"] ?? "json";
   if (format !== "json" && format !== "text") {
     throw new UsageError(`--log-format: expected json or text, got ${JSON.stringify(format)}`);
@@ -90,7 +103,7 @@ export function observability(values: {
     log?.warn(`access log: ${lines} line(s) dropped while stdout was not being read`)
   );
   const log: AccessLog | undefined = level === "off" ? undefined : new AccessLog({
-    sink: stdout.sink,
+    sink: shared ? (bytes) => shared.sink(bytes) : stdout.sink,
     format: format as LogFormat,
     level,
     params: values["log-params"],
@@ -107,7 +120,12 @@ export function observability(values: {
   return {
     instruments: { metrics, log, tracing: tracing ? otel : false },
     explorer: !values["no-explorer"],
-    routes: metrics && values.metrics ? { "/metrics": () => metrics.response() } : {},
+    routes: {
+      ...(metrics && values.metrics
+        ? { "/metrics": shared ? () => shared.metrics() : () => metrics.response() }
+        : {}),
+      ...(shared ? { "/healthz": () => shared.health() } : {}),
+    },
     start(sources, workers) {
       if (!metrics) return undefined;
       connectionGauge(metrics, sources);
@@ -118,7 +136,10 @@ export function observability(values: {
         () => [{ labels: {}, value: stdout.droppedLines }],
         "counter",
       );
-      if (metricsAddress) listener = serveMetrics(metricsAddress, () => metrics.response());
+      // A worker's figures are served by the main isolate, with every other worker's.
+      if (metricsAddress && !shared) {
+        listener = serveMetrics(metricsAddress, () => metrics.response());
+      }
       return listener;
     },
     async close() {

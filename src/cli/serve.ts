@@ -18,7 +18,13 @@ import { observability, OBSERVE_OPTIONS, OBSERVE_OPTIONS_HELP } from "./observe_
 import { CORS_OPTIONS, CORS_OPTIONS_HELP, corsFromFlags } from "./cors_flags.ts";
 import { instrument } from "../observe/instrument.ts";
 import type { TcpListener } from "../adapters/deno/tcp_listener.ts";
+import type { TcpOptions } from "../server/tcp.ts";
 import type { AmqpListener } from "../server/amqp.ts";
+import { reusePortRefusal } from "../adapters/deno/reuse_port.ts";
+import type { SharedObserve } from "./observe_flags.ts";
+import { deployedWorkers, serveWorkers } from "./serve_workers.ts";
+import { type ForwardedCall, forwardingImplementation } from "./serve_once.ts";
+import type { Call, Outcome, PeerLike } from "../core/context.ts";
 
 export const SERVE_HELP = `Usage: switchboard serve [options]
 
@@ -29,6 +35,12 @@ Options:
 ${COMPONENT_OPTIONS_HELP}
   --http HOST:PORT    HTTP listener (default 127.0.0.1:8080; "off" to disable)
   --tcp HOST:PORT     msgpack-rpc TCP listener (default 127.0.0.1:8081; "off" to disable)
+  --workers N|auto    serve with N isolates of one process (auto: one per core; default 1),
+                      every one binding the same ports (SO_REUSEPORT, Linux); component
+                      state is per worker
+  --websocket         also serve JSON-RPC over WebSocket on the HTTP listener (ws://,
+                      wss://); such a listener has no --max-connections, --header-timeout
+                      or --idle-timeout for its HTTP connections (see docs/websocket.md)
   --tls-cert FILE     serve HTTPS (and msgpack-rpc over TLS) with this PEM certificate chain
   --tls-key FILE      ... and this PEM private key (both or neither)
   --max-body BYTES    largest accepted request body (default 1048576; more: 413)
@@ -54,20 +66,27 @@ ${OBSERVE_OPTIONS_HELP}
   -h, --help          this help
 `;
 
-/** Runs `serve` until SIGINT/SIGTERM. */
-export async function serveCommand(args: string[]): Promise<number> {
-  let componentArgs;
-  try {
-    componentArgs = parseComponentArgs(args);
-  } catch (error) {
-    if (error instanceof ComponentArgsError) {
-      throw new UsageError(`switchboard serve: ${error.message} (see --help)`);
-    }
-    throw error;
-  }
-  const { values, positionals } = parseCommand("serve", componentArgs.rest, {
+/** What `serve`'s flags asked for, checked. */
+export interface ServePlan {
+  /** The flags as given (a worker isolate parses them again). */
+  args: string[];
+  /** Worker isolates asked for (`--workers`). */
+  workers: number;
+  /** The deployment process to run (`--deployed`), if any. */
+  deployed?: string;
+  values: ServeValues;
+  specs: ReturnType<typeof parseComponentArgs>["specs"];
+  http?: { hostname: string; port: number };
+  tcp?: { hostname: string; port: number };
+}
+
+type ServeValues = ReturnType<typeof parseServeFlags>["values"];
+
+function parseServeFlags(rest: string[]) {
+  return parseCommand("serve", rest, {
     http: { type: "string", default: "127.0.0.1:8080" },
     tcp: { type: "string", default: "127.0.0.1:8081" },
+    workers: { type: "string", default: "1" },
     "max-body": { type: "string" },
     "max-calls": { type: "string" },
     "max-connections": { type: "string" },
@@ -81,27 +100,133 @@ export async function serveCommand(args: string[]): Promise<number> {
     amqp: { type: "string", multiple: true },
     prefetch: { type: "string" },
     debug: { type: "boolean", default: false },
+    websocket: { type: "boolean", default: false },
     help: { type: "boolean", short: "h" },
     deployed: { type: "string" },
     ...OBSERVE_OPTIONS,
     ...CORS_OPTIONS,
   });
-  if (values.help) {
+}
+
+/** Parses and checks `serve`'s flags; undefined for `--help`. */
+export function parseServe(args: string[]): ServePlan | undefined {
+  let componentArgs;
+  try {
+    componentArgs = parseComponentArgs(args);
+  } catch (error) {
+    if (error instanceof ComponentArgsError) {
+      throw new UsageError(`switchboard serve: ${error.message} (see --help)`);
+    }
+    throw error;
+  }
+  const { values, positionals } = parseServeFlags(componentArgs.rest);
+  if (values.help) return undefined;
+  const workers = parseWorkers(values.workers!);
+  if (values.deployed !== undefined) {
+    return { args, workers, deployed: values.deployed, values, specs: componentArgs.specs };
+  }
+  if (positionals.length) {
+    throw new UsageError(`switchboard serve: unexpected argument ${positionals[0]} (see --help)`);
+  }
+  // Checked here too, so that a bad flag fails before any worker starts.
+  positive(values, "max-body", "bytes");
+  positive(values, "max-calls", "calls");
+  positive(values, "max-connections", "connections");
+  positive(values, "max-batch", "members");
+  for (const flag of ["header-timeout", "idle-timeout", "body-timeout"] as const) {
+    positive(values, flag, "milliseconds");
+  }
+  corsFromFlags(values);
+  const prefetch = values.prefetch === undefined ? undefined : Number(values.prefetch);
+  if (prefetch !== undefined && !(Number.isInteger(prefetch) && prefetch > 0)) {
+    throw new UsageError(`--prefetch: expected a positive number of calls`);
+  }
+  const http = parseHostPort("http", values.http!);
+  const tcp = parseHostPort("tcp", values.tcp!);
+  if (!http && !tcp && !values.amqp?.length) {
+    throw new UsageError("switchboard serve: every listener is off; nothing to serve");
+  }
+  return { args, workers, values, specs: componentArgs.specs, http, tcp };
+}
+
+/** `--workers N|auto`: a positive count, `auto` being the machine's cores. */
+function parseWorkers(text: string): number {
+  if (text === "auto") return Math.max(1, navigator.hardwareConcurrency || 1);
+  const n = Number(text);
+  if (!(Number.isInteger(n) && n > 0)) {
+    throw new UsageError(`--workers: expected a positive number of workers or "auto"`);
+  }
+  return n;
+}
+
+/** Runs `serve` until SIGINT/SIGTERM. */
+export async function serveCommand(args: string[]): Promise<number> {
+  const plan = parseServe(args);
+  if (!plan) {
     console.log(SERVE_HELP);
     return 0;
   }
   // A server decodes faster with msgpackr's native add-on, where it may load it.
   await useNativeMsgpack();
-  if (values.deployed !== undefined) {
+  if (plan.deployed !== undefined) {
     // The deployment file says where its metrics go; the other flags came from deploy.
     return await runDeployedProcess(
-      values.deployed,
-      (address) => observability({ ...values, metrics: false, "metrics-listen": address }),
+      plan.deployed,
+      (address) => observability({ ...plan.values, metrics: false, "metrics-listen": address }),
+      deployedWorkers(args),
     );
   }
-  if (positionals.length) {
-    throw new UsageError(`switchboard serve: unexpected argument ${positionals[0]} (see --help)`);
+  if (plan.workers > 1) {
+    const refusal = reusePortRefusal();
+    if (refusal === undefined) return await serveWorkers(plan);
+    console.error(`--workers ${plan.workers}: ${refusal}; serving with one worker`);
   }
+  const serving = await startServing(plan);
+  await stopSignal();
+  await serving.close();
+  return 0;
+}
+
+/** How a worker isolate's serving differs from a process's own (see serve_workers.ts). */
+export interface ServeIo {
+  /** Bind with `SO_REUSEPORT`, sharing the ports with the other workers. */
+  reusePort?: boolean;
+  /** Ports to bind instead of the flags' (the ones the first worker bound). */
+  ports?: { http?: number; tcp?: number };
+  /** Where the startup lines go (default stdout). */
+  say?: (line: string) => void;
+  /** Access log, `/metrics` and `/healthz` shared with the other workers. */
+  shared?: SharedObserve;
+  /** Joins the TCP listener's publish–subscribe to the other workers'. */
+  topicRelay?: TcpOptions["topicRelay"];
+  /**
+   * Implementations marked `once`: served here when `owner`, else by stand-ins that hand
+   * their calls to `forward` (see serve_once.ts).
+   */
+  once?: {
+    owner: boolean;
+    forward: (call: ForwardedCall, peer?: PeerLike) => Promise<Outcome>;
+  };
+}
+
+/** A server started by {@linkcode startServing}. */
+export interface Serving {
+  /** The bound HTTP port, if any. */
+  httpPort?: number;
+  /** The bound TCP port, if any. */
+  tcpPort?: number;
+  /** Dispatches a call to this server's router (a `once` call from another worker). */
+  dispatch(call: Call): Promise<Outcome>;
+  /** This isolate's metrics as Prometheus text (empty without metrics). */
+  metricsText(): Promise<string>;
+  /** Drains every listener, then stops components and flushes the log. */
+  close(): Promise<void>;
+}
+
+/** Loads the components and opens the listeners of `plan`. */
+export async function startServing(plan: ServePlan, io: ServeIo = {}): Promise<Serving> {
+  const { values } = plan;
+  const say = io.say ?? ((line: string) => console.log(line));
   const maxBody = positive(values, "max-body", "bytes");
   const maxCalls = positive(values, "max-calls", "calls");
   const maxConnections = positive(values, "max-connections", "connections");
@@ -111,15 +236,13 @@ export async function serveCommand(args: string[]): Promise<number> {
   const idleTimeout = positive(values, "idle-timeout", "milliseconds");
   const bodyTimeout = positive(values, "body-timeout", "milliseconds");
   const cors = corsFromFlags(values);
-  const http = parseHostPort("http", values.http!);
-  const tcp = parseHostPort("tcp", values.tcp!);
+  const reusePort = io.reusePort;
+  const http = plan.http && { ...plan.http, port: io.ports?.http ?? plan.http.port };
+  const tcp = plan.tcp && { ...plan.tcp, port: io.ports?.tcp ?? plan.tcp.port };
   const prefetch = values.prefetch === undefined ? undefined : Number(values.prefetch);
-  if (prefetch !== undefined && !(Number.isInteger(prefetch) && prefetch > 0)) {
-    throw new UsageError(`--prefetch: expected a positive number of calls`);
-  }
 
   const tls = await readTls(values["tls-cert"], values["tls-key"]);
-  const observe = observability(values);
+  const observe = observability(values, io.shared);
   const server = new Server({
     debug: values.debug,
     logger: observe.instruments.log,
@@ -128,26 +251,29 @@ export async function serveCommand(args: string[]): Promise<number> {
   instrument(server.router, observe.instruments);
   let impls: Implementation[] = demoComponents;
   let placed: PlacedComponents | undefined;
-  if (componentArgs.specs.length) {
-    placed = await loadComponents(componentArgs.specs, {
+  if (plan.specs.length) {
+    placed = await loadComponents(plan.specs, {
       client: () => server.router.client,
       debug: values.debug,
     });
-    for (const line of placed.report) console.log(line);
+    for (const line of placed.report) say(line);
     impls = placed.implementations;
   }
-  server.register(...impls);
-  if (!http && !tcp && !values.amqp?.length) {
-    throw new UsageError("switchboard serve: every listener is off; nothing to serve");
-  }
+  const once = io.once;
+  server.register(
+    ...(once?.owner === false
+      ? impls.map((impl) => impl.options.once ? forwardingImplementation(impl, once.forward) : impl)
+      : impls),
+  );
   const tcpListeners: TcpListener[] = [], amqpListeners: AmqpListener[] = [];
+  let httpPort: number | undefined, tcpPort: number | undefined;
   try {
     if (http) {
       const listener = await listenOn(
         "http",
         http,
         () =>
-          server.listenHttp({ ...http, tls }, {
+          server.listenHttp({ ...http, tls, reusePort }, {
             maxBodyBytes: maxBody,
             maxBatch,
             maxResponseBytes,
@@ -156,20 +282,31 @@ export async function serveCommand(args: string[]): Promise<number> {
             idleTimeout,
             bodyTimeout,
             cors,
+            websocket: values.websocket,
             explorer: observe.explorer,
             get: observe.routes,
           }),
       );
-      console.log(`listening on ${listener.url} (JSON-RPC and XML-RPC: POST /, /rpc, /RPC2)`);
+      httpPort = listener.port;
+      say(
+        `listening on ${listener.url} (JSON-RPC and XML-RPC: POST /, /rpc, /RPC2${
+          values.websocket ? `; JSON-RPC over WebSocket: ${listener.url.replace("http", "ws")}` : ""
+        })`,
+      );
     }
     if (tcp) {
       const listener = await listenOn(
         "tcp",
         tcp,
-        () => server.listenTcp({ ...tcp, tls }, { maxConnections }),
+        () =>
+          server.listenTcp({ ...tcp, tls, reusePort }, {
+            maxConnections,
+            topicRelay: io.topicRelay,
+          }),
       );
       tcpListeners.push(listener);
-      console.log(`listening on ${listener.url} (msgpack-rpc)`);
+      tcpPort = listener.port;
+      say(`listening on ${listener.url} (msgpack-rpc)`);
     }
   } catch (error) {
     // Close what did open (the other listener, worker components) before reporting.
@@ -181,7 +318,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   for (const url of values.amqp ?? []) {
     const listener = await server.listenAmqp(url, { prefetch });
     amqpListeners.push(listener);
-    console.log(`consuming ${listener.queues.join(", ")} from ${listener.url}`);
+    say(`consuming ${listener.queues.join(", ")} from ${listener.url}`);
   }
   const metricsListener = observe.start(
     () => [
@@ -193,14 +330,19 @@ export async function serveCommand(args: string[]): Promise<number> {
         c.worker ? [{ url: c.url, restarts: c.worker.restarts }] : []
       ) ?? [],
   );
-  if (metricsListener) console.log(`metrics at ${metricsListener.url}/metrics`);
-  console.log(`serving ${impls.map((i) => i.interface.name).join(", ")}`);
-
-  await stopSignal();
-  await server.close();
-  await placed?.close();
-  await observe.close();
-  return 0;
+  if (metricsListener) say(`metrics at ${metricsListener.url}/metrics`);
+  say(`serving ${impls.map((i) => i.interface.name).join(", ")}`);
+  return {
+    httpPort,
+    tcpPort,
+    dispatch: (call) => server.router.dispatch(call),
+    metricsText: () => observe.instruments.metrics?.text() ?? Promise.resolve(""),
+    async close() {
+      await server.close();
+      await placed?.close();
+      await observe.close();
+    },
+  };
 }
 
 /** The certificate and key of `--tls-cert`/`--tls-key` (both or neither), read as PEM. */

@@ -29,6 +29,7 @@ import type { Outcome } from "../core/context.ts";
 import { type RpcError, rpcError } from "../core/errors.ts";
 import { abortReason } from "../core/abort.ts";
 import { type ConnectOptions, registerTransport } from "./connect.ts";
+import { ENTRIES } from "../entries.ts";
 import type { OutgoingCall, Transport } from "../core/client/transport.ts";
 import { PendingCalls } from "../core/pending.ts";
 import {
@@ -86,7 +87,7 @@ type Session = AmqpSession<void>;
  * or may not have run). Calls made while the broker cannot be reached wait for it, within
  * their deadline and `connectWait` (10 s by default).
  *
- * @example
+ * @example Not run by `deno test --doc`: it needs a RabbitMQ broker
  * ```ts ignore
  * import { connect } from "@switchboard/rpc";
  *
@@ -315,5 +316,4 @@ export class AmqpTransport implements Transport {
 function amqpFactory(url: URL, options: ConnectOptions): Transport {
   return new AmqpTransport(url, options as AmqpConnectOptions);
 }
-registerTransport("amqp:", amqpFactory);
-registerTransport("amqps:", amqpFactory);
+for (const scheme of ENTRIES["./amqp"].schemes) registerTransport(scheme, amqpFactory);

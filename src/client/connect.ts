@@ -8,9 +8,11 @@ import { Client, type ClientOptions } from "../core/client/client.ts";
 import { HttpJsonRpcTransport, type HttpTransportOptions } from "./http_jsonrpc.ts";
 import type { Transport } from "../core/client/transport.ts";
 import { transportFetch } from "./http_auth.ts";
+import { entryOfScheme, importName } from "../entries.ts";
+import { BalancedTransport, type BalanceOptions } from "./balance/balancer.ts";
 
 /** Options of {@linkcode connect}. */
-export interface ConnectOptions extends ClientOptions, HttpTransportOptions {
+export interface ConnectOptions extends ClientOptions, HttpTransportOptions, BalanceOptions {
   /** For http(s) URLs: `jsonrpc` (default) or `xmlrpc`. */
   protocol?: "jsonrpc" | "xmlrpc";
   /**
@@ -28,15 +30,34 @@ export type TransportFactory = (url: URL, options: ConnectOptions) => Transport;
 
 const factories = new Map<string, TransportFactory>();
 
-/** The entry point whose import plugs in a scheme's transport. */
-const ENTRY_OF_SCHEME: Record<string, string> = {
-  "tcp:": "tcp",
-  "tls:": "tcp",
-  "amqp:": "amqp",
-  "amqps:": "amqp",
-};
-
-/** Plugs a transport into `connect()` for a URL scheme such as `tcp:`. */
+/**
+ * Plugs a transport into `connect()` for a URL scheme such as `tcp:`.
+ *
+ * @example Serve `local:` URLs from a router in this process
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import {
+ *   connect,
+ *   defineInterface,
+ *   implement,
+ *   method,
+ *   registerTransport,
+ *   t,
+ * } from "@switchboard/rpc";
+ * import { LocalTransport, Router } from "@switchboard/rpc/server";
+ *
+ * const Calc = defineInterface("Calc", {
+ *   add: method({ params: { a: t.int, b: t.int }, result: t.int }),
+ * });
+ * const router = new Router();
+ * router.register(implement(Calc, { add: ({ a, b }) => a + b }));
+ * registerTransport("local", (url) => new LocalTransport(router, { id: url.hostname }));
+ *
+ * const client = connect("local://billing");
+ * assert.equal(await client.call("Calc.add", { a: 2, b: 3 }), 5);
+ * await client.close();
+ * ```
+ */
 export function registerTransport(scheme: string, factory: TransportFactory): void {
   factories.set(scheme.endsWith(":") ? scheme : `${scheme}:`, factory);
 }
@@ -63,7 +84,10 @@ registerTransport("http:", httpFactory);
 registerTransport("https:", httpFactory);
 
 /**
- * Connects to a Switchboard (or any JSON-RPC / XML-RPC / msgpack-rpc) server.
+ * Connects to a Switchboard (or any JSON-RPC / XML-RPC / msgpack-rpc) server, or to several
+ * replicas of one (an array of URLs): each call then goes to one healthy replica, as
+ * {@linkcode BalancedTransport} describes (the `balance`, `breaker`, `retry` and `hedge`
+ * options).
  *
  * @example Call a server by URL; a scheme nobody imported is refused with the import to add
  * ```ts
@@ -86,18 +110,30 @@ registerTransport("https:", httpFactory);
  * assert.throws(() => connect("ftp://127.0.0.1"), /no transport for ftp:/);
  * ```
  */
-export function connect(url: string | URL, options: ConnectOptions = {}): Client {
+export function connect(
+  url: string | URL | readonly (string | URL)[],
+  options: ConnectOptions = {},
+): Client {
+  if (Array.isArray(url)) {
+    const replicas = url.map((u) => ({ name: String(u), transport: transportOf(u, options) }));
+    return new Client(new BalancedTransport(replicas, options), options);
+  }
+  return new Client(transportOf(url as string | URL, options), options);
+}
+
+/** The transport `connect()` makes for one URL. */
+function transportOf(url: string | URL, options: ConnectOptions): Transport {
   const parsed = new URL(url);
   const factory = factories.get(parsed.protocol);
   if (!factory) {
-    const entry = ENTRY_OF_SCHEME[parsed.protocol];
+    const entry = entryOfScheme(parsed.protocol);
     throw new TypeError(
       `cannot connect to ${parsed.href}: ${
         entry
-          ? `${parsed.protocol}// needs import "@switchboard/rpc/${entry}"`
+          ? `${parsed.protocol}// needs import "${importName(entry)}"`
           : `no transport for ${parsed.protocol}`
       } (known here: ${[...factories.keys()].filter((k) => !k.includes("+")).join(", ")})`,
     );
   }
-  return new Client(factory(parsed, options), options);
+  return factory(parsed, options);
 }

@@ -55,12 +55,44 @@ function errorOf(body: Record<string, unknown> | undefined): { code?: unknown; m
  * Bearer credentials skip the handshake: they become `Authorization: Bearer <token>`.
  *
  * @example
- * ```ts ignore
- * import { authenticatedFetch, HttpJsonRpcTransport, sharedSecretCredentials } from "@switchboard/rpc";
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import {
+ *   authenticatedFetch,
+ *   Client,
+ *   defineInterface,
+ *   HttpJsonRpcTransport,
+ *   implement,
+ *   method,
+ *   sharedSecretCredentials,
+ *   t,
+ * } from "@switchboard/rpc";
+ * import { AuthGate, httpAuthenticator, Server, sharedSecretBackend } from "@switchboard/rpc/server";
  *
- * const transport = new HttpJsonRpcTransport("http://127.0.0.1:8080/rpc", {
- *   fetch: authenticatedFetch(fetch, sharedSecretCredentials(Deno.env.get("SECRET")!, "worker")),
+ * const Echo = defineInterface("Echo", {
+ *   echo: method({ params: { text: t.string }, result: t.string }),
  * });
+ * const server = new Server().register(implement(Echo, { echo: ({ text }) => text }));
+ * const gate = new AuthGate([sharedSecretBackend("correct horse")]);
+ * const http = await server.listenHttp({ port: 0 }, { authenticate: httpAuthenticator({ gate }) });
+ *
+ * const request = () => ({
+ *   method: "POST",
+ *   headers: { "content-type": "application/json" },
+ *   body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "Echo.echo", params: ["hi"] }),
+ * });
+ * const refused = await fetch(http.url, request());
+ * assert.equal(refused.status, 401);
+ * await refused.body?.cancel();
+ *
+ * const fetchAsWorker = authenticatedFetch(fetch, sharedSecretCredentials("correct horse", "w1"));
+ * const answer = await fetchAsWorker(http.url, request());
+ * assert.deepEqual(await answer.json(), { jsonrpc: "2.0", id: 1, result: "hi" });
+ *
+ * const client = new Client(new HttpJsonRpcTransport(http.url, { fetch: fetchAsWorker }));
+ * assert.equal(await client.proxy(Echo).echo({ text: "again" }), "again");
+ * await client.close();
+ * await server.close();
  * ```
  */
 export function authenticatedFetch(

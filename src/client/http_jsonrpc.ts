@@ -35,7 +35,37 @@ export interface HttpTransportOptions {
   taggedValues?: boolean;
 }
 
-/** Posts JSON-RPC requests to one endpoint. */
+/**
+ * Posts JSON-RPC requests to one endpoint; what `connect()` uses for `http(s)://` URLs.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import {
+ *   Client,
+ *   defineInterface,
+ *   HttpJsonRpcTransport,
+ *   implement,
+ *   method,
+ *   t,
+ * } from "@switchboard/rpc";
+ * import { Server } from "@switchboard/rpc/server";
+ *
+ * const Calc = defineInterface("Calc", {
+ *   add: method({ params: { a: t.int, b: t.int }, result: t.int }),
+ * });
+ * const server = new Server().register(implement(Calc, { add: ({ a, b }) => a + b }));
+ * const http = await server.listenHttp({ port: 0 });
+ *
+ * const endpoint = new URL("/rpc", http.url).href;
+ * const transport = new HttpJsonRpcTransport(endpoint, { headers: { "x-team": "docs" } });
+ * assert.equal(transport.rpcSystem(), "jsonrpc");
+ * const client = new Client(transport);
+ * assert.equal(await client.proxy(Calc).add({ a: 2, b: 3 }), 5);
+ * await client.close();
+ * await server.close();
+ * ```
+ */
 export class HttpJsonRpcTransport implements Transport {
   readonly #endpoint: HttpEndpoint;
   readonly #replacer: typeof plainReplacer | undefined;

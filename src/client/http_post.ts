@@ -12,6 +12,7 @@ import { TIMEOUT_HEADER } from "../wire/http.ts";
 import type { AuthCredentials } from "../auth/types.ts";
 import { transportFetch } from "./http_auth.ts";
 import { trustedFetch } from "./trusted_fetch.ts";
+import { unsent } from "../core/client/unsent.ts";
 
 /** Where and how to post. */
 export interface HttpEndpoint {
@@ -55,6 +56,9 @@ export function httpEndpoint(
   };
 }
 
+/** What Deno's and Node's fetch say when no connection could be made. */
+const REFUSED = /\(Connect\)|ECONNREFUSED|Connection refused/;
+
 /**
  * Posts `body`; the deadline travels as the `x-rpc-timeout` header, the trace context as
  * `traceparent`/`tracestate` (unless the runtime's fetch sends its own). Rejects with the
@@ -89,9 +93,13 @@ export async function postRpc(
     if (request.signal?.aborted && request.signal.reason instanceof RpcError) {
       throw request.signal.reason;
     }
-    throw rpcError(
-      "Unavailable",
-      `cannot reach ${endpoint.url}: ${error instanceof Error ? error.message : error}`,
-    );
+    // Deno's fetch says "fetch failed" and tells why in its cause.
+    const cause = error instanceof Error && error.cause instanceof Error ? error.cause : undefined;
+    const reason = `${error instanceof Error ? error.message : String(error)}${
+      cause ? ` (${cause.message})` : ""
+    }`;
+    const failure = rpcError("Unavailable", `cannot reach ${endpoint.url}: ${reason}`);
+    // Refused while connecting (Deno, Node): the request never left.
+    throw REFUSED.test(reason) ? unsent(failure) : failure;
   }
 }

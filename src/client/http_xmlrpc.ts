@@ -25,6 +25,7 @@ import { isNamed, namesOnlyDeclared } from "../wire/xmlrpc/positional.ts";
 import type { Outcome } from "../core/context.ts";
 import { rpcError } from "../core/errors.ts";
 import { registerTransport } from "./connect.ts";
+import { ENTRIES } from "../entries.ts";
 import type { HttpTransportOptions } from "./http_jsonrpc.ts";
 import { type HttpEndpoint, httpEndpoint, postRpc } from "./http_post.ts";
 import type { OutgoingCall, Transport } from "../core/client/transport.ts";
@@ -116,7 +117,9 @@ export class HttpXmlRpcTransport implements Transport {
   }
 }
 
-registerTransport(
-  "xmlrpc+http:",
-  (url, options) => new HttpXmlRpcTransport(url.href, options as HttpTransportOptions),
-);
+for (const key of ENTRIES["./xmlrpc"].schemes) {
+  registerTransport(
+    key,
+    (url, options) => new HttpXmlRpcTransport(url.href, options as HttpTransportOptions),
+  );
+}

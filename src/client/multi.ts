@@ -14,6 +14,7 @@ import { Client, type ClientOptions } from "../core/client/client.ts";
 import { connect, type ConnectOptions } from "./connect.ts";
 import { LocalTransport } from "../core/client/local.ts";
 import type { OutgoingCall, Transport } from "../core/client/transport.ts";
+import { BalancedTransport, type BalanceOptions } from "./balance/balancer.ts";
 
 /** One place an interface is reachable. */
 export interface RouteTarget {
@@ -27,7 +28,11 @@ export interface RouteTarget {
   options?: Record<string, unknown>;
 }
 
-/** Interface name → where it is reachable, preferred first. */
+/**
+ * Interface name → where it is reachable, preferred first. Targets of one `process` are
+ * alternatives (its listeners); targets of several processes are replicas, and calls are
+ * balanced over them.
+ */
 export type RouteMap = Readonly<Record<string, readonly RouteTarget[]>>;
 
 /** Options of a {@linkcode MultiClient}. */
@@ -40,7 +45,19 @@ export interface MultiClientOptions extends ClientOptions {
   routes?: RouteMap;
   /** Options of every remote connection (e.g. `auth` credentials). */
   connect?: ConnectOptions;
+  /** How calls are spread over the replicas of an interface (see `BalancedTransport`). */
+  balance?: BalanceOptions;
+  /**
+   * Wraps each remote connection as it is made (a deployed process fails calls to processes
+   * its supervisor reports down); `available` false keeps a replica out of the balancing.
+   */
+  wrap?: (transport: Transport, route: RouteTarget) => Transport & { available?: () => boolean };
 }
+
+type Target =
+  | { local: true }
+  | { local: false; route: RouteTarget; replicas?: BalancedTransport }
+  | { ok: false; error: ErrorShape };
 
 /** Routes each call to the local router or to a remote transport. */
 class RoutingTransport implements Transport {
@@ -49,6 +66,10 @@ class RoutingTransport implements Transport {
   readonly #routes: RouteMap;
   readonly #connect: ConnectOptions;
   readonly #remotes = new Map<string, Transport>();
+  /** Interface → the balancer over its replicas (interfaces served by several processes). */
+  readonly #balancers = new Map<string, BalancedTransport>();
+  readonly #balance: BalanceOptions;
+  readonly #wrap: NonNullable<MultiClientOptions["wrap"]>;
   #closed = false;
 
   constructor(options: MultiClientOptions) {
@@ -56,6 +77,15 @@ class RoutingTransport implements Transport {
     if (options.local) this.#local = new LocalTransport(options.local, options.caller);
     this.#routes = options.routes ?? {};
     this.#connect = options.connect ?? {};
+    this.#balance = options.balance ?? {};
+    this.#wrap = options.wrap ?? ((transport) => transport);
+  }
+
+  /** A connection to `route` (not yet dialled), wrapped; throws TypeError for unknown schemes. */
+  #dial(route: RouteTarget) {
+    // Timeouts are the Client's job (it races them); the inner client adds none.
+    const inner = connect(route.url, { ...this.#connect, ...route.options, timeout: 0 }).transport;
+    return this.#wrap(inner, route);
   }
 
   #isLocal(iface: string): boolean {
@@ -63,12 +93,7 @@ class RoutingTransport implements Transport {
   }
 
   /** The transport a method goes to, or an outcome explaining why there is none. */
-  target(
-    method: string,
-  ):
-    | { local: true }
-    | { local: false; route: RouteTarget }
-    | { ok: false; error: ErrorShape } {
+  target(method: string): Target {
     const dot = method.lastIndexOf(".");
     const iface = dot > 0 ? method.slice(0, dot) : method;
     if (this.#local && (this.#isLocal(iface) || dot < 0)) return { local: true };
@@ -84,9 +109,47 @@ class RoutingTransport implements Transport {
         ).toShape(),
       };
     }
+    const replicas = this.#balancers.get(iface);
+    if (replicas) return { local: false, route: routes[0], replicas };
+    const processes = new Map<string, RouteTarget[]>();
+    for (const r of routes) {
+      const key = r.process ?? r.url;
+      processes.set(key, [...processes.get(key) ?? [], r]);
+    }
+    if (processes.size > 1 && !this.#closed) {
+      const balanced = this.#replicas(iface, [...processes.values()]);
+      if (balanced) return { local: false, route: routes[0], replicas: balanced };
+    }
     // The first route this build can dial (a client may lack, say, the AMQP transport).
     const route = routes.find((r) => this.#remote(r) !== undefined) ?? routes[0];
     return { local: false, route };
+  }
+
+  /**
+   * A balancer over the processes serving `iface` (each reached by its first route this
+   * build can dial), with connections of its own; undefined when fewer than two can be.
+   */
+  #replicas(iface: string, processes: RouteTarget[][]): BalancedTransport | undefined {
+    const replicas = [];
+    for (const alternatives of processes) {
+      for (const route of alternatives) {
+        try {
+          const transport = this.#dial(route);
+          const name = route.process ? `${route.process} at ${route.url}` : route.url;
+          replicas.push({ name, transport, available: transport.available });
+          break;
+        } catch (error) {
+          if (!(error instanceof TypeError)) throw error;
+        }
+      }
+    }
+    if (replicas.length < 2) {
+      for (const r of replicas) r.transport.close().catch(() => {});
+      return undefined;
+    }
+    const balanced = new BalancedTransport(replicas, this.#balance);
+    this.#balancers.set(iface, balanced);
+    return balanced;
   }
 
   /**
@@ -97,9 +160,7 @@ class RoutingTransport implements Transport {
     let transport = this.#remotes.get(route.url);
     if (!transport && !this.#closed) {
       try {
-        // Timeouts are the Client's job (it races them); the inner client adds none.
-        transport = connect(route.url, { ...this.#connect, ...route.options, timeout: 0 })
-          .transport;
+        transport = this.#dial(route);
       } catch (error) {
         if (error instanceof TypeError) return undefined;
         throw error;
@@ -144,6 +205,7 @@ class RoutingTransport implements Transport {
   rpcSystem(method: string): string | undefined {
     const target = this.target(method);
     if ("ok" in target || target.local) return undefined;
+    if (target.replicas) return target.replicas.rpcSystem(method);
     try {
       return this.#remote(target.route)?.rpcSystem?.(method);
     } catch {
@@ -155,6 +217,7 @@ class RoutingTransport implements Transport {
     const target = this.target(request.method);
     if ("ok" in target) return Promise.resolve(target);
     if (target.local) return this.#local!.call(request);
+    if (target.replicas) return target.replicas.call(request);
     return this.#viaRemote(request.method, target.route, (t) => t.call(request));
   }
 
@@ -162,13 +225,15 @@ class RoutingTransport implements Transport {
     const target = this.target(request.method);
     if ("ok" in target) return Promise.reject(RpcError.fromShape(target.error));
     if (target.local) return this.#local!.notify(request);
+    if (target.replicas) return target.replicas.notify(request);
     return this.#viaRemote(request.method, target.route, (t) => t.notify(request));
   }
 
   async close(): Promise<void> {
     this.#closed = true;
-    const all = [...this.#remotes.values()];
+    const all = [...this.#remotes.values(), ...this.#balancers.values()];
     this.#remotes.clear();
+    this.#balancers.clear();
     await Promise.all(all.map((t) => t.close().catch(() => {})));
   }
 }
@@ -206,7 +271,10 @@ export class MultiClient extends Client {
     this.#routing = routing;
   }
 
-  /** Where a method's calls go: `"local"`, a route, or undefined when nothing serves it. */
+  /**
+   * Where a method's calls go: `"local"`, a route (the first, for replicated interfaces), or
+   * undefined when nothing serves it.
+   */
   routeOf(method: string): "local" | RouteTarget | undefined {
     const target = this.#routing.target(method);
     if ("ok" in target) return undefined;

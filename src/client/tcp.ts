@@ -26,6 +26,7 @@ import {
 import { type ByteStream, Session, type SessionOwner } from "../wire/msgpackrpc/session.ts";
 import {
   EVENT,
+  EVENT_GAP,
   HELLO,
   isReserved,
   PING,
@@ -36,8 +37,12 @@ import {
 import { Client } from "../core/client/client.ts";
 import { strBytesParams } from "../wire/msgpackrpc/bytes_params.ts";
 import { type ConnectOptions, registerTransport } from "./connect.ts";
+import { ENTRIES } from "../entries.ts";
 import { Peer } from "../core/client/peer.ts";
-import type { OutgoingCall, Transport } from "../core/client/transport.ts";
+import type { OutgoingCall, SubscribeOptions, Transport } from "../core/client/transport.ts";
+import { Subscriptions } from "./subscriptions.ts";
+import { surviveDrops } from "./tcp_reconnect.ts";
+import { unsent } from "../core/client/unsent.ts";
 
 /** Options of the TCP client transport (also accepted by `connect()`). */
 export interface TcpTransportOptions {
@@ -97,8 +102,8 @@ export class TcpTransport implements Transport {
   #retry?: ReturnType<typeof setTimeout>;
   /** Handlers the server may call. */
   #router?: Router;
-  /** topic → handlers of published calls. */
-  readonly #topics = new Map<string, Router>();
+  /** topic → handlers of published calls, and the last sequence number received. */
+  readonly #topics = new Subscriptions();
   readonly #sessions = new Set<Session>();
   #server?: Peer;
   /** What the sessions report back to (kept off the public surface). */
@@ -199,9 +204,15 @@ export class TcpTransport implements Transport {
       session.startHeartbeat(heartbeat);
     }
     if (this.#options.auth) await this.#login(session, this.#options.auth);
-    for (const topic of this.#topics.keys()) {
-      unwrap(await session.call(SUBSCRIBE, [topic]));
-    }
+    for (const topic of [...this.#topics.keys()]) await this.#subscribeOn(session, topic);
+  }
+
+  /** `$/subscribe`, resuming after the last published call received. */
+  async #subscribeOn(session: Session, topic: string): Promise<void> {
+    const reply = unwrap(
+      await session.call(SUBSCRIBE, this.#topics.request(topic, session.extensions)),
+    );
+    this.#topics.subscribed(topic, reply);
   }
 
   async #login(session: Session, credentials: AuthCredentials): Promise<void> {
@@ -220,10 +231,19 @@ export class TcpTransport implements Transport {
     return "msgpack-rpc";
   }
 
+  /** A drop with the call in flight: idempotent calls are sent again, others fail. */
   call(request: OutgoingCall): Promise<Outcome> {
+    return surviveDrops(request, () => this.#call(request), () => this.#closed, this.#url.href);
+  }
+
+  #call(request: OutgoingCall): Promise<Outcome> {
     const session = this.#session;
     if (session?.open) return session.call(request.method, request.params, request);
-    return this.#ready().then((s) => s.call(request.method, request.params, request));
+    // No connection could be opened: the call never left (a balancer may send it elsewhere).
+    return this.#ready().then(
+      (s) => s.call(request.method, request.params, request),
+      (error) => Promise.reject(unsent(error)),
+    );
   }
 
   async notify(request: OutgoingCall): Promise<void> {
@@ -236,14 +256,20 @@ export class TcpTransport implements Transport {
     this.#stayConnected();
   }
 
-  /** Runs `impl` for every call published to `topic` (re-subscribed after reconnects). */
-  async subscribe(topic: string, impl: Implementation): Promise<void> {
+  /**
+   * Runs `impl` for every call published to `topic`; re-subscribed after reconnects, resuming
+   * from the publisher's replay buffer (what it no longer has goes to `options.onGap`).
+   */
+  async subscribe(
+    topic: string,
+    impl: Implementation,
+    options?: SubscribeOptions,
+  ): Promise<void> {
     const router = this.#newRouter();
     router.register(impl);
-    this.#topics.set(topic, router);
+    this.#topics.set(topic, router, options);
     this.#stayConnected();
-    const session = await this.#ready();
-    unwrap(await session.call(SUBSCRIBE, [topic]));
+    await this.#subscribeOn(await this.#ready(), topic);
   }
 
   /** Stops receiving a topic. */
@@ -330,11 +356,11 @@ export class TcpTransport implements Transport {
     let source: Session | undefined = session;
     if (message.method === EVENT) {
       source = undefined;
-      const [topic, m, p] = Array.isArray(message.params) ? message.params : [];
-      router = typeof topic === "string" ? this.#topics.get(topic) : undefined;
-      method = m;
-      params = p;
-      if (typeof method !== "string") return;
+      const delivery = this.#topics.event(message.params);
+      if (!delivery) return;
+      ({ router, method, params } = delivery);
+    } else if (message.method === EVENT_GAP) {
+      return this.#topics.gap(message.params);
     } else if (isReserved(method)) return;
     if (!router) return;
     void router.dispatch({
@@ -377,5 +403,4 @@ function unwrap(outcome: Outcome): unknown {
 function tcpFactory(url: URL, options: ConnectOptions): Transport {
   return new TcpTransport(url, options as TcpTransportOptions);
 }
-registerTransport("tcp:", tcpFactory);
-registerTransport("tls:", tcpFactory);
+for (const scheme of ENTRIES["./tcp"].schemes) registerTransport(scheme, tcpFactory);

@@ -11,8 +11,9 @@
 import type { InterfaceDef } from "../core/idl/interface.ts";
 import type { Implementation } from "../core/implement.ts";
 import type { Client, Publisher } from "../core/client/client.ts";
+import type { SubscribeOptions, TopicGap } from "../core/client/transport.ts";
 
-export type { Publisher };
+export type { Publisher, SubscribeOptions, TopicGap };
 
 /**
  * A typed publisher of `iface`'s calls to `topic`.
@@ -51,14 +52,38 @@ export function publisher<I extends InterfaceDef>(
 
 /**
  * Runs `impl` for every call published to `topic`; the subscription is renewed after
- * reconnects. Resolves once the server has registered it.
+ * reconnects. Resolves once the server has registered it. Where the server keeps a replay
+ * buffer (`new Server({ replay: {} })`), a renewed subscription first gets the calls
+ * published while the connection was down, each exactly once and in order; the ones the
+ * buffer no longer holds go to `options.onGap` as `{ topic, from, to }`.
  *
  * @example
- * ```ts ignore
- * // See publisher() for a complete example.
- * await subscribe(client, "news", implement(Feed, { post: ({ text }) => console.log(text) }));
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect, defineInterface, implement, method, t } from "@switchboard/rpc";
+ * import { subscribe } from "@switchboard/rpc/tcp";
+ * import { Server } from "@switchboard/rpc/server";
+ *
+ * const Feed = defineInterface("Feed", { post: method({ params: { text: t.string } }) });
+ * const server = new Server();
+ * const tcp = await server.listenTcp({ port: 0 });
+ * const client = connect(tcp.url);
+ * const received: string[] = [];
+ * await subscribe(client, "news", implement(Feed, { post: ({ text }) => void received.push(text) }));
+ *
+ * // Subscribed: the server's own publish reaches this client.
+ * assert.equal(await tcp.publish("news", "Feed.post", { text: "hello" }), 1);
+ * for (let i = 0; received.length < 1 && i < 500; i++) await new Promise((r) => setTimeout(r, 10));
+ * assert.deepEqual(received, ["hello"]);
+ * await client.close();
+ * await server.close();
  * ```
  */
-export function subscribe(client: Client, topic: string, impl: Implementation): Promise<void> {
-  return client.subscribe(topic, impl);
+export function subscribe(
+  client: Client,
+  topic: string,
+  impl: Implementation,
+  options?: SubscribeOptions,
+): Promise<void> {
+  return client.subscribe(topic, impl, options);
 }

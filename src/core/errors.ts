@@ -115,7 +115,24 @@ export function defineError(name: string, options: { code?: number } = {}): Erro
   };
 }
 
-/** The error every transport answers for a method it cannot reach. */
+/**
+ * The error every transport answers for a method it cannot reach.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { RpcError } from "@switchboard/rpc";
+ * import { methodNotFound } from "@switchboard/rpc/server";
+ *
+ * const shape = methodNotFound("Calc.sub");
+ * assert.deepEqual(shape, {
+ *   code: -32601,
+ *   name: "MethodNotFound",
+ *   message: "Method not found: Calc.sub",
+ * });
+ * assert.equal(new RpcError(shape).code, -32601);
+ * ```
+ */
 export function methodNotFound(method: string): ErrorShape {
   return {
     code: ErrorCode.MethodNotFound,
@@ -124,7 +141,22 @@ export function methodNotFound(method: string): ErrorShape {
   };
 }
 
-/** Shorthand for a protocol or Switchboard error of a known code. */
+/**
+ * Shorthand for a protocol or Switchboard error of a known code.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ErrorCode, RpcError } from "@switchboard/rpc";
+ * import { rpcError } from "@switchboard/rpc/server";
+ *
+ * const error = rpcError("Timeout", "the database did not answer", { after: "5s" });
+ * assert.ok(error instanceof RpcError);
+ * assert.equal(error.code, ErrorCode.Timeout);
+ * assert.equal(error.name, "Timeout");
+ * assert.deepEqual(error.data, { after: "5s" });
+ * ```
+ */
 export function rpcError(code: keyof typeof ErrorCode, message: string, data?: unknown): RpcError {
   return new RpcError({ code: ErrorCode[code], name: code, message, data });
 }

@@ -40,6 +40,12 @@ export interface ImplementOptions {
   concurrency?: number;
   /** How many callers may wait for a slot before calls are refused. */
   queue?: number;
+  /**
+   * Serve from one place only: under `switchboard serve --workers N` this implementation
+   * answers in the first worker, and the others hand its calls there, so that its state is
+   * one (otherwise every worker holds its own).
+   */
+  once?: boolean;
 }
 
 /** Marks implementation objects, so module loaders recognise them across copies. */
@@ -63,12 +69,18 @@ export interface Implementation<I extends InterfaceDef = InterfaceDef> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { defineInterface, implement, method, t } from "@switchboard/rpc";
  *
  * const Calculator = defineInterface("Calculator", {
  *   add: method({ params: { a: t.int, b: t.int }, result: t.int }),
  * });
- * export default implement(Calculator, { add: ({ a, b }) => a + b });
+ * const calculator = implement(Calculator, { add: ({ a, b }) => a + b });
+ * export default calculator;
+ *
+ * assert.equal(calculator.interface, Calculator);
+ * // @ts-expect-error: a handler is missing, which the type checker sees too
+ * assert.throws(() => implement(Calculator, {}), /Calculator.add has no handler/);
  * ```
  */
 export function implement<I extends InterfaceDef>(
@@ -96,7 +108,22 @@ export function implement<I extends InterfaceDef>(
   return { kind: IMPLEMENTATION, interface: iface, handlers, options };
 }
 
-/** Whether a value is an implementation (from this or another copy of the library). */
+/**
+ * Whether a value is an implementation (from this or another copy of the library).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defineInterface, implement, method, t } from "@switchboard/rpc";
+ * import { isImplementation } from "@switchboard/rpc/server";
+ *
+ * const Echo = defineInterface("Echo", {
+ *   echo: method({ params: { s: t.string }, result: t.string }),
+ * });
+ * assert.ok(isImplementation(implement(Echo, { echo: ({ s }) => s })));
+ * assert.ok(!isImplementation({ echo: (s: string) => s }));
+ * ```
+ */
 export function isImplementation(value: unknown): value is Implementation {
   return typeof value === "object" && value !== null &&
     (value as { kind?: unknown }).kind === IMPLEMENTATION &&

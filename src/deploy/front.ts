@@ -26,10 +26,13 @@ export function publicPart(iface: InterfaceDef): InterfaceDef | undefined {
  */
 export function forwarding(iface: InterfaceDef, client: ClientLike): Implementation {
   const handlers: Record<string, Handlers<InterfaceDef>[string]> = {};
-  for (const name of Object.keys(iface.methods)) {
+  for (const [name, def] of Object.entries(iface.methods)) {
     const full = `${iface.name}.${name}`;
+    // Declared idempotent: a balancer may retry it on another replica.
+    const idempotent = def.idempotent ? { idempotent: true } : {};
     handlers[name] = (params, ctx) =>
       client.call(full, params, {
+        ...idempotent,
         signal: ctx.signal,
         ...(ctx.deadline === undefined ? {} : { timeout: Math.max(1, ctx.deadline - Date.now()) }),
       });

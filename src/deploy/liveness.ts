@@ -12,6 +12,10 @@
  *   calls to it then fail at once (and those in flight fail now) with `Unavailable`
  *   instead of waiting, and which dial it no more (see `liveness_gate.ts`);
  *   `{"up":NAME}` follows once it answers again, or once its replacement is ready.
+ * - before a rolling restart stops a replica, the supervisor writes `{"drain":NAME,"ack":N}`
+ *   to every other process: they send it no new calls (its calls in flight go on) and answer
+ *   `switchboard: ack N`, so it is stopped only once no caller will pick it; `{"up":NAME}`
+ *   follows once its replacement is ready.
  * - one unresponsive for `restartAfter` ms is killed (SIGKILL: a stopped process ignores
  *   every other signal until continued) and restarted like a crashed one, counting
  *   towards the crash loop. A process that never answers is no use to its callers, and
@@ -46,10 +50,26 @@ export const DEFAULT_LIVENESS: LivenessPolicy = {
 export type SupervisorMessage =
   | { ping: number }
   | { down: string; since: number }
+  | { drain: string; ack: number }
   | { up: string };
 
 /** The stdout line prefix of a child's answer to a ping. */
 export const PONG_MARKER = "switchboard: pong ";
+
+/** The stdout line prefix of a child's acknowledgement of a `drain` message. */
+export const ACK_MARKER = "switchboard: ack ";
+
+/** The child's acknowledgement of the message numbered `seq`. */
+export function ackLine(seq: number): string {
+  return `${ACK_MARKER}${seq}`;
+}
+
+/** The message a stdout line acknowledges, or undefined when it is an ordinary line. */
+export function ackOf(line: string): number | undefined {
+  if (!line.startsWith(ACK_MARKER)) return undefined;
+  const seq = Number(line.slice(ACK_MARKER.length));
+  return Number.isSafeInteger(seq) ? seq : undefined;
+}
 
 /** A message as the line the supervisor writes. */
 export function messageLine(message: SupervisorMessage): string {
@@ -81,6 +101,9 @@ export function parseMessage(line: string): SupervisorMessage | undefined {
   if (Number.isSafeInteger(m.ping)) return { ping: m.ping as number };
   if (typeof m.down === "string" && typeof m.since === "number") {
     return { down: m.down, since: m.since };
+  }
+  if (typeof m.drain === "string" && Number.isSafeInteger(m.ack)) {
+    return { drain: m.drain, ack: m.ack as number };
   }
   if (typeof m.up === "string") return { up: m.up };
   return undefined;

@@ -1,25 +1,27 @@
 /**
- * A deployed process's view of which other processes its supervisor found unresponsive
- * (see `liveness.ts`), applied to its outgoing calls: a call to a process known down
- * fails at once with `Unavailable` naming it, a call in flight to one fails when the news
- * comes, and no connection is dialled to it meanwhile (a frozen process's kernel still
- * accepts connections, and the handshake would only wait). Calls go to it again once
- * the supervisor says it answers.
+ * A deployed process's view of which other processes its supervisor found unresponsive or
+ * is draining (see `liveness.ts`), applied to each of its outgoing connections: a call to a
+ * process known down fails at once with `Unavailable` naming it, a call in flight to one
+ * fails when the news comes, and no connection is dialled to it meanwhile (a frozen
+ * process's kernel still accepts connections, and the handshake would only wait). A replica
+ * known down or draining is out of its balancer (`available` false), so its calls go to the
+ * other replicas. Calls go to it again once the supervisor says it answers.
  *
  * @module
  */
 
 import type { Outcome } from "../core/context.ts";
-import { type ErrorShape, RpcError, rpcError } from "../core/errors.ts";
+import { type RpcError, rpcError } from "../core/errors.ts";
 import type { OutgoingCall, Transport } from "../core/client/transport.ts";
+import { unsent } from "../core/client/unsent.ts";
 import type { RouteTarget } from "../client/multi.ts";
 import type { SupervisorMessage } from "./liveness.ts";
 
-/** Where a method's calls go (as `MultiClient.routeOf` answers). */
-export type RouteOf = (method: string) => "local" | RouteTarget | undefined;
+/** A connection as the gate hands it back: refusing calls to a process known down. */
+export type GatedTransport = Transport & { available: () => boolean };
 
 /**
- * The processes known down, and the transports that respect it.
+ * The processes known down or draining, and the transports that respect it.
  *
  * @example
  * ```ts
@@ -33,7 +35,7 @@ export type RouteOf = (method: string) => "local" | RouteTarget | undefined;
  *   notify: () => Promise.resolve(),
  *   close: () => Promise.resolve(),
  * };
- * const client = new Client(gate.transport(inner, () => ({ url: "tcp://127.0.0.1:1", process: "b" })));
+ * const client = new Client(gate.wrap(inner, { url: "tcp://127.0.0.1:1", process: "b" }));
  * assert.equal(await client.call("B.ping"), "pong");
  * gate.apply({ down: "b", since: Date.UTC(2026, 0, 1) });
  * await assert.rejects(client.call("B.ping"), { name: "Unavailable" });
@@ -44,17 +46,22 @@ export type RouteOf = (method: string) => "local" | RouteTarget | undefined;
 export class LivenessGate {
   /** Process → since when it is down. */
   readonly #down = new Map<string, number>();
+  /** Processes being drained before a restart: no new calls where there is an alternative. */
+  readonly #draining = new Set<string>();
   /** Process → what its in-flight calls do when it goes down. */
   readonly #inFlight = new Map<string, Set<(since: number) => void>>();
 
-  /** Applies the supervisor's news (pings are the caller's to answer). */
+  /** Applies the supervisor's news (pings and acknowledgements are the caller's to answer). */
   apply(message: SupervisorMessage): void {
     if ("down" in message) {
       if (this.#down.has(message.down)) return;
       this.#down.set(message.down, message.since);
       for (const fail of [...this.#inFlight.get(message.down) ?? []]) fail(message.since);
+    } else if ("drain" in message) {
+      this.#draining.add(message.drain);
     } else if ("up" in message) {
       this.#down.delete(message.up);
+      this.#draining.delete(message.up);
     }
   }
 
@@ -63,29 +70,22 @@ export class LivenessGate {
     return this.#down.get(process);
   }
 
-  /** `inner`, with calls to processes known down failing at once. */
-  transport(inner: Transport, routeOf: RouteOf): Transport {
-    const remote = (method: string): RouteTarget | undefined => {
-      const route = routeOf(method);
-      return route && route !== "local" && route.process ? route : undefined;
-    };
+  /** `inner` (a connection to `route`), with calls failing at once while its process is down. */
+  wrap(inner: Transport, route: RouteTarget): GatedTransport {
+    const process = route.process;
+    if (process === undefined) return { ...bound(inner), available: () => true };
     return {
       rpcSystem: inner.rpcSystem && ((method) => inner.rpcSystem!(method)),
+      available: () => !this.#down.has(process) && !this.#draining.has(process),
       call: (request) => {
-        const route = remote(request.method);
-        if (!route) return inner.call(request);
-        const since = this.#down.get(route.process!);
-        if (since !== undefined) {
-          return Promise.resolve({ ok: false, error: unavailable(request.method, route, since) });
-        }
-        return this.#watched(inner, request, route);
+        const since = this.#down.get(process);
+        // It never left: a balancer may send it to another replica, idempotent or not.
+        if (since !== undefined) return Promise.reject(unsent(unavailable(since)));
+        return this.#watched(inner, request, process);
       },
       notify: (request) => {
-        const route = remote(request.method);
-        const since = route && this.#down.get(route.process!);
-        if (since !== undefined) {
-          return Promise.reject(RpcError.fromShape(unavailable(request.method, route!, since)));
-        }
+        const since = this.#down.get(process);
+        if (since !== undefined) return Promise.reject(unsent(unavailable(since)));
         return inner.notify(request);
       },
       close: () => inner.close(),
@@ -93,8 +93,7 @@ export class LivenessGate {
   }
 
   /** Sends a call that fails as soon as its process is reported down. */
-  #watched(inner: Transport, request: OutgoingCall, route: RouteTarget): Promise<Outcome> {
-    const process = route.process!;
+  #watched(inner: Transport, request: OutgoingCall, process: string): Promise<Outcome> {
     const controller = new AbortController();
     const signal = request.signal
       ? AbortSignal.any([request.signal, controller.signal])
@@ -104,9 +103,9 @@ export class LivenessGate {
     const set = calls;
     return new Promise<Outcome>((resolve, reject) => {
       const fail = (since: number) => {
-        const error = unavailable(request.method, route, since);
-        controller.abort(RpcError.fromShape(error));
-        resolve({ ok: false, error });
+        const error = unavailable(since);
+        controller.abort(error);
+        reject(error);
       };
       set.add(fail);
       inner.call({ ...request, signal }).then(resolve, reject).finally(() => {
@@ -117,11 +116,21 @@ export class LivenessGate {
   }
 }
 
-function unavailable(method: string, route: RouteTarget, since: number): ErrorShape {
+function bound(inner: Transport): Transport {
+  return {
+    rpcSystem: inner.rpcSystem && ((method) => inner.rpcSystem!(method)),
+    call: (request) => inner.call(request),
+    notify: (request) => inner.notify(request),
+    close: () => inner.close(),
+  };
+}
+
+/** Why a call to a process known down fails (the caller names the process and its address). */
+function unavailable(since: number): RpcError {
   return rpcError(
     "Unavailable",
-    `${method}: process ${route.process} at ${route.url} is unavailable: it is unresponsive ` +
-      `(no answer to its supervisor since ${new Date(since).toISOString()}); calls to it fail ` +
-      `at once until it answers again or is restarted`,
-  ).toShape();
+    `it is unresponsive (no answer to its supervisor since ${
+      new Date(since).toISOString()
+    }); calls to it fail at once until it answers again or is restarted`,
+  );
 }

@@ -22,6 +22,8 @@ import {
   parseAddress,
   type Problem,
   type ProcessEntry,
+  replicaCount,
+  replicaName,
   type RestartPolicy,
   restartPolicy,
 } from "./schema.ts";
@@ -59,8 +61,10 @@ export type RoutingTable = Record<string, Route[]>;
 
 /** One process of a plan. */
 export interface ProcessPlan {
-  /** Its name (log prefix, caller id). */
+  /** Its name (log prefix, caller id): the file's name, or `NAME#k` for replica k. */
   name: string;
+  /** For a replica: the process of the file it copies, and which copy it is (from 1). */
+  replicaOf?: { process: string; index: number; count: number };
   /** Absolute component module URLs. */
   components: string[];
   /** Where the components run. */
@@ -75,6 +79,8 @@ export interface ProcessPlan {
   interfaces: string[];
   /** Where it serves its own metrics, if anywhere. */
   metrics?: { hostname: string; port: number };
+  /** Isolates serving it on the same ports (`auto`: one per core; absent: 1). */
+  workers?: number | "auto";
   /** Of those, the ones whose public methods appear on fronts. */
   public: string[];
 }
@@ -192,6 +198,21 @@ function route(process: string, entry: ListenerEntry, base: URL, ca?: string): R
   };
 }
 
+/** `entry` as replica `k` (from 0) binds it: each http/tcp port (and advertised one) plus k. */
+function shifted(entry: ListenerEntry, k: number): ListenerEntry {
+  if (k === 0 || entry.amqp !== undefined) return entry;
+  const shift = (address: string) => {
+    const { hostname, port } = parseAddress(address);
+    return `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port + k}`;
+  };
+  return {
+    ...entry,
+    ...(entry.http !== undefined ? { http: shift(entry.http) } : {}),
+    ...(entry.tcp !== undefined ? { tcp: shift(entry.tcp) } : {}),
+    ...(entry.advertise !== undefined ? { advertise: shift(entry.advertise) } : {}),
+  };
+}
+
 /** Route preference: TCP (persistent, bidirectional), then HTTP, then AMQP. */
 const PREFERENCE = { tcp: 0, http: 1, amqp: 2 } as const;
 
@@ -246,16 +267,15 @@ export async function planDeployment(
         if (impl.options.domain !== undefined) continue; // a domain variant of an interface
         const iface = impl.interface.name;
         const first = owner.get(iface);
-        if (first) {
+        if (first?.process === name) {
           problems.push({
             path,
-            message: first.process === name
-              ? `implements ${iface}, already implemented by ${first.path}`
-              : `implements ${iface}, already served by process ${first.process} (${first.path}); an interface lives in one process`,
+            message: `implements ${iface}, already implemented by ${first.path}`,
           });
           continue;
         }
-        owner.set(iface, { process: name, path, module: url.href });
+        // Served by several processes too: callers balance over them all, like replicas.
+        if (!first) owner.set(iface, { process: name, path, module: url.href });
         definitions.set(iface, impl.interface);
         interfaces.push(iface);
       }
@@ -286,34 +306,48 @@ export async function planDeployment(
       }
       isPublic.push(iface);
     }
-    processes.push({
-      name,
-      components,
-      placement: entry.placement ?? "inline",
-      ...(entry.permissions ? { permissions: entry.permissions } : {}),
-      listen: (entry.listen ?? []).map((l) => listenSpec(l, base)),
-      front: (entry.front ?? []).map((l) => listenSpec(l, base)),
-      ...(entry.metrics ? { metrics: parseAddress(entry.metrics) } : {}),
-      interfaces,
-      public: isPublic,
-    });
+    const count = replicaCount(entry);
+    for (let k = 0; k < count; k++) {
+      const metrics = entry.metrics ? parseAddress(entry.metrics) : undefined;
+      processes.push({
+        name: replicaName(name, k + 1, count),
+        ...(count > 1 ? { replicaOf: { process: name, index: k + 1, count } } : {}),
+        components,
+        placement: entry.placement ?? "inline",
+        ...(entry.permissions ? { permissions: entry.permissions } : {}),
+        listen: (entry.listen ?? []).map((l) => listenSpec(shifted(l, k), base)),
+        front: (entry.front ?? []).map((l) => listenSpec(shifted(l, k), base)),
+        ...(metrics ? { metrics: { ...metrics, port: metrics.port + k } } : {}),
+        ...(entry.workers !== undefined ? { workers: entry.workers } : {}),
+        interfaces,
+        public: isPublic,
+      });
+    }
   }
 
   // Every interface must be reachable from the other processes.
   const routes: RoutingTable = {};
   for (const [name, entry] of entries) {
-    const proc = processes.find((p) => p.name === name)!;
+    const count = replicaCount(entry);
+    const proc = processes.find((p) => p.name === replicaName(name, 1, count))!;
     const at = jsonPath("$.processes", name);
-    const dialable: Route[] = [];
+    const cas: (string | undefined)[] = [];
     for (const [i, l] of (entry.listen ?? []).entries()) {
-      const ca = await tlsFiles(l, base, jsonPath(jsonPath(at, "listen"), i), problems);
-      dialable.push(route(name, l, base, ca));
+      cas.push(await tlsFiles(l, base, jsonPath(jsonPath(at, "listen"), i), problems));
     }
     for (const [i, l] of (entry.front ?? []).entries()) {
       await tlsFiles(l, base, jsonPath(jsonPath(at, "front"), i), problems);
     }
-    dialable.sort((a, b) => PREFERENCE[a.protocol] - PREFERENCE[b.protocol]);
-    if (proc.interfaces.length && !dialable.length && entries.length > 1) {
+    // Every replica's routes, each replica's in preference order.
+    const dialable: Route[] = [];
+    for (let k = 0; k < count; k++) {
+      const own = (entry.listen ?? []).map((l, i) =>
+        route(replicaName(name, k + 1, count), shifted(l, k), base, cas[i])
+      );
+      own.sort((a, b) => PREFERENCE[a.protocol] - PREFERENCE[b.protocol]);
+      dialable.push(...own);
+    }
+    if (proc.interfaces.length && !dialable.length && (entries.length > 1 || count > 1)) {
       problems.push({
         path: jsonPath(jsonPath("$.processes", name), "listen"),
         message: `process ${name} serves ${
@@ -321,12 +355,12 @@ export async function planDeployment(
         } but has no listener, so other processes cannot reach it; add e.g. {"tcp": "127.0.0.1:PORT"}`,
       });
     }
-    for (const iface of proc.interfaces) routes[iface] = dialable;
+    for (const iface of proc.interfaces) routes[iface] = [...routes[iface] ?? [], ...dialable];
   }
   const publicInterfaces: Plan["publicInterfaces"] = {};
   for (const proc of processes) {
     for (const iface of proc.public) {
-      publicInterfaces[iface] = { process: proc.name, module: owner.get(iface)!.module };
+      publicInterfaces[iface] ??= { process: proc.name, module: owner.get(iface)!.module };
     }
   }
   const fronts = processes.filter((p) => p.front.length);

@@ -18,17 +18,20 @@ interface Address {
 function addresses(plan: Plan): Address[] {
   const found: Address[] = [];
   for (const p of plan.processes) {
+    // A replica's addresses are its file entry's, shifted: name the entry and the replica.
+    const at = `$.processes.${p.replicaOf?.process ?? p.name}`;
+    const replica = p.replicaOf ? ` (replica ${p.replicaOf.index})` : "";
     for (const kind of ["listen", "front"] as const) {
       p[kind].forEach((spec, i) => {
         if (spec.protocol === "amqp" || spec.port === undefined || spec.port === 0) return;
         found.push({
-          path: `$.processes.${p.name}.${kind}[${i}]`,
+          path: `${at}.${kind}[${i}]${replica}`,
           hostname: spec.hostname ?? "127.0.0.1",
           port: spec.port,
         });
       });
     }
-    if (p.metrics) found.push({ path: `$.processes.${p.name}.metrics`, ...p.metrics });
+    if (p.metrics) found.push({ path: `${at}.metrics${replica}`, ...p.metrics });
   }
   if (plan.status && plan.status.port !== 0) found.push({ path: "$.status", ...plan.status });
   return found;

@@ -13,7 +13,7 @@ import { AuthGate } from "../auth/gate.ts";
 import { httpAuthenticator } from "../auth/http.ts";
 import { sharedSecretBackend, sharedSecretCredentials } from "../auth/shared_secret.ts";
 import { MultiClient } from "../client/multi.ts";
-import { Client } from "../core/client/client.ts";
+import type { Client } from "../core/client/client.ts";
 import "../adapters/deno/all_transports.ts";
 import { loadComponents } from "../host/placement.ts";
 import { stopSignal } from "../adapters/deno/stop_signal.ts";
@@ -24,7 +24,7 @@ import { READY_MARKER } from "./env.ts";
 import { receiveHandoff } from "./handoff.ts";
 import { EXIT_CONFIG } from "./supervisor.ts";
 import { frontImplementations } from "./front.ts";
-import { parseMessage, pongLine } from "./liveness.ts";
+import { ackLine, parseMessage, pongLine, type SupervisorMessage } from "./liveness.ts";
 import { LivenessGate } from "./liveness_gate.ts";
 import { loadPlaced } from "./load.ts";
 import type { ListenSpec, Plan, ProcessPlan } from "./plan.ts";
@@ -66,11 +66,17 @@ async function listen(
   spec: ListenSpec,
   guard: { gate?: AuthGate },
   tcp: TcpListener[],
+  reusePort = false,
 ): Promise<string> {
   const tls = spec.tls
     ? { cert: await Deno.readTextFile(spec.tls.cert), key: await Deno.readTextFile(spec.tls.key) }
     : undefined;
-  const address = { hostname: spec.hostname, port: spec.port, ...(tls ? { tls } : {}) };
+  const address = {
+    hostname: spec.hostname,
+    port: spec.port,
+    ...(tls ? { tls } : {}),
+    ...(reusePort ? { reusePort } : {}),
+  };
   switch (spec.protocol) {
     case "http": {
       const authenticate = guard.gate ? httpAuthenticator({ gate: guard.gate }) : undefined;
@@ -90,7 +96,8 @@ async function listen(
 /**
  * Starts the named process of a plan: loads, registers, listens; `observe` instruments
  * its routers (the front's metrics are labelled `scope="front"`); `liveness` holds what the
- * supervisor says of the other processes' liveness.
+ * supervisor says of the other processes' liveness; `reusePort` shares the listeners' ports
+ * with the process's other worker isolates (`"workers"`).
  */
 export async function startProcess(
   plan: Plan,
@@ -98,6 +105,7 @@ export async function startProcess(
   secret: string,
   observe?: ProcessObservability,
   liveness: LivenessGate = new LivenessGate(),
+  reusePort = false,
 ): Promise<DeployedProcess> {
   const me: ProcessPlan | undefined = plan.processes.find((p) => p.name === name);
   if (!me) throw new Error(`the plan has no process ${JSON.stringify(name)}`);
@@ -108,10 +116,9 @@ export async function startProcess(
     caller: { id: name, roles: [] },
     routes: plan.routes,
     connect: { auth: sharedSecretCredentials(secret, name) },
+    wrap: (transport, route) => liveness.wrap(transport, route),
   });
-  const client = new Client(
-    liveness.transport(routing.transport, (method) => routing.routeOf(method)),
-  );
+  const client: Client = routing;
   server.router.client = client;
   const placed = await loadComponents(
     me.components.map((url) => ({ url, isolate: me.placement, permissions: me.permissions })),
@@ -128,12 +135,14 @@ export async function startProcess(
     // No lockout after failed logins: nobody guesses a fresh 256-bit secret, and a
     // lockout per address would let any local program shut the processes out of each other.
     const gate = new AuthGate([sharedSecretBackend(secret)], { maxFailures: Infinity });
-    for (const spec of me.listen) urls.listen.push(await listen(server, spec, { gate }, tcp));
+    for (const spec of me.listen) {
+      urls.listen.push(await listen(server, spec, { gate }, tcp, reusePort));
+    }
     if (me.front.length) {
       front = new Server(observe?.instruments.log ? { logger: observe.instruments.log } : {});
       if (observe) instrument(front.router, observe.instruments, "front");
       front.register(...frontImplementations(await publicInterfaces(plan, loaded), client));
-      for (const spec of me.front) urls.front.push(await listen(front, spec, {}, tcp));
+      for (const spec of me.front) urls.front.push(await listen(front, spec, {}, tcp, reusePort));
     }
     const metrics = observe?.start(
       () => tcp.map((l) => ({ transport: "tcp", count: () => l.connections() })),
@@ -193,6 +202,35 @@ async function publicInterfaces(plan: Plan, local: Implementation[]): Promise<In
   return found;
 }
 
+/** The line that tells the supervisor the process serves (and what, and where). */
+export function readyLine(name: string, running: DeployedProcess): string {
+  const served = running.server.router.interfaces().map((i) => i.name)
+    .filter((n) => n !== "system" && n !== "rpc");
+  return `${READY_MARKER} ${name}: ${
+    served.length ? `serving ${served.join(", ")}` : "front only"
+  }${running.urls.listen.length ? `; listening on ${running.urls.listen.join(", ")}` : ""}${
+    running.urls.front.length ? `; front on ${running.urls.front.join(", ")}` : ""
+  }`;
+}
+
+/** How a process with `"workers": N` (N > 1) runs: in N isolates (src/cli/serve_workers.ts). */
+export interface DeployedWorkers {
+  /** Why isolates cannot share ports here, or undefined when they can. */
+  refusal(): string | undefined;
+  /**
+   * Serves the process in `count` isolates until SIGTERM/SIGINT or `parentGone`; `relay`
+   * is handed what the supervisor says of the other processes. Returns the exit code.
+   */
+  run(options: {
+    plan: Plan;
+    name: string;
+    secret: string;
+    count: number;
+    parentGone: Promise<void>;
+    relay: (forward: (message: SupervisorMessage) => void) => void;
+  }): Promise<number>;
+}
+
 /**
  * Runs the named process with the plan and secret its supervisor wrote on stdin, until
  * SIGTERM/SIGINT or until the supervisor is gone (end of stdin); returns the exit code.
@@ -200,6 +238,7 @@ async function publicInterfaces(plan: Plan, local: Implementation[]): Promise<In
 export async function runDeployedProcess(
   name: string,
   observability?: ObservabilityFactory,
+  workers?: DeployedWorkers,
 ): Promise<number> {
   if (Deno.stdin.isTerminal()) {
     throw new Error(
@@ -207,18 +246,47 @@ export async function runDeployedProcess(
     );
   }
   const liveness = new LivenessGate();
+  let forward: ((message: SupervisorMessage) => void) | undefined;
   const { handoff, parentGone } = await receiveHandoff(Deno.stdin.readable, (line) => {
     const message = parseMessage(line);
     if (!message) return;
-    if (!("ping" in message)) return liveness.apply(message);
+    if (!("ping" in message)) {
+      forward?.(message);
+      liveness.apply(message);
+    }
+    // Answered once applied: the supervisor waits for it before it stops a drained replica.
+    const answer = "ping" in message
+      ? pongLine(message.ping)
+      : "drain" in message
+      ? ackLine(message.ack)
+      : undefined;
+    if (answer === undefined) return;
     try {
-      console.log(pongLine(message.ping));
+      console.log(answer);
     } catch {
       // stdout went with the supervisor: its pipe's end says so too
     }
   });
   let running: DeployedProcess;
-  const metrics = handoff.plan.processes.find((p) => p.name === name)?.metrics;
+  const me = handoff.plan.processes.find((p) => p.name === name);
+  const count = me?.workers === "auto"
+    ? Math.max(1, navigator.hardwareConcurrency || 1)
+    : me?.workers ?? 1;
+  if (count > 1 && workers) {
+    const refusal = workers.refusal();
+    if (refusal === undefined) {
+      return await workers.run({
+        plan: handoff.plan,
+        name,
+        secret: handoff.secret,
+        count,
+        parentGone,
+        relay: (to) => forward = to,
+      });
+    }
+    console.error(`${name}: "workers": ${count}: ${refusal}; serving with one worker`);
+  }
+  const metrics = me?.metrics;
   const observe = observability?.(
     metrics &&
       `${
@@ -240,13 +308,7 @@ export async function runDeployedProcess(
   }
   // Listen for the stop signal before saying "ready": the supervisor may stop us at once.
   const stopped = stopSignal();
-  const served = running.server.router.interfaces().map((i) => i.name)
-    .filter((n) => n !== "system" && n !== "rpc");
-  console.log(
-    `${READY_MARKER} ${name}: ${served.length ? `serving ${served.join(", ")}` : "front only"}${
-      running.urls.listen.length ? `; listening on ${running.urls.listen.join(", ")}` : ""
-    }${running.urls.front.length ? `; front on ${running.urls.front.join(", ")}` : ""}`,
-  );
+  console.log(readyLine(name, running));
   await Promise.race([
     stopped,
     parentGone.then(() => {

@@ -55,6 +55,10 @@ export interface ProcessEntry {
   public?: string[];
   /** `host:port` where the process serves its own Prometheus metrics (`GET /metrics`). */
   metrics?: string;
+  /** Isolates serving the process on the same ports (`auto`: one per core; default 1). */
+  workers?: number | "auto";
+  /** How many copies of the process run (default 1); replica k adds k-1 to each port. */
+  replicas?: number;
 }
 
 /** A deployment file as written. */
@@ -186,6 +190,56 @@ export function parseAddress(text: string): { hostname: string; port: number } {
 
 const PROTOCOLS = ["http", "tcp", "amqp"] as const;
 
+/** The replica count of a process as written, 1 when absent or malformed (the schema says so). */
+export function replicaCount(entry: ProcessEntry): number {
+  const n = entry.replicas;
+  return Number.isInteger(n) && n! >= 1 && n! <= 64 ? n! : 1;
+}
+
+/** The name of replica `k` (from 1) of process `name` of `count`: `name#k`, or `name` alone. */
+export function replicaName(name: string, k: number, count: number): string {
+  return count > 1 ? `${name}#${k}` : name;
+}
+
+/**
+ * Records the addresses `host:port` … `host:port+replicas-1` as bound by `path`; a problem
+ * when one is taken or out of range. Each replica listens on its own port.
+ */
+function bind(
+  bound: Map<string, string>,
+  problems: Problem[],
+  path: string,
+  hostname: string,
+  port: number,
+  replicas: number,
+  owner = path,
+): void {
+  const last = port + replicas - 1;
+  if (!(port >= 1 && last <= 65535)) {
+    problems.push({
+      path,
+      message: replicas > 1
+        ? `ports ${port}-${last} (one per replica) are out of range (1-65535)`
+        : `port ${port} is out of range (1-65535)`,
+    });
+    return;
+  }
+  for (let k = 0; k < replicas; k++) {
+    const key = `${hostname}:${port + k}`;
+    const first = bound.get(key);
+    if (first) {
+      problems.push({
+        path,
+        message: `${key} is already used by ${first}${replicas > 1 ? ` (replica ${k + 1})` : ""}`,
+      });
+      return;
+    }
+  }
+  for (let k = 0; k < replicas; k++) {
+    bound.set(`${hostname}:${port + k}`, replicas > 1 ? `${owner} (replica ${k + 1})` : owner);
+  }
+}
+
 /** What the schema cannot say: one protocol per listener, ports, permissions, … */
 function checkMeaning(deployment: Deployment, problems: Problem[]): void {
   const bound = new Map<string, string>();
@@ -196,6 +250,7 @@ function checkMeaning(deployment: Deployment, problems: Problem[]): void {
   for (const [name, proc] of Object.entries(processes)) {
     if (!isObject(proc)) continue;
     const at = jsonPath("$.processes", name);
+    const replicas = replicaCount(proc);
     const components = Array.isArray(proc.components) ? proc.components : [];
     if (components.length === 0 && !proc.front) {
       problems.push({
@@ -258,27 +313,26 @@ function checkMeaning(deployment: Deployment, problems: Problem[]): void {
         }
         const text = listener[protocol];
         if (!isAddress(text)) return; // reported by the schema
+        let portsOk = true;
         for (const [key, value] of [[protocol, text], ["advertise", listener.advertise]] as const) {
           if (!isAddress(value)) continue;
           const { port } = parseAddress(value);
-          if (!(port >= 1 && port <= 65535)) {
+          const last = port + replicas - 1;
+          if (!(port >= 1 && last <= 65535)) {
+            portsOk = false;
             problems.push({
               path: jsonPath(lat, key),
               message: port === 0
                 ? "port 0 is not allowed: the other processes must know the port in advance"
+                : replicas > 1
+                ? `ports ${port}-${last} (one per replica) are out of range (1-65535)`
                 : `port ${port} is out of range (1-65535)`,
             });
           }
         }
+        if (!portsOk) return;
         const { hostname, port } = parseAddress(text);
-        const key = `${hostname}:${port}`;
-        const first = bound.get(key);
-        if (first) {
-          problems.push({
-            path: jsonPath(lat, protocol),
-            message: `${key} is already used by ${first}`,
-          });
-        } else bound.set(key, lat);
+        bind(bound, problems, jsonPath(lat, protocol), hostname, port, replicas, lat);
       });
     }
   }
@@ -287,11 +341,7 @@ function checkMeaning(deployment: Deployment, problems: Problem[]): void {
     if (!isObject(proc) || !isAddress(proc.metrics)) continue;
     const path = jsonPath(jsonPath("$.processes", name), "metrics");
     const { hostname, port } = parseAddress(proc.metrics);
-    const first = bound.get(`${hostname}:${port}`);
-    if (first) problems.push({ path, message: `${hostname}:${port} is already used by ${first}` });
-    else if (!(port >= 1 && port <= 65535)) {
-      problems.push({ path, message: `port ${port} is out of range (1-65535)` });
-    } else bound.set(`${hostname}:${port}`, path);
+    bind(bound, problems, path, hostname, port, replicaCount(proc));
   }
   // A front consuming the same queues as a process would forward calls back to itself.
   for (const front of amqp.filter((a) => a.kind === "front")) {

@@ -42,7 +42,11 @@ export function serveStatus(
   plan: Plan,
   supervisor: Supervisor,
   address: { hostname: string; port: number },
-  options: { token: string },
+  options: {
+    token: string;
+    /** `POST /restart?process=NAME`: a rolling restart; answers the processes restarted. */
+    restart?: (name: string) => Promise<string[]>;
+  },
 ): StatusListener {
   const expected = `Bearer ${options.token}`;
   const metrics = Object.fromEntries(
@@ -50,8 +54,26 @@ export function serveStatus(
       p.metrics ? [[p.name, `${hostPort(p.metrics.hostname)}:${p.metrics.port}`]] : []
     ),
   );
-  const server = Deno.serve({ ...address, onListen: () => {} }, (request) => {
-    const path = new URL(request.url).pathname;
+  const server = Deno.serve({ ...address, onListen: () => {} }, async (request) => {
+    const url = new URL(request.url);
+    const path = url.pathname;
+    if (path === "/restart" && request.method === "POST" && options.restart) {
+      if (!sameText(request.headers.get("authorization") ?? "", expected)) {
+        return new Response(`${path} needs the token its supervisor wrote\n`, {
+          status: 401,
+          headers: { "www-authenticate": "Bearer" },
+        });
+      }
+      const name = url.searchParams.get("process") ?? "";
+      try {
+        return Response.json({ restarted: await options.restart(name) });
+      } catch (error) {
+        return Response.json(
+          { error: error instanceof Error ? error.message : String(error) },
+          { status: 409 },
+        );
+      }
+    }
     if (request.method !== "GET") return new Response("use GET\n", { status: 405 });
     if (path === "/status" || path === "/metrics") {
       // The same token for both: states, pids and addresses are not everyone's to read.

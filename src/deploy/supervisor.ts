@@ -11,7 +11,13 @@
 
 import { exponentialBackoff } from "../core/backoff.ts";
 import { DEFAULT_RESTART, type RestartPolicy } from "./restart.ts";
-import { type LivenessPolicy, messageLine, pongOf, type SupervisorMessage } from "./liveness.ts";
+import {
+  ackOf,
+  type LivenessPolicy,
+  messageLine,
+  pongOf,
+  type SupervisorMessage,
+} from "./liveness.ts";
 import { Watchdog } from "./watchdog.ts";
 
 /** A child to run. */
@@ -107,6 +113,14 @@ interface Child {
   unresponsiveSince?: number;
   /** Since when the others were told it is down (until they are told it is up). */
   downSince?: number;
+  /** The others were told to drain it (a rolling restart), until they are told it is up. */
+  draining?: boolean;
+  /** Its exit is a rolling restart's: restart at once, not counted as a crash. */
+  rolling?: boolean;
+  /** How many times it was started (a rolling restart waits for the next run's readiness). */
+  runs: number;
+  /** Acknowledgements it owes, by message number. */
+  acks: Map<number, () => void>;
 }
 
 /** Splits a byte stream into text lines (the last one without its newline, if any). */
@@ -151,6 +165,9 @@ export class Supervisor {
   #stopped?: Promise<void>;
   /** Each returns true once it has settled its promise. */
   #readyWaiters: (() => boolean)[] = [];
+  /** Rolling restarts run one after another. */
+  #rolling: Promise<unknown> = Promise.resolve();
+  #ackSeq = 0;
 
   /** Children are started by {@linkcode Supervisor.start}. */
   constructor(children: readonly ChildSpec[], options: SupervisorOptions = {}) {
@@ -162,6 +179,8 @@ export class Supervisor {
       restarts: 0,
       crashes: [],
       readyOnce: false,
+      runs: 0,
+      acks: new Map(),
     }));
     this.#policy = { ...DEFAULT_RESTART, ...options.restart };
     this.#log = options.log ?? ((line, stream) => {
@@ -293,6 +312,12 @@ export class Supervisor {
           child.watchdog?.answer(pong);
           continue;
         }
+        const ack = kind === "stdout" && this.#liveness ? ackOf(line) : undefined;
+        if (ack !== undefined) {
+          child.acks.get(ack)?.();
+          child.acks.delete(ack);
+          continue;
+        }
         this.#log(prefix + line, kind);
         if (kind === "stdout" && child.state === "starting" && this.#isReady?.(line)) {
           this.#running(child);
@@ -309,6 +334,7 @@ export class Supervisor {
       let code = -1, signal: string | null = null;
       child.state = "starting";
       child.startedAt = Date.now();
+      child.runs++;
       try {
         const process = new Deno.Command(spec.command, {
           args: spec.args,
@@ -326,6 +352,9 @@ export class Supervisor {
           if (other !== child && other.downSince !== undefined) {
             this.#tell(child, { down: other.spec.name, since: other.downSince });
           }
+          if (other !== child && other.draining) {
+            this.#tell(child, { drain: other.spec.name, ack: 0 });
+          }
         }
         if (!this.#isReady) this.#running(child);
         const pumps = [
@@ -336,6 +365,8 @@ export class Supervisor {
         child.watchdog?.stop();
         child.watchdog = undefined;
         child.stdin = undefined;
+        for (const settle of child.acks.values()) settle(); // it owes nothing once gone
+        child.acks.clear();
         child.unresponsiveSince = undefined;
         stdin?.close().catch(() => {});
         await Promise.all(pumps);
@@ -347,6 +378,11 @@ export class Supervisor {
       child.lastExit = { code, signal };
       child.process = undefined;
       if (this.#stopping) break;
+      if (child.rolling) {
+        child.rolling = false;
+        child.restarts++;
+        continue;
+      }
 
       const now = Date.now();
       child.crashes = child.crashes.filter((t) => now - t < this.#policy.window);
@@ -418,10 +454,95 @@ export class Supervisor {
       child.watchdog = new Watchdog(this.#liveness, this.#watch(child));
       child.watchdog.start();
     }
-    if (child.downSince !== undefined) {
+    if (child.downSince !== undefined || child.draining) {
       child.downSince = undefined;
+      child.draining = false;
       this.#tellOthers(child, { up: child.spec.name });
     }
+  }
+
+  /**
+   * A rolling restart: restarts the named children one at a time, each drained (the others
+   * send it no new calls, and acknowledge that), stopped with SIGTERM once they have (its
+   * calls in flight finish; SIGKILL after the drain timeout), started again, and ready
+   * before the next one goes. Rejects, naming the child, when one is not running or does
+   * not come back; restarts asked for while one runs wait for it.
+   */
+  restart(names: readonly string[]): Promise<void> {
+    const children = names.map((name) => {
+      const child = this.#children.find((c) => c.spec.name === name);
+      if (!child) throw new Error(`no process ${name}`);
+      return child;
+    });
+    const run = this.#rolling.then(async () => {
+      for (const child of children) await this.#restartOne(child);
+    });
+    this.#rolling = run.catch(() => {});
+    return run;
+  }
+
+  async #restartOne(child: Child): Promise<void> {
+    const { name } = child.spec;
+    if (this.#stopping) throw new Error(`the deployment is stopping: ${name} not restarted`);
+    if (child.state !== "running" || !child.process) {
+      throw new Error(`${name} is ${child.state}, not running: not restarted`);
+    }
+    this.#say(`rolling restart: draining ${name}`, "stdout");
+    child.draining = true;
+    await this.#drainAcknowledged(child);
+    const process = child.process, run = child.runs;
+    child.rolling = true;
+    child.state = "stopping";
+    child.watchdog?.stop();
+    const late = setTimeout(() => {
+      this.#say(`${name} did not drain within ${this.#drainTimeout} ms: SIGKILL`);
+      try {
+        process.kill("SIGKILL");
+      } catch {
+        // already gone
+      }
+    }, this.#drainTimeout);
+    try {
+      process.kill("SIGTERM");
+      process.kill("SIGCONT");
+    } catch {
+      // already gone: its run restarts it all the same
+    }
+    await process.status;
+    clearTimeout(late);
+    // Ready again (its `up` goes to the others then), or given up on.
+    const deadline = Date.now() + Math.max(60_000, this.#drainTimeout);
+    // Read afresh each time: the child's run changes it meanwhile.
+    const state = (): ChildState => child.state;
+    while (!(child.runs > run && state() === "running")) {
+      if (this.#stopping || state() === "failed" || state() === "backoff") {
+        throw new Error(`${name} did not come back after its restart (${state()})`);
+      }
+      if (Date.now() > deadline) throw new Error(`${name} was not ready again in time`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    this.#say(`rolling restart: ${name} is back`, "stdout");
+  }
+
+  /** Tells every other child to drain `child` and waits until each said so (or went). */
+  async #drainAcknowledged(child: Child): Promise<void> {
+    if (!this.#liveness) return; // no messages to the children without it: nothing to wait for
+    const seq = ++this.#ackSeq;
+    const waits: Promise<void>[] = [];
+    for (const other of this.#children) {
+      if (other === child || !other.stdin || !RUNNING.includes(other.state)) continue;
+      waits.push(new Promise<void>((resolve) => other.acks.set(seq, resolve)));
+      this.#tell(other, { drain: child.spec.name, ack: seq });
+    }
+    // A frozen one cannot answer; its calls to the drained child fail over when it thaws.
+    const patience = this.#liveness?.timeout ?? 5000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.all(waits),
+      new Promise((resolve) => timer = setTimeout(resolve, patience)),
+    ]);
+    clearTimeout(timer);
+    for (const other of this.#children) other.acks.delete(seq);
   }
 
   #watch(child: Child) {

@@ -42,6 +42,8 @@ export const COMPONENT_OPTIONS_HELP =
                       worker components: further grants (nothing is granted by default)
   --deadline MS       worker components: the longest a call may run (default 30000); a
                       worker stuck past it is replaced by a fresh one
+  --load-timeout MS   how long a component may take to load (default 30000); one whose
+                      top-level code never settles fails serve with its URL
   --loader MODE       auto (default), native (import()) or bundled (the compile-safe
                       loader that compiled binaries use)
   --allow-insecure-http
@@ -104,6 +106,16 @@ export function parseComponentArgs(args: readonly string[]): ComponentArgs {
           throw new ComponentArgsError(`--deadline: expected a positive number of milliseconds`);
         }
         target().deadline = ms;
+        break;
+      }
+      case "--load-timeout": {
+        const ms = Number(value());
+        if (!(Number.isInteger(ms) && ms > 0)) {
+          throw new ComponentArgsError(
+            `--load-timeout: expected a positive number of milliseconds`,
+          );
+        }
+        target().loadTimeout = ms;
         break;
       }
       case "--max-memory": {

@@ -19,9 +19,6 @@ import { type ModuleSource, readModule, type ReadOptions } from "./source.ts";
 import { ComponentError, switchboardImport } from "./specifier.ts";
 import { encodeBase64 } from "../core/base64.ts";
 
-/** Subpaths of Switchboard's entry points (`/server`, or the file `/server.ts`). */
-const ENTRY_SUBPATH = /^\/(?:xmlrpc|tcp|amqp|server|deploy)(?:\.ts)?$/;
-
 /** Options of {@linkcode bundleComponent}. */
 export interface BundleOptions extends ReadOptions {
   /** The most modules one component graph may have (default 500). */
@@ -34,9 +31,6 @@ export interface BundleOptions extends ReadOptions {
   /** Reads one module (default {@linkcode readModule}); a worker reads with its own grants. */
   read?: (url: URL, options: ReadOptions) => Promise<ModuleSource>;
 }
-
-/** This copy's `mod.ts`: imports of it are imports of Switchboard. */
-const OWN_MODULE = new URL("../../mod.ts", import.meta.url);
 
 /** A component graph turned into data: URLs. */
 export interface Bundle {
@@ -147,7 +141,7 @@ async function loadNode(
     );
   }
   let code: string;
-  // Loaded on first use: evaluating sucrase cost every `serve` ~40 ms at start.
+  // Loaded on first use: evaluating sucrase up front would delay every `serve`'s start.
   const sucrase = source.mediaType === "typescript" ? await import("sucrase") : undefined;
   try {
     code = sucrase
@@ -231,9 +225,9 @@ function resolveImport(
       resolved = undefined;
     }
   }
-  const own = switchboardImport(specifier, resolved, OWN_MODULE);
+  const own = switchboardImport(specifier, resolved);
   if (own) {
-    if (own.subpath && !ENTRY_SUBPATH.test(own.subpath)) {
+    if ("subpath" in own) {
       throw new ComponentError(
         `${base.href} imports ${JSON.stringify(specifier)}: a loaded component can import ` +
           `Switchboard's entry points (@switchboard/rpc, @switchboard/rpc/server, …), not its files`,

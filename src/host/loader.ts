@@ -13,6 +13,7 @@ import { librarySpecifier } from "./library.ts";
 import { dynamicImport } from "./dynamic_import.ts";
 import { checkScheme, ComponentError, componentUrl, splitPin } from "./specifier.ts";
 import { nativeImportRefused } from "./jsr_host.ts";
+import { refuseNonModuleFile, withoutSourceText } from "./module_bytes.ts";
 
 export { ComponentError, componentUrl };
 export {
@@ -69,11 +70,24 @@ export function resolveLoader(mode: LoaderMode = "auto", url?: URL): "native" | 
  * implementation, or implements an interface twice.
  *
  * @example
- * ```ts ignore
- * import { loadComponent } from "./loader.ts";
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadComponent } from "@switchboard/rpc/deploy";
  *
- * const search = await loadComponent("./components/search.ts", { loader: "bundled" });
- * console.log(search.implementations.map((impl) => impl.interface.name));
+ * const dir = await Deno.makeTempDir();
+ * const file = `${dir}/echo.ts`;
+ * await Deno.writeTextFile(
+ *   file,
+ *   `import { defineInterface, implement, method, t } from "@switchboard/rpc";
+ *   const Echo = defineInterface("Echo", {
+ *     echo: method({ params: { text: t.string }, result: t.string }),
+ *   });
+ *   export default implement(Echo, { echo: ({ text }) => text });`,
+ * );
+ * const echo = await loadComponent(file, { loader: "bundled" });
+ * assert.deepEqual(echo.implementations.map((impl) => impl.interface.name), ["Echo"]);
+ * assert.equal(echo.loader, "bundled");
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function loadComponent(
@@ -98,6 +112,10 @@ export async function importComponent(
       () => bundleComponent(url, { allowInsecureHttp, library: librarySpecifier }),
     )).specifier
     : nativeSpecifier(url, allowInsecureHttp);
+  // The runtime reads a native import itself: a device or a huge file is refused first.
+  if (loader === "native" && specifier.startsWith("file:")) {
+    await withUrl(url, () => refuseNonModuleFile(new URL(specifier)));
+  }
   return await withUrl(url, () => dynamicImport(specifier));
 }
 
@@ -123,8 +141,10 @@ async function withUrl<T>(url: URL, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    if (error instanceof ComponentError && message.includes(url.href)) throw error;
+    const message = withoutSourceText(error instanceof Error ? error.message : String(error));
+    if (error instanceof ComponentError && message.includes(url.href)) {
+      throw new ComponentError(message, { cause: error.cause });
+    }
     throw new ComponentError(`cannot load component ${url.href}: ${message}`);
   }
 }

@@ -10,6 +10,7 @@ import type { Implementation } from "../core/implement.ts";
 import type { Logger } from "../core/router/router.ts";
 import {
   ComponentError,
+  componentUrl,
   describeKey,
   implementationKey,
   loadComponent,
@@ -17,6 +18,9 @@ import {
   type LoaderMode,
 } from "./loader.ts";
 import { WorkerComponent, type WorkerPermissions } from "./worker.ts";
+
+/** How long a component may take to load by default, in ms. */
+export const DEFAULT_LOAD_TIMEOUT = 30_000;
 
 /** Where a component runs: this isolate, a Web Worker, or a child process. */
 export type Isolation = "inline" | "worker" | "process";
@@ -37,6 +41,12 @@ export interface ComponentSpec {
   permissions?: WorkerPermissions;
   /** The longest a call may run in a worker component, in ms (default 30 000). */
   deadline?: number;
+  /**
+   * How long loading may take, in ms (default 30 000): a component whose top-level code
+   * never settles fails the load with its URL, rather than leave the server without
+   * listeners and without a word.
+   */
+  loadTimeout?: number;
 }
 
 /** Options of {@linkcode loadComponents}. */
@@ -81,16 +91,35 @@ export interface PlacedComponents {
  * same interface.
  *
  * @example
- * ```ts ignore
- * import { Server } from "../adapters/deno/server.ts";
- * import { loadComponents } from "./placement.ts";
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadComponents } from "@switchboard/rpc/deploy";
+ * import { Server } from "@switchboard/rpc/server";
  *
+ * const dir = await Deno.makeTempDir();
+ * const file = `${dir}/echo.ts`;
+ * await Deno.writeTextFile(
+ *   file,
+ *   `import { defineInterface, implement, method, t } from "@switchboard/rpc";
+ *   const Echo = defineInterface("Echo", {
+ *     echo: method({ params: { text: t.string }, result: t.string }),
+ *   });
+ *   export default implement(Echo, { echo: ({ text }) => text });`,
+ * );
  * const server = new Server();
- * const placed = await loadComponents([
- *   { url: "./components/calc.ts" },
- *   { url: "https://example.com/search.ts", isolate: "worker", permissions: { net: ["db:5432"] } },
- * ], { client: () => server.router.client });
+ * const placed = await loadComponents([{ url: file, isolate: "worker" }], {
+ *   client: () => server.router.client,
+ * });
  * server.register(...placed.implementations);
+ * assert.match(placed.report[0], /^loaded Echo \(1 method\) from file:.* in a worker$/);
+ * const outcome = await server.router.dispatch({ method: "Echo.echo", params: ["hi"] });
+ * assert.ok(outcome.ok && outcome.value === "hi");
+ *
+ * // One interface, one owner: a second copy of the component is refused.
+ * await assert.rejects(loadComponents([{ url: file }, { url: file }]), /Echo/);
+ * await placed.close();
+ * await server.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function loadComponents(
@@ -145,6 +174,7 @@ async function place(spec: ComponentSpec, options: PlacementOptions): Promise<Pl
       permissions: spec.permissions,
       allowInsecureHttp: spec.allowInsecureHttp,
       deadline: spec.deadline,
+      loadTimeout: spec.loadTimeout,
       client: options.client,
       logger: options.logger,
       debug: options.debug,
@@ -157,10 +187,36 @@ async function place(spec: ComponentSpec, options: PlacementOptions): Promise<Pl
       worker,
     };
   }
-  const loaded = await loadComponent(spec.url, {
-    loader: spec.loader,
-    allowInsecureHttp: spec.allowInsecureHttp,
-    base: options.base,
-  });
+  const loaded = await withinLoadTimeout(
+    componentUrl(spec.url, options.base).href,
+    spec.loadTimeout ?? DEFAULT_LOAD_TIMEOUT,
+    loadComponent(spec.url, {
+      loader: spec.loader,
+      allowInsecureHttp: spec.allowInsecureHttp,
+      base: options.base,
+    }),
+  );
   return { url: loaded.url, isolate: "inline", implementations: loaded.implementations };
+}
+
+/**
+ * Gives up on an inline load after `ms`. The import itself cannot be stopped (it runs in
+ * this isolate), so the server is not to start: the caller reports and exits.
+ */
+async function withinLoadTimeout<T>(url: string, ms: number, load: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() =>
+      reject(
+        new ComponentError(
+          `cannot load component ${url}: it did not finish loading within ${ms} ms (its ` +
+            `top-level code has not settled; --load-timeout sets the limit)`,
+        ),
+      ), ms);
+  });
+  try {
+    return await Promise.race([load, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -15,6 +15,8 @@
 import { encodeFrame, readFrames } from "./frames.ts";
 
 const stdout = Deno.stdout;
+// The entry wraps Deno.exit to tell the host; the shim's own exits need no notice.
+const exit = Deno.exit;
 let writing = Promise.resolve();
 
 /** Queues one frame on stdout (frames never interleave). */
@@ -22,7 +24,7 @@ function post(message: unknown): void {
   const frame = encodeFrame(message);
   writing = writing.then(async () => {
     for (let o = 0; o < frame.length;) o += await stdout.write(frame.subarray(o));
-  }).catch(() => Deno.exit(1)); // the host is gone
+  }).catch(() => exit(1)); // the host is gone
 }
 
 const scope = globalThis as unknown as { postMessage(message: unknown): void };
@@ -39,7 +41,7 @@ async function readHostFrames(): Promise<void> {
     Deno.stdin.readable,
     (data) => globalThis.dispatchEvent(new MessageEvent("message", { data })),
   );
-  Deno.exit(0); // the host closed the pipe: it no longer needs this process
+  exit(0); // the host closed the pipe: it no longer needs this process
 }
 
 // Started on the next tick, once the entry has added its listener.

@@ -56,7 +56,10 @@ export type ToWorker =
   | { type: "ping"; id: number }
   | { type: "reply"; id: number; outcome: Outcome };
 
-/** Worker → host. */
+/**
+ * Worker → host. The component's own code can post too, so the host reads these only
+ * through `checkFromWorker` (from_component.ts).
+ */
 export type FromWorker =
   | { type: "ready"; implementations: ExportedImplementation[]; specifier: string }
   | { type: "failed"; message: string }
@@ -74,4 +77,8 @@ export type FromWorker =
     /** The trace context of the worker's call it is made in, for the host to continue. */
     trace?: TraceCarrier;
   }
-  | { type: "notify"; method: string; params: unknown; trace?: TraceCarrier };
+  | { type: "notify"; method: string; params: unknown; trace?: TraceCarrier }
+  /** The component is ending its worker itself (`self.close()`, `Deno.exit()`). */
+  | { type: "exited"; how: "close" | "exit"; code?: number }
+  /** The worker gave up on its outgoing call `id` (cancelled, or past its deadline). */
+  | { type: "cancel"; id: number };

@@ -6,6 +6,7 @@
  */
 
 import { checkScheme, ComponentError, splitPin, verifyPin } from "./specifier.ts";
+import { readModuleFile, readModuleResponse } from "./module_bytes.ts";
 
 /** How a module's source is to be treated. */
 export type MediaType = "typescript" | "javascript" | "json" | "jsx";
@@ -34,11 +35,7 @@ export async function readModule(pinned: URL, options: ReadOptions = {}): Promis
   let finalUrl = url;
   let contentType = "";
   if (url.protocol === "file:") {
-    try {
-      bytes = await Deno.readFile(url);
-    } catch (error) {
-      throw new ComponentError(`cannot read ${url.href}: ${message(error)}`, { cause: error });
-    }
+    bytes = await readModuleFile(url);
   } else {
     let response: Response;
     try {
@@ -50,7 +47,7 @@ export async function readModule(pinned: URL, options: ReadOptions = {}): Promis
       await response.body?.cancel();
       throw new ComponentError(`cannot fetch ${url.href}: HTTP ${response.status}`);
     }
-    bytes = new Uint8Array(await response.arrayBuffer());
+    bytes = await readModuleResponse(response, url);
     finalUrl = new URL(response.url || url.href);
     // A redirect must not downgrade https to http.
     checkScheme(finalUrl, options.allowInsecureHttp ?? false);

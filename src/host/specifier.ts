@@ -5,7 +5,29 @@
  * @module
  */
 
-/** A component module could not be used; the message names the URL and what to do. */
+import { ENTRIES, type Entry, entryUrl, type LibraryEntry, PACKAGE } from "../entries.ts";
+
+/**
+ * A component module could not be used; the message names the URL and what to do.
+ *
+ * @example A module that implements nothing
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ComponentError, loadComponent } from "@switchboard/rpc/deploy";
+ *
+ * const file = await Deno.makeTempFile({ suffix: ".ts" });
+ * await Deno.writeTextFile(file, "export const answer = 42;\n");
+ * try {
+ *   await assert.rejects(loadComponent(file), (error) => {
+ *     assert.ok(error instanceof ComponentError);
+ *     assert.match(error.message, /exports no implementation \(found only answer\)/);
+ *     return true;
+ *   });
+ * } finally {
+ *   await Deno.remove(file);
+ * }
+ * ```
+ */
 export class ComponentError extends Error {
   /** Always `ComponentError`. */
   override name = "ComponentError";
@@ -98,24 +120,35 @@ export function checkScheme(url: URL, allowInsecureHttp: boolean): void {
   }
 }
 
-const JSR_NAME = /^(?:jsr:\/?)?@switchboard\/rpc(?:@[^/]*)?(\/.*)?$/;
-const JSR_URL = /^https:\/\/jsr\.io\/@switchboard\/rpc\/[^/]+(\/.*)?$/;
+const NAME = PACKAGE.replace("/", "\\/");
+const JSR_NAME = new RegExp(`^(?:jsr:\\/?)?${NAME}(?:@[^/]*)?(\\/.*)?$`);
+const JSR_URL = new RegExp(`^https:\\/\\/jsr\\.io\\/${NAME}\\/[^/]+(\\/.*)?$`);
+
+/** The entry points a component may import, with the jsr subpaths and file URLs naming each. */
+const LIBRARY = (Object.keys(ENTRIES) as Entry[])
+  .filter((entry): entry is LibraryEntry => entry !== "./cli")
+  .map((entry) => ({
+    entry,
+    subpaths: [entry === "." ? "/" : entry.slice(1), "/" + ENTRIES[entry].file],
+    url: entryUrl(entry).href,
+  }));
 
 /**
- * Whether a specifier names Switchboard itself: `@switchboard/rpc`, `jsr:@switchboard/rpc`
- * (any version), its jsr.io URL, or `ownModule` (this copy's `mod.ts`). Returns the
- * subpath for jsr forms that name a file other than `mod.ts`.
+ * Whether a specifier names Switchboard itself: `@switchboard/rpc` or one of its subpaths,
+ * `jsr:` (any version), its jsr.io URL, or this copy's file of an entry point. Returns the
+ * entry point named, or only the `subpath` for a jsr form that names no entry point a
+ * component may import (one of its files, or the CLI).
  */
 export function switchboardImport(
   specifier: string,
   resolved: URL | undefined,
-  ownModule: URL,
-): { subpath?: string } | undefined {
+): { entry: LibraryEntry } | { subpath: string } | undefined {
   const match = JSR_NAME.exec(specifier) ?? JSR_URL.exec(specifier);
   if (match) {
-    const subpath = match[1];
-    return subpath && subpath !== "/mod.ts" && subpath !== "/" ? { subpath } : {};
+    const subpath = match[1] ?? "/";
+    const named = LIBRARY.find((e) => e.subpaths.includes(subpath));
+    return named ? { entry: named.entry } : { subpath };
   }
-  if (resolved && resolved.href === ownModule.href) return {};
-  return undefined;
+  const own = resolved && LIBRARY.find((e) => e.url === resolved.href);
+  return own ? { entry: own.entry } : undefined;
 }

@@ -20,7 +20,7 @@ import { readModule } from "./source.ts";
 import { librarySpecifier } from "./library.ts";
 import { ComponentError, componentUrl } from "./specifier.ts";
 import type { WorkerPermissions } from "./permissions.ts";
-import { type Running, type Sandbox, spawn } from "./worker_spawn.ts";
+import { endedBy, type Running, type Sandbox, spawn } from "./worker_spawn.ts";
 import type { ExportedImplementation, FromWorker, RootModule, ToWorker } from "./protocol.ts";
 
 export type { Grant, WorkerPermissions } from "./permissions.ts";
@@ -63,24 +63,55 @@ interface Pending {
   cleanup(): void;
 }
 
-/** Rejection of calls the worker never began, so that they go to its replacement. */
-const RESEND = Symbol("resend");
+/** The most kinds of invalid message logged per component (the kinds are a fixed set). */
+const MAX_REPORTED = 64;
+
+/**
+ * Rejection of calls the worker never began, so that they go to its replacement; `error`
+ * is why the worker went, for when the call is not sent again.
+ */
+class Resend {
+  constructor(readonly error: RpcError) {}
+}
+
+/**
+ * How many workers a call is sent to at most. A call that ends its worker before the host
+ * hears it began (a component process writes its "started" frame after the call's own
+ * synchronous work) would otherwise go to replacement after replacement forever.
+ */
+const MAX_SENDS = 3;
 
 /**
  * A component running in a Web Worker. Register {@linkcode WorkerComponent.implementations}
  * with a router; {@linkcode WorkerComponent.close} terminates the worker.
  *
  * @example
- * ```ts ignore
- * import { Server } from "../adapters/deno/server.ts";
- * import { WorkerComponent } from "./worker.ts";
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { WorkerComponent } from "@switchboard/rpc/deploy";
+ * import { Server } from "@switchboard/rpc/server";
  *
+ * const dir = await Deno.makeTempDir();
+ * const file = `${dir}/echo.ts`;
+ * await Deno.writeTextFile(
+ *   file,
+ *   `import { defineInterface, implement, method, t } from "@switchboard/rpc";
+ *   const Echo = defineInterface("Echo", {
+ *     echo: method({ params: { text: t.string }, result: t.string }),
+ *   });
+ *   export default implement(Echo, { echo: ({ text }) => text });`,
+ * );
  * const server = new Server();
- * const search = await WorkerComponent.start("./search.ts", {
+ * const echo = await WorkerComponent.start(file, {
  *   permissions: { net: ["db.internal:5432"] },
  *   client: () => server.router.client,
  * });
- * server.register(...search.implementations);
+ * server.register(...echo.implementations);
+ * const outcome = await server.router.dispatch({ method: "Echo.echo", params: ["hi"] });
+ * assert.ok(outcome.ok && outcome.value === "hi");
+ * await echo.close();
+ * await server.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class WorkerComponent {
@@ -93,11 +124,15 @@ export class WorkerComponent {
   readonly #logger: Logger;
   readonly #exported: ExportedImplementation[];
   readonly #pending = new PendingCalls<Pending>();
+  /** The calls each running worker made through the host, by the worker's id: its cancels. */
+  readonly #calls = new WeakMap<Running, Map<number, AbortController>>();
   #running?: Running;
   #starting?: Promise<Running>;
   #nextProbe = 0;
   #restarts = 0;
   #closed = false;
+  /** The kinds of invalid message already logged. */
+  readonly #reported = new Set<string>();
   /** Set while a liveness probe runs: new calls wait for its verdict. */
   #suspect?: Promise<void>;
 
@@ -177,7 +212,7 @@ export class WorkerComponent {
   }
 
   async #call(method: string, params: unknown, ctx: CallContext): Promise<unknown> {
-    for (;;) {
+    for (let sends = 1;; sends++) {
       const running = await this.#ensureRunning();
       // The worker's own bound counts from when the call reaches it.
       const limit = Date.now() + (this.#options.deadline ?? 30_000);
@@ -186,7 +221,8 @@ export class WorkerComponent {
         return await this.#send(running, method, params, ctx, deadline);
       } catch (error) {
         // The worker was replaced before it began this call: send it to the new one.
-        if (error !== RESEND) throw error;
+        if (!(error instanceof Resend)) throw error;
+        if (sends >= MAX_SENDS) throw error.error;
       }
     }
   }
@@ -313,7 +349,7 @@ export class WorkerComponent {
     }
     for (const [, pending] of this.#pending.takeAll()) {
       pending.cleanup();
-      pending.reject(pending.started || this.#closed ? error : RESEND);
+      pending.reject(pending.started || this.#closed ? error : new Resend(error));
     }
   }
 
@@ -356,6 +392,7 @@ export class WorkerComponent {
 
   #attach(running: Running): void {
     running.onMessage = (message) => this.#onMessage(message, running);
+    running.onInvalid = (kind, problem) => this.#invalid(kind, problem, running);
     running.onError = (event) => this.#onError(event);
   }
 
@@ -387,17 +424,54 @@ export class WorkerComponent {
       case "call":
         this.#outgoing(running, message);
         break;
+      case "cancel":
+        this.#calls.get(running)?.get(message.id)?.abort(
+          rpcError("Cancelled", `the worker component ${this.url} cancelled the call`),
+        );
+        break;
       case "notify": {
         const client = this.#client();
         if (!client) break;
         within(message.trace, () => client.notify(message.method, message.params)).catch(() => {});
         break;
       }
+      case "exited": {
+        // Nothing else tells the host that a worker ended itself: say so and replace it now
+        // rather than when its calls time out.
+        const reason = `worker component ${this.url} ended its worker (${endedBy(message)}); ` +
+          `a fresh worker serves the next call`;
+        this.#logger.warn(reason);
+        this.#stop(rpcError("Unavailable", reason));
+        break;
+      }
+      case "ready":
+      case "failed":
+        // A second one (which only a component's own code sends) changes nothing.
+        break;
     }
+  }
+
+  /**
+   * A message that failed the check: only the component's own code sends one (the entry
+   * never does), so the worker is not to be trusted further and is replaced. Each kind of
+   * problem is logged once per component, so a component cannot flood the log.
+   */
+  #invalid(kind: string, problem: string, running: Running): void {
+    if (this.#running !== running) return;
+    const reason = `worker component ${this.url} sent ${problem}; the worker was restarted`;
+    if (!this.#reported.has(kind) && this.#reported.size < MAX_REPORTED) {
+      this.#reported.add(kind);
+      this.#logger.error(`${reason} (further messages of this kind are not logged)`);
+    }
+    this.#stop(rpcError("Unavailable", reason));
   }
 
   async #outgoing(running: Running, message: Extract<FromWorker, { type: "call" }>) {
     const client = this.#client();
+    let calls = this.#calls.get(running);
+    if (!calls) this.#calls.set(running, calls = new Map());
+    const controller = new AbortController();
+    calls.set(message.id, controller);
     let outcome: { ok: true; value: unknown } | { ok: false; error: ErrorShape };
     if (!client) {
       outcome = {
@@ -416,7 +490,9 @@ export class WorkerComponent {
             client.call(
               message.method,
               message.params,
-              message.trace ? { timeout, trace: message.trace } : { timeout },
+              message.trace
+                ? { timeout, trace: message.trace, signal: controller.signal }
+                : { timeout, signal: controller.signal },
             ),
         );
         outcome = { ok: true, value };
@@ -430,6 +506,7 @@ export class WorkerComponent {
         };
       }
     }
+    calls.delete(message.id);
     this.#post(running, { type: "reply", id: message.id, outcome });
   }
 

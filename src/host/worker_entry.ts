@@ -18,6 +18,7 @@ import { usableImplementations } from "./implementations.ts";
 import type { ExportedImplementation, FromWorker, LoadSource, ToWorker } from "./protocol.ts";
 import { bundleComponent } from "./bundle.ts";
 import { readModule } from "./source.ts";
+import { withoutSourceText } from "./module_bytes.ts";
 import { ComponentError } from "./specifier.ts";
 import {
   CALLER_DENIAL,
@@ -66,7 +67,10 @@ class HostTransport implements Transport {
         deadline: request.deadline,
         trace: request.trace ?? this.#trace,
       });
-      request.signal?.addEventListener("abort", () => this.pending.delete(id), { once: true });
+      // The host stops the call too, and so does every hop after it.
+      request.signal?.addEventListener("abort", () => {
+        if (this.pending.delete(id)) scope.postMessage({ type: "cancel", id });
+      }, { once: true });
     });
   }
 
@@ -127,6 +131,24 @@ const crashed = (event: Event, error: unknown) => {
   });
 };
 globalThis.addEventListener("error", (event) => crashed(event, event.error));
+// A worker that ends itself ends without a word to the host, which would learn of it only
+// when its calls time out: tell the host first (the component cannot reach the originals).
+const selfClose = (globalThis as { close?: () => void }).close;
+if (typeof selfClose === "function") {
+  (globalThis as { close?: () => void }).close = () => {
+    scope.postMessage({ type: "exited", how: "close" });
+    selfClose.call(globalThis);
+  };
+}
+const denoExit = Deno.exit;
+Deno.exit = (code?: number): never => {
+  scope.postMessage({
+    type: "exited",
+    how: "exit",
+    ...(Number.isSafeInteger(code) ? { code } : {}),
+  });
+  return denoExit(code);
+};
 globalThis.addEventListener("unhandledrejection", (event) => crashed(event, event.reason));
 let componentUrl = "component";
 
@@ -175,7 +197,7 @@ async function bundle(source: LoadSource, url: string): Promise<string> {
 
 /** Why loading failed, with the grant to add when a permission was missing. */
 function loadFailure(error: unknown, url: string): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = withoutSourceText(error instanceof Error ? error.message : String(error));
   const denied = isPermissionError(error)
     ? error
     : error instanceof ComponentError && isPermissionError(error.cause)

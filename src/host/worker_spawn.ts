@@ -11,6 +11,7 @@ import { missingServerGrant } from "./server_grants.ts";
 import { denoPermissions, type WorkerPermissions } from "./permissions.ts";
 import { startProcess, type WorkerLike } from "./process_worker.ts";
 import type { ExportedImplementation, FromWorker, LoadSource, ToWorker } from "./protocol.ts";
+import { checkFromWorker } from "./from_component.ts";
 
 /** How a component is isolated from the server. */
 export type Sandbox = "worker" | "process";
@@ -35,6 +36,8 @@ export interface Running {
   worker: WorkerLike;
   /** Where the worker's messages go once it is ready. */
   onMessage(message: FromWorker): void;
+  /** Where a message that failed the check goes (see from_component.ts). */
+  onInvalid(kind: string, problem: string): void;
   /** Where an uncaught error of the worker goes (the host survives it). */
   onError(event: ErrorEvent): void;
   /** Liveness probes waiting for their pong. */
@@ -83,7 +86,13 @@ export function spawn(
           : ` (worker permissions need Deno's --unstable-worker-options)`),
     );
   }
-  const running: Running = { worker, probes: new Map(), onMessage() {}, onError() {} };
+  const running: Running = {
+    worker,
+    probes: new Map(),
+    onMessage() {},
+    onInvalid() {},
+    onError() {},
+  };
   return new Promise((resolve, reject) => {
     const fail = (message: string) => {
       clearTimeout(timer);
@@ -96,17 +105,27 @@ export function spawn(
       timeout,
     );
     worker.onmessage = (event: MessageEvent) => {
-      const message = event.data as FromWorker;
+      const checked = checkFromWorker(event.data);
+      if (!checked.ok) return fail(`it sent ${checked.problem}`);
+      const message = checked.message;
       if (message.type === "ready") {
         clearTimeout(timer);
-        worker.onmessage = (e: MessageEvent) => running.onMessage(e.data as FromWorker);
+        // Every message is checked before the host reads it: a component's own code can
+        // post anything, and a throw here would end the host.
+        worker.onmessage = (e: MessageEvent) => {
+          const checked = checkFromWorker(e.data);
+          if (checked.ok) running.onMessage(checked.message);
+          else running.onInvalid(checked.kind, checked.problem);
+        };
         worker.onerror = (e: ErrorEvent) => {
           e.preventDefault(); // an uncaught error in a component must not end the host
           running.onError(e);
         };
         resolve({ running, exported: message.implementations, specifier: message.specifier });
-      } else if (message.type === "failed") {
+      } else if (message.type === "failed" || message.type === "crashed") {
         fail(message.message);
+      } else if (message.type === "exited") {
+        fail(`it ended its worker while loading (${endedBy(message)})`);
       }
     };
     worker.onerror = (event: ErrorEvent) => {
@@ -117,4 +136,9 @@ export function spawn(
       { type: "load", source, url, debug: options.debug ?? false } satisfies ToWorker,
     );
   });
+}
+
+/** How a component ended its worker, as its author wrote it. */
+export function endedBy(message: Extract<FromWorker, { type: "exited" }>): string {
+  return message.how === "close" ? "self.close()" : `Deno.exit(${message.code ?? ""})`;
 }

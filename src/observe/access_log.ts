@@ -228,9 +228,9 @@ export class AccessLog implements Logger {
 
   /**
    * The wall-clock time at `performance.now()` reading `at`, as ISO 8601, formatted once
-   * per millisecond: the caller's clock reading serves, a second one would cost as much
-   * again (a clock read costs about 0.1 µs). The offset is re-read now and then, so the
-   * two clocks cannot drift apart for long.
+   * per millisecond: the caller's clock reading serves, as a second one would cost as much
+   * again (clock reads are slow on virtual machines; docs/benchmarks-history.md). The
+   * offset is re-read now and then, so the two clocks cannot drift apart for long.
    */
   #time(at: number): string {
     const ms = this.#wallMs(at);

@@ -9,15 +9,8 @@
 
 import type { InterfaceDef } from "../core/idl/interface.ts";
 import { isVoidResult } from "../core/idl/interface.ts";
-import type {
-  ArrayType,
-  LiteralType,
-  MapType,
-  NullableType,
-  OptionalType,
-  StructType,
-  Type,
-} from "../core/idl/types.ts";
+import type { Type } from "../core/idl/types.ts";
+import { isSimple, unknownKind } from "../core/idl/kinds.ts";
 import { ErrorCode } from "../core/errors.ts";
 import { EXPLORER_SCRIPT, EXPLORER_STYLE } from "./explorer_page.ts";
 
@@ -66,32 +59,32 @@ export interface ExplorerInterface {
 
 /** A type written as in the IDL, for people. */
 export function typeText(type: Type, depth = 0): string {
+  if (isSimple(type)) return type.kind;
   switch (type.kind) {
     case "array":
-      return `array<${typeText((type as ArrayType).items, depth)}>`;
+      return `array<${typeText(type.items, depth)}>`;
     case "map":
-      return `map<string, ${typeText((type as MapType).values, depth)}>`;
+      return `map<string, ${typeText(type.values, depth)}>`;
     case "optional":
-      return `${typeText((type as OptionalType).inner, depth)}?`;
+      return `${typeText(type.inner, depth)}?`;
     case "nullable":
-      return `${typeText((type as NullableType).inner, depth)} | null`;
+      return `${typeText(type.inner, depth)} | null`;
     case "literal":
-      return (type as LiteralType).values.map((v) => JSON.stringify(v)).join(" | ");
+      return type.values.map((v) => JSON.stringify(v)).join(" | ");
     case "struct": {
-      const struct = type as StructType;
       // Nested structs are written out twice at most; deeper ones by name only.
-      if (depth >= 2) return struct.name;
-      const fields = Object.entries(struct.fields)
+      if (depth >= 2) return type.name;
+      const fields = Object.entries(type.fields)
         .map(([name, field]) => `${name}: ${typeText(field, depth + 1)}`);
-      return `${struct.name} { ${fields.join(", ")} }`;
+      return `${type.name} { ${fields.join(", ")} }`;
     }
     default:
-      return type.kind;
+      return unknownKind(type);
   }
 }
 
 function inputOf(type: Type): { input: InputKind; choices?: ExplorerParam["choices"] } {
-  const inner = type.kind === "optional" ? (type as OptionalType).inner : type;
+  const inner = type.kind === "optional" ? type.inner : type;
   switch (inner.kind) {
     case "int":
     case "int64":
@@ -104,9 +97,17 @@ function inputOf(type: Type): { input: InputKind; choices?: ExplorerParam["choic
     case "bool":
       return { input: "bool" };
     case "literal":
-      return { input: "choice", choices: [...(inner as LiteralType).values] };
-    default:
+      return { input: "choice", choices: [...inner.values] };
+    case "bytes":
+    case "any":
+    case "array":
+    case "map":
+    case "struct":
+    case "optional":
+    case "nullable":
       return { input: "json" };
+    default:
+      return unknownKind(inner, { input: "json" });
   }
 }
 

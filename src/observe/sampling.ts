@@ -1,6 +1,6 @@
 /**
  * Head sampling decided before any span exists. Deno's OpenTelemetry makes a recording
- * span (a few microseconds) even when its sampler drops it, so Switchboard asks the same
+ * span (a cost on every call) even when its sampler drops it, so Switchboard asks the same
  * question first — from the sampler the process was started with (`OTEL_TRACES_SAMPLER`)
  * and the sampled flag of the parent — and makes no span at all for a trace that will
  * not be exported.

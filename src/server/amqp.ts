@@ -67,7 +67,7 @@ export interface AmqpListener {
  * Serves a router's interfaces from RabbitMQ. Resolves once consuming; rejects when the broker
  * cannot be reached (later losses of the connection are retried with backoff).
  *
- * @example
+ * @example Not run by `deno test --doc`: it needs a RabbitMQ broker
  * ```ts ignore
  * import { defineInterface, implement, method, t } from "@switchboard/rpc";
  * import { Router, serveAmqp } from "@switchboard/rpc/server";

@@ -26,9 +26,9 @@
  */
 
 import type { Router } from "../core/router/router.ts";
-import type { Call, Identity, Outcome } from "../core/context.ts";
+import type { Call, Outcome } from "../core/context.ts";
 import { TIMEOUT_HEADER } from "../wire/http.ts";
-import { mediaType } from "./http_request.ts";
+import { mediaType } from "../wire/http_body.ts";
 import { httpCalls, pathOf } from "./http_calls.ts";
 import { jsonRpcHttp } from "./http_jsonrpc.ts";
 import { xmlRpcHttp } from "./http_xmlrpc.ts";
@@ -36,28 +36,11 @@ import { httpRoutes } from "./http_routes.ts";
 import { composeHttp, type HttpHandler, type HttpMiddleware } from "./http_middleware.ts";
 import { corsMiddleware, type CorsOptions, CorsPolicy } from "./cors.ts";
 import type { ListenerEnv } from "./_http_env.ts";
+import type { HttpAuthenticator, HttpRequestInfo } from "../auth/http_authenticator.ts";
 
 export { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES } from "./http_calls.ts";
 export { TIMEOUT_HEADER };
-
-/** What the transport knows about a request besides the request itself. */
-export interface HttpRequestInfo {
-  /** The client's address (IP), when served from a socket; keys per-peer rate limits. */
-  peer?: string;
-  /** The URL of the listener that received the request (sessions are bound to it). */
-  listener?: string;
-  /**
-   * Reads the body (once, size-limited; undefined when over the limit). The transport
-   * reuses what an authenticator read, so nobody needs to clone the request.
-   */
-  body?: () => Promise<string | undefined>;
-}
-
-/** Decides who the caller is; return a Response to refuse (or answer) the request outright. */
-export type HttpAuthenticator = (
-  request: Request,
-  info: HttpRequestInfo,
-) => Identity | undefined | Response | Promise<Identity | undefined | Response>;
+export type { HttpAuthenticator, HttpRequestInfo };
 
 /** Handles an XML-RPC request body (installed by the XML-RPC codec's transport glue). */
 export type XmlRpcHandler = (

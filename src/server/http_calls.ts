@@ -17,7 +17,8 @@ import { callTracing, traceCarrier } from "../core/client/tracing_hook.ts";
 import { type CallBase, encodeError } from "../wire/jsonrpc/codec.ts";
 import { encodeFault } from "../wire/xmlrpc/fault.ts";
 import { SWITCHBOARD_CLIENT_HEADER, TIMEOUT_HEADER } from "../wire/http.ts";
-import { BodyDeadline, BodyReadError, mediaType, readLimited, TOO_SLOW } from "./http_request.ts";
+import { BodyDeadline, TOO_SLOW } from "./http_request.ts";
+import { BodyReadError, mediaType, readLimited } from "../wire/http_body.ts";
 import type { HttpAuthenticator, HttpEnv } from "./http.ts";
 
 /** Default cap on request bodies: 1 MiB. */

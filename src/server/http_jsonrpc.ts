@@ -21,7 +21,8 @@ import {
   runRequest,
 } from "../wire/jsonrpc/codec.ts";
 import { DEPTH_SCAN_FROM } from "../wire/jsonrpc/json_text.ts";
-import { mediaType, type ReadAnswers } from "./http_request.ts";
+import type { ReadAnswers } from "./http_request.ts";
+import { mediaType } from "../wire/http_body.ts";
 import type { HttpCalls } from "./http_calls.ts";
 import { type CorsPolicy, refuseCrossSite } from "./cors.ts";
 import type { HttpEnv } from "./http.ts";

@@ -16,7 +16,7 @@ import { openRpcDocument } from "../core/idl/openrpc.ts";
 import { explorerResponse } from "../observe/explorer.ts";
 import { clientScriptResponse } from "../observe/client_script.ts";
 import type { HttpCalls } from "./http_calls.ts";
-import { mediaType } from "./http_request.ts";
+import { mediaType } from "../wire/http_body.ts";
 import type { HttpAppOptions, HttpEnv } from "./http.ts";
 
 /** The routes of an app serving `router`, as one `fetch`. */

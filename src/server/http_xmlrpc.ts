@@ -11,7 +11,7 @@ import { routerView } from "../core/router/_transport.ts";
 import type { Call, Outcome } from "../core/context.ts";
 import { DEFAULT_MAX_BATCH, DEFAULT_MAX_RESPONSE_BYTES } from "../wire/jsonrpc/codec.ts";
 import { NAMED_PARAMS_HEADER, SWITCHBOARD_CLIENT_HEADER } from "../wire/http.ts";
-import { mediaType } from "./http_request.ts";
+import { mediaType } from "../wire/http_body.ts";
 import type { HttpCalls } from "./http_calls.ts";
 import { type CorsPolicy, refuseCrossSite } from "./cors.ts";
 import type { HttpEnv, XmlRpcHandler } from "./http.ts";

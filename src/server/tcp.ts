@@ -20,8 +20,9 @@ import { encodeOutcome, MessageDecoder } from "../wire/msgpackrpc/codec.ts";
 import type { HeartbeatPolicy } from "../core/backoff.ts";
 import { TcpServer } from "./tcp_connection.ts";
 import type { PeerInfo } from "./tcp_peers.ts";
+import type { TopicDelivery, Topics } from "./tcp_pubsub.ts";
 
-export type { PeerInfo };
+export type { PeerInfo, TopicDelivery };
 
 /** Default cap on open connections per TCP listener. */
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
@@ -48,6 +49,14 @@ export interface TcpOptions {
   maxConnections?: number;
   /** Topics one connection may subscribe to (default 1000); more are refused `Overloaded`. */
   maxTopics?: number;
+  /**
+   * Joins this listener's publish–subscribe to other listeners' (the worker isolates of one
+   * server): given this listener's delivery to its own subscribers, returns where its
+   * publishes go besides them.
+   */
+  topicRelay?: (deliver: TopicDelivery) => TopicDelivery;
+  /** The topic table to share (a `Server` shares one among its listeners, every transport). */
+  topics?: Topics;
   /** Require a login (`$/auth.hello` + `$/auth.login`) before any other request. */
   auth?: AuthGate;
   /** Liveness of Switchboard peers (those that said `$/hello`); `false` turns it off. */

@@ -28,7 +28,7 @@ import {
 import { type HeartbeatPolicy, missedBeats } from "../core/backoff.ts";
 import { fieldsHoldBytes, strBytesOf, strBytesParams } from "../wire/msgpackrpc/bytes_params.ts";
 import { link, PeerRegistry } from "./tcp_peers.ts";
-import { Topics } from "./tcp_pubsub.ts";
+import { type TopicDelivery, Topics } from "./tcp_pubsub.ts";
 
 /** What a connection needs of the listener's options. */
 export interface ConnectionOptions {
@@ -40,6 +40,9 @@ export interface ConnectionOptions {
   expose?: (method: string) => boolean;
   peerTimeout?: number;
   maxTopics?: number;
+  topicRelay?: (deliver: TopicDelivery) => TopicDelivery;
+  /** The topic table to share (a `Server` shares one among its listeners). */
+  topics?: Topics;
 }
 
 /** Longest peer id a `$/hello` may give (ids are keys of the peer table). */
@@ -90,7 +93,13 @@ export class TcpServer implements SessionOwner {
     this.#options = options;
     this.#heartbeat = options.heartbeat === false ? undefined : options.heartbeat ?? missedBeats();
     this.peers = new PeerRegistry(options.peerTimeout);
-    this.topics = new Topics(router, options.maxTopics);
+    this.topics = options.topics ?? new Topics(router, options.maxTopics);
+    const relay = options.topicRelay;
+    if (relay) {
+      this.topics.relay = relay((topic, method, params, caller) =>
+        void this.topics.deliver(topic, method, params, caller).catch(() => {})
+      );
+    }
   }
 
   accept(stream: ByteStream): void {
@@ -226,10 +235,12 @@ export class TcpServer implements SessionOwner {
       case SUBSCRIBE:
       case UNSUBSCRIBE: {
         if (this.#options.auth && !st.caller) throw rpcError("Unauthorized", "log in first");
+        if (message.method === SUBSCRIBE) {
+          return this.topics.subscribeRequest(session, params, this.#options.maxTopics);
+        }
         const topic = params[0];
         if (typeof topic !== "string") throw rpcError("InvalidParams", "expected [topic]");
-        if (message.method === SUBSCRIBE) this.topics.add(session, topic);
-        else this.topics.remove(session, topic);
+        this.topics.remove(session, topic);
         return true;
       }
       default:

@@ -1,5 +1,5 @@
 /**
- * The peers of a TCP listener: which connection speaks for which peer id, and the
+ * The peers of a TCP or WebSocket listener: which connection speaks for which peer id, and the
  * {@linkcode Peer} handles the server calls them through. An entry lives exactly as long as
  * the peer's connection: ids a peer chose die with it, so the table is bounded by the open
  * connections. A handle outlives nothing: one asked for later is rebuilt, and an old handle
@@ -11,7 +11,7 @@
 import { Peer, type PeerLink } from "../core/client/peer.ts";
 import { rpcError } from "../core/errors.ts";
 import type { Identity } from "../core/context.ts";
-import type { Session } from "../wire/msgpackrpc/session.ts";
+import type { RpcError } from "../core/errors.ts";
 
 /** A connected peer, as listed by `TcpListener.peers()`. */
 export interface PeerInfo {
@@ -24,6 +24,20 @@ export interface PeerInfo {
   /** The authenticated identity, when the server requires auth. */
   caller?: Identity;
 }
+
+/** A connection that speaks for a peer (a msgpack-rpc or a JSON-RPC session). */
+export interface PeerConnection extends PeerLink {
+  /** Whether it is open. */
+  readonly open: boolean;
+  /** The peer's address. */
+  readonly remote: string;
+  /** The owner's state (see `Known`). */
+  readonly state: Record<string, unknown>;
+  /** Closes it. */
+  close(reason?: RpcError): void;
+}
+
+type Session = PeerConnection;
 
 /** What the registry reads of a connection's state. */
 interface Known {

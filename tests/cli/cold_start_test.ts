@@ -1,11 +1,12 @@
-// What a cold `switchboard call` loads: `deno run` walks the graph of every static and
-// literal dynamic import at start, so those graphs must hold neither the server stack nor a
-// transport the URL does not use. And the pieces that make it so: per-scheme transport
-// loading and the timer-free time limit over HTTP.
+// What a cold `switchboard call` loads: `deno run` loads the static imports at start, and
+// with deno.json's `lazy-dynamic-imports` a literal dynamic import only when it runs, so the
+// static graphs must hold neither the server stack nor a transport the URL does not use. And
+// the pieces that make it so: per-scheme transport loading and the timer-free time limit
+// over HTTP.
 
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { LAZY_MODULES, loadTransport } from "../../src/cli/lazy.ts";
+import { loadTransport } from "../../src/cli/transports.ts";
 import { connect } from "../../src/client/connect.ts";
 
 const ROOT = new URL("../../", import.meta.url);
@@ -13,10 +14,12 @@ const MAIN = fileURLToPath(new URL("main.ts", ROOT));
 
 interface InfoModule {
   specifier: string;
-  dependencies?: { code?: { specifier: string } }[];
+  dependencies?: { isDynamic?: boolean; code?: { specifier: string } }[];
 }
 
-/** The modules `deno run` loads at start from `root`: code imports, static or literal dynamic. */
+const relative = (s: string) => s.startsWith(ROOT.href) ? s.slice(ROOT.href.length) : s;
+
+/** The modules `deno run` loads at start from `root`: its static code imports. */
 async function startGraph(root: string): Promise<string[]> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["info", "--json", root],
@@ -35,17 +38,33 @@ async function startGraph(root: string): Promise<string[]> {
     if (seen.has(specifier)) return;
     seen.add(specifier);
     for (const dep of bySpecifier.get(specifier)?.dependencies ?? []) {
-      if (dep.code) visit(dep.code.specifier);
+      if (dep.code && !dep.isDynamic) visit(dep.code.specifier);
     }
   };
   visit(start.specifier);
-  return [...seen].map((s) => s.startsWith(ROOT.href) ? s.slice(ROOT.href.length) : s);
+  return [...seen].map(relative);
+}
+
+/** The modules a real `deno run -A main.ts ARGS` reads, from Deno's debug log. */
+async function modulesRead(...args: string[]): Promise<string[]> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    cwd: ROOT,
+    stdin: "null",
+    env: { NO_COLOR: "1", DENO_LOG: "debug" },
+    signal: AbortSignal.timeout(60_000),
+  }).output();
+  const log = new TextDecoder().decode(out.stderr);
+  const read = [...log.matchAll(/fetch_no_follow - specifier: (\S+)/g)].map((m) => relative(m[1]));
+  // The log names the main module too: an empty list would mean the log changed, not a pass.
+  assert.ok(read.includes("main.ts"), `no module in Deno's debug log:\n${log.slice(0, 2000)}`);
+  return [...new Set(read)];
 }
 
 Deno.test("cold start: main.ts loads no command, npm package or Node module at start", async () => {
   const graph = await startGraph("./main.ts");
   const outside = graph.filter((s) =>
-    !/^(main\.ts|deno\.json|src\/cli\/(args|flags|lazy)\.ts)$/.test(s)
+    !/^(main\.ts|deno\.json|src\/cli\/(args|flags)\.ts)$/.test(s)
   );
   assert.deepEqual(outside, [], `main.ts loads at start: ${graph.join(", ")}`);
 });
@@ -62,8 +81,17 @@ Deno.test("cold start: `call` loads no server, host, npm package or Node module"
   assert.ok(graph.includes("src/client/connect.ts"), graph.join(", "));
 });
 
-Deno.test("cold start: every lazily imported module exists (compile embeds them)", async () => {
-  for (const url of LAZY_MODULES) assert.ok((await Deno.stat(url)).isFile, url.href);
+Deno.test("cold start: `deno run` reads only the static graph, not what import() names", async () => {
+  // --version: main.ts and its static imports, none of the commands it imports lazily.
+  const version = await modulesRead("--version");
+  assert.deepEqual(version.sort(), (await startGraph("./main.ts")).sort());
+  // A call over HTTP: the call command and the HTTP client, no server, host or other transport.
+  const call = await modulesRead("call", "http://127.0.0.1:1", "Nobody.home", "--timeout", "100");
+  assert.ok(call.includes("src/cli/call.ts"), call.join(", "));
+  const heavy = call.filter((s) =>
+    /^(src\/(server|host|deploy)\/|src\/client\/(tcp|amqp|http_xmlrpc)\.ts$|deploy\.ts$)/.test(s)
+  );
+  assert.deepEqual(heavy, [], `a cold call over HTTP reads: ${call.join(", ")}`);
 });
 
 /** The schemes connect() knows, from its error for a scheme nobody serves. */
@@ -98,9 +126,13 @@ Deno.test("cold start: loadTransport plugs in only the URL's transport", async (
   await loadTransport("amqps://127.0.0.1:1");
   assert.deepEqual(knownSchemes(), ["amqp:", "amqps:", "http:", "https:", "tcp:", "tls:"]);
 
+  await loadTransport("wss://127.0.0.1:1");
+  const all = ["amqp:", "amqps:", "http:", "https:", "tcp:", "tls:", "ws:", "wss:"];
+  assert.deepEqual(knownSchemes(), all);
+
   // A scheme no transport serves loads them all, so the error can list every scheme.
   await loadTransport("ftp://127.0.0.1:1");
-  assert.deepEqual(knownSchemes(), ["amqp:", "amqps:", "http:", "https:", "tcp:", "tls:"]);
+  assert.deepEqual(knownSchemes(), all);
 });
 
 Deno.test("cold start: `call --timeout` over HTTP gives up in time and tells the server", async () => {

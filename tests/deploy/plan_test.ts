@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { planDeployment } from "../../src/deploy/plan.ts";
 import { DeploymentError } from "../../src/deploy/schema.ts";
+// The library the components get, as `switchboard deploy` provides it.
+import "../../deploy.ts";
 
 const here = new URL("./fixtures/deployment.json", import.meta.url);
 const shop = new URL("../../examples/shop/deploy/three_processes.json", import.meta.url);
@@ -95,7 +97,7 @@ Deno.test("loading and routing mistakes are reported with their JSON paths", asy
       b: { components: ["./greeter.ts", "./private_only.ts"], public: ["Vault"] },
     },
   });
-  assert.equal(found.length, 5, found.join("\n"));
+  assert.equal(found.length, 4, found.join("\n"));
   assert.match(found[0], /^\$\.processes\.a\.components\[1\]: cannot load component .*missing\.ts/);
   assert.match(
     found[1],
@@ -103,13 +105,12 @@ Deno.test("loading and routing mistakes are reported with their JSON paths", asy
   );
   assert.equal(
     found[2],
-    "$.processes.b.components[0]: implements Greeter, already served by process a ($.processes.a.components[0]); an interface lives in one process",
-  );
-  assert.equal(
-    found[3],
     "$.processes.b.public[0]: Vault has no method marked public: true, so a front would expose nothing of it",
   );
-  assert.match(found[4], /^\$\.processes\.b\.listen: process b serves Vault but has no listener/);
+  assert.match(
+    found[3],
+    /^\$\.processes\.b\.listen: process b serves Greeter, Vault but has no listener/,
+  );
 });
 
 Deno.test("a public name a process does not serve is reported", async () => {
@@ -150,4 +151,57 @@ Deno.test("components placed in a worker are planned in a worker, never loaded h
   // The same module loaded inline does run here: the check above can fail.
   await planDeployment({ processes: { box: { components: ["./sandboxed.ts"] } } }, here);
   assert.equal((globalThis as { sandboxedLoadedHere?: boolean }).sandboxedLoadedHere, true);
+});
+
+Deno.test("replicas: NAME#k each on its ports plus k-1, all in the routing table", async () => {
+  const plan = await planDeployment({
+    processes: {
+      greeter: {
+        components: ["./greeter.ts"],
+        listen: [{ http: "127.0.0.1:9300" }, {
+          tcp: "127.0.0.1:9310",
+          advertise: "localhost:9320",
+        }],
+        metrics: "127.0.0.1:9330",
+        replicas: 3,
+      },
+      other: { components: ["./greeter.ts"], listen: [{ tcp: "127.0.0.1:9340" }] },
+    },
+  }, here);
+  assert.deepEqual(plan.processes.map((p) => [p.name, p.replicaOf?.index]), [
+    ["greeter#1", 1],
+    ["greeter#2", 2],
+    ["greeter#3", 3],
+    ["other", undefined],
+  ]);
+  assert.deepEqual(plan.processes[2].listen.map((l) => l.port), [9302, 9312]);
+  assert.equal(plan.processes[2].metrics?.port, 9332);
+  // Replica by replica, TCP first; then the other process serving the same interface.
+  assert.deepEqual(plan.routes.Greeter.map((r) => `${r.process} ${r.url}`), [
+    "greeter#1 tcp://localhost:9320",
+    "greeter#1 http://127.0.0.1:9300",
+    "greeter#2 tcp://localhost:9321",
+    "greeter#2 http://127.0.0.1:9301",
+    "greeter#3 tcp://localhost:9322",
+    "greeter#3 http://127.0.0.1:9302",
+    "other tcp://127.0.0.1:9340",
+  ]);
+});
+
+Deno.test("replicas: their ports may not overlap others' nor leave the range", async () => {
+  assert.deepEqual(
+    await problems({
+      processes: {
+        a: { components: ["./greeter.ts"], listen: [{ tcp: "127.0.0.1:9400" }], replicas: 3 },
+        b: { components: ["./greeter.ts"], listen: [{ tcp: "127.0.0.1:9402" }] },
+        c: { components: ["./greeter.ts"], listen: [{ tcp: "127.0.0.1:65535" }], replicas: 2 },
+        d: { components: ["./greeter.ts"], replicas: 0 },
+      },
+    }),
+    [
+      "$.processes.d.replicas: must be >= 1",
+      "$.processes.b.listen[0].tcp: 127.0.0.1:9402 is already used by $.processes.a.listen[0] (replica 3)",
+      "$.processes.c.listen[0].tcp: ports 65535-65536 (one per replica) are out of range (1-65535)",
+    ],
+  );
 });

@@ -135,3 +135,15 @@ Deno.test("a front may not consume the queues of an amqp listener", () => {
     ],
   );
 });
+
+Deno.test('"workers" is a positive integer or "auto"', () => {
+  const withWorkers = (workers: unknown) =>
+    paths({ processes: { a: { components: ["a.ts"], workers } } });
+  assert.deepEqual(withWorkers(2), []);
+  assert.deepEqual(withWorkers("auto"), []);
+  for (const bad of [0, 1.5, "two", -1]) {
+    const problems = withWorkers(bad);
+    assert.ok(problems.length > 0, String(bad));
+    assert.ok(problems.every((p) => p.startsWith("$.processes.a.workers")), problems.join("\n"));
+  }
+});

@@ -76,7 +76,18 @@ export async function cliSteps(t: Deno.TestContext, ctx: Context): Promise<void>
     async () => {
       const ran = await run(
         Deno.execPath(),
-        ["install", "-g", "-A", "-n", "switchboard", "--root", dirname(dirname(bin)), ctx.cli],
+        [
+          "install",
+          "-g",
+          "-A",
+          // As README's install command: without it each start reads every command's graph.
+          "--unstable-lazy-dynamic-imports",
+          "-n",
+          "switchboard",
+          "--root",
+          dirname(dirname(bin)),
+          ctx.cli,
+        ],
         { cwd: ctx.home, env: ctx.env },
       );
       assert.equal(ran.code, 0, ran.stderr);

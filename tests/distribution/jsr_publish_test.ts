@@ -85,8 +85,13 @@ Deno.test("jsr: deno publish, then import, install and serve the published packa
       assert.deepEqual(version.exports, CONFIG.exports);
       const paths = [...version.files.keys()];
       for (const include of CONFIG.publish.include as string[]) {
+        // `*.ts`: the root modules, which are the entry points (tests/layout_test.ts).
         const hit = include.endsWith("/")
           ? paths.some((p) => p.startsWith(`/${include}`))
+          : include === "*.ts"
+          ? Object.values(CONFIG.exports as Record<string, string>).every((file) =>
+            paths.includes(file.slice(1))
+          )
           : paths.includes(`/${include}`);
         assert.ok(hit, `publish.include ${include} is not in the package`);
       }

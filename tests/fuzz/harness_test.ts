@@ -44,6 +44,8 @@ Deno.test("deno task fuzz: a tiny run reports every protocol with its figures", 
     "msgpack",
     "amqp",
     "multicall",
+    "component",
+    "component-process",
   ]);
   for (const p of report.protocols) {
     if (p.skipped) {

@@ -18,6 +18,8 @@ Deno.test("component options apply to the --component they follow", () => {
     "--component",
     "./web.ts",
     "--loader=bundled",
+    "--load-timeout",
+    "2000",
   ]);
   assert.deepEqual(specs, [
     { url: "./calc.ts" },
@@ -27,7 +29,7 @@ Deno.test("component options apply to the --component they follow", () => {
       permissions: { net: ["db:5432", "cache:6379"], read: true },
       deadline: 500,
     },
-    { url: "./web.ts", loader: "bundled" },
+    { url: "./web.ts", loader: "bundled", loadTimeout: 2000 },
   ]);
   assert.deepEqual(rest, ["--http", "127.0.0.1:0", "--debug"]);
 });
@@ -76,6 +78,7 @@ Deno.test("mistakes are refused with a message that says what to do", () => {
     [["--component"], /--component needs a value/],
     [["--component", "a.ts", "--deadline", "soon"], /--deadline: expected a positive number/],
     [["--isolate", "worker"], /component options given without any --component/],
+    [["--component", "a.ts", "--load-timeout", "0"], /--load-timeout: expected a positive/],
   ];
   for (const [args, message] of cases) {
     assert.throws(() => parseComponentArgs(args), (error: Error) => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { encodeBase64 } from "../../src/core/base64.ts";
-import { ComponentError, loadComponent, type LoadedComponent } from "../../src/host/loader.ts";
+import { ComponentError, loadComponent, type LoadedComponent } from "../../deploy.ts";
 import { Router } from "../../src/core/router/router.ts";
 import { serveFixtures } from "./fixture_server.ts";
 
@@ -181,6 +181,64 @@ export default implement(defineInterface("Ping", { ping: method({ result: t.stri
     await assert.rejects(
       loadComponent(`${dir}/d.ts`, { loader: "bundled" }),
       /can import Switchboard's entry points \(@switchboard\/rpc, @switchboard\/rpc\/server, …\), not its files/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("bundled: this copy's file of any entry point is this copy's library", async () => {
+  const dir = await Deno.makeTempDir();
+  const root = new URL("../../", import.meta.url).href;
+  const host = globalThis as { hostRouter?: unknown };
+  host.hostRouter = Router;
+  try {
+    await Deno.writeTextFile(
+      `${dir}/c.ts`,
+      `import { defineInterface, implement, method, t } from "${root}mod.ts";
+import { Router } from "${root}server.ts";
+export default implement(defineInterface("Same", { router: method({ result: t.bool }) }), {
+  router: () => Router === (globalThis as { hostRouter?: unknown }).hostRouter,
+});`,
+    );
+    const same = await loadComponent(`${dir}/c.ts`, { loader: "bundled" });
+    assert.equal(await call(same, "Same.router"), true);
+    // The CLI is no library entry point.
+    await Deno.writeTextFile(`${dir}/d.ts`, `export * from "@switchboard/rpc/cli";`);
+    await assert.rejects(
+      loadComponent(`${dir}/d.ts`, { loader: "bundled" }),
+      /d\.ts imports "@switchboard\/rpc\/cli": a loaded component can import Switchboard's entry points/,
+    );
+  } finally {
+    delete host.hostRouter;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("bundled: a program that did not import ./deploy is told to, by the components that need it", async () => {
+  const root = new URL("../../", import.meta.url);
+  const dir = await Deno.makeTempDir();
+  try {
+    // Only the loader, not the ./deploy entry that provides it the library.
+    await Deno.writeTextFile(
+      `${dir}/program.ts`,
+      `import { loadComponent } from "${new URL("src/host/loader.ts", root).href}";
+for (const name of ["exports_nothing.ts", "marker.ts"]) {
+  await loadComponent("${FIXTURES.href}" + name, { loader: "bundled" })
+    .catch((error) => console.log(error.message));
+}`,
+    );
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--config", new URL("deno.json", root).pathname, `${dir}/program.ts`],
+      stdin: "null",
+      env: { NO_COLOR: "1" },
+    }).output();
+    const [plain, needs] = new TextDecoder().decode(out.stdout).trim().split("\n");
+    // A component that does not import Switchboard loads (and is refused for what it exports).
+    assert.match(plain, /exports_nothing\.ts exports no implementation/);
+    assert.match(
+      needs,
+      /marker\.ts: this program did not provide Switchboard's library to the components it loads: import "@switchboard\/rpc\/deploy"/,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -49,7 +49,7 @@ Deno.test("permission errors: a worker granted what its server lacks names the s
 });
 
 Deno.test("permission errors: a component denied a read while loading says where the grant goes", async () => {
-  const { loadComponents } = await import("../../src/host/placement.ts");
+  const { loadComponents } = await import("../../deploy.ts");
   const dir = await Deno.realPath(await Deno.makeTempDir());
   try {
     await Deno.writeTextFile(`${dir}/config.txt`, "x");

@@ -2,7 +2,7 @@
 // not read, it cannot import (a component with no read access used to return the
 // contents of outside files by importing them, because the host read its graph).
 import assert from "node:assert/strict";
-import { loadComponents } from "../../src/host/placement.ts";
+import { loadComponents } from "../../deploy.ts";
 import { Server } from "../../src/adapters/deno/server.ts";
 
 /** A component in its own dir that imports a .json and a .js file from a sibling dir. */

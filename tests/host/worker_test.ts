@@ -4,9 +4,12 @@ import { connect } from "../../src/client/connect.ts";
 import type { Client } from "../../src/core/client/client.ts";
 import { RpcError } from "../../src/core/errors.ts";
 import { defineInterface, implement, method, t } from "../../mod.ts";
-import { loadComponents, type PlacedComponents } from "../../src/host/placement.ts";
-import type { ComponentSpec } from "../../src/host/placement.ts";
-import { ComponentError } from "../../src/host/loader.ts";
+import {
+  ComponentError,
+  type ComponentSpec,
+  loadComponents,
+  type PlacedComponents,
+} from "../../deploy.ts";
 import { serveFixtures } from "./fixture_server.ts";
 
 const SANDBOX = new URL("../fixtures/components/sandbox.ts", import.meta.url).href;

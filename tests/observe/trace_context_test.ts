@@ -15,7 +15,7 @@ import {
 } from "../../src/core/client/tracing_hook.ts";
 import type { TraceCarrier } from "../../src/core/context.ts";
 import { decodeMessage, encodeRequest, pack, unpack } from "../../src/wire/msgpackrpc/codec.ts";
-import { loadComponents } from "../../src/host/placement.ts";
+import { loadComponents } from "../../deploy.ts";
 import TraceEchoImpl, { Traced, TraceEcho } from "../fixtures/components/trace_echo.ts";
 import { BROKER_URL, SKIP as NO_BROKER, uniquePrefix } from "../fixtures/amqp_broker.ts";
 import { headSampler } from "../../src/observe/sampling.ts";

@@ -7,7 +7,7 @@ import { type Logger, Server } from "../../server.ts";
 import { demoComponents } from "../../src/demo/mod.ts";
 import spec, { matchesSpec, specExamples } from "../wire/jsonrpc/spec_component.ts";
 import { openRpcValidator } from "../core/idl/openrpc_validator.ts";
-import { readLimited } from "../../src/server/http_request.ts";
+import { readLimited } from "../../src/wire/http_body.ts";
 import { JSONRPCClient, JSONRPCErrorException } from "json-rpc-2.0";
 
 const quiet: Logger = { error: () => {}, warn: () => {} };

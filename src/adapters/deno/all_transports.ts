@@ -1,7 +1,8 @@
 /**
  * Plugs every client transport into `connect()`: tcp:/tls: (msgpack-rpc on Deno's sockets),
- * XML-RPC over http(s):, and amqp:/amqps: (amqplib is loaded only when an amqp URL is first
- * used). Programs that connect by URL import this once instead of each transport module.
+ * XML-RPC over http(s):, amqp:/amqps: (amqplib is loaded only when an amqp URL is first
+ * used), and ws:/wss: (JSON-RPC over WebSocket, also in "." itself). Programs that connect
+ * by URL import this once instead of each transport module.
  *
  * @module
  */
@@ -9,3 +10,4 @@
 import "./tcp_client.ts";
 import "../../client/http_xmlrpc.ts";
 import "../../client/amqp.ts";
+import "../../client/ws.ts";

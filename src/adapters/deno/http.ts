@@ -22,8 +22,13 @@ import type { ListenerEnv } from "../../server/_http_env.ts";
 import { errorShape } from "../../core/errors.ts";
 import { hostProblem } from "../../server/http_request.ts";
 import { acceptLoop } from "./accept.ts";
+import { isWebSocketUpgrade, WebSocketUpgrades } from "./ws.ts";
+import type { WebSocketOptions } from "../../server/ws.ts";
 
-/** What a Deno HTTP listener adds to the app's options: limits on its connections. */
+/**
+ * What a Deno HTTP listener adds to the app's options: limits on its connections, and
+ * WebSocket upgrades.
+ */
 export interface HttpListenerOptions {
   /** Open connections of the listener (default 10,000); more get 503. */
   maxConnections?: number;
@@ -37,6 +42,13 @@ export interface HttpListenerOptions {
    * included (default 30 s); then it is closed.
    */
   idleTimeout?: number;
+  /**
+   * Serve JSON-RPC over WebSocket on this listener too (a `GET` with `Upgrade: websocket`
+   * at any path, see `docs/websocket.md`): `true` or its options; off by default. Such a
+   * listener is served by `Deno.serve`, so `maxConnections`, `headerTimeout` and
+   * `idleTimeout` do not apply to its HTTP connections.
+   */
+  websocket?: WebSocketOptions | boolean;
 }
 
 /** Options of an HTTP listener: the app's and the listener's own. */
@@ -83,6 +95,11 @@ export interface HttpAddress {
   port?: number;
   /** Serve HTTPS with this certificate chain and private key (PEM text). */
   tls?: { cert: string; key: string };
+  /**
+   * Share the port with other listeners that set it too (`SO_REUSEPORT`: on Linux the kernel
+   * spreads connections among them); needs `--unstable-net`.
+   */
+  reusePort?: boolean;
 }
 
 /** Default cap on open connections per HTTP listener. */
@@ -148,6 +165,10 @@ export function serveHttp(
   options: HttpOptions = {},
 ): Promise<HttpListener> {
   const app = createHttpApp(router, options);
+  const ws = options.websocket ? new WebSocketUpgrades(router, options) : undefined;
+  // Deno 2.9 cannot hand over a connection upgraded under serveHttpOnConnection (the socket
+  // closes with the connection's HTTP loop): a WebSocket listener is served by Deno.serve.
+  if (ws) return serveWithDenoServe(app, listen, ws);
   if (!serveOnConnection) {
     router.logger.warn(
       "http: this Deno cannot serve single connections; HTTP connection limits and header " +
@@ -174,9 +195,11 @@ function serveConnections(
   const idleTimeout = options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT_MS;
   const hostname = listen.hostname ?? "127.0.0.1";
   const port = listen.port ?? 8080;
+  // Only set when asked: the option needs --unstable-net.
+  const reuse = listen.reusePort ? { reusePort: true } : {};
   const listener: Deno.Listener = listen.tls
-    ? Deno.listenTls({ hostname, port, cert: listen.tls.cert, key: listen.tls.key })
-    : Deno.listen({ hostname, port });
+    ? Deno.listenTls({ hostname, port, cert: listen.tls.cert, key: listen.tls.key, ...reuse })
+    : Deno.listen({ hostname, port, ...reuse });
   const addr = listener.addr as Deno.NetAddr;
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   const url = `${listen.tls ? "https" : "http"}://${host}:${addr.port}`;
@@ -303,7 +326,11 @@ function serveConnections(
 }
 
 /** The fallback: `Deno.serve`, with none of the connection limits. */
-function serveWithDenoServe(app: HttpApp, listen: HttpAddress): Promise<HttpListener> {
+function serveWithDenoServe(
+  app: HttpApp,
+  listen: HttpAddress,
+  ws?: WebSocketUpgrades,
+): Promise<HttpListener> {
   const handle = withHostCheck(app);
   return new Promise((resolve, reject) => {
     try {
@@ -312,11 +339,15 @@ function serveWithDenoServe(app: HttpApp, listen: HttpAddress): Promise<HttpList
         {
           hostname: listen.hostname ?? "127.0.0.1",
           port: listen.port ?? 8080,
+          ...(listen.reusePort ? { reusePort: true } : {}),
           ...(listen.tls ? { cert: listen.tls.cert, key: listen.tls.key } : {}),
           onListen: () => {},
         },
-        (request, info) =>
-          handle(request, { remoteAddr: info.remoteAddr as Deno.NetAddr, listener: url }),
+        (request, info) => {
+          const env = { remoteAddr: info.remoteAddr as Deno.NetAddr, listener: url };
+          if (ws && isWebSocketUpgrade(request)) return ws.upgrade(request, env);
+          return handle(request, env);
+        },
       );
       const addr = server.addr as Deno.NetAddr;
       const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
@@ -325,7 +356,10 @@ function serveWithDenoServe(app: HttpApp, listen: HttpAddress): Promise<HttpList
         hostname: addr.hostname,
         port: addr.port,
         url,
-        shutdown: () => server.shutdown(),
+        shutdown: async () => {
+          await ws?.shutdown();
+          await server.shutdown();
+        },
         finished: server.finished,
         connections: () => 0,
       });

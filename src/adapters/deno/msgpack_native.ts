@@ -7,12 +7,6 @@
  * @module
  */
 
-/**
- * The module that loads msgpackr's Node entry, by a computed URL so that nothing loads it
- * unasked (`deno compile` embeds it through src/cli/lazy.ts's list).
- */
-export const NATIVE_ENTRY: URL = new URL("./msgpack_native_entry.ts", import.meta.url);
-
 let loading: Promise<boolean> | undefined;
 
 /** Turns on the native decoder where this process may load it; resolves whether it did. */
@@ -24,7 +18,8 @@ export function useNativeMsgpack(): Promise<boolean> {
       return false;
     }
     try {
-      await import(NATIVE_ENTRY.href);
+      // Imported only here, after the checks (deno.json's `lazy-dynamic-imports`: not at start).
+      await import("./msgpack_native_entry.ts");
       return true;
     } catch {
       return false; // no add-on for this platform: the JavaScript decoder serves

@@ -19,11 +19,18 @@ import { type AmqpListener, type AmqpServeOptions, serveAmqp } from "../../serve
 import type { PeerInfo, TcpOptions } from "../../server/tcp.ts";
 import { type HttpListener, type HttpOptions, serveHttp } from "./http.ts";
 import { serveTcp, type TcpAddress, type TcpListener } from "./tcp_listener.ts";
+import { Topics } from "../../server/tcp_pubsub.ts";
+import type { ReplayOptions } from "../../server/topic_replay.ts";
 
 /** Options of a server. */
 export interface ServerOptions extends RouterOptions {
   /** Register `system.*` and `rpc.discover` (default true). */
   introspection?: boolean;
+  /**
+   * Keep the last published calls of every topic, numbered, so that a subscriber that lost
+   * its connection gets what it missed (off by default; `{}` for 1000 calls / 1 MiB a topic).
+   */
+  replay?: ReplayOptions;
 }
 
 /** Something a server listens with; closed when the server closes. */
@@ -64,6 +71,8 @@ export class Server {
   readonly router: Router;
   readonly #listeners = new Set<Listener>();
   readonly #tcp: TcpListener[] = [];
+  /** One topic table for every listener: a publish reaches subscribers on every transport. */
+  readonly #topics: Topics;
 
   /** Creates a server with an empty router (plus introspection). */
   constructor(options: ServerOptions = {}) {
@@ -71,6 +80,7 @@ export class Server {
     routerView(this.router).installClientFactory((router) =>
       new Client(new LocalTransport(router))
     );
+    this.#topics = new Topics(this.router, undefined, options.replay);
     if (options.introspection ?? true) {
       for (const impl of introspection(this.router)) this.router.register(impl);
     }
@@ -84,12 +94,16 @@ export class Server {
 
   /** Listens for JSON-RPC (and XML-RPC, where installed) over HTTP (HTTPS with `address.tls`). */
   async listenHttp(
-    address: Address & { tls?: { cert: string; key: string } } = {},
+    address: Address & { tls?: { cert: string; key: string }; reusePort?: boolean } = {},
     options: HttpOptions = {},
   ): Promise<HttpListener> {
     const listener = await serveHttp(this.router, address, {
       ...defaultHttpOptions(this.router),
       ...options,
+      // WebSocket peers share the server's topics with its other listeners.
+      websocket: options.websocket
+        ? { topics: this.#topics, ...(options.websocket === true ? {} : options.websocket) }
+        : false,
     });
     this.track(listener);
     return listener;
@@ -108,7 +122,9 @@ export class Server {
    * and Switchboard clients with auth, heartbeats, cancellation and server → client calls.
    */
   async listenTcp(address: TcpAddress = {}, options: TcpOptions = {}): Promise<TcpListener> {
-    const listener = this.track(await serveTcp(this.router, address, options));
+    const listener = this.track(
+      await serveTcp(this.router, address, { topics: this.#topics, ...options }),
+    );
     this.#tcp.push(listener);
     return listener;
   }
@@ -126,6 +142,19 @@ export class Server {
     const listener = this.#tcp.find((l) => l.peers().some((p) => p.id === id)) ?? this.#tcp[0];
     if (!listener) throw new Error("this server has no TCP listener; peers connect over tcp://");
     return listener.peer(id);
+  }
+
+  /**
+   * Publishes a call to a topic's subscribers on every listener (TCP and WebSocket peers,
+   * in-process subscribers); resolves with how many received it.
+   */
+  publish(topic: string, method: string, params?: unknown): Promise<number> {
+    return this.#topics.publish(topic, method, params);
+  }
+
+  /** Serves a topic's published calls with `impl` in this process; returns an unsubscribe. */
+  subscribe(topic: string, impl: Implementation): () => void {
+    return this.#topics.subscribe(topic, impl);
   }
 
   /** Adds a listener to close with the server (used by the TCP and AMQP transports). */

@@ -50,6 +50,8 @@ export interface ListenAddress {
   port: number;
   /** Serve TLS with this PEM certificate chain and key. */
   tls?: { cert: string; key: string };
+  /** Share the port with other listeners that set it too (`SO_REUSEPORT`; `--unstable-net`). */
+  reusePort?: boolean;
 }
 
 /** A listening socket feeding an accept callback. */
@@ -72,9 +74,11 @@ export function listen(
   onError: (message: string) => void = () => {},
 ): SocketListener {
   const { hostname, port, tls } = address;
+  // Only set when asked: the option needs --unstable-net.
+  const reuse = address.reusePort ? { reusePort: true } : {};
   const listener: Deno.Listener = tls
-    ? Deno.listenTls({ hostname, port, cert: tls.cert, key: tls.key })
-    : Deno.listen({ hostname, port });
+    ? Deno.listenTls({ hostname, port, cert: tls.cert, key: tls.key, ...reuse })
+    : Deno.listen({ hostname, port, ...reuse });
   const loop = acceptLoop(listener, (conn) => {
     try {
       if (!tls) (conn as Deno.TcpConn).setNoDelay(true);

@@ -19,6 +19,8 @@ export interface TcpAddress {
   port?: number;
   /** Serve TLS with this PEM certificate chain and key . */
   tls?: { cert: string; key: string };
+  /** Share the port with other listeners that set it too (`SO_REUSEPORT`; `--unstable-net`). */
+  reusePort?: boolean;
 }
 
 /** A listening TCP transport. */
@@ -68,7 +70,12 @@ export function serveTcp(
 ): Promise<TcpListener> {
   const sessions = tcpSessions(router, options);
   const socket = listen(
-    { hostname: address.hostname ?? "127.0.0.1", port: address.port ?? 8081, tls: address.tls },
+    {
+      hostname: address.hostname ?? "127.0.0.1",
+      port: address.port ?? 8081,
+      tls: address.tls,
+      reusePort: address.reusePort,
+    },
     sessions.accept,
     (message) => router.logger.warn(`tcp: ${message}`),
   );

@@ -16,7 +16,7 @@ import { compile, ValidationError } from "../idl/validate.ts";
 import type { ClientLike, Outcome } from "../context.ts";
 import { asRpcError, RpcError, rpcError } from "../errors.ts";
 import type { Implementation } from "../implement.ts";
-import type { OutgoingCall, Transport } from "./transport.ts";
+import type { OutgoingCall, SubscribeOptions, Transport } from "./transport.ts";
 import type { Fields } from "../idl/types.ts";
 import { callTracing } from "./tracing_hook.ts";
 
@@ -133,6 +133,7 @@ export class Client implements ClientLike {
       // Typed proxies say what the params are (positional protocols need the order).
       if (declared) request.declared = declared;
       if (trace) request.trace = trace;
+      if (options.idempotent) request.idempotent = true;
       return this.#transport.call(request);
     });
   }
@@ -249,7 +250,12 @@ export class Client implements ClientLike {
       const full = `${iface.name}.${name}`;
       const check = compile(def.result);
       methods[name] = async (params?: unknown, options?: CallOptions) => {
-        const value = await this.#call(full, params ?? {}, options ?? {}, def.params);
+        const value = await this.#call(
+          full,
+          params ?? {},
+          def.idempotent ? { idempotent: true, ...options } : options ?? {},
+          def.params,
+        );
         try {
           // No protocol carries undefined: an absent optional result arrives as null and
           // is returned as the declared type says (undefined; null for "no result").
@@ -308,11 +314,11 @@ export class Client implements ClientLike {
   }
 
   /** Runs `impl` for every call published to `topic` (needs a pub-sub transport, tcp://). */
-  subscribe(topic: string, impl: Implementation): Promise<void> {
+  subscribe(topic: string, impl: Implementation, options?: SubscribeOptions): Promise<void> {
     if (!this.#transport.subscribe) {
       return Promise.reject(new TypeError("this transport has no publish-subscribe; use tcp://"));
     }
-    return this.#transport.subscribe(topic, impl);
+    return this.#transport.subscribe(topic, impl, options);
   }
 
   /** Closes the transport. */

@@ -8,7 +8,26 @@ import type { Identity, Outcome } from "../context.ts";
 import type { Router } from "../router/router.ts";
 import type { OutgoingCall, Transport } from "./transport.ts";
 
-/** Dispatches calls to a router in the same isolate. */
+/**
+ * Dispatches calls to a router in the same isolate.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Client, defineInterface, implement, method, t } from "@switchboard/rpc";
+ * import { LocalTransport, Router } from "@switchboard/rpc/server";
+ *
+ * const Calc = defineInterface("Calc", {
+ *   add: method({ params: { a: t.int, b: t.int }, result: t.int }),
+ * });
+ * const router = new Router();
+ * router.register(implement(Calc, { add: ({ a, b }) => a + b }));
+ *
+ * const client = new Client(new LocalTransport(router, { id: "billing" }));
+ * assert.equal(await client.proxy(Calc).add({ a: 2, b: 3 }), 5);
+ * await client.close();
+ * ```
+ */
 export class LocalTransport implements Transport {
   readonly #router: Router;
   readonly #caller?: Identity;

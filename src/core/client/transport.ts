@@ -28,6 +28,27 @@ export interface OutgoingCall {
   declared?: Fields;
   /** The W3C trace context to send with it (set by the client when tracing is installed). */
   trace?: TraceCarrier;
+  /** The call may safely run twice: a balancing transport may retry or hedge it. */
+  idempotent?: boolean;
+}
+
+/** Published calls a subscriber will never get: they fell out of the publisher's replay buffer. */
+export interface TopicGap {
+  /** The topic. */
+  readonly topic: string;
+  /** The first missing sequence number. */
+  readonly from: number;
+  /** The last missing one; null when unknown (the publisher restarted: a new history). */
+  readonly to: number | null;
+}
+
+/** Options of a subscription. */
+export interface SubscribeOptions {
+  /**
+   * Told of published calls missed for good (the connection was down longer than the
+   * publisher's replay buffer reaches); without it, the gap is logged as an error.
+   */
+  onGap?: (gap: TopicGap) => void;
 }
 
 /** A client transport. Transport failures reject with an `RpcError` (e.g. `Unavailable`). */
@@ -48,7 +69,7 @@ export interface Transport {
   /** Publishes a call to a topic; every subscriber runs it (pub-sub transports only). */
   publish?(topic: string, method: string, params?: unknown): Promise<void>;
   /** Runs `impl` for every call published to `topic` (pub-sub transports only). */
-  subscribe?(topic: string, impl: Implementation): Promise<void>;
+  subscribe?(topic: string, impl: Implementation, options?: SubscribeOptions): Promise<void>;
   /** Releases connections. */
   close(): Promise<void>;
 }

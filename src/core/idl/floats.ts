@@ -8,45 +8,39 @@
  * @module
  */
 
-import type {
-  ArrayType,
-  Fields,
-  MapType,
-  NullableType,
-  OptionalType,
-  StructType,
-  Type,
-} from "./types.ts";
+import type { Fields, Type } from "./types.ts";
+import { isSimple, unknownKind } from "./kinds.ts";
 
 /** Whether a type has `t.float` anywhere inside (remembered: most have none). */
 const holds = new WeakMap<Type | Fields, boolean>();
 
 /** Whether `type` is, or holds at any depth, `t.float`. */
 export function holdsFloat(type: Type): boolean {
+  if (isSimple(type)) return type.kind === "float";
   switch (type.kind) {
-    case "float":
-      return true;
     case "optional":
     case "nullable":
-      return holdsFloat((type as OptionalType | NullableType).inner);
+      return holdsFloat(type.inner);
+    case "literal":
+      return false;
     case "array":
     case "map":
-    case "struct":
-      break;
+    case "struct": {
+      let known = holds.get(type);
+      if (known === undefined) {
+        holds.set(type, false); // a recursive type ends here
+        known = type.kind === "array"
+          ? holdsFloat(type.items)
+          : type.kind === "map"
+          ? holdsFloat(type.values)
+          : fieldsHoldFloat(type.fields);
+        holds.set(type, known);
+      }
+      return known;
+    }
     default:
-      return false;
+      return unknownKind(type, false);
   }
-  let known = holds.get(type);
-  if (known === undefined) {
-    holds.set(type, false); // a recursive type ends here
-    known = type.kind === "array"
-      ? holdsFloat((type as ArrayType).items)
-      : type.kind === "map"
-      ? holdsFloat((type as MapType).values)
-      : fieldsHoldFloat((type as StructType).fields);
-    holds.set(type, known);
-  }
-  return known;
 }
 
 /** Whether any of `fields` (a struct's, or a method's params) is or holds `t.float`. */
@@ -66,19 +60,21 @@ export function fieldsHoldFloat(fields: Fields): boolean {
  * changed. Work is bounded by the value's size.
  */
 export function wholeFloats(type: Type, value: unknown, wrap: (n: number) => unknown): unknown {
+  if (isSimple(type)) {
+    const whole = type.kind === "float" && typeof value === "number" && Number.isInteger(value);
+    return whole ? wrap(value) : value;
+  }
   switch (type.kind) {
-    case "float":
-      return typeof value === "number" && Number.isInteger(value) ? wrap(value) : value;
     case "optional":
     case "nullable":
-      return wholeFloats((type as OptionalType | NullableType).inner, value, wrap);
+      return wholeFloats(type.inner, value, wrap);
     case "array": {
-      const items = (type as ArrayType).items;
+      const items = type.items;
       if (!Array.isArray(value) || !holdsFloat(items)) return value;
       return value.map((item) => wholeFloats(items, item, wrap));
     }
     case "map": {
-      const values = (type as MapType).values;
+      const values = type.values;
       if (!isRecord(value) || !holdsFloat(values)) return value;
       const out: Record<string, unknown> = {};
       for (const key of Object.keys(value)) {
@@ -98,9 +94,11 @@ export function wholeFloats(type: Type, value: unknown, wrap: (n: number) => unk
       return out;
     }
     case "struct":
-      return fieldFloats((type as StructType).fields, value, wrap);
-    default:
+      return fieldFloats(type.fields, value, wrap);
+    case "literal":
       return value;
+    default:
+      return unknownKind(type, value);
   }
 }
 

@@ -7,23 +7,15 @@
  * normalises) exactly as before, so behaviour does not change.
  *
  * Guards are conservative: for any value they are unsure of (tagged dates and bytes,
- * `any` containers, big integers, kinds they do not know) they say no.
+ * `any` containers, big integers, kinds the IDL does not know) they say no.
  *
  * @module
  */
 
-import type {
-  ArrayType,
-  Fields,
-  LiteralType,
-  MapType,
-  NullableType,
-  OptionalType,
-  StructType,
-  Type,
-} from "./types.ts";
+import type { ArrayType, Fields, MapType, StructType, Type } from "./types.ts";
 import type { Check, ParamsCheck } from "./validate.ts";
 import { isVoidResult } from "./interface.ts";
+import { unknownKind } from "./kinds.ts";
 
 /** True only when the full check would return the value itself. */
 export type Guard = (value: unknown) => boolean;
@@ -114,54 +106,58 @@ function codegen() {
         return `(${v} === null || (${v} !== undefined && typeof ${v} !== "object" && ` +
           `(typeof ${v} !== "number" || ${v} - ${v} === 0)))`;
       case "literal":
-        constants.push((t as LiteralType).values);
+        constants.push(t.values);
         return `c[${constants.length - 1}].includes(${v})`;
       case "optional":
-        return `(${v} === undefined || ${test((t as OptionalType).inner, v)})`;
+        return `(${v} === undefined || ${test(t.inner, v)})`;
       case "nullable":
-        return `(${v} === null || ${test((t as NullableType).inner, v)})`;
+        return `(${v} === null || ${test(t.inner, v)})`;
       case "array":
       case "map":
       case "struct":
         return `${fn(t)}(${v})`;
       default:
-        return "false";
+        return unknownKind(t, "false");
     }
   };
   /** The name of the generated function testing a container type. */
-  const fn = (t: Type): string => {
+  const fn = (t: ArrayType | MapType | StructType): string => {
     let name = names.get(t);
     if (name) return name;
     name = `g${names.size}`;
     names.set(t, name);
-    const x = `x${locals++}`;
-    let body: string;
-    if (t.kind === "array") {
-      body = `if (!Array.isArray(v)) return false;\n` +
-        `for (let i = 0; i < v.length; i++) { const ${x} = v[i]; ` +
-        `if (!(${test((t as ArrayType).items, x)})) return false; }\n`;
-    } else if (t.kind === "map") {
-      body = `if (!(${plain("v")})) return false;\n` +
-        `for (const k in v) { const ${x} = v[k]; ` +
-        `if (!(${test((t as MapType).values, x)})) return false; }\n`;
-    } else {
-      const fields = (t as StructType).fields;
-      const keys = Object.keys(fields);
-      body = `if (!(${plain("v")})) return false;\n`;
-      keys.forEach((key, i) => {
-        const local = `${x}_${i}`;
-        body += `const ${local} = v[${JSON.stringify(key)}]; ` +
-          `if (!(${test(fields[key], local)})) return false;\n`;
-      });
-      const unknown = keys.map((key) => `k !== ${JSON.stringify(key)}`).join(" && ");
-      // Allowed extra members pass unchanged only when the `any` check would keep them.
-      const refused = (t as StructType).extra === "allow"
-        ? `v[k] !== null && typeof v[k] === "object"`
-        : `v[k] !== undefined`;
-      body += `for (const k in v) if (${unknown || "true"} && ${refused}) return false;\n`;
-    }
-    functions.push(`function ${name}(v) {\n${body}return true;\n}`);
+    functions.push(`function ${name}(v) {\n${container(t, `x${locals++}`)}return true;\n}`);
     return name;
+  };
+  /** The body of a container's function: false for the first value that fails. */
+  const container = (t: ArrayType | MapType | StructType, x: string): string => {
+    switch (t.kind) {
+      case "array":
+        return `if (!Array.isArray(v)) return false;\n` +
+          `for (let i = 0; i < v.length; i++) { const ${x} = v[i]; ` +
+          `if (!(${test(t.items, x)})) return false; }\n`;
+      case "map":
+        return `if (!(${plain("v")})) return false;\n` +
+          `for (const k in v) { const ${x} = v[k]; ` +
+          `if (!(${test(t.values, x)})) return false; }\n`;
+      case "struct": {
+        const keys = Object.keys(t.fields);
+        let body = `if (!(${plain("v")})) return false;\n`;
+        keys.forEach((key, i) => {
+          const local = `${x}_${i}`;
+          body += `const ${local} = v[${JSON.stringify(key)}]; ` +
+            `if (!(${test(t.fields[key], local)})) return false;\n`;
+        });
+        const unknown = keys.map((key) => `k !== ${JSON.stringify(key)}`).join(" && ");
+        // Allowed extra members pass unchanged only when the `any` check would keep them.
+        const refused = t.extra === "allow"
+          ? `v[k] !== null && typeof v[k] === "object"`
+          : `v[k] !== undefined`;
+        return body + `for (const k in v) if (${unknown || "true"} && ${refused}) return false;\n`;
+      }
+      default:
+        return unknownKind(t);
+    }
   };
   return {
     test,
@@ -206,19 +202,19 @@ function build(type: Type, sub: (type: Type) => Guard): Guard {
         v === null ||
         (v !== undefined && typeof v !== "object" && (typeof v !== "number" || v - v === 0));
     case "literal": {
-      const values = (type as LiteralType).values;
+      const values = type.values;
       return (v) => values.includes(v as never);
     }
     case "optional": {
-      const inner = sub((type as OptionalType).inner);
+      const inner = sub(type.inner);
       return (v) => v === undefined || inner(v);
     }
     case "nullable": {
-      const inner = sub((type as NullableType).inner);
+      const inner = sub(type.inner);
       return (v) => v === null || inner(v);
     }
     case "array": {
-      const items = sub((type as ArrayType).items);
+      const items = sub(type.items);
       return (v) => {
         if (!Array.isArray(v)) return false;
         for (let i = 0; i < v.length; i++) if (!items(v[i])) return false;
@@ -226,7 +222,7 @@ function build(type: Type, sub: (type: Type) => Guard): Guard {
       };
     }
     case "map": {
-      const values = sub((type as MapType).values);
+      const values = sub(type.values);
       return (v) => {
         if (!isPlainObject(v)) return false;
         for (const key in v) if (!values(v[key])) return false;
@@ -234,11 +230,11 @@ function build(type: Type, sub: (type: Type) => Guard): Guard {
       };
     }
     case "struct": {
-      const fields = fieldsGuard((type as StructType).fields, sub, (type as StructType).extra);
+      const fields = fieldsGuard(type.fields, sub, type.extra);
       return (v) => isPlainObject(v) && fields(v);
     }
     default:
-      return NEVER;
+      return unknownKind(type, NEVER);
   }
 }
 
@@ -276,7 +272,7 @@ export function guarded(type: Type, check: Check): Check {
  */
 export function guardedParams(fields: Fields, check: ParamsCheck): ParamsCheck {
   const names = Object.keys(fields);
-  const guard = compileGuard({ kind: "struct", name: "params", fields } as StructType);
+  const guard = compileGuard({ kind: "struct", name: "params", fields });
   const positional = generatePositional(fields);
   return (params, path) => {
     if (Array.isArray(params)) {

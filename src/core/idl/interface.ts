@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Fields, Infer, InferFields, Type } from "./types.ts";
+import type { Fields, Infer, InferFields, Type, TypeBase } from "./types.ts";
 import { t } from "./types.ts";
 
 /** What a method declares: its parameters (in order), its result and its documentation. */
@@ -25,13 +25,19 @@ export interface MethodOptions<P extends Fields, R extends Type> {
   concurrency?: number;
   /** How many callers may wait for a concurrency slot before calls are refused. */
   queue?: number;
+  /**
+   * Running a call twice does no harm (a read, a put of the same value): a client over
+   * several replicas may then retry it on another replica, or hedge it. Default false:
+   * a call that may have reached a server is never sent again.
+   */
+  idempotent?: boolean;
 }
 
 /**
  * The type used for methods that declare no result: handlers return nothing (or null), and
  * callers get `null`, as on the wire.
  */
-export interface VoidResult extends Type<void | null> {
+export interface VoidResult extends TypeBase<void | null> {
   /** Discriminant (the run-time form is `t.optional(t.any)`). */
   readonly kind: "optional";
   /** Any value, ignored. */
@@ -54,9 +60,12 @@ export interface MethodDef<P extends Fields = Fields, R extends Type = Type> {
   readonly concurrency?: number;
   /** Bound on queued callers when the concurrency limit is reached. */
   readonly queue?: number;
+  /** Whether a call may safely run twice (retried, hedged). */
+  readonly idempotent?: boolean;
 }
 
-const VOID = t.optional(t.any) as VoidResult;
+// The run-time form of `t.optional(t.any)`, typed as what callers see: `null`.
+const VOID: VoidResult = { kind: "optional", inner: t.any };
 
 /** Whether a result type is the one of methods that declare none (always `null` on the wire). */
 export function isVoidResult(type: Type): boolean {
@@ -68,9 +77,13 @@ export function isVoidResult(type: Type): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { method, t } from "@switchboard/rpc";
  *
  * const add = method({ params: { a: t.int, b: t.int }, result: t.int, doc: "a + b" });
+ * assert.deepEqual(Object.keys(add.params), ["a", "b"]);
+ * assert.equal(add.doc, "a + b");
+ * assert.throws(() => method({ concurrency: 0 }), /concurrency must be a positive integer/);
  * ```
  */
 export function method<P extends Fields = Record<never, never>, R extends Type = VoidResult>(
@@ -88,6 +101,7 @@ export function method<P extends Fields = Record<never, never>, R extends Type =
     errors: options.errors ?? [],
     concurrency,
     queue: options.queue,
+    idempotent: options.idempotent ?? false,
   };
 }
 
@@ -111,11 +125,14 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { defineInterface, method, t } from "@switchboard/rpc";
  *
  * export const Calculator = defineInterface("Calculator", {
  *   add: method({ params: { a: t.int, b: t.int }, result: t.int }),
  * });
+ * assert.equal(Calculator.name, "Calculator");
+ * assert.throws(() => defineInterface("my-api", {}), /must be an identifier/);
  * ```
  */
 export function defineInterface<const N extends string, const M extends Methods>(
@@ -150,6 +167,11 @@ export interface CallOptions {
    * incoming request. With tracing installed the call's own client span is sent instead.
    */
   trace?: { traceparent: string; tracestate?: string };
+  /**
+   * The call may safely run twice (typed proxies take it from the method's declaration):
+   * a client over several replicas may retry or hedge it.
+   */
+  idempotent?: boolean;
 }
 
 /** A proxy method's arguments: params are optional when the method declares none required. */

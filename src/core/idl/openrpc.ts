@@ -35,7 +35,25 @@ export interface OpenRpcMethod {
   "x-public"?: boolean;
 }
 
-/** Builds the OpenRPC document describing the given interfaces. */
+/**
+ * Builds the OpenRPC document describing the given interfaces.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defineInterface, method, t } from "@switchboard/rpc";
+ * import { openRpcDocument } from "@switchboard/rpc/server";
+ *
+ * const Calc = defineInterface("Calc", {
+ *   add: method({ params: { a: t.int, b: t.int }, result: t.int, doc: "Adds two numbers." }),
+ * });
+ * const doc = openRpcDocument([Calc], { title: "Calculator", version: "1.0.0" });
+ * assert.deepEqual(doc.info, { title: "Calculator", version: "1.0.0" });
+ * assert.equal(doc.methods[0].name, "Calc.add");
+ * assert.equal(doc.methods[0].summary, "Adds two numbers.");
+ * assert.deepEqual(doc.methods[0].params.map((p) => p.name), ["a", "b"]);
+ * ```
+ */
 export function openRpcDocument(
   interfaces: readonly InterfaceDef[],
   info: { title?: string; version?: string; description?: string } = {},

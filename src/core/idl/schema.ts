@@ -5,21 +5,31 @@
  * @module
  */
 
-import type {
-  ArrayType,
-  Fields,
-  LiteralType,
-  MapType,
-  NullableType,
-  OptionalType,
-  StructType,
-  Type,
-} from "./types.ts";
+import type { Fields, Type } from "./types.ts";
+import { unknownKind } from "./kinds.ts";
 
 /** A JSON Schema object. */
 export type JsonSchema = { [key: string]: unknown };
 
-/** JSON Schema of an IDL type. Named structs are written inline with their `title`. */
+/**
+ * JSON Schema of an IDL type. Named structs are written inline with their `title`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { t } from "@switchboard/rpc";
+ * import { toJsonSchema } from "@switchboard/rpc/server";
+ *
+ * assert.deepEqual(toJsonSchema(t.array(t.string)), { type: "array", items: { type: "string" } });
+ * assert.deepEqual(toJsonSchema(t.struct("Tag", { name: t.string })), {
+ *   title: "Tag",
+ *   type: "object",
+ *   properties: { name: { type: "string" } },
+ *   required: ["name"],
+ *   additionalProperties: false,
+ * });
+ * ```
+ */
 export function toJsonSchema(type: Type): JsonSchema {
   const schema = base(type);
   if (type.doc !== undefined) schema.description = type.doc;
@@ -46,54 +56,63 @@ function base(type: Type): JsonSchema {
     case "bool":
       return { type: "boolean" };
     case "bytes":
-      return {
-        anyOf: [
-          {
-            type: "object",
-            properties: { $bytes: { type: "string", contentEncoding: "base64" } },
-            required: ["$bytes"],
-            additionalProperties: false,
-          },
-          { type: "string", contentEncoding: "base64" },
-        ],
-      };
+      return taggedOrString("$bytes", { contentEncoding: "base64" });
     case "datetime":
-      return {
-        anyOf: [
-          {
-            type: "object",
-            properties: { $date: { type: "string", format: "date-time" } },
-            required: ["$date"],
-            additionalProperties: false,
-          },
-          { type: "string", format: "date-time" },
-        ],
-      };
+      return taggedOrString("$date", { format: "date-time" });
     case "any":
       return {};
     case "array":
-      return { type: "array", items: toJsonSchema((type as ArrayType).items) };
+      return { type: "array", items: toJsonSchema(type.items) };
     case "map":
-      return { type: "object", additionalProperties: toJsonSchema((type as MapType).values) };
+      return { type: "object", additionalProperties: toJsonSchema(type.values) };
     case "struct": {
-      const struct = type as StructType;
-      const schema: JsonSchema = { title: struct.name, ...fieldsSchema(struct.fields) };
+      const schema: JsonSchema = { title: type.name, ...fieldsSchema(type.fields) };
       // "At least these fields": other members are allowed, of any type.
-      if (struct.extra === "allow") schema.additionalProperties = true;
+      if (type.extra === "allow") schema.additionalProperties = true;
       return schema;
     }
     case "optional":
-      return toJsonSchema((type as OptionalType).inner);
+      return toJsonSchema(type.inner);
     case "nullable":
-      return { anyOf: [toJsonSchema((type as NullableType).inner), { type: "null" }] };
+      return { anyOf: [toJsonSchema(type.inner), { type: "null" }] };
     case "literal": {
-      const values = (type as LiteralType).values;
+      const values = type.values;
       return values.length === 1 ? { const: values[0] } : { enum: [...values] };
     }
+    default:
+      return unknownKind(type);
   }
 }
 
-/** JSON Schema of an object with the given fields (required = the non-optional ones). */
+/** A value that travels as a tagged object (`{"$bytes": …}`) or as its plain string form. */
+function taggedOrString(tag: string, string: JsonSchema): JsonSchema {
+  return {
+    anyOf: [
+      {
+        type: "object",
+        properties: { [tag]: { type: "string", ...string } },
+        required: [tag],
+        additionalProperties: false,
+      },
+      { type: "string", ...string },
+    ],
+  };
+}
+
+/**
+ * JSON Schema of an object with the given fields (required = the non-optional ones).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { t } from "@switchboard/rpc";
+ * import { fieldsSchema } from "@switchboard/rpc/server";
+ *
+ * const schema = fieldsSchema({ q: t.string, limit: t.optional(t.bool) });
+ * assert.deepEqual(schema.properties, { q: { type: "string" }, limit: { type: "boolean" } });
+ * assert.deepEqual(schema.required, ["q"]);
+ * ```
+ */
 export function fieldsSchema(fields: Fields): JsonSchema {
   const properties: Record<string, JsonSchema> = {};
   const required: string[] = [];

@@ -5,7 +5,8 @@
  * @module
  */
 
-import type { LiteralType, NullableType, OptionalType, Type } from "./types.ts";
+import type { Type } from "./types.ts";
+import { unknownKind } from "./kinds.ts";
 
 /** The XML-RPC type name of an IDL type (`int`, `double`, `struct`, …). */
 export function xmlRpcTypeName(type: Type): string {
@@ -31,9 +32,9 @@ export function xmlRpcTypeName(type: Type): string {
       return "struct";
     case "optional":
     case "nullable":
-      return xmlRpcTypeName((type as OptionalType | NullableType).inner);
+      return xmlRpcTypeName(type.inner);
     case "literal": {
-      const first = (type as LiteralType).values[0];
+      const first = type.values[0];
       return typeof first === "number"
         ? (Number.isInteger(first) ? "int" : "double")
         : typeof first === "boolean"
@@ -42,6 +43,8 @@ export function xmlRpcTypeName(type: Type): string {
     }
     case "any":
       return "undef";
+    default:
+      return unknownKind(type);
   }
 }
 
@@ -56,16 +59,19 @@ export function isJsonNative(type: Type): boolean {
       return true;
     case "optional":
     case "nullable":
-      return isJsonNative((type as OptionalType).inner);
+      return isJsonNative(type.inner);
     case "array":
-      return isJsonNative((type as { items: Type } & Type).items);
+      return isJsonNative(type.items);
     case "map":
-      return isJsonNative((type as { values: Type } & Type).values);
+      return isJsonNative(type.values);
     case "struct":
-      return Object.values((type as { fields: Record<string, Type> } & Type).fields).every(
-        isJsonNative,
-      );
-    default:
+      return Object.values(type.fields).every(isJsonNative);
+    case "int64":
+    case "bytes":
+    case "datetime":
+    case "any":
       return false;
+    default:
+      return unknownKind(type, false);
   }
 }

@@ -99,8 +99,8 @@ export function registerType<T extends object>(type: TypeTranslator<T>): Registe
   }
   const known = byName.get(type.name);
   if (known) {
-    if (known.class === type.class && (type.ext === undefined || type.ext === known.ext)) {
-      return known as unknown as RegisteredType<T>;
+    if (isRegistrationOf(known, type) && (type.ext === undefined || type.ext === known.ext)) {
+      return known;
     }
     throw new TypeError(`registerType: the name ${type.name} is already registered`);
   }
@@ -126,12 +126,20 @@ export function registerType<T extends object>(type: TypeTranslator<T>): Registe
         `pass another ext explicitly (the same on both sides)`,
     );
   }
-  const registered = Object.freeze({ ...type, ext }) as RegisteredType<T>;
-  byName.set(type.name, registered as unknown as RegisteredType);
-  byClass.set(type.class, registered as unknown as RegisteredType);
-  byExt.set(ext, registered as unknown as RegisteredType);
-  for (const listener of listeners) listener(registered as unknown as RegisteredType);
+  const registered: RegisteredType<T> = Object.freeze({ ...type, ext });
+  byName.set(type.name, registered);
+  byClass.set(type.class, registered);
+  byExt.set(ext, registered);
+  for (const listener of listeners) listener(registered);
   return registered;
+}
+
+/** Whether `known` was registered for the class of `type` (so it translates `T`). */
+function isRegistrationOf<T extends object>(
+  known: RegisteredType,
+  type: TypeTranslator<T>,
+): known is RegisteredType<T> {
+  return known.class === type.class;
 }
 
 /** The translator of a value's class (or nearest registered base class), if any. */

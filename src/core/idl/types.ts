@@ -6,30 +6,13 @@
  * @module
  */
 
-/** The names of the IDL's type constructors. */
-export type Kind =
-  | "int"
-  | "int64"
-  | "float"
-  | "string"
-  | "bool"
-  | "bytes"
-  | "datetime"
-  | "array"
-  | "map"
-  | "struct"
-  | "optional"
-  | "nullable"
-  | "literal"
-  | "any";
-
 /**
- * A value type of the IDL. `T` is the TypeScript type of the values it accepts; it exists
+ * What every IDL type has. `T` is the TypeScript type of the values it accepts; it exists
  * for the type checker only (the `~value` property is never set at run time).
  */
-export interface Type<T = unknown> {
-  /** Which constructor made this type. */
-  readonly kind: Kind;
+export interface TypeBase<T = unknown> {
+  /** Which constructor made this type (each kind narrows it to a literal). */
+  readonly kind: string;
   /** Optional human description, carried into JSON Schema and OpenRPC. */
   readonly doc?: string;
   /**
@@ -39,6 +22,60 @@ export interface Type<T = unknown> {
   readonly "~value"?: () => T;
 }
 
+/**
+ * A value type of the IDL: one of the kinds below, told apart by `kind`, so a `switch` on
+ * `type.kind` narrows it to that kind's interface (`items`, `values`, `inner`, `fields`).
+ * `Type<T>` is such a type whose values are `T` (plain `Type` is exactly {@linkcode TypeUnion}).
+ *
+ * Switchboard's own walkers (validation, guards, schemas, signatures) switch over every
+ * kind with an exhaustive default, so a kind added here fails to compile in each of them
+ * until it handles the kind.
+ *
+ * @example Narrow by kind
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { t, type Type } from "@switchboard/rpc";
+ *
+ * function depth(type: Type): number {
+ *   switch (type.kind) {
+ *     case "array":
+ *       return 1 + depth(type.items);
+ *     case "optional":
+ *     case "nullable":
+ *       return depth(type.inner);
+ *     default:
+ *       return 0;
+ *   }
+ * }
+ * assert.equal(depth(t.array(t.optional(t.array(t.int)))), 2);
+ * ```
+ */
+export type Type<T = unknown> = unknown extends T ? TypeUnion : TypeUnion & TypeBase<T>;
+
+/** Every kind of IDL type, one interface each: the union {@linkcode Type} narrows within. */
+export type TypeUnion =
+  | SimpleType
+  | ArrayType
+  | MapType
+  | StructType
+  | OptionalType
+  | NullableType
+  | LiteralType;
+
+/** The kinds with no parts and nothing to list, written by their name alone. */
+export type SimpleType =
+  | IntType
+  | Int64Type
+  | FloatType
+  | StringType
+  | BoolType
+  | BytesType
+  | DateTimeType
+  | AnyType;
+
+/** The names of the IDL's type constructors: the `kind` of every member of {@linkcode Type}. */
+export type Kind = Type["kind"];
+
 /** The TypeScript type of the values a {@linkcode Type} accepts. */
 export type Infer<T> = T extends { readonly "~value"?: () => infer V } ? V : never;
 
@@ -46,68 +83,68 @@ export type Infer<T> = T extends { readonly "~value"?: () => infer V } ? V : nev
 export type Fields = { readonly [name: string]: Type };
 
 /** `int`: an integer that fits a JavaScript safe integer (53 bits). */
-export interface IntType extends Type<number> {
+export interface IntType extends TypeBase<number> {
   /** Discriminant. */
   readonly kind: "int";
 }
 /** `int64`: a 64-bit integer (number when safe, bigint otherwise); XML-RPC `<i8>`. */
-export interface Int64Type extends Type<number | bigint> {
+export interface Int64Type extends TypeBase<number | bigint> {
   /** Discriminant. */
   readonly kind: "int64";
 }
 /** `float`: any finite IEEE double. */
-export interface FloatType extends Type<number> {
+export interface FloatType extends TypeBase<number> {
   /** Discriminant. */
   readonly kind: "float";
 }
 /** `string`: a Unicode string. */
-export interface StringType extends Type<string> {
+export interface StringType extends TypeBase<string> {
   /** Discriminant. */
   readonly kind: "string";
 }
 /** `bool`: true or false. */
-export interface BoolType extends Type<boolean> {
+export interface BoolType extends TypeBase<boolean> {
   /** Discriminant. */
   readonly kind: "bool";
 }
 /** `bytes`: binary data. */
-export interface BytesType extends Type<Uint8Array> {
+export interface BytesType extends TypeBase<Uint8Array> {
   /** Discriminant. */
   readonly kind: "bytes";
 }
 /** `datetime`: a point in time. */
-export interface DateTimeType extends Type<Date> {
+export interface DateTimeType extends TypeBase<Date> {
   /** Discriminant. */
   readonly kind: "datetime";
 }
 /** `any`: any value the wire formats can carry, unchecked. */
-export interface AnyType extends Type<unknown> {
+export interface AnyType extends TypeBase<unknown> {
   /** Discriminant. */
   readonly kind: "any";
 }
 /** `array(T)`: a list of values of one type. */
-export interface ArrayType<I extends Type = Type> extends Type<Infer<I>[]> {
+export interface ArrayType<I extends Type = Type> extends TypeBase<Infer<I>[]> {
   /** Discriminant. */
   readonly kind: "array";
   /** The type of every item. */
   readonly items: I;
 }
 /** `map(T)`: an object with string keys and values of one type. */
-export interface MapType<V extends Type = Type> extends Type<Record<string, Infer<V>>> {
+export interface MapType<V extends Type = Type> extends TypeBase<Record<string, Infer<V>>> {
   /** Discriminant. */
   readonly kind: "map";
   /** The type of every value. */
   readonly values: V;
 }
 /** `optional(T)`: a struct field or parameter that may be absent. */
-export interface OptionalType<I extends Type = Type> extends Type<Infer<I> | undefined> {
+export interface OptionalType<I extends Type = Type> extends TypeBase<Infer<I> | undefined> {
   /** Discriminant. */
   readonly kind: "optional";
   /** The type of the value when present. */
   readonly inner: I;
 }
 /** `nullable(T)`: a value that may be null. */
-export interface NullableType<I extends Type = Type> extends Type<Infer<I> | null> {
+export interface NullableType<I extends Type = Type> extends TypeBase<Infer<I> | null> {
   /** Discriminant. */
   readonly kind: "nullable";
   /** The type of the value when not null. */
@@ -116,7 +153,7 @@ export interface NullableType<I extends Type = Type> extends Type<Infer<I> | nul
 /** The primitive values a literal/enum type may list. */
 export type LiteralValue = string | number | boolean;
 /** `literal(...values)` / `enumeration(...)`: exactly one of the listed values. */
-export interface LiteralType<V extends LiteralValue = LiteralValue> extends Type<V> {
+export interface LiteralType<V extends LiteralValue = LiteralValue> extends TypeBase<V> {
   /** Discriminant. */
   readonly kind: "literal";
   /** The accepted values. */
@@ -141,7 +178,7 @@ export type InferFields<F extends Fields> = Simplify<
  * `struct(name, fields)`: a named data structure; unknown fields are rejected, or with
  * `{ extra: "allow" }` ("at least these fields") kept as they came, checked as `t.any`.
  */
-export interface StructType<F extends Fields = Fields> extends Type<InferFields<F>> {
+export interface StructType<F extends Fields = Fields> extends TypeBase<InferFields<F>> {
   /** Discriminant. */
   readonly kind: "struct";
   /** The structure's name (used in schemas and documentation). */
@@ -244,23 +281,3 @@ export const t: {
   },
   enumeration: (...values) => t.literal(...values),
 };
-
-/** A readable name of a type, as used in error messages and signatures. */
-export function typeName(type: Type): string {
-  switch (type.kind) {
-    case "array":
-      return `array<${typeName((type as ArrayType).items)}>`;
-    case "map":
-      return `map<${typeName((type as MapType).values)}>`;
-    case "struct":
-      return (type as StructType).name;
-    case "optional":
-      return `${typeName((type as OptionalType).inner)}?`;
-    case "nullable":
-      return `${typeName((type as NullableType).inner)} | null`;
-    case "literal":
-      return (type as LiteralType).values.map((v) => JSON.stringify(v)).join(" | ");
-    default:
-      return type.kind;
-  }
-}

@@ -8,20 +8,10 @@
  * @module
  */
 
-import type {
-  ArrayType,
-  Fields,
-  Infer,
-  InferFields,
-  LiteralType,
-  MapType,
-  NullableType,
-  OptionalType,
-  StructType,
-  Type,
-} from "./types.ts";
-import { typeName } from "./types.ts";
+import type { Fields, Infer, InferFields, Type } from "./types.ts";
+import { typeName } from "./type_name.ts";
 import { isVoidResult } from "./interface.ts";
+import { unknownKind } from "./kinds.ts";
 import {
   BadTagError,
   MAX_DEPTH,
@@ -33,7 +23,25 @@ import {
 } from "./tagged.ts";
 import { decodeBase64 } from "../base64.ts";
 
-/** A value did not match its declared type; `path` says where (`params.maxResults`). */
+/**
+ * A value did not match its declared type; `path` says where (`params.maxResults`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { t, validate, ValidationError } from "@switchboard/rpc";
+ *
+ * const Point = t.struct("Point", { x: t.int, y: t.int });
+ * try {
+ *   validate(Point, { x: 1, y: "2" }, "params");
+ *   assert.fail("a string is no int");
+ * } catch (error) {
+ *   assert.ok(error instanceof ValidationError);
+ *   assert.equal(error.path, "params.y");
+ *   assert.equal(error.message, 'params.y: expected int, got "2"');
+ * }
+ * ```
+ */
 export class ValidationError extends Error {
   /** Always `ValidationError`. */
   override name = "ValidationError";
@@ -49,7 +57,20 @@ export class ValidationError extends Error {
 /** A compiled check: returns the (possibly normalised) value or throws ValidationError. */
 export type Check = (value: unknown, path: string) => unknown;
 
-/** Describes a bad value briefly for an error message. */
+/**
+ * Describes a bad value briefly for an error message.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { describeValue } from "@switchboard/rpc/server";
+ *
+ * assert.equal(describeValue(undefined), "nothing");
+ * assert.equal(describeValue(12n), "12n");
+ * assert.equal(describeValue([1, 2]), "an array");
+ * assert.equal(describeValue("x".repeat(50)), `"${"x".repeat(40)}…"`);
+ * ```
+ */
 export function describeValue(value: unknown): string {
   if (value === undefined) return "nothing";
   if (value === null) return "null";
@@ -73,6 +94,13 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
     !(value instanceof Date) && !(value instanceof Uint8Array);
 }
 
+/** A tagged value (`{"$bytes": …}`, `{"$date": …}`) revived, when it is an instance of `of`. */
+function untagged<T>(v: unknown, of: abstract new (...args: never[]) => T): T | undefined {
+  if (!isPlainObject(v)) return undefined;
+  const revived = untag(v);
+  return revived instanceof of ? revived : undefined;
+}
+
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /** Whether an ISO string's calendar day exists (`Date` rolls Feb 31 over to Mar 2). */
@@ -84,7 +112,22 @@ function realDay(iso: string): boolean {
 
 const cache = new WeakMap<Type, Check>();
 
-/** Compiles (once) the check for a type. */
+/**
+ * Compiles (once) the check for a type.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { t } from "@switchboard/rpc";
+ * import { compile } from "@switchboard/rpc/server";
+ *
+ * const ids = t.array(t.int);
+ * const check = compile(ids);
+ * assert.equal(compile(ids), check); // compiled once per type
+ * assert.deepEqual(check([1, 2n], "ids"), [1, 2]);
+ * assert.throws(() => check([1, 1.5], "ids"), /ids\[1\]: expected int, got 1.5/);
+ * ```
+ */
 export function compile(type: Type): Check {
   let check = cache.get(type);
   if (!check) {
@@ -138,11 +181,7 @@ function build(type: Type): Check {
             throw new ValidationError(path, `expected bytes, got a string that is not base64`);
           }
         }
-        if (isPlainObject(v)) {
-          const revived = untag(v);
-          if (revived instanceof Uint8Array) return revived;
-        }
-        return fail(path, type, v);
+        return untagged(v, Uint8Array) ?? fail(path, type, v);
       };
     case "datetime":
       return (v, path) => {
@@ -153,11 +192,7 @@ function build(type: Type): Check {
           const date = new Date(v);
           if (!Number.isNaN(date.getTime())) return date;
         }
-        if (isPlainObject(v)) {
-          const revived = untag(v);
-          if (revived instanceof Date) return revived;
-        }
-        return fail(path, type, v);
+        return untagged(v, Date) ?? fail(path, type, v);
       };
     case "any":
       return (v, path) => {
@@ -175,16 +210,16 @@ function build(type: Type): Check {
         }
       };
     case "literal": {
-      const values = (type as LiteralType).values;
+      const values = type.values;
       return (v, path) => values.includes(v as never) ? v : fail(path, type, v);
     }
     case "optional": {
-      const inner = compile((type as OptionalType).inner);
+      const inner = compile(type.inner);
       return (v, path) => v === undefined ? undefined : inner(v, path);
     }
     case "nullable": {
-      const inner = compile((type as NullableType).inner);
-      const mismatch = `expected ${typeName((type as NullableType).inner)}, got `;
+      const inner = compile(type.inner);
+      const mismatch = `expected ${typeName(type.inner)}, got `;
       return (v, path) => {
         if (v === null) return null;
         try {
@@ -199,7 +234,7 @@ function build(type: Type): Check {
       };
     }
     case "array": {
-      const items = compile((type as ArrayType).items);
+      const items = compile(type.items);
       return (v, path) => {
         if (!Array.isArray(v)) return fail(path, type, v);
         let out: unknown[] | undefined;
@@ -211,7 +246,7 @@ function build(type: Type): Check {
       };
     }
     case "map": {
-      const values = compile((type as MapType).values);
+      const values = compile(type.values);
       return (v, path) => {
         if (!isPlainObject(v)) return fail(path, type, v);
         let out: Record<string, unknown> | undefined;
@@ -223,17 +258,14 @@ function build(type: Type): Check {
       };
     }
     case "struct": {
-      const struct = type as StructType;
-      const fieldsCheck = compileFields(
-        struct.fields,
-        `${struct.name} has`,
-        struct.extra === "allow",
-      );
+      const fieldsCheck = compileFields(type.fields, `${type.name} has`, type.extra === "allow");
       return (v, path) => {
         if (!isPlainObject(v)) return fail(path, type, v);
         return fieldsCheck(v, path);
       };
     }
+    default:
+      return unknownKind(type);
   }
 }
 
@@ -273,7 +305,18 @@ function compileFields(
   };
 }
 
-/** Checks a value against a type, returning the normalised value or throwing. */
+/**
+ * Checks a value against a type, returning the normalised value or throwing.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { t, validate } from "@switchboard/rpc";
+ *
+ * assert.deepEqual(validate(t.array(t.int), [1, 2]), [1, 2]);
+ * assert.throws(() => validate(t.int, "1"), /value: expected int, got "1"/);
+ * ```
+ */
 export function validate<T extends Type>(type: T, value: unknown, path = "value"): Infer<T> {
   return compile(type)(value, path) as Infer<T>;
 }
@@ -315,7 +358,20 @@ export function compileParams(fields: Fields): ParamsCheck {
   return check;
 }
 
-/** Checks a method's parameters (by name or position); returns the named form. */
+/**
+ * Checks a method's parameters (by name or position); returns the named form.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { t, validateParams } from "@switchboard/rpc";
+ *
+ * const params = { a: t.int, b: t.optional(t.string) };
+ * assert.deepEqual(validateParams(params, [1, "x"]), { a: 1, b: "x" });
+ * assert.deepEqual(validateParams(params, { a: 1 }), { a: 1 });
+ * assert.throws(() => validateParams(params, [1, "x", 2]), /at most 2 positional/);
+ * ```
+ */
 export function validateParams<F extends Fields>(
   fields: F,
   params: unknown,

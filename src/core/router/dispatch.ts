@@ -7,6 +7,7 @@
  * @module
  */
 
+import { inheriting } from "../client/inherit.ts";
 import { ValidationError } from "../idl/validate.ts";
 import type {
   Call,
@@ -241,6 +242,7 @@ class HandlerContext implements CallContext {
   readonly trace?: TraceCarrier;
   readonly #clients: ClientSource;
   #signal?: AbortSignal;
+  #inherited?: ClientLike;
 
   constructor(clients: ClientSource, call: Call, signal: AbortSignal | undefined) {
     this.#clients = clients;
@@ -262,8 +264,11 @@ class HandlerContext implements CallContext {
     return this.#signal ??= new AbortController().signal;
   }
 
+  /** Calls made through it inherit the call's deadline and cancellation, when it has them. */
   get client(): ClientLike {
-    return this.#clients.clientOf(this);
+    const client = this.#clients.clientOf(this);
+    if (this.deadline === undefined && this.#signal === undefined) return client;
+    return this.#inherited ??= inheriting(client, this);
   }
 }
 

@@ -38,7 +38,28 @@ export const Discover = defineInterface("rpc", {
   discover: method({ result: t.any, doc: "The OpenRPC document of this server." }),
 });
 
-/** The implementations of `system.*` and `rpc.discover` for a router. */
+/**
+ * The implementations of `system.*` and `rpc.discover` for a router.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defineInterface, implement, method, t } from "@switchboard/rpc";
+ * import { introspection, Router } from "@switchboard/rpc/server";
+ *
+ * const Calc = defineInterface("Calc", {
+ *   add: method({ params: { a: t.int, b: t.int }, result: t.int, doc: "Adds." }),
+ * });
+ * const router = new Router();
+ * router.register(implement(Calc, { add: ({ a, b }) => a + b }));
+ * for (const impl of introspection(router)) router.register(impl);
+ *
+ * const listed = await router.dispatch({ method: "system.listMethods" });
+ * assert.ok(listed.ok && (listed.value as string[]).includes("Calc.add"));
+ * const help = await router.dispatch({ method: "system.methodHelp", params: ["Calc.add"] });
+ * assert.ok(help.ok && help.value === "Adds.");
+ * ```
+ */
 export function introspection(
   router: Router,
   options: { filter?: (method: string) => boolean } = {},

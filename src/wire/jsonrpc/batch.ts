@@ -11,15 +11,14 @@
 import type { ErrorShape } from "../../core/errors.ts";
 import { TimeSlice } from "../../core/time_slice.ts";
 import { AnswerBudget, answerTooLarge } from "../batch_limits.ts";
-import type { JsonRpcMember } from "./codec.ts";
 
 /**
  * Runs a batch's members with `run` (each's answer text, or null for a notification); the
  * batch's answer, or `refuse`'s text for the error of an answer over `maxResponseBytes`.
  */
-export async function runBatch(
-  members: JsonRpcMember[],
-  run: (member: JsonRpcMember) => string | null | Promise<string | null>,
+export async function runBatch<Member>(
+  members: Member[],
+  run: (member: Member) => string | null | Promise<string | null>,
   maxResponseBytes: number,
   refuse: (error: ErrorShape) => string,
 ): Promise<string | null> {

@@ -13,15 +13,8 @@
 import type { Identity } from "../../core/context.ts";
 import { COMPLETE, type Header, readHeader } from "./header.ts";
 import type { MethodDef } from "../../core/idl/interface.ts";
-import type {
-  ArrayType,
-  Fields,
-  MapType,
-  NullableType,
-  OptionalType,
-  StructType,
-  Type,
-} from "../../core/idl/types.ts";
+import type { Fields, StructType, Type } from "../../core/idl/types.ts";
+import { isSimple, unknownKind } from "../../core/idl/kinds.ts";
 
 /** Finds a method's declaration (a `Router` is one). */
 export interface ParamsLookup {
@@ -45,48 +38,52 @@ export function fieldsHoldBytes(fields: Fields): boolean {
 }
 
 function typeHoldsBytes(type: Type): boolean {
+  if (isSimple(type)) return type.kind === "bytes";
   switch (type.kind) {
-    case "bytes":
-      return true;
     case "array":
-      return typeHoldsBytes((type as ArrayType).items);
+      return typeHoldsBytes(type.items);
     case "map":
-      return typeHoldsBytes((type as MapType).values);
+      return typeHoldsBytes(type.values);
     case "optional":
     case "nullable":
-      return typeHoldsBytes((type as OptionalType | NullableType).inner);
+      return typeHoldsBytes(type.inner);
     case "struct":
-      return fieldsHoldBytes((type as StructType).fields);
-    default:
+      return fieldsHoldBytes(type.fields);
+    case "literal":
       return false;
+    default:
+      return unknownKind(type, false);
   }
 }
 
 /** `value` with every str at a `t.bytes` position replaced by its UTF-8 bytes. */
 function convert(type: Type, value: unknown): unknown {
+  if (isSimple(type)) {
+    return type.kind === "bytes" && typeof value === "string" ? utf8.encode(value) : value;
+  }
   switch (type.kind) {
-    case "bytes":
-      return typeof value === "string" ? utf8.encode(value) : value;
     case "optional":
     case "nullable":
-      return convert((type as OptionalType | NullableType).inner, value);
+      return convert(type.inner, value);
     case "array": {
       if (!Array.isArray(value)) return value;
-      const items = (type as ArrayType).items;
+      const items = type.items;
       if (!typeHoldsBytes(items)) return value;
       return value.map((item) => convert(items, item));
     }
     case "map": {
-      const values = (type as MapType).values;
+      const values = type.values;
       if (!isRecord(value) || !typeHoldsBytes(values)) return value;
       const out: Record<string, unknown> = {};
       for (const key of Object.keys(value)) out[key] = convert(values, value[key]);
       return out;
     }
     case "struct":
-      return convertFields((type as StructType).fields, value);
-    default:
+      return convertFields(type.fields, value);
+    case "literal":
       return value;
+    default:
+      return unknownKind(type, value);
   }
 }
 
@@ -210,7 +207,8 @@ const keyText = new TextDecoder();
 /** Params (by position or name) with strs at `t.bytes` places taken from `wire`. */
 function rawParams(fields: Fields, params: unknown, wire: Wire): unknown {
   if (!Array.isArray(params)) {
-    return rawValue({ kind: "struct", name: "params", fields } as StructType, params, wire);
+    const named: StructType = { kind: "struct", name: "params", fields };
+    return rawValue(named, params, wire);
   }
   const b = wire.peek();
   if (!isArray(b) || wire.header.items !== params.length) throw new RangeError("not the params");
@@ -230,42 +228,49 @@ function rawParams(fields: Fields, params: unknown, wire: Wire): unknown {
  */
 function rawValue(type: Type, value: unknown, wire: Wire): unknown {
   const b = wire.peek();
-  switch (type.kind) {
-    case "bytes":
-      if (typeof value === "string" && isStr(b)) return wire.takeStr();
-      break;
-    case "optional":
-    case "nullable":
-      return rawValue((type as OptionalType | NullableType).inner, value, wire);
-    case "array": {
-      const items = (type as ArrayType).items;
-      if (!Array.isArray(value) || !isArray(b) || wire.header.items !== value.length) break;
-      if (!typeHoldsBytes(items)) break;
-      wire.pos += wire.header.head;
-      return value.map((item) => rawValue(items, item, wire));
-    }
-    case "map":
-    case "struct": {
-      if (!isRecord(value) || !isMap(b) || !typeHoldsBytes(type)) break;
-      const values = type.kind === "map" ? (type as MapType).values : undefined;
-      const fields = type.kind === "struct" ? (type as StructType).fields : undefined;
-      const entries = wire.header.items / 2;
-      wire.pos += wire.header.head;
-      // Converted from the decoded text first: a member whose key reads differently here
-      // than in the decoder still arrives as bytes.
-      const out = convert(type, value) as Record<string, unknown>;
-      for (let i = 0; i < entries; i++) {
-        let name: string | undefined;
-        if (isStr(wire.peek())) name = keyText.decode(wire.takeStr());
-        else wire.skip();
-        const itemType = name === undefined
-          ? undefined
-          : values ?? (Object.hasOwn(fields!, name) ? fields![name] : undefined);
-        if (itemType && Object.hasOwn(value, name!) && typeHoldsBytes(itemType)) {
-          out[name!] = rawValue(itemType, value[name!], wire);
-        } else wire.skip();
+  if (isSimple(type)) {
+    if (type.kind === "bytes" && typeof value === "string" && isStr(b)) return wire.takeStr();
+  } else {
+    switch (type.kind) {
+      case "optional":
+      case "nullable":
+        return rawValue(type.inner, value, wire);
+      case "array": {
+        const items = type.items;
+        if (!Array.isArray(value) || !isArray(b) || wire.header.items !== value.length) break;
+        if (!typeHoldsBytes(items)) break;
+        wire.pos += wire.header.head;
+        return value.map((item) => rawValue(items, item, wire));
       }
-      return out;
+      case "map":
+      case "struct": {
+        if (!isRecord(value) || !isMap(b) || !typeHoldsBytes(type)) break;
+        const values = type.kind === "map" ? type.values : undefined;
+        const fields = type.kind === "struct" ? type.fields : undefined;
+        const entries = wire.header.items / 2;
+        wire.pos += wire.header.head;
+        // Converted from the decoded text first: a member whose key reads differently here
+        // than in the decoder still arrives as bytes.
+        const out = convert(type, value) as Record<string, unknown>;
+        for (let i = 0; i < entries; i++) {
+          let name: string | undefined;
+          if (isStr(wire.peek())) name = keyText.decode(wire.takeStr());
+          else wire.skip();
+          const itemType = name === undefined
+            ? undefined
+            : values ?? (Object.hasOwn(fields!, name) ? fields![name] : undefined);
+          if (itemType && Object.hasOwn(value, name!) && typeHoldsBytes(itemType)) {
+            out[name!] = rawValue(itemType, value[name!], wire);
+          } else wire.skip();
+        }
+        return out;
+      }
+      case "literal":
+        break;
+      default:
+        // A kind the IDL does not know holds no bytes: its value as decoded.
+        wire.skip();
+        return unknownKind(type, value);
     }
   }
   wire.skip();

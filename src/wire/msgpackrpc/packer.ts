@@ -81,10 +81,10 @@ export function plain(bytes: Uint8Array): Uint8Array {
 export type Packed = Uint8Array & { start: number; end: number };
 
 /**
- * The first try at every message: msgpackr's default object writer, about a third faster
- * than the one `skipValues` selects, but it cannot leave undefined members out. It marks
- * undefined as a fixext1 (`0xd4 …`) instead, and any message holding a 0xd4 byte (that
- * marker, or an innocent byte that looks like it) is packed again by `packr`.
+ * The first try at every message: msgpackr's default object writer, faster than the one
+ * `skipValues` selects (docs/benchmarks-history.md), but it cannot leave undefined members
+ * out. It marks undefined as a fixext1 (`0xd4 …`) instead, and any message holding a 0xd4
+ * byte (that marker, or an innocent byte that looks like it) is packed again by `packr`.
  */
 const fastPackr = new Packr({ useRecords: false, moreTypes: false, onInvalidDate: invalidDate });
 const UNDEFINED_MARK = 0xd4;

@@ -9,9 +9,11 @@
  * | `$/auth.login` `[{ scheme, proof }]` | request | the caller's `Identity` (also the peer id) |
  * | `$/ping` | notification (or request) | heartbeat |
  * | `$/cancel` `[msgid]` | notification | aborts that request's `AbortSignal` |
- * | `$/subscribe` / `$/unsubscribe` `[topic]` | request | this peer receives `$/event`s of a topic |
+ * | `$/subscribe` `[topic, { since?, epoch? }?]` | request | this peer receives `$/event`s of a topic (resuming after `since`) |
+ * | `$/unsubscribe` `[topic]` | request | stops them |
  * | `$/publish` `[topic, method, params]` | notification | fans out to the topic's subscribers |
- * | `$/event` `[topic, method, params]` | notification (server → peer) | a published call |
+ * | `$/event` `[topic, method, params, seq?]` | notification (server → peer) | a published call (`seq` with a replay buffer, Switchboard peers only) |
+ * | `$/event.gap` `[topic, from, to]` | notification (server → peer) | calls `from`..`to` are gone from the replay buffer (`to` null: unknown) |
  *
  * @module
  */
@@ -28,8 +30,10 @@ export const SUBSCRIBE = "$/subscribe";
 export const UNSUBSCRIBE = "$/unsubscribe";
 /** Reserved notification `[topic, method, params]`: publish a call to a topic. */
 export const PUBLISH = "$/publish";
-/** Reserved notification `[topic, method, params]` (server → peer): a published call. */
+/** Reserved notification `[topic, method, params, seq?]` (server → peer): a published call. */
 export const EVENT = "$/event";
+/** Reserved notification `[topic, from, to]` (server → peer): published calls lost to a resuming subscriber. */
+export const EVENT_GAP = "$/event.gap";
 
 /** Whether a method name is reserved for the protocol (`$/…`). */
 export function isReserved(method: string): boolean {

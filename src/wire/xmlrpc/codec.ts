@@ -21,14 +21,16 @@
  * @module
  */
 
-import type { Call, Identity, Outcome } from "../../core/context.ts";
+import type { Call, Outcome } from "../../core/context.ts";
 import { type ErrorShape, receivedError } from "../../core/errors.ts";
-import type { MethodDef } from "../../core/idl/interface.ts";
 import type { Fields, Type } from "../../core/idl/types.ts";
 import { readMethodCall, readMethodResponse, XmlRpcReadError } from "./reader.ts";
 import { escapeXml, writeTyped, writeUntyped, XmlRpcWriteError } from "./writer.ts";
 import { callParams, isNamed, namesOnlyDeclared, toPositional } from "./positional.ts";
+import type { MethodLookup, XmlRpcCallBase, XmlRpcRequestOptions } from "./request.ts";
 import { MULTICALL, runMulticall } from "./multicall.ts";
+
+export type { MethodLookup, XmlRpcCallBase, XmlRpcRequestOptions } from "./request.ts";
 
 export { readMethodCall, readMethodResponse, XmlRpcReadError } from "./reader.ts";
 export type { XmlRpcCall, XmlRpcResponse } from "./reader.ts";
@@ -82,7 +84,23 @@ function writeParam(value: unknown, type: Type | undefined, path: string): strin
   return writeUntyped(value, path);
 }
 
-/** Encodes a successful `<methodResponse>`, typed by `type` when given. */
+/**
+ * Encodes a successful `<methodResponse>`, typed by `type` when given.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { t } from "@switchboard/rpc";
+ * import { decodeMethodResponse, encodeMethodResponse } from "@switchboard/rpc/xmlrpc";
+ *
+ * const text = encodeMethodResponse(3, t.float);
+ * assert.ok(text.includes("<double>3</double>"));
+ * assert.deepEqual(decodeMethodResponse(encodeMethodResponse({ ids: [1, 2] })), {
+ *   ok: true,
+ *   value: { ids: [1, 2] },
+ * });
+ * ```
+ */
 export function encodeMethodResponse(value: unknown, type?: Type): string {
   const written = type ? writeTyped(value, type, "result") : writeUntyped(value, "result");
   return `${HEAD}<methodResponse><params><param>${written}</param></params></methodResponse>`;
@@ -90,7 +108,21 @@ export function encodeMethodResponse(value: unknown, type?: Type): string {
 
 export { NAMED_PARAMS_HEADER, SWITCHBOARD_CLIENT_HEADER } from "../http.ts";
 
-/** The error a fault value stands for (the inverse of {@linkcode faultStruct}). */
+/**
+ * The error a fault value stands for (the inverse of {@linkcode faultStruct}).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { faultError } from "@switchboard/rpc/xmlrpc";
+ *
+ * assert.deepEqual(
+ *   faultError({ faultCode: -32000, faultString: "no such user", faultName: "NotFound" }),
+ *   { code: -32000, name: "NotFound", message: "no such user" },
+ * );
+ * assert.equal(faultError("not a struct").code, -32603);
+ * ```
+ */
 export function faultError(fault: unknown): ErrorShape {
   const f = (typeof fault === "object" && fault !== null ? fault : {}) as Record<string, unknown>;
   return receivedError(
@@ -127,15 +159,6 @@ export function decodeMethodResponse(text: string): Outcome {
     ? { ok: true, value: response.value }
     : { ok: false, error: faultError(response.fault) };
 }
-
-/** Finds the declaration of a callable method; a `Router` is one. */
-export interface MethodLookup {
-  /** The method a caller reaches under a name, if any. */
-  resolve(method: string, caller?: Identity): { readonly def: MethodDef } | undefined;
-}
-
-/** Everything a call inherits from its carrier (caller, deadline). */
-export type XmlRpcCallBase = Omit<Call, "method" | "params" | "notification" | "id">;
 
 /**
  * Runs one XML-RPC request body against a dispatcher and returns the response text
@@ -209,18 +232,6 @@ export async function handleXmlRpc(
 function multicallServed(lookup: MethodLookup | undefined, base: XmlRpcCallBase): boolean {
   if (lookup && lookup.resolve(MULTICALL, base.caller) === undefined) return false;
   return base.expose?.(MULTICALL) ?? true;
-}
-
-/** What the carrier knows about an XML-RPC request besides its body. */
-export interface XmlRpcRequestOptions {
-  /** The client is Switchboard (it sent `x-switchboard-client`): faults carry names. */
-  namedFaults?: boolean;
-  /** The one struct param is params by name (the client sent `x-switchboard-params: named`). */
-  namedParams?: boolean;
-  /** The most calls one `system.multicall` may hold (default 1000, as a JSON-RPC batch). */
-  maxBatch?: number;
-  /** The most one `system.multicall`'s answer may hold (default 8 MiB; see `AnswerBudget`). */
-  maxResponseBytes?: number;
 }
 
 /** An XML-RPC request handler as the HTTP transport takes it (`HttpOptions.xmlrpc`). */

@@ -15,6 +15,24 @@ const HEAD = '<?xml version="1.0"?>\n';
 /**
  * The fault struct of an error: `faultCode` and `faultString`, and for a Switchboard client
  * (`named`) the unprefixed message with `faultName` and `faultData`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { faultStruct } from "@switchboard/rpc/xmlrpc";
+ *
+ * const error = { code: -32000, name: "NotFound", message: "no such user", data: { id: 4 } };
+ * assert.deepEqual(faultStruct(error), {
+ *   faultCode: -32000,
+ *   faultString: "NotFound: no such user",
+ * });
+ * assert.deepEqual(faultStruct(error, true), {
+ *   faultCode: -32000,
+ *   faultString: "no such user",
+ *   faultName: "NotFound",
+ *   faultData: { id: 4 },
+ * });
+ * ```
  */
 export function faultStruct(error: ErrorShape, named = false): Record<string, unknown> {
   const code = Number.isInteger(error.code) && Math.abs(error.code) < 2 ** 31 ? error.code : -32603;

@@ -31,7 +31,7 @@ import { cannotCarry, encodeFault, writeFault } from "./fault.ts";
 import { callParams, isNamed } from "./positional.ts";
 import { writeTyped, writeUntyped, XmlRpcWriteError } from "./writer.ts";
 import { NO_METHOD_NAME } from "./reader.ts";
-import type { MethodLookup, XmlRpcCallBase, XmlRpcRequestOptions } from "./codec.ts";
+import type { MethodLookup, XmlRpcCallBase, XmlRpcRequestOptions } from "./request.ts";
 
 /** The method name of the convention. */
 export const MULTICALL = "system.multicall";

@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { Fields, OptionalType } from "../../core/idl/types.ts";
+import type { Fields } from "../../core/idl/types.ts";
 
 import { isNamed } from "../../core/idl/positional.ts";
 
@@ -22,8 +22,9 @@ export function fromPositional(params: unknown[], declared: Fields): unknown[] {
   const types = Object.values(declared);
   let out: unknown[] | undefined;
   for (let i = 0; i < params.length && i < types.length; i++) {
-    if (params[i] === null && types[i].kind === "optional") {
-      const inner = (types[i] as OptionalType).inner;
+    const type = types[i];
+    if (params[i] === null && type.kind === "optional") {
+      const inner = type.inner;
       if (inner.kind !== "nullable" && inner.kind !== "any") {
         (out ??= params.slice())[i] = undefined;
       }

@@ -6,19 +6,25 @@
  * @module
  */
 
-import type {
-  ArrayType,
-  MapType,
-  NullableType,
-  OptionalType,
-  StructType,
-  Type,
-} from "../../core/idl/types.ts";
+import type { Type } from "../../core/idl/types.ts";
+import { isSimple, unknownKind } from "../../core/idl/kinds.ts";
 import { MAX_DEPTH } from "../../core/idl/tagged.ts";
 import { encodeBase64 } from "../../core/base64.ts";
 import { arrivedAsDouble, doublesIn } from "./double_marks.ts";
 
-/** A value XML-RPC cannot carry (a NaN, an int beyond 32 bits typed `int`, a cycle…). */
+/**
+ * A value XML-RPC cannot carry (a NaN, an int beyond 32 bits typed `int`, a cycle…).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { t } from "@switchboard/rpc";
+ * import { encodeMethodResponse, XmlRpcWriteError } from "@switchboard/rpc/xmlrpc";
+ *
+ * assert.throws(() => encodeMethodResponse(NaN), XmlRpcWriteError);
+ * assert.throws(() => encodeMethodResponse(2 ** 40, t.int), /declare the type t.int64/);
+ * ```
+ */
 export class XmlRpcWriteError extends Error {
   /** Always `XmlRpcWriteError`. */
   override name = "XmlRpcWriteError";
@@ -165,10 +171,20 @@ function writeItem(
 
 /** Whether a type leaves the kind of a number open (none, or `t.any`, maybe optional). */
 function untyped(type: Type | undefined): boolean {
-  while (type?.kind === "optional" || type?.kind === "nullable") {
-    type = (type as OptionalType | NullableType).inner;
+  if (type === undefined) return true;
+  if (isSimple(type)) return type.kind === "any";
+  switch (type.kind) {
+    case "optional":
+    case "nullable":
+      return untyped(type.inner);
+    case "array":
+    case "map":
+    case "struct":
+    case "literal":
+      return false;
+    default:
+      return unknownKind(type, false);
   }
-  return type === undefined || type.kind === "any";
 }
 
 /**
@@ -191,11 +207,11 @@ export function writeTyped(v: unknown, type: Type, path = "value", depth = 0): s
     case "optional":
     case "nullable":
       if (v === null || v === undefined) return "<value><nil/></value>";
-      return writeTyped(v, (type as OptionalType | NullableType).inner, path, depth);
+      return writeTyped(v, type.inner, path, depth);
     case "array":
       if (Array.isArray(v)) {
         if (depth >= MAX_DEPTH) fail(path, `value nests deeper than ${MAX_DEPTH} levels`);
-        const items = (type as ArrayType).items;
+        const items = type.items;
         const doubles = doublesIn(v);
         let out = "<value><array><data>";
         for (let i = 0; i < v.length; i++) {
@@ -208,8 +224,8 @@ export function writeTyped(v: unknown, type: Type, path = "value", depth = 0): s
     case "struct":
       if (isRecord(v)) {
         if (depth >= MAX_DEPTH) fail(path, `value nests deeper than ${MAX_DEPTH} levels`);
-        const fields = type.kind === "struct" ? (type as StructType).fields : undefined;
-        const values = type.kind === "map" ? (type as MapType).values : undefined;
+        const fields = type.kind === "struct" ? type.fields : undefined;
+        const values = type.kind === "map" ? type.values : undefined;
         const doubles = doublesIn(v);
         let out = "<value><struct>";
         for (const key in v) {
@@ -225,6 +241,15 @@ export function writeTyped(v: unknown, type: Type, path = "value", depth = 0): s
         return out + "</struct></value>";
       }
       break;
+    case "string":
+    case "bool":
+    case "bytes":
+    case "datetime":
+    case "literal":
+    case "any":
+      break;
+    default:
+      return unknownKind(type, writeUntyped(v, path, depth));
   }
   // string, bool, bytes, datetime, literal and any are written by value, as is anything
   // that does not match its declared type.

@@ -10,10 +10,12 @@ import {
   implement,
   type Infer,
   type InterfaceProxy,
+  type Kind,
   method,
   type ParamsOf,
   type ResultOf,
   t,
+  type Type,
 } from "../../../mod.ts";
 
 /** True only when A and B are the same type. */
@@ -78,6 +80,37 @@ Deno.test("types: IDL types infer their TypeScript types", () => {
   // @ts-expect-error: parent is required (nullable is not optional)
   const { parent: _p, ...noParent }: T = ok, missing: T = noParent;
   assert.ok(badLevel && missing);
+});
+
+Deno.test("types: Type narrows by kind, and Type<T> holds the types of T's values", () => {
+  const parts = (type: Type): Type[] => {
+    switch (type.kind) {
+      case "array":
+        return [type.items];
+      case "map":
+        return [type.values];
+      case "optional":
+      case "nullable":
+        return [type.inner];
+      case "struct":
+        return Object.values(type.fields);
+      default:
+        // @ts-expect-error: only arrays have items
+        return type.items;
+    }
+  };
+  assert.deepEqual(parts(t.struct("P", { a: t.int, b: t.string })), [t.int, t.string]);
+  expectType<Equal<Kind, Type["kind"]>>(true);
+
+  const count: Type<number> = t.int;
+  // @ts-expect-error: a string type is not a type of numbers
+  const wrong: Type<number> = t.string;
+  const valueOf = <T>(_type: Type<T>): T => undefined as T;
+  const things = valueOf(t.array(Thing));
+  expectType<Equal<typeof things, Infer<typeof Thing>[]>>(true);
+  expectType<Equal<Infer<Type<string>>, string>>(true);
+  expectType<Equal<Infer<Type>, unknown>>(true);
+  assert.ok(count && wrong);
 });
 
 Deno.test("types: handler params and results are inferred from the definition", () => {

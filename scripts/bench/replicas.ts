@@ -16,7 +16,7 @@
 
 import { parseArgs } from "node:util";
 import { BalancedTransport, Client, connect, type Transport } from "../../mod.ts";
-import "../../src/client/tcp.ts";
+import "../../src/adapters/deno/tcp_client.ts";
 import { stopChild } from "./stop_child.ts";
 
 const ROOT = new URL("../../", import.meta.url);

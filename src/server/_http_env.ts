@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { HttpEnv } from "./http.ts";
+import type { HttpEnv } from "./http_env.ts";
 
 /** The env of a request read from a counting listener. */
 export interface ListenerEnv extends HttpEnv {

@@ -26,7 +26,6 @@
  */
 
 import type { Router } from "../core/router/router.ts";
-import type { Call, Outcome } from "../core/context.ts";
 import { TIMEOUT_HEADER } from "../wire/http.ts";
 import { mediaType } from "../wire/http_body.ts";
 import { httpCalls, pathOf } from "./http_calls.ts";
@@ -36,24 +35,13 @@ import { httpRoutes } from "./http_routes.ts";
 import { composeHttp, type HttpHandler, type HttpMiddleware } from "./http_middleware.ts";
 import { corsMiddleware, type CorsOptions, CorsPolicy } from "./cors.ts";
 import type { ListenerEnv } from "./_http_env.ts";
+import type { HttpEnv } from "./http_env.ts";
+import type { XmlRpcHandler } from "./http_xmlrpc.ts";
 import type { HttpAuthenticator, HttpRequestInfo } from "../auth/http_authenticator.ts";
 
 export { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES } from "./http_calls.ts";
 export { TIMEOUT_HEADER };
-export type { HttpAuthenticator, HttpRequestInfo };
-
-/** Handles an XML-RPC request body (installed by the XML-RPC codec's transport glue). */
-export type XmlRpcHandler = (
-  body: string,
-  dispatch: (call: Call) => Promise<Outcome>,
-  base: Omit<Call, "method" | "params">,
-  options?: {
-    namedFaults?: boolean;
-    namedParams?: boolean;
-    maxBatch?: number;
-    maxResponseBytes?: number;
-  },
-) => Promise<string>;
+export type { HttpAuthenticator, HttpEnv, HttpRequestInfo, XmlRpcHandler };
 
 /** Options of the HTTP app (what a listener adds is in `HttpOptions`). */
 export interface HttpAppOptions {
@@ -94,14 +82,6 @@ export interface HttpAppOptions {
    * so that a page can read what middleware answers).
    */
   middleware?: HttpMiddleware[];
-}
-
-/** What a listener passes along with a request (the second argument of `fetch`). */
-export interface HttpEnv {
-  /** The client's address. */
-  remoteAddr?: { hostname?: string };
-  /** The URL of the listener that received the request (sessions are bound to it). */
-  listener?: string;
 }
 
 /** A request handler: give it to a listener, or call `fetch` in tests. */

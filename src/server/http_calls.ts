@@ -19,7 +19,8 @@ import { encodeFault } from "../wire/xmlrpc/fault.ts";
 import { SWITCHBOARD_CLIENT_HEADER, TIMEOUT_HEADER } from "../wire/http.ts";
 import { BodyDeadline, TOO_SLOW } from "./http_request.ts";
 import { BodyReadError, mediaType, readLimited } from "../wire/http_body.ts";
-import type { HttpAuthenticator, HttpEnv } from "./http.ts";
+import type { HttpAuthenticator } from "../auth/http_authenticator.ts";
+import type { HttpEnv } from "./http_env.ts";
 
 /** Default cap on request bodies: 1 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;

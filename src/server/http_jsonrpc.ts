@@ -25,7 +25,7 @@ import type { ReadAnswers } from "./http_request.ts";
 import { mediaType } from "../wire/http_body.ts";
 import type { HttpCalls } from "./http_calls.ts";
 import { type CorsPolicy, refuseCrossSite } from "./cors.ts";
-import type { HttpEnv } from "./http.ts";
+import type { HttpEnv } from "./http_env.ts";
 
 /**
  * Answers one JSON-RPC request; the promise never rejects (failures are answered 500).

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { HttpEnv } from "./http.ts";
+import type { HttpEnv } from "./http_env.ts";
 
 /** Answers one request (a route, or the rest of a middleware chain). */
 export type HttpHandler = (

@@ -17,13 +17,23 @@ import { explorerResponse } from "../observe/explorer.ts";
 import { clientScriptResponse } from "../observe/client_script.ts";
 import type { HttpCalls } from "./http_calls.ts";
 import { mediaType } from "../wire/http_body.ts";
-import type { HttpAppOptions, HttpEnv } from "./http.ts";
+import type { HttpEnv } from "./http_env.ts";
+import type { HttpAuthenticator } from "../auth/http_authenticator.ts";
+
+/** What the routes read of the app's options (`HttpAppOptions`). */
+export interface HttpRoutesOptions {
+  authenticate?: HttpAuthenticator;
+  expose?: (method: string) => boolean;
+  explorer?: boolean;
+  clientScript?: boolean;
+  get?: Record<string, (request: Request) => Response | Promise<Response>>;
+}
 
 /** The routes of an app serving `router`, as one `fetch`. */
 export function httpRoutes(
   router: Router,
   calls: HttpCalls,
-  options: HttpAppOptions,
+  options: HttpRoutesOptions,
   handlers: {
     jsonRpc: (request: Request, env: HttpEnv | undefined) => Promise<Response>;
     xmlRpc: ((request: Request, env: HttpEnv | undefined) => Promise<Response>) | undefined;

@@ -14,7 +14,20 @@ import { NAMED_PARAMS_HEADER, SWITCHBOARD_CLIENT_HEADER } from "../wire/http.ts"
 import { mediaType } from "../wire/http_body.ts";
 import type { HttpCalls } from "./http_calls.ts";
 import { type CorsPolicy, refuseCrossSite } from "./cors.ts";
-import type { HttpEnv, XmlRpcHandler } from "./http.ts";
+import type { HttpEnv } from "./http_env.ts";
+
+/** Handles an XML-RPC request body (installed by the XML-RPC codec's transport glue). */
+export type XmlRpcHandler = (
+  body: string,
+  dispatch: (call: Call) => Promise<Outcome>,
+  base: Omit<Call, "method" | "params">,
+  options?: {
+    namedFaults?: boolean;
+    namedParams?: boolean;
+    maxBatch?: number;
+    maxResponseBytes?: number;
+  },
+) => Promise<string>;
 
 /** A listener's limits on requests of many calls (`system.multicall`). */
 interface BatchLimits {

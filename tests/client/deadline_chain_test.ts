@@ -3,7 +3,7 @@
 // hop; a cancel, or the deadline passing, at the caller aborts the last hop's handler.
 import assert from "node:assert/strict";
 import { connect } from "../../mod.ts";
-import "../../src/client/tcp.ts";
+import "../../src/adapters/deno/tcp_client.ts";
 import { deploy, freePorts, until } from "../deploy/helpers.ts";
 
 const HOPS = new URL("../fixtures/components/chain/", import.meta.url);

@@ -10,10 +10,13 @@
 import type { InterfaceDef } from "../idl/interface.ts";
 import type { Call, CallContext, ClientLike, Outcome } from "../context.ts";
 import type { ErrorShape } from "../errors.ts";
-import type { Router } from "./router.ts";
 
-/** A router as a transport sees it (take it once per listener, not per call). */
-export interface RouterView {
+/**
+ * A router as a transport sees it (take it once per listener, not per call). `R` is the
+ * router's class, a parameter so that this module need not import it (router.ts imports
+ * this one).
+ */
+export interface RouterView<R = unknown> {
   /**
    * Like `Router.dispatch`, but answers synchronously when it can: a call that fails before
    * running, or whose handler returns a plain value (with no deadline, signal, middleware or
@@ -38,19 +41,19 @@ export interface RouterView {
   /** The client a call's handler gets as `ctx.client`. */
   clientOf(ctx: CallContext): ClientLike;
   /** Installs the factory of the default in-process client (done by `Server`). */
-  installClientFactory(factory: (router: Router) => ClientLike): void;
+  installClientFactory(factory: (router: R) => ClientLike): void;
   /** Turns anything thrown during a call into the error model. */
   errorShape(error: unknown, call: Call): ErrorShape;
 }
 
-const views = new WeakMap<Router, RouterView>();
+const views = new WeakMap<object, unknown>();
 
 /** Records `router`'s view (its constructor does, once). */
-export function bindView(router: Router, view: RouterView): void {
+export function bindView<R extends object>(router: R, view: RouterView<R>): void {
   views.set(router, view);
 }
 
 /** The transport's view of `router`. */
-export function routerView(router: Router): RouterView {
-  return views.get(router)!;
+export function routerView<R extends object>(router: R): RouterView<R> {
+  return views.get(router) as RouterView<R>;
 }

@@ -179,7 +179,7 @@ export class Router {
 }
 
 /** What transports see of a router (see `_transport.ts`). */
-class View implements RouterView {
+class View implements RouterView<Router> {
   readonly #registry: Registry;
   readonly #dispatcher: Dispatcher;
   readonly #clients: { clientOf(ctx: CallContext): ClientLike };

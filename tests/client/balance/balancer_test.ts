@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { BalancedTransport, connect, defineInterface, implement, method, t } from "../../../mod.ts";
 import { MultiClient } from "../../../deploy.ts";
 import { Server } from "../../../server.ts";
-import "../../../src/client/tcp.ts";
+import "../../../src/adapters/deno/tcp_client.ts";
 import { relay } from "../../deploy/relay.ts";
 
 const Work = defineInterface("Work", {

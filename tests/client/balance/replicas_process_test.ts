@@ -4,7 +4,7 @@
 // others' calls stay fast, SIGCONT brings it back).
 import assert from "node:assert/strict";
 import { type BalancedTransport, connect } from "../../../mod.ts";
-import "../../../src/client/tcp.ts";
+import "../../../src/adapters/deno/tcp_client.ts";
 import { type ServeProcess, startServe } from "../../fixtures/serve_process.ts";
 import { Replica } from "../../fixtures/components/replica.ts";
 

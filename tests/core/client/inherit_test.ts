@@ -2,7 +2,7 @@
 // the deadline and the handler's cancellation, combined with the call's own options.
 import assert from "node:assert/strict";
 import { connect, defineInterface, implement, method, t } from "../../../mod.ts";
-import "../../../src/client/tcp.ts";
+import "../../../src/adapters/deno/tcp_client.ts";
 import { Server } from "../../../server.ts";
 
 const Inner = defineInterface("Inner", {

@@ -40,7 +40,10 @@ Deno.test("compile: the binary's module graph, with the worker entry, builds", a
     // What dynamic imports name (the CLI's commands and transports, …) is embedded too.
     const embedded = embeddedPaths(stderr);
     const lazy = await lazyModules();
-    assert.ok(lazy.includes("src/cli/serve.ts") && lazy.includes("src/client/tcp.ts"), `${lazy}`);
+    assert.ok(
+      lazy.includes("src/cli/serve.ts") && lazy.includes("src/adapters/deno/tcp_client.ts"),
+      `${lazy}`,
+    );
     for (const path of lazy) {
       assert.ok(
         embedded.some((e) => e === path || (e.endsWith("/*") && path.startsWith(e.slice(0, -1)))),

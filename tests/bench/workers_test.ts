@@ -10,6 +10,7 @@ import { key, type Measured, type Results } from "../../scripts/bench/cells.ts";
 import {
   callsBetween,
   ONE,
+  serveCommand,
   servePorts,
   spread,
   TWO,
@@ -21,6 +22,7 @@ import {
   WORKERS_TCP,
   WORKERS_TCP_LOAD,
 } from "../../scripts/bench/workers.ts";
+import { start, threadCpu } from "../../scripts/bench/processes.ts";
 import {
   projection,
   replaceSection,
@@ -195,4 +197,38 @@ Deno.test("replaceSection replaces the section to the next heading, or inserts i
     replaceSection(`${section}\n## Next\n`, WORKERS_HEADING, "## `serve --workers`\n\ny\n"),
     "## `serve --workers`\n\ny\n\n## Next\n",
   );
+});
+
+Deno.test({
+  name: "a real serve --workers 2, started as the bench starts it: calls counted per worker",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const running = await start(serveCommand(2, false), false, servePorts);
+    try {
+      assert.ok(running.ports.http && running.ports.tcp);
+      const metrics = async () =>
+        workerCalls(
+          await (await fetch(`http://127.0.0.1:${running.ports.http}/metrics`)).text(),
+        );
+      const before = await metrics();
+      assert.equal(before.length, 2);
+      const calls = 20;
+      for (let i = 0; i < calls; i++) {
+        const response: Response = await fetch(`http://127.0.0.1:${running.ports.http}/rpc`, {
+          method: "POST",
+          headers: { "content-type": "application/json", connection: "close" },
+          body: JSON.stringify({ jsonrpc: "2.0", id: i, method: "Bench.add", params: [i, 1] }),
+        });
+        assert.equal((await response.json()).result, i + 1);
+      }
+      const per = callsBetween(before, await metrics());
+      assert.equal(per.reduce((a, b) => a + b, 0), calls);
+      // The process's threads: the main isolate and two `worker-N` threads that did the work.
+      const cpu = threadCpu(running.pid);
+      assert.ok(cpu.workers > 0, JSON.stringify(cpu));
+    } finally {
+      await running.stop();
+    }
+  },
 });

@@ -270,6 +270,7 @@ async function main(): Promise<void> {
     workersSection(workersCells(results, workerRounds), workerRounds, {
       when: `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`,
       load: `${loadAtStart} at the start, ${loadAverage()} at the end`,
+      busy: Math.max(Number(loadAtStart), Number(loadAverage())) > cpus + 1,
       timing: `${options.rounds} rounds × ${(roundMs / 1000).toFixed(1)} s per server ` +
         `(after ${(options.warmupMs / 1000).toFixed(1)} s of warm-up each)`,
     });

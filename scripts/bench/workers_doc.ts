@@ -278,11 +278,20 @@ export function on16Cores(p: Projection): string {
 export function workersSection(
   cells: WorkersCell[],
   rounds: WorkerRounds,
-  info: { when: string; load: string; timing: string },
+  info: { when: string; load: string; timing: string; busy?: boolean },
 ): string {
   return [
     WORKERS_HEADING,
     "",
+    ...(info.busy
+      ? [
+        `⚠ The machine was busy (load average ${info.load}, more than its cores and this ` +
+        "run): other processes took turns on the cores, so the round-by-round ratios are " +
+        "noisy and say more about the scheduler than about `--workers`. Run it again on a " +
+        "quiet machine.",
+        "",
+      ]
+      : []),
     `\`deno task bench --workers-only\` (\`scripts/bench/workers.ts\`), ${info.when}; ` +
     `${info.timing}; load average ${info.load}. Real \`deno run -A main.ts serve --workers 1|2 ` +
     "--metrics --log-level off` processes with the bench component (and `--workers 2` with " +
@@ -297,6 +306,14 @@ export function workersSection(
     "threads (the workers' isolates), the rest (V8's GC and compiler threads, tokio's I/O). " +
     "Calls per worker: `switchboard_serve_worker_calls_total{worker}` read from `/metrics` " +
     "as each window opened and closed; spread = the busiest worker's calls ÷ the idlest's − 1. " +
+    "The calls stand in for the connections (32, spread by the kernel's hash, new ones each " +
+    "round): the generators are closed loops, so each connection makes calls as fast as its " +
+    "worker answers: the calls spread as the connections do while the generator is the " +
+    "bottleneck, and as the workers' share of the CPU does while they are (on a busy machine, " +
+    "a worker that gets less CPU gets fewer calls). A per-worker count of open " +
+    "connections in `/metrics` would measure the connections themselves (serve has none yet). " +
+    "`--workers 1` is one isolate, but its process, like the others, may use both cores (V8's " +
+    "and tokio's threads). " +
     "Generator on CPU: the load generator's CPU time ÷ wall time (100% = one core; then it " +
     "was the bottleneck).",
     "",

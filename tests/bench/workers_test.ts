@@ -172,6 +172,14 @@ Deno.test("projection: log relay, the rest, and the workers one main isolate kee
     timing: "2 rounds",
   });
   assert.ok(section.startsWith(`${WORKERS_HEADING}\n`));
+  assert.doesNotMatch(section, /⚠/);
+  const busy = workersSection(workersCells(results, rounds), rounds, {
+    when: "now",
+    load: "9.0",
+    timing: "2 rounds",
+    busy: true,
+  });
+  assert.match(busy, /⚠ The machine was busy \(load average 9\.0/);
   assert.match(section, /### On 16 cores/);
   assert.match(section, /at about 6 workers/);
   assert.match(section, /added 50 MiB/);

@@ -61,7 +61,13 @@ import { coldTarget, sizeTarget, targets, verdict } from "./targets.ts";
 import { ensurePeers, HEADLINE_SERVERS, suiteServers } from "./peers.ts";
 import { HEADLINES, performanceDoc } from "./performance_doc.ts";
 import { type WorkerRounds, workersSuites } from "./workers.ts";
-import { replaceSection, WORKERS_HEADING, workersCells, workersSection } from "./workers_doc.ts";
+import {
+  replaceSection,
+  sectionOf,
+  WORKERS_HEADING,
+  workersCells,
+  workersSection,
+} from "./workers_doc.ts";
 
 /** The suites' runs, as the options choose them. */
 async function plan(
@@ -314,7 +320,10 @@ async function main(): Promise<void> {
     doc = await Deno.readTextFile(path).catch(() => "# Performance\n");
   }
   if (doc !== undefined) {
-    if (workers) doc = replaceSection(doc, WORKERS_HEADING, workers);
+    // A run without the workers suite keeps the page's workers section as it was.
+    const kept = workers ??
+      sectionOf(await Deno.readTextFile(path).catch(() => ""), WORKERS_HEADING);
+    if (kept) doc = replaceSection(doc, WORKERS_HEADING, kept);
     await Deno.writeTextFile(path, doc);
     // Formatted as `deno fmt --check` wants every committed file.
     await new Deno.Command(Deno.execPath(), { args: ["fmt", "--quiet", path], cwd: ROOT }).output();

@@ -326,6 +326,14 @@ export function workersSection(
   ].join("\n");
 }
 
+/** `doc`'s section under `heading` (to the next `## ` heading), if it has one. */
+export function sectionOf(doc: string, heading: string): string | undefined {
+  const found = doc.startsWith(`${heading}\n`) ? 0 : doc.indexOf(`\n${heading}\n`) + 1;
+  if (found === 0 && !doc.startsWith(`${heading}\n`)) return undefined;
+  const next = doc.indexOf("\n## ", found + heading.length);
+  return doc.slice(found, next < 0 ? undefined : next + 1).replace(/\n+$/, "\n");
+}
+
 /**
  * `doc` with its section under `heading` (to the next `## ` heading) replaced by `section`,
  * or, where it has none, `section` put before `before` (or at the end).

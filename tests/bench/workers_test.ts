@@ -26,6 +26,7 @@ import { start, threadCpu } from "../../scripts/bench/processes.ts";
 import {
   projection,
   replaceSection,
+  sectionOf,
   WORKERS_HEADING,
   workersCells,
   workersSection,
@@ -239,4 +240,15 @@ Deno.test({
       await running.stop();
     }
   },
+});
+
+Deno.test("sectionOf takes a section to the next heading, or to the end; none when absent", () => {
+  const section = `${WORKERS_HEADING}\n\nfigures\n\n### On 16 cores\n\nreasons\n`;
+  assert.equal(sectionOf(`# P\n\n${section}\n## Every cell\n\nt\n`, WORKERS_HEADING), section);
+  assert.equal(sectionOf(`# P\n\n${section}\n\n`, WORKERS_HEADING), section);
+  assert.equal(sectionOf(`${section}## Next\n`, WORKERS_HEADING), section);
+  assert.equal(sectionOf("# P\n\n## Every cell\n", WORKERS_HEADING), undefined);
+  // Written again into a page without it, it comes back the same.
+  const page = replaceSection("# P\n\n## Every cell of the run\n\nt\n", WORKERS_HEADING, section);
+  assert.equal(sectionOf(page, WORKERS_HEADING), section);
 });

@@ -17,7 +17,8 @@ import type { ClientLike, Outcome } from "../context.ts";
 import { asRpcError, RpcError, rpcError } from "../errors.ts";
 import type { Implementation } from "../implement.ts";
 import type { OutgoingCall, Transport } from "./transport.ts";
-import type { Fields } from "../idl/types.ts";
+import type { Fields, StreamType } from "../idl/types.ts";
+import { typedStream } from "../stream/typed_stream.ts";
 import { callTracing } from "./tracing_hook.ts";
 
 /** An interface's methods as publications: each resolves once handed to the wire. */
@@ -247,6 +248,16 @@ export class Client implements ClientLike {
     const methods: Record<string, unknown> = {};
     for (const [name, def] of Object.entries(iface.methods)) {
       const full = `${iface.name}.${name}`;
+      if (def.result.kind === "stream") {
+        const items = compile((def.result as StreamType).items);
+        methods[name] = (params?: unknown, options: CallOptions = {}) =>
+          typedStream(() => this.#call(full, params ?? {}, options, def.params), {
+            method: full,
+            check: items,
+            signal: options.signal,
+          });
+        continue;
+      }
       const check = compile(def.result);
       methods[name] = async (params?: unknown, options?: CallOptions) => {
         const value = await this.#call(full, params ?? {}, options ?? {}, def.params);

@@ -12,6 +12,7 @@ import type {
   MapType,
   NullableType,
   OptionalType,
+  StreamType,
   StructType,
   Type,
 } from "./types.ts";
@@ -75,6 +76,13 @@ function base(type: Type): JsonSchema {
       return { type: "array", items: toJsonSchema((type as ArrayType).items) };
     case "map":
       return { type: "object", additionalProperties: toJsonSchema((type as MapType).values) };
+    // Plain peers get a stream as the whole array; `x-stream` marks it as sent item by item.
+    case "stream":
+      return {
+        type: "array",
+        items: toJsonSchema((type as StreamType).items),
+        "x-stream": true,
+      };
     case "struct": {
       const struct = type as StructType;
       const schema: JsonSchema = { title: struct.name, ...fieldsSchema(struct.fields) };

@@ -25,6 +25,7 @@ export function xmlRpcTypeName(type: Type): string {
     case "datetime":
       return "dateTime.iso8601";
     case "array":
+    case "stream":
       return "array";
     case "map":
     case "struct":

@@ -21,7 +21,8 @@ export type Kind =
   | "optional"
   | "nullable"
   | "literal"
-  | "any";
+  | "any"
+  | "stream";
 
 /**
  * A value type of the IDL. `T` is the TypeScript type of the values it accepts; it exists
@@ -123,6 +124,30 @@ export interface LiteralType<V extends LiteralValue = LiteralValue> extends Type
   readonly values: readonly V[];
 }
 
+/**
+ * `stream(T)`: a method's result that is a sequence of `T`, sent item by item with flow
+ * control (see docs/wire.md, "Streams"). A handler returns any `AsyncIterable<T>` (an async
+ * generator) or `ReadableStream<T>`; a typed proxy returns an {@linkcode RpcStream}.
+ */
+export interface StreamType<I extends Type = Type>
+  extends Type<AsyncIterable<Infer<I>> | ReadableStream<Infer<I>>> {
+  /** Discriminant. */
+  readonly kind: "stream";
+  /** The type of every item. */
+  readonly items: I;
+}
+
+/**
+ * A stream as a caller reads it: an `AsyncIterable` (`for await`; `break` cancels the
+ * producer) that also converts to a `ReadableStream`.
+ */
+export interface RpcStream<T> extends AsyncIterable<T> {
+  /** Stops the stream: the producer is cancelled (its `ctx.signal` aborts). */
+  cancel(reason?: unknown): Promise<void>;
+  /** The same items as a `ReadableStream` (cancelling it cancels the producer). */
+  readable(): ReadableStream<T>;
+}
+
 /** Keys of `F` whose type is optional. */
 export type OptionalKeys<F extends Fields> = {
   [K in keyof F]: F[K] extends OptionalType ? K : never;
@@ -218,6 +243,8 @@ export const t: {
   literal<const V extends readonly LiteralValue[]>(...values: V): LiteralType<V[number]>;
   /** Exactly one of the listed values (alias of `literal`, reads better for enums). */
   enumeration<const V extends readonly LiteralValue[]>(...values: V): LiteralType<V[number]>;
+  /** A streamed result: a sequence of `items`, delivered with flow control. */
+  stream<I extends Type>(items: I, options?: TypeOptions): StreamType<I>;
 } = {
   int: { kind: "int" },
   int64: { kind: "int64" },
@@ -243,6 +270,7 @@ export const t: {
     return { kind: "literal", values };
   },
   enumeration: (...values) => t.literal(...values),
+  stream: (items, options) => withDoc({ kind: "stream", items }, options),
 };
 
 /** A readable name of a type, as used in error messages and signatures. */
@@ -252,6 +280,8 @@ export function typeName(type: Type): string {
       return `array<${typeName((type as ArrayType).items)}>`;
     case "map":
       return `map<${typeName((type as MapType).values)}>`;
+    case "stream":
+      return `stream<${typeName((type as StreamType).items)}>`;
     case "struct":
       return (type as StructType).name;
     case "optional":

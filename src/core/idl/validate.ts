@@ -32,6 +32,7 @@ import {
   untag,
 } from "./tagged.ts";
 import { decodeBase64 } from "../base64.ts";
+import { isStreamSource } from "../stream/source.ts";
 
 /** A value did not match its declared type; `path` says where (`params.maxResults`). */
 export class ValidationError extends Error {
@@ -222,6 +223,9 @@ function build(type: Type): Check {
         return out ?? v;
       };
     }
+    case "stream":
+      // The source itself; its items are checked one by one as they are read (core/stream).
+      return (v, path) => isStreamSource(v) ? v : fail(path, type, v);
     case "struct": {
       const struct = type as StructType;
       const fieldsCheck = compileFields(

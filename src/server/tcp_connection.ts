@@ -16,6 +16,7 @@ import type { Router } from "../core/router/router.ts";
 import type { MethodDef } from "../core/idl/interface.ts";
 import { Peer } from "../core/client/peer.ts";
 import { type ByteStream, Session, type SessionOwner } from "../wire/msgpackrpc/session.ts";
+import type { StreamLimits } from "../wire/msgpackrpc/streams.ts";
 import {
   HELLO,
   isReserved,
@@ -39,6 +40,7 @@ export interface ConnectionOptions {
   expose?: (method: string) => boolean;
   peerTimeout?: number;
   maxTopics?: number;
+  streams?: StreamLimits;
 }
 
 /** Longest peer id a `$/hello` may give (ids are keys of the peer table). */
@@ -95,6 +97,7 @@ export class TcpServer implements SessionOwner {
       maxMessageBytes: this.#options.maxMessageBytes,
       maxInFlight: this.#options.maxInFlight,
       maxUnwrittenBytes: this.#options.maxUnwrittenBytes,
+      streams: this.#options.streams,
     });
     const peer = new Peer(
       `anonymous@${session.remote}`,
@@ -143,6 +146,8 @@ export class TcpServer implements SessionOwner {
     if (signal) call.signal = signal;
     if (message.timeout !== undefined) call.deadline = Date.now() + message.timeout;
     if (message.trace !== undefined) call.trace = message.trace;
+    // Switchboard peers take streamed results item by item; plain ones get the array.
+    if (session.extensions) call.stream = true;
     const outcome = router.dispatchNow(call);
     const msgid = message.msgid;
     if (outcome instanceof Promise) outcome.then((settled) => session.respond(msgid, settled));

@@ -18,6 +18,11 @@ export interface StreamSink {
   end(count: number): void;
   /** The stream failed after the items sent. */
   error(error: ErrorShape): void;
+  /**
+   * Undefined when the sink can take another item now, else a promise of when it can (a
+   * peer that does not read its socket holds the producer, whatever credit it granted).
+   */
+  ready?(): Promise<void> | undefined;
 }
 
 /** Options of a producer. */
@@ -100,6 +105,8 @@ export class StreamProducer {
     try {
       for (;;) {
         if (this.#credit === 0 && !(await this.#creditCame())) return;
+        const ready = this.#sink.ready?.();
+        if (ready) await ready;
         if (this.#over) return;
         const next = await open.iterator.next();
         if (this.#over) return;

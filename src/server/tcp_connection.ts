@@ -17,6 +17,7 @@ import type { MethodDef } from "../core/idl/interface.ts";
 import { Peer } from "../core/client/peer.ts";
 import { type ByteStream, Session, type SessionOwner } from "../wire/msgpackrpc/session.ts";
 import type { StreamLimits } from "../wire/msgpackrpc/streams.ts";
+import { streamParamNames } from "../core/stream/params.ts";
 import {
   HELLO,
   isReserved,
@@ -65,6 +66,8 @@ interface WirePlan {
   def?: MethodDef;
   /** Its params hold `t.bytes`: a plain peer's str there becomes bytes. */
   bytes: boolean;
+  /** Its `t.stream` params: a Switchboard peer's handles there become streams. */
+  streams?: readonly string[];
 }
 
 const NO_PLAN: WirePlan = { bytes: false };
@@ -133,9 +136,15 @@ export class TcpServer implements SessionOwner {
     const router = this.#router;
     // What msgpack needs of the declaration (str as bytes), remembered per name.
     const plan = this.#planFor(method, st.caller);
+    let params = plan.bytes
+      ? strBytesOf(plan.def!.params, message.params, session)
+      : message.params;
+    if (plan.streams && session.extensions) {
+      params = session.streams.paramsIn(method, params, plan.streams);
+    }
     const call: Call = {
       method,
-      params: plan.bytes ? strBytesOf(plan.def!.params, message.params, session) : message.params,
+      params,
       protocol: "msgpack-rpc",
       id: message.msgid,
       peer: st.peer,
@@ -165,7 +174,9 @@ export class TcpServer implements SessionOwner {
     if (generation !== this.#planGeneration) {
       // Nothing registered declares bytes params: no call needs a plan.
       this.#anyPlan = this.#router.registeredInterfaces().some((i) =>
-        Object.values(i.methods).some((def) => fieldsHoldBytes(def.params))
+        Object.values(i.methods).some((def) =>
+          fieldsHoldBytes(def.params) || streamParamNames(def.params)
+        )
       );
       this.#planGeneration = generation;
       this.#planName = undefined;
@@ -175,7 +186,9 @@ export class TcpServer implements SessionOwner {
     const def = this.#router.resolve(method, caller)?.def;
     this.#planName = method;
     this.#planCaller = caller;
-    return this.#plan = def ? { def, bytes: fieldsHoldBytes(def.params) } : NO_PLAN;
+    return this.#plan = def
+      ? { def, bytes: fieldsHoldBytes(def.params), streams: streamParamNames(def.params) }
+      : NO_PLAN;
   }
 
   async #reserved(session: Session, message: RequestMessage): Promise<unknown> {

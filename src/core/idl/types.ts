@@ -127,10 +127,11 @@ export interface LiteralType<V extends LiteralValue = LiteralValue> extends Type
 /**
  * `stream(T)`: a method's result that is a sequence of `T`, sent item by item with flow
  * control (see docs/wire.md, "Streams"). A handler returns any `AsyncIterable<T>` (an async
- * generator) or `ReadableStream<T>`; a typed proxy returns an {@linkcode RpcStream}.
+ * generator), `ReadableStream<T>` or array; a typed proxy returns an {@linkcode RpcStream}.
+ * As a param, the caller passes any of those and the handler reads an `RpcStream`.
  */
 export interface StreamType<I extends Type = Type>
-  extends Type<AsyncIterable<Infer<I>> | ReadableStream<Infer<I>>> {
+  extends Type<AsyncIterable<Infer<I>> | ReadableStream<Infer<I>> | Infer<I>[]> {
   /** Discriminant. */
   readonly kind: "stream";
   /** The type of every item. */

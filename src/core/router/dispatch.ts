@@ -23,6 +23,7 @@ import type { Invocation, MiddlewareChain } from "./middleware.ts";
 import { compile } from "../idl/validate.ts";
 import type { StreamType } from "../idl/types.ts";
 import { OpenStream } from "../stream/open_stream.ts";
+import { releaseStreamParams, typedStreamParams } from "../stream/params.ts";
 import { collectStream, DEFAULT_MAX_STREAM_ITEMS } from "../stream/collect.ts";
 
 /** Where the router reports what callers do not see. */
@@ -105,7 +106,7 @@ export class Dispatcher {
     if (entry.def.result.kind === "stream") return this.#stream(entry, call);
     if (
       call.deadline !== undefined || call.signal || !this.#chain.empty ||
-      entry.limiters.length !== 0
+      entry.limiters.length !== 0 || entry.streamParams
     ) {
       return this.#slow(entry, call);
     }
@@ -341,8 +342,27 @@ function authorize(entry: MethodEntry, call: Call): void {
 }
 
 async function callHandler({ entry, call, ctx }: Invocation): Promise<unknown> {
-  const result = await entry.handler(checkParams(entry, call.params) as never, ctx);
-  return checkResult(entry, result);
+  const streams = entry.streamParams;
+  if (!streams) {
+    const result = await entry.handler(checkParams(entry, call.params) as never, ctx);
+    return checkResult(entry, result);
+  }
+  const params = typedStreamParams(
+    entry.name,
+    entry.def.params,
+    streams,
+    checkParams(entry, call.params),
+  );
+  // A streamed result may read its params as it goes: they are released with it (or with
+  // the connection), not when the handler returns its generator.
+  if (entry.def.result.kind === "stream") {
+    return checkResult(entry, await entry.handler(params as never, ctx));
+  }
+  try {
+    return checkResult(entry, await entry.handler(params as never, ctx));
+  } finally {
+    releaseStreamParams(streams, params);
+  }
 }
 
 function checkParams(entry: MethodEntry, params: unknown): Record<string, unknown> {

@@ -24,7 +24,7 @@ export class OpenStream {
   /** Wraps a handler's source; `controller` aborts the handler's `ctx.signal`. */
   constructor(
     method: string,
-    source: AsyncIterable<unknown> | ReadableStream,
+    source: AsyncIterable<unknown> | ReadableStream | unknown[],
     check: Check,
     controller: AbortController,
     errorShape: (error: unknown) => ErrorShape,

@@ -19,6 +19,8 @@ export interface TypedStreamOptions {
   check: Check;
   /** Cancels the stream when aborted. */
   signal?: AbortSignal;
+  /** The error of an item that fails its check (default `InternalError`: a bad answer). */
+  badItem?: "InternalError" | "InvalidParams";
 }
 
 /**
@@ -29,7 +31,7 @@ export function typedStream<T>(
   open: () => Promise<unknown>,
   options: TypedStreamOptions,
 ): RpcStream<T> {
-  const { method, check, signal } = options;
+  const { method, check, signal, badItem = "InternalError" } = options;
   let inner: AsyncIterator<unknown> | undefined;
   let opening: Promise<AsyncIterator<unknown>> | undefined;
   let seq = 0;
@@ -54,7 +56,6 @@ export function typedStream<T>(
 
   const start = async (): Promise<AsyncIterator<unknown>> => {
     const value = await open();
-    if (Array.isArray(value)) return value[Symbol.iterator]() as unknown as AsyncIterator<unknown>;
     if (isStreamSource(value)) return iteratorOf(value);
     throw rpcError("InternalError", `${method} answered something that is not a stream`);
   };
@@ -81,7 +82,7 @@ export function typedStream<T>(
         return { done: false, value: check(next.value, `item ${seq++}`) as T };
       } catch (error) {
         if (error instanceof ValidationError) {
-          const bad = rpcError("InternalError", `${method} sent a bad ${error.message}`);
+          const bad = rpcError(badItem, `${method} sent a bad ${error.message}`);
           await stop(bad);
           throw bad;
         }

@@ -238,13 +238,22 @@ export class Session {
       : undefined;
     const trace = this.extensions ? options.trace : undefined;
     let bytes: Uint8Array;
+    // Stream params (a Switchboard peer reads them item by item) travel as handles.
+    const streams: number[] = [];
     try {
-      const sent = outgoingParams(params, options.declared, !this.extensions);
+      const out = this.extensions && options.declared
+        ? this.streams.paramsOut(method, params, options.declared, streams)
+        : params;
+      const sent = outgoingParams(out, options.declared, !this.extensions);
       bytes = encodeRequest(msgid, method, sent, timeout, trace);
     } catch (error) {
       // Params msgpack cannot carry (an invalid Date, say) fail this call alone.
       this.#pending.take(msgid);
-      return Promise.reject(new RpcError(unencodable("the params", "msgpack", error)));
+      const shape = error instanceof RpcError
+        ? error.toShape()
+        : unencodable("the params", "msgpack", error);
+      this.streams.cancelProduced(streams, new RpcError(shape));
+      return Promise.reject(new RpcError(shape));
     }
     if (signal) {
       const onAbort = () => this.#abandon(msgid, method);

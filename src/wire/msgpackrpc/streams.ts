@@ -10,8 +10,11 @@
 import { encodeNotification, toErrorShape } from "./codec.ts";
 import { STREAM_CANCEL, STREAM_CREDIT, STREAM_END, STREAM_ERROR, STREAM_ITEM } from "./reserved.ts";
 import type { Outcome } from "../../core/context.ts";
-import { errorShape, RpcError, rpcError, unencodable } from "../../core/errors.ts";
-import type { OpenStream } from "../../core/stream/open_stream.ts";
+import { asRpcError, errorShape, RpcError, rpcError, unencodable } from "../../core/errors.ts";
+import { OpenStream } from "../../core/stream/open_stream.ts";
+import { isStreamSource } from "../../core/stream/source.ts";
+import { compile } from "../../core/idl/validate.ts";
+import type { Fields, StreamType } from "../../core/idl/types.ts";
 import { StreamProducer } from "../../core/stream/producer.ts";
 import { StreamConsumer } from "../../core/stream/consumer.ts";
 
@@ -121,6 +124,53 @@ export class SessionStreams {
     this.#producers.set(id, producer);
     producer.start();
     return { ok: true, value: { $stream: id } };
+  }
+
+  /**
+   * A call's params with each `t.stream` param that is a live source (not an array, which
+   * travels as it is) replaced by the handle of a stream this side produces; `opened` gets
+   * their ids, to cancel if the call cannot be sent.
+   */
+  paramsOut(method: string, params: unknown, declared: Fields, opened: number[]): unknown {
+    if (typeof params !== "object" || params === null || Array.isArray(params)) return params;
+    let out: Record<string, unknown> | undefined;
+    for (const [name, type] of Object.entries(declared)) {
+      if (type.kind !== "stream") continue;
+      const source = (params as Record<string, unknown>)[name];
+      if (!isStreamSource(source) || Array.isArray(source)) continue;
+      const open = new OpenStream(
+        `${method} (param ${name})`,
+        source,
+        compile((type as StreamType).items),
+        new AbortController(),
+        (error) => asRpcError(error).toShape(),
+      );
+      const handle = this.produce(open);
+      if (!handle.ok) throw new RpcError(handle.error);
+      opened.push((handle.value as { $stream: number }).$stream);
+      (out ??= { ...params as Record<string, unknown> })[name] = handle.value;
+    }
+    return out ?? params;
+  }
+
+  /** The handler's view of a call's params: each stream handle becomes the stream it names. */
+  paramsIn(method: string, params: unknown, names: readonly string[]): unknown {
+    if (typeof params !== "object" || params === null || Array.isArray(params)) return params;
+    let out: Record<string, unknown> | undefined;
+    for (const name of names) {
+      const id = streamHandle((params as Record<string, unknown>)[name]);
+      if (id === undefined) continue;
+      (out ??= { ...params as Record<string, unknown> })[name] = this.consume(
+        id,
+        `${method} (param ${name})`,
+      );
+    }
+    return out ?? params;
+  }
+
+  /** Cancels streams this side produced (a call that could not be sent). */
+  cancelProduced(ids: readonly number[], reason: RpcError): void {
+    for (const id of ids) this.#producers.get(id)?.cancel(reason);
   }
 
   /** Reads the peer's stream `id` (from a handle it answered): the caller's iterable. */

@@ -9,7 +9,7 @@ import {
   t,
 } from "../../../mod.ts";
 import { LocalTransport, Router } from "../../../server.ts";
-import { ENDLESS_CAP, Feed, feedImpl, feedProbe } from "../../fixtures/feed.ts";
+import { countingSource, ENDLESS_CAP, Feed, feedImpl, feedProbe } from "../../fixtures/feed.ts";
 import { DEFAULT_STREAM_WINDOW } from "../../../src/core/stream/consumer.ts";
 
 const Feed2 = defineInterface("Feed2", { nums: method({ result: t.stream(t.int) }) });
@@ -146,4 +146,19 @@ Deno.test("a handler's items are typed by the declaration", () => {
       yield "one";
     },
   });
+});
+
+Deno.test("a stream param reaches the handler item by item; what it does not read is cancelled", async () => {
+  const { feed } = setup();
+  const caller = feedProbe();
+  assert.equal(await feed.sum({ values: countingSource(caller, 10) }), 45);
+  assert.equal(await feed.sum({ values: [1, 2, 3] }), 6);
+  const early = feedProbe();
+  assert.equal(await feed.sum({ values: countingSource(early, ENDLESS_CAP), take: 3 }), 3);
+  await early.finished.promise;
+  assert.ok(early.produced <= 3 + DEFAULT_STREAM_WINDOW);
+  await assert.rejects(
+    feed.sum({ values: [1, "x" as unknown as number] }),
+    (e: RpcError) => e.name === "InvalidParams" && /item 1/.test(e.message),
+  );
 });

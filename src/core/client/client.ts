@@ -98,8 +98,9 @@ export class Client implements ClientLike {
     params: unknown,
     options: CallOptions,
     declared?: Fields,
+    stream?: boolean,
   ): Promise<unknown> {
-    const outcome = await this.#send(method, params, options, declared);
+    const outcome = await this.#send(method, params, options, declared, stream);
     if (outcome.ok) return outcome.value;
     throw RpcError.fromShape(outcome.error);
   }
@@ -109,14 +110,18 @@ export class Client implements ClientLike {
     params: unknown,
     options: CallOptions,
     declared?: Fields,
+    stream?: boolean,
   ): Promise<Outcome> {
     const tracing = callTracing();
     const system = tracing && this.#transport.rpcSystem?.(method);
-    if (!system) return this.#guardedSend(method, params, options, declared, options.trace);
+    if (!system) {
+      return this.#guardedSend(method, params, options, declared, options.trace, stream);
+    }
     return tracing.client(
       method,
       system,
-      (trace) => this.#guardedSend(method, params, options, declared, trace ?? options.trace),
+      (trace) =>
+        this.#guardedSend(method, params, options, declared, trace ?? options.trace, stream),
     );
   }
 
@@ -126,6 +131,7 @@ export class Client implements ClientLike {
     options: CallOptions,
     declared: Fields | undefined,
     trace: OutgoingCall["trace"],
+    stream?: boolean,
   ): Promise<Outcome> {
     return this.#guarded(method, options, (signal, deadline) => {
       const request: OutgoingCall = signal
@@ -134,6 +140,7 @@ export class Client implements ClientLike {
       // Typed proxies say what the params are (positional protocols need the order).
       if (declared) request.declared = declared;
       if (trace) request.trace = trace;
+      if (stream) request.stream = true;
       return this.#transport.call(request);
     });
   }
@@ -251,7 +258,7 @@ export class Client implements ClientLike {
       if (def.result.kind === "stream") {
         const items = compile((def.result as StreamType).items);
         methods[name] = (params?: unknown, options: CallOptions = {}) =>
-          typedStream(() => this.#call(full, params ?? {}, options, def.params), {
+          typedStream(() => this.#call(full, params ?? {}, options, def.params, true), {
             method: full,
             check: items,
             signal: options.signal,

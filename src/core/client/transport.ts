@@ -28,6 +28,11 @@ export interface OutgoingCall {
   declared?: Fields;
   /** The W3C trace context to send with it (set by the client when tracing is installed). */
   trace?: TraceCarrier;
+  /**
+   * A typed proxy reads the result as a stream (`t.stream`): a transport that can ask for it
+   * item by item (JSON-RPC over HTTP: NDJSON) does; the outcome's value is then a stream.
+   */
+  stream?: boolean;
 }
 
 /** A client transport. Transport failures reject with an `RpcError` (e.g. `Unavailable`). */

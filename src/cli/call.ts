@@ -107,7 +107,7 @@ export async function callCommand(args: string[]): Promise<number> {
       await client.notify(method, params);
       return 0;
     }
-    const result = await client.call(method, params, { signal: limit.signal });
+    const result = await client.call(method, params, { signal: limit.signal, stream: true });
     // A streamed result (over tcp://) prints as NDJSON, item by item.
     if (isLiveStream(result)) await printStream(result);
     else console.log(JSON.stringify(result ?? null, taggingReplacer, 2));

@@ -9,6 +9,7 @@
 
 import { receivedError, RpcError, rpcError } from "../core/errors.ts";
 import { reviveTagged } from "../core/idl/tagged.ts";
+import type { RpcStream } from "../core/idl/types.ts";
 
 /** The media type of a streamed result. */
 export const NDJSON = "application/x-ndjson";
@@ -34,17 +35,44 @@ function lines(): TransformStream<string, string> {
   });
 }
 
-/** The items of an NDJSON body. */
-export async function* ndjsonItems(
-  body: ReadableStream<Uint8Array>,
-  method: string,
-): AsyncGenerator<unknown> {
+/**
+ * The items of an NDJSON body, as a stream whose `cancel()` stops at once (even while a read
+ * waits), ending the iteration quietly.
+ */
+export function ndjsonItems(body: ReadableStream<Uint8Array>, method: string): RpcStream<unknown> {
   const reader = body.pipeThrough(new TextDecoderStream()).pipeThrough(lines()).getReader();
+  const state = { cancelled: false };
+  const items = readItems(reader, method, state);
+  const cancel = async () => {
+    state.cancelled = true;
+    await reader.cancel().catch(() => {});
+  };
+  return {
+    [Symbol.asyncIterator]: () => items,
+    cancel,
+    readable: () =>
+      new ReadableStream({
+        pull: async (controller) => {
+          const next = await items.next();
+          if (next.done) controller.close();
+          else controller.enqueue(next.value);
+        },
+        cancel,
+      }, { highWaterMark: 0 }),
+  };
+}
+
+async function* readItems(
+  reader: ReadableStreamDefaultReader<string>,
+  method: string,
+  state: { cancelled: boolean },
+): AsyncGenerator<unknown> {
   let count = 0;
   let over = false;
   try {
     for (;;) {
       const { done, value } = await reader.read();
+      if (state.cancelled) return;
       if (done) break;
       if (value.trim() === "") continue;
       const message = JSON.parse(value) as {

@@ -13,7 +13,8 @@ async function feedServer() {
   const server = new Server({ logger: { error: () => {}, warn: () => {} } });
   server.register(feedImpl(probe));
   const tcp = await server.listenTcp({ port: 0 });
-  return { probe, tcp, close: () => server.close() };
+  const http = await server.listenHttp({ port: 0 });
+  return { probe, tcp, http, close: () => server.close() };
 }
 
 function callProcess(...args: string[]) {
@@ -26,39 +27,53 @@ function callProcess(...args: string[]) {
   });
 }
 
-Deno.test("switchboard call prints a streamed result as NDJSON lines", async () => {
-  const { tcp, close } = await feedServer();
-  try {
-    const out = await callProcess(tcp.url, "Feed.count", '{"n":3}').output();
-    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-    assert.equal(new TextDecoder().decode(out.stdout), "0\n1\n2\n");
-    const failed = await callProcess(tcp.url, "Feed.fails", '{"after":1}').output();
-    assert.equal(new TextDecoder().decode(failed.stdout), "0\n");
-    assert.match(new TextDecoder().decode(failed.stderr), /NotFound \(-32000\): nothing after 1/);
-    assert.notEqual(failed.code, 0);
-  } finally {
-    await close();
-  }
-});
+for (const transport of ["tcp", "http"] as const) {
+  Deno.test(`switchboard call prints a streamed result as NDJSON lines (${transport})`, async () => {
+    const server = await feedServer();
+    const url = server[transport].url;
+    try {
+      const out = await callProcess(url, "Feed.count", '{"n":3}').output();
+      assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+      assert.equal(new TextDecoder().decode(out.stdout), "0\n1\n2\n");
+      const failed = await callProcess(url, "Feed.fails", '{"after":1}').output();
+      assert.equal(new TextDecoder().decode(failed.stdout), "0\n");
+      assert.match(
+        new TextDecoder().decode(failed.stderr),
+        /NotFound \(-32000\): nothing after 1/,
+      );
+      assert.notEqual(failed.code, 0);
+      // A method that does not stream prints as before.
+      const plain = await callProcess(url, "system.listMethods").output();
+      assert.ok(Array.isArray(JSON.parse(new TextDecoder().decode(plain.stdout))));
+    } finally {
+      await server.close();
+    }
+  });
 
-Deno.test("Ctrl-C on switchboard call cancels the stream at the server", async () => {
-  const { tcp, probe, close } = await feedServer();
-  try {
-    const child = callProcess(tcp.url, "Feed.endless").spawn();
-    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    const first = await reader.read();
-    assert.match(first.value ?? "", /^"item 0"\n/);
-    child.kill("SIGINT");
-    const status = await child.status;
-    await reader.cancel().catch(() => {});
-    await child.stderr.cancel();
-    assert.equal(status.code, 0);
-    await probe.finished.promise;
-    assert.equal((probe.abortReason as Error).name, "Cancelled");
-  } finally {
-    await close();
-  }
-});
+  Deno.test(`Ctrl-C on switchboard call cancels the stream at the server (${transport})`, async () => {
+    const server = await feedServer();
+    const { probe, close } = server;
+    try {
+      await ctrlC(server[transport].url, probe);
+    } finally {
+      await close();
+    }
+  });
+}
+
+async function ctrlC(url: string, probe: ReturnType<typeof feedProbe>) {
+  const child = callProcess(url, "Feed.endless").spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const first = await reader.read();
+  assert.match(first.value ?? "", /^"item 0"\n/);
+  child.kill("SIGINT");
+  const status = await child.status;
+  await reader.cancel().catch(() => {});
+  await child.stderr.cancel();
+  assert.equal(status.code, 0);
+  await probe.finished.promise;
+  assert.equal((probe.abortReason as Error).name, "Cancelled");
+}
 
 Deno.test("OpenRPC marks streamed results and params with x-stream and the item schema", () => {
   const doc = openRpcDocument([Feed]);

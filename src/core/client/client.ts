@@ -140,7 +140,7 @@ export class Client implements ClientLike {
       // Typed proxies say what the params are (positional protocols need the order).
       if (declared) request.declared = declared;
       if (trace) request.trace = trace;
-      if (stream) request.stream = true;
+      if (stream || options.stream) request.stream = true;
       return this.#transport.call(request);
     });
   }

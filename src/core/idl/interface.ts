@@ -150,6 +150,12 @@ export interface CallOptions {
    * incoming request. With tracing installed the call's own client span is sent instead.
    */
   trace?: { traceparent: string; tracestate?: string };
+  /**
+   * Take a streamed result item by item where the transport can ask for it (JSON-RPC over
+   * HTTP asks for NDJSON; tcp:// always streams): `call()` then resolves to an `RpcStream`
+   * for such a method. Typed proxies of `t.stream` methods always do.
+   */
+  stream?: boolean;
 }
 
 /** A proxy method's arguments: params are optional when the method declares none required. */

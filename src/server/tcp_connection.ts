@@ -155,8 +155,8 @@ export class TcpServer implements SessionOwner {
     if (signal) call.signal = signal;
     if (message.timeout !== undefined) call.deadline = Date.now() + message.timeout;
     if (message.trace !== undefined) call.trace = message.trace;
-    // Switchboard peers take streamed results item by item; plain ones get the array.
-    if (session.extensions) call.stream = true;
+    // A Switchboard peer that asks takes a streamed result item by item; others get the array.
+    if (message.stream && session.extensions) call.stream = true;
     const outcome = router.dispatchNow(call);
     const msgid = message.msgid;
     if (outcome instanceof Promise) outcome.then((settled) => session.respond(msgid, settled));

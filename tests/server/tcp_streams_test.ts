@@ -179,6 +179,26 @@ Deno.test("tcp: a plain peer gets the whole array, or an error naming the limit"
   }
 });
 
+Deno.test("tcp: a call that does not ask for a stream gets the whole array", async () => {
+  const { tcp, close } = await feedServer();
+  const client = connect(tcp.url);
+  const raw = await helloPeer(tcp.port);
+  try {
+    assert.deepEqual(await client.call("Feed.count", { n: 3 }), [0, 1, 2]);
+    const streamed = await client.call("Feed.count", { n: 3 }, { stream: true });
+    const got: unknown[] = [];
+    for await (const n of streamed as AsyncIterable<unknown>) got.push(n);
+    assert.deepEqual(got, [0, 1, 2]);
+    // A Switchboard peer without `stream: true` in the request's options: the array.
+    await raw.send([0, 1, "Feed.count", { n: 2 }]);
+    assert.deepEqual((await raw.next() as ResponseMessage).result, [0, 1]);
+  } finally {
+    await raw.close();
+    await client.close();
+    await close();
+  }
+});
+
 /** A raw Switchboard peer: said hello, speaks the stream messages by hand. */
 async function helloPeer(port: number) {
   const raw = await rawClient(port);
@@ -192,7 +212,7 @@ Deno.test("tcp hostile: a peer that never grants credit gets Timeout after idleM
   const { tcp, probe, close } = await feedServer({ streams: { idleMs: 300 }, heartbeat: false });
   const raw = await helloPeer(tcp.port);
   try {
-    await raw.send([0, 1, "Feed.endless", {}]);
+    await raw.send([0, 1, "Feed.endless", {}, { stream: true }]);
     const handle = await raw.next() as ResponseMessage;
     assert.deepEqual(handle.result, { $stream: 1 });
     // One item, then no more credit.
@@ -221,7 +241,9 @@ Deno.test("tcp hostile: opening 10^4 streams is refused past maxStreams; the ser
     const total = 10_000;
     for (let sent = 0; sent < total;) {
       const batch = [];
-      for (let i = 0; i < 500; i++, sent++) batch.push([0, sent + 1, "Feed.count", { n: 5 }]);
+      for (let i = 0; i < 500; i++, sent++) {
+        batch.push([0, sent + 1, "Feed.count", { n: 5 }, { stream: true }]);
+      }
       await raw.send(...batch);
     }
     await eventually(
@@ -266,7 +288,7 @@ Deno.test("tcp hostile: stream messages for streams not open, or malformed, chan
       [2, "$/stream.end", ["nonsense"]],
       [2, "$/stream.error", []],
       [2, "$/stream.credit", [{ stream: 1, n: -5 }]],
-      [0, 1, "Feed.count", { n: 2 }],
+      [0, 1, "Feed.count", { n: 2 }, { stream: true }],
     );
     const handle = await raw.next() as ResponseMessage;
     assert.deepEqual(handle.result, { $stream: 1 });
@@ -301,7 +323,7 @@ Deno.test("tcp hostile: a peer that grants credit but never reads holds the prod
       for (let o = 0; o < bytes.length;) o += await conn.write(bytes.subarray(o));
     };
     await write([0, 0, "$/hello", [{}]]);
-    await write([0, 1, "Feed.endless", {}]);
+    await write([0, 1, "Feed.endless", {}, { stream: true }]);
     // Read the two answers (the second is the handle), then never read again.
     const decoder = new MessageDecoder(1 << 20);
     const answers: ResponseMessage[] = [];

@@ -29,10 +29,11 @@ export class LocalTransport implements Transport {
       signal: request.signal,
       caller: this.#caller,
       protocol: "local",
-      stream: true,
+      stream: request.stream === true,
       ...(request.trace ? { trace: request.trace } : {}),
     });
-    // A streamed result is read here with the same credit window as over a wire.
+    // A streamed result the caller asked for is read with the same credit window as over a
+    // wire; otherwise the router answered the whole array.
     if (outcome.ok && outcome.value instanceof OpenStream) {
       return { ok: true, value: localStream(outcome.value) };
     }

@@ -96,6 +96,8 @@ export const DEFAULT_MAX_UNWRITTEN_BYTES = 1024 * 1024;
 interface PendingCall {
   /** `Interface.method`, naming a stream it answers. */
   method: string;
+  /** The call asked for a streamed result item by item: a handle is read as one. */
+  stream: boolean;
   resolve(outcome: Outcome): void;
   reject(error: RpcError): void;
   signal?: AbortSignal;
@@ -223,6 +225,8 @@ export class Session {
       trace?: TraceCarrier;
       /** A typed call's declared params (see `outgoingParams`). */
       declared?: Fields;
+      /** Read a streamed result item by item (Switchboard peers; others send the array). */
+      stream?: boolean;
     } = {},
   ): Promise<Outcome> {
     const gone = this.#closing ?? this.#ended;
@@ -230,7 +234,8 @@ export class Session {
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(abortReason(method, signal));
     const { promise, resolve, reject } = Promise.withResolvers<Outcome>();
-    const pending: PendingCall = { method, resolve, reject };
+    const stream = this.extensions && options.stream === true;
+    const pending: PendingCall = { method, resolve, reject, stream };
     const msgid = this.#pending.add(pending);
     // Only a peer that said hello reads the options element; a plain one gets 4 elements.
     const timeout = this.extensions && options.deadline !== undefined
@@ -245,7 +250,7 @@ export class Session {
         ? this.streams.paramsOut(method, params, options.declared, streams)
         : params;
       const sent = outgoingParams(out, options.declared, !this.extensions);
-      bytes = encodeRequest(msgid, method, sent, timeout, trace);
+      bytes = encodeRequest(msgid, method, sent, timeout, trace, stream);
     } catch (error) {
       // Params msgpack cannot carry (an invalid Date, say) fail this call alone.
       this.#pending.take(msgid);
@@ -547,7 +552,7 @@ export class Session {
         if (!pending) return; // late answer to a call given up on
         pending.settled?.();
         const outcome = responseOutcome(message);
-        const stream = outcome.ok && this.extensions ? streamHandle(outcome.value) : undefined;
+        const stream = outcome.ok && pending.stream ? streamHandle(outcome.value) : undefined;
         pending.resolve(
           stream === undefined
             ? outcome

@@ -303,9 +303,13 @@ export class Session {
         );
         return;
       }
-      outcome = this.#closing || this.#cut
-        ? (open.stop(this.#closing ?? new RpcError(this.#cut!)), outcome)
-        : this.streams.produce(open);
+      if (this.#closing || this.#cut) {
+        // Nobody will read it: stop the handler (the answer below is dropped).
+        open.stop(this.#closing ?? new RpcError(this.#cut!));
+        outcome = { ok: false, error: this.#cut ?? this.#closing!.toShape() };
+      } else {
+        outcome = this.streams.produce(open);
+      }
     }
     if (--this.#inFlight === 0 && this.#idle) {
       this.#idle.resolve();

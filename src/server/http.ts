@@ -22,6 +22,7 @@ import {
   runRequest,
 } from "../wire/jsonrpc/codec.ts";
 import { DEPTH_SCAN_FROM } from "../wire/jsonrpc/json_text.ts";
+import { answerStreamed, streamFormat } from "./http_stream.ts";
 import { openRpcDocument } from "../core/idl/openrpc.ts";
 import { type ErrorShape, errorShape } from "../core/errors.ts";
 import { NAMED_PARAMS_HEADER, SWITCHBOARD_CLIENT_HEADER, TIMEOUT_HEADER } from "../wire/http.ts";
@@ -383,6 +384,16 @@ export function createHttpApp(router: Router, options: HttpOptions = {}): HttpAp
     // separate decode, and no async frames stand between it and the router. A body too
     // short to nest deep enough to matter skips the depth check (see json_text.ts).
     if (router.saturated) return Promise.resolve(overloaded(request));
+    // A streamed result asked for by Accept (NDJSON, SSE): see http_stream.ts.
+    const format = streamFormat(request);
+    if (format) {
+      return prologue(request, env).then((pre) => {
+        if (pre instanceof Response) return pre;
+        const parsed = parseRequest(pre.body, maxBatch);
+        return answerStreamed(format, parsed, pre.base, dispatchNow) ??
+          answerJson(parsed, pre.base);
+      }).catch(failed);
+    }
     const declared = options.authenticate ? null : request.headers.get("content-length");
     if (declared !== null) {
       const length = Number(declared);

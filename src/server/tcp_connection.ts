@@ -16,6 +16,8 @@ import type { Router } from "../core/router/router.ts";
 import type { MethodDef } from "../core/idl/interface.ts";
 import { Peer } from "../core/client/peer.ts";
 import { type ByteStream, Session, type SessionOwner } from "../wire/msgpackrpc/session.ts";
+import type { StreamLimits } from "../wire/msgpackrpc/streams.ts";
+import { streamParamNames } from "../core/stream/params.ts";
 import {
   HELLO,
   isReserved,
@@ -42,6 +44,7 @@ export interface ConnectionOptions {
   topicRelay?: (deliver: TopicDelivery) => TopicDelivery;
   /** The topic table to share (a `Server` shares one among its listeners). */
   topics?: Topics;
+  streams?: StreamLimits;
 }
 
 /** Longest peer id a `$/hello` may give (ids are keys of the peer table). */
@@ -66,6 +69,8 @@ interface WirePlan {
   def?: MethodDef;
   /** Its params hold `t.bytes`: a plain peer's str there becomes bytes. */
   bytes: boolean;
+  /** Its `t.stream` params: a Switchboard peer's handles there become streams. */
+  streams?: readonly string[];
 }
 
 const NO_PLAN: WirePlan = { bytes: false };
@@ -104,6 +109,7 @@ export class TcpServer implements SessionOwner {
       maxMessageBytes: this.#options.maxMessageBytes,
       maxInFlight: this.#options.maxInFlight,
       maxUnwrittenBytes: this.#options.maxUnwrittenBytes,
+      streams: this.#options.streams,
     });
     const peer = new Peer(
       `anonymous@${session.remote}`,
@@ -139,9 +145,15 @@ export class TcpServer implements SessionOwner {
     const router = this.#router;
     // What msgpack needs of the declaration (str as bytes), remembered per name.
     const plan = this.#planFor(method, st.caller);
+    let params = plan.bytes
+      ? strBytesOf(plan.def!.params, message.params, session)
+      : message.params;
+    if (plan.streams && session.extensions) {
+      params = session.streams.paramsIn(method, params, plan.streams);
+    }
     const call: Call = {
       method,
-      params: plan.bytes ? strBytesOf(plan.def!.params, message.params, session) : message.params,
+      params,
       protocol: "msgpack-rpc",
       id: message.msgid,
       peer: st.peer,
@@ -152,6 +164,8 @@ export class TcpServer implements SessionOwner {
     if (signal) call.signal = signal;
     if (message.timeout !== undefined) call.deadline = Date.now() + message.timeout;
     if (message.trace !== undefined) call.trace = message.trace;
+    // A Switchboard peer that asks takes a streamed result item by item; others get the array.
+    if (message.stream && session.extensions) call.stream = true;
     const outcome = router.dispatchNow(call);
     const msgid = message.msgid;
     if (outcome instanceof Promise) outcome.then((settled) => session.respond(msgid, settled));
@@ -169,7 +183,9 @@ export class TcpServer implements SessionOwner {
     if (generation !== this.#planGeneration) {
       // Nothing registered declares bytes params: no call needs a plan.
       this.#anyPlan = this.#router.registeredInterfaces().some((i) =>
-        Object.values(i.methods).some((def) => fieldsHoldBytes(def.params))
+        Object.values(i.methods).some((def) =>
+          fieldsHoldBytes(def.params) || streamParamNames(def.params)
+        )
       );
       this.#planGeneration = generation;
       this.#planName = undefined;
@@ -179,7 +195,9 @@ export class TcpServer implements SessionOwner {
     const def = this.#router.resolve(method, caller)?.def;
     this.#planName = method;
     this.#planCaller = caller;
-    return this.#plan = def ? { def, bytes: fieldsHoldBytes(def.params) } : NO_PLAN;
+    return this.#plan = def
+      ? { def, bytes: fieldsHoldBytes(def.params), streams: streamParamNames(def.params) }
+      : NO_PLAN;
   }
 
   async #reserved(session: Session, message: RequestMessage): Promise<unknown> {

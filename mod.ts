@@ -46,6 +46,7 @@ export {
   type Methods,
   type ParamsOf,
   type ProxyArgs,
+  type ProxyResult,
   type ResultOf,
   type VoidResult,
 } from "./src/core/idl/interface.ts";

@@ -51,7 +51,7 @@ export { compile, describeValue } from "./src/core/idl/validate.ts";
 export type { Check, ParamsCheck } from "./src/core/idl/validate.ts";
 export { fieldsSchema, type JsonSchema, toJsonSchema } from "./src/core/idl/schema.ts";
 export { openRpcDocument } from "./src/core/idl/openrpc.ts";
-export type { OpenRpcDocument, OpenRpcMethod } from "./src/core/idl/openrpc.ts";
+export type { OpenRpcContent, OpenRpcDocument, OpenRpcMethod } from "./src/core/idl/openrpc.ts";
 export { installMsgpackExtensions } from "./src/core/idl/translators.ts";
 export type { MsgpackExtensionHost } from "./src/core/idl/translators.ts";
 export { methodNotFound, rpcError } from "./src/core/errors.ts";
@@ -85,6 +85,7 @@ export {
 export { TopicReplay } from "./src/server/topic_replay.ts";
 export type { BufferedEvent, ReplayOptions, Resume } from "./src/server/topic_replay.ts";
 export type { WebSocketOptions } from "./src/server/ws.ts";
+export type { StreamLimits } from "./src/wire/msgpackrpc/streams.ts";
 export { serveAmqp } from "./src/server/amqp.ts";
 export type { AmqpListener, AmqpServeOptions } from "./src/server/amqp.ts";
 export { MemoryDedupeStore } from "./src/server/amqp_dedupe.ts";

@@ -12,6 +12,7 @@ import type { Cell, Load } from "./generators.ts";
 import {
   cpuTime,
   memory,
+  type ReadyLine,
   resetPeak,
   type Running,
   type Share,
@@ -81,6 +82,8 @@ export interface ServerDef {
   cmd: string[] | string;
   /** Runs one cell against the started server. */
   cell: Cell;
+  /** How it announces its ports on stdout (default: a first line of JSON). */
+  ready?: ReadyLine;
   /** Whether the started server actually serves this suite (e.g. XML-RPC installed). */
   probe?(ports: Running["ports"]): Promise<string | undefined>;
 }
@@ -120,7 +123,7 @@ export async function runSuite(
       }
       let running: Running;
       try {
-        running = await start(server.cmd, options.pin);
+        running = await start(server.cmd, options.pin, server.ready);
       } catch (error) {
         missing(server, `failed to start: ${error instanceof Error ? error.message : error}`);
         continue;
@@ -187,7 +190,7 @@ async function runRound(
     },
   };
   try {
-    const result = await server.cell(running.ports, method, load, timing);
+    const result = await server.cell(running.ports, method, load, timing, running.pid);
     const cpuUs = result.calls ? cpuMs * 1000 / result.calls : NaN;
     return {
       result,

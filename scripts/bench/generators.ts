@@ -28,12 +28,13 @@ export interface Load {
   depth: number;
 }
 
-/** Runs one cell against a started server. */
+/** Runs one cell against a started server (whose process is `pid`). */
 export type Cell = (
   ports: Running["ports"],
   method: BenchMethod,
   load: Load,
   timing: Timing,
+  pid?: number,
 ) => Promise<CellResult>;
 
 /** The generators available on this machine. */
@@ -44,9 +45,12 @@ export interface Generators {
   node: boolean;
   /** Generators go on their own core. */
   pin: boolean;
+  /** Unpinned, the CPUs they may use all the same (`0-1`: undoes an affinity inherited). */
+  cpus?: string;
 }
 
-const pinned = (g: Generators) => g.pin ? ["taskset", "-c", GENERATOR_CPU] : [];
+const pinned = (g: Generators) =>
+  g.pin ? ["taskset", "-c", GENERATOR_CPU] : g.cpus ? ["taskset", "-c", g.cpus] : [];
 
 /** What drives the HTTP cells, for the report. */
 export function httpGeneratorName(g: Generators): string {

@@ -17,8 +17,10 @@
  * split over the rounds, default 16000), `--rounds N` (default 4), `--idle N` (idle
  * connections, default 1000), `--baseline DIR` (another checkout run side by side, with a
  * table of CPU per call against it), `--switchboard-only` (no peers), `--no-pin` (no CPU
- * pinning), `--no-doc` (leave docs/performance.md alone; it is written only when the http,
- * xmlrpc and tcp suites all ran with the peers).
+ * pinning), `--workers-only` (just `serve --workers 2` against `--workers 1`, workers.ts; the
+ * `workers` suite of `--only`), `--no-doc` (leave docs/performance.md alone; it is written
+ * whole only when the http, xmlrpc and tcp suites all ran with the peers; the workers suite
+ * alone replaces its own section).
  *
  * @module
  */
@@ -58,6 +60,14 @@ import {
 import { coldTarget, sizeTarget, targets, verdict } from "./targets.ts";
 import { ensurePeers, HEADLINE_SERVERS, suiteServers } from "./peers.ts";
 import { HEADLINES, performanceDoc } from "./performance_doc.ts";
+import { type WorkerRounds, workersSuites } from "./workers.ts";
+import {
+  replaceSection,
+  sectionOf,
+  WORKERS_HEADING,
+  workersCells,
+  workersSection,
+} from "./workers_doc.ts";
 
 /** The suites' runs, as the options choose them. */
 async function plan(
@@ -119,6 +129,29 @@ async function runObserve(options: Options, g: Generators, results: Results): Pr
     results,
     ["add"],
   );
+}
+
+/**
+ * `serve --workers 2` against `--workers 1` (workers.ts): unpinned, servers and generators
+ * sharing every core (an affinity this process has, pinned, would pass to them: undone).
+ */
+async function runWorkers(
+  options: Options,
+  g: Generators,
+  results: Results,
+): Promise<WorkerRounds> {
+  console.error("serve --workers:");
+  const cpus = navigator.hardwareConcurrency;
+  const unpinned: Generators = {
+    ...g,
+    pin: false,
+    cpus: (await has("taskset")) && cpus >= 2 ? `0-${cpus - 1}` : undefined,
+  };
+  const rounds: WorkerRounds = new Map();
+  for (const { suite, load, servers } of workersSuites(unpinned, rounds)) {
+    await runSuite(suite, servers, [load], { ...options, pin: false }, results, ["add"]);
+  }
+  return rounds;
 }
 
 /** RSS per idle TCP connection of each msgpack-rpc server. */
@@ -192,7 +225,7 @@ async function main(): Promise<void> {
   const cpus = navigator.hardwareConcurrency;
   options.pin = options.pin && (await has("taskset")) && cpus >= 2;
   // The JavaScript generators (load.ts) run in this process: on the generators' core too.
-  if (options.pin) await pinSelf();
+  if (options.pin && [...options.only].some((s) => s !== "workers")) await pinSelf();
   const peersMissing = await ensurePeers();
   const g: Generators = {
     wrk: await has("wrk"),
@@ -213,6 +246,9 @@ async function main(): Promise<void> {
     );
   }
   if (options.only.has("observe")) await runObserve(options, g, results);
+  const workerRounds = options.only.has("workers")
+    ? await runWorkers(options, g, results)
+    : undefined;
   const tcpServers = runs.find((r) => r.suite === "tcp")?.servers ??
     (await suiteServers(g, peersMissing)).tcp;
   const idle = options.only.has("idle") ? await runIdle(options, tcpServers) : new Map();
@@ -225,13 +261,26 @@ async function main(): Promise<void> {
     `per cell: best of ${options.rounds} interleaved rounds of ${options.warmupMs} ms ` +
     `warm-up + ${Math.round(roundMs)} ms; HTTP by ${httpGeneratorName(g)}, msgpack-rpc by ` +
     `${tcpGeneratorName(g)}; ` +
-    `${options.pin ? "servers pinned to CPU 0, load generators to CPU 1" : "no CPU pinning"}; ` +
+    `${
+      options.pin && [...options.only].some((s) => s !== "workers")
+        ? "servers pinned to CPU 0, load generators to CPU 1 (serve --workers cells unpinned)"
+        : "no CPU pinning"
+    }; ` +
     `run took ${seconds.toFixed(0)} s; load average ${loadAtStart} at the start, ` +
     `${loadAverage()} at the end.`,
     "",
   ];
   const fullTable = runs.length ? table(runs, results) : "";
   if (runs.length) out.push(fullTable, "");
+  const workers = workerRounds &&
+    workersSection(workersCells(results, workerRounds), workerRounds, {
+      when: `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`,
+      load: `${loadAtStart} at the start, ${loadAverage()} at the end`,
+      busy: Math.max(Number(loadAtStart), Number(loadAverage())) > cpus + 1,
+      timing: `${options.rounds} rounds × ${(roundMs / 1000).toFixed(1)} s per server ` +
+        `(after ${(options.warmupMs / 1000).toFixed(1)} s of warm-up each)`,
+    });
+  if (workers) out.push(workers, "");
   if (idle.size) out.push(idleTable(idle, options.idleConnections), "");
   if (options.only.has("observe")) out.push(observeTable(results), "");
   if (sizes) out.push(sizeTable(sizes), "");
@@ -250,24 +299,32 @@ async function main(): Promise<void> {
   console.log(out.join("\n"));
 
   const complete = ["http", "xmlrpc", "tcp"].every((s) => options.only.has(s as never));
+  const path = `${ROOT}docs/performance.md`;
+  let doc: string | undefined;
   if (options.writeDoc && complete && !options.switchboardOnly && !peersMissing) {
-    const path = `${ROOT}docs/performance.md`;
-    await Deno.writeTextFile(
-      path,
-      performanceDoc(results, {
-        date,
-        rounds: options.rounds,
-        roundMs,
-        warmupMs: options.warmupMs,
-        pinned: options.pin,
-        httpGenerator: httpGeneratorName(g),
-        tcpGenerator: tcpGeneratorName(g),
-        loadAtStart,
-        loadAtEnd: loadAverage(),
-        fullTable,
-        notes: TABLE_NOTES,
-      }),
-    );
+    doc = performanceDoc(results, {
+      date,
+      rounds: options.rounds,
+      roundMs,
+      warmupMs: options.warmupMs,
+      pinned: options.pin,
+      httpGenerator: httpGeneratorName(g),
+      tcpGenerator: tcpGeneratorName(g),
+      loadAtStart,
+      loadAtEnd: loadAverage(),
+      fullTable,
+      notes: TABLE_NOTES,
+    });
+  } else if (options.writeDoc && workers) {
+    // The workers suite alone: its section of the page as it stands, the rest kept.
+    doc = await Deno.readTextFile(path).catch(() => "# Performance\n");
+  }
+  if (doc !== undefined) {
+    // A run without the workers suite keeps the page's workers section as it was.
+    const kept = workers ??
+      sectionOf(await Deno.readTextFile(path).catch(() => ""), WORKERS_HEADING);
+    if (kept) doc = replaceSection(doc, WORKERS_HEADING, kept);
+    await Deno.writeTextFile(path, doc);
     // Formatted as `deno fmt --check` wants every committed file.
     await new Deno.Command(Deno.execPath(), { args: ["fmt", "--quiet", path], cwd: ROOT }).output();
     console.error(`wrote ${path}`);

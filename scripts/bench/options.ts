@@ -5,10 +5,27 @@
  */
 
 /** A part of the benchmark that `--only` can pick. */
-export type Suite = "http" | "xmlrpc" | "tcp" | "idle" | "observe" | "size" | "coldstart";
+export type Suite =
+  | "http"
+  | "xmlrpc"
+  | "tcp"
+  | "workers"
+  | "idle"
+  | "observe"
+  | "size"
+  | "coldstart";
 
 /** Every suite, in the order they run. */
-export const SUITES: Suite[] = ["http", "xmlrpc", "tcp", "idle", "observe", "size", "coldstart"];
+export const SUITES: Suite[] = [
+  "http",
+  "xmlrpc",
+  "tcp",
+  "workers",
+  "idle",
+  "observe",
+  "size",
+  "coldstart",
+];
 
 /** What one run measures, and how. */
 export interface Options {
@@ -86,6 +103,10 @@ export function parseOptions(args: string[]): Options {
         break;
       case "--quick":
         options.quick = true;
+        break;
+      case "--workers-only":
+        options.only = new Set(["workers"]);
+        onlyGiven = true;
         break;
       case "--no-doc":
         options.writeDoc = false;

@@ -51,8 +51,19 @@ export function deno(script: string): string[] {
   return [Deno.execPath(), "run", "-A", "--quiet", `${HERE}${script}`];
 }
 
-/** Starts a server and waits for its first stdout line: JSON with its ports. */
-export async function start(cmd: string[], pin: boolean): Promise<Running> {
+/** The ports a server announced on stdout so far, or undefined while it has not. */
+export type ReadyLine = (stdout: string) => Running["ports"] | undefined;
+
+/** The benchmark's own servers' announcement: a first stdout line of JSON with the ports. */
+export const jsonPorts: ReadyLine = (stdout) =>
+  stdout.includes("\n") ? JSON.parse(stdout.split("\n")[0]) : undefined;
+
+/** Starts a server and waits for `ready` to find its ports on its stdout. */
+export async function start(
+  cmd: string[],
+  pin: boolean,
+  ready: ReadyLine = jsonPorts,
+): Promise<Running> {
   const argv = pin ? ["taskset", "-c", SERVER_CPU, ...cmd] : cmd;
   const child = new Deno.Command(argv[0], {
     args: argv.slice(1),
@@ -66,13 +77,14 @@ export async function start(cmd: string[], pin: boolean): Promise<Running> {
     new WritableStream({ write: (s) => void (stderr = (stderr + s).slice(-4000)) }),
   ).catch(() => {});
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let line = "";
+  let text = "";
+  let ports: Running["ports"] | undefined;
   const timeout = setTimeout(() => child.kill("SIGKILL"), 30_000);
   try {
-    while (!line.includes("\n")) {
+    while (!(ports = ready(text))) {
       const { done, value } = await reader.read();
       if (done) throw new Error(`${cmd.join(" ")} exited before listening:\n${stderr}`);
-      line += value;
+      text += value;
     }
   } finally {
     clearTimeout(timeout);
@@ -83,7 +95,6 @@ export async function start(cmd: string[], pin: boolean): Promise<Running> {
       while (!(await reader.read()).done) { /* discard */ }
     } catch { /* closed */ }
   })();
-  const ports = JSON.parse(line.split("\n")[0]);
   return {
     pid: child.pid,
     ports,
@@ -114,6 +125,27 @@ const CLOCK_TICKS = (() => {
 export function cpuTime(pid: number): number {
   const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
   return (Number(fields[11]) + Number(fields[12])) * 1000 / CLOCK_TICKS;
+}
+
+/**
+ * CPU time (user + system) of the process's threads, in ms, by what runs them: `main` the
+ * main thread (the main isolate), `workers` the Web Worker threads (Deno names them
+ * `worker-N`), `other` the rest (V8's GC and compiler threads, tokio's I/O threads).
+ */
+export function threadCpu(pid: number): { main: number; workers: number; other: number } {
+  const out = { main: 0, workers: 0, other: 0 };
+  for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/stat`);
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const fields = stat.slice(stat.lastIndexOf(") ") + 2).split(" ");
+      const ms = (Number(fields[11]) + Number(fields[12])) * 1000 / CLOCK_TICKS;
+      if (task.name === String(pid)) out.main += ms;
+      else if (/^worker-\d+$/.test(comm)) out.workers += ms;
+      else out.other += ms;
+    } catch { /* the thread ended */ }
+  }
+  return out;
 }
 
 /** VmHWM (peak) and VmRSS (current) in KiB. */

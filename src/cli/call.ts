@@ -4,6 +4,7 @@
  * @module
  */
 
+import { isLiveStream, printStream } from "./print_stream.ts";
 import { parseCommand, UsageError } from "./args.ts";
 import { serverUrl } from "./address.ts";
 import { connect } from "../client/connect.ts";
@@ -106,8 +107,10 @@ export async function callCommand(args: string[]): Promise<number> {
       await client.notify(method, params);
       return 0;
     }
-    const result = await client.call(method, params, { signal: limit.signal });
-    console.log(JSON.stringify(result ?? null, taggingReplacer, 2));
+    const result = await client.call(method, params, { signal: limit.signal, stream: true });
+    // A streamed result (over tcp://) prints as NDJSON, item by item.
+    if (isLiveStream(result)) await printStream(result);
+    else console.log(JSON.stringify(result ?? null, taggingReplacer, 2));
     return 0;
   } catch (error) {
     return reportError(error);

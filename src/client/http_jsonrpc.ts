@@ -13,6 +13,10 @@ import type { OutgoingCall, Transport } from "../core/client/transport.ts";
 import type { AuthCredentials } from "../auth/types.ts";
 import { plainReplacer } from "../wire/jsonrpc/plain_values.ts";
 import { type HttpEndpoint, httpEndpoint, postRpc } from "./http_post.ts";
+import { NDJSON, ndjsonItems } from "./http_ndjson.ts";
+
+/** What a typed proxy's streamed call accepts: NDJSON first, JSON otherwise. */
+const NDJSON_ACCEPT = `${NDJSON}, application/json;q=0.9`;
 
 /** Options of HTTP transports. */
 export interface HttpTransportOptions {
@@ -91,7 +95,10 @@ export class HttpJsonRpcTransport implements Transport {
   }
 
   async #post(body: string, request: OutgoingCall) {
-    const response = await postRpc(this.#endpoint, body, request);
+    return await this.#read(await postRpc(this.#endpoint, body, request));
+  }
+
+  async #read(response: Response) {
     if (response.status === 204) {
       await response.body?.cancel();
       return undefined;
@@ -113,6 +120,19 @@ export class HttpJsonRpcTransport implements Transport {
 
   async call(request: OutgoingCall): Promise<Outcome> {
     const id = this.#nextId++;
+    if (request.stream) {
+      // A Switchboard server answers a streamed result as NDJSON; anything else as usual.
+      const body = this.#encode(request, id);
+      const response = await postRpc(this.#endpoint, body, request, NDJSON_ACCEPT);
+      if (response.headers.get("content-type")?.startsWith(NDJSON) && response.body) {
+        return { ok: true, value: ndjsonItems(response.body, request.method) };
+      }
+      const decoded = decodeResponse(await this.#read(response));
+      if (!decoded) {
+        throw rpcError("Unavailable", `${this.#endpoint.url} answered no JSON-RPC response`);
+      }
+      return decoded.outcome;
+    }
     const body = await this.#post(this.#encode(request, id), request);
     const decoded = decodeResponse(body);
     if (!decoded) {

@@ -69,11 +69,13 @@ export async function postRpc(
   endpoint: HttpEndpoint,
   body: string,
   request: { deadline?: number; signal?: AbortSignal; trace?: TraceCarrier },
+  accept?: string,
 ): Promise<Response> {
   let headers = request.deadline === undefined ? endpoint.headers : {
     ...endpoint.headers,
     [TIMEOUT_HEADER]: String(Math.max(1, request.deadline - Date.now())),
   };
+  if (accept !== undefined) headers = { ...headers, accept };
   const trace = request.trace;
   if (trace && !callTracing()?.fetchPropagates) {
     headers = { ...headers, traceparent: trace.traceparent };

@@ -345,6 +345,7 @@ export class TcpTransport implements Transport {
     if (signal) call.signal = signal;
     if (message.timeout !== undefined) call.deadline = Date.now() + message.timeout;
     if (message.trace !== undefined) call.trace = message.trace;
+    if (message.stream && session.extensions) call.stream = true;
     router.dispatch(call).then((outcome) => session.respond(message.msgid, outcome));
   }
 

@@ -48,6 +48,12 @@ export interface Call {
   remote?: string;
   /** The caller's W3C trace context (`traceparent`, `tracestate`), when it sent one. */
   trace?: TraceCarrier;
+  /**
+   * The transport takes a streamed result item by item: the outcome's value is then an
+   * `OpenStream` for it to pump. Otherwise a stream is answered as one array (up to the
+   * router's `maxStreamItems`).
+   */
+  stream?: boolean;
 }
 
 /** W3C trace context as it travels: the `traceparent` and `tracestate` values. */

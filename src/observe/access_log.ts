@@ -7,6 +7,7 @@
  * @module
  */
 
+import { OpenStream } from "../core/stream/open_stream.ts";
 import type { Call, Outcome } from "../core/context.ts";
 import type { CallObserver, Logger } from "../core/router/router.ts";
 import { timedObserver } from "./call_timer.ts";
@@ -352,7 +353,10 @@ export class AccessLog implements Logger {
     if (call.notification) fields.notification = true;
     if (this.#params) {
       fields.params = redact(call.params);
-      if (outcome.ok) fields.result = redact(outcome.value);
+      if (outcome.ok) {
+        // A stream's items are not the call's to log (they come after this line).
+        fields.result = outcome.value instanceof OpenStream ? "[stream]" : redact(outcome.value);
+      }
     }
     this.line(level, fields);
   }

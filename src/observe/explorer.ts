@@ -71,6 +71,8 @@ export function typeText(type: Type, depth = 0): string {
       return `${typeText(type.inner, depth)} | null`;
     case "literal":
       return type.values.map((v) => JSON.stringify(v)).join(" | ");
+    case "stream":
+      return `stream<${typeText(type.items, depth)}>`;
     case "struct": {
       // Nested structs are written out twice at most; deeper ones by name only.
       if (depth >= 2) return type.name;
@@ -105,6 +107,7 @@ function inputOf(type: Type): { input: InputKind; choices?: ExplorerParam["choic
     case "struct":
     case "optional":
     case "nullable":
+    case "stream":
       return { input: "json" };
     default:
       return unknownKind(inner, { input: "json" });

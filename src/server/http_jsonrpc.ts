@@ -21,6 +21,7 @@ import {
   runRequest,
 } from "../wire/jsonrpc/codec.ts";
 import { DEPTH_SCAN_FROM } from "../wire/jsonrpc/json_text.ts";
+import { answerStreamed, streamFormat } from "./http_stream.ts";
 import type { ReadAnswers } from "./http_request.ts";
 import { mediaType } from "../wire/http_body.ts";
 import type { HttpCalls } from "./http_calls.ts";
@@ -111,6 +112,16 @@ export function jsonRpcHttp(
       if (refused) return now(refused, answered);
     }
     if (view.saturated) return now(calls.overloaded(request), answered);
+    // A streamed result asked for by Accept (NDJSON, SSE): see http_stream.ts.
+    const format = streamFormat(request);
+    if (format) {
+      const streamed = calls.prologue(request, env).then((pre) => {
+        if (pre instanceof Response) return pre;
+        const parsed = parseRequest(pre.body, maxBatch);
+        return answerStreamed(format, parsed, pre.base, dispatchNow) ?? answer(parsed, pre.base);
+      }).catch(calls.failed);
+      return answered ? streamed.finally(answered) : streamed;
+    }
     // The common case, a declared length and nobody to authenticate, goes through
     // request.json(): Deno parses the already-received body without a stream or a
     // separate decode, and no async frames stand between it and the router. A body too

@@ -10,6 +10,7 @@
  * @module
  */
 
+import type { StreamLimits } from "../wire/msgpackrpc/streams.ts";
 import type { AuthGate } from "../auth/gate.ts";
 import { errorShape, rpcError } from "../core/errors.ts";
 import type { Implementation } from "../core/implement.ts";
@@ -57,6 +58,12 @@ export interface TcpOptions {
   topicRelay?: (deliver: TopicDelivery) => TopicDelivery;
   /** The topic table to share (a `Server` shares one among its listeners, every transport). */
   topics?: Topics;
+  /**
+   * Streamed results (`t.stream`) to Switchboard peers, per connection: `maxStreams` open at
+   * once (default 256; more are refused `Overloaded`), `maxItemBytes` per item (default
+   * 1 MiB), `idleMs` a stream waits for credit before it ends `Timeout` (default 60 s).
+   */
+  streams?: StreamLimits;
   /** Require a login (`$/auth.hello` + `$/auth.login`) before any other request. */
   auth?: AuthGate;
   /** Liveness of Switchboard peers (those that said `$/hello`); `false` turns it off. */

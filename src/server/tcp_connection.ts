@@ -17,6 +17,8 @@ import { type RouterView, routerView } from "../core/router/_transport.ts";
 import type { MethodDef } from "../core/idl/interface.ts";
 import { Peer } from "../core/client/peer.ts";
 import { type ByteStream, Session, type SessionOwner } from "../wire/msgpackrpc/session.ts";
+import type { StreamLimits } from "../wire/msgpackrpc/streams.ts";
+import { streamParamNames } from "../core/stream/params.ts";
 import {
   HELLO,
   isReserved,
@@ -43,6 +45,7 @@ export interface ConnectionOptions {
   topicRelay?: (deliver: TopicDelivery) => TopicDelivery;
   /** The topic table to share (a `Server` shares one among its listeners). */
   topics?: Topics;
+  streams?: StreamLimits;
 }
 
 /** Longest peer id a `$/hello` may give (ids are keys of the peer table). */
@@ -67,6 +70,8 @@ interface WirePlan {
   def?: MethodDef;
   /** Its params hold `t.bytes`: a plain peer's str there becomes bytes. */
   bytes: boolean;
+  /** Its `t.stream` params: a Switchboard peer's handles there become streams. */
+  streams?: readonly string[];
 }
 
 const NO_PLAN: WirePlan = { bytes: false };
@@ -107,6 +112,7 @@ export class TcpServer implements SessionOwner {
       maxMessageBytes: this.#options.maxMessageBytes,
       maxInFlight: this.#options.maxInFlight,
       maxUnwrittenBytes: this.#options.maxUnwrittenBytes,
+      streams: this.#options.streams,
     });
     const peer = new Peer(
       `anonymous@${session.remote}`,
@@ -142,9 +148,15 @@ export class TcpServer implements SessionOwner {
     const view = this.#view;
     // What msgpack needs of the declaration (str as bytes), remembered per name.
     const plan = this.#planFor(method, st.caller);
+    let params = plan.bytes
+      ? strBytesOf(plan.def!.params, message.params, session)
+      : message.params;
+    if (plan.streams && session.extensions) {
+      params = session.streams.paramsIn(method, params, plan.streams);
+    }
     const call: Call = {
       method,
-      params: plan.bytes ? strBytesOf(plan.def!.params, message.params, session) : message.params,
+      params,
       protocol: "msgpack-rpc",
       id: message.msgid,
       peer: st.peer,
@@ -155,6 +167,8 @@ export class TcpServer implements SessionOwner {
     if (signal) call.signal = signal;
     if (message.timeout !== undefined) call.deadline = Date.now() + message.timeout;
     if (message.trace !== undefined) call.trace = message.trace;
+    // A Switchboard peer that asks takes a streamed result item by item; others get the array.
+    if (message.stream && session.extensions) call.stream = true;
     const outcome = view.dispatchNow(call);
     const msgid = message.msgid;
     if (outcome instanceof Promise) outcome.then((settled) => session.respond(msgid, settled));
@@ -172,7 +186,9 @@ export class TcpServer implements SessionOwner {
     if (generation !== this.#planGeneration) {
       // Nothing registered declares bytes params: no call needs a plan.
       this.#anyPlan = this.#view.registeredInterfaces().some((i) =>
-        Object.values(i.methods).some((def) => fieldsHoldBytes(def.params))
+        Object.values(i.methods).some((def) =>
+          fieldsHoldBytes(def.params) || streamParamNames(def.params)
+        )
       );
       this.#planGeneration = generation;
       this.#planName = undefined;
@@ -182,7 +198,9 @@ export class TcpServer implements SessionOwner {
     const def = this.#router.resolve(method, caller)?.def;
     this.#planName = method;
     this.#planCaller = caller;
-    return this.#plan = def ? { def, bytes: fieldsHoldBytes(def.params) } : NO_PLAN;
+    return this.#plan = def
+      ? { def, bytes: fieldsHoldBytes(def.params), streams: streamParamNames(def.params) }
+      : NO_PLAN;
   }
 
   async #reserved(session: Session, message: RequestMessage): Promise<unknown> {

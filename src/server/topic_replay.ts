@@ -49,7 +49,21 @@ interface TopicLog {
   bytes: number;
 }
 
-/** Sequence numbers and bounded history of every topic published through one `Topics`. */
+/**
+ * Sequence numbers and bounded history of every topic published through one `Topics`.
+ *
+ * @example A subscriber resumes after the calls it saw; what fell out is a gap
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TopicReplay } from "@switchboard/rpc/server";
+ *
+ * const replay = new TopicReplay({ messages: 2 });
+ * for (const price of [1, 2, 3]) replay.record("prices", "Prices.tick", { price });
+ * assert.equal(replay.last("prices"), 3);
+ * assert.deepEqual(replay.since("prices", 2, replay.epoch).events.map((e) => e.seq), [3]);
+ * assert.deepEqual(replay.since("prices", 0, replay.epoch).gap, { from: 1, to: 1 });
+ * ```
+ */
 export class TopicReplay {
   /** Names this history: sequence numbers of another epoch (a restarted server) mean nothing here. */
   readonly epoch: string = crypto.randomUUID();

@@ -335,9 +335,13 @@ Deno.test("deploy replicas: a rolling restart (deploy --restart counter) under l
 Deno.test("deploy replicas: SIGHUP to deploy restarts every process, one at a time", async () => {
   await withDeployment(async ({ running, file, status }) => {
     Deno.kill(running.pid, "SIGHUP");
+    // The status can say "running" a moment before the supervisor logs the last step.
     const after = await until("every process to be restarted once and running", async () => {
       const s = await running.status();
-      return s?.processes.every((p) => p.restarts === 1 && p.state === "running") ? s : undefined;
+      const logged = running.lines.some((l) => /rolling restart: front is back/.test(l));
+      return logged && s?.processes.every((p) => p.restarts === 1 && p.state === "running")
+        ? s
+        : undefined;
     });
     const old = new Set(status.processes.map((p) => p.pid));
     assert.ok(after.processes.every((p) => !old.has(p.pid)));

@@ -132,3 +132,35 @@ Deno.test({
     assert.ok(!text.includes("auth.login"), "logins are not calls");
   },
 });
+
+Deno.test({
+  ...opts,
+  name: "access log: a streamed result logs as [stream] with params on, not its machinery",
+  async fn() {
+    let text = "";
+    const log = new AccessLog({ write: (t) => text += t, params: true, level: "debug" });
+    const server = new Server({ logger: log });
+    const Ticks = defineInterface("Ticks", {
+      count: method({ params: { n: t.int }, result: t.stream(t.int) }),
+    });
+    server.register(implement(Ticks, {
+      async *count({ n }) {
+        for (let i = 0; i < n; i++) yield i;
+      },
+    }));
+    instrument(server.router, { log });
+    const tcp = await server.listenTcp({ port: 0 });
+    const client = connect(tcp.url);
+    try {
+      const got: number[] = [];
+      for await (const i of client.proxy(Ticks).count({ n: 2 })) got.push(i);
+      assert.deepEqual(got, [0, 1]);
+    } finally {
+      await client.close();
+      await server.close();
+    }
+    const calls = jsonLines(text).filter((l) => l.msg === "call");
+    assert.equal(calls.length, 1, text);
+    assert.equal(calls[0].result, "[stream]");
+  },
+});

@@ -18,6 +18,7 @@ import { asRpcError, RpcError, rpcError } from "../errors.ts";
 import type { Implementation } from "../implement.ts";
 import type { OutgoingCall, SubscribeOptions, Transport } from "./transport.ts";
 import type { Fields } from "../idl/types.ts";
+import { typedStream } from "../stream/typed_stream.ts";
 import { callTracing } from "./tracing_hook.ts";
 
 /** An interface's methods as publications: each resolves once handed to the wire. */
@@ -97,8 +98,9 @@ export class Client implements ClientLike {
     params: unknown,
     options: CallOptions,
     declared?: Fields,
+    stream?: boolean,
   ): Promise<unknown> {
-    const outcome = await this.#send(method, params, options, declared);
+    const outcome = await this.#send(method, params, options, declared, stream);
     if (outcome.ok) return outcome.value;
     throw RpcError.fromShape(outcome.error);
   }
@@ -108,14 +110,18 @@ export class Client implements ClientLike {
     params: unknown,
     options: CallOptions,
     declared?: Fields,
+    stream?: boolean,
   ): Promise<Outcome> {
     const tracing = callTracing();
     const system = tracing && this.#transport.rpcSystem?.(method);
-    if (!system) return this.#guardedSend(method, params, options, declared, options.trace);
+    if (!system) {
+      return this.#guardedSend(method, params, options, declared, options.trace, stream);
+    }
     return tracing.client(
       method,
       system,
-      (trace) => this.#guardedSend(method, params, options, declared, trace ?? options.trace),
+      (trace) =>
+        this.#guardedSend(method, params, options, declared, trace ?? options.trace, stream),
     );
   }
 
@@ -125,6 +131,7 @@ export class Client implements ClientLike {
     options: CallOptions,
     declared: Fields | undefined,
     trace: OutgoingCall["trace"],
+    stream?: boolean,
   ): Promise<Outcome> {
     return this.#guarded(method, options, (signal, deadline) => {
       const request: OutgoingCall = signal
@@ -134,6 +141,7 @@ export class Client implements ClientLike {
       if (declared) request.declared = declared;
       if (trace) request.trace = trace;
       if (options.idempotent) request.idempotent = true;
+      if (stream || options.stream) request.stream = true;
       return this.#transport.call(request);
     });
   }
@@ -248,6 +256,16 @@ export class Client implements ClientLike {
     const methods: Record<string, unknown> = {};
     for (const [name, def] of Object.entries(iface.methods)) {
       const full = `${iface.name}.${name}`;
+      if (def.result.kind === "stream") {
+        const items = compile(def.result.items);
+        methods[name] = (params?: unknown, options: CallOptions = {}) =>
+          typedStream(() => this.#call(full, params ?? {}, options, def.params, true), {
+            method: full,
+            check: items,
+            signal: options.signal,
+          });
+        continue;
+      }
       const check = compile(def.result);
       methods[name] = async (params?: unknown, options?: CallOptions) => {
         const value = await this.#call(

@@ -52,7 +52,7 @@ export function inheriting(client: ClientLike, from: Inherited): ClientLike {
     call: (method, params, options) => client.call(method, params, within(options)),
     notify: (method, params) => client.notify(method, params),
     proxy<I extends InterfaceDef>(iface: I): InterfaceProxy<I> {
-      const inner = client.proxy(iface) as Record<
+      const inner = client.proxy(iface) as unknown as Record<
         string,
         (params?: unknown, options?: CallOptions) => Promise<unknown>
       >;

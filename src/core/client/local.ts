@@ -7,6 +7,8 @@
 import type { Identity, Outcome } from "../context.ts";
 import type { Router } from "../router/router.ts";
 import type { OutgoingCall, Transport } from "./transport.ts";
+import { OpenStream } from "../stream/open_stream.ts";
+import { localStream } from "../stream/local.ts";
 
 /**
  * Dispatches calls to a router in the same isolate.
@@ -38,16 +40,23 @@ export class LocalTransport implements Transport {
     this.#caller = caller;
   }
 
-  call(request: OutgoingCall): Promise<Outcome> {
-    return this.#router.dispatch({
+  async call(request: OutgoingCall): Promise<Outcome> {
+    const outcome = await this.#router.dispatch({
       method: request.method,
       params: request.params,
       deadline: request.deadline,
       signal: request.signal,
       caller: this.#caller,
       protocol: "local",
+      stream: request.stream === true,
       ...(request.trace ? { trace: request.trace } : {}),
     });
+    // A streamed result the caller asked for is read with the same credit window as over a
+    // wire; otherwise the router answered the whole array.
+    if (outcome.ok && outcome.value instanceof OpenStream) {
+      return { ok: true, value: localStream(outcome.value) };
+    }
+    return outcome;
   }
 
   notify(request: OutgoingCall): Promise<void> {

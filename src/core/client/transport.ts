@@ -30,6 +30,11 @@ export interface OutgoingCall {
   trace?: TraceCarrier;
   /** The call may safely run twice: a balancing transport may retry or hedge it. */
   idempotent?: boolean;
+  /**
+   * A typed proxy reads the result as a stream (`t.stream`): a transport that can ask for it
+   * item by item (JSON-RPC over HTTP: NDJSON) does; the outcome's value is then a stream.
+   */
+  stream?: boolean;
 }
 
 /** Published calls a subscriber will never get: they fell out of the publisher's replay buffer. */

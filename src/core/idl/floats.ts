@@ -38,6 +38,9 @@ export function holdsFloat(type: Type): boolean {
       }
       return known;
     }
+    // A stream's items go one by one, not through this walk (see core/stream).
+    case "stream":
+      return false;
     default:
       return unknownKind(type, false);
   }
@@ -96,6 +99,7 @@ export function wholeFloats(type: Type, value: unknown, wrap: (n: number) => unk
     case "struct":
       return fieldFloats(type.fields, value, wrap);
     case "literal":
+    case "stream":
       return value;
     default:
       return unknownKind(type, value);

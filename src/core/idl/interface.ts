@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Fields, Infer, InferFields, Type, TypeBase } from "./types.ts";
+import type { Fields, Infer, InferFields, RpcStream, StreamType, Type, TypeBase } from "./types.ts";
 import { t } from "./types.ts";
 
 /** What a method declares: its parameters (in order), its result and its documentation. */
@@ -172,6 +172,12 @@ export interface CallOptions {
    * a client over several replicas may retry or hedge it.
    */
   idempotent?: boolean;
+  /**
+   * Take a streamed result item by item where the transport can ask for it (JSON-RPC over
+   * HTTP asks for NDJSON; tcp:// always streams): `call()` then resolves to an `RpcStream`
+   * for such a method. Typed proxies of `t.stream` methods always do.
+   */
+  stream?: boolean;
 }
 
 /** A proxy method's arguments: params are optional when the method declares none required. */
@@ -179,9 +185,17 @@ export type ProxyArgs<M> = Record<never, never> extends ParamsOf<M>
   ? [params?: ParamsOf<M>, options?: CallOptions]
   : [params: ParamsOf<M>, options?: CallOptions];
 
+/**
+ * What a proxy method returns: a Promise of its result, or for a streamed result
+ * (`t.stream(T)`) an {@linkcode RpcStream} of `T` at once (the call is made on first read).
+ */
+export type ProxyResult<M> = M extends MethodDef<Fields, infer R>
+  ? R extends StreamType<infer I> ? RpcStream<Infer<I>> : Promise<Infer<R>>
+  : never;
+
 /** A typed client-side view of an interface: each method returns a Promise of its result. */
 export type InterfaceProxy<I extends InterfaceDef> = {
   readonly [K in keyof I["methods"]]: (
     ...args: ProxyArgs<I["methods"][K]>
-  ) => Promise<ResultOf<I["methods"][K]>>;
+  ) => ProxyResult<I["methods"][K]>;
 };

@@ -32,6 +32,7 @@ import type { SimpleType, Type } from "./types.ts";
  *     case "map":
  *     case "struct":
  *     case "literal":
+ *     case "stream":
  *       return false;
  *     default:
  *       return unknownKind(type);
@@ -64,4 +65,22 @@ const SIMPLE: { readonly [K in SimpleType["kind"]]: true } = {
 /** Whether a type is of a simple kind; a walker's switch then handles the others. */
 export function isSimple(type: Type): type is SimpleType {
   return Object.hasOwn(SIMPLE, type.kind);
+}
+
+/**
+ * The type of a stream's items, or the type itself when it is not a stream (a streamed
+ * result or param is checked item by item against it).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { t } from "@switchboard/rpc";
+ * import { itemsOf } from "./kinds.ts";
+ *
+ * assert.equal(itemsOf(t.stream(t.int)), t.int);
+ * assert.equal(itemsOf(t.string), t.string);
+ * ```
+ */
+export function itemsOf(type: Type): Type {
+  return type.kind === "stream" ? type.items : type;
 }

@@ -6,6 +6,7 @@
 
 import { type InterfaceDef, isVoidResult } from "./interface.ts";
 import { toJsonSchema } from "./schema.ts";
+import type { Type } from "./types.ts";
 
 /** An OpenRPC document (the subset Switchboard writes). */
 export interface OpenRpcDocument {
@@ -17,6 +18,27 @@ export interface OpenRpcDocument {
   methods: OpenRpcMethod[];
 }
 
+/** A param or result of an OpenRPC method. */
+export interface OpenRpcContent {
+  /** Its name (`result` for the result). */
+  name: string;
+  /** Whether a param must be given (absent for the result). */
+  required?: boolean;
+  /** JSON Schema of the value (a stream's: the whole array that plain peers receive). */
+  schema: Record<string, unknown>;
+  /** Switchboard extension: a `t.stream`, sent item by item; `items` is one item's schema. */
+  "x-stream"?: { items: Record<string, unknown> };
+}
+
+/** The content descriptor of a param or result, marked when it is a stream. */
+function content(name: string, type: Type, schema: Record<string, unknown>): OpenRpcContent {
+  const entry: OpenRpcContent = { name, schema };
+  if (type.kind === "stream") {
+    entry["x-stream"] = { items: toJsonSchema(type.items) };
+  }
+  return entry;
+}
+
 /** One method of an OpenRPC document. */
 export interface OpenRpcMethod {
   /** `Interface.method`. */
@@ -24,9 +46,9 @@ export interface OpenRpcMethod {
   /** Description. */
   summary?: string;
   /** Parameters in declared order. */
-  params: { name: string; required: boolean; schema: Record<string, unknown> }[];
+  params: OpenRpcContent[];
   /** The result. */
-  result: { name: string; schema: Record<string, unknown> };
+  result: OpenRpcContent;
   /** Whether params go by name, by position or either. */
   paramStructure: "either";
   /** Application errors the method declares. */
@@ -64,14 +86,14 @@ export function openRpcDocument(
       const entry: OpenRpcMethod = {
         name: `${iface.name}.${name}`,
         params: Object.entries(def.params).map(([param, type]) => ({
-          name: param,
+          ...content(param, type, toJsonSchema(type)),
           required: type.kind !== "optional",
-          schema: toJsonSchema(type),
         })),
-        result: {
-          name: "result",
-          schema: isVoidResult(def.result) ? { type: "null" } : toJsonSchema(def.result),
-        },
+        result: content(
+          "result",
+          def.result,
+          isVoidResult(def.result) ? { type: "null" } : toJsonSchema(def.result),
+        ),
         paramStructure: "either",
       };
       if (def.doc !== undefined) entry.summary = def.doc;

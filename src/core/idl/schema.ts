@@ -65,6 +65,9 @@ function base(type: Type): JsonSchema {
       return { type: "array", items: toJsonSchema(type.items) };
     case "map":
       return { type: "object", additionalProperties: toJsonSchema(type.values) };
+    // Plain peers get a stream as the whole array; `x-stream` marks it as sent item by item.
+    case "stream":
+      return { type: "array", items: toJsonSchema(type.items), "x-stream": true };
     case "struct": {
       const schema: JsonSchema = { title: type.name, ...fieldsSchema(type.fields) };
       // "At least these fields": other members are allowed, of any type.

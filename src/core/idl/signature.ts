@@ -26,6 +26,7 @@ export function xmlRpcTypeName(type: Type): string {
     case "datetime":
       return "dateTime.iso8601";
     case "array":
+    case "stream":
       return "array";
     case "map":
     case "struct":
@@ -70,6 +71,7 @@ export function isJsonNative(type: Type): boolean {
     case "bytes":
     case "datetime":
     case "any":
+    case "stream":
       return false;
     default:
       return unknownKind(type, false);

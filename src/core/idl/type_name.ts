@@ -26,6 +26,8 @@ export function typeName(type: Type): string {
       return `array<${typeName(type.items)}>`;
     case "map":
       return `map<${typeName(type.values)}>`;
+    case "stream":
+      return `stream<${typeName(type.items)}>`;
     case "struct":
       return type.name;
     case "optional":

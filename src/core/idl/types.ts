@@ -60,7 +60,8 @@ export type TypeUnion =
   | StructType
   | OptionalType
   | NullableType
-  | LiteralType;
+  | LiteralType
+  | StreamType;
 
 /** The kinds with no parts and nothing to list, written by their name alone. */
 export type SimpleType =
@@ -160,6 +161,31 @@ export interface LiteralType<V extends LiteralValue = LiteralValue> extends Type
   readonly values: readonly V[];
 }
 
+/**
+ * `stream(T)`: a method's result that is a sequence of `T`, sent item by item with flow
+ * control (see docs/wire.md, "Streams"). A handler returns any `AsyncIterable<T>` (an async
+ * generator), `ReadableStream<T>` or array; a typed proxy returns an {@linkcode RpcStream}.
+ * As a param, the caller passes any of those and the handler reads an `RpcStream`.
+ */
+export interface StreamType<I extends Type = Type>
+  extends TypeBase<AsyncIterable<Infer<I>> | ReadableStream<Infer<I>> | Infer<I>[]> {
+  /** Discriminant. */
+  readonly kind: "stream";
+  /** The type of every item. */
+  readonly items: I;
+}
+
+/**
+ * A stream as a caller reads it: an `AsyncIterable` (`for await`; `break` cancels the
+ * producer) that also converts to a `ReadableStream`.
+ */
+export interface RpcStream<T> extends AsyncIterable<T> {
+  /** Stops the stream: the producer is cancelled (its `ctx.signal` aborts). */
+  cancel(reason?: unknown): Promise<void>;
+  /** The same items as a `ReadableStream` (cancelling it cancels the producer). */
+  readable(): ReadableStream<T>;
+}
+
 /** Keys of `F` whose type is optional. */
 export type OptionalKeys<F extends Fields> = {
   [K in keyof F]: F[K] extends OptionalType ? K : never;
@@ -255,6 +281,8 @@ export const t: {
   literal<const V extends readonly LiteralValue[]>(...values: V): LiteralType<V[number]>;
   /** Exactly one of the listed values (alias of `literal`, reads better for enums). */
   enumeration<const V extends readonly LiteralValue[]>(...values: V): LiteralType<V[number]>;
+  /** A streamed result: a sequence of `items`, delivered with flow control. */
+  stream<I extends Type>(items: I, options?: TypeOptions): StreamType<I>;
 } = {
   int: { kind: "int" },
   int64: { kind: "int64" },
@@ -280,4 +308,5 @@ export const t: {
     return { kind: "literal", values };
   },
   enumeration: (...values) => t.literal(...values),
+  stream: (items, options) => withDoc({ kind: "stream", items }, options),
 };

@@ -22,6 +22,7 @@ import {
   untag,
 } from "./tagged.ts";
 import { decodeBase64 } from "../base64.ts";
+import { isStreamSource } from "../stream/source.ts";
 
 /**
  * A value did not match its declared type; `path` says where (`params.maxResults`).
@@ -257,6 +258,9 @@ function build(type: Type): Check {
         return out ?? v;
       };
     }
+    case "stream":
+      // The source itself; its items are checked one by one as they are read (core/stream).
+      return (v, path) => isStreamSource(v) ? v : fail(path, type, v);
     case "struct": {
       const fieldsCheck = compileFields(type.fields, `${type.name} has`, type.extra === "allow");
       return (v, path) => {

@@ -21,6 +21,11 @@ import type {
 import { type ErrorShape, errorShape, methodNotFound, RpcError, rpcError } from "../errors.ts";
 import type { MethodEntry, Registry } from "./registry.ts";
 import type { Invocation, MiddlewareChain } from "./middleware.ts";
+import { compile } from "../idl/validate.ts";
+import { itemsOf } from "../idl/kinds.ts";
+import { OpenStream } from "../stream/open_stream.ts";
+import { releaseStreamParams, typedStreamParams } from "../stream/params.ts";
+import { collectStream, DEFAULT_MAX_STREAM_ITEMS } from "../stream/collect.ts";
 
 /** Where the router reports what callers do not see. */
 export interface Logger {
@@ -73,6 +78,7 @@ export class Dispatcher {
     logger: Logger,
     debug: boolean,
     maxInFlight = DEFAULT_MAX_CALLS,
+    maxStreamItems = DEFAULT_MAX_STREAM_ITEMS,
   ) {
     this.#registry = registry;
     this.#chain = chain;
@@ -80,7 +86,11 @@ export class Dispatcher {
     this.#logger = logger;
     this.#debug = debug;
     this.maxInFlight = maxInFlight;
+    this.maxStreamItems = maxStreamItems;
   }
+
+  /** The most items of a stream sent as one array (to callers that cannot take a stream). */
+  readonly maxStreamItems: number;
 
   /** Calls in flight now. */
   get inFlight(): number {
@@ -94,9 +104,10 @@ export class Dispatcher {
     if (!entry || (call.expose !== undefined && !call.expose(entry.name))) {
       return { ok: false, error: methodNotFound(call.method) };
     }
+    if (entry.def.result.kind === "stream") return this.#stream(entry, call);
     if (
       call.deadline !== undefined || call.signal || !this.#chain.empty ||
-      entry.limiters.length !== 0
+      entry.limiters.length !== 0 || entry.streamParams
     ) {
       return this.#slow(entry, call);
     }
@@ -137,6 +148,38 @@ export class Dispatcher {
       return this.#failure(error, call);
     } finally {
       this.#inFlight--;
+    }
+  }
+
+  /**
+   * A streamed result: the handler runs (its `ctx.signal` is the stream's), and its source
+   * goes to the transport as an {@linkcode OpenStream}, or as one array when the caller
+   * cannot take a stream.
+   */
+  async #stream(entry: MethodEntry, call: Call): Promise<Outcome> {
+    const controller = new AbortController();
+    let open: OpenStream;
+    this.#inFlight++;
+    try {
+      const source = await this.#invoke(entry, call, controller);
+      const items = compile(itemsOf(entry.def.result));
+      open = new OpenStream(
+        entry.name,
+        source as AsyncIterable<unknown>,
+        items,
+        controller,
+        (error) => this.errorShape(error, call),
+      );
+    } catch (error) {
+      return this.#failure(error, call);
+    } finally {
+      this.#inFlight--;
+    }
+    if (call.stream) return { ok: true, value: open };
+    try {
+      return { ok: true, value: await collectStream(open, this.maxStreamItems, call.signal) };
+    } catch (error) {
+      return this.#failure(error, call);
     }
   }
 
@@ -182,20 +225,21 @@ export class Dispatcher {
     return errorShape("InternalError", "Internal error");
   }
 
-  #invoke(entry: MethodEntry, call: Call): Promise<unknown> {
+  /** Runs the call; `own` (a stream's) is the controller of the handler's signal. */
+  #invoke(entry: MethodEntry, call: Call, own?: AbortController): Promise<unknown> {
     const remaining = call.deadline === undefined ? Infinity : call.deadline - Date.now();
     if (remaining <= 0) {
       return Promise.reject(rpcError("Timeout", `deadline of ${call.method} passed before it ran`));
     }
     if (remaining === Infinity && !call.signal) {
       return this.#chain.run(
-        { call, entry, ctx: new HandlerContext(this.#clients, call, undefined) },
+        { call, entry, ctx: new HandlerContext(this.#clients, call, own?.signal) },
         runEntry,
       );
     }
     // A deadline or a cancellable caller: give the handler a signal, and stop waiting for
     // it when the signal fires, whatever the handler does.
-    const controller = new AbortController();
+    const controller = own ?? new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
     let onCancel: (() => void) | undefined;
     const aborted = new Promise<never>((_, reject) => {
@@ -303,8 +347,27 @@ function authorize(entry: MethodEntry, call: Call): void {
 }
 
 async function callHandler({ entry, call, ctx }: Invocation): Promise<unknown> {
-  const result = await entry.handler(checkParams(entry, call.params) as never, ctx);
-  return checkResult(entry, result);
+  const streams = entry.streamParams;
+  if (!streams) {
+    const result = await entry.handler(checkParams(entry, call.params) as never, ctx);
+    return checkResult(entry, result);
+  }
+  const params = typedStreamParams(
+    entry.name,
+    entry.def.params,
+    streams,
+    checkParams(entry, call.params),
+  );
+  // A streamed result may read its params as it goes: they are released with it (or with
+  // the connection), not when the handler returns its generator.
+  if (entry.def.result.kind === "stream") {
+    return checkResult(entry, await entry.handler(params as never, ctx));
+  }
+  try {
+    return checkResult(entry, await entry.handler(params as never, ctx));
+  } finally {
+    releaseStreamParams(streams, params);
+  }
 }
 
 function checkParams(entry: MethodEntry, params: unknown): Record<string, unknown> {

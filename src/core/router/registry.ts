@@ -6,6 +6,7 @@
  * @module
  */
 
+import { streamParamNames } from "../stream/params.ts";
 import type { InterfaceDef, MethodDef } from "../idl/interface.ts";
 import { compile, compileParams, type ParamsCheck } from "../idl/validate.ts";
 import type { Check } from "../idl/validate.ts";
@@ -43,6 +44,8 @@ export interface MethodEntry {
   readonly limiters: readonly Limiter[];
   /** Whether the implementation refuses this method to every caller (`deny`). */
   readonly denied: boolean;
+  /** The names of its `t.stream` params, if any. */
+  readonly streamParams?: readonly string[];
 }
 
 const DEFAULT_QUEUE = 1000;
@@ -125,6 +128,7 @@ export class Registry {
         floats: holdsFloat(def.result) ? def.result : undefined,
         limiters,
         denied: impl.options.deny?.includes(methodName) ?? false,
+        streamParams: streamParamNames(def.params),
       });
     }
     for (const entry of entries) table.set(entry.name, entry);

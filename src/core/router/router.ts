@@ -48,6 +48,12 @@ export interface RouterOptions {
    * {@linkcode DEFAULT_MAX_CALLS}.
    */
   maxInFlight?: number;
+  /**
+   * The most items of a streamed result (`t.stream`) answered as one array, to callers that
+   * cannot take a stream (plain peers, XML-RPC); a longer stream fails the call with
+   * `InvalidRequest` naming the limit. Default 10,000.
+   */
+  maxStreamItems?: number;
 }
 
 /**
@@ -99,6 +105,7 @@ export class Router {
       this.logger,
       this.debug,
       options.maxInFlight ?? DEFAULT_MAX_CALLS,
+      options.maxStreamItems,
     );
     this.#view = new View(this.#registry, this.#dispatcher, clients, (factory) => {
       this.#clientFactory = factory;

@@ -49,7 +49,9 @@ function typeHoldsBytes(type: Type): boolean {
       return typeHoldsBytes(type.inner);
     case "struct":
       return fieldsHoldBytes(type.fields);
+    // A streamed param's items are not converted (a plain peer sends them as one array).
     case "literal":
+    case "stream":
       return false;
     default:
       return unknownKind(type, false);
@@ -81,6 +83,7 @@ function convert(type: Type, value: unknown): unknown {
     case "struct":
       return convertFields(type.fields, value);
     case "literal":
+    case "stream":
       return value;
     default:
       return unknownKind(type, value);
@@ -266,6 +269,7 @@ function rawValue(type: Type, value: unknown, wire: Wire): unknown {
         return out;
       }
       case "literal":
+      case "stream":
         break;
       default:
         // A kind the IDL does not know holds no bytes: its value as decoded.

@@ -34,6 +34,8 @@ export interface RequestMessage {
   timeout?: number;
   /** Switchboard extra: the caller's W3C trace context, when it sent one. */
   trace?: TraceCarrier;
+  /** Switchboard extra: the caller reads a streamed result item by item (`stream: true`). */
+  stream?: boolean;
 }
 
 /** A response to a request. */
@@ -81,7 +83,7 @@ export class MalformedMessageError extends Error {
 }
 
 /**
- * Encodes a request. `timeout` (ms) and `trace` add the Switchboard options element
+ * Encodes a request. `timeout` (ms), `trace` and `stream` add the Switchboard options element
  * (send them only to peers that said hello: plain peers expect four elements).
  */
 export function encodeRequest(
@@ -90,11 +92,15 @@ export function encodeRequest(
   params: unknown,
   timeout?: number,
   trace?: TraceCarrier,
+  stream?: boolean,
 ): Uint8Array {
   const p = params === undefined ? [] : params;
-  if (timeout === undefined && trace === undefined) return packMessage([0, msgid, method, p]);
+  if (timeout === undefined && trace === undefined && !stream) {
+    return packMessage([0, msgid, method, p]);
+  }
   const options: Record<string, unknown> = {};
   if (timeout !== undefined) options.timeout = timeout;
+  if (stream) options.stream = true;
   if (trace !== undefined) {
     options.traceparent = trace.traceparent;
     if (trace.tracestate !== undefined) options.tracestate = trace.tracestate;
@@ -223,12 +229,13 @@ export function toMessage(value: unknown): Message {
       }
       const message: RequestMessage = { type: 0, msgid, method, params };
       const options = value[4] as
-        | { timeout?: unknown; traceparent?: unknown; tracestate?: unknown }
+        | { timeout?: unknown; traceparent?: unknown; tracestate?: unknown; stream?: unknown }
         | undefined;
       if (typeof options === "object" && options !== null) {
         if (typeof options.timeout === "number" && options.timeout > 0) {
           message.timeout = options.timeout;
         }
+        if (options.stream === true) message.stream = true;
         // A malformed trace context is dropped, not refused: it only ever helps tracing.
         const trace = options.traceparent === undefined
           ? undefined

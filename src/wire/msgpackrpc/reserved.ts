@@ -14,6 +14,13 @@
  * | `$/publish` `[topic, method, params]` | notification | fans out to the topic's subscribers |
  * | `$/event` `[topic, method, params, seq?]` | notification (server → peer) | a published call (`seq` with a replay buffer, Switchboard peers only) |
  * | `$/event.gap` `[topic, from, to]` | notification (server → peer) | calls `from`..`to` are gone from the replay buffer (`to` null: unknown) |
+ * | `$/stream.credit` `[{ stream, n }]` | notification (consumer → producer) | `n` more items may come |
+ * | `$/stream.cancel` `[{ stream }]` | notification (consumer → producer) | the consumer gave up |
+ * | `$/stream.item` `[{ stream, seq, item }]` | notification (producer → consumer) | one item |
+ * | `$/stream.end` `[{ stream, count }]` | notification (producer → consumer) | the normal end |
+ * | `$/stream.error` `[{ stream, error }]` | notification (producer → consumer) | the stream failed |
+ *
+ * A streamed result's request is answered `{ "$stream": id }` (see docs/wire.md, Streams).
  *
  * @module
  */
@@ -34,6 +41,17 @@ export const PUBLISH = "$/publish";
 export const EVENT = "$/event";
 /** Reserved notification `[topic, from, to]` (server → peer): published calls lost to a resuming subscriber. */
 export const EVENT_GAP = "$/event.gap";
+
+/** Reserved notification `[{ stream, n }]`: the consumer grants `n` more items. */
+export const STREAM_CREDIT = "$/stream.credit";
+/** Reserved notification `[{ stream }]`: the consumer gave up on the stream. */
+export const STREAM_CANCEL = "$/stream.cancel";
+/** Reserved notification `[{ stream, seq, item }]`: the next item of a stream. */
+export const STREAM_ITEM = "$/stream.item";
+/** Reserved notification `[{ stream, count }]`: the stream ended after `count` items. */
+export const STREAM_END = "$/stream.end";
+/** Reserved notification `[{ stream, error }]`: the stream failed after the items sent. */
+export const STREAM_ERROR = "$/stream.error";
 
 /** Whether a method name is reserved for the protocol (`$/…`). */
 export function isReserved(method: string): boolean {

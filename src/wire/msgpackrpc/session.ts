@@ -29,6 +29,10 @@ import { PendingCalls } from "../../core/pending.ts";
 import { CANCEL, PING } from "./reserved.ts";
 import { outgoingParams } from "./plain_peer.ts";
 import type { Fields } from "../../core/idl/types.ts";
+import { OpenStream } from "../../core/stream/open_stream.ts";
+import { collectStream } from "../../core/stream/collect.ts";
+import { asRpcError } from "../../core/errors.ts";
+import { SessionStreams, streamHandle, type StreamLimits } from "./streams.ts";
 
 /**
  * The byte stream a session runs over: a socket, a TLS stream, a pipe. Runtime adapters
@@ -82,12 +86,18 @@ export interface SessionOptions {
   maxUnwrittenBytes?: number;
   /** A name for error messages (`tcp://127.0.0.1:8081`, `peer alice`). */
   label?: string;
+  /** Limits on streamed results (see docs/wire.md, "Streams"). */
+  streams?: StreamLimits;
 }
 
 /** Default of {@linkcode SessionOptions.maxUnwrittenBytes}. */
 export const DEFAULT_MAX_UNWRITTEN_BYTES = 1024 * 1024;
 
 interface PendingCall {
+  /** `Interface.method`, naming a stream it answers. */
+  method: string;
+  /** The call asked for a streamed result item by item: a handle is read as one. */
+  stream: boolean;
   resolve(outcome: Outcome): void;
   reject(error: RpcError): void;
   signal?: AbortSignal;
@@ -146,6 +156,8 @@ export class Session {
   extensions = false;
   /** Whatever the owner wants to keep with the session (identity, peer id, …). */
   readonly state: Record<string, unknown> = {};
+  /** The streams on this connection, both ways (Switchboard peers only). */
+  readonly streams: SessionStreams;
 
   /** Wraps a connected socket and starts reading. */
   constructor(conn: ByteStream, owner: SessionOwner, options: SessionOptions = {}) {
@@ -157,6 +169,21 @@ export class Session {
     this.#highWater = options.maxUnwrittenBytes ?? DEFAULT_MAX_UNWRITTEN_BYTES;
     this.#dropAt = this.#highWater + maxMessageBytes;
     this.label = options.label ?? conn.remote;
+    // Items count toward what the peer left unread, and wait while it reads nothing.
+    this.streams = new SessionStreams({
+      send: (bytes) => {
+        if (this.#closing) return;
+        this.#out.push(bytes);
+        this.#answerQueued();
+      },
+      ready: () => {
+        if (this.#closing || !this.#flushing) return undefined;
+        if (this.#out.size + this.#writing <= this.#highWater) return undefined;
+        this.#flushed ??= Promise.withResolvers();
+        return this.#flushed.promise;
+      },
+      label: () => this.label,
+    }, options.streams);
     this.#read();
   }
 
@@ -198,6 +225,8 @@ export class Session {
       trace?: TraceCarrier;
       /** A typed call's declared params (see `outgoingParams`). */
       declared?: Fields;
+      /** Read a streamed result item by item (Switchboard peers; others send the array). */
+      stream?: boolean;
     } = {},
   ): Promise<Outcome> {
     const gone = this.#closing ?? this.#ended;
@@ -205,7 +234,8 @@ export class Session {
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(abortReason(method, signal));
     const { promise, resolve, reject } = Promise.withResolvers<Outcome>();
-    const pending: PendingCall = { resolve, reject };
+    const stream = this.extensions && options.stream === true;
+    const pending: PendingCall = { method, resolve, reject, stream };
     const msgid = this.#pending.add(pending);
     // Only a peer that said hello reads the options element; a plain one gets 4 elements.
     const timeout = this.extensions && options.deadline !== undefined
@@ -213,13 +243,22 @@ export class Session {
       : undefined;
     const trace = this.extensions ? options.trace : undefined;
     let bytes: Uint8Array;
+    // Stream params (a Switchboard peer reads them item by item) travel as handles.
+    const streams: number[] = [];
     try {
-      const sent = outgoingParams(params, options.declared, !this.extensions);
-      bytes = encodeRequest(msgid, method, sent, timeout, trace);
+      const out = this.extensions && options.declared
+        ? this.streams.paramsOut(method, params, options.declared, streams)
+        : params;
+      const sent = outgoingParams(out, options.declared, !this.extensions);
+      bytes = encodeRequest(msgid, method, sent, timeout, trace, stream);
     } catch (error) {
       // Params msgpack cannot carry (an invalid Date, say) fail this call alone.
       this.#pending.take(msgid);
-      return Promise.reject(new RpcError(unencodable("the params", "msgpack", error)));
+      const shape = error instanceof RpcError
+        ? error.toShape()
+        : unencodable("the params", "msgpack", error);
+      this.streams.cancelProduced(streams, new RpcError(shape));
+      return Promise.reject(new RpcError(shape));
     }
     if (signal) {
       const onAbort = () => this.#abandon(msgid, method);
@@ -252,8 +291,26 @@ export class Session {
     return this.#idle.promise;
   }
 
-  /** Answers a request of the peer. */
+  /** Answers a request of the peer. A streamed result is answered with its handle. */
   respond(msgid: number, outcome: Outcome): void {
+    if (outcome.ok && outcome.value instanceof OpenStream) {
+      const open = outcome.value;
+      if (!this.extensions) {
+        // A plain peer reads one array (the owner should have asked the router for it).
+        collectStream(open).then(
+          (items) => this.respond(msgid, { ok: true, value: items }),
+          (error) => this.respond(msgid, { ok: false, error: asRpcError(error).toShape() }),
+        );
+        return;
+      }
+      if (this.#closing || this.#cut) {
+        // Nobody will read it: stop the handler (the answer below is dropped).
+        open.stop(this.#closing ?? new RpcError(this.#cut!));
+        outcome = { ok: false, error: this.#cut ?? this.#closing!.toShape() };
+      } else {
+        outcome = this.streams.produce(open);
+      }
+    }
     if (--this.#inFlight === 0 && this.#idle) {
       this.#idle.resolve();
       this.#idle = undefined;
@@ -498,11 +555,18 @@ export class Session {
         const pending = this.#pending.take(message.msgid);
         if (!pending) return; // late answer to a call given up on
         pending.settled?.();
-        pending.resolve(responseOutcome(message));
+        const outcome = responseOutcome(message);
+        const stream = outcome.ok && pending.stream ? streamHandle(outcome.value) : undefined;
+        pending.resolve(
+          stream === undefined
+            ? outcome
+            : { ok: true, value: this.streams.consume(stream, pending.method) },
+        );
         return;
       }
       case 2:
         if (message.method === PING) return;
+        if (this.streams.receive(message.method, message.params, this.frame.byteLength)) return;
         if (message.method === CANCEL) {
           const msgid = Array.isArray(message.params) ? message.params[0] : undefined;
           if (typeof msgid === "number") {
@@ -551,6 +615,8 @@ export class Session {
     this.stopHeartbeat();
     this.#idle?.resolve();
     this.#notesBelow?.resolve();
+    this.#flushed?.resolve();
+    this.streams.close(reason);
     for (const controller of this.#running.values()) controller?.abort(reason);
     this.#running.clear();
     for (const [, call] of this.#pending.takeAll()) {

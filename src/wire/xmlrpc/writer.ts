@@ -181,6 +181,7 @@ function untyped(type: Type | undefined): boolean {
     case "map":
     case "struct":
     case "literal":
+    case "stream":
       return false;
     default:
       return unknownKind(type, false);
@@ -208,7 +209,9 @@ export function writeTyped(v: unknown, type: Type, path = "value", depth = 0): s
     case "nullable":
       if (v === null || v === undefined) return "<value><nil/></value>";
       return writeTyped(v, type.inner, path, depth);
+    // A streamed result reaches XML-RPC collected, as the whole array (within its limit).
     case "array":
+    case "stream":
       if (Array.isArray(v)) {
         if (depth >= MAX_DEPTH) fail(path, `value nests deeper than ${MAX_DEPTH} levels`);
         const items = type.items;

@@ -1,6 +1,6 @@
 /**
  * msgpackr's native decoder add-on, for servers: loading msgpackr's Node entry makes every
- * decoder use it (about 1.6× faster on the benchmark's payload). That entry reads the
+ * decoder use it (faster on large payloads: docs/benchmarks-history.md). That entry reads the
  * environment and loads a native library as it loads, so only a process allowed both loads
  * it; clients (and servers without those permissions) keep the plain JavaScript decoder.
  *

@@ -77,7 +77,13 @@ export {
 } from "./src/core/implement.ts";
 export { Client } from "./src/core/client/client.ts";
 export type { BatchCall, BatchResult, ClientOptions, Publisher } from "./src/core/client/client.ts";
-export type { OutgoingCall, Transport } from "./src/core/client/transport.ts";
+export type {
+  OutgoingCall,
+  SubscribeOptions,
+  TopicGap,
+  Transport,
+} from "./src/core/client/transport.ts";
+export type { HeartbeatPolicy } from "./src/core/backoff.ts";
 export { connect, registerTransport } from "./src/client/connect.ts";
 export type { ConnectOptions, TransportFactory } from "./src/client/connect.ts";
 export { HttpJsonRpcTransport } from "./src/client/http_jsonrpc.ts";

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { Redial } from "./redial.ts";
 import type { AuthCredentials } from "../auth/types.ts";
 import { AUTH_HELLO, AUTH_LOGIN } from "../auth/types.ts";
 import type { NotificationMessage, RequestMessage } from "../wire/msgpackrpc/codec.ts";
@@ -94,12 +95,10 @@ interface HelloReply {
 export class TcpTransport implements Transport {
   readonly #url: URL;
   readonly #options: TcpTransportOptions;
-  readonly #reconnect: ReconnectPolicy;
+  readonly #redial: Redial;
   #session?: Session;
   #connecting?: Promise<Session>;
   #closed = false;
-  #attempt = 0;
-  #retry?: ReturnType<typeof setTimeout>;
   /** Handlers the server may call. */
   #router?: Router;
   /** topic → handlers of published calls, and the last sequence number received. */
@@ -119,7 +118,11 @@ export class TcpTransport implements Transport {
   constructor(url: string | URL, options: TcpTransportOptions = {}) {
     this.#url = new URL(url);
     this.#options = options;
-    this.#reconnect = options.reconnect ?? exponentialBackoff();
+    this.#redial = new Redial(options.reconnect ?? exponentialBackoff(), {
+      open: () => this.#ready(),
+      wanted: () => this.#router !== undefined || this.#topics.size > 0,
+      closed: () => this.#closed,
+    });
   }
 
   /** Whether a connection is open now. */
@@ -181,7 +184,7 @@ export class TcpTransport implements Transport {
       handshake.catch(() => {});
       const ready = await Promise.race([handshake, timedOut]);
       this.#session = ready;
-      this.#attempt = 0;
+      this.#redial.connected();
       return ready;
     } catch (error) {
       session?.close(asRpcError(error));
@@ -253,7 +256,7 @@ export class TcpTransport implements Transport {
   /** Serves an implementation to the server over this connection (server → client calls). */
   register(impl: Implementation): void {
     this.#handlers().register(impl);
-    this.#stayConnected();
+    this.#redial.stay();
   }
 
   /**
@@ -268,7 +271,7 @@ export class TcpTransport implements Transport {
     const router = this.#newRouter();
     router.register(impl);
     this.#topics.set(topic, router, options);
-    this.#stayConnected();
+    this.#redial.stay();
     await this.#subscribeOn(await this.#ready(), topic);
   }
 
@@ -292,21 +295,6 @@ export class TcpTransport implements Transport {
     const router = new Router();
     router.client = new Client(this);
     return router;
-  }
-
-  /** A client that serves handlers must stay reachable: connect now, reconnect on drops. */
-  #stayConnected(): void {
-    if (!this.#closed) this.#ready().catch(() => this.#scheduleReconnect());
-  }
-
-  #scheduleReconnect(): void {
-    if (this.#closed || this.#retry !== undefined) return;
-    if (!this.#router && this.#topics.size === 0) return; // reconnect lazily, on next call
-    const delay = this.#reconnect.delay(++this.#attempt);
-    this.#retry = setTimeout(() => {
-      this.#retry = undefined;
-      this.#ready().catch(() => this.#scheduleReconnect());
-    }, delay);
   }
 
   /** The server as a peer (what client-side handlers get as `ctx.peer`). */
@@ -377,13 +365,12 @@ export class TcpTransport implements Transport {
     this.#sessions.delete(session);
     if (this.#session !== session) return;
     this.#session = undefined;
-    this.#scheduleReconnect();
+    this.#redial.schedule();
   }
 
   async close(): Promise<void> {
     this.#closed = true;
-    clearTimeout(this.#retry);
-    this.#retry = undefined;
+    this.#redial.stop();
     await this.#connecting?.catch(() => {});
     const sessions = [...this.#sessions];
     // What was sent before close (a notification, a reply) is written first.

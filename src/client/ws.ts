@@ -10,6 +10,7 @@
  * @module
  */
 
+import { Redial } from "./redial.ts";
 import type { AuthCredentials } from "../auth/types.ts";
 import { AUTH_HELLO, AUTH_LOGIN } from "../auth/types.ts";
 import type { Call, Identity, Outcome } from "../core/context.ts";
@@ -91,12 +92,10 @@ type WebSocketClass = new (url: string) => MessageSocket & {
 export class WebSocketTransport implements Transport {
   readonly #url: string;
   readonly #options: WebSocketTransportOptions;
-  readonly #reconnect: ReconnectPolicy;
+  readonly #redial: Redial;
   #session?: PeerSession;
   #connecting?: Promise<PeerSession>;
   #closed = false;
-  #attempt = 0;
-  #retry?: ReturnType<typeof setTimeout>;
   #router?: Router;
   /** topic → handlers of published calls, and the last sequence number received. */
   readonly #topics = new Subscriptions();
@@ -113,7 +112,11 @@ export class WebSocketTransport implements Transport {
   constructor(url: string | URL, options: WebSocketTransportOptions = {}) {
     this.#url = String(url);
     this.#options = options;
-    this.#reconnect = options.reconnect ?? exponentialBackoff();
+    this.#redial = new Redial(options.reconnect ?? exponentialBackoff(), {
+      open: () => this.#ready(),
+      wanted: () => this.#router !== undefined || this.#topics.size > 0,
+      closed: () => this.#closed,
+    });
   }
 
   /** Whether a connection is open now. */
@@ -148,7 +151,7 @@ export class WebSocketTransport implements Transport {
   /** Serves an implementation to the server over this connection (server → client calls). */
   register(impl: Implementation): void {
     this.#handlers().register(impl);
-    this.#stayConnected();
+    this.#redial.stay();
   }
 
   /**
@@ -163,7 +166,7 @@ export class WebSocketTransport implements Transport {
     const router = this.#newRouter();
     router.register(impl);
     this.#topics.set(topic, router, options);
-    this.#stayConnected();
+    this.#redial.stay();
     await this.#subscribeOn(await this.#ready(), topic);
   }
 
@@ -189,8 +192,7 @@ export class WebSocketTransport implements Transport {
 
   async close(): Promise<void> {
     this.#closed = true;
-    clearTimeout(this.#retry);
-    this.#retry = undefined;
+    this.#redial.stop();
     await this.#connecting?.catch(() => {});
     const session = this.#session;
     if (session?.open) {
@@ -244,7 +246,7 @@ export class WebSocketTransport implements Transport {
       await Promise.race([opened.then(() => this.#handshake(session)), timedOut, failed]);
       if (this.#closed) throw rpcError("Unavailable", "the client is closed");
       this.#session = session;
-      this.#attempt = 0;
+      this.#redial.connected();
       return session;
     } catch (error) {
       session.close(error instanceof RpcError ? error : undefined);
@@ -294,20 +296,6 @@ export class WebSocketTransport implements Transport {
     const router = new Router();
     router.client = new Client(this);
     return router;
-  }
-
-  #stayConnected(): void {
-    if (!this.#closed) this.#ready().catch(() => this.#scheduleReconnect());
-  }
-
-  #scheduleReconnect(): void {
-    if (this.#closed || this.#retry !== undefined) return;
-    if (!this.#router && this.#topics.size === 0) return; // reconnect lazily, on next call
-    const delay = this.#reconnect.delay(++this.#attempt);
-    this.#retry = setTimeout(() => {
-      this.#retry = undefined;
-      this.#ready().catch(() => this.#scheduleReconnect());
-    }, delay);
   }
 
   #serverPeer(): Peer {
@@ -363,7 +351,7 @@ export class WebSocketTransport implements Transport {
   #lost(session: PeerSession): void {
     if (this.#session !== session) return;
     this.#session = undefined;
-    this.#scheduleReconnect();
+    this.#redial.schedule();
   }
 }
 

@@ -141,3 +141,18 @@ Deno.test("layout: deno.json's exports and the root modules are src/entries.ts's
   assert.deepEqual(root.sort(), ENTRY_FILES);
   assert.ok(config.publish.include.includes("*.ts"));
 });
+
+Deno.test("layout: tests/ mirrors src/ (every folder under src/ has its folder of tests)", async () => {
+  const folders = async (dir: URL, prefix = ""): Promise<string[]> => {
+    const found: string[] = [];
+    for await (const entry of Deno.readDir(dir)) {
+      if (!entry.isDirectory) continue;
+      const path = `${prefix}${entry.name}/`;
+      found.push(path, ...await folders(new URL(`${entry.name}/`, dir), path));
+    }
+    return found;
+  };
+  const tests = new Set(await folders(new URL("tests/", ROOT)));
+  const missing = (await folders(new URL("src/", ROOT))).filter((f) => !tests.has(f));
+  assert.deepEqual(missing, [], "src/ folders without a tests/ folder");
+});

@@ -23,7 +23,7 @@ async function refusalIn(flags: string[]): Promise<string> {
 Deno.test({
   name: "reuse_port: allowed on Linux with --unstable-net, and two listeners then share a port",
   ignore: Deno.build.os !== "linux",
-  fn: async () => {
+  fn: () => {
     assert.equal(reusePortRefusal(), undefined, "the test runs with deno.json's unstable net");
     const first = Deno.listen({ hostname: "127.0.0.1", port: 0, reusePort: true });
     const second = Deno.listen({ hostname: "127.0.0.1", port: first.addr.port, reusePort: true });

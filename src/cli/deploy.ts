@@ -10,7 +10,8 @@ import { isLogLevel } from "../observe/access_log.ts";
 import { PROCESS_ENV, READY_MARKER } from "../deploy/env.ts";
 import { handoffLine } from "../deploy/handoff.ts";
 import type { Plan } from "../deploy/plan.ts";
-import { type ChildSpec, Supervisor } from "../deploy/supervisor.ts";
+import { Supervisor } from "../deploy/supervisor.ts";
+import type { ChildSpec } from "../deploy/child.ts";
 import { type DeploymentStatus, formatStatus, serveStatus } from "../deploy/status.ts";
 
 export const DEPLOY_HELP = `Usage: switchboard deploy FILE

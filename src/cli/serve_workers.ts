@@ -17,7 +17,7 @@ import { errorShape } from "../core/errors.ts";
 import { stopSignal } from "../adapters/deno/stop_signal.ts";
 import { reusePortRefusal } from "../adapters/deno/reuse_port.ts";
 import type { DeployedWorkers } from "../deploy/process.ts";
-import { EXIT_CONFIG } from "../deploy/supervisor.ts";
+import { EXIT_CONFIG } from "../deploy/restart.ts";
 import { processProbe, serveMetrics, stdoutWriter } from "../adapters/deno/observe_io.ts";
 import { Metrics } from "../observe/metrics.ts";
 import { CONTENT_TYPE } from "../observe/exposition.ts";

@@ -22,7 +22,7 @@ import type { Implementation } from "../core/implement.ts";
 import { Server } from "../adapters/deno/server.ts";
 import { READY_MARKER } from "./env.ts";
 import { receiveHandoff } from "./handoff.ts";
-import { EXIT_CONFIG } from "./supervisor.ts";
+import { EXIT_CONFIG } from "./restart.ts";
 import { frontImplementations } from "./front.ts";
 import { ackLine, parseMessage, pongLine, type SupervisorMessage } from "./liveness.ts";
 import { LivenessGate } from "./liveness_gate.ts";

@@ -11,7 +11,8 @@
  */
 
 import type { Plan } from "./plan.ts";
-import type { ChildStatus, Supervisor } from "./supervisor.ts";
+import type { Supervisor } from "./supervisor.ts";
+import type { ChildStatus } from "./child.ts";
 import { supervisorMetrics } from "./supervisor_metrics.ts";
 import { CONTENT_TYPE } from "../observe/exposition.ts";
 

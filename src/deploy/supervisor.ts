@@ -9,8 +9,7 @@
  * @module
  */
 
-import { exponentialBackoff } from "../core/backoff.ts";
-import { DEFAULT_RESTART, type RestartPolicy } from "./restart.ts";
+import { afterExit, DEFAULT_RESTART, type RestartPolicy } from "./restart.ts";
 import {
   ackOf,
   type LivenessPolicy,
@@ -19,58 +18,7 @@ import {
   type SupervisorMessage,
 } from "./liveness.ts";
 import { Watchdog } from "./watchdog.ts";
-
-/** A child to run. */
-export interface ChildSpec {
-  /** Its name (log prefix, status). */
-  name: string;
-  /** The executable. */
-  command: string;
-  /** Its arguments. */
-  args: string[];
-  /** Extra environment variables (added to the supervisor's own). Never secrets. */
-  env?: Record<string, string>;
-  /**
-   * Written on the child's stdin at start (secrets go here, not in env or args); the pipe
-   * then stays open until the child exits, so the child sees end-of-file when the
-   * supervisor dies, however it dies.
-   */
-  stdin?: string;
-}
-
-/**
- * A child exiting with this code reports a problem no restart can fix (e.g. its address
- * is in use): the supervisor gives up at once instead of retrying into a crash loop.
- */
-export const EXIT_CONFIG = 78;
-
-/** Where a child is in its life. */
-export type ChildState =
-  | "starting"
-  | "running"
-  | "unresponsive"
-  | "backoff"
-  | "stopping"
-  | "stopped"
-  | "failed";
-
-/** One child as `status()` reports it. */
-export interface ChildStatus {
-  /** Its name. */
-  name: string;
-  /** Its state. */
-  state: ChildState;
-  /** Its pid while it runs. */
-  pid?: number;
-  /** How many times it was restarted. */
-  restarts: number;
-  /** Milliseconds since its current run started (0 when not running). */
-  uptime: number;
-  /** While `unresponsive`: since when (ISO 8601) its supervisor's ping is unanswered. */
-  unresponsiveSince?: string;
-  /** How its last run ended, if it did. */
-  lastExit?: { code: number; signal: string | null };
-}
+import { type ChildSpec, type ChildState, type ChildStatus, lines } from "./child.ts";
 
 /** How a supervisor ended. */
 export interface SupervisorOutcome {
@@ -121,17 +69,6 @@ interface Child {
   runs: number;
   /** Acknowledgements it owes, by message number. */
   acks: Map<number, () => void>;
-}
-
-/** Splits a byte stream into text lines (the last one without its newline, if any). */
-async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  let rest = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    const parts = (rest + chunk).split("\n");
-    rest = parts.pop()!;
-    for (const line of parts) yield line.endsWith("\r") ? line.slice(0, -1) : line;
-  }
-  if (rest) yield rest;
 }
 
 /**
@@ -384,37 +321,25 @@ export class Supervisor {
         continue;
       }
 
-      const now = Date.now();
-      child.crashes = child.crashes.filter((t) => now - t < this.#policy.window);
-      child.crashes.push(now);
-      const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
-      if (code === EXIT_CONFIG) {
+      const verdict = afterExit(this.#policy, spec.name, child.crashes, Date.now(), {
+        code,
+        signal,
+      });
+      child.crashes = verdict.crashes;
+      if (verdict.giveUp) {
         child.state = "failed";
-        const reason = `${spec.name} cannot run as configured (its output above says why); ` +
-          `not restarting it`;
-        this.#say(`${reason}; stopping the deployment`);
+        const { reason } = verdict.giveUp;
+        this.#say(
+          verdict.giveUp.config
+            ? `${reason}; stopping the deployment`
+            : `CRASH LOOP: ${reason}; stopping the deployment`,
+        );
         if (this.#outcome.ok) this.#outcome = { ok: false, reason };
         this.#notifyReady();
         void this.stop();
         return;
       }
-      if (child.crashes.length >= this.#policy.maxCrashes) {
-        child.state = "failed";
-        const reason = `${spec.name} crashed ${child.crashes.length} times within ${
-          Math.round(this.#policy.window / 1000)
-        } s (last: ${how}); giving up`;
-        this.#say(`CRASH LOOP: ${reason}; stopping the deployment`);
-        if (this.#outcome.ok) this.#outcome = { ok: false, reason };
-        this.#notifyReady();
-        void this.stop();
-        return;
-      }
-      // No jitter: the operator reads these delays, and one supervisor has no crowd to spread.
-      const delay = exponentialBackoff({
-        initial: this.#policy.initialDelay,
-        max: this.#policy.maxDelay,
-        random: () => 1,
-      }).delay(child.crashes.length);
+      const { how, delay } = verdict;
       this.#say(`${spec.name} ${how}; restarting in ${delay} ms`);
       child.state = "backoff";
       await new Promise<void>((resolve) => {

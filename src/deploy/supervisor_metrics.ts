@@ -7,7 +7,7 @@
  */
 
 import { type Family, writeExposition } from "../observe/exposition.ts";
-import type { ChildState, ChildStatus } from "./supervisor.ts";
+import type { ChildState, ChildStatus } from "./child.ts";
 
 const STATES: readonly ChildState[] = [
   "starting",

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { connect } from "../../mod.ts";
 import "../../src/adapters/deno/tcp_client.ts";
 import { deploy, MAIN, materialize, until } from "./helpers.ts";
-import type { ChildStatus } from "../../src/deploy/supervisor.ts";
+import type { ChildStatus } from "../../src/deploy/child.ts";
 
 const SHOP = new URL("../../examples/shop/deploy/three_processes.json", import.meta.url);
 

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { type ChildSpec, EXIT_CONFIG, Supervisor } from "../../src/deploy/supervisor.ts";
+import { Supervisor } from "../../src/deploy/supervisor.ts";
+import type { ChildSpec } from "../../src/deploy/child.ts";
+import { EXIT_CONFIG } from "../../src/deploy/restart.ts";
 
 /** A child running `code` with Deno. */
 function child(name: string, code: string, env: Record<string, string> = {}): ChildSpec {

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { loadComponent } from "../host/load.ts";
+import { loadComponent } from "../host/loader.ts";
 import { loadComponents } from "../host/placement.ts";
 import type { WorkerPermissions } from "../host/permissions.ts";
 import type { Implementation } from "../core/implement.ts";
@@ -23,7 +23,7 @@ export interface Placement {
  * stopped again once its interfaces are known.
  */
 export async function loadPlaced(url: URL, placement: Placement): Promise<Implementation[]> {
-  if (placement.placement === "inline") return await loadComponent(url);
+  if (placement.placement === "inline") return (await loadComponent(url)).implementations;
   const placed = await loadComponents([{
     url: url.href,
     isolate: "worker",

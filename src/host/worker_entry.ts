@@ -16,6 +16,9 @@ import { dynamicImport } from "./dynamic_import.ts";
 import { publishWorkerLibrary } from "./worker_library.ts";
 import { usableImplementations } from "./implementations.ts";
 import type { ExportedImplementation, FromWorker, LoadSource, ToWorker } from "./protocol.ts";
+import { OpenStream } from "../core/stream/open_stream.ts";
+import { streamHandle } from "../core/stream/table.ts";
+import { componentStreams, fromFrame, isStreamFrame } from "./stream_link.ts";
 import { bundleComponent } from "./bundle.ts";
 import { readModule } from "./source.ts";
 import { withoutSourceText } from "./module_bytes.ts";
@@ -57,8 +60,17 @@ class HostTransport implements Transport {
 
   call(request: OutgoingCall): Promise<Outcome> {
     const id = ++this.#ids.next;
+    const stream = request.stream === true;
     return new Promise<Outcome>((resolve) => {
-      this.pending.set(id, resolve);
+      // A streamed result the call asked for comes as a handle: read it item by item.
+      this.pending.set(id, (outcome) => {
+        const handle = stream && outcome.ok ? streamHandle(outcome.value) : undefined;
+        resolve(
+          handle === undefined
+            ? outcome
+            : { ok: true, value: streams.consume(handle, request.method) },
+        );
+      });
       scope.postMessage({
         type: "call",
         id,
@@ -66,6 +78,7 @@ class HostTransport implements Transport {
         params: request.params,
         deadline: request.deadline,
         trace: request.trace ?? this.#trace,
+        ...(stream ? { stream } : {}),
       });
       // The host stops the call too, and so does every hop after it.
       request.signal?.addEventListener("abort", () => {
@@ -89,6 +102,11 @@ class HostTransport implements Transport {
   }
 }
 
+/** The streams between this worker and its host, both ways. */
+const streams = componentStreams({
+  post: (frame) => scope.postMessage(frame),
+  label: () => "the host",
+});
 const transport = new HostTransport();
 let router = makeRouter(false);
 
@@ -154,6 +172,7 @@ let componentUrl = "component";
 
 scope.addEventListener("message", (event) => {
   const message = event.data;
+  if (isStreamFrame(message)) return streams.receive(fromFrame(message));
   switch (message.type) {
     case "load":
       componentUrl = message.url;
@@ -169,10 +188,17 @@ scope.addEventListener("message", (event) => {
     case "ping":
       scope.postMessage({ type: "pong", id: message.id });
       break;
-    case "reply":
-      transport.pending.get(message.id)?.(message.outcome);
+    case "reply": {
+      const pending = transport.pending.get(message.id);
       transport.pending.delete(message.id);
+      if (pending) pending(message.outcome);
+      else {
+        // An answer nobody awaits: a stream it opened is not read.
+        const handle = message.outcome.ok ? streamHandle(message.outcome.value) : undefined;
+        if (handle !== undefined) streams.refuse(handle);
+      }
       break;
+    }
   }
 });
 
@@ -240,9 +266,12 @@ async function call(message: Extract<ToWorker, { type: "call" }>) {
   scope.postMessage({ type: "started", id: message.id });
   const controller = new AbortController();
   running.set(message.id, controller);
-  const outcome = await router.dispatch({
+  // Stream params come as handles: the handler reads them from the host item by item.
+  const names = router.resolve(message.method, message.caller)?.streamParams;
+  let outcome = await router.dispatch({
     method: message.method,
-    params: message.params,
+    params: names ? streams.paramsIn(message.method, message.params, names) : message.params,
+    ...(message.stream ? { stream: true } : {}),
     deadline: message.deadline,
     caller: message.caller,
     protocol: message.protocol,
@@ -250,6 +279,7 @@ async function call(message: Extract<ToWorker, { type: "call" }>) {
     ...(message.trace ? { trace: message.trace } : {}),
   });
   running.delete(message.id);
+  if (outcome.ok && outcome.value instanceof OpenStream) outcome = streams.produce(outcome.value);
   try {
     scope.postMessage({ type: "result", id: message.id, outcome });
   } catch (error) {

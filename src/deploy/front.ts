@@ -32,16 +32,18 @@ export function forwarding(iface: InterfaceDef, client: ClientLike): Implementat
     const full = `${iface.name}.${name}`;
     // Declared idempotent: a balancer may retry it on another replica.
     const idempotent = def.idempotent ? { idempotent: true } : {};
-    const streams = def.result.kind === "stream" ||
-      Object.values(def.params).some((type) => type.kind === "stream");
+    const streamParams = Object.values(def.params).some((type) => type.kind === "stream");
+    const stream = def.result.kind === "stream" ? { stream: true } : {};
     handlers[name] = (params, ctx) => {
       const options = {
         ...idempotent,
+        ...stream,
         signal: ctx.signal,
         ...(ctx.deadline === undefined ? {} : { timeout: Math.max(1, ctx.deadline - Date.now()) }),
       };
-      // The typed proxy sends stream params as streams and reads a streamed result as one.
-      if (streams) return client.proxy(iface)[name](params as never, options);
+      // Only the typed proxy sends stream params as streams (it knows which they are); it
+      // opens a streamed result on its first read, where a call is answered (or refused) now.
+      if (streamParams) return client.proxy(iface)[name](params as never, options);
       return client.call(full, params, options);
     };
   }

@@ -35,6 +35,10 @@ async function deployment(dir: string) {
   return { path, http: `http://127.0.0.1:${http}`, tcp: `tcp://127.0.0.1:${tcp}` };
 }
 
+async function* values() {
+  for (let i = 1; i <= 200; i++) yield i;
+}
+
 const pause = (ms = 300) => new Promise((resolve) => setTimeout(resolve, ms));
 
 Deno.test("deploy streams: through the front and a ctx.client hop, with credit and cancel end to end", async () => {
@@ -83,9 +87,6 @@ Deno.test("deploy streams: through the front and a ctx.client hop, with credit a
     assert.ok(state.produced < 100_000, `produced ${state.produced}`);
 
     // A stream param crosses the front and the hop, item by item.
-    async function* values() {
-      for (let i = 1; i <= 200; i++) yield i;
-    }
     assert.equal(await tcp.proxy(Near).sumVia({ values: values() }), 20_100);
     // And straight to the far process through the front.
     assert.equal(await tcp.proxy(Far).sum({ values: values() }), 20_100);

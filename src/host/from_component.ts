@@ -127,6 +127,7 @@ function message(data: unknown): FromWorker {
         ...optional("deadline", deadline(field(m, "deadline"))),
         ...optional("trace", trace(field(m, "trace"), type)),
         ...optional("stream", flag(field(m, "stream"), type)),
+        ...optional("streams", streamNames(field(m, "streams"))),
       };
     case "notify":
       return {
@@ -182,6 +183,25 @@ function flag(value: unknown, kind: string): true | undefined {
     throw new Refused(kind, `a ${kind} message whose stream flag is not a boolean`);
   }
   return true;
+}
+
+/** The most stream params one call may name. */
+const MAX_STREAM_PARAMS = 64;
+
+function streamNames(value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.length > MAX_STREAM_PARAMS) {
+    throw new Refused("call", "a call message whose stream params are not a short list");
+  }
+  const names: string[] = [];
+  for (let i = 0; i < value.length; i++) {
+    const n = name(field(value, String(i)), "call", "stream param");
+    if (n === "__proto__") {
+      throw new Refused("call", "a call message with a stream param that is not allowed");
+    }
+    names.push(n);
+  }
+  return names;
 }
 
 function streamId(value: unknown): number {

@@ -95,6 +95,8 @@ export type FromWorker =
     trace?: TraceCarrier;
     /** Answer a streamed result with a handle, item by item. */
     stream?: boolean;
+    /** The params sent as stream handles (of streams the worker produces). */
+    streams?: string[];
   }
   | { type: "notify"; method: string; params: unknown; trace?: TraceCarrier }
   /** The component is ending its worker itself (`self.close()`, `Deno.exit()`). */

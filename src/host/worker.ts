@@ -11,8 +11,8 @@
 
 import { PendingCalls } from "../core/pending.ts";
 import { callTracing } from "../core/client/tracing_hook.ts";
-import type { ClientLike, Identity } from "../core/context.ts";
-import { asRpcError, type ErrorShape, RpcError, rpcError } from "../core/errors.ts";
+import type { ClientLike, Identity, Outcome } from "../core/context.ts";
+import { type ErrorShape, RpcError, rpcError } from "../core/errors.ts";
 import { type Handlers, implement, type Implementation } from "../core/implement.ts";
 import type { Logger } from "../core/router/router.ts";
 import type { CallContext, TraceCarrier } from "../core/context.ts";
@@ -29,8 +29,7 @@ import type {
   ToWorker,
 } from "./protocol.ts";
 import type { MethodDef } from "../core/idl/interface.ts";
-import { OpenStream } from "../core/stream/open_stream.ts";
-import { isStreamSource } from "../core/stream/source.ts";
+import { answerOf, outgoingCall } from "./outgoing.ts";
 import { streamHandle, type StreamTable } from "../core/stream/table.ts";
 import { componentStreams, fromFrame, isStreamFrame } from "./stream_link.ts";
 
@@ -541,7 +540,7 @@ export class WorkerComponent {
     if (!calls) this.#calls.set(running, calls = new Map());
     const controller = new AbortController();
     calls.set(message.id, controller);
-    let outcome: { ok: true; value: unknown } | { ok: false; error: ErrorShape };
+    let outcome: Outcome;
     if (!client) {
       outcome = {
         ok: false,
@@ -553,34 +552,18 @@ export class WorkerComponent {
           ? undefined
           : Math.max(1, message.deadline - Date.now());
         // The worker's call continues the trace of the call it was made in.
+        const streams = this.#streams.get(running);
         const value = await within(
           message.trace,
           () =>
-            client.call(
-              message.method,
-              message.params,
-              {
-                timeout,
-                signal: controller.signal,
-                ...(message.trace ? { trace: message.trace } : {}),
-                ...(message.stream ? { stream: true } : {}),
-              },
-            ),
+            outgoingCall(client, message, streams, {
+              timeout,
+              signal: controller.signal,
+              ...(message.trace ? { trace: message.trace } : {}),
+              ...(message.stream ? { stream: true } : {}),
+            }),
         );
-        outcome = { ok: true, value };
-        const streams = this.#streams.get(running);
-        if (message.stream && streams && isStreamSource(value) && !Array.isArray(value)) {
-          // The worker reads it item by item, with its own credit: the host only relays.
-          outcome = streams.produce(
-            new OpenStream(
-              message.method,
-              value,
-              (item) => item,
-              new AbortController(),
-              (error) => asRpcError(error).toShape(),
-            ),
-          );
-        }
+        outcome = answerOf(message, value, streams);
       } catch (error) {
         outcome = {
           ok: false,

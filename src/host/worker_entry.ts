@@ -61,6 +61,16 @@ class HostTransport implements Transport {
   call(request: OutgoingCall): Promise<Outcome> {
     const id = ++this.#ids.next;
     const stream = request.stream === true;
+    // Stream params (a typed proxy says which they are) go as handles of this worker's streams.
+    const opened: number[] = [];
+    const params = request.declared
+      ? streams.paramsOut(request.method, request.params, request.declared, opened)
+      : request.params;
+    const names = opened.length === 0
+      ? undefined
+      : Object.keys(request.declared!).filter((name) =>
+        streamHandle((params as Record<string, unknown>)[name]) !== undefined
+      );
     return new Promise<Outcome>((resolve) => {
       // A streamed result the call asked for comes as a handle: read it item by item.
       this.pending.set(id, (outcome) => {
@@ -71,15 +81,25 @@ class HostTransport implements Transport {
             : { ok: true, value: streams.consume(handle, request.method) },
         );
       });
-      scope.postMessage({
-        type: "call",
-        id,
-        method: request.method,
-        params: request.params,
-        deadline: request.deadline,
-        trace: request.trace ?? this.#trace,
-        ...(stream ? { stream } : {}),
-      });
+      try {
+        scope.postMessage({
+          type: "call",
+          id,
+          method: request.method,
+          params,
+          deadline: request.deadline,
+          trace: request.trace ?? this.#trace,
+          ...(stream ? { stream } : {}),
+          ...(names ? { streams: names } : {}),
+        });
+      } catch (error) {
+        this.pending.delete(id);
+        streams.cancelProduced(
+          opened,
+          new RpcError(unencodable("the params", "a structured clone", error)),
+        );
+        throw error;
+      }
       // The host stops the call too, and so does every hop after it.
       request.signal?.addEventListener("abort", () => {
         if (this.pending.delete(id)) scope.postMessage({ type: "cancel", id });

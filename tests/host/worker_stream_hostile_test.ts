@@ -67,6 +67,11 @@ const INVALID: [string, unknown, RegExp][] = [
     /stream credit for stream 999/,
   ],
   ["a call with an odd stream flag", { type: "call", id: 1, method: "A.b", stream: 1 }, /flag/],
+  [
+    "a call whose stream params are no list",
+    { type: "call", id: 1, method: "A.b", streams: "values" },
+    /stream params are not a short list/,
+  ],
 ];
 
 Deno.test("worker streams hostile: forged stream frames are refused and the worker replaced", async () => {

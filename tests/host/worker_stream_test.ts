@@ -26,21 +26,35 @@ interface Setup {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** A server with the streamer isolated, Numbers served inline, and a client over TCP. */
+/**
+ * A server with the streamer isolated, a client over TCP, and Numbers served by another
+ * server that the component's ctx.client reaches over TCP.
+ */
 async function setup(isolate: Sandbox = "worker"): Promise<Setup> {
   const logged: string[] = [];
   const logger = { error: (m: string) => logged.push(m), warn: (m: string) => logged.push(m) };
-  const server = new Server({ logger });
-  const placed = await loadComponents([{ url: STREAMER, isolate }], {
-    client: () => server.router.client,
-    logger,
-  });
-  server.register(...placed.implementations);
-  server.register(implement(Numbers, {
+  const numbers = new Server({ logger });
+  numbers.register(implement(Numbers, {
     async *range({ n }) {
       for (let i = 0; i < n; i++) yield i;
     },
+    async sum({ values }) {
+      let total = 0;
+      for await (const v of values) total += v;
+      return total;
+    },
+    async *double({ values }) {
+      for await (const v of values) yield v * 2;
+    },
   }));
+  const numbersTcp = await numbers.listenTcp({ hostname: "127.0.0.1", port: 0 });
+  const numbersClient = connect(numbersTcp.url);
+  const server = new Server({ logger });
+  const placed = await loadComponents([{ url: STREAMER, isolate }], {
+    client: () => numbersClient,
+    logger,
+  });
+  server.register(...placed.implementations);
   const tcp = await server.listenTcp({ hostname: "127.0.0.1", port: 0 });
   const client = connect(tcp.url);
   return {
@@ -52,6 +66,8 @@ async function setup(isolate: Sandbox = "worker"): Promise<Setup> {
       await client.close();
       await server.close();
       await placed.close();
+      await numbersClient.close();
+      await numbers.close();
     },
   };
 }
@@ -162,10 +178,15 @@ for (const isolate of ["worker", "process"] as const) {
     assert.ok(made < 200, `the caller's generator made ${made}`);
   });
 
-  Deno.test(`${isolate} streams: a component streams what it reads through ctx.client`, async () => {
+  Deno.test(`${isolate} streams: a component's ctx.client streams results and params`, async () => {
     await using s = await setup(isolate);
     const { items, error } = await readAll(s.client.proxy(Streamer).relay({ n: 40 }));
     assert.equal(error, undefined, error?.message);
     assert.deepEqual(items, Array.from({ length: 40 }, (_, i) => i + 1000));
+    // Its own generators as stream params of its ctx.client calls, alone and both ways.
+    assert.equal(await s.client.proxy(Streamer).sumVia({ n: 300 }), 45_150);
+    const doubled = await readAll(s.client.proxy(Streamer).doubleVia({ n: 50 }));
+    assert.equal(doubled.error, undefined, doubled.error?.message);
+    assert.deepEqual(doubled.items, Array.from({ length: 50 }, (_, i) => 2 * (i + 1)));
   });
 }

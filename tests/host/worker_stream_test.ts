@@ -19,6 +19,8 @@ const STREAMER = new URL("../fixtures/components/streamer.ts", import.meta.url).
 
 interface Setup {
   client: Client;
+  /** The server's TCP URL. */
+  url: string;
   placed: PlacedComponents;
   logged: string[];
   /** How far the component's producer got, and whether its finally ran. */
@@ -59,6 +61,7 @@ async function setup(isolate: Sandbox = "worker"): Promise<Setup> {
   const client = connect(tcp.url);
   return {
     client,
+    url: tcp.url,
     placed,
     logged,
     state: () => client.proxy(Streamer).state(),
@@ -129,6 +132,26 @@ for (const isolate of ["worker", "process"] as const) {
     await eventually(async () => (await s.state()).finished === 1, "the generator's finally");
     const state = await s.state();
     assert.equal(state.aborted, "Cancelled");
+    assert.ok(state.produced < 100, `produced ${state.produced}`);
+  });
+
+  Deno.test(`${isolate} streams: an aborted signal and a reader that disconnects end the component's generator`, async () => {
+    await using s = await setup(isolate);
+    const controller = new AbortController();
+    let read = 0;
+    await assert.rejects(async () => {
+      for await (const _ of s.client.proxy(Streamer).endless({}, { signal: controller.signal })) {
+        if (++read === 3) controller.abort();
+      }
+    }, { name: "Cancelled" });
+    await eventually(async () => (await s.state()).finished === 1, "the finally after abort");
+    // A reader whose connection goes: the host cancels the stream into the component.
+    const other = connect(s.url);
+    const iterator = other.proxy(Streamer).endless()[Symbol.asyncIterator]();
+    for (let i = 0; i < 3; i++) await iterator.next();
+    await other.close();
+    await eventually(async () => (await s.state()).finished === 2, "the finally after disconnect");
+    const state = await s.state();
     assert.ok(state.produced < 100, `produced ${state.produced}`);
   });
 

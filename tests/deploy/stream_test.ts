@@ -1,7 +1,8 @@
 // A stream through a three-process deployment (a front, and two processes, one handing on
 // through ctx.client what the other streams from a worker component), over HTTP NDJSON and TCP msgpack-rpc into the
-// front: a slow reader holds the far producer within the windows of what it read, and a
-// cancel at the reader's end reaches the far producer (its signal aborts, its finally runs).
+// front: a slow reader holds the far producer within the windows of what it read, a cancel
+// at the reader's end reaches the far producer (its signal aborts, its finally runs), and a
+// far process that dies mid-stream fails the reader with Unavailable after its items.
 import assert from "node:assert/strict";
 import { connect } from "../../mod.ts";
 import "../../src/adapters/deno/tcp_client.ts";
@@ -90,6 +91,20 @@ Deno.test("deploy streams: through the front and a ctx.client hop, with credit a
     assert.equal(await tcp.proxy(Near).sumVia({ values: values() }), 20_100);
     // And straight to the far process through the front.
     assert.equal(await tcp.proxy(Far).sum({ values: values() }), 20_100);
+
+    // The far process dies mid-stream: the reader gets the items it was sent, then
+    // Unavailable (never a normal end), across the front and the hop.
+    const status = await running.ready();
+    const farPid = status.processes.find((p) => p.name === "far")!.pid!;
+    const cut = http.proxy(Near).relay()[Symbol.asyncIterator]();
+    for (let i = 0; i < 10; i++) assert.equal((await cut.next()).value, `item ${i}`);
+    Deno.kill(farPid, "SIGKILL");
+    await assert.rejects(async () => {
+      for (let i = 10; i < 100_000; i++) assert.equal((await cut.next()).value, `item ${i}`);
+    }, (error: Error) => {
+      assert.equal(error.name, "Unavailable", error.message);
+      return true;
+    });
   } finally {
     await tcp.close();
     await http.close();

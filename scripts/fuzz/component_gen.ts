@@ -23,6 +23,11 @@ const TYPES = [
   "call",
   "notify",
   "exited",
+  "stream.credit",
+  "stream.cancel",
+  "stream.item",
+  "stream.end",
+  "stream.error",
 ] as const;
 type MessageType = typeof TYPES[number];
 
@@ -43,6 +48,7 @@ const KINDS = [
   "optional",
   "nullable",
   "literal",
+  "stream",
 ];
 /** Methods a forged call may name: real ones, odd ones, never the forger's own (a loop). */
 const METHODS = [
@@ -78,7 +84,9 @@ function forgeMessage(rng: Rng): unknown {
   if (rng.chance(0.01)) return { type: rng.pick(ODD_TYPES), id: id(rng) };
   // Messages that end the worker (crashes, exits, load failures) are rarer than the rest.
   const type = rng.chance(0.9)
-    ? rng.pick(["result", "result", "started", "log", "pong", "call", "notify"] as const)
+    ? rng.pick(
+      ["result", "result", "started", "log", "pong", "call", "notify", "stream.item"] as const,
+    )
     : rng.pick(TYPES);
   const message = shaped(rng, type);
   // Most messages keep their shape (so that the worker survives a while), some do not.
@@ -135,6 +143,8 @@ function shaped(rng: Rng, type: MessageType): Record<string, unknown> {
         params: rng.chance(0.5) ? { a: 2, b: 3, text: "x" } : weird(rng, 2),
         ...(rng.chance(0.5) ? { deadline: Date.now() + rng.int(2000) } : {}),
         ...(rng.chance(0.3) ? { trace: trace(rng) } : {}),
+        ...(rng.chance(0.2) ? { stream: rng.chance(0.8) ? true : weird(rng, 1) } : {}),
+        ...(rng.chance(0.2) ? { streams: rng.chance(0.8) ? ["values"] : weird(rng, 1) } : {}),
       };
     case "notify":
       return {
@@ -147,6 +157,22 @@ function shaped(rng: Rng, type: MessageType): Record<string, unknown> {
       return rng.chance(0.5)
         ? { type, how: "close" }
         : { type, how: "exit", code: rng.pick([0, 1, 255, -1]) };
+    // Streams the host never gave, or that just ended; counts, credit and items of any kind.
+    case "stream.credit":
+      return { type, stream: id(rng), n: rng.chance(0.8) ? rng.range(1, 64) : weird(rng, 1) };
+    case "stream.cancel":
+      return { type, stream: id(rng) };
+    case "stream.item":
+      return {
+        type,
+        stream: id(rng),
+        seq: rng.chance(0.8) ? rng.range(0, 32) : weird(rng, 1),
+        item: rng.chance(0.02) ? "x".repeat(rng.range(1, 2 * 1024 * 1024)) : weird(rng, 2),
+      };
+    case "stream.end":
+      return { type, stream: id(rng), count: rng.chance(0.8) ? rng.range(0, 32) : weird(rng, 1) };
+    case "stream.error":
+      return { type, stream: id(rng), error: (outcome(rng) as { error?: unknown })?.error };
   }
 }
 

@@ -22,7 +22,9 @@ export function publicPart(iface: InterfaceDef): InterfaceDef | undefined {
 
 /**
  * An implementation of `iface` whose handlers forward each call through `client`,
- * keeping the caller's deadline and cancellation.
+ * keeping the caller's deadline and cancellation. A streamed result or param is forwarded
+ * as a stream, item by item: the process behind gets credit only as the caller reads, and a
+ * caller's cancel reaches its generator.
  */
 export function forwarding(iface: InterfaceDef, client: ClientLike): Implementation {
   const handlers: Record<string, Handlers<InterfaceDef>[string]> = {};
@@ -30,12 +32,20 @@ export function forwarding(iface: InterfaceDef, client: ClientLike): Implementat
     const full = `${iface.name}.${name}`;
     // Declared idempotent: a balancer may retry it on another replica.
     const idempotent = def.idempotent ? { idempotent: true } : {};
-    handlers[name] = (params, ctx) =>
-      client.call(full, params, {
+    const streamParams = Object.values(def.params).some((type) => type.kind === "stream");
+    const stream = def.result.kind === "stream" ? { stream: true } : {};
+    handlers[name] = (params, ctx) => {
+      const options = {
         ...idempotent,
+        ...stream,
         signal: ctx.signal,
         ...(ctx.deadline === undefined ? {} : { timeout: Math.max(1, ctx.deadline - Date.now()) }),
-      });
+      };
+      // Only the typed proxy sends stream params as streams (it knows which they are); it
+      // opens a streamed result on its first read, where a call is answered (or refused) now.
+      if (streamParams) return client.proxy(iface)[name](params as never, options);
+      return client.call(full, params, options);
+    };
   }
   return implement(iface, handlers as Handlers<InterfaceDef>);
 }

@@ -15,6 +15,7 @@ import type { Fields, Kind, LiteralValue, Type } from "../core/idl/types.ts";
 import type { Outcome, TraceCarrier } from "../core/context.ts";
 import type { ErrorShape } from "../core/errors.ts";
 import type { ExportedImplementation, FromWorker } from "./protocol.ts";
+import { DEFAULT_MAX_ITEM_BYTES } from "../core/stream/table.ts";
 
 /** The longest text (log line, crash or load failure) kept from a component; the rest is cut. */
 export const MAX_TEXT = 16 * 1024;
@@ -61,6 +62,7 @@ const KINDS: ReadonlySet<Kind> = new Set<Kind>([
   "nullable",
   "literal",
   "any",
+  "stream",
 ]);
 
 /**
@@ -124,6 +126,8 @@ function message(data: unknown): FromWorker {
         params: field(m, "params"),
         ...optional("deadline", deadline(field(m, "deadline"))),
         ...optional("trace", trace(field(m, "trace"), type)),
+        ...optional("stream", flag(field(m, "stream"), type)),
+        ...optional("streams", streamNames(field(m, "streams"))),
       };
     case "notify":
       return {
@@ -143,9 +147,124 @@ function message(data: unknown): FromWorker {
       }
       return { type, how, ...optional("code", code as number | undefined) };
     }
+    case "stream.credit":
+      return { type, stream: streamId(field(m, "stream")), n: positive(field(m, "n"), "n") };
+    case "stream.cancel":
+      return { type, stream: streamId(field(m, "stream")) };
+    case "stream.item": {
+      const item = field(m, "item");
+      if (cloneBytes(item, MAX_STREAM_ITEM_BYTES) > MAX_STREAM_ITEM_BYTES) {
+        throw new Refused(
+          "stream",
+          `a stream item larger than ${MAX_STREAM_ITEM_BYTES} bytes (the limit)`,
+        );
+      }
+      return { type, stream: streamId(field(m, "stream")), seq: count0(field(m, "seq")), item };
+    }
+    case "stream.end":
+      return { type, stream: streamId(field(m, "stream")), count: count0(field(m, "count")) };
+    case "stream.error":
+      return {
+        type,
+        stream: streamId(field(m, "stream")),
+        error: errorShape(field(m, "error"), "stream"),
+      };
     default:
       throw new Refused("type", "a message of no known type");
   }
+}
+
+/** The largest stream item a component may send (what a msgpack-rpc peer may, too). */
+export const MAX_STREAM_ITEM_BYTES = DEFAULT_MAX_ITEM_BYTES;
+
+function flag(value: unknown, kind: string): true | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value !== true) {
+    throw new Refused(kind, `a ${kind} message whose stream flag is not a boolean`);
+  }
+  return true;
+}
+
+/** The most stream params one call may name. */
+const MAX_STREAM_PARAMS = 64;
+
+function streamNames(value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.length > MAX_STREAM_PARAMS) {
+    throw new Refused("call", "a call message whose stream params are not a short list");
+  }
+  const names: string[] = [];
+  for (let i = 0; i < value.length; i++) {
+    const n = name(field(value, String(i)), "call", "stream param");
+    if (n === "__proto__") {
+      throw new Refused("call", "a call message with a stream param that is not allowed");
+    }
+    names.push(n);
+  }
+  return names;
+}
+
+function streamId(value: unknown): number {
+  return positive(value, "stream id");
+}
+
+function positive(value: unknown, what: string): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
+    throw new Refused("stream", `a stream message whose ${what} is not a positive integer`);
+  }
+  return value;
+}
+
+function count0(value: unknown): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    throw new Refused(
+      "stream",
+      "a stream message whose seq or count is not a non-negative integer",
+    );
+  }
+  return value;
+}
+
+/**
+ * About how many bytes `value` takes (strings, byte arrays, 8 per number and per entry),
+ * counting each object once and stopping once past `limit`: the work is bounded by the
+ * limit, whatever the value holds.
+ */
+export function cloneBytes(value: unknown, limit: number): number {
+  let total = 0;
+  const seen = new Set<object>();
+  const stack: unknown[] = [value];
+  while (stack.length !== 0 && total <= limit) {
+    const v = stack.pop();
+    if (typeof v === "string") total += v.length;
+    else if (typeof v !== "object" || v === null) total += 8;
+    else if (seen.has(v)) continue;
+    else {
+      seen.add(v);
+      if (ArrayBuffer.isView(v)) total += v.byteLength;
+      else if (v instanceof ArrayBuffer) total += v.byteLength;
+      else if (v instanceof Map) {
+        for (const [key, entry] of v) {
+          total += 8;
+          stack.push(key, entry);
+          if (total > limit) break;
+        }
+      } else if (v instanceof Set) {
+        for (const entry of v) {
+          total += 8;
+          stack.push(entry);
+          if (total > limit) break;
+        }
+      } else {
+        for (const key of Object.keys(v)) {
+          total += 8 + key.length;
+          stack.push(field(v, key));
+          if (total > limit) break;
+        }
+      }
+    }
+  }
+  return total;
 }
 
 /** `{ [key]: value }`, or nothing when the value is absent. */
@@ -222,19 +341,19 @@ function outcome(value: unknown): Outcome {
   if (ok !== false) {
     throw new Refused("result", "a result message whose outcome is neither ok nor not");
   }
-  return { ok, error: errorShape(field(o, "error")) };
+  return { ok, error: errorShape(field(o, "error"), "result") };
 }
 
-function errorShape(value: unknown): ErrorShape {
-  const e = record(value, "result", "a result message whose error is not an object");
+function errorShape(value: unknown, kind: string): ErrorShape {
+  const e = record(value, kind, `a ${kind} message whose error is not an object`);
   const code = field(e, "code");
   if (typeof code !== "number" || !Number.isSafeInteger(code)) {
-    throw new Refused("result", "a result message whose error code is not an integer");
+    throw new Refused(kind, `a ${kind} message whose error code is not an integer`);
   }
   const shape: ErrorShape = {
     code,
-    name: name(field(e, "name"), "result", "error name"),
-    message: text(field(e, "message"), "result"),
+    name: name(field(e, "name"), kind, "error name"),
+    message: text(field(e, "message"), kind),
   };
   const data = field(e, "data");
   if (data !== undefined) shape.data = data;
@@ -376,6 +495,12 @@ class TypeReader {
         return {
           kind: "map",
           values: this.#type(field(node, "values"), depth + 1),
+          ...doc,
+        } as Type;
+      case "stream":
+        return {
+          kind: "stream",
+          items: this.#type(field(node, "items"), depth + 1),
           ...doc,
         } as Type;
       case "optional":

@@ -11,7 +11,7 @@
 
 import { PendingCalls } from "../core/pending.ts";
 import { callTracing } from "../core/client/tracing_hook.ts";
-import type { ClientLike, Identity } from "../core/context.ts";
+import type { ClientLike, Identity, Outcome } from "../core/context.ts";
 import { type ErrorShape, RpcError, rpcError } from "../core/errors.ts";
 import { type Handlers, implement, type Implementation } from "../core/implement.ts";
 import type { Logger } from "../core/router/router.ts";
@@ -21,7 +21,17 @@ import { librarySpecifier } from "./library.ts";
 import { ComponentError, componentUrl } from "./specifier.ts";
 import type { WorkerPermissions } from "./permissions.ts";
 import { endedBy, type Running, type Sandbox, spawn } from "./worker_spawn.ts";
-import type { ExportedImplementation, FromWorker, RootModule, ToWorker } from "./protocol.ts";
+import type {
+  ExportedImplementation,
+  FromWorker,
+  RootModule,
+  StreamFrame,
+  ToWorker,
+} from "./protocol.ts";
+import type { MethodDef } from "../core/idl/interface.ts";
+import { answerOf, outgoingCall } from "./outgoing.ts";
+import { streamHandle, type StreamTable } from "../core/stream/table.ts";
+import { componentStreams, fromFrame, isStreamFrame } from "./stream_link.ts";
 
 export type { Grant, WorkerPermissions } from "./permissions.ts";
 
@@ -56,6 +66,8 @@ export interface WorkerComponentOptions {
 
 interface Pending {
   method: string;
+  /** The call asked for its result item by item: a handle is read as a stream. */
+  stream: boolean;
   /** Whether the worker began running it (calls never begun are safe to re-send). */
   started: boolean;
   resolve(value: unknown): void;
@@ -126,6 +138,8 @@ export class WorkerComponent {
   readonly #pending = new PendingCalls<Pending>();
   /** The calls each running worker made through the host, by the worker's id: its cancels. */
   readonly #calls = new WeakMap<Running, Map<number, AbortController>>();
+  /** The streams between the host and each running worker, both ways. */
+  readonly #streams = new WeakMap<Running, StreamTable<StreamFrame>>();
   #running?: Running;
   #starting?: Promise<Running>;
   #nextProbe = 0;
@@ -200,9 +214,9 @@ export class WorkerComponent {
 
   #standIn(exported: ExportedImplementation): Implementation {
     const handlers: Record<string, (params: unknown, ctx: CallContext) => Promise<unknown>> = {};
-    for (const name of Object.keys(exported.iface.methods)) {
+    for (const [name, def] of Object.entries(exported.iface.methods)) {
       const method = `${exported.iface.name}.${name}`;
-      handlers[name] = (params, ctx) => this.#call(method, params, ctx);
+      handlers[name] = (params, ctx) => this.#call(method, def, params, ctx);
     }
     return implement(exported.iface, handlers as Handlers<typeof exported.iface>, {
       domain: exported.domain,
@@ -211,18 +225,25 @@ export class WorkerComponent {
     });
   }
 
-  async #call(method: string, params: unknown, ctx: CallContext): Promise<unknown> {
+  async #call(
+    method: string,
+    def: MethodDef,
+    params: unknown,
+    ctx: CallContext,
+  ): Promise<unknown> {
     for (let sends = 1;; sends++) {
       const running = await this.#ensureRunning();
       // The worker's own bound counts from when the call reaches it.
       const limit = Date.now() + (this.#options.deadline ?? 30_000);
       const deadline = Math.min(ctx.deadline ?? limit, limit);
+      const opened: number[] = [];
       try {
-        return await this.#send(running, method, params, ctx, deadline);
+        return await this.#send(running, method, def, params, ctx, deadline, opened);
       } catch (error) {
-        // The worker was replaced before it began this call: send it to the new one.
+        // The worker was replaced before it began this call: send it to the new one,
+        // unless its stream params went with the old one.
         if (!(error instanceof Resend)) throw error;
-        if (sends >= MAX_SENDS) throw error.error;
+        if (sends >= MAX_SENDS || opened.length !== 0) throw error.error;
       }
     }
   }
@@ -230,9 +251,11 @@ export class WorkerComponent {
   #send(
     running: Running,
     method: string,
+    def: MethodDef,
     params: unknown,
     ctx: CallContext,
     deadline: number,
+    opened: number[],
   ): Promise<unknown> {
     if (ctx.signal.aborted) {
       // The caller gave up while the worker was being replaced.
@@ -267,8 +290,20 @@ export class WorkerComponent {
             : rpcError("Cancelled", `${method} was cancelled`),
         );
       ctx.signal.addEventListener("abort", onAbort, { once: true });
+      const stream = def.result.kind === "stream";
+      const streams = this.#streams.get(running);
+      // Stream params travel as handles of streams the host produces into the worker.
+      let sent = params;
+      try {
+        if (streams) sent = streams.paramsOut(method, params, def.params, opened);
+      } catch (error) {
+        clearTimeout(timer);
+        ctx.signal.removeEventListener("abort", onAbort);
+        return reject(error);
+      }
       id = this.#pending.add({
         method,
+        stream,
         started: false,
         resolve,
         reject,
@@ -281,8 +316,9 @@ export class WorkerComponent {
         type: "call",
         id,
         method,
-        params,
+        params: sent,
         deadline,
+        ...(stream ? { stream } : {}),
         caller: cloneableIdentity(ctx.caller),
         protocol: ctx.protocol,
         // The host's span of this call when tracing, else the caller's context as is.
@@ -303,6 +339,13 @@ export class WorkerComponent {
       running.worker.postMessage(message);
     } catch (error) {
       if (message.type !== "call") return;
+      const opened = streamHandles(message.params);
+      if (opened.length !== 0) {
+        this.#streams.get(running)?.cancelProduced(
+          opened,
+          rpcError("InvalidParams", `params of ${message.method} cannot cross into the worker`),
+        );
+      }
       this.#settle(message.id)?.reject(
         rpcError(
           "InvalidParams",
@@ -344,6 +387,8 @@ export class WorkerComponent {
     this.#running = undefined;
     if (running) {
       running.worker.terminate();
+      // Its streams end with it: readers fail after the items they got, never a normal end.
+      this.#streams.get(running)?.close(error);
       for (const resolve of running.probes.values()) resolve();
       running.probes.clear();
     }
@@ -391,6 +436,17 @@ export class WorkerComponent {
   }
 
   #attach(running: Running): void {
+    this.#streams.set(
+      running,
+      componentStreams({
+        post: (frame) => {
+          if (this.#running === running) running.worker.postMessage(frame);
+        },
+        label: () => `worker component ${this.url}`,
+        violation: (problem) =>
+          this.#invalid("stream", `a stream that broke the protocol (${problem})`, running),
+      }),
+    );
     running.onMessage = (message) => this.#onMessage(message, running);
     running.onInvalid = (kind, problem) => this.#invalid(kind, problem, running);
     running.onError = (event) => this.#onError(event);
@@ -398,12 +454,24 @@ export class WorkerComponent {
 
   #onMessage(message: FromWorker, running: Running): void {
     if (this.#running !== running) return;
+    if (isStreamFrame(message)) {
+      this.#streams.get(running)?.receive(fromFrame(message));
+      return;
+    }
     switch (message.type) {
       case "result": {
         const pending = this.#settle(message.id);
-        if (!pending) return;
-        if (message.outcome.ok) pending.resolve(message.outcome.value);
-        else pending.reject(RpcError.fromShape(message.outcome.error));
+        const outcome = message.outcome;
+        const handle = outcome.ok ? streamHandle(outcome.value) : undefined;
+        if (!pending) {
+          // Nobody waits for it any more (cancelled, past its deadline): nor for its stream.
+          if (handle !== undefined) this.#streams.get(running)?.refuse(handle);
+          return;
+        }
+        if (!outcome.ok) pending.reject(RpcError.fromShape(outcome.error));
+        else if (pending.stream && handle !== undefined) {
+          pending.resolve(this.#streams.get(running)!.consume(handle, pending.method));
+        } else pending.resolve(outcome.value);
         break;
       }
       case "started": {
@@ -472,7 +540,7 @@ export class WorkerComponent {
     if (!calls) this.#calls.set(running, calls = new Map());
     const controller = new AbortController();
     calls.set(message.id, controller);
-    let outcome: { ok: true; value: unknown } | { ok: false; error: ErrorShape };
+    let outcome: Outcome;
     if (!client) {
       outcome = {
         ok: false,
@@ -484,18 +552,18 @@ export class WorkerComponent {
           ? undefined
           : Math.max(1, message.deadline - Date.now());
         // The worker's call continues the trace of the call it was made in.
+        const streams = this.#streams.get(running);
         const value = await within(
           message.trace,
           () =>
-            client.call(
-              message.method,
-              message.params,
-              message.trace
-                ? { timeout, trace: message.trace, signal: controller.signal }
-                : { timeout, signal: controller.signal },
-            ),
+            outgoingCall(client, message, streams, {
+              timeout,
+              signal: controller.signal,
+              ...(message.trace ? { trace: message.trace } : {}),
+              ...(message.stream ? { stream: true } : {}),
+            }),
         );
-        outcome = { ok: true, value };
+        outcome = answerOf(message, value, streams);
       } catch (error) {
         outcome = {
           ok: false,
@@ -545,4 +613,15 @@ function cloneableIdentity(caller: Identity | undefined): Identity | undefined {
 function within<T>(trace: TraceCarrier | undefined, fn: () => T): T {
   const tracing = callTracing();
   return tracing && trace ? tracing.within(trace, fn) : fn();
+}
+
+/** The stream handles among a call's params (by name). */
+function streamHandles(params: unknown): number[] {
+  if (typeof params !== "object" || params === null || Array.isArray(params)) return [];
+  const ids: number[] = [];
+  for (const value of Object.values(params)) {
+    const id = streamHandle(value);
+    if (id !== undefined) ids.push(id);
+  }
+  return ids;
 }

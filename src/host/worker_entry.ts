@@ -16,6 +16,9 @@ import { dynamicImport } from "./dynamic_import.ts";
 import { publishWorkerLibrary } from "./worker_library.ts";
 import { usableImplementations } from "./implementations.ts";
 import type { ExportedImplementation, FromWorker, LoadSource, ToWorker } from "./protocol.ts";
+import { OpenStream } from "../core/stream/open_stream.ts";
+import { streamHandle } from "../core/stream/table.ts";
+import { componentStreams, fromFrame, isStreamFrame } from "./stream_link.ts";
 import { bundleComponent } from "./bundle.ts";
 import { readModule } from "./source.ts";
 import { withoutSourceText } from "./module_bytes.ts";
@@ -57,16 +60,46 @@ class HostTransport implements Transport {
 
   call(request: OutgoingCall): Promise<Outcome> {
     const id = ++this.#ids.next;
+    const stream = request.stream === true;
+    // Stream params (a typed proxy says which they are) go as handles of this worker's streams.
+    const opened: number[] = [];
+    const params = request.declared
+      ? streams.paramsOut(request.method, request.params, request.declared, opened)
+      : request.params;
+    const names = opened.length === 0
+      ? undefined
+      : Object.keys(request.declared!).filter((name) =>
+        streamHandle((params as Record<string, unknown>)[name]) !== undefined
+      );
     return new Promise<Outcome>((resolve) => {
-      this.pending.set(id, resolve);
-      scope.postMessage({
-        type: "call",
-        id,
-        method: request.method,
-        params: request.params,
-        deadline: request.deadline,
-        trace: request.trace ?? this.#trace,
+      // A streamed result the call asked for comes as a handle: read it item by item.
+      this.pending.set(id, (outcome) => {
+        const handle = stream && outcome.ok ? streamHandle(outcome.value) : undefined;
+        resolve(
+          handle === undefined
+            ? outcome
+            : { ok: true, value: streams.consume(handle, request.method) },
+        );
       });
+      try {
+        scope.postMessage({
+          type: "call",
+          id,
+          method: request.method,
+          params,
+          deadline: request.deadline,
+          trace: request.trace ?? this.#trace,
+          ...(stream ? { stream } : {}),
+          ...(names ? { streams: names } : {}),
+        });
+      } catch (error) {
+        this.pending.delete(id);
+        streams.cancelProduced(
+          opened,
+          new RpcError(unencodable("the params", "a structured clone", error)),
+        );
+        throw error;
+      }
       // The host stops the call too, and so does every hop after it.
       request.signal?.addEventListener("abort", () => {
         if (this.pending.delete(id)) scope.postMessage({ type: "cancel", id });
@@ -89,6 +122,11 @@ class HostTransport implements Transport {
   }
 }
 
+/** The streams between this worker and its host, both ways. */
+const streams = componentStreams({
+  post: (frame) => scope.postMessage(frame),
+  label: () => "the host",
+});
 const transport = new HostTransport();
 let router = makeRouter(false);
 
@@ -154,6 +192,7 @@ let componentUrl = "component";
 
 scope.addEventListener("message", (event) => {
   const message = event.data;
+  if (isStreamFrame(message)) return streams.receive(fromFrame(message));
   switch (message.type) {
     case "load":
       componentUrl = message.url;
@@ -169,10 +208,17 @@ scope.addEventListener("message", (event) => {
     case "ping":
       scope.postMessage({ type: "pong", id: message.id });
       break;
-    case "reply":
-      transport.pending.get(message.id)?.(message.outcome);
+    case "reply": {
+      const pending = transport.pending.get(message.id);
       transport.pending.delete(message.id);
+      if (pending) pending(message.outcome);
+      else {
+        // An answer nobody awaits: a stream it opened is not read.
+        const handle = message.outcome.ok ? streamHandle(message.outcome.value) : undefined;
+        if (handle !== undefined) streams.refuse(handle);
+      }
       break;
+    }
   }
 });
 
@@ -240,9 +286,12 @@ async function call(message: Extract<ToWorker, { type: "call" }>) {
   scope.postMessage({ type: "started", id: message.id });
   const controller = new AbortController();
   running.set(message.id, controller);
-  const outcome = await router.dispatch({
+  // Stream params come as handles: the handler reads them from the host item by item.
+  const names = router.resolve(message.method, message.caller)?.streamParams;
+  let outcome = await router.dispatch({
     method: message.method,
-    params: message.params,
+    params: names ? streams.paramsIn(message.method, message.params, names) : message.params,
+    ...(message.stream ? { stream: true } : {}),
     deadline: message.deadline,
     caller: message.caller,
     protocol: message.protocol,
@@ -250,6 +299,7 @@ async function call(message: Extract<ToWorker, { type: "call" }>) {
     ...(message.trace ? { trace: message.trace } : {}),
   });
   running.delete(message.id);
+  if (outcome.ok && outcome.value instanceof OpenStream) outcome = streams.produce(outcome.value);
   try {
     scope.postMessage({ type: "result", id: message.id, outcome });
   } catch (error) {

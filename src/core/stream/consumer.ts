@@ -25,6 +25,8 @@ export interface ConsumerOptions {
   label?: string;
   /** Called once when the stream is over, however it ended (to free its table entry). */
   finished?(): void;
+  /** Told when the producer broke its promise (an item beyond credit or out of order). */
+  violation?(what: string): void;
 }
 
 /** Default of {@linkcode ConsumerOptions.window}. */
@@ -36,6 +38,7 @@ export class StreamConsumer<T = unknown> implements RpcStream<T>, AsyncIterator<
   readonly #window: number;
   readonly #label: string;
   readonly #finished?: () => void;
+  readonly #violated?: (what: string) => void;
   readonly #buffer: T[] = [];
   /** Credit granted and not yet used by the producer. */
   #outstanding = 0;
@@ -55,6 +58,7 @@ export class StreamConsumer<T = unknown> implements RpcStream<T>, AsyncIterator<
     this.#window = Math.max(1, Math.floor(options.window ?? DEFAULT_STREAM_WINDOW));
     this.#label = options.label ?? "stream";
     this.#finished = options.finished;
+    this.#violated = options.violation;
     this.#outstanding = this.#window;
     upstream.credit(this.#window);
   }
@@ -107,6 +111,7 @@ export class StreamConsumer<T = unknown> implements RpcStream<T>, AsyncIterator<
   #violation(what: string): void {
     this.fail(rpcError("InvalidRequest", `${this.#label}: ${what}; stream cancelled`));
     this.#upstream.cancel();
+    this.#violated?.(what);
   }
 
   #wakeUp(): void {

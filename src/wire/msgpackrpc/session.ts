@@ -566,7 +566,9 @@ export class Session {
       }
       case 2:
         if (message.method === PING) return;
-        if (this.streams.receive(message.method, message.params, this.frame.byteLength)) return;
+        if (
+          this.streams.receiveNotification(message.method, message.params, this.frame.byteLength)
+        ) return;
         if (message.method === CANCEL) {
           const msgid = Array.isArray(message.params) ? message.params[0] : undefined;
           if (typeof msgid === "number") {

@@ -27,7 +27,7 @@ import * as tcp from "./tcp.ts";
 import * as amqp from "./amqp.ts";
 import * as server from "./server.ts";
 import * as deploy from "./deploy.ts";
-import { provideLibrary } from "./src/host/library.ts";
+import { provideLibrary } from "./src/host/load/library.ts";
 
 // What the components this program loads get when they import Switchboard: this copy of
 // every entry point (provided from here, the top, so that the loader imports none of them).
@@ -50,8 +50,8 @@ export type {
   PlacedComponents,
   PlacementOptions,
 } from "./src/host/placement.ts";
-export { WorkerComponent } from "./src/host/worker.ts";
-export type { Grant, WorkerComponentOptions, WorkerPermissions } from "./src/host/worker.ts";
-export type { Sandbox } from "./src/host/worker_spawn.ts";
-export { ComponentError, loadComponent } from "./src/host/loader.ts";
-export type { LoadedComponent, LoaderMode, LoadOptions } from "./src/host/loader.ts";
+export { WorkerComponent } from "./src/host/isolate/worker.ts";
+export type { Grant, WorkerComponentOptions, WorkerPermissions } from "./src/host/isolate/worker.ts";
+export type { Sandbox } from "./src/host/isolate/worker_spawn.ts";
+export { ComponentError, loadComponent } from "./src/host/load/loader.ts";
+export type { LoadedComponent, LoaderMode, LoadOptions } from "./src/host/load/loader.ts";

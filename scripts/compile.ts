@@ -48,7 +48,7 @@ const command = new Deno.Command(Deno.execPath(), {
     "--unstable-net",
     // Workers are started from a URL computed at run time: embed their entry point.
     "--include",
-    "src/host/worker_entry.ts",
+    "src/host/isolate/worker_entry.ts",
     "--include",
     "src/cli/serve_worker_entry.ts",
     // What dynamic imports name (each command, transport, …): deno.json's lazy-dynamic-imports

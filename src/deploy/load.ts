@@ -4,9 +4,9 @@
  * @module
  */
 
-import { loadComponent } from "../host/loader.ts";
+import { loadComponent } from "../host/load/loader.ts";
 import { loadComponents } from "../host/placement.ts";
-import type { WorkerPermissions } from "../host/permissions.ts";
+import type { WorkerPermissions } from "../host/grants/permissions.ts";
 import type { Implementation } from "../core/implement.ts";
 
 /** Where and how a component runs. */

@@ -9,7 +9,7 @@
 
 import type { InterfaceDef } from "../core/idl/interface.ts";
 import type { Implementation } from "../core/implement.ts";
-import { componentUrl } from "../host/loader.ts";
+import { componentUrl } from "../host/load/loader.ts";
 import { loadPlaced, type Placement } from "./load.ts";
 import {
   checkDeployment,

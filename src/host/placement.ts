@@ -16,8 +16,8 @@ import {
   loadComponent,
   loadedLine,
   type LoaderMode,
-} from "./loader.ts";
-import { WorkerComponent, type WorkerPermissions } from "./worker.ts";
+} from "./load/loader.ts";
+import { WorkerComponent, type WorkerPermissions } from "./isolate/worker.ts";
 
 /** How long a component may take to load by default, in ms. */
 export const DEFAULT_LOAD_TIMEOUT = 30_000;

@@ -51,7 +51,11 @@ export type {
   PlacementOptions,
 } from "./src/host/placement.ts";
 export { WorkerComponent } from "./src/host/isolate/worker.ts";
-export type { Grant, WorkerComponentOptions, WorkerPermissions } from "./src/host/isolate/worker.ts";
+export type {
+  Grant,
+  WorkerComponentOptions,
+  WorkerPermissions,
+} from "./src/host/isolate/worker.ts";
 export type { Sandbox } from "./src/host/isolate/worker_spawn.ts";
 export { ComponentError, loadComponent } from "./src/host/load/loader.ts";
 export type { LoadedComponent, LoaderMode, LoadOptions } from "./src/host/load/loader.ts";

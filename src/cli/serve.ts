@@ -9,7 +9,11 @@ import { parseCommand, parseHostPort, UsageError } from "./args.ts";
 import { listenOn } from "./address.ts";
 import { Server } from "../adapters/deno/server.ts";
 import { demoComponents } from "../demo/mod.ts";
-import { COMPONENT_OPTIONS_HELP, ComponentArgsError, parseComponentArgs } from "./component_args.ts";
+import {
+  COMPONENT_OPTIONS_HELP,
+  ComponentArgsError,
+  parseComponentArgs,
+} from "./component_args.ts";
 import { loadComponents, type PlacedComponents } from "../host/placement.ts";
 import { stopSignal } from "../adapters/deno/stop_signal.ts";
 import type { Implementation } from "../core/implement.ts";

@@ -8,7 +8,10 @@ import { Server } from "../../../src/adapters/deno/server.ts";
 import { connect } from "../../../src/client/connect.ts";
 import { RpcError } from "../../../src/core/errors.ts";
 import { loadComponents } from "../../../deploy.ts";
-import { checkFromWorker, MAX_STREAM_ITEM_BYTES } from "../../../src/host/isolate/from_component.ts";
+import {
+  checkFromWorker,
+  MAX_STREAM_ITEM_BYTES,
+} from "../../../src/host/isolate/from_component.ts";
 import { Streamer } from "../../fixtures/components/streamer.ts";
 import "../../../src/adapters/deno/tcp_client.ts";
 

@@ -6,6 +6,7 @@
  * reconnects, and a client that serves handlers or subscriptions reconnects by itself with
  * backoff. On every (re)connect it says `$/hello` (with its peer id), logs in when given
  * credentials, and re-subscribes, before any queued call is sent.
+ * Between Switchboard ends, `t.stream` results and params travel item by item.
  *
  * @module
  */
@@ -101,7 +102,7 @@ export class WebSocketTransport implements Transport {
   readonly #topics = new Subscriptions();
   #server?: Peer;
   readonly #owner: PeerSessionOwner = {
-    request: (_session, request, signal) => this.#request(request, signal),
+    request: (session, request, signal) => this.#request(session, request, signal),
     notification: (_session, method, params) => this.#notification(method, params),
     closed: (session) => this.#lost(session),
   };
@@ -305,7 +306,11 @@ export class WebSocketTransport implements Transport {
     );
   }
 
-  #request(request: PeerRequest, signal: AbortSignal | undefined): Outcome | Promise<Outcome> {
+  #request(
+    session: PeerSession,
+    request: PeerRequest,
+    signal: AbortSignal | undefined,
+  ): Outcome | Promise<Outcome> {
     const router = this.#router;
     if (!router || request.method.startsWith("$/")) {
       return {
@@ -318,14 +323,18 @@ export class WebSocketTransport implements Transport {
         ).toShape(),
       };
     }
+    let params = request.params;
+    const names = session.extensions ? router.resolve(request.method)?.streamParams : undefined;
+    if (names) params = session.streams.paramsIn(request.method, params, names);
     const call: Call = {
       method: request.method,
-      params: request.params,
+      params,
       protocol: "jsonrpc",
       id: request.id,
       peer: this.#serverPeer(),
     };
     if (signal) call.signal = signal;
+    if (request.stream) call.stream = true;
     return router.dispatch(call);
   }
 

@@ -5,7 +5,8 @@
  * `undici` package first). The socket opens on first use; after a drop, the next call
  * reconnects, and a client that serves handlers or subscriptions reconnects by itself with
  * backoff. On every (re)connect it says `$/hello` (with its peer id), logs in when given
- * credentials, and re-subscribes, before any queued call is sent.
+ * credentials, and re-subscribes, before any queued call is sent. A call in flight when the
+ * connection drops is sent again if its method is idempotent, else fails `Unavailable`.
  * Between Switchboard ends, `t.stream` results and params travel item by item.
  *
  * @module
@@ -35,6 +36,8 @@ import { Peer } from "../core/client/peer.ts";
 import type { OutgoingCall, SubscribeOptions, Transport } from "../core/client/transport.ts";
 import { Subscriptions } from "./subscriptions.ts";
 import { type ConnectOptions, registerTransport } from "./connect.ts";
+import { surviveDrops } from "./tcp_reconnect.ts";
+import { unsent } from "../core/client/unsent.ts";
 
 // The reserved names (as in `src/wire/msgpackrpc/reserved.ts`, not imported: "." stays small).
 const HELLO = "$/hello";
@@ -135,10 +138,19 @@ export class WebSocketTransport implements Transport {
     return "jsonrpc";
   }
 
+  /** A drop with the call in flight: idempotent calls are sent again, others fail. */
   call(request: OutgoingCall): Promise<Outcome> {
+    return surviveDrops(request, () => this.#call(request), () => this.#closed, this.#url);
+  }
+
+  #call(request: OutgoingCall): Promise<Outcome> {
     const session = this.#session;
     if (session?.open) return session.call(request.method, request.params, request);
-    return this.#ready().then((s) => s.call(request.method, request.params, request));
+    // No connection could be opened: the call never left (a balancer may send it elsewhere).
+    return this.#ready().then(
+      (s) => s.call(request.method, request.params, request),
+      (error) => Promise.reject(unsent(error)),
+    );
   }
 
   async notify(request: OutgoingCall): Promise<void> {

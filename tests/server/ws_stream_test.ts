@@ -13,7 +13,7 @@ import {
 } from "../../mod.ts";
 import { Server } from "../../server.ts";
 import { DEFAULT_STREAM_WINDOW } from "../../src/core/stream/consumer.ts";
-import { countingSource, ENDLESS_CAP, Feed, feedProbe } from "../fixtures/feed.ts";
+import { countingSource, ENDLESS_CAP, Feed, feedImpl, feedProbe } from "../fixtures/feed.ts";
 import { eventually } from "./tcp_fixture.ts";
 import { feedWsServer, type Message, rawWs, stuckWs, within } from "./ws_fixture.ts";
 
@@ -439,5 +439,71 @@ Deno.test("ws hostile: a peer that grants credit but never reads holds the produ
     stuck.close();
     await within(probe.finished.promise);
     await close();
+  }
+});
+
+const Relay = defineInterface("Relay", {
+  total: method({ params: { n: t.int }, result: t.int }),
+  firstThree: method({ result: t.array(t.string) }),
+});
+
+Deno.test("ws: the server reads a stream the client produces (server → client call, ctx.peer)", async () => {
+  const server = new Server({ logger: { error: () => {}, warn: () => {} } });
+  server.register(implement(Relay, {
+    async total({ n }, ctx) {
+      let sum = 0;
+      for await (const v of ctx.peer!.proxy(Feed).count({ n })) sum += v;
+      return sum;
+    },
+    async firstThree(_, ctx) {
+      const got: string[] = [];
+      for await (const item of ctx.peer!.proxy(Feed).endless()) {
+        if (got.push(item) === 3) break;
+      }
+      return got;
+    },
+  }));
+  const http = await server.listenHttp({ port: 0 }, { websocket: true });
+  const client = connect(http.url.replace("http", "ws"));
+  const probe = feedProbe();
+  client.register(feedImpl(probe));
+  try {
+    assert.equal(await client.proxy(Relay).total({ n: 200 }), 19900);
+    // Item by item: the server's break cancels the client's generator.
+    assert.deepEqual(await client.proxy(Relay).firstThree(), ["item 0", "item 1", "item 2"]);
+    await eventually(() => probe.finallyRan, "the client's producer to end");
+    assert.equal((probe.abortReason as RpcError).name, "Cancelled");
+    assert.ok(probe.produced <= 3 + DEFAULT_STREAM_WINDOW, `produced ${probe.produced}`);
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+const Clock = defineInterface("Clock", {
+  ticks: method({ params: { n: t.int }, result: t.stream(t.datetime) }),
+});
+
+Deno.test("ws: stream items are values as JSON-RPC carries them (a t.datetime item is a Date)", async () => {
+  const server = new Server({ logger: { error: () => {}, warn: () => {} } });
+  server.register(implement(Clock, {
+    async *ticks({ n }) {
+      for (let i = 0; i < n; i++) yield new Date(Date.UTC(2026, 0, 1 + i));
+    },
+  }));
+  const http = await server.listenHttp({ port: 0 }, { websocket: true });
+  const client = connect(http.url.replace("http", "ws"));
+  try {
+    const got: Date[] = [];
+    for await (const d of client.proxy(Clock).ticks({ n: 3 })) got.push(d);
+    assert.ok(got.every((d) => d instanceof Date));
+    assert.deepEqual(got.map((d) => d.toISOString().slice(0, 10)), [
+      "2026-01-01",
+      "2026-01-02",
+      "2026-01-03",
+    ]);
+  } finally {
+    await client.close();
+    await server.close();
   }
 });

@@ -579,16 +579,12 @@ export class PeerSession {
 /** How often a stream producer held by unsent bytes looks at the socket again. */
 const DRAIN_POLL_MS = 5;
 
-/** The UTF-8 size of `text`. */
+/** The UTF-8 size of `text` (each unit of a surrogate pair counts two of its four bytes). */
 function utf8Length(text: string): number {
   let bytes = text.length;
   for (let i = 0; i < text.length; i++) {
     const unit = text.charCodeAt(i);
-    // Two more bytes for a unit from U+0800, one for U+0080..U+07FF; a surrogate pair's
-    // two units (four bytes in all) count two each.
-    if (unit >= 0x800 && (unit < 0xd800 || unit > 0xdfff)) bytes += 2;
-    else if (unit >= 0x80 && unit < 0x800) bytes += 1;
-    else if (unit >= 0xd800 && unit <= 0xdfff) bytes += 1;
+    if (unit >= 0x80) bytes += unit < 0x800 || (unit >= 0xd800 && unit <= 0xdfff) ? 1 : 2;
   }
   return bytes;
 }

@@ -210,8 +210,14 @@ export class WebSocketTransport implements Transport {
     const session = this.#session;
     if (session?.open) {
       session.close(rpcError("Unavailable", "the client was closed"));
-      // The close handshake ends the socket soon after; bounded so close() never hangs.
-      await Promise.race([session.done, new Promise((r) => setTimeout(r, 1000))]);
+      // What was sent last (a stream's cancel) goes out before the close handshake ends:
+      // wait for it, bounded so close() never hangs.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        session.socketClosed,
+        new Promise((r) => timer = setTimeout(r, 1000)),
+      ]);
+      clearTimeout(timer);
     }
   }
 

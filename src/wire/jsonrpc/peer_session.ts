@@ -154,6 +154,8 @@ export class PeerSession {
   #heartbeat?: ReturnType<typeof setInterval>;
   #closing?: RpcError;
   readonly #done = deferred<void>();
+  /** Resolves on the socket's own `close` event (what was sent before it has gone out). */
+  readonly #socketClosed = deferred<void>();
   /** The peer's address. */
   readonly remote: string;
   /** Human-readable name of the other end, for errors. */
@@ -196,7 +198,8 @@ export class PeerSession {
       readItem: reviveTagged,
     }, options.streams);
     socket.addEventListener("message", (event) => this.#message(event.data));
-    socket.addEventListener("close", (event) =>
+    socket.addEventListener("close", (event) => {
+      this.#socketClosed.resolve();
       this.#ended(
         rpcError(
           "Unavailable",
@@ -204,7 +207,8 @@ export class PeerSession {
             event.reason ? ` ${event.reason}` : ""
           })`,
         ),
-      ));
+      );
+    });
     socket.addEventListener("error", () => {}); // a close event follows
   }
 
@@ -218,9 +222,14 @@ export class PeerSession {
     return this.#inFlight;
   }
 
-  /** Resolves once the socket has closed. */
+  /** Resolves once the session has ended (closed by either side, or the socket gone). */
   get done(): Promise<void> {
     return this.#done.promise;
+  }
+
+  /** Resolves once the socket itself has closed (after `close()`: its close handshake). */
+  get socketClosed(): Promise<void> {
+    return this.#socketClosed.promise;
   }
 
   /** Calls a method on the peer. Rejects with `Unavailable` when the connection drops. */

@@ -507,3 +507,23 @@ Deno.test("ws: stream items are values as JSON-RPC carries them (a t.datetime it
     await server.close();
   }
 });
+
+Deno.test("ws: a caller that disconnects mid-param fails the handler's read Unavailable", async () => {
+  const { url, slow, close } = await feedWsServer();
+  const client = connect(url);
+  try {
+    const caller = feedProbe();
+    const result = client.proxy(slow.iface).sum({ values: countingSource(caller, 1000) });
+    const settled = result.then(() => undefined, (e) => e);
+    await within(slow.readThree.promise);
+    await client.close();
+    assert.ok((await settled) instanceof RpcError);
+    // The caller's generator was stopped too.
+    await within(caller.finished.promise);
+    slow.goOn.resolve();
+    const failure = await within(slow.failure.promise);
+    assert.equal((failure as RpcError).name, "Unavailable");
+  } finally {
+    await close();
+  }
+});

@@ -30,6 +30,7 @@ import { Topics } from "./tcp_pubsub.ts";
 import type { HttpAuthenticator } from "../auth/http_authenticator.ts";
 import type { CorsPolicy } from "./cors.ts";
 import type { StreamLimits } from "../wire/stream_table.ts";
+import { streamParamNames } from "../core/stream/params.ts";
 
 /** Options of the WebSocket transport of an HTTP listener. */
 export interface WebSocketOptions {
@@ -96,6 +97,9 @@ export class WebSocketServer implements PeerSessionOwner {
   readonly #options: WebSocketOptions;
   readonly #parts: WebSocketListenerParts;
   readonly #heartbeat?: HeartbeatPolicy;
+  /** Whether any registered method takes a `t.stream` param, as of `#streamGeneration`. */
+  #anyStreamParams = false;
+  #streamGeneration = -1;
   readonly sessions = new Set<PeerSession>();
   readonly peers: PeerRegistry;
   readonly topics: Topics;
@@ -214,9 +218,21 @@ export class WebSocketServer implements PeerSessionOwner {
   #streamParams(session: PeerSession, request: PeerRequest, caller?: Identity): unknown {
     const params = request.params;
     if (!session.extensions || typeof params !== "object" || params === null) return params;
-    if (Array.isArray(params)) return params;
+    if (Array.isArray(params) || !this.#someStreamParams()) return params;
     const names = this.#router.resolve(request.method, caller)?.streamParams;
     return names ? session.streams.paramsIn(request.method, params, names) : params;
+  }
+
+  /** Whether a method takes stream params at all (most servers have none: no lookup per call). */
+  #someStreamParams(): boolean {
+    const generation = this.#view.generation;
+    if (generation !== this.#streamGeneration) {
+      this.#anyStreamParams = this.#view.registeredInterfaces().some((i) =>
+        Object.values(i.methods).some((def) => streamParamNames(def.params) !== undefined)
+      );
+      this.#streamGeneration = generation;
+    }
+    return this.#anyStreamParams;
   }
 
   notification(session: PeerSession, method: string, params: unknown): void | Promise<unknown> {

@@ -1,8 +1,8 @@
 /**
- * Calls that were in flight when the TCP connection dropped: an idempotent one is sent
- * again once the client has reconnected (a few times at most); any other fails with
- * `Unavailable` saying that it may have run, since the server may have executed it before
- * the connection went.
+ * Calls that were in flight when the connection dropped (the TCP and WebSocket clients share
+ * this): an idempotent one is sent again once the client has reconnected (a few times at
+ * most); any other fails with `Unavailable` saying that it may have run, since the server
+ * may have executed it before the connection went.
  *
  * @module
  */

@@ -5,7 +5,9 @@
  * `undici` package first). The socket opens on first use; after a drop, the next call
  * reconnects, and a client that serves handlers or subscriptions reconnects by itself with
  * backoff. On every (re)connect it says `$/hello` (with its peer id), logs in when given
- * credentials, and re-subscribes, before any queued call is sent.
+ * credentials, and re-subscribes, before any queued call is sent. A call in flight when the
+ * connection drops is sent again if its method is idempotent, else fails `Unavailable`.
+ * Between Switchboard ends, `t.stream` results and params travel item by item.
  *
  * @module
  */
@@ -34,6 +36,8 @@ import { Peer } from "../core/client/peer.ts";
 import type { OutgoingCall, SubscribeOptions, Transport } from "../core/client/transport.ts";
 import { Subscriptions } from "./subscriptions.ts";
 import { type ConnectOptions, registerTransport } from "./connect.ts";
+import { surviveDrops } from "./tcp_reconnect.ts";
+import { unsent } from "../core/client/unsent.ts";
 
 // The reserved names (as in `src/wire/msgpackrpc/reserved.ts`, not imported: "." stays small).
 const HELLO = "$/hello";
@@ -101,7 +105,7 @@ export class WebSocketTransport implements Transport {
   readonly #topics = new Subscriptions();
   #server?: Peer;
   readonly #owner: PeerSessionOwner = {
-    request: (_session, request, signal) => this.#request(request, signal),
+    request: (session, request, signal) => this.#request(session, request, signal),
     notification: (_session, method, params) => this.#notification(method, params),
     closed: (session) => this.#lost(session),
   };
@@ -134,10 +138,19 @@ export class WebSocketTransport implements Transport {
     return "jsonrpc";
   }
 
+  /** A drop with the call in flight: idempotent calls are sent again, others fail. */
   call(request: OutgoingCall): Promise<Outcome> {
+    return surviveDrops(request, () => this.#call(request), () => this.#closed, this.#url);
+  }
+
+  #call(request: OutgoingCall): Promise<Outcome> {
     const session = this.#session;
     if (session?.open) return session.call(request.method, request.params, request);
-    return this.#ready().then((s) => s.call(request.method, request.params, request));
+    // No connection could be opened: the call never left (a balancer may send it elsewhere).
+    return this.#ready().then(
+      (s) => s.call(request.method, request.params, request),
+      (error) => Promise.reject(unsent(error)),
+    );
   }
 
   async notify(request: OutgoingCall): Promise<void> {
@@ -197,8 +210,14 @@ export class WebSocketTransport implements Transport {
     const session = this.#session;
     if (session?.open) {
       session.close(rpcError("Unavailable", "the client was closed"));
-      // The close handshake ends the socket soon after; bounded so close() never hangs.
-      await Promise.race([session.done, new Promise((r) => setTimeout(r, 1000))]);
+      // What was sent last (a stream's cancel) goes out before the close handshake ends:
+      // wait for it, bounded so close() never hangs.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        session.socketClosed,
+        new Promise((r) => timer = setTimeout(r, 1000)),
+      ]);
+      clearTimeout(timer);
     }
   }
 
@@ -305,7 +324,11 @@ export class WebSocketTransport implements Transport {
     );
   }
 
-  #request(request: PeerRequest, signal: AbortSignal | undefined): Outcome | Promise<Outcome> {
+  #request(
+    session: PeerSession,
+    request: PeerRequest,
+    signal: AbortSignal | undefined,
+  ): Outcome | Promise<Outcome> {
     const router = this.#router;
     if (!router || request.method.startsWith("$/")) {
       return {
@@ -318,14 +341,18 @@ export class WebSocketTransport implements Transport {
         ).toShape(),
       };
     }
+    let params = request.params;
+    const names = session.extensions ? router.resolve(request.method)?.streamParams : undefined;
+    if (names) params = session.streams.paramsIn(request.method, params, names);
     const call: Call = {
       method: request.method,
-      params: request.params,
+      params,
       protocol: "jsonrpc",
       id: request.id,
       peer: this.#serverPeer(),
     };
     if (signal) call.signal = signal;
+    if (request.stream) call.stream = true;
     return router.dispatch(call);
   }
 

@@ -2,7 +2,8 @@
  * JSON-RPC 2.0 over WebSocket, server side (runtime-free: the Deno adapter upgrades the
  * request and hands over the socket). Every connection is a peer like a TCP one: calls both
  * ways (`ctx.peer` calls the page back), notifications, batches, `$/subscribe` to the
- * server's shared topics, `$/ping` heartbeats after `$/hello`, and the listener's HTTP
+ * server's shared topics, `$/ping` heartbeats after `$/hello`, streamed results and params
+ * to peers that said `$/hello` (the same `$/stream.*` messages as TCP), and the listener's HTTP
  * authentication, on the upgrade request (a bearer or session header, a cookie) or in band
  * (`$/auth.hello`, `$/auth.login`). A page of another origin is refused at the upgrade
  * unless the listener's CORS options allow it (cross-site WebSocket hijacking).
@@ -28,6 +29,8 @@ import { PeerRegistry } from "./tcp_peers.ts";
 import { Topics } from "./tcp_pubsub.ts";
 import type { HttpAuthenticator } from "../auth/http_authenticator.ts";
 import type { CorsPolicy } from "./cors.ts";
+import type { StreamLimits } from "../core/stream/table.ts";
+import { streamParamNames } from "../core/stream/params.ts";
 
 /** Options of the WebSocket transport of an HTTP listener. */
 export interface WebSocketOptions {
@@ -45,6 +48,12 @@ export interface WebSocketOptions {
   peerTimeout?: number;
   /** The topic table to share (a `Server` shares one among its listeners, every transport). */
   topics?: Topics;
+  /**
+   * Streams (`t.stream`) with Switchboard peers, per connection: `maxStreams` produced at
+   * once (default 256), `maxItemBytes` per item message (default 1 MiB), `idleMs` a stream
+   * waits for credit before it ends `Timeout` (default 60 s). The same as TCP's.
+   */
+  streams?: StreamLimits;
 }
 
 /** What the upgrade learned about the connection. */
@@ -83,15 +92,20 @@ function state(session: PeerSession): WsState {
 
 /** Every WebSocket connection of one HTTP listener. */
 export class WebSocketServer implements PeerSessionOwner {
+  readonly #router: Router;
   readonly #view: RouterView;
   readonly #options: WebSocketOptions;
   readonly #parts: WebSocketListenerParts;
   readonly #heartbeat?: HeartbeatPolicy;
+  /** Whether any registered method takes a `t.stream` param, as of `#streamGeneration`. */
+  #anyStreamParams = false;
+  #streamGeneration = -1;
   readonly sessions = new Set<PeerSession>();
   readonly peers: PeerRegistry;
   readonly topics: Topics;
 
   constructor(router: Router, options: WebSocketOptions, parts: WebSocketListenerParts) {
+    this.#router = router;
     this.#view = routerView(router);
     this.#options = options;
     this.#parts = parts;
@@ -141,6 +155,7 @@ export class WebSocketServer implements PeerSessionOwner {
       maxInFlight: this.#options.maxInFlight,
       remote: info.remote,
       label: `ws peer ${info.remote}`,
+      streams: this.#options.streams,
     });
     const peer = new Peer(
       `anonymous@${info.remote}`,
@@ -185,16 +200,39 @@ export class WebSocketServer implements PeerSessionOwner {
     }
     const call: Call = {
       method: request.method,
-      params: request.params,
+      params: this.#streamParams(session, request, st.caller),
       protocol: "jsonrpc",
       id: request.id,
       peer: st.peer,
       remote: session.remote,
     };
     if (signal) call.signal = signal;
+    // A Switchboard peer that asks takes a streamed result item by item; others get the array.
+    if (request.stream) call.stream = true;
     if (st.caller) call.caller = st.caller;
     if (this.#parts.expose) call.expose = this.#parts.expose;
     return this.#view.dispatchNow(call);
+  }
+
+  /** A Switchboard peer's params, with the stream handles at `t.stream` params as streams. */
+  #streamParams(session: PeerSession, request: PeerRequest, caller?: Identity): unknown {
+    const params = request.params;
+    if (!session.extensions || typeof params !== "object" || params === null) return params;
+    if (Array.isArray(params) || !this.#someStreamParams()) return params;
+    const names = this.#router.resolve(request.method, caller)?.streamParams;
+    return names ? session.streams.paramsIn(request.method, params, names) : params;
+  }
+
+  /** Whether a method takes stream params at all (most servers have none: no lookup per call). */
+  #someStreamParams(): boolean {
+    const generation = this.#view.generation;
+    if (generation !== this.#streamGeneration) {
+      this.#anyStreamParams = this.#view.registeredInterfaces().some((i) =>
+        Object.values(i.methods).some((def) => streamParamNames(def.params) !== undefined)
+      );
+      this.#streamGeneration = generation;
+    }
+    return this.#anyStreamParams;
   }
 
   notification(session: PeerSession, method: string, params: unknown): void | Promise<unknown> {

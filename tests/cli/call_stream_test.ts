@@ -1,5 +1,5 @@
-// `switchboard call` on a streamed result: NDJSON lines as they arrive; Ctrl-C cancels the
-// stream at the server. And OpenRPC marks streams with the item schema.
+// `switchboard call` on a streamed result (tcp://, http://, ws://): NDJSON lines as they
+// arrive; Ctrl-C cancels the stream at the server. And OpenRPC marks streams with the item schema.
 import assert from "node:assert/strict";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { Server } from "../../server.ts";
@@ -14,7 +14,9 @@ async function feedServer() {
   server.register(feedImpl(probe));
   const tcp = await server.listenTcp({ port: 0 });
   const http = await server.listenHttp({ port: 0 });
-  return { probe, tcp, http, close: () => server.close() };
+  const web = await server.listenHttp({ port: 0 }, { websocket: true });
+  const ws = { url: web.url.replace("http", "ws") };
+  return { probe, tcp, http, ws, close: () => server.close() };
 }
 
 function callProcess(...args: string[]) {
@@ -27,7 +29,7 @@ function callProcess(...args: string[]) {
   });
 }
 
-for (const transport of ["tcp", "http"] as const) {
+for (const transport of ["tcp", "http", "ws"] as const) {
   Deno.test(`switchboard call prints a streamed result as NDJSON lines (${transport})`, async () => {
     const server = await feedServer();
     const url = server[transport].url;
@@ -72,7 +74,7 @@ async function ctrlC(url: string, probe: ReturnType<typeof feedProbe>) {
   await child.stderr.cancel();
   assert.equal(status.code, 0);
   await probe.finished.promise;
-  assert.equal((probe.abortReason as Error).name, "Cancelled");
+  assert.equal((probe.abortReason as Error).name, "Cancelled", String(probe.abortReason));
 }
 
 Deno.test("OpenRPC marks streamed results and params with x-stream and the item schema", () => {

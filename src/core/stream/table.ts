@@ -64,6 +64,11 @@ export interface StreamLink<E> {
   /** The format, for an item it cannot encode ("msgpack", "a structured clone"). */
   readonly format: string;
   /**
+   * An item as received, as a value (JSON revives its tagged strings); default: as it is.
+   * Throws for an item the link cannot read: that stream is cancelled and fails.
+   */
+  readItem?(value: unknown): unknown;
+  /**
    * The other end broke a promise of the protocol (an item beyond credit or out of order,
    * a message for a stream it was never given). Absent: the stream alone fails (a late
    * message of a stream that just ended looks the same to links that cannot tell).
@@ -278,7 +283,26 @@ export class StreamTable<E = unknown> {
             ),
           );
           this.#send({ kind: "cancel", stream: id });
-        } else consumer.item(message.seq, message.item);
+        } else {
+          let item = message.item;
+          if (this.#link.readItem) {
+            try {
+              item = this.#link.readItem(item);
+            } catch (error) {
+              consumer.fail(
+                rpcError(
+                  "InvalidRequest",
+                  `${this.#link.label()} sent a bad item: ${
+                    error instanceof Error ? error.message : String(error)
+                  }`,
+                ),
+              );
+              this.#send({ kind: "cancel", stream: id });
+              return;
+            }
+          }
+          consumer.item(message.seq, item);
+        }
       }
     }
   }

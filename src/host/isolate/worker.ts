@@ -12,7 +12,7 @@
 import { PendingCalls } from "../../core/pending.ts";
 import { callTracing } from "../../core/client/tracing_hook.ts";
 import type { ClientLike, Identity, Outcome } from "../../core/context.ts";
-import { type ErrorShape, RpcError, rpcError } from "../../core/errors.ts";
+import { RpcError, rpcError } from "../../core/errors.ts";
 import { type Handlers, implement, type Implementation } from "../../core/implement.ts";
 import type { Logger } from "../../core/router/router.ts";
 import type { CallContext, TraceCarrier } from "../../core/context.ts";

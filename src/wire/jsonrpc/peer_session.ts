@@ -4,14 +4,32 @@
  * text message is one JSON-RPC message or batch; both sides call, notify and answer over the
  * one socket, each with its own id space. The session matches answers to the calls it made,
  * hands requests and notifications to its owner, caps requests in flight and message size,
- * answers `$/cancel`, and sends and watches `$/ping` heartbeats. Other reserved `$/…`
- * notifications reach the owner untouched (publish–subscribe, streams).
+ * answers `$/cancel`, sends and watches `$/ping` heartbeats, and carries streams between
+ * Switchboard ends (`$/stream.*`, the shared stream table). Other reserved `$/…`
+ * notifications reach the owner untouched (publish–subscribe).
  *
  * @module
  */
 
 import type { Outcome, TraceCarrier } from "../../core/context.ts";
-import { type ErrorShape, errorShape, RpcError, rpcError } from "../../core/errors.ts";
+import {
+  asRpcError,
+  type ErrorShape,
+  errorShape,
+  receivedError,
+  RpcError,
+  rpcError,
+} from "../../core/errors.ts";
+import type { Fields } from "../../core/idl/types.ts";
+import { reviveTagged } from "../../core/idl/tagged.ts";
+import { OpenStream } from "../../core/stream/open_stream.ts";
+import { collectStream } from "../../core/stream/collect.ts";
+import { streamHandle, type StreamLimits, StreamTable } from "../../core/stream/table.ts";
+import {
+  isStreamNotification,
+  streamMessageOf,
+  streamNotification,
+} from "../stream_notifications.ts";
 import type { HeartbeatPolicy } from "../../core/backoff.ts";
 import { PendingCalls } from "../../core/pending.ts";
 import {
@@ -52,6 +70,11 @@ export interface PeerRequest {
   id: JsonRpcId;
   method: string;
   params?: unknown;
+  /**
+   * A Switchboard peer asked for the result item by item (`"stream": true` beside the
+   * request's `id`): a streamed result may be answered with an `OpenStream`.
+   */
+  stream?: boolean;
 }
 
 /** What a session hands to whoever owns it (the server listener or the client transport). */
@@ -88,6 +111,13 @@ export interface PeerSessionOptions {
   label?: string;
   /** The peer's address (`host:port`). */
   remote?: string;
+  /** Limits on the streams of the connection (see docs/wire.md, "Streams"). */
+  streams?: StreamLimits;
+  /**
+   * Bytes queued unsent on the socket beyond which stream producers wait at their next
+   * item (default 1 MiB), however much credit the peer granted.
+   */
+  streamHighWater?: number;
 }
 
 /** Default of {@linkcode PeerSessionOptions.maxMessageBytes}. */
@@ -98,6 +128,10 @@ const CLOSE_NORMAL = 1000, CLOSE_UNSUPPORTED = 1003, CLOSE_POLICY = 1008, CLOSE_
 const OPEN = 1;
 
 interface Pending {
+  /** `Interface.method`, naming a stream it answers. */
+  method?: string;
+  /** The call asked for its result item by item: a handle is read as one. */
+  stream?: boolean;
   resolve(outcome: Outcome): void;
   reject(error: RpcError): void;
   signal?: AbortSignal;
@@ -125,6 +159,8 @@ export class PeerSession {
   #heartbeat?: ReturnType<typeof setInterval>;
   #closing?: RpcError;
   readonly #done = deferred<void>();
+  /** Resolves on the socket's own `close` event (what was sent before it has gone out). */
+  readonly #socketClosed = deferred<void>();
   /** The peer's address. */
   readonly remote: string;
   /** Human-readable name of the other end, for errors. */
@@ -133,6 +169,13 @@ export class PeerSession {
   extensions = false;
   /** Whatever the owner keeps with the session (identity, peer id, …). */
   readonly state: Record<string, unknown> = {};
+  /** The streams on this connection, both ways (Switchboard peers only). */
+  readonly streams: StreamTable<string>;
+  readonly #streamHighWater: number;
+  /** Resolves once the socket's unsent bytes are below the high water mark. */
+  #drained?: Promise<void>;
+  /** Bytes of the message being handled (what a stream item is measured by). */
+  #messageBytes = 0;
 
   /** Takes an open socket (or one opening) and starts listening to it. */
   constructor(socket: MessageSocket, owner: PeerSessionOwner, options: PeerSessionOptions = {}) {
@@ -144,8 +187,22 @@ export class PeerSession {
     this.#maxUnsent = options.maxUnsentBytes ?? 16 * 1024 * 1024;
     this.remote = options.remote ?? "unknown";
     this.label = options.label ?? this.remote;
+    this.#streamHighWater = options.streamHighWater ?? 1024 * 1024;
+    this.streams = new StreamTable<string>({
+      encode: (message) => {
+        const { method, map } = streamNotification(message);
+        return encodeRequest(method, map);
+      },
+      bytes: utf8Length,
+      write: (text) => this.#send(text),
+      ready: () => this.#streamReady(),
+      label: () => this.label,
+      format: "JSON",
+      readItem: reviveTagged,
+    }, options.streams);
     socket.addEventListener("message", (event) => this.#message(event.data));
-    socket.addEventListener("close", (event) =>
+    socket.addEventListener("close", (event) => {
+      this.#socketClosed.resolve();
       this.#ended(
         rpcError(
           "Unavailable",
@@ -153,7 +210,8 @@ export class PeerSession {
             event.reason ? ` ${event.reason}` : ""
           })`,
         ),
-      ));
+      );
+    });
     socket.addEventListener("error", () => {}); // a close event follows
   }
 
@@ -167,31 +225,54 @@ export class PeerSession {
     return this.#inFlight;
   }
 
-  /** Resolves once the socket has closed. */
+  /** Resolves once the session has ended (closed by either side, or the socket gone). */
   get done(): Promise<void> {
     return this.#done.promise;
+  }
+
+  /** Resolves once the socket itself has closed (after `close()`: its close handshake). */
+  get socketClosed(): Promise<void> {
+    return this.#socketClosed.promise;
   }
 
   /** Calls a method on the peer. Rejects with `Unavailable` when the connection drops. */
   call(
     method: string,
     params: unknown,
-    options: { deadline?: number; signal?: AbortSignal; trace?: TraceCarrier } = {},
+    options: {
+      deadline?: number;
+      signal?: AbortSignal;
+      trace?: TraceCarrier;
+      /** A typed call's declared params: its live `t.stream` params travel as streams. */
+      declared?: Fields;
+      /** Read a streamed result item by item (Switchboard peers; others send the array). */
+      stream?: boolean;
+    } = {},
   ): Promise<Outcome> {
     if (this.#closing) return Promise.reject(this.#closing);
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(abortReason(method, signal));
     const { promise, resolve, reject } = deferred<Outcome>();
-    const pending: Pending = { resolve, reject };
+    const stream = this.extensions && options.stream === true;
+    const pending: Pending = { method, stream, resolve, reject };
     const id = this.#pending.add(pending);
     let text: string;
+    // Stream params (a Switchboard peer reads them item by item) travel as handles.
+    const opened: number[] = [];
     try {
-      text = encodeRequest(method, params, id);
+      const sent = this.extensions && options.declared
+        ? this.streams.paramsOut(method, params, options.declared, opened)
+        : params;
+      text = encodeRequest(method, sent, id);
+      // The request member that asks for a stream, beside `id` (params stay the method's).
+      if (stream) text = `${text.slice(0, -1)},"stream":true}`;
     } catch (error) {
       this.#pending.take(id);
-      return Promise.reject(
-        rpcError("InvalidParams", `the params cannot travel as JSON: ${messageOf(error)}`),
-      );
+      const failure = error instanceof RpcError
+        ? error
+        : rpcError("InvalidParams", `the params cannot travel as JSON: ${messageOf(error)}`);
+      this.streams.cancelProduced(opened, failure);
+      return Promise.reject(failure);
     }
     if (signal) {
       const onAbort = () => {
@@ -300,6 +381,7 @@ export class PeerSession {
     this.#closing = reason;
     this.stopHeartbeat();
     this.#wakeIdle();
+    this.streams.close(reason);
     for (const controller of this.#running.values()) controller.abort(reason);
     this.#running.clear();
     for (const [, call] of this.#pending.takeAll()) {
@@ -308,6 +390,21 @@ export class PeerSession {
     }
     this.#owner.closed(this, reason);
     this.#done.resolve();
+  }
+
+  /** Undefined while the socket takes more, else a promise of when it has sent enough. */
+  #streamReady(): Promise<void> | undefined {
+    if (this.#closing || this.#socket.bufferedAmount <= this.#streamHighWater) return undefined;
+    // The WHATWG socket tells no one when it drains: its count is read until it has.
+    return this.#drained ??= new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        if (this.#closing || this.#socket.bufferedAmount <= this.#streamHighWater) {
+          clearInterval(timer);
+          this.#drained = undefined;
+          resolve();
+        }
+      }, DRAIN_POLL_MS);
+    });
   }
 
   #send(text: string): void {
@@ -333,7 +430,11 @@ export class PeerSession {
       return;
     }
     // Three bytes per UTF-16 unit at most: only a long text needs counting.
-    if (data.length * 3 > this.#maxBytes && encoder.encode(data).byteLength > this.#maxBytes) {
+    this.#messageBytes = data.length;
+    if (
+      data.length * 3 > this.#maxBytes &&
+      (this.#messageBytes = encoder.encode(data).byteLength) > this.#maxBytes
+    ) {
       this.#refuseAndClose(
         `message exceeds the limit of ${this.#maxBytes} bytes`,
         CLOSE_TOO_BIG,
@@ -361,7 +462,9 @@ export class PeerSession {
         this.#send(encodeError(null, request.error));
         return;
       case "single": {
-        const reply = this.#member(request.member);
+        // Only a lone request may ask for a stream (a batch's streamed results are arrays).
+        const asked = (value as { stream?: unknown }).stream === true;
+        const reply = this.#member(request.member, asked);
         if (reply instanceof Promise) reply.then((text) => text !== null && this.#send(text));
         else if (reply !== null) this.#send(reply);
         return;
@@ -388,11 +491,17 @@ export class PeerSession {
     const call = this.#pending.take(decoded.id);
     if (!call) return; // a late answer to a call given up on
     call.settled?.();
-    call.resolve(decoded.outcome);
+    const outcome = decoded.outcome;
+    const stream = outcome.ok && call.stream ? streamHandle(outcome.value) : undefined;
+    call.resolve(
+      stream === undefined
+        ? outcome
+        : { ok: true, value: this.streams.consume(stream, call.method ?? "stream") },
+    );
   }
 
   /** Runs one member: its answer text, or null for a notification. */
-  #member(member: JsonRpcMember): string | null | Promise<string | null> {
+  #member(member: JsonRpcMember, asked = false): string | null | Promise<string | null> {
     switch (member.kind) {
       case "invalid":
         return encodeError(member.id, member.error);
@@ -400,12 +509,17 @@ export class PeerSession {
         this.#notification(member.method, member.params);
         return null;
       case "call":
-        return this.#request(member);
+        return this.#request(member, asked && this.extensions);
     }
   }
 
   #notification(method: string, params: unknown): void {
     if (method === PING) return;
+    if (isStreamNotification(method)) {
+      const message = streamMessageOf(method, params, readStreamError);
+      if (message) this.streams.receive(message, this.#messageBytes);
+      return;
+    }
     if (method === CANCEL) {
       const id = Array.isArray(params) ? params[0] : undefined;
       this.#running.get(id as JsonRpcId)?.abort(
@@ -426,7 +540,10 @@ export class PeerSession {
     this.#notifying--;
   };
 
-  #request(member: { id: JsonRpcId; method: string; params?: unknown }): string | Promise<string> {
+  #request(
+    member: { id: JsonRpcId; method: string; params?: unknown },
+    stream: boolean,
+  ): string | Promise<string> {
     const id = member.id;
     if (this.#inFlight >= this.#maxInFlight) {
       return encodeError(id, overloaded(this.#maxInFlight));
@@ -437,19 +554,55 @@ export class PeerSession {
     // its slower, cancellable path, which a plain peer's call need not pay for.
     const controller = this.extensions ? new AbortController() : undefined;
     if (controller) this.#running.set(id, controller);
-    const finish = (outcome: Outcome): string => {
+    const finish = (outcome: Outcome): string | Promise<string> => {
+      if (outcome.ok && outcome.value instanceof OpenStream) {
+        return this.#answerStream(outcome.value, stream, finish);
+      }
       if (--this.#inFlight === 0) this.#wakeIdle();
       if (controller && this.#running.get(id) === controller) this.#running.delete(id);
       return encodeResponse(id, outcome);
     };
     let outcome: Outcome | Promise<Outcome>;
     try {
-      outcome = this.#owner.request(this, member, controller?.signal);
+      outcome = this.#owner.request(
+        this,
+        stream ? { id, method: member.method, params: member.params, stream } : member,
+        controller?.signal,
+      );
     } catch (error) {
       outcome = { ok: false, error: errorShape("InternalError", messageOf(error)) };
     }
     return outcome instanceof Promise ? outcome.then(finish) : finish(outcome);
   }
+
+  /**
+   * A streamed result: its handle to a peer that asked for it (items follow once it grants
+   * credit), else the whole array (the owner should have asked the router for one).
+   */
+  #answerStream(
+    open: OpenStream,
+    asked: boolean,
+    finish: (outcome: Outcome) => string | Promise<string>,
+  ): string | Promise<string> {
+    if (asked) return finish(this.streams.produce(open));
+    return collectStream(open).then(
+      (items) => finish({ ok: true, value: items }),
+      (error) => finish({ ok: false, error: asRpcError(error).toShape() }),
+    );
+  }
+}
+
+/** How often a stream producer held by unsent bytes looks at the socket again. */
+const DRAIN_POLL_MS = 5;
+
+/** The UTF-8 size of `text` (each unit of a surrogate pair counts two of its four bytes). */
+function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit >= 0x80) bytes += unit < 0x800 || (unit >= 0xd800 && unit <= 0xdfff) ? 1 : 2;
+  }
+  return bytes;
 }
 
 /** `Promise.withResolvers`, which Node 20 lacks (the client runs there too). */
@@ -494,4 +647,12 @@ function truncate(text: string, max: number): string {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The `error` of a `$/stream.error` as the error model (a peer may send anything there). */
+function readStreamError(error: unknown) {
+  return receivedError(typeof error === "object" && error !== null ? error : {}, {
+    code: -32603,
+    message: "the stream failed",
+  });
 }

@@ -42,16 +42,14 @@ export const EVENT = "$/event";
 /** Reserved notification `[topic, from, to]` (server → peer): published calls lost to a resuming subscriber. */
 export const EVENT_GAP = "$/event.gap";
 
-/** Reserved notification `[{ stream, n }]`: the consumer grants `n` more items. */
-export const STREAM_CREDIT = "$/stream.credit";
-/** Reserved notification `[{ stream }]`: the consumer gave up on the stream. */
-export const STREAM_CANCEL = "$/stream.cancel";
-/** Reserved notification `[{ stream, seq, item }]`: the next item of a stream. */
-export const STREAM_ITEM = "$/stream.item";
-/** Reserved notification `[{ stream, count }]`: the stream ended after `count` items. */
-export const STREAM_END = "$/stream.end";
-/** Reserved notification `[{ stream, error }]`: the stream failed after the items sent. */
-export const STREAM_ERROR = "$/stream.error";
+// The stream notifications, the same on every transport (their params: `[{ stream, … }]` here).
+export {
+  STREAM_CANCEL,
+  STREAM_CREDIT,
+  STREAM_END,
+  STREAM_ERROR,
+  STREAM_ITEM,
+} from "../stream_notifications.ts";
 
 /** Whether a method name is reserved for the protocol (`$/…`). */
 export function isReserved(method: string): boolean {

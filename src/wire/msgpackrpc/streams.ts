@@ -8,8 +8,12 @@
  */
 
 import { encodeNotification, toErrorShape } from "./codec.ts";
-import { STREAM_CANCEL, STREAM_CREDIT, STREAM_END, STREAM_ERROR, STREAM_ITEM } from "./reserved.ts";
-import { type StreamLimits, type StreamMessage, StreamTable } from "../../core/stream/table.ts";
+import { type StreamLimits, StreamTable } from "../../core/stream/table.ts";
+import {
+  isStreamNotification,
+  streamMessageOf,
+  streamNotification,
+} from "../stream_notifications.ts";
 
 export {
   DEFAULT_MAX_ITEM_BYTES,
@@ -28,20 +32,15 @@ export interface StreamWire {
   label(): string;
 }
 
-const METHOD = {
-  credit: STREAM_CREDIT,
-  cancel: STREAM_CANCEL,
-  item: STREAM_ITEM,
-  end: STREAM_END,
-  error: STREAM_ERROR,
-} as const;
-
 /** The streams of one connection, both ways. */
 export class SessionStreams extends StreamTable<Uint8Array> {
   /** The streams of the session behind `wire`. */
   constructor(wire: StreamWire, limits: StreamLimits = {}) {
     super({
-      encode: ({ kind, ...params }) => encodeNotification(METHOD[kind], [params]),
+      encode: (message) => {
+        const { method, map } = streamNotification(message);
+        return encodeNotification(method, [map]);
+      },
       bytes: (encoded) => encoded.byteLength,
       write: (bytes) => wire.send(bytes),
       ready: () => wire.ready(),
@@ -56,32 +55,13 @@ export class SessionStreams extends StreamTable<Uint8Array> {
    * stream look the same).
    */
   receiveNotification(method: string, params: unknown, frameBytes: number): boolean {
-    if (!method.startsWith("$/stream.")) return false;
-    const message = decodeStreamMessage(method, Array.isArray(params) ? params[0] : undefined);
+    if (!isStreamNotification(method)) return false;
+    const message = streamMessageOf(
+      method,
+      Array.isArray(params) ? params[0] : undefined,
+      toErrorShape,
+    );
     if (message) this.receive(message, frameBytes);
     return true;
   }
-}
-
-/** A `$/stream.*` notification's map as a message, or undefined when malformed. */
-function decodeStreamMessage(method: string, p: unknown): StreamMessage | undefined {
-  if (typeof p !== "object" || p === null) return undefined;
-  const m = p as Record<string, unknown>;
-  const stream = m.stream;
-  if (typeof stream !== "number") return undefined;
-  switch (method) {
-    case STREAM_CREDIT:
-      return typeof m.n === "number" ? { kind: "credit", stream, n: m.n } : undefined;
-    case STREAM_CANCEL:
-      return { kind: "cancel", stream };
-    case STREAM_ITEM:
-      return typeof m.seq === "number"
-        ? { kind: "item", stream, seq: m.seq, item: m.item }
-        : undefined;
-    case STREAM_END:
-      return typeof m.count === "number" ? { kind: "end", stream, count: m.count } : undefined;
-    case STREAM_ERROR:
-      return { kind: "error", stream, error: toErrorShape(m.error) };
-  }
-  return undefined;
 }

@@ -1,0 +1,245 @@
+// Streamed results (t.stream) over AMQP against a real RabbitMQ: ordered items through the
+// broker, the credit window bounding the reply queue, cancellation reaching the handler,
+// errors mid-stream, a worker killed mid-stream, and plain callers' whole arrays.
+import assert from "node:assert/strict";
+import { connect } from "../../src/client/connect.ts";
+import { RpcError } from "../../src/core/errors.ts";
+import { Router } from "../../src/core/router/router.ts";
+import { serveAmqp } from "../../src/server/amqp.ts";
+import {
+  callQueue,
+  cancelExchange,
+  CONTENT_TYPE,
+  eventsExchange,
+  STREAM_HEADER,
+} from "../../src/wire/amqp/conventions.ts";
+import {
+  decodeMessage,
+  encodeNotification,
+  encodeRequest,
+} from "../../src/wire/msgpackrpc/codec.ts";
+import { STREAM_CREDIT } from "../../src/wire/msgpackrpc/reserved.ts";
+import { Feed, feedImpl, feedProbe } from "../fixtures/feed.ts";
+import {
+  BROKER_URL,
+  deleteQueues,
+  rawConnection,
+  SKIP,
+  uniquePrefix,
+  waitFor,
+} from "../fixtures/amqp_broker.ts";
+
+const quiet = { error: () => {}, warn: () => {} };
+
+function test(name: string, fn: () => Promise<void>) {
+  Deno.test({ name: `amqp streams: ${name}`, ignore: SKIP, fn });
+}
+
+/** A worker serving Feed under a fresh prefix, and a client for it. */
+async function feedWorker(name: string, clientOptions: Record<string, unknown> = {}) {
+  const prefix = uniquePrefix(name);
+  const probe = feedProbe();
+  const router = new Router({ logger: quiet }).register(feedImpl(probe));
+  const worker = await serveAmqp(router, BROKER_URL, { prefix, logger: quiet });
+  const client = connect(BROKER_URL, { prefix, ...clientOptions });
+  return {
+    prefix,
+    probe,
+    worker,
+    client,
+    feed: client.proxy(Feed),
+    async close() {
+      await client.close();
+      await worker.shutdown();
+      await deleteQueues([callQueue(prefix, "Feed")], [
+        eventsExchange(prefix),
+        cancelExchange(prefix),
+      ]);
+    },
+  };
+}
+
+test("a streamed result arrives in order through the broker and ends normally", async () => {
+  const w = await feedWorker("order");
+  try {
+    const got: number[] = [];
+    for await (const n of w.feed.count({ n: 200 })) got.push(n);
+    assert.deepEqual(got, Array.from({ length: 200 }, (_, i) => i));
+    await waitFor(() => w.probe.finallyRan, "the generator's finally");
+  } finally {
+    await w.close();
+  }
+});
+
+test("a caller that does not ask for a stream gets the whole array", async () => {
+  const w = await feedWorker("whole");
+  try {
+    assert.deepEqual(await w.client.call("Feed.count", { n: 5 }), [0, 1, 2, 3, 4]);
+  } finally {
+    await w.close();
+  }
+});
+
+test("the broker's reply queue never holds more than the window the caller granted", async () => {
+  const w = await feedWorker("window");
+  const raw = await rawConnection();
+  try {
+    // A caller that reads nothing: its reply queue shows what the worker sent.
+    const { queue } = await raw.channel.assertQueue("", { exclusive: true });
+    raw.channel.publish(
+      "",
+      callQueue(w.prefix, "Feed"),
+      raw.toBuffer(encodeRequest(1, "Feed.endless", {})),
+      {
+        replyTo: queue,
+        correlationId: "1",
+        contentType: CONTENT_TYPE,
+        headers: { [STREAM_HEADER]: 4 },
+      },
+    );
+    const count = async () => (await raw.channel.checkQueue(queue)).messageCount;
+    // The handle and four items, then nothing more however long it waits.
+    await waitFor(async () => await count() >= 5, "the handle and the first window");
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(await count(), 5);
+    assert.equal(w.probe.produced, 4);
+    // Three more credits: exactly three more items.
+    const handle = await new Promise<{ control: string; id: number }>((resolve) => {
+      raw.channel.consume(queue, (message) => {
+        if (message === null) return;
+        const decoded = decodeMessage(message.content);
+        if (decoded.type === 1) {
+          resolve({
+            control: message.properties.replyTo!,
+            id: (decoded.result as { $stream: number }).$stream,
+          });
+        }
+      }, { noAck: true });
+    });
+    raw.channel.publish(
+      "",
+      handle.control,
+      raw.toBuffer(encodeNotification(STREAM_CREDIT, [{ stream: handle.id, n: 3 }])),
+      { contentType: CONTENT_TYPE },
+    );
+    await waitFor(() => w.probe.produced === 7, "three more items");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(w.probe.produced, 7);
+  } finally {
+    await raw.close();
+    await w.close();
+  }
+});
+
+test("a slow Switchboard consumer holds the producer within its window", async () => {
+  const w = await feedWorker("slow", { streamWindow: 8 });
+  try {
+    const iterator = w.feed.endless()[Symbol.asyncIterator]();
+    for (let read = 0; read < 5; read++) await iterator.next();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.ok(w.probe.produced <= 5 + 8, `produced ${w.probe.produced} with 5 read, window 8`);
+    await iterator.return!();
+    await waitFor(() => w.probe.finallyRan, "the generator's finally");
+  } finally {
+    await w.close();
+  }
+});
+
+test("break in for await cancels the handler: its signal aborts and its finally runs", async () => {
+  const w = await feedWorker("cancel");
+  try {
+    let read = 0;
+    for await (const _ of w.feed.endless()) if (++read === 3) break;
+    await waitFor(() => w.probe.finallyRan, "the generator's finally");
+    assert.ok(w.probe.abortReason instanceof RpcError);
+    assert.equal((w.probe.abortReason as RpcError).name, "Cancelled");
+    assert.equal(w.worker.connected, true);
+  } finally {
+    await w.close();
+  }
+});
+
+test("aborting the caller's signal mid-stream cancels the handler", async () => {
+  const w = await feedWorker("abort");
+  try {
+    const controller = new AbortController();
+    const iterator = w.feed.endless(undefined, { signal: controller.signal })
+      [Symbol.asyncIterator]();
+    await iterator.next();
+    controller.abort();
+    await assert.rejects(iterator.next(), (e: unknown) => e instanceof RpcError);
+    await waitFor(() => w.probe.finallyRan, "the generator's finally");
+  } finally {
+    await w.close();
+  }
+});
+
+test("an error mid-stream arrives as RpcError after the items", async () => {
+  const w = await feedWorker("error");
+  try {
+    const got: number[] = [];
+    await assert.rejects(
+      (async () => {
+        for await (const n of w.feed.fails({ after: 3 })) got.push(n);
+      })(),
+      (e: unknown) =>
+        e instanceof RpcError && e.name === "NotFound" && /nothing after 3/.test(e.message),
+    );
+    assert.deepEqual(got, [0, 1, 2]);
+  } finally {
+    await w.close();
+  }
+});
+
+test("a worker killed mid-stream: the consumer fails Unavailable, never a normal end", async () => {
+  const prefix = uniquePrefix("killed");
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("../fixtures/amqp_feed_worker.ts", import.meta.url).pathname],
+    env: { AMQP_FIXTURE_PREFIX: prefix, NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const client = connect(BROKER_URL, { prefix, streamIdle: 1500 });
+  try {
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let said = "";
+    while (!said.includes("consuming")) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`the worker exited: ${said}`);
+      said += value;
+    }
+    reader.releaseLock();
+    child.stdout.cancel().catch(() => {});
+    const iterator = client.proxy(Feed).endless()[Symbol.asyncIterator]();
+    await iterator.next();
+    await iterator.next();
+    child.kill("SIGKILL");
+    await child.status;
+    // What was already delivered may still be read; then the stream fails as cut.
+    const failure = await (async () => {
+      for (let i = 0; i < 10_000; i++) {
+        try {
+          const next = await iterator.next();
+          if (next.done) return new Error("the stream looked like a normal end");
+        } catch (error) {
+          return error;
+        }
+      }
+      return new Error("the stream went on after its worker was killed");
+    })();
+    assert.ok(failure instanceof RpcError, String(failure));
+    assert.equal(failure.name, "Unavailable");
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // gone
+    }
+    await child.status;
+    await client.close();
+    await deleteQueues([callQueue(prefix, "Feed")], [
+      eventsExchange(prefix),
+      cancelExchange(prefix),
+    ]);
+  }
+});

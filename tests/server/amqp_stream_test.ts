@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { connect } from "../../src/client/connect.ts";
 import { RpcError } from "../../src/core/errors.ts";
 import { Router } from "../../src/core/router/router.ts";
-import { serveAmqp } from "../../src/server/amqp.ts";
+import { type AmqpServeOptions, serveAmqp } from "../../src/server/amqp.ts";
 import {
   callQueue,
   cancelExchange,
@@ -19,7 +19,7 @@ import {
   encodeRequest,
 } from "../../src/wire/msgpackrpc/codec.ts";
 import { STREAM_CREDIT } from "../../src/wire/msgpackrpc/reserved.ts";
-import { Feed, feedImpl, feedProbe } from "../fixtures/feed.ts";
+import { countingSource, Feed, feedImpl, feedProbe } from "../fixtures/feed.ts";
 import {
   BROKER_URL,
   deleteQueues,
@@ -36,11 +36,15 @@ function test(name: string, fn: () => Promise<void>) {
 }
 
 /** A worker serving Feed under a fresh prefix, and a client for it. */
-async function feedWorker(name: string, clientOptions: Record<string, unknown> = {}) {
+async function feedWorker(
+  name: string,
+  clientOptions: Record<string, unknown> = {},
+  workerOptions: AmqpServeOptions = {},
+) {
   const prefix = uniquePrefix(name);
   const probe = feedProbe();
   const router = new Router({ logger: quiet }).register(feedImpl(probe));
-  const worker = await serveAmqp(router, BROKER_URL, { prefix, logger: quiet });
+  const worker = await serveAmqp(router, BROKER_URL, { prefix, logger: quiet, ...workerOptions });
   const client = connect(BROKER_URL, { prefix, ...clientOptions });
   return {
     prefix,
@@ -241,5 +245,66 @@ test("a worker killed mid-stream: the consumer fails Unavailable, never a normal
       eventsExchange(prefix),
       cancelExchange(prefix),
     ]);
+  }
+});
+
+test("a worker that shuts down mid-stream tells its consumer: Unavailable, not an end", async () => {
+  const w = await feedWorker("shutdown");
+  try {
+    const iterator = w.feed.endless()[Symbol.asyncIterator]();
+    await iterator.next();
+    await w.worker.shutdown();
+    const failure = await (async () => {
+      for (let i = 0; i < 10_000; i++) {
+        try {
+          if ((await iterator.next()).done) return new Error("a normal end");
+        } catch (error) {
+          return error;
+        }
+      }
+      return new Error("the stream went on");
+    })();
+    assert.ok(failure instanceof RpcError && failure.name === "Unavailable", String(failure));
+    assert.match(failure.message, /shutting down/);
+    await waitFor(() => w.probe.finallyRan, "the generator's finally");
+  } finally {
+    await w.close();
+  }
+});
+
+test("streams beyond the worker's limit are refused Overloaded; the open ones go on", async () => {
+  const w = await feedWorker("limit", {}, { streams: { maxStreams: 2 } });
+  try {
+    const open = [
+      w.feed.endless()[Symbol.asyncIterator](),
+      w.feed.endless()[Symbol.asyncIterator](),
+    ];
+    for (const iterator of open) await iterator.next();
+    await assert.rejects(
+      w.feed.endless()[Symbol.asyncIterator]().next(),
+      (e: unknown) => e instanceof RpcError && e.name === "Overloaded" && /limit 2/.test(e.message),
+    );
+    for (const iterator of open) assert.equal((await iterator.next()).done, false);
+    for (const iterator of open) await iterator.return!();
+    await waitFor(() => w.worker.connected, "the worker");
+  } finally {
+    await w.close();
+  }
+});
+
+test("a stream param travels whole over AMQP: read before sending, at most the limit", async () => {
+  const w = await feedWorker("params");
+  try {
+    const probe = feedProbe();
+    assert.equal(await w.feed.sum({ values: countingSource(probe, 100) }), 4950);
+    assert.equal(probe.finallyRan, true);
+    await assert.rejects(
+      w.feed.sum({ values: countingSource(probe, 20_000) }),
+      (e: unknown) =>
+        e instanceof RpcError && e.name === "InvalidParams" && /limit 10000/.test(e.message),
+    );
+    assert.equal(probe.finallyRan, true);
+  } finally {
+    await w.close();
   }
 });

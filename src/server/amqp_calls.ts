@@ -122,8 +122,7 @@ export class AmqpCalls {
     let outcome: Outcome;
     try {
       const dispatch = () => this.#dispatch(call, iface);
-      outcome =
-        await (call.stream ? dispatch() : this.#options.dedupe?.run(call, dispatch) ?? dispatch());
+      outcome = await (this.#options.dedupe?.run(call, dispatch) ?? dispatch());
     } finally {
       cancellable?.done();
     }

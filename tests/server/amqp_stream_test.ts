@@ -20,6 +20,7 @@ import {
 } from "../../src/wire/msgpackrpc/codec.ts";
 import { STREAM_CREDIT } from "../../src/wire/msgpackrpc/reserved.ts";
 import { countingSource, Feed, feedImpl, feedProbe } from "../fixtures/feed.ts";
+import { Drip, dripImpl } from "../fixtures/drip.ts";
 import {
   BROKER_URL,
   deleteQueues,
@@ -195,53 +196,107 @@ test("an error mid-stream arrives as RpcError after the items", async () => {
   }
 });
 
-test("a worker killed mid-stream: the consumer fails Unavailable, never a normal end", async () => {
-  const prefix = uniquePrefix("killed");
+/** A worker in its own process (serving Feed and Drip under `prefix`), to kill. */
+async function workerProcess(prefix: string) {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", new URL("../fixtures/amqp_feed_worker.ts", import.meta.url).pathname],
     env: { AMQP_FIXTURE_PREFIX: prefix, NO_COLOR: "1" },
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
-  const client = connect(BROKER_URL, { prefix, streamIdle: 1500 });
-  try {
-    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let said = "";
-    while (!said.includes("consuming")) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`the worker exited: ${said}`);
-      said += value;
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let said = "";
+  while (!said.includes("consuming")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the worker exited: ${said}`);
+    said += value;
+  }
+  reader.cancel().catch(() => {});
+  return {
+    async kill() {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // gone
+      }
+      await child.status;
+    },
+  };
+}
+
+/** Reads on until the stream fails (bounded); a normal end is an error. */
+async function failureOf(iterator: AsyncIterator<unknown>): Promise<unknown> {
+  for (let i = 0; i < 10_000; i++) {
+    try {
+      if ((await iterator.next()).done) return new Error("the stream looked like a normal end");
+    } catch (error) {
+      return error;
     }
-    reader.releaseLock();
-    child.stdout.cancel().catch(() => {});
+  }
+  return new Error("the stream went on after its worker was gone");
+}
+
+test("a worker killed mid-stream: the consumer's next credit comes back, it fails Unavailable", async () => {
+  const prefix = uniquePrefix("killed");
+  const worker = await workerProcess(prefix);
+  const client = connect(BROKER_URL, { prefix, streamIdle: 60_000 });
+  try {
     const iterator = client.proxy(Feed).endless()[Symbol.asyncIterator]();
     await iterator.next();
     await iterator.next();
-    child.kill("SIGKILL");
-    await child.status;
-    // What was already delivered may still be read; then the stream fails as cut.
-    const failure = await (async () => {
-      for (let i = 0; i < 10_000; i++) {
-        try {
-          const next = await iterator.next();
-          if (next.done) return new Error("the stream looked like a normal end");
-        } catch (error) {
-          return error;
-        }
-      }
-      return new Error("the stream went on after its worker was killed");
-    })();
+    await worker.kill();
+    // What was delivered may still be read; the credit that reading sends finds no queue.
+    const failure = await failureOf(iterator);
     assert.ok(failure instanceof RpcError, String(failure));
     assert.equal(failure.name, "Unavailable");
+    assert.match(failure.message, /control queue no longer exists/);
   } finally {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // gone
-    }
-    await child.status;
+    await worker.kill();
     await client.close();
     await deleteQueues([callQueue(prefix, "Feed")], [
+      eventsExchange(prefix),
+      cancelExchange(prefix),
+    ]);
+  }
+});
+
+test("a worker killed while its consumer waits for items: silence past the idle bound fails it", async () => {
+  const prefix = uniquePrefix("silent");
+  const worker = await workerProcess(prefix);
+  // A window no reading here exhausts: no credit is sent that could come back.
+  const client = connect(BROKER_URL, { prefix, streamIdle: 1500, streamWindow: 1000 });
+  try {
+    const iterator = client.proxy(Drip).drip({ ms: 100, n: 100_000 })[Symbol.asyncIterator]();
+    await iterator.next();
+    await iterator.next();
+    await worker.kill();
+    const failure = await failureOf(iterator);
+    assert.ok(failure instanceof RpcError, String(failure));
+    assert.equal(failure.name, "Unavailable");
+    assert.match(failure.message, /no word from the worker for 1500 ms/);
+  } finally {
+    await worker.kill();
+    await client.close();
+    await deleteQueues([callQueue(prefix, "Drip")], [
+      eventsExchange(prefix),
+      cancelExchange(prefix),
+    ]);
+  }
+});
+
+test("keep-alives hold a slow but live stream open past the idle bound", async () => {
+  const prefix = uniquePrefix("alive");
+  const router = new Router({ logger: quiet }).register(dripImpl);
+  const worker = await serveAmqp(router, BROKER_URL, { prefix, logger: quiet });
+  const client = connect(BROKER_URL, { prefix, streamIdle: 900 });
+  try {
+    const got: number[] = [];
+    for await (const n of client.proxy(Drip).drip({ ms: 2000, n: 3 })) got.push(n);
+    assert.deepEqual(got, [0, 1, 2]);
+  } finally {
+    await client.close();
+    await worker.shutdown();
+    await deleteQueues([callQueue(prefix, "Drip")], [
       eventsExchange(prefix),
       cancelExchange(prefix),
     ]);

@@ -59,7 +59,6 @@ export class AmqpStreams {
   readonly #maxItemBytes: number;
   readonly #idleMs?: number;
   readonly #producers = new Map<number, { producer: StreamProducer; to: StreamAddress }>();
-  #nextId = 1;
   #closed = false;
 
   /** The streams of the connection whose channel is `channel` and control queue `control`. */
@@ -105,7 +104,7 @@ export class AmqpStreams {
       open.stop(new RpcError(shape));
       return { error: shape };
     }
-    const id = this.#nextId++;
+    const id = this.#freshId();
     let silent = true;
     const send = (method: string, params: Record<string, unknown>) => {
       const bytes = encodeNotification(method, [{ stream: id, ...params }]);
@@ -156,6 +155,20 @@ export class AmqpStreams {
         producer.start();
       },
     };
+  }
+
+  /**
+   * A random id no stream open here has: every caller of this worker learns its control
+   * queue, so ids must not be guessable, or one caller could steer another's stream.
+   */
+  #freshId(): number {
+    const words = new Uint32Array(2);
+    for (;;) {
+      crypto.getRandomValues(words);
+      // 53 bits: a safe integer, as msgpack and JSON carry it exactly.
+      const id = (words[0] & 0x1f_ffff) * 2 ** 32 + words[1];
+      if (id > 0 && !this.#producers.has(id)) return id;
+    }
   }
 
   #send(to: StreamAddress, bytes: Uint8Array): void {

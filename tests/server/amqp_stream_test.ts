@@ -18,7 +18,7 @@ import {
   encodeNotification,
   encodeRequest,
 } from "../../src/wire/msgpackrpc/codec.ts";
-import { STREAM_CREDIT } from "../../src/wire/msgpackrpc/reserved.ts";
+import { STREAM_CANCEL, STREAM_CREDIT } from "../../src/wire/msgpackrpc/reserved.ts";
 import { countingSource, Feed, feedImpl, feedProbe } from "../fixtures/feed.ts";
 import { Drip, dripImpl } from "../fixtures/drip.ts";
 import {
@@ -360,6 +360,48 @@ test("a stream param travels whole over AMQP: read before sending, at most the l
     );
     assert.equal(probe.finallyRan, true);
   } finally {
+    await w.close();
+  }
+});
+
+test("another caller on the worker's control queue cannot steer a stream it did not open", async () => {
+  const w = await feedWorker("steer");
+  const raw = await rawConnection();
+  try {
+    const mine = w.feed.endless()[Symbol.asyncIterator]();
+    await mine.next();
+    // A second caller opens a stream of its own: it learns the control queue and its own id.
+    const { queue } = await raw.channel.assertQueue("", { exclusive: true });
+    const handle = new Promise<{ control: string; id: number }>((resolve) => {
+      raw.channel.consume(queue, (message) => {
+        if (message === null) return;
+        const decoded = decodeMessage(message.content);
+        if (decoded.type !== 1) return;
+        const id = (decoded.result as { $stream: number }).$stream;
+        resolve({ control: message.properties.replyTo!, id });
+      }, { noAck: true });
+    });
+    raw.channel.publish(
+      "",
+      callQueue(w.prefix, "Feed"),
+      raw.toBuffer(encodeRequest(1, "Feed.count", { n: 1 })),
+      { replyTo: queue, correlationId: "1", headers: { [STREAM_HEADER]: 1 } },
+    );
+    const theirs = await handle;
+    // Ids next to its own (what counting ids would give the first stream) name nothing.
+    for (const id of [theirs.id - 1, theirs.id + 1, 1, 2]) {
+      raw.channel.publish(
+        "",
+        theirs.control,
+        raw.toBuffer(encodeNotification(STREAM_CANCEL, [{ stream: id }])),
+      );
+    }
+    await raw.channel.close().catch(() => {});
+    // Had one landed, the worker would send nothing more and this would fail as cut.
+    for (let i = 0; i < 50; i++) assert.equal((await mine.next()).done, false);
+    await mine.return!();
+  } finally {
+    await raw.close();
     await w.close();
   }
 });

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S deno run --allow-all --unstable-lazy-dynamic-imports
+#!/usr/bin/env -S deno run --allow-all --unstable-lazy-dynamic-imports --unstable-no-legacy-abort
 /**
  * The `switchboard` command line: serve components, call and describe servers.
  *

@@ -88,6 +88,7 @@ export type { WebSocketOptions } from "./src/server/ws.ts";
 export type { StreamLimits } from "./src/wire/msgpackrpc/streams.ts";
 export { serveAmqp } from "./src/server/amqp.ts";
 export type { AmqpListener, AmqpServeOptions } from "./src/server/amqp.ts";
+export type { AmqpStreamLimits } from "./src/server/amqp_streams.ts";
 export { MemoryDedupeStore } from "./src/server/amqp_dedupe.ts";
 export type { DedupeStore } from "./src/server/amqp_dedupe.ts";
 export { AuthGate } from "./src/auth/gate.ts";

@@ -46,6 +46,8 @@ const command = new Deno.Command(Deno.execPath(), {
     "--unstable-worker-options",
     // `serve --workers N` shares its ports among worker isolates (reusePort).
     "--unstable-net",
+    // A caller that hangs up cancels its HTTP call (request.signal), without Deno's warning.
+    "--unstable-no-legacy-abort",
     // Workers are started from a URL computed at run time: embed their entry point.
     "--include",
     "src/host/isolate/worker_entry.ts",

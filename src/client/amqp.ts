@@ -27,22 +27,32 @@ import {
 } from "../wire/msgpackrpc/codec.ts";
 import type { Outcome } from "../core/context.ts";
 import { type RpcError, rpcError } from "../core/errors.ts";
+import { STREAM_CANCEL } from "../wire/msgpackrpc/reserved.ts";
 import { abortReason } from "../core/abort.ts";
 import { type ConnectOptions, registerTransport } from "./connect.ts";
 import { ENTRIES } from "../entries.ts";
 import type { OutgoingCall, Transport } from "../core/client/transport.ts";
 import { PendingCalls } from "../core/pending.ts";
 import {
+  CALL_CANCEL,
   callQueue,
+  cancelExchange,
   CONTENT_TYPE,
   declareCallQueue,
+  declareCancelExchange,
   declareEventsExchange,
   DEFAULT_PREFIX,
   DIRECT_REPLY_TO,
   eventsExchange,
   interfaceOf,
   outgoingProperties,
+  STREAM_HEADER,
+  STREAM_IDLE_HEADER,
 } from "../wire/amqp/conventions.ts";
+import { AmqpClientStreams, CONTROL_PROPERTIES } from "./amqp_streams.ts";
+import { streamHandle } from "../wire/msgpackrpc/streams.ts";
+import { DEFAULT_STREAM_WINDOW } from "../core/stream/consumer.ts";
+import { wholeStreamParams } from "./amqp_params.ts";
 import {
   type AmqpChannel,
   type AmqpMessage,
@@ -69,14 +79,25 @@ export interface AmqpConnectOptions extends ConnectOptions {
    * `Unavailable` (default 10 s); a call whose deadline comes sooner waits until then.
    */
   connectWait?: number;
+  /** Items of a streamed result granted at once, and the most ever held unread (default 16). */
+  streamWindow?: number;
+  /**
+   * How long a streamed result may stay silent before it fails `Unavailable` as cut (default
+   * 20 s); the worker sends keep-alives well within it, so only a dead worker is this quiet.
+   */
+  streamIdle?: number;
 }
 
 /** Default wait for an unreachable broker, for calls without a deadline. */
 const DEFAULT_CONNECT_WAIT_MS = 10_000;
+/** Default of {@linkcode AmqpConnectOptions.streamIdle}. */
+const DEFAULT_STREAM_IDLE_MS = 20_000;
 
 interface Pending {
   resolve(outcome: Outcome): void;
   reject(error: RpcError): void;
+  /** Set when the call asked for a streamed result: the label of its stream. */
+  stream?: string;
 }
 
 type Session = AmqpSession<void>;
@@ -105,6 +126,9 @@ export class AmqpTransport implements Transport {
   readonly #clientId = crypto.randomUUID();
   readonly #pending = new PendingCalls<Pending>();
   readonly #link: AmqpLink<void>;
+  readonly #window: number;
+  readonly #streamIdle: number;
+  readonly #streams: AmqpClientStreams;
   #closed = false;
   #ignoredReplies = 0;
 
@@ -118,6 +142,12 @@ export class AmqpTransport implements Transport {
     const userId = options.userId ?? (decodeURIComponent(parsed.username) || "guest");
     if (userId !== false) this.#userId = userId;
     this.#connectWait = options.connectWait ?? DEFAULT_CONNECT_WAIT_MS;
+    this.#window = Math.max(1, Math.floor(options.streamWindow ?? DEFAULT_STREAM_WINDOW));
+    this.#streamIdle = options.streamIdle ?? DEFAULT_STREAM_IDLE_MS;
+    this.#streams = new AmqpClientStreams(
+      (queue, correlationId, body) => this.#control(queue, correlationId, body),
+      this.#streamIdle,
+    );
     this.#link = new AmqpLink({
       url: parsed,
       confirm: true,
@@ -138,6 +168,46 @@ export class AmqpTransport implements Transport {
   /** Calls waiting for their reply. */
   get pending(): number {
     return this.#pending.size;
+  }
+
+  /** Streamed results being read now. */
+  get streams(): number {
+    return this.#streams.size;
+  }
+
+  /** Sends credit or cancel to a worker's control queue; false when not connected. */
+  #control(queue: string, correlationId: string, body: Uint8Array): boolean {
+    const session = this.#link.current;
+    if (!session) return false;
+    try {
+      session.publish("", queue, session.toBuffer(body), { ...CONTROL_PROPERTIES, correlationId });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Tells every worker serving the call's interface that its caller gave up (docs/amqp.md):
+   * one running it stops it, the others never run it. Best effort: the call's own promise
+   * has settled already.
+   */
+  #cancel(request: OutgoingCall, messageId: string): void {
+    const session = this.#link.current;
+    const iface = interfaceOf(request.method) ?? this.#defaultInterface;
+    if (!session || !iface) return;
+    const exchange = cancelExchange(this.#prefix);
+    const params: Record<string, unknown> = { id: messageId };
+    if (request.deadline !== undefined) params.deadline = request.deadline;
+    const body = session.toBuffer(encodeNotification(CALL_CANCEL, [params]));
+    session.declareOnce(
+      `exchange ${exchange}`,
+      () => declareCancelExchange(session.channel, exchange),
+    )
+      .then(() =>
+        session.publish(exchange, iface, body, { contentType: CONTENT_TYPE, userId: this.#userId })
+      )
+      .catch(() => {});
   }
 
   /**
@@ -185,16 +255,50 @@ export class AmqpTransport implements Transport {
       this.#ignoredReplies++;
       return;
     }
+    const { correlationId, replyTo } = message.properties;
+    if (decoded.type === 2) {
+      const msgid = Number(correlationId);
+      if (!this.#streams.receive(msgid, replyTo, decoded.method, decoded.params)) {
+        this.#ignoredReplies++;
+      }
+      return;
+    }
     const pending = decoded.type === 1 ? this.#pending.take(decoded.msgid) : undefined;
-    if (!pending || decoded.type !== 1) {
+    if (decoded.type !== 1) {
       this.#ignoredReplies++;
       return;
     }
-    pending.resolve(responseOutcome(decoded));
+    const outcome = responseOutcome(decoded);
+    const id = outcome.ok && replyTo ? streamHandle(outcome.value) : undefined;
+    if (!pending) {
+      this.#ignoredReplies++;
+      // A stream opened for a caller that gave up meanwhile: its worker stops at once.
+      if (id !== undefined) {
+        this.#control(
+          replyTo!,
+          String(decoded.msgid),
+          encodeNotification(STREAM_CANCEL, [{ stream: id }]),
+        );
+      }
+      return;
+    }
+    if (id !== undefined && pending.stream !== undefined) {
+      const consumer = this.#streams.open(
+        decoded.msgid,
+        id,
+        replyTo!,
+        this.#window,
+        pending.stream,
+      );
+      pending.resolve({ ok: true, value: consumer });
+      return;
+    }
+    pending.resolve(outcome);
   }
 
   #onReturn(message: AmqpMessage): void {
     const msgid = Number(message.properties.correlationId);
+    if (this.#streams.returned(msgid, message.fields.routingKey)) return;
     const pending = this.#pending.take(msgid);
     if (!pending) return;
     pending.reject(rpcError(
@@ -205,6 +309,7 @@ export class AmqpTransport implements Transport {
 
   #failAll(error: RpcError): void {
     for (const [, pending] of this.#pending.takeAll()) pending.reject(error);
+    this.#streams.failAll(error);
   }
 
   #queueFor(method: string): string {
@@ -232,12 +337,21 @@ export class AmqpTransport implements Transport {
     if (expiration !== undefined && Number(expiration) <= 0) {
       throw rpcError("Timeout", `${request.method} timed out before it was sent`);
     }
+    if (request.stream) {
+      headers[STREAM_HEADER] = this.#window;
+      if (this.#streamIdle > 0) headers[STREAM_IDLE_HEADER] = this.#streamIdle;
+    }
+    const params = request.declared
+      ? await wholeStreamParams(request.method, request.params, request.declared)
+      : request.params;
     if (request.signal?.aborted) throw abortReason(request.method, request.signal);
     return await new Promise<Outcome>((resolve, reject) => {
       const signal = request.signal;
       let msgid = 0;
       const onAbort = () => {
-        if (this.#pending.take(msgid)) reject(abortReason(request.method, signal!));
+        if (!this.#pending.take(msgid)) return;
+        reject(abortReason(request.method, signal!));
+        this.#cancel(request, `${this.#clientId}.${msgid}`);
       };
       signal?.addEventListener("abort", onAbort, { once: true });
       msgid = this.#pending.add({
@@ -249,8 +363,9 @@ export class AmqpTransport implements Transport {
           signal?.removeEventListener("abort", onAbort);
           reject(error);
         },
+        stream: request.stream ? request.method : undefined,
       });
-      const body = session.toBuffer(encodeRequest(msgid, request.method, request.params ?? []));
+      const body = session.toBuffer(encodeRequest(msgid, request.method, params ?? []));
       const fail = (error: unknown) => {
         const pending = this.#pending.take(msgid);
         if (!pending) return;
@@ -308,6 +423,7 @@ export class AmqpTransport implements Transport {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#streams.failAll(rpcError("Cancelled", "the client was closed during the stream"), true);
     this.#failAll(rpcError("Cancelled", "the client was closed before the reply came"));
     await this.#link.close();
   }

@@ -14,9 +14,12 @@
  */
 
 import {
+  CALL_CANCEL,
   callQueue,
+  cancelExchange,
   deadQueue,
   declareCallQueue,
+  declareCancelExchange,
   declareDeadQueue,
   declareEventsExchange,
   DEFAULT_PREFIX,
@@ -24,7 +27,11 @@ import {
 } from "../wire/amqp/conventions.ts";
 import { type AmqpChannel, type AmqpLibrary, describeError, redact } from "../wire/amqp/amqplib.ts";
 import { AmqpLink } from "../wire/amqp/link.ts";
-import { AmqpCalls } from "./amqp_calls.ts";
+import { AmqpCalls, type AmqpCallSession } from "./amqp_calls.ts";
+import { AmqpCancels } from "./amqp_cancel.ts";
+import { type AmqpStreamLimits, AmqpStreams } from "./amqp_streams.ts";
+import { decodeMessage } from "../wire/msgpackrpc/codec.ts";
+import { rpcError } from "../core/errors.ts";
 import { Dedupe, type DedupeStore, MemoryDedupeStore } from "./amqp_dedupe.ts";
 import type { Logger, Router } from "../core/router/router.ts";
 
@@ -45,6 +52,8 @@ export interface AmqpServeOptions {
   idempotent?: readonly string[] | ((method: string) => boolean);
   /** Where idempotent outcomes are kept (default: this process, the last 10,000). */
   dedupeStore?: DedupeStore;
+  /** Limits on the streamed results this worker produces (per connection). */
+  streams?: AmqpStreamLimits;
   /** Reconnect with backoff when the broker connection is lost (default true). */
   reconnect?: boolean;
   /** Where to report connection trouble (default: the router's logger). */
@@ -91,9 +100,10 @@ export async function serveAmqp(
   return worker;
 }
 
-/** The consumers one connection runs, so shutdown can cancel them. */
+/** The consumers one connection runs, so shutdown can cancel them, and its streams. */
 interface Consumers {
   tags: string[];
+  streams: AmqpStreams;
 }
 
 class AmqpWorker implements AmqpListener {
@@ -107,6 +117,9 @@ class AmqpWorker implements AmqpListener {
   readonly #calls: AmqpCalls;
   readonly #link: AmqpLink<Consumers>;
   readonly #inflight = new Set<Promise<void>>();
+  readonly #streamLimits?: AmqpStreamLimits;
+  /** The streams of the connection set up last (ended when it is lost). */
+  #streams?: AmqpStreams;
   #stopped?: Promise<void>;
 
   constructor(router: Router, url: string | URL, options: AmqpServeOptions) {
@@ -126,7 +139,9 @@ class AmqpWorker implements AmqpListener {
     this.queues = this.#interfaces.map((name) => callQueue(this.#prefix, name));
     this.#dead = deadQueue(this.#prefix);
     this.#logger = options.logger ?? router.logger;
+    this.#streamLimits = options.streams;
     this.#calls = new AmqpCalls({
+      cancels: new AmqpCancels(),
       router,
       prefix: this.#prefix,
       dead: this.#dead,
@@ -140,10 +155,12 @@ class AmqpWorker implements AmqpListener {
       url,
       setup: (channel, lib) => this.#setup(channel, lib),
       heal: reconnect,
-      onLost: (why) =>
-        reconnect
-          ? this.#logger.warn(`amqp: lost the connection to ${this.url} (${why}); reconnecting`)
-          : this.#logger.error(`amqp: lost the connection to ${this.url} (${why})`),
+      onLost: (why) => {
+        this.#streams?.close(rpcError("Unavailable", `the worker lost the broker (${why})`));
+        if (reconnect) {
+          this.#logger.warn(`amqp: lost the connection to ${this.url} (${why}); reconnecting`);
+        } else this.#logger.error(`amqp: lost the connection to ${this.url} (${why})`);
+      },
       onReconnected: () => this.#logger.warn(`amqp: reconnected to ${this.url}`),
       onRetryFailed: (error) =>
         this.#logger.warn(
@@ -166,12 +183,24 @@ class AmqpWorker implements AmqpListener {
 
   /** Declares the topology on a fresh channel and starts consuming. */
   async #setup(channel: AmqpChannel, lib: AmqpLibrary): Promise<Consumers> {
+    // Credit and cancels come on this connection's own queue, read without acks or prefetch
+    // so that no call in hand holds them up; the broker deletes it with the connection.
+    const { queue: control } = await channel.assertQueue("", { exclusive: true, autoDelete: true });
+    const streams = new AmqpStreams(channel, control, lib.toBuffer, this.#streamLimits);
+    const cancels = cancelExchange(this.#prefix);
+    await declareCancelExchange(channel, cancels);
+    for (const name of this.#interfaces) await channel.bindQueue(control, cancels, name);
+    const tags: string[] = [];
+    const { consumerTag } = await channel.consume(control, (message) => {
+      if (message !== null) this.#control(streams, message.content);
+    }, { noAck: true });
+    tags.push(consumerTag);
+    const session = { channel, toBuffer: lib.toBuffer, streams };
     const consume = (queue: string, iface: string | undefined) =>
-      this.#consume(channel, queue, iface, lib);
+      this.#consume(session, queue, iface, lib);
     // Per consumer: RabbitMQ 4.3 refuses channel-wide ("global") QoS by default.
     await channel.prefetch(this.#prefetch, false);
     await declareDeadQueue(channel, this.#dead);
-    const tags: string[] = [];
     for (const [i, queue] of this.queues.entries()) {
       await declareCallQueue(channel, queue);
       tags.push(await consume(queue, this.#interfaces[i]));
@@ -185,18 +214,33 @@ class AmqpWorker implements AmqpListener {
     });
     for (const name of this.#interfaces) await channel.bindQueue(events, exchange, `${name}.*`);
     tags.push(await consume(events, undefined));
-    return { tags };
+    this.#streams = streams;
+    return { tags, streams };
+  }
+
+  /** A message on the control queue: a cancel, or credit/cancel for a stream. */
+  #control(streams: AmqpStreams, content: Uint8Array): void {
+    let message;
+    try {
+      message = decodeMessage(content);
+    } catch {
+      return; // not ours to read: nothing is waiting on it
+    }
+    if (message.type !== 2) return;
+    if (message.method === CALL_CANCEL) this.#calls.cancels.heard(message.params);
+    else streams.receive(message.method, message.params);
   }
 
   async #consume(
-    channel: AmqpChannel,
+    session: AmqpCallSession,
     queue: string,
     iface: string | undefined,
     lib: AmqpLibrary,
   ): Promise<string> {
+    const channel = session.channel;
     const { consumerTag } = await channel.consume(queue, (delivery) => {
-      if (delivery === null) return this.#cancelled(channel, queue, iface, lib);
-      const done = this.#calls.handle(channel, delivery, iface, lib.toBuffer).catch((error) => {
+      if (delivery === null) return this.#cancelled(session, queue, iface, lib);
+      const done = this.#calls.handle(session, delivery, iface).catch((error) => {
         this.#logger.error(`amqp transport: ${error instanceof Error ? error.stack : error}`);
       });
       this.#inflight.add(done);
@@ -207,16 +251,17 @@ class AmqpWorker implements AmqpListener {
 
   /** The broker cancelled a consumer (its queue was deleted): declare it again. */
   #cancelled(
-    channel: AmqpChannel,
+    session: AmqpCallSession,
     queue: string,
     iface: string | undefined,
     lib: AmqpLibrary,
   ): void {
+    const channel = session.channel;
     const live = this.#link.current;
     if (this.#stopped || iface === undefined || live?.channel !== channel) return;
     this.#logger.warn(`amqp: queue ${queue} went away; declaring it again`);
     declareCallQueue(channel, queue)
-      .then(() => this.#consume(channel, queue, iface, lib))
+      .then(() => this.#consume(session, queue, iface, lib))
       .then((tag) => live.state.tags.push(tag))
       .catch((error) =>
         this.#logger.warn(`amqp: cannot consume ${queue}: ${describeError(error, "")}`)
@@ -227,6 +272,8 @@ class AmqpWorker implements AmqpListener {
     this.#stopped ??= this.#link.close(async (live) => {
       if (live) {
         for (const tag of live.state.tags) await live.channel.cancel(tag).catch(() => {});
+        // Streams may never end by themselves: their callers are told, and their handlers stopped.
+        live.state.streams.close(rpcError("Unavailable", "the worker is shutting down"), true);
       }
       // Calls already delivered finish, reply and are acknowledged before we disconnect.
       while (this.#inflight.size) await Promise.allSettled([...this.#inflight]);

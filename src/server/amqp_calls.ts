@@ -12,6 +12,8 @@ import {
   CONTENT_TYPE,
   incomingProperties,
   interfaceOf,
+  STREAM_HEADER,
+  STREAM_IDLE_HEADER,
 } from "../wire/amqp/conventions.ts";
 import { type AmqpChannel, type AmqpMessage, describeError } from "../wire/amqp/amqplib.ts";
 import {
@@ -23,6 +25,9 @@ import {
 } from "../wire/msgpackrpc/codec.ts";
 import { deadLetter, DeadLetterLog } from "./amqp_dead.ts";
 import type { Dedupe } from "./amqp_dedupe.ts";
+import type { AmqpCancels } from "./amqp_cancel.ts";
+import type { AmqpStreams } from "./amqp_streams.ts";
+import { OpenStream } from "../core/stream/open_stream.ts";
 import type { Call, Outcome } from "../core/context.ts";
 import { rpcError, unencodable } from "../core/errors.ts";
 import type { Logger, Router } from "../core/router/router.ts";
@@ -39,18 +44,33 @@ export interface AmqpCallsOptions {
   expose?: (method: string) => boolean;
   /** At-most-once for idempotent methods (none when absent). */
   dedupe?: Dedupe;
+  /** Cancels heard from callers. */
+  cancels: AmqpCancels;
   /** Where trouble is reported. */
   logger: Logger;
+}
+
+/** The worker connection a delivery came on. */
+export interface AmqpCallSession {
+  /** Its channel (replies and acks go there). */
+  channel: AmqpChannel;
+  /** Wraps bytes as the Node Buffer amqplib requires. */
+  toBuffer: (bytes: Uint8Array) => Uint8Array;
+  /** The streams this connection produces. */
+  streams: AmqpStreams;
 }
 
 /** Runs the deliveries of one worker. */
 export class AmqpCalls {
   readonly #options: AmqpCallsOptions;
   readonly #deadLog: DeadLetterLog;
+  /** Cancels heard from callers (the worker's control queue feeds them). */
+  readonly cancels: AmqpCancels;
 
   /** Runs calls as `options` say. */
   constructor(options: AmqpCallsOptions) {
     this.#options = options;
+    this.cancels = options.cancels;
     this.#deadLog = new DeadLetterLog((m) => options.logger.warn(m), options.dead);
   }
 
@@ -59,11 +79,11 @@ export class AmqpCalls {
    * dispatch, reply, then ack.
    */
   async handle(
-    channel: AmqpChannel,
+    session: AmqpCallSession,
     delivery: AmqpMessage,
     iface: string | undefined,
-    toBuffer: (bytes: Uint8Array) => Uint8Array,
   ): Promise<void> {
+    const { channel, toBuffer } = session;
     let request: RequestMessage | NotificationMessage;
     try {
       const message = decodeMessage(delivery.content);
@@ -87,9 +107,29 @@ export class AmqpCalls {
       settle(() => channel.ack(delivery));
       return;
     }
-    const dispatch = () => this.#dispatch(call, iface);
-    const outcome = await (this.#options.dedupe?.run(call, dispatch) ?? dispatch());
     const replyTo = delivery.properties.replyTo;
+    const credit = replyTo ? streamCredit(delivery) : undefined;
+    if (credit !== undefined) call.stream = true;
+    // A call with an id can be cancelled by its caller, before it runs or while it runs.
+    const cancellable = typeof call.id === "string"
+      ? this.#options.cancels.begin(call.id)
+      : undefined;
+    if (typeof call.id === "string" && !cancellable) {
+      settle(() => channel.ack(delivery));
+      return;
+    }
+    if (cancellable) call.signal = cancellable.signal;
+    let outcome: Outcome;
+    try {
+      const dispatch = () => this.#dispatch(call, iface);
+      outcome = await (this.#options.dedupe?.run(call, dispatch) ?? dispatch());
+    } finally {
+      cancellable?.done();
+    }
+    if (outcome.ok && outcome.value instanceof OpenStream) {
+      this.#stream(session, delivery, request.msgid, outcome.value, credit!);
+      return;
+    }
     if (replyTo) {
       let body: Uint8Array;
       try {
@@ -116,6 +156,44 @@ export class AmqpCalls {
       }
     }
     settle(() => channel.ack(delivery));
+  }
+
+  /**
+   * A streamed result: the handle is the reply; once it is published the call is
+   * acknowledged (a worker that dies later cuts the stream, which its caller detects, rather
+   * than the broker running the call again for nobody) and the items follow.
+   */
+  #stream(
+    session: AmqpCallSession,
+    delivery: AmqpMessage,
+    msgid: number,
+    open: OpenStream,
+    credit: number,
+  ): void {
+    const { channel, toBuffer, streams } = session;
+    const { replyTo, correlationId } = delivery.properties;
+    const idle = Number(delivery.properties.headers?.[STREAM_IDLE_HEADER]);
+    const taken = streams.produce(open, {
+      replyTo: replyTo!,
+      correlationId,
+      idleMs: Number.isFinite(idle) && idle > 0 ? idle : undefined,
+    }, credit);
+    const outcome: Outcome = "error" in taken
+      ? { ok: false, error: taken.error }
+      : { ok: true, value: taken.handle };
+    try {
+      channel.publish("", replyTo!, toBuffer(encodeOutcome(msgid, outcome)), {
+        correlationId,
+        replyTo: streams.control,
+        contentType: CONTENT_TYPE,
+      });
+    } catch {
+      // The channel is gone (the stream with it): the broker redelivers the call.
+      open.stop(rpcError("Unavailable", "the worker lost its connection"));
+      return;
+    }
+    settle(() => channel.ack(delivery));
+    if (!("error" in taken)) taken.start();
   }
 
   #dispatch(call: Call, iface?: string): Promise<Outcome> {
@@ -150,6 +228,17 @@ function callOf(
   };
   if (call.id === undefined && request.type === 0) call.id = request.msgid;
   return call;
+}
+
+/** Most credit a caller may grant at once in its stream header. */
+const MAX_INITIAL_CREDIT = 65_536;
+
+/** The credit a call's stream header grants, or undefined when it asks for no stream. */
+function streamCredit(delivery: AmqpMessage): number | undefined {
+  const asked = delivery.properties.headers?.[STREAM_HEADER];
+  if (asked === undefined) return undefined;
+  const n = Number(asked);
+  return Number.isSafeInteger(n) && n > 0 ? Math.min(n, MAX_INITIAL_CREDIT) : undefined;
 }
 
 /** Runs an ack, which throws when the channel has closed (the broker redelivers). */

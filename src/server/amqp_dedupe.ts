@@ -7,6 +7,7 @@
  * @module
  */
 
+import { OpenStream } from "../core/stream/open_stream.ts";
 import type { Call, Outcome } from "../core/context.ts";
 
 /** Where idempotent calls' outcomes are remembered by call id. */
@@ -108,7 +109,8 @@ export class Dedupe {
       const known = await this.#store.get(id);
       if (known) return known;
       const outcome = await dispatch();
-      await this.#store.set(id, outcome);
+      // A stream is read once, by the caller it was opened for: nothing to answer again.
+      if (!(outcome.ok && outcome.value instanceof OpenStream)) await this.#store.set(id, outcome);
       return outcome;
     })();
     this.#running.set(id, once);

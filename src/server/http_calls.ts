@@ -110,15 +110,19 @@ export function httpCalls(
     caller: Identity | undefined,
     env: HttpEnv | undefined,
   ): CallBase => {
-    // Cancellation over HTTP travels as the deadline header; request.signal is not used
-    // because Deno.serve (legacy mode) also aborts it after every successful response, and
-    // merely reading it prints a warning. A caller that hangs up stops waiting; the
-    // handler runs on until it finishes or its deadline passes.
     const base: CallBase = {};
     if (caller) base.caller = caller;
     if (expose) base.expose = expose;
     const timeout = request.headers.get(TIMEOUT_HEADER);
-    if (timeout !== null && Number(timeout) > 0) base.deadline = Date.now() + Number(timeout);
+    if (timeout !== null && Number(timeout) > 0) {
+      base.deadline = Date.now() + Number(timeout);
+      // A caller that hangs up cancels its call: Deno.serve aborts request.signal when the
+      // connection closes before the response. Only calls with a deadline listen (every
+      // Switchboard client sends one): they leave the synchronous fast path anyway, while
+      // a signal on every call would cost each one. Deno's legacy mode also aborts the
+      // signal after a successful response, by when the call is over and no longer listens.
+      base.signal = request.signal;
+    }
     // The peer's address and trace context are for observers (logs, metrics, traces) and for
     // tracing's client side: each is a lookup into the request, skipped when neither is on.
     if (!view.observed && callTracing() === undefined) return base;

@@ -82,6 +82,7 @@ export async function cliSteps(t: Deno.TestContext, ctx: Context): Promise<void>
           "-A",
           // As README's install command: without it each start reads every command's graph.
           "--unstable-lazy-dynamic-imports",
+          "--unstable-no-legacy-abort",
           "-n",
           "switchboard",
           "--root",

@@ -50,6 +50,10 @@ export interface AmqpChannel {
     type: string,
     options?: Record<string, unknown>,
   ): Promise<unknown>;
+  /** The ready messages and consumers of a queue that exists (the channel closes if not). */
+  checkQueue(
+    queue: string,
+  ): Promise<{ queue: string; messageCount: number; consumerCount: number }>;
   /** Binds a queue to an exchange. */
   bindQueue(queue: string, exchange: string, pattern: string): Promise<unknown>;
   /** Deletes a queue. */

@@ -21,6 +21,24 @@ export const DEFAULT_PREFIX = "switchboard";
 export const DEADLINE_HEADER = "x-switchboard-deadline";
 
 /**
+ * Header of a call whose caller reads a streamed result item by item: the credit it grants
+ * at once (a positive integer, its window). Without it a stream is answered as one array.
+ */
+export const STREAM_HEADER = "x-switchboard-stream";
+
+/**
+ * Header beside {@linkcode STREAM_HEADER}: after how many ms of silence the caller gives the
+ * stream up as cut; the worker sends `$/stream.alive` often enough to stay within it.
+ */
+export const STREAM_IDLE_HEADER = "x-switchboard-stream-idle";
+
+/** Stream message of a worker that has nothing else to say yet (see `STREAM_IDLE_HEADER`). */
+export const STREAM_ALIVE = "$/stream.alive";
+
+/** Cancel message of a call (`[2, "$/cancel", [{ id: <the call's message-id> }]]`). */
+export const CALL_CANCEL = "$/cancel";
+
+/**
  * Adds the W3C trace context to a message's headers, under the names the W3C draft for
  * AMQP uses (`traceparent`, `tracestate`).
  */
@@ -106,6 +124,23 @@ export async function declareEventsExchange(
 export function interfaceOf(method: string): string | undefined {
   const dot = method.lastIndexOf(".");
   return dot > 0 ? method.slice(0, dot) : undefined;
+}
+
+/**
+ * The topic exchange cancels travel through, `<prefix>.cancel`, routed by interface name:
+ * every worker serving the interface hears them, whether the call is running there, still
+ * queued, or was never delivered to it.
+ */
+export function cancelExchange(prefix: string): string {
+  return `${prefix}.cancel`;
+}
+
+/** Declares the cancel exchange exactly as every peer does. */
+export async function declareCancelExchange(
+  channel: AmqpChannel,
+  exchange: string,
+): Promise<void> {
+  await channel.assertExchange(exchange, "topic", { durable: true });
 }
 
 /** The durable queue of messages no worker could read as a call: `<prefix>.dead`. */

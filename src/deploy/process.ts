@@ -115,6 +115,7 @@ export async function startProcess(
     local: server.router,
     caller: { id: name, roles: [] },
     routes: plan.routes,
+    ...(plan.balance ? { strategies: plan.balance } : {}),
     connect: { auth: sharedSecretCredentials(secret, name) },
     wrap: (transport, route) => liveness.wrap(transport, route),
   });

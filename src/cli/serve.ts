@@ -18,6 +18,7 @@ import { observability, OBSERVE_OPTIONS, OBSERVE_OPTIONS_HELP } from "./observe_
 import { CORS_OPTIONS, CORS_OPTIONS_HELP, corsFromFlags } from "./cors_flags.ts";
 import { instrument } from "../observe/instrument.ts";
 import type { TcpListener } from "../adapters/deno/tcp_listener.ts";
+import type { HttpListener } from "../adapters/deno/http.ts";
 import type { TcpOptions } from "../server/tcp.ts";
 import type { AmqpListener } from "../server/amqp.ts";
 import { reusePortRefusal } from "../adapters/deno/reuse_port.ts";
@@ -266,6 +267,7 @@ export async function startServing(plan: ServePlan, io: ServeIo = {}): Promise<S
       : impls),
   );
   const tcpListeners: TcpListener[] = [], amqpListeners: AmqpListener[] = [];
+  let httpListener: HttpListener | undefined;
   let httpPort: number | undefined, tcpPort: number | undefined;
   try {
     if (http) {
@@ -287,6 +289,7 @@ export async function startServing(plan: ServePlan, io: ServeIo = {}): Promise<S
             get: observe.routes,
           }),
       );
+      httpListener = listener;
       httpPort = listener.port;
       say(
         `listening on ${listener.url} (JSON-RPC and XML-RPC: POST /, /rpc, /RPC2${
@@ -322,6 +325,7 @@ export async function startServing(plan: ServePlan, io: ServeIo = {}): Promise<S
   }
   const metricsListener = observe.start(
     () => [
+      ...(httpListener ? [{ transport: "http", count: () => httpListener!.connections() }] : []),
       ...tcpListeners.map((l) => ({ transport: "tcp", count: () => l.connections() })),
       ...amqpListeners.map((l) => ({ transport: "amqp", count: () => l.connected ? 1 : 0 })),
     ],

@@ -21,7 +21,7 @@ import { EXIT_CONFIG } from "../deploy/supervisor.ts";
 import { processProbe, serveMetrics, stdoutWriter } from "../adapters/deno/observe_io.ts";
 import { Metrics } from "../observe/metrics.ts";
 import { CONTENT_TYPE } from "../observe/exposition.ts";
-import { familyTotal, mergeExpositions } from "../observe/merge_exposition.ts";
+import { familyTotal, labelTotals, mergeExpositions } from "../observe/merge_exposition.ts";
 
 /** What `serve` parsed that its workers need (src/cli/serve.ts's `ServePlan` is one). */
 export interface WorkersPlan {
@@ -473,7 +473,7 @@ class WorkerPool {
 
   /**
    * Every worker's figures added up, the process's own once, and per worker: whether it is
-   * up, its restarts and the calls it answered.
+   * up, its restarts, the calls it answered and the connections it holds.
    */
   async metricsResponse(droppedLines: number): Promise<Response> {
     const texts = await Promise.all(this.#slots.map((slot) => this.#collect(slot)));
@@ -496,6 +496,16 @@ class WorkerPool {
       "Calls the worker isolate answered since it last started",
       () => perWorker((_, i) => familyTotal(texts[i], "switchboard_calls_total")),
       "counter",
+    );
+    own.gauge(
+      "switchboard_serve_worker_connections",
+      "Connections open on the worker isolate now, per transport (the kernel's spread)",
+      () =>
+        this.#slots.flatMap((_, i) =>
+          [...labelTotals(texts[i], "switchboard_open_connections", "transport")].map((
+            [transport, value],
+          ) => ({ labels: { worker: String(i), transport }, value }))
+        ),
     );
     own.gauge(
       "switchboard_log_dropped_lines_total",

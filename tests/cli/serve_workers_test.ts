@@ -440,3 +440,47 @@ Deno.test("serve --workers 2: a metrics address in use stops the workers and exi
     taken.close();
   }
 });
+
+Deno.test("serve --workers 2: /metrics counts each worker's open connections", async () => {
+  const server = await startServe(["--workers", "2", "--metrics", "--component", PROBE]);
+  const clients = await clientPerWorker(server);
+  const extraWorker = [...clients.keys()][0].at(-1);
+  const more: ReturnType<typeof connect>[] = [];
+  try {
+    assert.equal(clients.size, 2);
+    // Two more connections on the first client's worker: found by asking, the others closed.
+    for (let i = 0; i < 200 && more.length < 2; i++) {
+      const client = connect(server.tcp!);
+      if (String(await client.call("Probe.worker")).endsWith(extraWorker!)) more.push(client);
+      else await client.close();
+    }
+    assert.equal(more.length, 2);
+    const expected = (worker: string) => worker === extraWorker ? 3 : 1;
+    // The closed spares go away as their workers notice (bounded wait).
+    let text = "";
+    for (let i = 0; i < 200; i++) {
+      text = await metrics(server);
+      const tcp = ["0", "1"].map((w) =>
+        sample(text, `switchboard_serve_worker_connections{worker="${w}",transport="tcp"}`)
+      );
+      if (tcp[0] === expected("0") && tcp[1] === expected("1")) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    for (const w of ["0", "1"]) {
+      assert.equal(
+        sample(text, `switchboard_serve_worker_connections{worker="${w}",transport="tcp"}`),
+        expected(w),
+        text,
+      );
+    }
+    assert.equal(sample(text, 'switchboard_open_connections{transport="tcp"}'), 4);
+    // The scrape's own HTTP connection is counted on the worker that took it.
+    const http = ["0", "1"].map((w) =>
+      sample(text, `switchboard_serve_worker_connections{worker="${w}",transport="http"}`)
+    );
+    assert.ok(http.every((n) => n >= 0) && http[0] + http[1] >= 1, text);
+  } finally {
+    await Promise.all([...clients.values(), ...more].map((c) => c.close()));
+    await server.stop();
+  }
+});

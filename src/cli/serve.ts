@@ -24,7 +24,12 @@ import type { AmqpListener } from "../server/amqp.ts";
 import { reusePortRefusal } from "../adapters/deno/reuse_port.ts";
 import type { SharedObserve } from "./observe_flags.ts";
 import { deployedWorkers, serveWorkers } from "./serve_workers.ts";
-import { type ForwardedCall, forwardingImplementation } from "./serve_once.ts";
+import {
+  type ForwardedCall,
+  forwardingImplementation,
+  owningImplementation,
+} from "./serve_once.ts";
+import type { PeerLink } from "../core/client/peer.ts";
 import type { Call, Outcome, PeerLike } from "../core/context.ts";
 
 export const SERVE_HELP = `Usage: switchboard serve [options]
@@ -207,6 +212,8 @@ export interface ServeIo {
   once?: {
     owner: boolean;
     forward: (call: ForwardedCall, peer?: PeerLike) => Promise<Outcome>;
+    /** (Owner) reaches a peer by id on whichever worker it is connected to. */
+    elsewhere: (id: string) => PeerLink;
   };
 }
 
@@ -218,6 +225,8 @@ export interface Serving {
   tcpPort?: number;
   /** Dispatches a call to this server's router (a `once` call from another worker). */
   dispatch(call: Call): Promise<Outcome>;
+  /** A peer connected here (over TCP, having said its id), or undefined. */
+  peer(id: string): PeerLike | undefined;
   /** This isolate's metrics as Prometheus text (empty without metrics). */
   metricsText(): Promise<string>;
   /** Drains every listener, then stops components and flushes the log. */
@@ -262,8 +271,14 @@ export async function startServing(plan: ServePlan, io: ServeIo = {}): Promise<S
   }
   const once = io.once;
   server.register(
-    ...(once?.owner === false
-      ? impls.map((impl) => impl.options.once ? forwardingImplementation(impl, once.forward) : impl)
+    ...(once
+      ? impls.map((impl) =>
+        !impl.options.once
+          ? impl
+          : once.owner
+          ? owningImplementation(impl, once.elsewhere)
+          : forwardingImplementation(impl, once.forward)
+      )
       : impls),
   );
   const tcpListeners: TcpListener[] = [], amqpListeners: AmqpListener[] = [];
@@ -340,6 +355,7 @@ export async function startServing(plan: ServePlan, io: ServeIo = {}): Promise<S
     httpPort,
     tcpPort,
     dispatch: (call) => server.router.dispatch(call),
+    peer: (id) => connectedPeer(server, id),
     metricsText: () => observe.instruments.metrics?.text() ?? Promise.resolve(""),
     async close() {
       await server.close();
@@ -347,6 +363,11 @@ export async function startServing(plan: ServePlan, io: ServeIo = {}): Promise<S
       await observe.close();
     },
   };
+}
+
+/** Peer `id` of `server`'s TCP listeners, when it is connected now. */
+export function connectedPeer(server: Server, id: string): PeerLike | undefined {
+  return server.peers().some((p) => p.id === id) ? server.peer(id) : undefined;
 }
 
 /** The certificate and key of `--tls-cert`/`--tls-key` (both or neither), read as PEM. */

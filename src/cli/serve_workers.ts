@@ -11,7 +11,8 @@
 
 import { ListenError } from "./address.ts";
 import { parseHostPort, UsageError } from "./args.ts";
-import type { FromWorker, ToWorker, WorkerPorts } from "./serve_worker_protocol.ts";
+import type { FromWorker, PeerCall, ToWorker, WorkerPorts } from "./serve_worker_protocol.ts";
+import type { Outcome } from "../core/context.ts";
 import type { ForwardedCall } from "./serve_once.ts";
 import { errorShape } from "../core/errors.ts";
 import { stopSignal } from "../adapters/deno/stop_signal.ts";
@@ -155,6 +156,21 @@ async function orStop<T>(pool: WorkerPool, open: () => T): Promise<T> {
   }
 }
 
+/** A call of the first worker back to a peer, while the workers are asked for it. */
+interface PendingPeerCall {
+  /** The first worker, and its id of the call (0: a notification). */
+  owner: Worker;
+  id: number;
+  peer: string;
+  call: PeerCall;
+  /** Workers still to ask, in order. */
+  tries: Slot[];
+  /** The worker asked now. */
+  at?: Worker;
+  /** The forwarded call that brought the peer, while it runs: its origin and id there. */
+  via?: { origin: Worker; id: number };
+}
+
 interface Slot {
   index: number;
   worker?: Worker;
@@ -183,8 +199,8 @@ class WorkerPool {
   /** `once` calls the first worker is serving for the others. */
   readonly #forwards = new Map<number, { origin: Worker; id: number; method: string }>();
   #nextForward = 1;
-  /** Calls of the first worker back to peers of other workers. */
-  readonly #peerCalls = new Map<number, { owner: Worker; id: number; origin: Worker }>();
+  /** Calls of the first worker back to peers, by this isolate's id, with where they are tried. */
+  readonly #peerCalls = new Map<number, PendingPeerCall>();
   droppedLines: () => number = () => 0;
 
   constructor(workers: number, start: StartMessage, log: (bytes: Uint8Array) => void) {
@@ -283,15 +299,11 @@ class WorkerPool {
           case "peer-answer": {
             const pending = this.#peerCalls.get(data.id);
             this.#peerCalls.delete(data.id);
-            if (pending && this.#current(pending.owner)) {
-              this.#post(pending.owner, {
-                t: "peer-answer",
-                id: pending.id,
-                outcome: data.outcome,
-              });
-            }
+            if (pending) this.#answerPeerCall(pending, data.outcome);
             return;
           }
+          case "peer-absent":
+            return this.#tryPeerCall(data.id);
           case "publish":
             // Every other worker's subscribers get it; the publisher's own have had it.
             for (const other of this.#slots) {
@@ -348,20 +360,63 @@ class WorkerPool {
     }
     const forwardId = this.#nextForward++;
     this.#forwards.set(forwardId, { origin, id, method: call.method });
-    this.#post(owner.worker, { t: "forward", id: forwardId, call });
+    const from = this.#slots.find((slot) => slot.worker === origin)?.index ?? -1;
+    this.#post(owner.worker, { t: "forward", id: forwardId, from, call });
   }
 
-  /** The first worker calls back the peer of a call it serves for another worker. */
+  /**
+   * The first worker calls back a peer of a call it served for another worker: through
+   * that call's connection while it runs, else through whichever worker now holds a
+   * connection of that peer id, the one the call came from first.
+   */
   #peerCall(owner: Worker, call: Extract<FromWorker, { t: "peer-call" }>): void {
-    const pending = this.#forwards.get(call.forward);
-    if (!pending || !this.#current(pending.origin)) {
-      if (call.id === 0) return;
-      const error = errorShape("Unavailable", "the call that brought this peer has ended");
-      return this.#post(owner, { t: "peer-answer", id: call.id, outcome: { ok: false, error } });
+    const running = this.#forwards.get(call.forward);
+    const first = this.#slots[call.worker];
+    const tries = [first, ...this.#slots.filter((slot) => slot !== first)]
+      .filter((slot): slot is Slot => slot !== undefined);
+    const id = this.#nextForward++;
+    this.#peerCalls.set(id, {
+      owner,
+      id: call.id,
+      peer: call.peer,
+      call: call.call,
+      tries,
+      // The running call's own connection is the origin's, under its id there.
+      ...(running && this.#current(running.origin) ? { via: running } : {}),
+    });
+    this.#tryPeerCall(id);
+  }
+
+  /** Asks the next worker that may hold the peer of call `id`; fails it when none is left. */
+  #tryPeerCall(id: number): void {
+    const pending = this.#peerCalls.get(id);
+    if (!pending) return;
+    for (;;) {
+      const slot = pending.tries.shift();
+      if (!slot) {
+        this.#peerCalls.delete(id);
+        const error = errorShape(
+          "Unavailable",
+          `peer ${pending.peer} is not connected to any worker of this server`,
+        );
+        return this.#answerPeerCall(pending, { ok: false, error });
+      }
+      if (!slot.ready || !slot.worker) continue;
+      pending.at = slot.worker;
+      const via = pending.via?.origin === slot.worker ? pending.via.id : undefined;
+      return this.#post(slot.worker, {
+        t: "peer-call",
+        id,
+        peer: pending.peer,
+        call: pending.call,
+        ...(via !== undefined ? { forward: via } : {}),
+      });
     }
-    const id = call.id === 0 ? 0 : this.#nextForward++;
-    if (id !== 0) this.#peerCalls.set(id, { owner, id: call.id, origin: pending.origin });
-    this.#post(pending.origin, { ...call, forward: pending.id, id });
+  }
+
+  #answerPeerCall(pending: PendingPeerCall, outcome: Outcome): void {
+    if (pending.id === 0 || !this.#current(pending.owner)) return; // a notification
+    this.#post(pending.owner, { t: "peer-answer", id: pending.id, outcome });
   }
 
   /** The first worker is gone: the calls it was serving for the others fail. */
@@ -374,14 +429,13 @@ class WorkerPool {
     this.#forwards.clear();
   }
 
-  /** `worker` is gone: the first worker's calls back to its peers fail. */
+  /** `worker` is gone: the peer calls it was asked fail (its peers' connections went with it). */
   #failPeerCalls(worker: Worker): void {
-    for (const [key, { owner, id, origin }] of this.#peerCalls) {
-      if (origin !== worker) continue;
+    for (const [key, pending] of this.#peerCalls) {
+      if (pending.at !== worker && pending.owner !== worker) continue;
       this.#peerCalls.delete(key);
-      if (!this.#current(owner)) continue;
       const error = errorShape("Unavailable", "the worker of this peer stopped");
-      this.#post(owner, { t: "peer-answer", id, outcome: { ok: false, error } });
+      this.#answerPeerCall(pending, { ok: false, error });
     }
   }
 

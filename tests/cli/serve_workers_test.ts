@@ -484,3 +484,114 @@ Deno.test("serve --workers 2: /metrics counts each worker's open connections", a
     await server.stop();
   }
 });
+
+const Member = defineInterface("Member", {
+  heard: method({ params: { text: t.string }, result: t.string }),
+  noted: method({ params: { text: t.string } }),
+});
+
+/** A named TCP peer serving `Member`, on the worker the kernel gave its connection. */
+async function member(server: ServeProcess, id: string, noted: string[]) {
+  const client = connect(server.tcp!, { id });
+  client.register(
+    implement(Member, {
+      heard: ({ text }) => `${id} heard ${text}`,
+      noted: ({ text }) => void noted.push(text),
+    }),
+  );
+  return { client, worker: String(await client.call("Probe.worker")) };
+}
+
+Deno.test("serve --workers 2: a once implementation keeps peers of both workers and calls them after their calls ended", async () => {
+  const server = await startServe([
+    "--workers",
+    "2",
+    "--http",
+    "off",
+    "--component",
+    PROBE,
+    "--component",
+    "tests/fixtures/components/once_room.ts",
+  ]);
+  const members = new Map<string, Awaited<ReturnType<typeof member>>>();
+  const noted = new Map<string, string[]>();
+  const add = async (id: string) => {
+    noted.set(id, []);
+    const m = await member(server, id, noted.get(id)!);
+    members.set(id, m);
+    return m;
+  };
+  try {
+    // Peers until both workers have one (bounded): each joins the one room, in worker 0.
+    for (let i = 0; i < 100 && new Set([...members.values()].map((m) => m.worker)).size < 2; i++) {
+      await add(`peer-${i}`);
+    }
+    const workers = new Set([...members.values()].map((m) => m.worker));
+    assert.equal(workers.size, 2);
+    for (const m of members.values()) await m.client.call("Room.join");
+    const ids = [...members.keys()];
+    const heard = ids.map((id) => `${id} heard hi`).sort();
+    // Told from either worker, every member hears it: those on worker 1 through their own
+    // connection there, though the join that brought them ended long ago.
+    for (
+      const m of [...members.values()].filter((m, i, all) =>
+        all.findIndex((o) => o.worker === m.worker) === i
+      )
+    ) {
+      assert.deepEqual(
+        ((await m.client.call("Room.tell", { text: "hi" })) as string[]).sort(),
+        heard,
+      );
+    }
+    const first = members.get(ids[0])!;
+    assert.equal(await first.client.call("Room.note", { text: "note" }), ids.length);
+    for (let i = 0; i < 200 && [...noted.values()].some((n) => n.length < 1); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    for (const [id, n] of noted) assert.deepEqual(n, ["note"], id);
+
+    // A member that left: a clear error for it, the others still hear. Back under the same
+    // id on the other worker, the room reaches it there (whichever worker it first was on).
+    const teller = connect(server.tcp!);
+    try {
+      const tell = async (text: string) => (await teller.call("Room.tell", { text })) as string[];
+      for (
+        const gone of [...workers].map((w) => ids.find((id) => members.get(id)!.worker === w)!)
+      ) {
+        const was = members.get(gone)!.worker;
+        await members.get(gone)!.client.close();
+        members.delete(gone);
+        let told: string[] = [];
+        for (let i = 0; i < 200; i++) {
+          told = await tell("again");
+          if (told.some((line) => line.startsWith(`${gone}: `))) break;
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        }
+        assert.ok(
+          told.includes(
+            `${gone}: Unavailable: peer ${gone} is not connected to any worker of this server`,
+          ),
+          told.join("\n"),
+        );
+        for (const id of members.keys()) {
+          assert.ok(told.includes(`${id} heard again`), told.join("\n"));
+        }
+        for (let i = 0; i < 100; i++) {
+          const back = await add(gone);
+          if (back.worker !== was) {
+            break;
+          }
+          await back.client.close();
+          members.delete(gone);
+        }
+        assert.notEqual(members.get(gone)?.worker ?? was, was);
+        assert.ok((await tell("back")).includes(`${gone} heard back`), `${gone} from ${was}`);
+      }
+    } finally {
+      await teller.close();
+    }
+  } finally {
+    await Promise.all([...members.values()].map((m) => m.client.close()));
+    await server.stop();
+  }
+});

@@ -203,7 +203,7 @@ export interface ServeIo {
   say?: (line: string) => void;
   /** Access log, `/metrics` and `/healthz` shared with the other workers. */
   shared?: SharedObserve;
-  /** Joins the TCP listener's publish–subscribe to the other workers'. */
+  /** Joins the server's publish–subscribe (TCP and WebSocket peers) to the other workers'. */
   topicRelay?: TcpOptions["topicRelay"];
   /**
    * Implementations marked `once`: served here when `owner`, else by stand-ins that hand
@@ -257,6 +257,8 @@ export async function startServing(plan: ServePlan, io: ServeIo = {}): Promise<S
     debug: values.debug,
     logger: observe.instruments.log,
     maxInFlight: maxCalls,
+    // On the server, not its TCP listener: WebSocket peers publish and subscribe too.
+    ...(io.topicRelay ? { topicRelay: io.topicRelay } : {}),
   });
   instrument(server.router, observe.instruments);
   let impls: Implementation[] = demoComponents;
@@ -316,11 +318,7 @@ export async function startServing(plan: ServePlan, io: ServeIo = {}): Promise<S
       const listener = await listenOn(
         "tcp",
         tcp,
-        () =>
-          server.listenTcp({ ...tcp, tls, reusePort }, {
-            maxConnections,
-            topicRelay: io.topicRelay,
-          }),
+        () => server.listenTcp({ ...tcp, tls, reusePort }, { maxConnections }),
       );
       tcpListeners.push(listener);
       tcpPort = listener.port;

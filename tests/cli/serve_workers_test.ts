@@ -595,3 +595,71 @@ Deno.test("serve --workers 2: a once implementation keeps peers of both workers 
     await server.stop();
   }
 });
+
+/** WebSocket peers until both workers have one (bounded), by worker. */
+async function wsPerWorker(server: ServeProcess, prefix: string) {
+  const url = server.http!.replace("http", "ws");
+  const byWorker = new Map<string, ReturnType<typeof connect>>();
+  for (let i = 0; i < 200 && byWorker.size < 2; i++) {
+    const client = connect(url, { id: `${prefix}-${i}` });
+    const name = String(await client.call("Probe.worker"));
+    if (byWorker.has(name)) await client.close();
+    else byWorker.set(name, client);
+  }
+  return byWorker;
+}
+
+Deno.test("serve --workers 2 --websocket (no TCP): publish–subscribe and a once room reach WebSocket peers on both workers", async () => {
+  const server = await startServe([
+    "--workers",
+    "2",
+    "--tcp",
+    "off",
+    "--websocket",
+    "--component",
+    PROBE,
+    "--component",
+    "tests/fixtures/components/once_room.ts",
+  ]);
+  const clients = await wsPerWorker(server, "page");
+  try {
+    assert.equal(clients.size, 2);
+    const got = new Map<string, string[]>();
+    for (const [name, client] of clients) {
+      got.set(name, []);
+      await client.subscribe(
+        "news",
+        implement(Feed, { post: ({ text }) => void got.get(name)!.push(text) }),
+      );
+    }
+    for (const [name, client] of clients) {
+      await client.publish("news", Feed).post({ text: name });
+    }
+    for (let i = 0; i < 400 && [...got.values()].some((texts) => texts.length < 2); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200)); // no duplicate follows
+    const names = [...clients.keys()].sort();
+    for (const texts of got.values()) assert.deepEqual(texts.sort(), names);
+
+    // The room in worker 0 keeps both pages and tells them later, each on its own worker.
+    for (const [name, client] of clients) {
+      client.register(
+        implement(Member, {
+          heard: ({ text }) => `${name} heard ${text}`,
+          noted: () => {},
+        }),
+      );
+      await client.call("Room.join");
+    }
+    for (const client of clients.values()) {
+      assert.deepEqual(
+        ((await client.call("Room.tell", { text: "hi" })) as string[]).sort(),
+        names.map((name) => `${name} heard hi`),
+      );
+    }
+  } finally {
+    await Promise.all([...clients.values()].map((c) => c.close()));
+    await server.stop();
+  }
+});

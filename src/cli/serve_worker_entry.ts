@@ -134,6 +134,7 @@ async function startDeployed(
   message: Extract<ToWorker, { t: "deploy" }>,
 ): Promise<Serving | undefined> {
   try {
+    if (message.library) await import(message.library);
     await useNativeMsgpack();
     const plan = parseServe(message.args);
     if (!plan) throw new Error("no plan to serve");
@@ -177,6 +178,8 @@ function fail(error: unknown): void {
 
 async function start(message: Extract<ToWorker, { t: "start" }>): Promise<Serving | undefined> {
   try {
+    // Before any component loads: it provides Switchboard to them, as main.ts does here.
+    if (message.library) await import(message.library);
     await useNativeMsgpack();
     const plan = parseServe(message.args);
     if (!plan) throw new Error("no plan to serve");

@@ -17,8 +17,18 @@ export interface WorkerPorts {
 
 /** Main isolate → worker. */
 export type ToWorker =
-  /** Serve these `serve` flags; `announce`: send the startup lines (the first start only). */
-  | { t: "start"; args: string[]; index: number; ports?: WorkerPorts; announce: boolean }
+  /**
+   * Serve these `serve` flags; `announce`: send the startup lines (the first start only);
+   * `library`: the module to import first, which provides Switchboard to components.
+   */
+  | {
+    t: "start";
+    args: string[];
+    index: number;
+    ports?: WorkerPorts;
+    announce: boolean;
+    library?: string;
+  }
   /** Serve process `name` of a deployment (`"workers"`), with these `serve` flags. */
   | {
     t: "deploy";
@@ -28,6 +38,7 @@ export type ToWorker =
     secret: string;
     index: number;
     announce: boolean;
+    library?: string;
   }
   /** What the supervisor says of the deployment's other processes. */
   | { t: "liveness"; message: SupervisorMessage }

@@ -17,6 +17,7 @@ import type { ForwardedCall } from "./serve_once.ts";
 import { errorShape } from "../core/errors.ts";
 import { stopSignal } from "../adapters/deno/stop_signal.ts";
 import { reusePortRefusal } from "../adapters/deno/reuse_port.ts";
+import { libraryModule } from "../host/library.ts";
 import type { DeployedWorkers } from "../deploy/process.ts";
 import { EXIT_CONFIG } from "../deploy/supervisor.ts";
 import { processProbe, serveMetrics, stdoutWriter } from "../adapters/deno/observe_io.ts";
@@ -47,6 +48,12 @@ const RESTART_MAX_MS = 5_000;
 /** A worker running this long has recovered: its next death restarts it at once again. */
 const STABLE_MS = 30_000;
 
+/** What each worker imports first, so that the components it loads get Switchboard too. */
+function library(): { library?: string } {
+  const module = libraryModule();
+  return module ? { library: module } : {};
+}
+
 /** Runs `plan` in `plan.workers` worker isolates until SIGINT/SIGTERM. */
 export async function serveWorkers(plan: WorkersPlan): Promise<number> {
   const stdout = stdoutWriter((lines) =>
@@ -54,7 +61,14 @@ export async function serveWorkers(plan: WorkersPlan): Promise<number> {
   );
   const pool = new WorkerPool(
     plan.workers,
-    (index, ports, announce) => ({ t: "start", args: plan.args, index, ports, announce }),
+    (index, ports, announce) => ({
+      t: "start",
+      args: plan.args,
+      index,
+      ports,
+      announce,
+      ...library(),
+    }),
     (bytes) => stdout.sink(bytes),
   );
   const lines = await pool.start();
@@ -98,7 +112,16 @@ export function deployedWorkers(args: string[]): DeployedWorkers {
       );
       const pool = new WorkerPool(
         count,
-        (index, _ports, announce) => ({ t: "deploy", args, plan, name, secret, index, announce }),
+        (index, _ports, announce) => ({
+          t: "deploy",
+          args,
+          plan,
+          name,
+          secret,
+          index,
+          announce,
+          ...library(),
+        }),
         (bytes) => stdout.sink(bytes),
       );
       let lines: string[];

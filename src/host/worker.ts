@@ -208,6 +208,7 @@ export class WorkerComponent {
       domain: exported.domain,
       concurrency: exported.concurrency,
       queue: exported.queue,
+      ...(exported.once ? { once: true } : {}),
     });
   }
 

@@ -663,3 +663,39 @@ Deno.test("serve --workers 2 --websocket (no TCP): publish–subscribe and a onc
     await server.stop();
   }
 });
+
+for (const isolate of ["worker", "process"]) {
+  Deno.test(`serve --workers 2: a once component under --isolate ${isolate} runs one instance for both workers`, async () => {
+    const server = await startServe([
+      "--workers",
+      "2",
+      "--metrics",
+      "--component",
+      PROBE,
+      "--component",
+      "tests/fixtures/components/once_counter.ts",
+      "--isolate",
+      isolate,
+    ]);
+    try {
+      assert.equal((await untilBothAnswer(server)).seen.size, 2);
+      // Over fresh connections, so both workers take some: one count, 1..20.
+      const counts: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        counts.push(Number(await httpCall(server.http!, "Counter.next")));
+      }
+      assert.deepEqual(counts, Array.from({ length: 20 }, (_, i) => i + 1));
+      await assert.rejects(httpCall(server.http!, "Counter.fail"), /the counter overflowed/);
+      const text = await metrics(server);
+      assert.ok(
+        sample(
+          text,
+          'switchboard_calls_total{interface="Counter",method="next",protocol="worker",code="ok"}',
+        ) > 0,
+        text,
+      );
+    } finally {
+      await server.stop();
+    }
+  });
+}

@@ -33,7 +33,7 @@ const CELLS = [
   {
     suite: WORKERS_TCP,
     load: WORKERS_TCP_LOAD.label,
-    what: "msgpack-rpc `add`, pipelined (Node + msgpackr)",
+    what: "msgpack-rpc `add`, pipelined",
   },
 ];
 
@@ -359,8 +359,9 @@ export function on16Cores(p: Projection): string {
     "small calls at hundreds of thousands per second are a packet-rate load: the card must " +
     "spread its queues over the cores (RSS, multi-queue), else one core's interrupts cap " +
     "all 16 workers.",
-    "- **The load generator**: `wrk -t1` and the single-threaded Node generator each fill one " +
-    "core; measuring 16 workers needs `wrk -t8` and several generators, on another machine.",
+    "- **The load generator**: `wrk -t1` and the single-threaded msgpack-rpc generator each " +
+    "fill at most one core; measuring 16 workers needs `wrk -t8` and several generators, on " +
+    "another machine.",
   ].join("\n");
 }
 
@@ -368,7 +369,7 @@ export function on16Cores(p: Projection): string {
 export function workersSection(
   cells: WorkersCell[],
   rounds: WorkerRounds,
-  info: { when: string; load: string; timing: string; busy?: boolean },
+  info: { when: string; load: string; timing: string; busy?: boolean; generators?: string },
 ): string {
   return [
     WORKERS_HEADING,
@@ -386,7 +387,8 @@ export function workersSection(
     `${info.timing}; load average ${info.load}. Real \`deno run -A main.ts serve --workers 1|2 ` +
     "--metrics --log-level off` processes with the bench component (and `--workers 2` with " +
     "the access log on, written to the bench's pipe), taking turns round by round; neither " +
-    "they nor the generators are pinned: all share the cores.",
+    "they nor the generators are pinned: all share the cores." +
+    (info.generators ? ` Load: ${info.generators}.` : ""),
     "",
     workersTable(cells, rounds),
     "",

@@ -43,8 +43,8 @@ export interface WorkerRound {
   /** Calls each worker answered in the window (one figure for `--workers 1`). */
   perWorker?: number[];
   /**
-   * Connections of the cell's transport each worker held as the window opened (`--workers 2`
-   * only; the HTTP cell's include the scrape's own).
+   * Connections of the cell's transport each worker held in the middle of the window
+   * (`--workers 2` only; the HTTP cell's include the scrapes' own).
    */
   connections?: number[];
   /** CPU µs per call of the main thread, the worker threads and the others, in the window. */
@@ -179,6 +179,8 @@ function observed(
     rounds.set(recordAs, list);
     let opening: Promise<Scraped | undefined> | undefined;
     let closing: Promise<Scraped | undefined> | undefined;
+    let middle: Promise<Scraped | undefined> | undefined;
+    let midTimer: ReturnType<typeof setTimeout> | undefined;
     let cpuAtOpen: ReturnType<typeof threadCpu> | undefined;
     let cpuAtClose: ReturnType<typeof threadCpu> | undefined;
     let result: CellResult;
@@ -191,22 +193,29 @@ function observed(
             if (open) cpuAtOpen = threadCpu(pid);
             else cpuAtClose = threadCpu(pid);
           }
-          if (open) opening = scrape(ports.http, transport);
-          else closing = scrape(ports.http, transport);
+          if (open) {
+            opening = scrape(ports.http, transport);
+            // Connections mid-window: wrk opens its own after the window opens.
+            midTimer = setTimeout(() => {
+              middle = scrape(ports.http, transport);
+            }, timing.durationMs / 2);
+          } else closing = scrape(ports.http, transport);
         },
       }, pid);
     } catch (error) {
+      clearTimeout(midTimer);
       list.push(undefined);
       throw error;
     }
-    const [before, after] = await Promise.all([opening, closing]);
+    clearTimeout(midTimer);
+    const [before, after, during] = await Promise.all([opening, closing, middle]);
     const perCall = (k: "main" | "workers" | "other") =>
       cpuAtOpen && cpuAtClose && result.calls
         ? (cpuAtClose[k] - cpuAtOpen[k]) * 1000 / result.calls
         : NaN;
     list.push({
       perWorker: before && after ? callsBetween(before.calls, after.calls) : undefined,
-      ...(before?.connections ? { connections: before.connections } : {}),
+      ...(during?.connections ? { connections: during.connections } : {}),
       mainUs: perCall("main"),
       workersUs: perCall("workers"),
       otherUs: perCall("other"),

@@ -403,8 +403,8 @@ export function workersSection(
     "worker answers: the calls spread as the connections do while the generator is the " +
     "bottleneck, and as the workers' share of the CPU does while they are (on a busy machine, " +
     "a worker that gets less CPU gets fewer calls). Connections per worker: " +
-    "`switchboard_serve_worker_connections{worker,transport}` as each window opened (the HTTP " +
-    "cell's count the scrape's own connection too). " +
+    "`switchboard_serve_worker_connections{worker,transport}` in the middle of each window " +
+    "(the HTTP cell's count the scrapes' own connections too). " +
     "`--workers 1` is one isolate, but its process, like the others, may use both cores (V8's " +
     "and tokio's threads). " +
     "Generator on CPU: the load generator's CPU time ÷ wall time (100% = one core; then it " +

@@ -24,12 +24,7 @@ import type { AmqpListener } from "../server/amqp.ts";
 import { reusePortRefusal } from "../adapters/deno/reuse_port.ts";
 import type { SharedObserve } from "./observe_flags.ts";
 import { deployedWorkers, serveWorkers } from "./serve_workers.ts";
-import {
-  type ForwardedCall,
-  forwardingImplementation,
-  owningImplementation,
-} from "./serve_once.ts";
-import type { PeerLink } from "../core/client/peer.ts";
+import { type OnceIo, placeOnce } from "./serve_once.ts";
 import type { Call, Outcome, PeerLike } from "../core/context.ts";
 
 export const SERVE_HELP = `Usage: switchboard serve [options]
@@ -209,12 +204,7 @@ export interface ServeIo {
    * Implementations marked `once`: served here when `owner`, else by stand-ins that hand
    * their calls to `forward` (see serve_once.ts).
    */
-  once?: {
-    owner: boolean;
-    forward: (call: ForwardedCall, peer?: PeerLike) => Promise<Outcome>;
-    /** (Owner) reaches a peer by id on whichever worker it is connected to. */
-    elsewhere: (id: string) => PeerLink;
-  };
+  once?: OnceIo;
 }
 
 /** A server started by {@linkcode startServing}. */
@@ -272,17 +262,7 @@ export async function startServing(plan: ServePlan, io: ServeIo = {}): Promise<S
     impls = placed.implementations;
   }
   const once = io.once;
-  server.register(
-    ...(once
-      ? impls.map((impl) =>
-        !impl.options.once
-          ? impl
-          : once.owner
-          ? owningImplementation(impl, once.elsewhere)
-          : forwardingImplementation(impl, once.forward)
-      )
-      : impls),
-  );
+  server.register(...(once ? placeOnce(impls, once) : impls));
   const tcpListeners: TcpListener[] = [], amqpListeners: AmqpListener[] = [];
   let httpListener: HttpListener | undefined;
   let httpPort: number | undefined, tcpPort: number | undefined;

@@ -112,3 +112,24 @@ function roaming(here: PeerLike, elsewhere: (id: string) => PeerLink): Peer {
   };
   return new Peer(here.id, () => link);
 }
+
+/** How the implementations marked `once` are placed in one worker (see {@linkcode placeOnce}). */
+export interface OnceIo {
+  /** This is the first worker, which serves them. */
+  owner: boolean;
+  /** (Not owner) hands a call to the first worker; resolves with its outcome. */
+  forward: (call: ForwardedCall, peer?: PeerLike) => Promise<Outcome>;
+  /** (Owner) reaches a peer by id on whichever worker it is connected to. */
+  elsewhere: (id: string) => PeerLink;
+}
+
+/** `impls` as one worker registers them: those marked `once` served or stood in for. */
+export function placeOnce(impls: readonly Implementation[], once: OnceIo): Implementation[] {
+  return impls.map((impl) =>
+    !impl.options.once
+      ? impl
+      : once.owner
+      ? owningImplementation(impl, once.elsewhere)
+      : forwardingImplementation(impl, once.forward)
+  );
+}

@@ -12,7 +12,7 @@ import { observability, type SharedObserve } from "./observe_flags.ts";
 import { readyLine, startProcess } from "../deploy/process.ts";
 import { LivenessGate } from "../deploy/liveness_gate.ts";
 import type { FromWorker, PeerCall, ToWorker } from "./serve_worker_protocol.ts";
-import { FORWARDED_PROTOCOL, type ForwardedCall } from "./serve_once.ts";
+import { FORWARDED_PROTOCOL, type ForwardedCall, type OnceIo, placeOnce } from "./serve_once.ts";
 import type { Outcome, PeerLike } from "../core/context.ts";
 import { errorShape, RpcError } from "../core/errors.ts";
 import { Peer, type PeerLink } from "../core/client/peer.ts";
@@ -112,6 +112,11 @@ async function callPeer(message: Extract<ToWorker, { t: "peer-call" }>): Promise
   post({ t: "peer-answer", id: message.id, outcome });
 }
 
+/** How worker `index` places the implementations marked `once` (the first serves them). */
+function onceIo(index: number): OnceIo {
+  return { owner: index === 0, forward, elsewhere: (id) => peerLink(0, index, id) };
+}
+
 function ask(what: "metrics" | "health"): Promise<Response> {
   const id = nextAsk++;
   return new Promise((resolve) => {
@@ -151,6 +156,7 @@ async function startDeployed(
       observe,
       liveness,
       true,
+      (impls) => placeOnce(impls, onceIo(message.index)),
     );
     if (message.announce) post({ t: "say", line: readyLine(message.name, running) });
     post({ t: "ready", ports: {} });
@@ -185,11 +191,7 @@ async function start(message: Extract<ToWorker, { t: "start" }>): Promise<Servin
     if (!plan) throw new Error("no plan to serve");
     const serving = await startServing(plan, {
       reusePort: true,
-      once: {
-        owner: message.index === 0,
-        forward,
-        elsewhere: (id) => peerLink(0, message.index, id),
-      },
+      once: onceIo(message.index),
       ports: message.ports,
       say: message.announce ? (line) => post({ t: "say", line }) : () => {},
       shared,

@@ -38,7 +38,7 @@ provideLibrary({
   "./amqp": amqp,
   "./server": server,
   "./deploy": deploy,
-});
+}, import.meta.url);
 
 export { MultiClient } from "./src/client/multi.ts";
 export type { MultiClientOptions, RouteMap, RouteTarget } from "./src/client/multi.ts";

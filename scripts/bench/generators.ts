@@ -47,6 +47,8 @@ export interface Generators {
   pin: boolean;
   /** Unpinned, the CPUs they may use all the same (`0-1`: undoes an affinity inherited). */
   cpus?: string;
+  /** The native msgpack-rpc generator (peers/msgpack_load.c), built, for `add` cells. */
+  native?: string;
 }
 
 const pinned = (g: Generators) =>
@@ -59,6 +61,7 @@ export function httpGeneratorName(g: Generators): string {
 
 /** What drives the msgpack-rpc cells, for the report. */
 export function tcpGeneratorName(g: Generators): string {
+  if (g.native) return "C, one epoll thread (peers/msgpack_load.c)";
   return g.node ? "Node + msgpackr (peers/msgpack_load.js)" : "load.ts (Deno, raw msgpack-rpc)";
 }
 
@@ -95,6 +98,17 @@ export function httpCell(path: string, format: "json" | "xml", g: Generators): C
 /** A msgpack-rpc cell: `connections` connections with `depth` calls in flight on each. */
 export function tcpCell(g: Generators): Cell {
   return (ports, method, load, timing) => {
+    if (g.native && method === "add") {
+      return runChildGenerator([...pinned(g), g.native], {
+        port: ports.tcp,
+        connections: load.connections,
+        depth: load.depth,
+        warmupMs: timing.warmupMs,
+        durationMs: timing.durationMs,
+        tail: btoa(String.fromCharCode(...MSGPACK_TAILS[method])),
+        expected: ADD.sum,
+      }, timing);
+    }
     if (!g.node) {
       return runTcpCell({
         ...timing,

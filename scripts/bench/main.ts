@@ -61,6 +61,7 @@ import { coldTarget, sizeTarget, targets, verdict } from "./targets.ts";
 import { ensurePeers, HEADLINE_SERVERS, suiteServers } from "./peers.ts";
 import { HEADLINES, performanceDoc } from "./performance_doc.ts";
 import { type WorkerRounds, workersSuites } from "./workers.ts";
+import { nativeGenerator } from "./native_generator.ts";
 import {
   replaceSection,
   sectionOf,
@@ -139,19 +140,27 @@ async function runWorkers(
   options: Options,
   g: Generators,
   results: Results,
-): Promise<WorkerRounds> {
+): Promise<{ rounds: WorkerRounds; generators: string }> {
   console.error("serve --workers:");
   const cpus = navigator.hardwareConcurrency;
+  const native = await nativeGenerator();
   const unpinned: Generators = {
     ...g,
     pin: false,
     cpus: (await has("taskset")) && cpus >= 2 ? `0-${cpus - 1}` : undefined,
+    // A generator far cheaper per call than the server: it shares the cores with it here.
+    ...(native ? { native } : {}),
   };
   const rounds: WorkerRounds = new Map();
   for (const { suite, load, servers } of workersSuites(unpinned, rounds)) {
     await runSuite(suite, servers, [load], { ...options, pin: false }, results, ["add"]);
   }
-  return rounds;
+  return {
+    rounds,
+    generators: `HTTP by ${httpGeneratorName(unpinned)}, msgpack-rpc by ${
+      tcpGeneratorName(unpinned)
+    }`,
+  };
 }
 
 /** RSS per idle TCP connection of each msgpack-rpc server. */
@@ -246,9 +255,10 @@ async function main(): Promise<void> {
     );
   }
   if (options.only.has("observe")) await runObserve(options, g, results);
-  const workerRounds = options.only.has("workers")
+  const workersRun = options.only.has("workers")
     ? await runWorkers(options, g, results)
     : undefined;
+  const workerRounds = workersRun?.rounds;
   const tcpServers = runs.find((r) => r.suite === "tcp")?.servers ??
     (await suiteServers(g, peersMissing)).tcp;
   const idle = options.only.has("idle") ? await runIdle(options, tcpServers) : new Map();
@@ -279,6 +289,7 @@ async function main(): Promise<void> {
       busy: Math.max(Number(loadAtStart), Number(loadAverage())) > cpus + 1,
       timing: `${options.rounds} rounds × ${(roundMs / 1000).toFixed(1)} s per server ` +
         `(after ${(options.warmupMs / 1000).toFixed(1)} s of warm-up each)`,
+      generators: workersRun?.generators,
     });
   if (workers) out.push(workers, "");
   if (idle.size) out.push(idleTable(idle, options.idleConnections), "");

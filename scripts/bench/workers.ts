@@ -42,6 +42,11 @@ export const TWO_LOGGED = "serve --workers 2 + access log";
 export interface WorkerRound {
   /** Calls each worker answered in the window (one figure for `--workers 1`). */
   perWorker?: number[];
+  /**
+   * Connections of the cell's transport each worker held in the middle of the window
+   * (`--workers 2` only; the HTTP cell's include the scrapes' own).
+   */
+  connections?: number[];
   /** CPU µs per call of the main thread, the worker threads and the others, in the window. */
   mainUs: number;
   workersUs: number;
@@ -114,6 +119,23 @@ export function workerCalls(exposition: string): number[] {
   return [samples(exposition, "switchboard_calls_total").reduce((sum, s) => sum + s.value, 0)];
 }
 
+/**
+ * Each worker's open connections of `transport`
+ * (`switchboard_serve_worker_connections{worker,transport}`), in worker order; undefined
+ * without the family (one worker, no pool).
+ */
+export function workerConnections(exposition: string, transport: string): number[] | undefined {
+  const per = samples(exposition, "switchboard_serve_worker_connections")
+    .filter(({ labels }) => labels.includes(`transport="${transport}"`));
+  if (!per.length) return undefined;
+  const out: number[] = [];
+  for (const { labels, value } of per) {
+    const i = Number(/worker="(\d+)"/.exec(labels)?.[1]);
+    if (Number.isInteger(i)) out[i] = (out[i] ?? 0) + value;
+  }
+  return Array.from(out, (v) => v ?? 0);
+}
+
 /** Each worker's calls between two readings of `workerCalls` (a restarted one starts at 0). */
 export function callsBetween(before: number[], after: number[]): number[] {
   return after.map((v, i) => v >= (before[i] ?? 0) ? v - (before[i] ?? 0) : v);
@@ -126,23 +148,39 @@ export function spread(perWorker: number[]): number | undefined {
   return lo > 0 ? hi / lo - 1 : hi > 0 ? Infinity : undefined;
 }
 
-async function scrape(port: number | undefined): Promise<number[] | undefined> {
+interface Scraped {
+  calls: number[];
+  connections?: number[];
+}
+
+async function scrape(port: number | undefined, transport: string): Promise<Scraped | undefined> {
   if (!port) return undefined;
   try {
     const response = await fetch(`http://127.0.0.1:${port}/metrics`);
-    return workerCalls(await response.text());
+    const text = await response.text();
+    return { calls: workerCalls(text), connections: workerConnections(text, transport) };
   } catch {
     return undefined;
   }
 }
 
-/** `inner`, with each round's per-worker calls and thread CPU recorded under `recordAs`. */
-function observed(inner: Cell, rounds: WorkerRounds, recordAs: string): Cell {
+/**
+ * `inner`, with each round's per-worker calls and connections (of `transport`) and thread
+ * CPU recorded under `recordAs`.
+ */
+function observed(
+  inner: Cell,
+  rounds: WorkerRounds,
+  recordAs: string,
+  transport: string,
+): Cell {
   return async (ports, method, load, timing, pid) => {
     const list = rounds.get(recordAs) ?? [];
     rounds.set(recordAs, list);
-    let opening: Promise<number[] | undefined> | undefined;
-    let closing: Promise<number[] | undefined> | undefined;
+    let opening: Promise<Scraped | undefined> | undefined;
+    let closing: Promise<Scraped | undefined> | undefined;
+    let middle: Promise<Scraped | undefined> | undefined;
+    let midTimer: ReturnType<typeof setTimeout> | undefined;
     let cpuAtOpen: ReturnType<typeof threadCpu> | undefined;
     let cpuAtClose: ReturnType<typeof threadCpu> | undefined;
     let result: CellResult;
@@ -155,21 +193,29 @@ function observed(inner: Cell, rounds: WorkerRounds, recordAs: string): Cell {
             if (open) cpuAtOpen = threadCpu(pid);
             else cpuAtClose = threadCpu(pid);
           }
-          if (open) opening = scrape(ports.http);
-          else closing = scrape(ports.http);
+          if (open) {
+            opening = scrape(ports.http, transport);
+            // Connections mid-window: wrk opens its own after the window opens.
+            midTimer = setTimeout(() => {
+              middle = scrape(ports.http, transport);
+            }, timing.durationMs / 2);
+          } else closing = scrape(ports.http, transport);
         },
       }, pid);
     } catch (error) {
+      clearTimeout(midTimer);
       list.push(undefined);
       throw error;
     }
-    const [before, after] = await Promise.all([opening, closing]);
+    clearTimeout(midTimer);
+    const [before, after, during] = await Promise.all([opening, closing, middle]);
     const perCall = (k: "main" | "workers" | "other") =>
       cpuAtOpen && cpuAtClose && result.calls
         ? (cpuAtClose[k] - cpuAtOpen[k]) * 1000 / result.calls
         : NaN;
     list.push({
-      perWorker: before && after ? callsBetween(before, after) : undefined,
+      perWorker: before && after ? callsBetween(before.calls, after.calls) : undefined,
+      ...(during?.connections ? { connections: during.connections } : {}),
       mainUs: perCall("main"),
       workersUs: perCall("workers"),
       otherUs: perCall("other"),
@@ -184,6 +230,7 @@ function servers(
   cell: Cell,
   rounds: WorkerRounds,
   cpus: string | undefined,
+  transport: string,
 ): ServerDef[] {
   return ([[ONE, 1, false], [TWO, 2, false], [TWO_LOGGED, 2, true]] as const).map((
     [name, workers, log],
@@ -191,7 +238,7 @@ function servers(
     name,
     cmd: serveCommand(workers, log, cpus),
     ready: servePorts,
-    cell: observed(cell, rounds, `${suite}|${name}`),
+    cell: observed(cell, rounds, `${suite}|${name}`, transport),
   }));
 }
 
@@ -204,12 +251,12 @@ export function workersSuites(
     {
       suite: WORKERS_HTTP,
       load: WORKERS_HTTP_LOAD,
-      servers: servers(WORKERS_HTTP, httpCell("/rpc", "json", g), rounds, g.cpus),
+      servers: servers(WORKERS_HTTP, httpCell("/rpc", "json", g), rounds, g.cpus, "http"),
     },
     {
       suite: WORKERS_TCP,
       load: WORKERS_TCP_LOAD,
-      servers: servers(WORKERS_TCP, tcpCell(g), rounds, g.cpus),
+      servers: servers(WORKERS_TCP, tcpCell(g), rounds, g.cpus, "tcp"),
     },
   ];
 }

@@ -33,7 +33,7 @@ const CELLS = [
   {
     suite: WORKERS_TCP,
     load: WORKERS_TCP_LOAD.label,
-    what: "msgpack-rpc `add`, pipelined (Node + msgpackr)",
+    what: "msgpack-rpc `add`, pipelined",
   },
 ];
 
@@ -47,6 +47,13 @@ export interface WorkersCell {
   cpuRatio: number[];
   /** Round by round, at 2 workers: busiest worker's calls ÷ idlest's − 1. */
   spreads: number[];
+  /** Round by round, at 2 workers: the same of the connections each held. */
+  connectionSpreads: number[];
+  /**
+   * The most 2 workers could give over 1 here, the generator sharing the cores: the cores ÷
+   * (server + generator CPU per call at 2 workers), ÷ 1 worker's calls/s.
+   */
+  ceiling?: number;
   one?: Measured;
   two?: Measured;
   logged?: Measured;
@@ -70,12 +77,19 @@ function threadFigures(rounds: (WorkerRound | undefined)[] | undefined) {
 }
 
 /** The figures of both cells from a run. */
-export function workersCells(results: Results, rounds: WorkerRounds): WorkersCell[] {
+export function workersCells(
+  results: Results,
+  rounds: WorkerRounds,
+  cores = navigator.hardwareConcurrency,
+): WorkersCell[] {
   return CELLS.map(({ suite, load, what }) => {
     const get = (server: string) => results.get(key(suite, "add", load, server));
     const one = get(ONE), two = get(TWO), logged = get(TWO_LOGGED);
     const spreads = (rounds.get(`${suite}|${TWO}`) ?? [])
       .map((r) => r?.perWorker && spread(r.perWorker))
+      .filter((s): s is number => s !== undefined);
+    const connectionSpreads = (rounds.get(`${suite}|${TWO}`) ?? [])
+      .map((r) => r?.connections && spread(r.connections))
       .filter((s): s is number => s !== undefined);
     const threads: WorkersCell["threads"] = {};
     for (const server of [ONE, TWO, TWO_LOGGED]) {
@@ -87,12 +101,41 @@ export function workersCells(results: Results, rounds: WorkerRounds): WorkersCel
       speedup: roundRatios(two, one),
       cpuRatio: roundRatios(two, one, "cpuUs"),
       spreads,
+      connectionSpreads,
+      ceiling: ceiling(one, two, cores),
       one,
       two,
       logged,
       threads,
     };
   });
+}
+
+/** See {@linkcode WorkersCell.ceiling}; undefined without the figures. */
+export function ceiling(
+  one: Measured | undefined,
+  two: Measured | undefined,
+  cores: number,
+): number | undefined {
+  const cps1 = one?.result?.cps, cps2 = two?.result?.cps;
+  const serverUs = two?.cpuUs, busy = two?.generator?.busy;
+  if (!cps1 || !cps2 || serverUs === undefined || busy === undefined) return undefined;
+  const generatorUs = busy * 1e6 / cps2;
+  return cores * 1e6 / (serverUs + generatorUs) / cps1;
+}
+
+/**
+ * The chance that the kernel's hash leaves 2 workers within `within` of each other (busiest ÷
+ * idlest − 1) with `connections` connections, each landing on either with even odds.
+ */
+export function evenChance(connections: number, within = 0.2): number {
+  let chance = 0, ways = 1; // ways = C(connections, k), built up as k grows
+  for (let k = 0; k <= connections; k++) {
+    if (k > 0) ways = ways * (connections - k + 1) / k;
+    const lo = Math.min(k, connections - k), hi = Math.max(k, connections - k);
+    if (lo > 0 && hi / lo - 1 <= within + 1e-9) chance += ways;
+  }
+  return chance / 2 ** connections;
 }
 
 const span = (xs: number[], show: (x: number) => string) => {
@@ -115,7 +158,9 @@ export function workersTargets(cells: WorkersCell[]): string[] {
     out.push(
       `- ${c.what}: --workers 2 ÷ --workers 1 ≥ 1.4× — median ${
         s === undefined ? "–" : times(s)
-      } (rounds ${span(c.speedup, times)}): ${verdict(s === undefined ? undefined : s >= 1.4)}`,
+      } (rounds ${span(c.speedup, times)}; the most the cores allow with this generator: ${
+        c.ceiling === undefined ? "–" : times(c.ceiling)
+      }): ${verdict(s === undefined ? undefined : s >= 1.4)}`,
     );
   }
   for (const c of cells) {
@@ -123,6 +168,17 @@ export function workersTargets(cells: WorkersCell[]): string[] {
     out.push(
       `- ${c.what}, 32 connections: calls spread within 20% between the 2 workers — worst ` +
         `round ${worst === undefined ? "–" : fmtPct(worst)}: ${
+          verdict(worst === undefined ? undefined : worst <= 0.2)
+        }`,
+    );
+  }
+  for (const c of cells) {
+    const worst = c.connectionSpreads.length ? Math.max(...c.connectionSpreads) : undefined;
+    out.push(
+      `- ${c.what}, 32 connections: connections spread within 20% between the 2 workers — ` +
+        `worst round ${worst === undefined ? "–" : fmtPct(worst)} (rounds ${
+          span(c.connectionSpreads, fmtPct)
+        }; by the kernel's hash alone, ${fmtPct(evenChance(32))} of rounds would be): ${
           verdict(worst === undefined ? undefined : worst <= 0.2)
         }`,
     );
@@ -143,8 +199,8 @@ export function workersTargets(cells: WorkersCell[]): string[] {
 /** The table of both cells, one row per server. */
 export function workersTable(cells: WorkersCell[], rounds: WorkerRounds): string {
   const lines = [
-    "| Cell | Server | calls/s (best round) | ÷ --workers 1, by round | server CPU µs/call | ÷ --workers 1, by round | main isolate µs/call | worker threads µs/call | other threads µs/call | calls per worker (best round) | spread, by round | generator on CPU | peak RSS MiB |",
-    "|---|---|--:|--:|--:|--:|--:|--:|--:|---|--:|--:|--:|",
+    "| Cell | Server | calls/s (best round) | ÷ --workers 1, by round | server CPU µs/call | ÷ --workers 1, by round | main isolate µs/call | worker threads µs/call | other threads µs/call | calls per worker (best round) | spread, by round | connections per worker (best round) | connection spread, by round | generator on CPU | peak RSS MiB |",
+    "|---|---|--:|--:|--:|--:|--:|--:|--:|---|--:|---|--:|--:|--:|",
   ];
   for (const c of cells) {
     const suite = CELLS.find((x) => x.what === c.what)!.suite;
@@ -158,6 +214,11 @@ export function workersTable(cells: WorkersCell[], rounds: WorkerRounds): string
       const perWorker = list[bestRound]?.perWorker;
       const spreads = server === ONE ? [] : list.map((r) => r?.perWorker && spread(r.perWorker))
         .filter((s): s is number => s !== undefined);
+      const connections = list[bestRound]?.connections;
+      const connectionSpreads = server === ONE
+        ? []
+        : list.map((r) => r?.connections && spread(r.connections))
+          .filter((s): s is number => s !== undefined);
       lines.push(
         `| ${c.what}, ${c.load} | ${server} | ${cps(m)} | ${
           server === ONE ? "1" : span(roundRatios(m, c.one), times)
@@ -165,7 +226,9 @@ export function workersTable(cells: WorkersCell[], rounds: WorkerRounds): string
           server === ONE ? "1" : span(roundRatios(m, c.one, "cpuUs"), times)
         } | ${fmtUs(t.main)} | ${fmtUs(t.workers)} | ${fmtUs(t.other)} | ${
           perWorker ? perWorker.map(fmtInt).join(" / ") : "–"
-        } | ${server === ONE ? "–" : span(spreads, fmtPct)} | ${generatorBusy(m)} | ${
+        } | ${server === ONE ? "–" : span(spreads, fmtPct)} | ${
+          connections ? connections.map(fmtInt).join(" / ") : "–"
+        } | ${server === ONE ? "–" : span(connectionSpreads, fmtPct)} | ${generatorBusy(m)} | ${
           m?.peakKiB ? (m.peakKiB / 1024).toFixed(0) : "–"
         } |`,
       );
@@ -209,6 +272,33 @@ export function projection(cells: WorkersCell[]): Projection {
     }),
     perWorkerMiB: (peak(cells[0]?.two) - peak(cells[0]?.one)) / 1024,
   };
+}
+
+/**
+ * Why a cell's speed-up stops where it does: the ceiling the cores and the generator leave,
+ * and the kernel's spread of the connections.
+ */
+export function whyNotMore(cells: WorkersCell[]): string {
+  const us = (x: number | undefined) => x === undefined || !Number.isFinite(x) ? "–" : fmtUs(x);
+  const each = cells.map((c) => {
+    const busy = c.two?.generator?.busy, cps = c.two?.result?.cps;
+    const generatorUs = busy !== undefined && cps ? busy * 1e6 / cps : undefined;
+    return `${c.what}: ${us(c.two?.cpuUs)} µs of server and ${us(generatorUs)} µs of ` +
+      `generator per call at 2 workers, so at most ${
+        c.ceiling === undefined ? "–" : times(c.ceiling)
+      } of one worker's calls/s`;
+  }).join("; ");
+  return "Why a speed-up stops where it does. With the load generator on the same cores, " +
+    "2 workers can give at most the cores ÷ (server + generator CPU per call) calls/s, " +
+    `against 1 worker's one core of server: ${each}. Where that ceiling is under 1.4× the ` +
+    "target cannot be met on this machine whatever the server does: the generator takes " +
+    "the CPU the second worker needs. One connection's calls stay on " +
+    "the worker it landed on, and the kernel's `SO_REUSEPORT` hash puts each of the 32 " +
+    "connections on either worker with even odds: 15–17 each (within 20%) in " +
+    `${fmtPct(evenChance(32))} of rounds, and a 20/12 split now and then. The closed-loop ` +
+    "generators make up part of it (a less loaded worker answers its connections sooner, so " +
+    "they make more calls), which is why the calls spread less than the connections while the " +
+    "cores are the limit.";
 }
 
 /** "On 16 cores": the design's reasoning, with this run's figures put in. */
@@ -269,8 +359,9 @@ export function on16Cores(p: Projection): string {
     "small calls at hundreds of thousands per second are a packet-rate load: the card must " +
     "spread its queues over the cores (RSS, multi-queue), else one core's interrupts cap " +
     "all 16 workers.",
-    "- **The load generator**: `wrk -t1` and the single-threaded Node generator each fill one " +
-    "core; measuring 16 workers needs `wrk -t8` and several generators, on another machine.",
+    "- **The load generator**: `wrk -t1` and the single-threaded msgpack-rpc generator each " +
+    "fill at most one core; measuring 16 workers needs `wrk -t8` and several generators, on " +
+    "another machine.",
   ].join("\n");
 }
 
@@ -278,7 +369,7 @@ export function on16Cores(p: Projection): string {
 export function workersSection(
   cells: WorkersCell[],
   rounds: WorkerRounds,
-  info: { when: string; load: string; timing: string; busy?: boolean },
+  info: { when: string; load: string; timing: string; busy?: boolean; generators?: string },
 ): string {
   return [
     WORKERS_HEADING,
@@ -296,7 +387,8 @@ export function workersSection(
     `${info.timing}; load average ${info.load}. Real \`deno run -A main.ts serve --workers 1|2 ` +
     "--metrics --log-level off` processes with the bench component (and `--workers 2` with " +
     "the access log on, written to the bench's pipe), taking turns round by round; neither " +
-    "they nor the generators are pinned: all share the cores.",
+    "they nor the generators are pinned: all share the cores." +
+    (info.generators ? ` Load: ${info.generators}.` : ""),
     "",
     workersTable(cells, rounds),
     "",
@@ -310,8 +402,9 @@ export function workersSection(
     "round): the generators are closed loops, so each connection makes calls as fast as its " +
     "worker answers: the calls spread as the connections do while the generator is the " +
     "bottleneck, and as the workers' share of the CPU does while they are (on a busy machine, " +
-    "a worker that gets less CPU gets fewer calls). A per-worker count of open " +
-    "connections in `/metrics` would measure the connections themselves (serve has none yet). " +
+    "a worker that gets less CPU gets fewer calls). Connections per worker: " +
+    "`switchboard_serve_worker_connections{worker,transport}` in the middle of each window " +
+    "(the HTTP cell's count the scrapes' own connections too). " +
     "`--workers 1` is one isolate, but its process, like the others, may use both cores (V8's " +
     "and tokio's threads). " +
     "Generator on CPU: the load generator's CPU time ÷ wall time (100% = one core; then it " +
@@ -320,6 +413,8 @@ export function workersSection(
     "Targets (issue 27):",
     "",
     ...workersTargets(cells),
+    "",
+    whyNotMore(cells),
     "",
     on16Cores(projection(cells)),
     "",

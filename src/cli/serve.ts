@@ -22,12 +22,13 @@ import { observability, OBSERVE_OPTIONS, OBSERVE_OPTIONS_HELP } from "./observe_
 import { CORS_OPTIONS, CORS_OPTIONS_HELP, corsFromFlags } from "./cors_flags.ts";
 import { instrument } from "../observe/instrument.ts";
 import type { TcpListener } from "../adapters/deno/tcp_listener.ts";
+import type { HttpListener } from "../adapters/deno/http.ts";
 import type { TcpOptions } from "../server/tcp.ts";
 import type { AmqpListener } from "../server/amqp.ts";
 import { reusePortRefusal } from "../adapters/deno/reuse_port.ts";
 import type { SharedObserve } from "./observe_flags.ts";
 import { deployedWorkers, serveWorkers } from "./serve_workers.ts";
-import { type ForwardedCall, forwardingImplementation } from "./serve_once.ts";
+import { type OnceIo, placeOnce } from "./serve_once.ts";
 import type { Call, Outcome, PeerLike } from "../core/context.ts";
 
 export const SERVE_HELP = `Usage: switchboard serve [options]
@@ -201,16 +202,13 @@ export interface ServeIo {
   say?: (line: string) => void;
   /** Access log, `/metrics` and `/healthz` shared with the other workers. */
   shared?: SharedObserve;
-  /** Joins the TCP listener's publish–subscribe to the other workers'. */
+  /** Joins the server's publish–subscribe (TCP and WebSocket peers) to the other workers'. */
   topicRelay?: TcpOptions["topicRelay"];
   /**
    * Implementations marked `once`: served here when `owner`, else by stand-ins that hand
    * their calls to `forward` (see serve_once.ts).
    */
-  once?: {
-    owner: boolean;
-    forward: (call: ForwardedCall, peer?: PeerLike) => Promise<Outcome>;
-  };
+  once?: OnceIo;
 }
 
 /** A server started by {@linkcode startServing}. */
@@ -221,6 +219,8 @@ export interface Serving {
   tcpPort?: number;
   /** Dispatches a call to this server's router (a `once` call from another worker). */
   dispatch(call: Call): Promise<Outcome>;
+  /** A peer connected here (over TCP, having said its id), or undefined. */
+  peer(id: string): PeerLike | undefined;
   /** This isolate's metrics as Prometheus text (empty without metrics). */
   metricsText(): Promise<string>;
   /** Drains every listener, then stops components and flushes the log. */
@@ -251,6 +251,8 @@ export async function startServing(plan: ServePlan, io: ServeIo = {}): Promise<S
     debug: values.debug,
     logger: observe.instruments.log,
     maxInFlight: maxCalls,
+    // On the server, not its TCP listener: WebSocket peers publish and subscribe too.
+    ...(io.topicRelay ? { topicRelay: io.topicRelay } : {}),
   });
   instrument(server.router, observe.instruments);
   let impls: Implementation[] = demoComponents;
@@ -264,12 +266,9 @@ export async function startServing(plan: ServePlan, io: ServeIo = {}): Promise<S
     impls = placed.implementations;
   }
   const once = io.once;
-  server.register(
-    ...(once?.owner === false
-      ? impls.map((impl) => impl.options.once ? forwardingImplementation(impl, once.forward) : impl)
-      : impls),
-  );
+  server.register(...(once ? placeOnce(impls, once) : impls));
   const tcpListeners: TcpListener[] = [], amqpListeners: AmqpListener[] = [];
+  let httpListener: HttpListener | undefined;
   let httpPort: number | undefined, tcpPort: number | undefined;
   try {
     if (http) {
@@ -291,6 +290,7 @@ export async function startServing(plan: ServePlan, io: ServeIo = {}): Promise<S
             get: observe.routes,
           }),
       );
+      httpListener = listener;
       httpPort = listener.port;
       say(
         `listening on ${listener.url} (JSON-RPC and XML-RPC: POST /, /rpc, /RPC2${
@@ -302,11 +302,7 @@ export async function startServing(plan: ServePlan, io: ServeIo = {}): Promise<S
       const listener = await listenOn(
         "tcp",
         tcp,
-        () =>
-          server.listenTcp({ ...tcp, tls, reusePort }, {
-            maxConnections,
-            topicRelay: io.topicRelay,
-          }),
+        () => server.listenTcp({ ...tcp, tls, reusePort }, { maxConnections }),
       );
       tcpListeners.push(listener);
       tcpPort = listener.port;
@@ -326,6 +322,7 @@ export async function startServing(plan: ServePlan, io: ServeIo = {}): Promise<S
   }
   const metricsListener = observe.start(
     () => [
+      ...(httpListener ? [{ transport: "http", count: () => httpListener!.connections() }] : []),
       ...tcpListeners.map((l) => ({ transport: "tcp", count: () => l.connections() })),
       ...amqpListeners.map((l) => ({ transport: "amqp", count: () => l.connected ? 1 : 0 })),
     ],
@@ -340,6 +337,7 @@ export async function startServing(plan: ServePlan, io: ServeIo = {}): Promise<S
     httpPort,
     tcpPort,
     dispatch: (call) => server.router.dispatch(call),
+    peer: (id) => connectedPeer(server, id),
     metricsText: () => observe.instruments.metrics?.text() ?? Promise.resolve(""),
     async close() {
       await server.close();
@@ -347,6 +345,11 @@ export async function startServing(plan: ServePlan, io: ServeIo = {}): Promise<S
       await observe.close();
     },
   };
+}
+
+/** Peer `id` of `server`'s TCP listeners, when it is connected now. */
+export function connectedPeer(server: Server, id: string): PeerLike | undefined {
+  return server.peers().some((p) => p.id === id) ? server.peer(id) : undefined;
 }
 
 /** The certificate and key of `--tls-cert`/`--tls-key` (both or neither), read as PEM. */

@@ -7,15 +7,15 @@
  */
 
 import { useNativeMsgpack } from "../adapters/deno/msgpack_native.ts";
-import { parseServe, type Serving, startServing } from "./serve.ts";
+import { connectedPeer, parseServe, type Serving, startServing } from "./serve.ts";
 import { observability, type SharedObserve } from "./observe_flags.ts";
 import { readyLine, startProcess } from "../deploy/process.ts";
 import { LivenessGate } from "../deploy/liveness_gate.ts";
-import type { FromWorker, ToWorker } from "./serve_worker_protocol.ts";
-import { FORWARDED_PROTOCOL, type ForwardedCall } from "./serve_once.ts";
+import type { FromWorker, PeerCall, ToWorker } from "./serve_worker_protocol.ts";
+import { FORWARDED_PROTOCOL, type ForwardedCall, type OnceIo, placeOnce } from "./serve_once.ts";
 import type { Outcome, PeerLike } from "../core/context.ts";
 import { errorShape, RpcError } from "../core/errors.ts";
-import { Peer } from "../core/client/peer.ts";
+import { Peer, type PeerLink } from "../core/client/peer.ts";
 import type { TopicDelivery } from "../server/tcp.ts";
 
 /** How long a `/metrics` or `/healthz` waits for the main isolate. */
@@ -54,47 +54,67 @@ function forward(call: ForwardedCall, peer?: PeerLike): Promise<Outcome> {
   });
 }
 
-/** (First worker) calls back the peer of a forwarded call, in the worker it came from. */
+/** (First worker) calls back the peers of forwarded calls, in the workers that hold them. */
 const peerCalls = new Map<number, (outcome: Outcome) => void>();
 let nextPeerCall = 1;
 
-function forwardedPeer(forwardId: number, id: string): Peer {
-  return new Peer(id, () => ({
+/**
+ * The peer of forwarded call `forwardId` from worker `from`, as the `once` implementation
+ * here sees it: its calls go through the main isolate to that worker (while the call runs,
+ * over the connection it came on; later, wherever a connection of that peer id is), so that
+ * a handle kept after the call ended still reaches the peer.
+ */
+function forwardedPeer(forwardId: number, from: number, id: string): Peer {
+  const link = peerLink(forwardId, from, id);
+  return new Peer(id, () => link);
+}
+
+/**
+ * Calls to peer `id` through the main isolate: to worker `from` first (over forwarded call
+ * `forwardId`'s connection while it runs there; 0: none), then to whichever holds the id.
+ */
+function peerLink(forwardId: number, from: number, id: string): PeerLink {
+  const send = (callId: number, call: PeerCall) =>
+    post({ t: "peer-call", id: callId, worker: from, forward: forwardId, peer: id, call });
+  return {
     call: (method, params) =>
       new Promise<Outcome>((resolve) => {
         const callId = nextPeerCall++;
         peerCalls.set(callId, resolve);
-        post({ t: "peer-call", forward: forwardId, id: callId, method, params });
+        send(callId, { method, params });
       }),
-    notify: (method, params) => post({ t: "peer-call", forward: forwardId, id: 0, method, params }),
-  }));
+    notify: (method, params) => send(0, { method, params, notify: true }),
+  };
 }
 
-/** Calls the calling peer of this worker's forwarded call back; answers its outcome. */
+/** Calls a peer of this worker back for the first worker; answers its outcome, or absent. */
 async function callPeer(message: Extract<ToWorker, { t: "peer-call" }>): Promise<void> {
-  const peer = forwards.get(message.forward)?.peer;
+  const running = message.forward === undefined ? undefined : forwards.get(message.forward);
+  const peer = running?.peer ?? (await starting)?.peer(message.peer);
+  if (!peer) return post({ t: "peer-absent", id: message.id });
+  const { method, params, notify } = message.call;
   let outcome: Outcome;
-  if (!peer) {
+  try {
+    if (notify) {
+      await peer.notify(method, params);
+      outcome = { ok: true, value: null };
+    } else {
+      outcome = { ok: true, value: await peer.call(method, params) };
+    }
+  } catch (error) {
     outcome = {
       ok: false,
-      error: errorShape("Unavailable", "the call that brought this peer has ended"),
+      error: error instanceof RpcError
+        ? error.toShape()
+        : errorShape("InternalError", error instanceof Error ? error.message : String(error)),
     };
-  } else if (message.id === 0) {
-    await peer.notify(message.method, message.params).catch(() => {});
-    return;
-  } else {
-    try {
-      outcome = { ok: true, value: await peer.call(message.method, message.params) };
-    } catch (error) {
-      outcome = {
-        ok: false,
-        error: error instanceof RpcError
-          ? error.toShape()
-          : errorShape("InternalError", error instanceof Error ? error.message : String(error)),
-      };
-    }
   }
   post({ t: "peer-answer", id: message.id, outcome });
+}
+
+/** How worker `index` places the implementations marked `once` (the first serves them). */
+function onceIo(index: number): OnceIo {
+  return { owner: index === 0, forward, elsewhere: (id) => peerLink(0, index, id) };
 }
 
 function ask(what: "metrics" | "health"): Promise<Response> {
@@ -119,6 +139,7 @@ async function startDeployed(
   message: Extract<ToWorker, { t: "deploy" }>,
 ): Promise<Serving | undefined> {
   try {
+    if (message.library) await import(message.library);
     await useNativeMsgpack();
     const plan = parseServe(message.args);
     if (!plan) throw new Error("no plan to serve");
@@ -135,11 +156,13 @@ async function startDeployed(
       observe,
       liveness,
       true,
+      (impls) => placeOnce(impls, onceIo(message.index)),
     );
     if (message.announce) post({ t: "say", line: readyLine(message.name, running) });
     post({ t: "ready", ports: {} });
     return {
       dispatch: (call) => running.server.router.dispatch(call),
+      peer: (id) => connectedPeer(running.server, id),
       metricsText: () => observe.instruments.metrics?.text() ?? Promise.resolve(""),
       async close() {
         await running.close();
@@ -161,12 +184,14 @@ function fail(error: unknown): void {
 
 async function start(message: Extract<ToWorker, { t: "start" }>): Promise<Serving | undefined> {
   try {
+    // Before any component loads: it provides Switchboard to them, as main.ts does here.
+    if (message.library) await import(message.library);
     await useNativeMsgpack();
     const plan = parseServe(message.args);
     if (!plan) throw new Error("no plan to serve");
     const serving = await startServing(plan, {
       reusePort: true,
-      once: { owner: message.index === 0, forward },
+      once: onceIo(message.index),
       ports: message.ports,
       say: message.announce ? (line) => post({ t: "say", line }) : () => {},
       shared,
@@ -211,7 +236,7 @@ scope.onmessage = async ({ data: message }) => {
         ? await serving.dispatch({
           ...call,
           protocol: FORWARDED_PROTOCOL,
-          ...(peer !== undefined ? { peer: forwardedPeer(message.id, peer) } : {}),
+          ...(peer !== undefined ? { peer: forwardedPeer(message.id, message.from, peer) } : {}),
         })
         : { ok: false, error: errorShape("Unavailable", "the serving worker did not start") };
       return post({ t: "outcome", id: message.id, outcome });

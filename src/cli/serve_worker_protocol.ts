@@ -17,8 +17,18 @@ export interface WorkerPorts {
 
 /** Main isolate → worker. */
 export type ToWorker =
-  /** Serve these `serve` flags; `announce`: send the startup lines (the first start only). */
-  | { t: "start"; args: string[]; index: number; ports?: WorkerPorts; announce: boolean }
+  /**
+   * Serve these `serve` flags; `announce`: send the startup lines (the first start only);
+   * `library`: the module to import first, which provides Switchboard to components.
+   */
+  | {
+    t: "start";
+    args: string[];
+    index: number;
+    ports?: WorkerPorts;
+    announce: boolean;
+    library?: string;
+  }
   /** Serve process `name` of a deployment (`"workers"`), with these `serve` flags. */
   | {
     t: "deploy";
@@ -28,6 +38,7 @@ export type ToWorker =
     secret: string;
     index: number;
     announce: boolean;
+    library?: string;
   }
   /** What the supervisor says of the deployment's other processes. */
   | { t: "liveness"; message: SupervisorMessage }
@@ -39,16 +50,21 @@ export type ToWorker =
   | { t: "reply"; id: number; status: number; type: string; body: string }
   /** A call another worker published: hand it to this worker's subscribers. */
   | { t: "deliver"; call: Published }
-  /** (To the first worker) dispatch a call of a `once` implementation; answer `outcome`. */
-  | { t: "forward"; id: number; call: ForwardedCall }
+  /**
+   * (To the first worker) dispatch a call of a `once` implementation, from worker `from`;
+   * answer `outcome`.
+   */
+  | { t: "forward"; id: number; from: number; call: ForwardedCall }
   /** The outcome of this worker's `call`. */
   | { t: "answer"; id: number; outcome: Outcome }
-  /**
-   * (To the first worker) the outcome of its `peer-call`; (to another worker) call back the
-   * peer of forwarded call `forward`, and answer `peer-answer`.
-   */
+  /** (To the first worker) the outcome of its `peer-call` (id 0: a notification). */
   | { t: "peer-answer"; id: number; outcome: Outcome }
-  | { t: "peer-call"; forward: number; id: number; method: string; params: unknown }
+  /**
+   * Call peer `peer` back: through forwarded call `forward`'s own connection while that call
+   * runs here, else through this worker's connection of that peer id; answer `peer-answer`,
+   * `absent` when this worker has no such peer.
+   */
+  | { t: "peer-call"; id: number; forward?: number; peer: string; call: PeerCall }
   /** Drain every listener, then answer `stopped`. */
   | { t: "stop" };
 
@@ -68,13 +84,32 @@ export type FromWorker =
   | { t: "call"; id: number; call: ForwardedCall }
   /** The outcome of a `forward`. */
   | { t: "outcome"; id: number; outcome: Outcome }
-  /** (From the first worker) call back the peer of forwarded call `forward`. */
-  | { t: "peer-call"; forward: number; id: number; method: string; params: unknown }
-  /** (From another worker) the outcome of a `peer-call`. */
+  /**
+   * (From the first worker) call back peer `peer` of a forwarded call from worker `worker`
+   * (`forward`: the main isolate's id of that call); id 0: a notification.
+   */
+  | {
+    t: "peer-call";
+    id: number;
+    worker: number;
+    forward: number;
+    peer: string;
+    call: PeerCall;
+  }
+  /** (From any worker) the outcome of a `peer-call`, or that it has no such peer. */
   | { t: "peer-answer"; id: number; outcome: Outcome }
+  | { t: "peer-absent"; id: number }
   /** A call published on this worker, for the other workers' subscribers. */
   | { t: "publish"; call: Published }
   | { t: "stopped" };
+
+/** A server → peer call, as it travels between workers. */
+export interface PeerCall {
+  method: string;
+  params: unknown;
+  /** A notification: no answer is wanted. */
+  notify?: boolean;
+}
 
 /** A published call, as it travels between workers. */
 export interface Published {

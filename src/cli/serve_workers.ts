@@ -11,17 +11,19 @@
 
 import { ListenError } from "./address.ts";
 import { parseHostPort, UsageError } from "./args.ts";
-import type { FromWorker, ToWorker, WorkerPorts } from "./serve_worker_protocol.ts";
+import type { FromWorker, PeerCall, ToWorker, WorkerPorts } from "./serve_worker_protocol.ts";
+import type { Outcome } from "../core/context.ts";
 import type { ForwardedCall } from "./serve_once.ts";
 import { errorShape } from "../core/errors.ts";
 import { stopSignal } from "../adapters/deno/stop_signal.ts";
 import { reusePortRefusal } from "../adapters/deno/reuse_port.ts";
+import { libraryModule } from "../host/load/library.ts";
 import type { DeployedWorkers } from "../deploy/process.ts";
 import { EXIT_CONFIG } from "../deploy/restart.ts";
 import { processProbe, serveMetrics, stdoutWriter } from "../adapters/deno/observe_io.ts";
 import { Metrics } from "../observe/metrics.ts";
 import { CONTENT_TYPE } from "../observe/exposition.ts";
-import { familyTotal, mergeExpositions } from "../observe/merge_exposition.ts";
+import { familyTotal, labelTotals, mergeExpositions } from "../observe/merge_exposition.ts";
 
 /** What `serve` parsed that its workers need (src/cli/serve.ts's `ServePlan` is one). */
 export interface WorkersPlan {
@@ -46,6 +48,12 @@ const RESTART_MAX_MS = 5_000;
 /** A worker running this long has recovered: its next death restarts it at once again. */
 const STABLE_MS = 30_000;
 
+/** What each worker imports first, so that the components it loads get Switchboard too. */
+function library(): { library?: string } {
+  const module = libraryModule();
+  return module ? { library: module } : {};
+}
+
 /** Runs `plan` in `plan.workers` worker isolates until SIGINT/SIGTERM. */
 export async function serveWorkers(plan: WorkersPlan): Promise<number> {
   const stdout = stdoutWriter((lines) =>
@@ -53,7 +61,14 @@ export async function serveWorkers(plan: WorkersPlan): Promise<number> {
   );
   const pool = new WorkerPool(
     plan.workers,
-    (index, ports, announce) => ({ t: "start", args: plan.args, index, ports, announce }),
+    (index, ports, announce) => ({
+      t: "start",
+      args: plan.args,
+      index,
+      ports,
+      announce,
+      ...library(),
+    }),
     (bytes) => stdout.sink(bytes),
   );
   const lines = await pool.start();
@@ -97,7 +112,16 @@ export function deployedWorkers(args: string[]): DeployedWorkers {
       );
       const pool = new WorkerPool(
         count,
-        (index, _ports, announce) => ({ t: "deploy", args, plan, name, secret, index, announce }),
+        (index, _ports, announce) => ({
+          t: "deploy",
+          args,
+          plan,
+          name,
+          secret,
+          index,
+          announce,
+          ...library(),
+        }),
         (bytes) => stdout.sink(bytes),
       );
       let lines: string[];
@@ -155,6 +179,21 @@ async function orStop<T>(pool: WorkerPool, open: () => T): Promise<T> {
   }
 }
 
+/** A call of the first worker back to a peer, while the workers are asked for it. */
+interface PendingPeerCall {
+  /** The first worker, and its id of the call (0: a notification). */
+  owner: Worker;
+  id: number;
+  peer: string;
+  call: PeerCall;
+  /** Workers still to ask, in order. */
+  tries: Slot[];
+  /** The worker asked now. */
+  at?: Worker;
+  /** The forwarded call that brought the peer, while it runs: its origin and id there. */
+  via?: { origin: Worker; id: number };
+}
+
 interface Slot {
   index: number;
   worker?: Worker;
@@ -183,8 +222,8 @@ class WorkerPool {
   /** `once` calls the first worker is serving for the others. */
   readonly #forwards = new Map<number, { origin: Worker; id: number; method: string }>();
   #nextForward = 1;
-  /** Calls of the first worker back to peers of other workers. */
-  readonly #peerCalls = new Map<number, { owner: Worker; id: number; origin: Worker }>();
+  /** Calls of the first worker back to peers, by this isolate's id, with where they are tried. */
+  readonly #peerCalls = new Map<number, PendingPeerCall>();
   droppedLines: () => number = () => 0;
 
   constructor(workers: number, start: StartMessage, log: (bytes: Uint8Array) => void) {
@@ -283,15 +322,11 @@ class WorkerPool {
           case "peer-answer": {
             const pending = this.#peerCalls.get(data.id);
             this.#peerCalls.delete(data.id);
-            if (pending && this.#current(pending.owner)) {
-              this.#post(pending.owner, {
-                t: "peer-answer",
-                id: pending.id,
-                outcome: data.outcome,
-              });
-            }
+            if (pending) this.#answerPeerCall(pending, data.outcome);
             return;
           }
+          case "peer-absent":
+            return this.#tryPeerCall(data.id);
           case "publish":
             // Every other worker's subscribers get it; the publisher's own have had it.
             for (const other of this.#slots) {
@@ -348,20 +383,63 @@ class WorkerPool {
     }
     const forwardId = this.#nextForward++;
     this.#forwards.set(forwardId, { origin, id, method: call.method });
-    this.#post(owner.worker, { t: "forward", id: forwardId, call });
+    const from = this.#slots.find((slot) => slot.worker === origin)?.index ?? -1;
+    this.#post(owner.worker, { t: "forward", id: forwardId, from, call });
   }
 
-  /** The first worker calls back the peer of a call it serves for another worker. */
+  /**
+   * The first worker calls back a peer of a call it served for another worker: through
+   * that call's connection while it runs, else through whichever worker now holds a
+   * connection of that peer id, the one the call came from first.
+   */
   #peerCall(owner: Worker, call: Extract<FromWorker, { t: "peer-call" }>): void {
-    const pending = this.#forwards.get(call.forward);
-    if (!pending || !this.#current(pending.origin)) {
-      if (call.id === 0) return;
-      const error = errorShape("Unavailable", "the call that brought this peer has ended");
-      return this.#post(owner, { t: "peer-answer", id: call.id, outcome: { ok: false, error } });
+    const running = this.#forwards.get(call.forward);
+    const first = this.#slots[call.worker];
+    const tries = [first, ...this.#slots.filter((slot) => slot !== first)]
+      .filter((slot): slot is Slot => slot !== undefined);
+    const id = this.#nextForward++;
+    this.#peerCalls.set(id, {
+      owner,
+      id: call.id,
+      peer: call.peer,
+      call: call.call,
+      tries,
+      // The running call's own connection is the origin's, under its id there.
+      ...(running && this.#current(running.origin) ? { via: running } : {}),
+    });
+    this.#tryPeerCall(id);
+  }
+
+  /** Asks the next worker that may hold the peer of call `id`; fails it when none is left. */
+  #tryPeerCall(id: number): void {
+    const pending = this.#peerCalls.get(id);
+    if (!pending) return;
+    for (;;) {
+      const slot = pending.tries.shift();
+      if (!slot) {
+        this.#peerCalls.delete(id);
+        const error = errorShape(
+          "Unavailable",
+          `peer ${pending.peer} is not connected to any worker of this server`,
+        );
+        return this.#answerPeerCall(pending, { ok: false, error });
+      }
+      if (!slot.ready || !slot.worker) continue;
+      pending.at = slot.worker;
+      const via = pending.via?.origin === slot.worker ? pending.via.id : undefined;
+      return this.#post(slot.worker, {
+        t: "peer-call",
+        id,
+        peer: pending.peer,
+        call: pending.call,
+        ...(via !== undefined ? { forward: via } : {}),
+      });
     }
-    const id = call.id === 0 ? 0 : this.#nextForward++;
-    if (id !== 0) this.#peerCalls.set(id, { owner, id: call.id, origin: pending.origin });
-    this.#post(pending.origin, { ...call, forward: pending.id, id });
+  }
+
+  #answerPeerCall(pending: PendingPeerCall, outcome: Outcome): void {
+    if (pending.id === 0 || !this.#current(pending.owner)) return; // a notification
+    this.#post(pending.owner, { t: "peer-answer", id: pending.id, outcome });
   }
 
   /** The first worker is gone: the calls it was serving for the others fail. */
@@ -374,14 +452,13 @@ class WorkerPool {
     this.#forwards.clear();
   }
 
-  /** `worker` is gone: the first worker's calls back to its peers fail. */
+  /** `worker` is gone: the peer calls it was asked fail (its peers' connections went with it). */
   #failPeerCalls(worker: Worker): void {
-    for (const [key, { owner, id, origin }] of this.#peerCalls) {
-      if (origin !== worker) continue;
+    for (const [key, pending] of this.#peerCalls) {
+      if (pending.at !== worker && pending.owner !== worker) continue;
       this.#peerCalls.delete(key);
-      if (!this.#current(owner)) continue;
       const error = errorShape("Unavailable", "the worker of this peer stopped");
-      this.#post(owner, { t: "peer-answer", id, outcome: { ok: false, error } });
+      this.#answerPeerCall(pending, { ok: false, error });
     }
   }
 
@@ -473,7 +550,7 @@ class WorkerPool {
 
   /**
    * Every worker's figures added up, the process's own once, and per worker: whether it is
-   * up, its restarts and the calls it answered.
+   * up, its restarts, the calls it answered and the connections it holds.
    */
   async metricsResponse(droppedLines: number): Promise<Response> {
     const texts = await Promise.all(this.#slots.map((slot) => this.#collect(slot)));
@@ -496,6 +573,16 @@ class WorkerPool {
       "Calls the worker isolate answered since it last started",
       () => perWorker((_, i) => familyTotal(texts[i], "switchboard_calls_total")),
       "counter",
+    );
+    own.gauge(
+      "switchboard_serve_worker_connections",
+      "Connections open on the worker isolate now, per transport (the kernel's spread)",
+      () =>
+        this.#slots.flatMap((_, i) =>
+          [...labelTotals(texts[i], "switchboard_open_connections", "transport")].map((
+            [transport, value],
+          ) => ({ labels: { worker: String(i), transport }, value }))
+        ),
     );
     own.gauge(
       "switchboard_log_dropped_lines_total",

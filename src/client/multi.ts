@@ -15,6 +15,7 @@ import { connect, type ConnectOptions } from "./connect.ts";
 import { LocalTransport } from "../core/client/local.ts";
 import type { OutgoingCall, Transport } from "../core/client/transport.ts";
 import { BalancedTransport, type BalanceOptions } from "./balance/balancer.ts";
+import type { BalanceStrategy } from "./balance/pick.ts";
 
 /** One place an interface is reachable. */
 export interface RouteTarget {
@@ -47,6 +48,8 @@ export interface MultiClientOptions extends ClientOptions {
   connect?: ConnectOptions;
   /** How calls are spread over the replicas of an interface (see `BalancedTransport`). */
   balance?: BalanceOptions;
+  /** Interface → its own strategy, over `balance.balance` (a deployment's `"balance"`). */
+  strategies?: Readonly<Record<string, BalanceStrategy>>;
   /**
    * Wraps each remote connection as it is made (a deployed process fails calls to processes
    * its supervisor reports down); `available` false keeps a replica out of the balancing.
@@ -69,6 +72,7 @@ class RoutingTransport implements Transport {
   /** Interface → the balancer over its replicas (interfaces served by several processes). */
   readonly #balancers = new Map<string, BalancedTransport>();
   readonly #balance: BalanceOptions;
+  readonly #strategies: Readonly<Record<string, BalanceStrategy>>;
   readonly #wrap: NonNullable<MultiClientOptions["wrap"]>;
   #closed = false;
 
@@ -78,6 +82,7 @@ class RoutingTransport implements Transport {
     this.#routes = options.routes ?? {};
     this.#connect = options.connect ?? {};
     this.#balance = options.balance ?? {};
+    this.#strategies = options.strategies ?? {};
     this.#wrap = options.wrap ?? ((transport) => transport);
   }
 
@@ -147,7 +152,11 @@ class RoutingTransport implements Transport {
       for (const r of replicas) r.transport.close().catch(() => {});
       return undefined;
     }
-    const balanced = new BalancedTransport(replicas, this.#balance);
+    const strategy = Object.hasOwn(this.#strategies, iface) ? this.#strategies[iface] : undefined;
+    const balanced = new BalancedTransport(
+      replicas,
+      strategy ? { ...this.#balance, balance: strategy } : this.#balance,
+    );
     this.#balancers.set(iface, balanced);
     return balanced;
   }

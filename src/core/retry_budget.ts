@@ -2,7 +2,10 @@
  * A retry budget: retries may be at most a share of the calls (10 % by default), so that a
  * failing service gets a bounded extra load from its callers instead of a multiple of it.
  * Every call deposits `ratio` of a token, every retry spends one; a small reserve lets a
- * quiet client retry its first failures too.
+ * quiet client retry its first failures too. So over any run of N calls the retries are at
+ * most `ratio × N` plus what was saved up when it began: the reserve (10 by default), or one
+ * retry and one call's share when the reserve is smaller than that (a whole token must be
+ * reachable, and a deposit must not be clipped while a fraction of one is saved).
  *
  * @module
  */
@@ -11,7 +14,10 @@
 export interface RetryBudgetOptions {
   /** Retries allowed per call, on average (default 0.1). */
   ratio?: number;
-  /** Retries allowed before any call deposited (default 10); also the most saved up. */
+  /**
+   * Retries allowed before any call deposited (default 10); also the most saved up (at least
+   * `1 + ratio`, see the module doc).
+   */
   reserve?: number;
 }
 
@@ -43,7 +49,9 @@ export class RetryBudget {
       throw new RangeError("retry budget ratio and reserve must be >= 0");
     }
     // The cap keeps a long healthy spell from saving up a retry storm for the next outage.
-    this.#cap = Math.max(reserve, 1);
+    // Below 1 + ratio it would clip deposits made while a fraction of a token is saved, and
+    // a ratio of 0.3 would pay for one retry in four calls instead of three in ten.
+    this.#cap = Math.max(reserve, 1 + this.#ratio);
     this.#tokens = reserve;
   }
 

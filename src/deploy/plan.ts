@@ -11,6 +11,7 @@ import type { InterfaceDef } from "../core/idl/interface.ts";
 import type { Implementation } from "../core/implement.ts";
 import { componentUrl } from "../host/load/loader.ts";
 import { loadPlaced, type Placement } from "./load.ts";
+import type { BalanceStrategy } from "../client/balance/pick.ts";
 import {
   checkDeployment,
   type Deployment,
@@ -93,6 +94,8 @@ export interface Plan {
   processes: ProcessPlan[];
   /** The routing table. */
   routes: RoutingTable;
+  /** Interface → how its calls are spread over the processes serving it (absent: default). */
+  balance?: Record<string, BalanceStrategy>;
   /** Public interface → its process and the module defining it (fronts load it). */
   publicInterfaces: Record<string, { process: string; module: string }>;
   /** Restart policy. */
@@ -327,6 +330,8 @@ export async function planDeployment(
 
   // Every interface must be reachable from the other processes.
   const routes: RoutingTable = {};
+  const balance: Record<string, BalanceStrategy> = {};
+  const balancedBy = new Map<string, string>();
   for (const [name, entry] of entries) {
     const count = replicaCount(entry);
     const proc = processes.find((p) => p.name === replicaName(name, 1, count))!;
@@ -356,6 +361,22 @@ export async function planDeployment(
       });
     }
     for (const iface of proc.interfaces) routes[iface] = [...routes[iface] ?? [], ...dialable];
+    if (entry.balance !== undefined) {
+      for (const iface of proc.interfaces) {
+        const first = balancedBy.get(iface);
+        if (first && JSON.stringify(balance[iface]) !== JSON.stringify(entry.balance)) {
+          problems.push({
+            path: jsonPath(at, "balance"),
+            message: `${iface} is also served by process ${first}, whose "balance" is ${
+              JSON.stringify(balance[iface])
+            }: one interface is balanced one way; give both the same`,
+          });
+          continue;
+        }
+        balance[iface] = entry.balance;
+        balancedBy.set(iface, name);
+      }
+    }
   }
   const publicInterfaces: Plan["publicInterfaces"] = {};
   for (const proc of processes) {
@@ -376,6 +397,7 @@ export async function planDeployment(
     name: deployment.name ?? base.pathname.split("/").pop()!.replace(/\.json$/, ""),
     processes,
     routes,
+    ...(Object.keys(balance).length ? { balance } : {}),
     publicInterfaces,
     restart: restartPolicy(deployment),
     liveness: livenessPolicy(deployment),

@@ -97,7 +97,8 @@ async function listen(
  * Starts the named process of a plan: loads, registers, listens; `observe` instruments
  * its routers (the front's metrics are labelled `scope="front"`); `liveness` holds what the
  * supervisor says of the other processes' liveness; `reusePort` shares the listeners' ports
- * with the process's other worker isolates (`"workers"`).
+ * with the process's other worker isolates (`"workers"`), and `place` says how this isolate
+ * registers the components' implementations (those marked `once` in one of them only).
  */
 export async function startProcess(
   plan: Plan,
@@ -106,6 +107,7 @@ export async function startProcess(
   observe?: ProcessObservability,
   liveness: LivenessGate = new LivenessGate(),
   reusePort = false,
+  place: (impls: Implementation[]) => Implementation[] = (impls) => impls,
 ): Promise<DeployedProcess> {
   const me: ProcessPlan | undefined = plan.processes.find((p) => p.name === name);
   if (!me) throw new Error(`the plan has no process ${JSON.stringify(name)}`);
@@ -115,6 +117,7 @@ export async function startProcess(
     local: server.router,
     caller: { id: name, roles: [] },
     routes: plan.routes,
+    ...(plan.balance ? { strategies: plan.balance } : {}),
     connect: { auth: sharedSecretCredentials(secret, name) },
     wrap: (transport, route) => liveness.wrap(transport, route),
   });
@@ -126,7 +129,7 @@ export async function startProcess(
   );
   const loaded = placed.implementations;
   for (const line of placed.report) console.log(line);
-  server.register(...loaded);
+  server.register(...place(loaded));
 
   let front: Server | undefined;
   const urls = { listen: [] as string[], front: [] as string[] };

@@ -59,6 +59,33 @@ export interface ProcessEntry {
   workers?: number | "auto";
   /** How many copies of the process run (default 1); replica k adds k-1 to each port. */
   replicas?: number;
+  /**
+   * How callers (the fronts, every process's `ctx.client`) spread the calls of this
+   * process's interfaces over the processes serving them (default `"least-in-flight"`).
+   */
+  balance?: BalanceSetting;
+}
+
+/** A balancing strategy as written: by name, or sticky by the value of a param. */
+export type BalanceSetting = "least-in-flight" | "round-robin" | { sticky: string };
+
+const STRATEGIES = ["least-in-flight", "round-robin"];
+
+/** What is wrong with a `"balance"` value, or undefined when it is one. */
+function balanceProblem(value: unknown): string | undefined {
+  if (typeof value === "string" && STRATEGIES.includes(value)) return undefined;
+  if (
+    isObject(value) && Object.keys(value).length === 1 &&
+    typeof (value as { sticky?: unknown }).sticky === "string" &&
+    (value as { sticky: string }).sticky !== ""
+  ) return undefined;
+  const onlySticky = isObject(value) && Object.keys(value).join() === "sticky";
+  if (value === "sticky" || onlySticky) {
+    return 'sticky balancing needs the param whose value keeps a caller on one replica: {"sticky": "PARAM"}, e.g. {"sticky": "user"}';
+  }
+  return `expected "least-in-flight", "round-robin" or {"sticky": "PARAM"}, got ${
+    JSON.stringify(value)
+  }`;
 }
 
 /** A deployment file as written. */
@@ -251,6 +278,10 @@ function checkMeaning(deployment: Deployment, problems: Problem[]): void {
     if (!isObject(proc)) continue;
     const at = jsonPath("$.processes", name);
     const replicas = replicaCount(proc);
+    if (proc.balance !== undefined) {
+      const problem = balanceProblem(proc.balance);
+      if (problem) problems.push({ path: jsonPath(at, "balance"), message: problem });
+    }
     const components = Array.isArray(proc.components) ? proc.components : [];
     if (components.length === 0 && !proc.front) {
       problems.push({
@@ -389,6 +420,8 @@ export function checkDeployment(value: unknown): Problem[] {
   const problems = validateStructure(value) ? [] : (validateStructure.errors ?? [])
     // A bad process name is reported once, by its propertyNames error.
     .filter((e) => !(e.keyword === "pattern" && e.propertyName !== undefined))
+    // A bad "balance" is reported once, in words, by checkMeaning.
+    .filter((e) => !/^\/processes\/[^/]+\/balance(\/|$)/.test(e.instancePath))
     .map(fromAjv);
   if (isObject(value)) checkMeaning(value as Deployment, problems);
   return dedupe(problems);

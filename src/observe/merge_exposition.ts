@@ -87,3 +87,29 @@ export function familyTotal(text: string, family: string): number {
   }
   return total;
 }
+
+/**
+ * The samples of `family` in one exposition added up by the value of `label` (series without
+ * it are left out).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { labelTotals } from "./merge_exposition.ts";
+ *
+ * const text = 'open{transport="tcp"} 2\nopen{transport="http",x="1"} 1\nopen{transport="http",x="2"} 4\n';
+ * assert.deepEqual([...labelTotals(text, "open", "transport")], [["tcp", 2], ["http", 5]]);
+ * ```
+ */
+export function labelTotals(text: string, family: string, label: string): Map<string, number> {
+  const totals = new Map<string, number>();
+  const pattern = new RegExp(`[{,]${label}="((?:[^"\\\\]|\\\\.)*)"`);
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(`${family}{`)) continue;
+    const at = line.lastIndexOf(" ");
+    const value = pattern.exec(line.slice(0, at))?.[1];
+    if (value === undefined) continue;
+    totals.set(value, (totals.get(value) ?? 0) + parseValue(line.slice(at + 1)));
+  }
+  return totals;
+}

@@ -16,6 +16,7 @@ import {
   TWO,
   TWO_LOGGED,
   workerCalls,
+  workerConnections,
   type WorkerRounds,
   WORKERS_HTTP,
   WORKERS_HTTP_LOAD,
@@ -24,9 +25,12 @@ import {
 } from "../../scripts/bench/workers.ts";
 import { start, threadCpu } from "../../scripts/bench/processes.ts";
 import {
+  ceiling,
+  evenChance,
   projection,
   replaceSection,
   sectionOf,
+  whyNotMore,
   WORKERS_HEADING,
   workersCells,
   workersSection,
@@ -116,12 +120,15 @@ function figures(): { results: Results; rounds: WorkerRounds } {
   });
   rounds.set(`${WORKERS_HTTP}|${ONE}`, [r([40_000], 19, 0), r([48_000], 20, 0)]);
   rounds.set(`${WORKERS_HTTP}|${TWO}`, [
-    r([30_000, 30_000], 0.1, 20),
-    r([40_000, 32_000], 0.1, 21),
+    { ...r([30_000, 30_000], 0.1, 20), connections: [18, 15] },
+    { ...r([40_000, 32_000], 0.1, 21), connections: [20, 13] },
   ]);
   rounds.set(`${WORKERS_HTTP}|${TWO_LOGGED}`, [r([28_000, 28_000], 1.1, 20.5), undefined]);
   rounds.set(`${WORKERS_TCP}|${ONE}`, [r([400_000], 2, 0), r([400_000], 2, 0)]);
-  rounds.set(`${WORKERS_TCP}|${TWO}`, [r([260_000, 260_000], 0, 2), r(undefined, 0, 2.2)]);
+  rounds.set(`${WORKERS_TCP}|${TWO}`, [
+    { ...r([260_000, 260_000], 0, 2), connections: [16, 16] },
+    r(undefined, 0, 2.2),
+  ]);
   rounds.set(`${WORKERS_TCP}|${TWO_LOGGED}`, [
     r([240_000, 240_000], 0.5, 2.5),
     r(undefined, 0.6, 2.4),
@@ -137,24 +144,31 @@ Deno.test("workersCells pairs the rounds of 2 workers with 1's, and keeps the sp
   assert.deepEqual(http.spreads.map((x) => +x.toFixed(3)), [0, 0.25]);
   assert.deepEqual(tcp.speedup, [1.3, 1.5]);
   assert.deepEqual(tcp.spreads, [0]); // the round without /metrics has none
+  assert.deepEqual(http.connectionSpreads.map((x) => +x.toFixed(3)), [0.2, 0.538]);
+  assert.deepEqual(tcp.connectionSpreads, [0]);
   assert.deepEqual(http.threads[TWO_LOGGED], { main: 1.1, workers: 20.5, other: 0.5 });
 });
 
 Deno.test("workersTargets: speed-up by the median, spread by the worst round, CPU by the median", () => {
   const { results, rounds } = figures();
   const lines = workersTargets(workersCells(results, rounds));
-  assert.equal(lines.length, 6);
+  assert.equal(lines.length, 8);
   assert.match(lines[0], /median 1\.50×.*: met$/);
   assert.match(lines[1], /median 1\.40×.*: met$/);
   assert.match(lines[2], /worst round 25(\.0)?%: MISSED$/);
   assert.match(lines[3], /worst round 0(\.0)?%: met$/);
-  assert.match(lines[4], /: met$/); // +2.4 %
-  assert.match(lines[5], /: MISSED$/); // +15 %
+  assert.match(
+    lines[4],
+    /connections spread .* worst round 54% .*40(\.3)?% of rounds.*: MISSED$/,
+  );
+  assert.match(lines[5], /connections spread .* worst round 0(\.0)?% .*: met$/);
+  assert.match(lines[6], /: met$/); // +2.4 %
+  assert.match(lines[7], /: MISSED$/); // +15 %
 });
 
 Deno.test("workersTargets says 'not measured' where a cell has no rounds", () => {
   const lines = workersTargets(workersCells(new Map(), new Map()));
-  assert.equal(lines.length, 6);
+  assert.equal(lines.length, 8);
   for (const line of lines) assert.match(line, /not measured$/);
 });
 
@@ -251,4 +265,44 @@ Deno.test("sectionOf takes a section to the next heading, or to the end; none wh
   // Written again into a page without it, it comes back the same.
   const page = replaceSection("# P\n\n## Every cell of the run\n\nt\n", WORKERS_HEADING, section);
   assert.equal(sectionOf(page, WORKERS_HEADING), section);
+});
+
+Deno.test("workerConnections reads each worker's connections of one transport", () => {
+  const text = [
+    'switchboard_serve_worker_connections{worker="1",transport="tcp"} 12',
+    'switchboard_serve_worker_connections{worker="0",transport="tcp"} 20',
+    'switchboard_serve_worker_connections{worker="0",transport="http"} 1',
+    'switchboard_serve_worker_connections{worker="1",transport="http"} 0',
+  ].join("\n");
+  assert.deepEqual(workerConnections(text, "tcp"), [20, 12]);
+  assert.deepEqual(workerConnections(text, "http"), [1, 0]);
+  assert.equal(workerConnections(text, "amqp"), undefined);
+  assert.equal(workerConnections(exposition, "tcp"), undefined);
+});
+
+Deno.test("ceiling: the cores over server + generator CPU per call, against 1 worker", () => {
+  // 2 µs of server and 0.5 core of generator at 250,000 calls/s (2 µs a call): 2 cores give
+  // 500,000 calls/s at most, 1.25× one worker's 400,000.
+  const one: Measured = { result: { cps: 400_000, p50: 0, p99: 0, calls: 1, errors: 0 } };
+  const two: Measured = {
+    result: { cps: 250_000, p50: 0, p99: 0, calls: 1, errors: 0 },
+    cpuUs: 2,
+    generator: { busy: 0.5, wait: 0 },
+  };
+  assert.equal(ceiling(one, two, 2), 1.25);
+  assert.equal(ceiling(one, { ...two, generator: undefined }, 2), undefined);
+  assert.equal(ceiling(undefined, two, 2), undefined);
+});
+
+Deno.test("evenChance: the kernel's even odds for 2 workers, within 20 %", () => {
+  assert.equal(evenChance(2), 0.5); // 1/1 only
+  assert.equal(evenChance(10), 252 / 1024); // 5/5 only: 6/4 is 50 %
+  assert.equal(+evenChance(32).toFixed(4), 0.4034); // 15/17, 16/16, 17/15
+});
+
+Deno.test("whyNotMore puts each cell's CPU per call and ceiling in", () => {
+  const { results, rounds } = figures();
+  const text = whyNotMore(workersCells(results, rounds, 2));
+  assert.match(text, /at most \d+\.\d\d× of one worker's calls\/s/);
+  assert.match(text, /40(\.3)?% of rounds/);
 });

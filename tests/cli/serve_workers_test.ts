@@ -440,3 +440,260 @@ Deno.test("serve --workers 2: a metrics address in use stops the workers and exi
     taken.close();
   }
 });
+
+Deno.test("serve --workers 2: /metrics counts each worker's open connections", async () => {
+  const server = await startServe(["--workers", "2", "--metrics", "--component", PROBE]);
+  const clients = await clientPerWorker(server);
+  const extraWorker = [...clients.keys()][0].at(-1);
+  const more: ReturnType<typeof connect>[] = [];
+  try {
+    assert.equal(clients.size, 2);
+    // Two more connections on the first client's worker: found by asking, the others closed.
+    for (let i = 0; i < 200 && more.length < 2; i++) {
+      const client = connect(server.tcp!);
+      if (String(await client.call("Probe.worker")).endsWith(extraWorker!)) more.push(client);
+      else await client.close();
+    }
+    assert.equal(more.length, 2);
+    const expected = (worker: string) => worker === extraWorker ? 3 : 1;
+    // The closed spares go away as their workers notice (bounded wait).
+    let text = "";
+    for (let i = 0; i < 200; i++) {
+      text = await metrics(server);
+      const tcp = ["0", "1"].map((w) =>
+        sample(text, `switchboard_serve_worker_connections{worker="${w}",transport="tcp"}`)
+      );
+      if (tcp[0] === expected("0") && tcp[1] === expected("1")) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    for (const w of ["0", "1"]) {
+      assert.equal(
+        sample(text, `switchboard_serve_worker_connections{worker="${w}",transport="tcp"}`),
+        expected(w),
+        text,
+      );
+    }
+    assert.equal(sample(text, 'switchboard_open_connections{transport="tcp"}'), 4);
+    // The scrape's own HTTP connection is counted on the worker that took it.
+    const http = ["0", "1"].map((w) =>
+      sample(text, `switchboard_serve_worker_connections{worker="${w}",transport="http"}`)
+    );
+    assert.ok(http.every((n) => n >= 0) && http[0] + http[1] >= 1, text);
+  } finally {
+    await Promise.all([...clients.values(), ...more].map((c) => c.close()));
+    await server.stop();
+  }
+});
+
+const Member = defineInterface("Member", {
+  heard: method({ params: { text: t.string }, result: t.string }),
+  noted: method({ params: { text: t.string } }),
+});
+
+/** A named TCP peer serving `Member`, on the worker the kernel gave its connection. */
+async function member(server: ServeProcess, id: string, noted: string[]) {
+  const client = connect(server.tcp!, { id });
+  client.register(
+    implement(Member, {
+      heard: ({ text }) => `${id} heard ${text}`,
+      noted: ({ text }) => void noted.push(text),
+    }),
+  );
+  return { client, worker: String(await client.call("Probe.worker")) };
+}
+
+Deno.test("serve --workers 2: a once implementation keeps peers of both workers and calls them after their calls ended", async () => {
+  const server = await startServe([
+    "--workers",
+    "2",
+    "--http",
+    "off",
+    "--component",
+    PROBE,
+    "--component",
+    "tests/fixtures/components/once_room.ts",
+  ]);
+  const members = new Map<string, Awaited<ReturnType<typeof member>>>();
+  const noted = new Map<string, string[]>();
+  const add = async (id: string) => {
+    noted.set(id, []);
+    const m = await member(server, id, noted.get(id)!);
+    members.set(id, m);
+    return m;
+  };
+  try {
+    // Peers until both workers have one (bounded): each joins the one room, in worker 0.
+    for (let i = 0; i < 100 && new Set([...members.values()].map((m) => m.worker)).size < 2; i++) {
+      await add(`peer-${i}`);
+    }
+    const workers = new Set([...members.values()].map((m) => m.worker));
+    assert.equal(workers.size, 2);
+    for (const m of members.values()) await m.client.call("Room.join");
+    const ids = [...members.keys()];
+    const heard = ids.map((id) => `${id} heard hi`).sort();
+    // Told from either worker, every member hears it: those on worker 1 through their own
+    // connection there, though the join that brought them ended long ago.
+    for (
+      const m of [...members.values()].filter((m, i, all) =>
+        all.findIndex((o) => o.worker === m.worker) === i
+      )
+    ) {
+      assert.deepEqual(
+        ((await m.client.call("Room.tell", { text: "hi" })) as string[]).sort(),
+        heard,
+      );
+    }
+    const first = members.get(ids[0])!;
+    assert.equal(await first.client.call("Room.note", { text: "note" }), ids.length);
+    for (let i = 0; i < 200 && [...noted.values()].some((n) => n.length < 1); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    for (const [id, n] of noted) assert.deepEqual(n, ["note"], id);
+
+    // A member that left: a clear error for it, the others still hear. Back under the same
+    // id on the other worker, the room reaches it there (whichever worker it first was on).
+    const teller = connect(server.tcp!);
+    try {
+      const tell = async (text: string) => (await teller.call("Room.tell", { text })) as string[];
+      for (
+        const gone of [...workers].map((w) => ids.find((id) => members.get(id)!.worker === w)!)
+      ) {
+        const was = members.get(gone)!.worker;
+        await members.get(gone)!.client.close();
+        members.delete(gone);
+        // Until its worker has noticed the close (a call may meet the closing connection).
+        const absent =
+          `${gone}: Unavailable: peer ${gone} is not connected to any worker of this server`;
+        let told: string[] = [];
+        for (let i = 0; i < 200; i++) {
+          told = await tell("again");
+          if (told.includes(absent)) break;
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        }
+        assert.ok(told.includes(absent), told.join("\n"));
+        for (const id of members.keys()) {
+          assert.ok(told.includes(`${id} heard again`), told.join("\n"));
+        }
+        for (let i = 0; i < 100; i++) {
+          const back = await add(gone);
+          if (back.worker !== was) {
+            break;
+          }
+          await back.client.close();
+          members.delete(gone);
+        }
+        assert.notEqual(members.get(gone)?.worker ?? was, was);
+        assert.ok((await tell("back")).includes(`${gone} heard back`), `${gone} from ${was}`);
+      }
+    } finally {
+      await teller.close();
+    }
+  } finally {
+    await Promise.all([...members.values()].map((m) => m.client.close()));
+    await server.stop();
+  }
+});
+
+/** WebSocket peers until both workers have one (bounded), by worker. */
+async function wsPerWorker(server: ServeProcess, prefix: string) {
+  const url = server.http!.replace("http", "ws");
+  const byWorker = new Map<string, ReturnType<typeof connect>>();
+  for (let i = 0; i < 200 && byWorker.size < 2; i++) {
+    const client = connect(url, { id: `${prefix}-${i}` });
+    const name = String(await client.call("Probe.worker"));
+    if (byWorker.has(name)) await client.close();
+    else byWorker.set(name, client);
+  }
+  return byWorker;
+}
+
+Deno.test("serve --workers 2 --websocket (no TCP): publish–subscribe and a once room reach WebSocket peers on both workers", async () => {
+  const server = await startServe([
+    "--workers",
+    "2",
+    "--tcp",
+    "off",
+    "--websocket",
+    "--component",
+    PROBE,
+    "--component",
+    "tests/fixtures/components/once_room.ts",
+  ]);
+  const clients = await wsPerWorker(server, "page");
+  try {
+    assert.equal(clients.size, 2);
+    const got = new Map<string, string[]>();
+    for (const [name, client] of clients) {
+      got.set(name, []);
+      await client.subscribe(
+        "news",
+        implement(Feed, { post: ({ text }) => void got.get(name)!.push(text) }),
+      );
+    }
+    for (const [name, client] of clients) {
+      await client.publish("news", Feed).post({ text: name });
+    }
+    for (let i = 0; i < 400 && [...got.values()].some((texts) => texts.length < 2); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200)); // no duplicate follows
+    const names = [...clients.keys()].sort();
+    for (const texts of got.values()) assert.deepEqual(texts.sort(), names);
+
+    // The room in worker 0 keeps both pages and tells them later, each on its own worker.
+    for (const [name, client] of clients) {
+      client.register(
+        implement(Member, {
+          heard: ({ text }) => `${name} heard ${text}`,
+          noted: () => {},
+        }),
+      );
+      await client.call("Room.join");
+    }
+    for (const client of clients.values()) {
+      assert.deepEqual(
+        ((await client.call("Room.tell", { text: "hi" })) as string[]).sort(),
+        names.map((name) => `${name} heard hi`),
+      );
+    }
+  } finally {
+    await Promise.all([...clients.values()].map((c) => c.close()));
+    await server.stop();
+  }
+});
+
+for (const isolate of ["worker", "process"]) {
+  Deno.test(`serve --workers 2: a once component under --isolate ${isolate} runs one instance for both workers`, async () => {
+    const server = await startServe([
+      "--workers",
+      "2",
+      "--metrics",
+      "--component",
+      PROBE,
+      "--component",
+      "tests/fixtures/components/once_counter.ts",
+      "--isolate",
+      isolate,
+    ]);
+    try {
+      assert.equal((await untilBothAnswer(server)).seen.size, 2);
+      // Over fresh connections, so both workers take some: one count, 1..20.
+      const counts: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        counts.push(Number(await httpCall(server.http!, "Counter.next")));
+      }
+      assert.deepEqual(counts, Array.from({ length: 20 }, (_, i) => i + 1));
+      await assert.rejects(httpCall(server.http!, "Counter.fail"), /the counter overflowed/);
+      const text = await metrics(server);
+      assert.ok(
+        sample(
+          text,
+          'switchboard_calls_total{interface="Counter",method="next",protocol="worker",code="ok"}',
+        ) > 0,
+        text,
+      );
+    } finally {
+      await server.stop();
+    }
+  });
+}

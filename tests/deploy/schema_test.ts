@@ -147,3 +147,23 @@ Deno.test('"workers" is a positive integer or "auto"', () => {
     assert.ok(problems.every((p) => p.startsWith("$.processes.a.workers")), problems.join("\n"));
   }
 });
+
+Deno.test('"balance" is least-in-flight, round-robin or {"sticky": PARAM}, else one clear problem', () => {
+  const withBalance = (balance: unknown) =>
+    paths({ processes: { a: { components: ["a.ts"], balance } } });
+  for (const good of ["least-in-flight", "round-robin", { sticky: "user" }]) {
+    assert.deepEqual(withBalance(good), [], JSON.stringify(good));
+  }
+  const sticky =
+    '$.processes.a.balance: sticky balancing needs the param whose value keeps a caller on one replica: {"sticky": "PARAM"}, e.g. {"sticky": "user"}';
+  assert.deepEqual(withBalance("sticky"), [sticky]);
+  assert.deepEqual(withBalance({ sticky: "" }), [sticky]);
+  assert.deepEqual(withBalance({ sticky: 3 }), [sticky]);
+  for (const bad of ["random", 2, { stick: "user" }, { sticky: "user", other: 1 }, null]) {
+    assert.deepEqual(withBalance(bad), [
+      `$.processes.a.balance: expected "least-in-flight", "round-robin" or {"sticky": "PARAM"}, got ${
+        JSON.stringify(bad)
+      }`,
+    ]);
+  }
+});

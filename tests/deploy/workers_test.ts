@@ -1,5 +1,6 @@
 // A deployment process with "workers": 2: both isolates serve its front on one port, its
-// metrics add them up, and SIGTERM stops it cleanly.
+// metrics add them up, SIGTERM stops it cleanly, and an implementation marked once runs in
+// one isolate for both.
 
 import assert from "node:assert/strict";
 import { deploy, freePorts } from "./helpers.ts";
@@ -62,6 +63,49 @@ Deno.test('deploy: a process with "workers": 2 serves from both isolates on one 
       assert.ok(line && Number(line.split(" ")[1]) > 0, text);
     }
     assert.ok(running.lines.some((l) => l.includes("probe: 2 workers share these ports")));
+    assert.equal(await running.stop(), 0, running.lines.join("\n"));
+  } finally {
+    await running.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test('deploy: a once implementation in a "workers": 2 process counts once for both isolates', async () => {
+  const [front, tcp, status] = freePorts(3);
+  const dir = await Deno.makeTempDir({ prefix: "switchboard-deploy-" });
+  const file = `${dir}/workers.json`;
+  await Deno.writeTextFile(
+    file,
+    JSON.stringify({
+      processes: {
+        probe: {
+          components: [fixture("which_worker.ts"), fixture("once_tally.ts")],
+          listen: [{ tcp: `127.0.0.1:${tcp}` }],
+          front: [{ http: `127.0.0.1:${front}` }],
+          public: ["Which", "Tally"],
+          workers: 2,
+        },
+      },
+      status: `127.0.0.1:${status}`,
+    }),
+  );
+  const running = deploy([file]);
+  try {
+    await running.ready();
+    const seen = new Set<string>();
+    for (let i = 0; i < 400 && seen.size < 2; i++) {
+      seen.add(String(await httpCall(front, "Which.worker")));
+    }
+    assert.equal(seen.size, 2, running.lines.join("\n"));
+    // Over fresh connections, so both isolates take some: one count, in worker 0.
+    const counts: number[] = [];
+    const where = new Set<unknown>();
+    for (let i = 0; i < 20; i++) {
+      counts.push(Number(await httpCall(front, "Tally.next")));
+      where.add(await httpCall(front, "Tally.where"));
+    }
+    assert.deepEqual(counts, Array.from({ length: 20 }, (_, i) => i + 1));
+    assert.deepEqual([...where], ["switchboard serve worker 0"]);
     assert.equal(await running.stop(), 0, running.lines.join("\n"));
   } finally {
     await running.stop();

@@ -24,6 +24,8 @@ import { hostProblem } from "../../server/http_request.ts";
 import { acceptLoop } from "./accept.ts";
 import { isWebSocketUpgrade, WebSocketUpgrades } from "./ws.ts";
 import type { WebSocketOptions } from "../../server/ws.ts";
+import type { PeerInfo } from "../../server/tcp_peers.ts";
+import type { Peer } from "../../core/client/peer.ts";
 
 /**
  * What a Deno HTTP listener adds to the app's options: limits on its connections, and
@@ -85,6 +87,10 @@ export interface HttpListener {
   readonly finished: Promise<void>;
   /** How many connections are open now (0 when it cannot tell: the `Deno.serve` fallback). */
   connections(): number;
+  /** With `websocket`: the WebSocket peers connected now (those that said their id). */
+  peers?(): PeerInfo[];
+  /** With `websocket`: a WebSocket peer by identity; valid across its reconnects. */
+  peer?(id: string): Peer;
 }
 
 /** Where an HTTP listener binds, and its certificate and key (PEM) for HTTPS. */
@@ -362,6 +368,9 @@ function serveWithDenoServe(
         },
         finished: server.finished,
         connections: () => 0,
+        ...(ws
+          ? { peers: () => ws.server.peers.list(), peer: (id: string) => ws.server.peers.peer(id) }
+          : {}),
       });
     } catch (error) {
       reject(error);

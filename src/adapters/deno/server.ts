@@ -16,7 +16,7 @@ import { LocalTransport } from "../../core/client/local.ts";
 import type { Peer } from "../../core/client/peer.ts";
 import { xmlRpcHandler } from "../../wire/xmlrpc/codec.ts";
 import { type AmqpListener, type AmqpServeOptions, serveAmqp } from "../../server/amqp.ts";
-import type { PeerInfo, TcpOptions } from "../../server/tcp.ts";
+import type { PeerInfo, TcpOptions, TopicDelivery } from "../../server/tcp.ts";
 import { type HttpListener, type HttpOptions, serveHttp } from "./http.ts";
 import { serveTcp, type TcpAddress, type TcpListener } from "./tcp_listener.ts";
 import { Topics } from "../../server/tcp_pubsub.ts";
@@ -31,6 +31,12 @@ export interface ServerOptions extends RouterOptions {
    * its connection gets what it missed (off by default; `{}` for 1000 calls / 1 MiB a topic).
    */
   replay?: ReplayOptions;
+  /**
+   * Joins this server's publish–subscribe to other servers' (the worker isolates of one
+   * `serve --workers`), whatever its listeners: given its delivery to its own subscribers,
+   * returns where its publishes go besides them.
+   */
+  topicRelay?: (deliver: TopicDelivery) => TopicDelivery;
 }
 
 /** Something a server listens with; closed when the server closes. */
@@ -71,6 +77,8 @@ export class Server {
   readonly router: Router;
   readonly #listeners = new Set<Listener>();
   readonly #tcp: TcpListener[] = [];
+  /** Listeners whose peers can be called back: TCP, and HTTP with WebSocket. */
+  readonly #peerListeners: Required<Pick<TcpListener, "peers" | "peer">>[] = [];
   /** One topic table for every listener: a publish reaches subscribers on every transport. */
   readonly #topics: Topics;
 
@@ -81,6 +89,12 @@ export class Server {
       new Client(new LocalTransport(router))
     );
     this.#topics = new Topics(this.router, undefined, options.replay);
+    const topics = this.#topics;
+    if (options.topicRelay) {
+      topics.relay = options.topicRelay((topic, method, params, caller) =>
+        void topics.deliver(topic, method, params, caller).catch(() => {})
+      );
+    }
     if (options.introspection ?? true) {
       for (const impl of introspection(this.router)) this.router.register(impl);
     }
@@ -106,6 +120,9 @@ export class Server {
         : false,
     });
     this.track(listener);
+    if (listener.peers && listener.peer) {
+      this.#peerListeners.push({ peers: listener.peers, peer: listener.peer });
+    }
     return listener;
   }
 
@@ -126,21 +143,28 @@ export class Server {
       await serveTcp(this.router, address, { topics: this.#topics, ...options }),
     );
     this.#tcp.push(listener);
+    this.#peerListeners.push(listener);
     return listener;
   }
 
-  /** The peers connected to this server's TCP listeners now. */
+  /** The peers connected to this server's TCP and WebSocket listeners now. */
   peers(): PeerInfo[] {
-    return this.#tcp.flatMap((listener) => listener.peers());
+    return this.#peerListeners.flatMap((listener) => listener.peers());
   }
 
   /**
    * A connected peer by identity, to call what it registered (`peer(id).proxy(Iface)`); the
-   * handle stays valid across the peer's reconnects.
+   * handle stays valid across the peer's reconnects (to the same listener; one not connected
+   * now is looked for on the first TCP listener, else the first WebSocket one).
    */
   peer(id: string): Peer {
-    const listener = this.#tcp.find((l) => l.peers().some((p) => p.id === id)) ?? this.#tcp[0];
-    if (!listener) throw new Error("this server has no TCP listener; peers connect over tcp://");
+    const listener = this.#peerListeners.find((l) => l.peers().some((p) => p.id === id)) ??
+      this.#tcp[0] ?? this.#peerListeners[0];
+    if (!listener) {
+      throw new Error(
+        "this server has no TCP or WebSocket listener; peers connect over tcp:// or ws://",
+      );
+    }
     return listener.peer(id);
   }
 

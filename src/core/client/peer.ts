@@ -9,6 +9,7 @@
 import type { Outcome, PeerLike, TraceCarrier } from "../context.ts";
 import { rpcError } from "../errors.ts";
 import { Client } from "./client.ts";
+import { unsent } from "./unsent.ts";
 import type { OutgoingCall, Transport } from "./transport.ts";
 import type { Fields } from "../idl/types.ts";
 
@@ -36,7 +37,8 @@ class PeerTransport implements Transport {
 
   #link(): PeerLink {
     const link = this.#resolve();
-    if (!link) throw rpcError("Unavailable", `peer ${this.#id} is not connected`);
+    // Marked unsent: nothing left, so a caller may try the peer elsewhere (another worker).
+    if (!link) throw unsent(rpcError("Unavailable", `peer ${this.#id} is not connected`));
     return link;
   }
 

@@ -379,6 +379,11 @@ function implementations(value: unknown): ExportedImplementation[] {
     if (concurrency !== undefined) exported.concurrency = concurrency;
     const queue = count(field(e, "queue"), 0, "queue");
     if (queue !== undefined) exported.queue = queue;
+    const once = field(e, "once");
+    if (once !== undefined && typeof once !== "boolean") {
+      throw new Refused("ready", "a ready message whose once is not a boolean");
+    }
+    if (once) exported.once = true;
     list.push(exported);
   }
   return list;

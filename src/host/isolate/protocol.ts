@@ -19,6 +19,8 @@ export interface ExportedImplementation {
   concurrency?: number;
   /** Its queue bound, if any. */
   queue?: number;
+  /** Declared to run once (`serve --workers N`: in the first worker only). */
+  once?: boolean;
 }
 
 /**

@@ -222,6 +222,7 @@ export class WorkerComponent {
       domain: exported.domain,
       concurrency: exported.concurrency,
       queue: exported.queue,
+      ...(exported.once ? { once: true } : {}),
     });
   }
 

@@ -273,6 +273,7 @@ async function load(source: LoadSource, url: string) {
         domain: impl.options.domain,
         concurrency: impl.options.concurrency,
         queue: impl.options.queue,
+        ...(impl.options.once ? { once: true } : {}),
       });
     }
     scope.postMessage({ type: "ready", implementations: exported, specifier });

@@ -15,12 +15,26 @@ import { publishLibrary, shimSpecifier } from "./shim.ts";
 import { ComponentError } from "./specifier.ts";
 
 let provided: Readonly<Record<LibraryEntry, object>> | undefined;
+let providedBy: string | undefined;
 let shim: string | undefined;
 
-/** Hands the loader every entry point's exports: what a loaded component may import. */
-export function provideLibrary(entries: Readonly<Record<LibraryEntry, object>>): void {
+/**
+ * Hands the loader every entry point's exports: what a loaded component may import.
+ * `module`: the URL of the module that provides them, for other isolates of this program
+ * (`serve --workers`) to import and so provide their own copy.
+ */
+export function provideLibrary(
+  entries: Readonly<Record<LibraryEntry, object>>,
+  module?: string,
+): void {
   provided = entries;
+  providedBy = module;
   shim = undefined;
+}
+
+/** The URL of the module that provided the library here, if it said. */
+export function libraryModule(): string | undefined {
+  return providedBy;
 }
 
 /** Publishes this copy of the library; returns the data: URL of its re-exporting module. */

@@ -178,3 +178,26 @@ Deno.test("from component: the check refuses what no worker entry sends, never t
   }
   assert.equal(checkFromWorker(iface(shared)).ok, true);
 });
+
+Deno.test("from component: a ready message's once is a boolean, kept when true", () => {
+  const ready = (once: unknown) => ({
+    type: "ready",
+    specifier: "data:,",
+    implementations: [{
+      iface: { name: "X", methods: {} },
+      ...(once === undefined ? {} : { once }),
+    }],
+  });
+  const implementations = (once: unknown) => {
+    const checked = checkFromWorker(ready(once));
+    assert.ok(checked.ok, String(once));
+    return (checked.message as { implementations: { once?: boolean }[] }).implementations;
+  };
+  assert.equal(implementations(true)[0].once, true);
+  assert.equal(implementations(false)[0].once, undefined);
+  assert.equal(implementations(undefined)[0].once, undefined);
+  for (const bad of ["yes", 1, null]) {
+    const checked = checkFromWorker(ready(bad));
+    assert.equal(checked.ok, false, String(bad));
+  }
+});

@@ -53,6 +53,7 @@ export function streamsImpl() {
       const end = Math.min(n, MAX_ITEMS);
       for (let i = 0; i < end; i++) yield { i, s: `item ${i}` };
     },
+    // deno-lint-ignore require-yield -- an idle stream: it never has an item
     async *idle(_, ctx) {
       idleOpen++;
       try {

@@ -25,6 +25,7 @@ import { connect } from "../../mod.ts";
 import "../../tcp.ts";
 import { DEFAULT_STREAM_WINDOW } from "../../src/core/stream/consumer.ts";
 import { MAX_ITEMS, Streams, wallClock } from "./stream_component.ts";
+import type { CellResult } from "./load.ts";
 
 /** What the generator is asked to do. */
 export type StreamLoad =
@@ -33,14 +34,11 @@ export type StreamLoad =
   | { mode: "idle"; url: string; streams: number }
   | { mode: "cancel"; url: string; cancels: number; pings: number };
 
-/** `items`' line: items/s as `cps`, the shape child_generator.ts reads. */
-export interface ItemsResult {
-  cps: number;
-  p50: null;
-  p99: null;
-  calls: number;
-  errors: number;
-  wrong?: string;
+/**
+ * `items`' line: items/s as `cps`, items as `calls`, the shape child_generator.ts reads (no
+ * latencies: NaN, null in JSON); or why this URL cannot stream.
+ */
+export interface ItemsResult extends CellResult {
   unavailable?: string;
 }
 
@@ -80,23 +78,31 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 type Api = ReturnType<typeof proxyOf>;
 const proxyOf = (client: ReturnType<typeof connect>) => client.proxy(Streams);
 
+/** An item that is not the one expected: the server's answer was wrong. */
+class WrongItem extends Error {}
+
 /** Reads a stream of `n` items whole, checking each; the count. */
 async function readAll(api: Api, n: number): Promise<number> {
   let next = 0;
   for await (const item of api.items({ n })) {
     if (item.i !== next++ || item.s !== `item ${item.i}`) {
-      throw new Error(`item ${next - 1} was ${JSON.stringify(item)}`);
+      throw new WrongItem(`item ${next - 1} was ${JSON.stringify(item)}`);
     }
   }
   return next;
 }
 
-async function items(api: Api, load: Extract<StreamLoad, { mode: "items" }>) {
+async function items(
+  api: Api,
+  load: Extract<StreamLoad, { mode: "items" }>,
+): Promise<ItemsResult> {
   try {
     const read = await readAll(api, PROBE_ITEMS);
     if (read !== PROBE_ITEMS) throw new Error(`read ${read} of ${PROBE_ITEMS} items`);
   } catch (error) {
-    return { unavailable: error instanceof Error ? error.message : String(error) };
+    const why = error instanceof Error ? error.message : String(error);
+    const failed = { cps: NaN, p50: NaN, p99: NaN, calls: 0, errors: 0 };
+    return error instanceof WrongItem ? { ...failed, wrong: why } : { ...failed, unavailable: why };
   }
   let measuring = false, stopped = false, counted = 0, errors = 0;
   let wrong: string | undefined;
@@ -131,7 +137,7 @@ async function items(api: Api, load: Extract<StreamLoad, { mode: "items" }>) {
   console.log("window closed");
   stopped = true;
   await Promise.all(readers);
-  return { cps: calls / (elapsed / 1000), p50: null, p99: null, calls, errors, wrong };
+  return { cps: calls / (elapsed / 1000), p50: NaN, p99: NaN, calls, errors, wrong };
 }
 
 async function slow(api: Api, load: Extract<StreamLoad, { mode: "slow" }>): Promise<SlowResult> {

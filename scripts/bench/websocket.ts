@@ -116,9 +116,22 @@ function cpuMs(pid: number): number {
   }
 }
 
-async function start(kind: Kind): Promise<{ child: Deno.ChildProcess; url: string }> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL(import.meta.url).pathname, "--serve", kind],
+/** Starts one server (with `cpus`, on those: undoes an affinity this process has). */
+async function start(
+  kind: Kind,
+  cpus?: string,
+): Promise<{ child: Deno.ChildProcess; url: string }> {
+  const argv = [
+    ...(cpus ? ["taskset", "-c", cpus] : []),
+    Deno.execPath(),
+    "run",
+    "-A",
+    new URL(import.meta.url).pathname,
+    "--serve",
+    kind,
+  ];
+  const child = new Deno.Command(argv[0], {
+    args: argv.slice(1),
     cwd: ROOT, // deno.json's imports (rpc-websockets)
     stdout: "piped",
     stderr: "inherit",
@@ -158,13 +171,13 @@ export interface WebSocketRun {
 
 /** Starts both servers, runs every cell in interleaved rounds, stops them. */
 export async function runWebSocket(
-  options: { durationMs: number; rounds: number; warmupMs: number },
+  options: { durationMs: number; rounds: number; warmupMs: number; cpus?: string },
 ): Promise<WebSocketRun> {
   const { durationMs: duration, rounds, warmupMs: warmup } = options;
   const kinds: Kind[] = ["switchboard", "rpc-websockets"];
   // Both servers run at once and take turns, round by round: a busy machine slows both
   // alike, and each round's ratio compares neighbours in time.
-  const servers = await Promise.all(kinds.map(start));
+  const servers = await Promise.all(kinds.map((kind) => start(kind, options.cpus)));
   const ratios = new Map<string, number[]>();
   const rates = new Map<string, number[]>();
   /** Server CPU per call (µs): steadier than calls per second on a busy machine. */

@@ -297,6 +297,7 @@ async function main(): Promise<void> {
     when: `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`,
     load: `${loadAtStart} at the start, ${loadAverage()} at the end`,
     pinned: options.pin,
+    busy: Math.max(Number(loadAtStart), Number(loadAverage())) > cpus + 1,
   });
   if (streams) out.push(streams, "");
   if (idle.size) out.push(idleTable(idle, options.idleConnections), "");

@@ -50,6 +50,8 @@ export interface StreamsInfo {
   when: string;
   load: string;
   pinned: boolean;
+  /** The load average passed the cores (plus this run's own processes). */
+  busy?: boolean;
 }
 
 /** Every target of the suite. */
@@ -220,6 +222,15 @@ export function streamsSection(run: StreamRun, info: StreamsInfo): string {
     "`scripts/bench/stream_load.ts`; TCP and gRPC: one connection; HTTP: fetch's), gRPC by " +
     "grpc-js's own client (`peers/grpc_stream_load.js`, one channel).",
     "",
+    ...(info.busy
+      ? [
+        "⚠ The machine was busy (see the load average): other processes took turns on both " +
+        "cores (see the waiting shares), so items/s says more about the scheduler than about " +
+        "the transports, and the latencies' tails are the scheduler's. Server CPU per item is " +
+        "disturbed far less. Run it again on a quiet machine.",
+        "",
+      ]
+      : []),
     "| Streams | " + TRANSPORTS.join(" | ") +
     " | TCP ÷ grpc-js | WebSocket ÷ grpc-js | HTTP ÷ grpc-js | server CPU µs/item (TCP / grpc-js) | Generator not the bottleneck? |",
     "|---|" + TRANSPORTS.map(() => "--:|").join("") + "--:|--:|--:|--:|---|",

@@ -224,6 +224,9 @@ Deno.test("streamTargets: ratios to grpc-js by the median of rounds, memory and 
 Deno.test("streamsSection: ranges, ratios, the generator's evidence, why a cell is missing", () => {
   const text = streamsSection(run(), { when: "2026-12-08 02:00 UTC", load: "0.5", pinned: true });
   assert.ok(text.startsWith(`${STREAMS_HEADING}\n`));
+  assert.ok(!text.includes("⚠ The machine was busy"));
+  const busy = streamsSection(run(), { when: "now", load: "9", pinned: true, busy: true });
+  assert.match(busy, /⚠ The machine was busy/);
   const one = text.split("\n").find((l) => l.startsWith("| 1 stream |"))!;
   assert.match(
     one,

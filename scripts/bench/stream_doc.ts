@@ -14,6 +14,7 @@ import { median } from "./median.ts";
 import { fmtMs, fmtPct, fmtRate } from "./format.ts";
 import { type Target, verdict } from "./targets.ts";
 import {
+  BARE_OF,
   GRPC,
   SB_HTTP,
   SB_TCP,
@@ -42,7 +43,7 @@ export function quantile(xs: number[], q: number): number {
   return xs.length ? xs[Math.min(xs.length - 1, Math.floor(q * xs.length))] : NaN;
 }
 
-/** A generator at or past this share of its core may be what set the pace. */
+/** A generator on its core or waiting for it this share of the time may have set the pace. */
 const SATURATED = 0.9;
 
 /** When the run was, and how. */
@@ -137,13 +138,38 @@ function perItem(m: Measured | undefined): string {
   return m?.cpuUs && Number.isFinite(m.cpuUs) ? m.cpuUs.toFixed(2) : "–";
 }
 
-/** Whether the generator of a cell's best round had room to spare, and both shares. */
-function headroom(m: Measured | undefined): string {
+/** Both processes' shares in a cell's best round. */
+function shares(m: Measured | undefined): string {
   const s = m?.server, g = m?.generator;
-  if (!s || !g) return "–";
-  const verdict = g.busy < SATURATED ? "yes" : "NO, the generator was busy";
-  return `${verdict}: generator ${fmtPct(g.busy)} on CPU (${fmtPct(g.wait)} waiting), ` +
+  if (!s || !g) return "shares not measured";
+  return `generator ${fmtPct(g.busy)} on CPU (${fmtPct(g.wait)} waiting), ` +
     `server ${fmtPct(s.busy)} (${fmtPct(s.wait)})`;
+}
+
+/**
+ * Whether the generator set the pace. A Switchboard transport's evidence is its bare reader
+ * (stream_bare.ts) on the same server in the same rounds: if it read no more than the typed
+ * client, the server (or the transport) set the pace. gRPC's is the shares alone: its
+ * generator had room when it was neither on its core nor waiting for it part of the time.
+ */
+function headroom(run: StreamRun, transport: string, label: string): string {
+  const m = run.cells.get(streamKey(transport, label));
+  if (!m?.rounds?.some(Boolean)) return "–";
+  const bare = BARE_OF[transport];
+  if (bare) {
+    const reach = run.cells.get(streamKey(bare, label));
+    const r = roundRatios(reach, m);
+    if (!r.length) return `n/a (bare reader: ${reach?.missing ?? "not run"}); ${shares(m)}`;
+    const x = median(r);
+    const verdict = x > 1.1
+      ? `NO, the typed client set the pace: a bare reader read ${x.toFixed(2)}× as many`
+      : `yes: a bare reader read ${x.toFixed(2)}× as many`;
+    return `${verdict} (${fmtRate(reach?.result?.cps)}/s at best); ${shares(m)}`;
+  }
+  const g = m.generator;
+  if (!g) return shares(m);
+  const verdict = g.busy + g.wait < SATURATED ? "yes" : "not shown: the generator was runnable";
+  return `${verdict}: ${shares(m)}`;
 }
 
 /** Why each transport's cells are missing, one line each (and a blank line), or nothing. */
@@ -170,7 +196,10 @@ export function streamsSection(run: StreamRun, info: StreamsInfo): string {
         ratioCell(cell(SB_TCP), grpc)
       } | ${ratioCell(cell(SB_WS), grpc)} | ${ratioCell(cell(SB_HTTP), grpc)} | ${
         perItem(cell(SB_TCP))
-      } / ${perItem(grpc)} | ${TRANSPORTS.map((t) => `${t}: ${headroom(cell(t))}`).join("; ")} |`,
+      } / ${perItem(grpc)} | ${
+        TRANSPORTS.filter((t) => cell(t)?.rounds?.some(Boolean))
+          .map((t) => `${t}: ${headroom(run, t, label)}`).join("; ")
+      } |`,
     ];
   });
   const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(2)} MiB`;
@@ -239,9 +268,14 @@ export function streamsSection(run: StreamRun, info: StreamsInfo): string {
     ...missingNotes(run),
     "Items/s: the lowest and highest round; ratios: the median of the rounds' (turns in a " +
     "round are seconds apart, so outside load moves both alike), with their range. A " +
-    `generator below ${fmtPct(SATURATED)} of its core had room to read faster: the server ` +
-    "or the transport set the pace; the shares are those of each transport's best round " +
-    "(CPU time ÷ wall time, and time waiting for a core taken by other processes). The " +
+    "Switchboard transport's generator (its typed client) did not set the pace when a bare " +
+    "reader (`scripts/bench/stream_bare.ts`: msgpack-rpc by hand with msgpackr, the same " +
+    "credit; `fetch` counting NDJSON lines), reading the same server in the same rounds, " +
+    "read no more (the median of the rounds' ratios; more than 1.1× says the typed client " +
+    "was the limit). gRPC's generator had room when it was on its core or waiting for it " +
+    `less than ${fmtPct(SATURATED)} of the time. The shares are those of each transport's ` +
+    "best round (CPU time ÷ wall time, and time runnable but waiting for a core taken by " +
+    "other processes; summed over threads). The " +
     "WebSocket cell runs when the client reads streams over `ws://` (a stream longer than " +
     "the server's `maxStreamItems` read whole first), and says why not otherwise.",
     "",

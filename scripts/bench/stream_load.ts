@@ -5,7 +5,8 @@
  *
  * - `items`: `streams` streams of `Streams.items` read at once, each to its end and opened
  *   again, a warm-up, then a measured window counting the items (with "window open" and
- *   "window closed" lines, as child_generator.ts reads them).
+ *   "window closed" lines, as child_generator.ts reads them). `bare`: the same, read by
+ *   stream_bare.ts's bare readers instead of the typed client (the server's reach).
  * - `slow`: one endless stream read at `perSecond` items/s for `durationMs`; the server's heap
  *   (after a full GC) before it opened and at the end, and its highest without GC between.
  * - `idle`: `streams` streams of `Streams.idle` open at once on the connection; the server's
@@ -26,10 +27,18 @@ import "../../tcp.ts";
 import { DEFAULT_STREAM_WINDOW } from "../../src/core/stream/consumer.ts";
 import { MAX_ITEMS, Streams, wallClock } from "./stream_component.ts";
 import type { CellResult } from "./load.ts";
+import { bareHttp, bareTcp, type Counter } from "./stream_bare.ts";
 
 /** What the generator is asked to do. */
 export type StreamLoad =
-  | { mode: "items"; url: string; streams: number; warmupMs: number; durationMs: number }
+  | {
+    /** `items`: the typed client; `bare`: stream_bare.ts's readers (tcp:// or http://). */
+    mode: "items" | "bare";
+    url: string;
+    streams: number;
+    warmupMs: number;
+    durationMs: number;
+  }
   | { mode: "slow"; url: string; perSecond: number; durationMs: number }
   | { mode: "idle"; url: string; streams: number }
   | { mode: "cancel"; url: string; cancels: number; pings: number };
@@ -92,9 +101,31 @@ async function readAll(api: Api, n: number): Promise<number> {
   return next;
 }
 
+/** The typed client reading `streams` streams at once until `counter.stopped`. */
+async function typed(api: Api, streams: number, counter: Counter): Promise<void> {
+  const reader = async () => {
+    while (!counter.stopped) {
+      let next = 0;
+      try {
+        for await (const item of api.items({ n: MAX_ITEMS })) {
+          if (item.i !== next++ || item.s !== `item ${item.i}`) {
+            counter.wrong ??= `unexpected item ${JSON.stringify(item)} (expected i ${next - 1})`;
+          }
+          if (counter.measuring) counter.items++;
+          if (counter.stopped) break;
+        }
+      } catch (error) {
+        counter.wrong ??= error instanceof Error ? error.message : String(error);
+        await sleep(10);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: streams }, reader));
+}
+
 async function items(
   api: Api,
-  load: Extract<StreamLoad, { mode: "items" }>,
+  load: Extract<StreamLoad, { mode: "items" | "bare" }>,
 ): Promise<ItemsResult> {
   try {
     const read = await readAll(api, PROBE_ITEMS);
@@ -104,40 +135,26 @@ async function items(
     const failed = { cps: NaN, p50: NaN, p99: NaN, calls: 0, errors: 0 };
     return error instanceof WrongItem ? { ...failed, wrong: why } : { ...failed, unavailable: why };
   }
-  let measuring = false, stopped = false, counted = 0, errors = 0;
-  let wrong: string | undefined;
-  const reader = async () => {
-    while (!stopped) {
-      let next = 0;
-      try {
-        for await (const item of api.items({ n: MAX_ITEMS })) {
-          if (item.i !== next++ || item.s !== `item ${item.i}`) {
-            wrong ??= `unexpected item ${JSON.stringify(item)} (expected i ${next - 1})`;
-          }
-          if (measuring) counted++;
-          if (stopped) break;
-        }
-      } catch (error) {
-        wrong ??= error instanceof Error ? error.message : String(error);
-        if (measuring) errors++;
-        await sleep(10);
-      }
-    }
-  };
-  const readers = Array.from({ length: load.streams }, reader);
+  const counter: Counter = { measuring: false, stopped: false, items: 0 };
+  const running = load.mode === "items"
+    ? typed(api, load.streams, counter)
+    : load.url.startsWith("tcp:")
+    ? bareTcp(load.url, load.streams, counter)
+    : bareHttp(load.url, load.streams, counter);
   await sleep(load.warmupMs);
-  counted = errors = 0;
-  measuring = true;
+  counter.items = 0;
+  counter.measuring = true;
   console.log("window open");
   const began = performance.now();
   await sleep(load.durationMs);
-  measuring = false;
+  counter.measuring = false;
   const elapsed = performance.now() - began;
-  const calls = counted;
+  const calls = counter.items;
   console.log("window closed");
-  stopped = true;
-  await Promise.all(readers);
-  return { cps: calls / (elapsed / 1000), p50: NaN, p99: NaN, calls, errors, wrong };
+  counter.stopped = true;
+  await running;
+  const { wrong } = counter;
+  return { cps: calls / (elapsed / 1000), p50: NaN, p99: NaN, calls, errors: 0, wrong };
 }
 
 async function slow(api: Api, load: Extract<StreamLoad, { mode: "slow" }>): Promise<SlowResult> {
@@ -244,13 +261,13 @@ async function main(load: StreamLoad): Promise<void> {
   const client = connect(load.url);
   const api = proxyOf(client);
   try {
-    const result = load.mode === "items"
-      ? await items(api, load)
-      : load.mode === "slow"
+    const result = load.mode === "slow"
       ? await slow(api, load)
       : load.mode === "idle"
       ? await idle(api, load)
-      : await cancel(api, load);
+      : load.mode === "cancel"
+      ? await cancel(api, load)
+      : await items(api, load);
     console.log(JSON.stringify(result));
   } finally {
     await client.close();

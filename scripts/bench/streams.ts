@@ -40,6 +40,13 @@ export const SB_HTTP = "Switchboard HTTP (NDJSON)";
 export const SB_WS = "Switchboard WebSocket";
 export const GRPC = "@grpc/grpc-js";
 export const TRANSPORTS = [SB_TCP, SB_HTTP, SB_WS, GRPC];
+/** stream_bare.ts's readers of the same server: how far it goes without the typed client. */
+export const BARE_TCP = "bare reader, TCP";
+export const BARE_HTTP = "bare reader, HTTP (fetch)";
+/** The bare reader of each Switchboard transport that has one. */
+export const BARE_OF: Record<string, string> = { [SB_TCP]: BARE_TCP, [SB_HTTP]: BARE_HTTP };
+/** Every turn of a round, in order: each bare reader right after its typed client. */
+export const TURNS = [SB_TCP, BARE_TCP, SB_HTTP, BARE_HTTP, SB_WS, GRPC];
 
 /** Streams read at once. */
 export const STREAM_LOADS = [
@@ -126,15 +133,16 @@ export function itemsCell(
   const argv = transport === GRPC
     ? onGenerator(pin, ["node", `${PEERS}/grpc_stream_load.js`])
     : onGenerator(pin, denoLoad);
-  const url = transport === SB_TCP
+  const url = transport === SB_TCP || transport === BARE_TCP
     ? `tcp://127.0.0.1:${tcp}`
-    : transport === SB_HTTP
+    : transport === SB_HTTP || transport === BARE_HTTP
     ? `http://127.0.0.1:${http}`
     : `ws://127.0.0.1:${http}`;
+  const mode = transport === BARE_TCP || transport === BARE_HTTP ? "bare" : "items";
   const { warmupMs, durationMs } = timing;
   const cell = transport === GRPC
     ? { port: grpc, streams, warmupMs, durationMs }
-    : { mode: "items", url, streams, warmupMs, durationMs };
+    : { mode, url, streams, warmupMs, durationMs };
   return runChildGenerator(argv, cell, timing);
 }
 
@@ -176,7 +184,7 @@ async function runItems(
   const cells: StreamCells = new Map();
   for (const { label, streams } of STREAM_LOADS) {
     for (let r = 0; r < options.rounds; r++) {
-      for (const transport of TRANSPORTS) {
+      for (const transport of TURNS) {
         const k = streamKey(transport, label);
         const why = missing.get(transport);
         if (why) {
@@ -209,7 +217,7 @@ async function runItems(
         }
       }
     }
-    for (const transport of TRANSPORTS) {
+    for (const transport of TURNS) {
       const cell = cells.get(streamKey(transport, label));
       const r = cell?.result;
       console.error(
@@ -242,7 +250,7 @@ export async function runStreams(options: StreamOptions, node: boolean): Promise
       options.pin,
     );
   } catch (error) {
-    for (const t of [SB_TCP, SB_HTTP, SB_WS]) missing.set(t, `failed to start: ${error}`);
+    for (const t of TURNS.filter((t) => t !== GRPC)) missing.set(t, `failed to start: ${error}`);
   }
   try {
     if (!node) missing.set(GRPC, "n/a (Node peers not installed)");

@@ -18,6 +18,8 @@ import { parseOptions } from "../../scripts/bench/options.ts";
 import { Streams } from "../../scripts/bench/stream_component.ts";
 import type { CancelResult, IdleResult, SlowResult } from "../../scripts/bench/stream_load.ts";
 import {
+  BARE_HTTP,
+  BARE_TCP,
   GRPC,
   GRPC_SERVER,
   itemsCell,
@@ -45,10 +47,14 @@ const timing = (windows: boolean[]) => ({
   onWindow: (open: boolean) => windows.push(open),
 });
 
-Deno.test("stream_load.ts: TCP and HTTP streams are read, counted and checked; ws:// says why not, or streams", async () => {
+Deno.test("stream_load.ts: TCP and HTTP streams are read, counted and checked, by the typed client and the bare readers; ws:// says why not, or streams", async () => {
   const server = await start(STREAM_SERVER, false);
   try {
-    for (const [transport, streams] of [[SB_TCP, 1], [SB_TCP, 4], [SB_HTTP, 2]] as const) {
+    const turns = [[SB_TCP, 1], [SB_TCP, 4], [SB_HTTP, 2], [BARE_TCP, 1], [BARE_TCP, 4], [
+      BARE_HTTP,
+      2,
+    ]] as const;
+    for (const [transport, streams] of turns) {
       const windows: boolean[] = [];
       const result = await itemsCell(transport, server.ports, streams, timing(windows), false);
       assert.equal(result.wrong, undefined, `${transport}: ${result.wrong}`);
@@ -164,13 +170,16 @@ function cell(ips: number[], cpuUs = 2, busy = 0.5): Measured {
 function run(): StreamRun {
   const cells = new Map<string, Measured>([
     [streamKey(SB_TCP, "1 stream"), cell([300_000, 400_000], 1.5)],
+    [streamKey(BARE_TCP, "1 stream"), cell([310_000, 420_000])],
+    [streamKey(BARE_HTTP, "1 stream"), { missing: "failed: boom" }],
     [streamKey(SB_HTTP, "1 stream"), cell([50_000, 60_000])],
     [streamKey(SB_WS, "1 stream"), { missing: "not available: read it as a stream" }],
     [streamKey(GRPC, "1 stream"), cell([100_000, 100_000], 4)],
-    [streamKey(SB_TCP, "32 streams"), cell([200_000, 250_000], 1.2, 0.95)],
+    [streamKey(SB_TCP, "32 streams"), cell([200_000, 250_000], 1.2)],
+    [streamKey(BARE_TCP, "32 streams"), cell([500_000, 600_000])],
     [streamKey(SB_HTTP, "32 streams"), cell([40_000, 40_000])],
     [streamKey(SB_WS, "32 streams"), { missing: "not available: read it as a stream" }],
-    [streamKey(GRPC, "32 streams"), cell([100_000, 125_000], 3)],
+    [streamKey(GRPC, "32 streams"), cell([100_000, 125_000], 3, 0.95)],
   ]);
   return {
     cells,
@@ -236,9 +245,19 @@ Deno.test("streamsSection: ranges, ratios, the generator's evidence, why a cell 
     one,
     /\| 3\.50× \(3\.00×–4\.00×\) \| – \| 0\.55× \(0\.50×–0\.60×\) \| 1\.50 \/ 4\.00 \|/,
   );
-  assert.match(one, /Switchboard TCP \(msgpack-rpc\): yes: generator 50% on CPU/);
+  assert.match(
+    one,
+    /Switchboard TCP \(msgpack-rpc\): yes: a bare reader read 1\.04× as many \(420\.0k\/s at best\); generator 50% on CPU \(1% waiting\), server 90% \(5%\)/,
+  );
+  assert.match(one, /Switchboard HTTP \(NDJSON\): n\/a \(bare reader: failed: boom\)/);
+  assert.match(one, /@grpc\/grpc-js: yes: generator 50% on CPU/);
+  assert.ok(!one.includes("Switchboard WebSocket:"), one);
   const many = text.split("\n").find((l) => l.startsWith("| 32 streams |"))!;
-  assert.match(many, /Switchboard TCP \(msgpack-rpc\): NO, the generator was busy: generator 95%/);
+  assert.match(
+    many,
+    /Switchboard TCP \(msgpack-rpc\): NO, the typed client set the pace: a bare reader read 2\.45× as many/,
+  );
+  assert.match(many, /@grpc\/grpc-js: not shown: the generator was runnable: generator 95%/);
   assert.match(text, /- Switchboard WebSocket: not available: read it as a stream/);
   assert.match(text, /read at 10 items\/s for 15\.0 s; the issue's figure is 60 s/);
   assert.match(text, /3000 bytes each/);

@@ -51,7 +51,14 @@ export async function bareTcp(url: string, streams: number, counter: Counter): P
       );
       return;
     }
-    const [, method, [p]] = msg as [2, string, [{ stream: number; item?: { i: number } }]];
+    if (msg[0] === 0) {
+      // A request from the server (a `$/ping` asked as one): answered, as the typed client does.
+      out.push(pack([1, msg[1], null, "pong"]));
+      return;
+    }
+    const [, method, params] = msg as [2, string, [{ stream: number; item?: { i: number } }]];
+    if (!method.startsWith("$/stream.")) return; // `$/ping` heartbeats
+    const p = params[0];
     const s = open.get(p.stream);
     if (!s) return; // a late item of a stream cancelled
     if (method === "$/stream.item") {

@@ -15,7 +15,8 @@ import { Server } from "../../server.ts";
 import type { Measured } from "../../scripts/bench/cells.ts";
 import { start } from "../../scripts/bench/processes.ts";
 import { parseOptions } from "../../scripts/bench/options.ts";
-import { Streams } from "../../scripts/bench/stream_component.ts";
+import { Streams, streamsImpl } from "../../scripts/bench/stream_component.ts";
+import { missedBeats } from "../../tcp.ts";
 import type { CancelResult, IdleResult, SlowResult } from "../../scripts/bench/stream_load.ts";
 import {
   BARE_HTTP,
@@ -98,6 +99,22 @@ Deno.test("stream_load.ts: a server streaming wrong items is reported, not count
     assert.match(result.wrong ?? "", /item 3 was \{"i":7/);
     assert.equal(result.unavailable, undefined);
     assert.ok(!(result.cps > 0));
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("stream_bare.ts: the bare TCP reader goes on through the server's heartbeats", async () => {
+  // The bench's window is longer than the default 5 s heartbeat interval: here, 20 ms.
+  const server = new Server({ logger: { error: () => {}, warn: () => {} } });
+  server.register(streamsImpl());
+  const tcp = await server.listenTcp({ hostname: "127.0.0.1", port: 0 }, {
+    heartbeat: missedBeats({ interval: 20, misses: 50 }),
+  });
+  try {
+    const result = await itemsCell(BARE_TCP, { tcp: tcp.port }, 2, timing([]), false);
+    assert.equal(result.wrong, undefined, result.wrong);
+    assert.ok(result.calls > 0, JSON.stringify(result));
   } finally {
     await server.close();
   }

@@ -18,9 +18,12 @@
  * connections, default 1000), `--baseline DIR` (another checkout run side by side, with a
  * table of CPU per call against it), `--switchboard-only` (no peers), `--no-pin` (no CPU
  * pinning), `--workers-only` (just `serve --workers 2` against `--workers 1`, workers.ts; the
- * `workers` suite of `--only`), `--no-doc` (leave docs/performance.md alone; it is written
- * whole only when the http, xmlrpc and tcp suites all ran with the peers; the workers suite
- * alone replaces its own section).
+ * `workers` suite of `--only`), `--streams-only` (just the stream benchmarks, streams.ts: items/s
+ * against grpc-js, slow reader, idle streams, cancellation, WebSocket calls; the `streams`
+ * suite of `--only`; with `--slow-reader MS`, default 15000, the issue's figure is 60000,
+ * `--idle-streams N`, default 10000, `--cancels N`, default 1000), `--no-doc` (leave
+ * docs/performance.md alone; it is written whole only when the http, xmlrpc and tcp suites all
+ * ran with the peers; the workers and streams suites alone replace their own sections).
  *
  * @module
  */
@@ -62,6 +65,8 @@ import { ensurePeers, HEADLINE_SERVERS, suiteServers } from "./peers.ts";
 import { HEADLINES, performanceDoc } from "./performance_doc.ts";
 import { type WorkerRounds, workersSuites } from "./workers.ts";
 import { nativeGenerator } from "./native_generator.ts";
+import { runStreams, type StreamRun } from "./streams.ts";
+import { STREAMS_HEADING, streamsSection, streamTargets } from "./stream_doc.ts";
 import {
   replaceSection,
   sectionOf,
@@ -234,7 +239,9 @@ async function main(): Promise<void> {
   const cpus = navigator.hardwareConcurrency;
   options.pin = options.pin && (await has("taskset")) && cpus >= 2;
   // The JavaScript generators (load.ts) run in this process: on the generators' core too.
-  if (options.pin && [...options.only].some((s) => s !== "workers")) await pinSelf();
+  if (options.pin && [...options.only].some((s) => s !== "workers" && s !== "streams")) {
+    await pinSelf();
+  }
   const peersMissing = await ensurePeers();
   const g: Generators = {
     wrk: await has("wrk"),
@@ -262,6 +269,11 @@ async function main(): Promise<void> {
   const tcpServers = runs.find((r) => r.suite === "tcp")?.servers ??
     (await suiteServers(g, peersMissing)).tcp;
   const idle = options.only.has("idle") ? await runIdle(options, tcpServers) : new Map();
+  let streamRun: StreamRun | undefined;
+  if (options.only.has("streams")) {
+    console.error("streams:");
+    streamRun = await runStreams(options, g.node);
+  }
 
   const seconds = (performance.now() - began) / 1000;
   const roundMs = options.durationMs / options.rounds;
@@ -273,7 +285,7 @@ async function main(): Promise<void> {
     `${tcpGeneratorName(g)}; ` +
     `${
       options.pin && [...options.only].some((s) => s !== "workers")
-        ? "servers pinned to CPU 0, load generators to CPU 1 (serve --workers cells unpinned)"
+        ? "servers pinned to CPU 0, load generators to CPU 1 (serve --workers cells and WebSocket calls unpinned)"
         : "no CPU pinning"
     }; ` +
     `run took ${seconds.toFixed(0)} s; load average ${loadAtStart} at the start, ` +
@@ -292,20 +304,27 @@ async function main(): Promise<void> {
       generators: workersRun?.generators,
     });
   if (workers) out.push(workers, "");
+  const streams = streamRun && streamsSection(streamRun, {
+    when: `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`,
+    load: `${loadAtStart} at the start, ${loadAverage()} at the end`,
+    pinned: options.pin,
+    busy: Math.max(Number(loadAtStart), Number(loadAverage())) > cpus + 1,
+  });
+  if (streams) out.push(streams, "");
   if (idle.size) out.push(idleTable(idle, options.idleConnections), "");
   if (options.only.has("observe")) out.push(observeTable(results), "");
   if (sizes) out.push(sizeTable(sizes), "");
   if (cold) out.push(coldStartTable(cold), "");
   if (options.baseline) out.push(baselineTable(results, options.baseline), "");
   out.push(
-    TABLE_NOTES,
-    "",
+    ...(runs.length ? [TABLE_NOTES, ""] : []),
     "Targets:",
     // --quick leaves most targets' cells out: only those it measured are shown.
     ...targets(results, idle, options.only)
       .filter((t) => !options.quick || t.value !== undefined).map(verdict),
     ...(sizes ? [verdict(sizeTarget(sizes))] : []),
     ...(cold ? [verdict(coldTarget(cold))] : []),
+    ...(streamRun ? streamTargets(streamRun).map(verdict) : []),
   );
   console.log(out.join("\n"));
 
@@ -326,8 +345,8 @@ async function main(): Promise<void> {
       fullTable,
       notes: TABLE_NOTES,
     });
-  } else if (options.writeDoc && workers) {
-    // The workers suite alone: its section of the page as it stands, the rest kept.
+  } else if (options.writeDoc && (workers || streams)) {
+    // The workers or streams suite alone: its section of the page as it stands, the rest kept.
     doc = await Deno.readTextFile(path).catch(() => "# Performance\n");
   }
   if (doc !== undefined) {
@@ -335,6 +354,9 @@ async function main(): Promise<void> {
     const kept = workers ??
       sectionOf(await Deno.readTextFile(path).catch(() => ""), WORKERS_HEADING);
     if (kept) doc = replaceSection(doc, WORKERS_HEADING, kept);
+    const keptStreams = streams ??
+      sectionOf(await Deno.readTextFile(path).catch(() => ""), STREAMS_HEADING);
+    if (keptStreams) doc = replaceSection(doc, STREAMS_HEADING, keptStreams);
     await Deno.writeTextFile(path, doc);
     // Formatted as `deno fmt --check` wants every committed file.
     await new Deno.Command(Deno.execPath(), { args: ["fmt", "--quiet", path], cwd: ROOT }).output();

@@ -13,7 +13,8 @@ export type Suite =
   | "idle"
   | "observe"
   | "size"
-  | "coldstart";
+  | "coldstart"
+  | "streams";
 
 /** Every suite, in the order they run. */
 export const SUITES: Suite[] = [
@@ -25,6 +26,7 @@ export const SUITES: Suite[] = [
   "observe",
   "size",
   "coldstart",
+  "streams",
 ];
 
 /** What one run measures, and how. */
@@ -47,6 +49,12 @@ export interface Options {
   quick: boolean;
   /** Whether to write docs/performance.md (when its cells were all run). */
   writeDoc: boolean;
+  /** The stream suite's slow reader: how long it reads, ms (the issue's figure is 60 s). */
+  slowReaderMs: number;
+  /** Idle streams the stream suite opens on one connection. */
+  idleStreams: number;
+  /** Cancels the stream suite times. */
+  cancels: number;
 }
 
 /** Parses the command line (`--flag value` or `--flag=value`). */
@@ -62,6 +70,9 @@ export function parseOptions(args: string[]): Options {
     coldRuns: 11,
     quick: false,
     writeDoc: true,
+    slowReaderMs: 15_000,
+    idleStreams: 10_000,
+    cancels: 1000,
   };
   let onlyGiven = false;
   for (let i = 0; i < args.length; i++) {
@@ -107,6 +118,19 @@ export function parseOptions(args: string[]): Options {
       case "--workers-only":
         options.only = new Set(["workers"]);
         onlyGiven = true;
+        break;
+      case "--streams-only":
+        options.only = new Set(["streams"]);
+        onlyGiven = true;
+        break;
+      case "--slow-reader":
+        options.slowReaderMs = Number(value());
+        break;
+      case "--idle-streams":
+        options.idleStreams = Math.max(1, Number(value()));
+        break;
+      case "--cancels":
+        options.cancels = Math.max(1, Number(value()));
         break;
       case "--no-doc":
         options.writeDoc = false;

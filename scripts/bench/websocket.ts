@@ -15,6 +15,7 @@
 
 import { median } from "./median.ts";
 import { stopChild } from "./stop_child.ts";
+import { ROOT } from "./processes.ts";
 
 type Kind = "switchboard" | "rpc-websockets";
 
@@ -115,9 +116,23 @@ function cpuMs(pid: number): number {
   }
 }
 
-async function start(kind: Kind): Promise<{ child: Deno.ChildProcess; url: string }> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL(import.meta.url).pathname, "--serve", kind],
+/** Starts one server (with `cpus`, on those: undoes an affinity this process has). */
+async function start(
+  kind: Kind,
+  cpus?: string,
+): Promise<{ child: Deno.ChildProcess; url: string }> {
+  const argv = [
+    ...(cpus ? ["taskset", "-c", cpus] : []),
+    Deno.execPath(),
+    "run",
+    "-A",
+    new URL(import.meta.url).pathname,
+    "--serve",
+    kind,
+  ];
+  const child = new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    cwd: ROOT, // deno.json's imports (rpc-websockets)
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
@@ -134,20 +149,35 @@ async function start(kind: Kind): Promise<{ child: Deno.ChildProcess; url: strin
   return { child, url: `ws://127.0.0.1:${port}` };
 }
 
-async function main(args: string[]): Promise<void> {
-  const flag = (name: string, fallback: number) => {
-    const i = args.indexOf(name);
-    return i < 0 ? fallback : Number(args[i + 1]);
-  };
-  const serveKind = args.indexOf("--serve");
-  if (serveKind >= 0) return await serve(args[serveKind + 1] as Kind);
-  const duration = flag("--duration", 4000);
-  const rounds = flag("--rounds", 7);
-  const warmup = flag("--warmup", 500);
+/** One cell's figures: medians of the rounds. */
+export interface WebSocketCell {
+  name: string;
+  /** Switchboard's calls/s. */
+  ours: number;
+  /** rpc-websockets'. */
+  theirs: number;
+  /** Median over rounds of ours ÷ theirs in the same round. */
+  ratio: number;
+  /** Server CPU µs per call, over every round. */
+  oursCpuUs?: number;
+  theirsCpuUs?: number;
+}
+
+/** Both servers' cells, and the round trip's ratio (the target's). */
+export interface WebSocketRun {
+  cells: WebSocketCell[];
+  roundTrip: number;
+}
+
+/** Starts both servers, runs every cell in interleaved rounds, stops them. */
+export async function runWebSocket(
+  options: { durationMs: number; rounds: number; warmupMs: number; cpus?: string },
+): Promise<WebSocketRun> {
+  const { durationMs: duration, rounds, warmupMs: warmup } = options;
   const kinds: Kind[] = ["switchboard", "rpc-websockets"];
   // Both servers run at once and take turns, round by round: a busy machine slows both
   // alike, and each round's ratio compares neighbours in time.
-  const servers = await Promise.all(kinds.map(start));
+  const servers = await Promise.all(kinds.map((kind) => start(kind, options.cpus)));
   const ratios = new Map<string, number[]>();
   const rates = new Map<string, number[]>();
   /** Server CPU per call (µs): steadier than calls per second on a busy machine. */
@@ -176,31 +206,57 @@ async function main(args: string[]): Promise<void> {
   } finally {
     await Promise.all(servers.map((s) => stopChild(s.child)));
   }
-  console.log(
-    "| cell | Switchboard calls/s | rpc-websockets calls/s | ratio (median of rounds) | server CPU µs/call (Switchboard / rpc-websockets) |",
-  );
-  console.log("| --- | ---: | ---: | ---: | ---: |");
   const perCall = (key: string) => {
     const used = cpu.get(key)!;
-    return used.calls ? (used.ms * 1000 / used.calls).toFixed(1) : "n/a";
+    return used.calls ? used.ms * 1000 / used.calls : undefined;
   };
-  let roundTrip = 0;
-  for (const cell of CELLS) {
-    const ours = median(rates.get(`switchboard ${cell.name}`)!);
-    const theirs = median(rates.get(`rpc-websockets ${cell.name}`)!);
-    const ratio = median(ratios.get(cell.name)!);
-    if (cell.inFlight === 1) roundTrip = ratio;
-    console.log(
-      `| ${cell.name} | ${Math.round(ours)} | ${Math.round(theirs)} | ${ratio.toFixed(2)}× | ${
-        perCall(`switchboard ${cell.name}`)
-      } / ${perCall(`rpc-websockets ${cell.name}`)} |`,
-    );
-  }
-  console.log(
-    `\n- WebSocket round trip vs rpc-websockets: ${roundTrip.toFixed(2)}× (target ≥ ${TARGET}×) — ${
-      roundTrip >= TARGET ? "met" : "MISSED"
-    }`,
-  );
+  const cells = CELLS.map((cell) => ({
+    name: cell.name,
+    ours: median(rates.get(`switchboard ${cell.name}`)!),
+    theirs: median(rates.get(`rpc-websockets ${cell.name}`)!),
+    ratio: median(ratios.get(cell.name)!),
+    oursCpuUs: perCall(`switchboard ${cell.name}`),
+    theirsCpuUs: perCall(`rpc-websockets ${cell.name}`),
+  }));
+  const roundTrip = cells[CELLS.findIndex((c) => c.inFlight === 1)].ratio;
+  return { cells, roundTrip };
+}
+
+/** The cells as a Markdown table. */
+export function webSocketTable(run: WebSocketRun): string {
+  const us = (x: number | undefined) => x === undefined ? "n/a" : x.toFixed(1);
+  return [
+    "| cell | Switchboard calls/s | rpc-websockets calls/s | ratio (median of rounds) | server CPU µs/call (Switchboard / rpc-websockets) |",
+    "| --- | ---: | ---: | ---: | ---: |",
+    ...run.cells.map((c) =>
+      `| ${c.name} | ${Math.round(c.ours)} | ${Math.round(c.theirs)} | ${c.ratio.toFixed(2)}× | ${
+        us(c.oursCpuUs)
+      } / ${us(c.theirsCpuUs)} |`
+    ),
+  ].join("\n");
+}
+
+/** The target: the round trip's ratio ≥ 1.5×. */
+export function webSocketTarget(run: WebSocketRun): string {
+  return `WebSocket round trip vs rpc-websockets: ${
+    run.roundTrip.toFixed(2)
+  }× (target ≥ ${TARGET}×) — ${run.roundTrip >= TARGET ? "met" : "MISSED"}`;
+}
+
+async function main(args: string[]): Promise<void> {
+  const flag = (name: string, fallback: number) => {
+    const i = args.indexOf(name);
+    return i < 0 ? fallback : Number(args[i + 1]);
+  };
+  const serveKind = args.indexOf("--serve");
+  if (serveKind >= 0) return await serve(args[serveKind + 1] as Kind);
+  const run = await runWebSocket({
+    durationMs: flag("--duration", 4000),
+    rounds: flag("--rounds", 7),
+    warmupMs: flag("--warmup", 500),
+  });
+  console.log(webSocketTable(run));
+  console.log(`\n- ${webSocketTarget(run)}`);
 }
 
 function push(map: Map<string, number[]>, key: string, value: number): void {

@@ -19,6 +19,7 @@ import type { HttpCalls } from "./http_calls.ts";
 import { mediaType } from "../wire/http_body.ts";
 import type { HttpEnv } from "./http_env.ts";
 import type { HttpAuthenticator } from "../auth/http_authenticator.ts";
+import type { OpenBodies } from "./http_open_bodies.ts";
 
 /** What the routes read of the app's options (`HttpAppOptions`). */
 export interface HttpRoutesOptions {
@@ -38,6 +39,7 @@ export function httpRoutes(
     jsonRpc: (request: Request, env: HttpEnv | undefined) => Promise<Response>;
     xmlRpc: ((request: Request, env: HttpEnv | undefined) => Promise<Response>) | undefined;
   },
+  _bodies: OpenBodies,
 ): (request: Request, env: HttpEnv | undefined) => Response | Promise<Response> {
   const { authenticate, expose } = options;
   const { jsonRpc, xmlRpc } = handlers;

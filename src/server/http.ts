@@ -8,6 +8,9 @@
  * | `POST /rpc`, `POST /` (not XML)      | `http_jsonrpc.ts` (JSON-RPC)                 |
  * | `POST /RPC2`, `POST /` (XML)         | `http_xmlrpc.ts` (XML-RPC)                   |
  * | `GET` routes, 404, 405               | `http_routes.ts` (on hono)                   |
+ * | `GET /rpc/<method>` (EventSource)    | `http_event_source.ts`                       |
+ * | `GET /events` (pub-sub over SSE)     | `http_events.ts`                             |
+ * | streamed bodies' lifetime            | `http_open_bodies.ts`                        |
  * | body limits, deadlines, auth, errors | `http_calls.ts` (shared by the two above)    |
  * | around everything                    | `http_middleware.ts`, `cors.ts` (middleware) |
  *
@@ -36,13 +39,15 @@ import { composeHttp, type HttpHandler, type HttpMiddleware } from "./http_middl
 import { corsMiddleware, type CorsOptions, CorsPolicy } from "./cors.ts";
 import type { ListenerEnv } from "./_http_env.ts";
 import { OpenBodies } from "./http_open_bodies.ts";
+import type { EventStreamOptions } from "./http_events.ts";
+import type { Topics } from "./tcp_pubsub.ts";
 import type { HttpEnv } from "./http_env.ts";
 import type { XmlRpcHandler } from "./http_xmlrpc.ts";
 import type { HttpAuthenticator, HttpRequestInfo } from "../auth/http_authenticator.ts";
 
 export { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES } from "./http_calls.ts";
 export { TIMEOUT_HEADER };
-export type { HttpAuthenticator, HttpEnv, HttpRequestInfo, XmlRpcHandler };
+export type { EventStreamOptions, HttpAuthenticator, HttpEnv, HttpRequestInfo, XmlRpcHandler };
 
 /** Options of the HTTP app (what a listener adds is in `HttpOptions`). */
 export interface HttpAppOptions {
@@ -76,6 +81,16 @@ export interface HttpAppOptions {
   clientScript?: boolean;
   /** Let browser pages from these origins call (CORS); none by default. */
   cors?: CorsOptions;
+  /**
+   * Serve publish–subscribe over server-sent events at `GET /events?topic=…` (see
+   * `docs/http.md`): `true` or its options; off by default.
+   */
+  events?: EventStreamOptions | boolean;
+  /**
+   * The topics `GET /events` follows: a `Server` gives the one its TCP and WebSocket
+   * subscribers share, so that one publish reaches all of them.
+   */
+  topics?: Topics;
   /** More `GET` routes by path (e.g. `/metrics`). */
   get?: Record<string, (request: Request) => Response | Promise<Response>>;
   /**
@@ -125,7 +140,7 @@ export function createHttpApp(router: Router, options: HttpAppOptions = {}): Htt
   const xmlRpc = options.xmlrpc
     ? xmlRpcHttp(router, calls, options.xmlrpc, { ...limits, cors })
     : undefined;
-  const routes = httpRoutes(router, calls, options, { jsonRpc, xmlRpc }, bodies);
+  const routes = httpRoutes(router, calls, options, { jsonRpc, xmlRpc }, { bodies, cors });
 
   // POST /, /rpc and /RPC2 are the hot paths: they skip hono's routing and context. `/` is
   // where a client given a bare `http://host:port` posts; it tells the protocols apart by

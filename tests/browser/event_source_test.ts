@@ -1,0 +1,73 @@
+// EventSource in Debian's chromium: a page reads a streamed result by GET /rpc/<method> (items
+// as messages, then the end event) and follows a topic through GET /events, receiving what
+// the server publishes, with each event's id as EventSource's lastEventId.
+import assert from "node:assert/strict";
+import { launchBrowser, saveScreenshot } from "../fixtures/browser.ts";
+import { ignoreUnless, peers } from "../fixtures/peers.ts";
+import { Server } from "../../server.ts";
+import { ticksImpl } from "../server/sse_fixture.ts";
+
+const PAGE = `<!doctype html>
+<html><head><meta charset="utf-8"><title>switchboard over EventSource</title></head>
+<body>
+<pre id="out" data-state="running">running…</pre>
+<script type="module">
+const out = document.getElementById("out");
+const seen = { items: [], ids: [], prices: [] };
+const params = encodeURIComponent(JSON.stringify({ n: 3 }));
+await new Promise((resolve) => {
+  const result = new EventSource("/rpc/Ticks.count?params=" + params);
+  result.onmessage = (e) => { seen.items.push(JSON.parse(e.data)); seen.ids.push(e.lastEventId); };
+  result.addEventListener("end", (e) => { seen.end = JSON.parse(e.data); result.close(); resolve(); });
+  result.onerror = () => { seen.failed = "result stream"; result.close(); resolve(); };
+});
+const events = new EventSource("/events?topic=prices");
+events.onopen = () => { out.dataset.state = "subscribed"; };
+events.onmessage = (e) => {
+  const event = JSON.parse(e.data);
+  seen.prices.push(event.params.price);
+  seen.lastEventId = e.lastEventId;
+  if (seen.prices.length === 2) {
+    events.close();
+    out.textContent = JSON.stringify(seen);
+    out.dataset.state = "done";
+  }
+};
+</script>
+</body></html>`;
+
+const noChromium = await ignoreUnless(peers.chromium);
+
+Deno.test({
+  name: "browser: EventSource reads a streamed result and a subscription",
+  ignore: noChromium,
+}, async () => {
+  const server = new Server({ logger: { error: () => {}, warn: () => {} }, replay: {} });
+  server.register(ticksImpl());
+  const http = await server.listenHttp({ port: 0 }, {
+    events: true,
+    get: { "/page": () => new Response(PAGE, { headers: { "content-type": "text/html" } }) },
+  });
+  try {
+    await using browser = await launchBrowser();
+    const page = await browser.newPage();
+    await page.goto(`${http.url}/page`);
+    await page.waitForFunction(
+      `["subscribed", "done"].includes(document.getElementById("out").dataset.state)`,
+    );
+    assert.equal(await server.publish("prices", "Prices.tick", { price: 1.5 }), 1);
+    assert.equal(await server.publish("prices", "Prices.tick", { price: 2.5 }), 1);
+    await page.waitForFunction(`document.getElementById("out").dataset.state === "done"`);
+    await saveScreenshot(page, "browser_event_source");
+    const seen = JSON.parse(await page.$eval("#out", (el) => el.textContent ?? ""));
+    assert.deepEqual(seen.items, [0, 1, 2]);
+    assert.deepEqual(seen.ids, ["0", "1", "2"]);
+    assert.deepEqual(seen.end, { count: 3 });
+    assert.deepEqual(seen.prices, [1.5, 2.5]);
+    assert.match(seen.lastEventId, /^[0-9a-f-]{36}:2$/);
+    assert.equal(seen.failed, undefined);
+    assert.deepEqual(browser.pageErrors, []);
+  } finally {
+    await server.close();
+  }
+});

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { launchBrowser, saveScreenshot } from "../fixtures/browser.ts";
 import { ignoreUnless, peers } from "../fixtures/peers.ts";
-import { Server } from "../../server.ts";
+import { type HttpMiddleware, Server } from "../../server.ts";
 import { ticksImpl } from "../server/sse_fixture.ts";
 
 const PAGE = `<!doctype html>
@@ -66,6 +66,88 @@ Deno.test({
     assert.deepEqual(seen.prices, [1.5, 2.5]);
     assert.match(seen.lastEventId, /^[0-9a-f-]{36}:2$/);
     assert.equal(seen.failed, undefined);
+    assert.deepEqual(browser.pageErrors, []);
+  } finally {
+    await server.close();
+  }
+});
+
+const RECONNECT_PAGE = `<!doctype html>
+<html><head><meta charset="utf-8"><title>EventSource reconnects</title></head>
+<body>
+<pre id="out" data-state="running">running…</pre>
+<script type="module">
+const out = document.getElementById("out");
+const seen = { prices: [], ids: [], gaps: [], opens: 0 };
+const events = new EventSource("/events?topic=prices");
+events.onopen = () => { seen.opens++; out.dataset.state = "open" + seen.opens; };
+events.addEventListener("gap", (e) => seen.gaps.push(JSON.parse(e.data)));
+events.onmessage = (e) => {
+  seen.prices.push(JSON.parse(e.data).params.price);
+  seen.ids.push(e.lastEventId);
+  if (seen.prices.length === 3) {
+    events.close();
+    out.textContent = JSON.stringify(seen);
+    out.dataset.state = "done";
+  }
+};
+</script>
+</body></html>`;
+
+Deno.test({
+  name: "browser: an EventSource cut off reconnects with Last-Event-ID and gets what it missed",
+  ignore: noChromium,
+}, async () => {
+  // Cuts the first event stream right after the first published call has passed, as a proxy
+  // or a dropped connection would.
+  const cut = Promise.withResolvers<void>();
+  let streams = 0;
+  const cutter: HttpMiddleware = async (request, _env, next) => {
+    const response = await next();
+    if (new URL(request.url).pathname !== "/events" || streams++ > 0) return response;
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    return new Response(
+      new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          const { value, done } = await reader.read();
+          if (done) return controller.close();
+          controller.enqueue(value);
+          if (decoder.decode(value).includes('"price":1')) {
+            controller.close();
+            await reader.cancel();
+            cut.resolve();
+          }
+        },
+      }),
+      response,
+    );
+  };
+  const server = new Server({ logger: { error: () => {}, warn: () => {} }, replay: {} });
+  const http = await server.listenHttp({ port: 0 }, {
+    events: true,
+    middleware: [cutter],
+    get: {
+      "/page": () => new Response(RECONNECT_PAGE, { headers: { "content-type": "text/html" } }),
+    },
+  });
+  try {
+    await using browser = await launchBrowser();
+    const page = await browser.newPage();
+    await page.goto(`${http.url}/page`);
+    await page.waitForFunction(`document.getElementById("out").dataset.state === "open1"`);
+    assert.equal(await server.publish("prices", "Prices.tick", { price: 1 }), 1);
+    await cut.promise;
+    // Published while the page is away: the replay buffer keeps them for its reconnect.
+    await server.publish("prices", "Prices.tick", { price: 2 });
+    await server.publish("prices", "Prices.tick", { price: 3 });
+    await page.waitForFunction(`document.getElementById("out").dataset.state === "done"`);
+    const seen = JSON.parse(await page.$eval("#out", (el) => el.textContent ?? ""));
+    assert.deepEqual(seen.prices, [1, 2, 3]);
+    assert.deepEqual(seen.ids.map((id: string) => id.split(":")[1]), ["1", "2", "3"]);
+    assert.deepEqual(seen.gaps, []);
+    assert.equal(seen.opens, 2);
+    assert.equal(streams, 2, "the page reconnected once");
     assert.deepEqual(browser.pageErrors, []);
   } finally {
     await server.close();

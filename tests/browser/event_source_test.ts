@@ -153,3 +153,57 @@ Deno.test({
     await server.close();
   }
 });
+
+const NO_CLOSE_PAGE = `<!doctype html>
+<html><head><meta charset="utf-8"><title>EventSource left open</title></head>
+<body>
+<pre id="out" data-state="running">running…</pre>
+<script type="module">
+const out = document.getElementById("out");
+const seen = { items: [], errors: 0 };
+// The page forgets to close on "end": the EventSource reconnects by itself.
+const result = new EventSource("/rpc/Ticks.count?params=" + encodeURIComponent('{"n":2}'));
+result.onmessage = (e) => seen.items.push(JSON.parse(e.data));
+result.addEventListener("end", () => { seen.ended = true; });
+result.onerror = () => {
+  seen.errors++;
+  if (result.readyState === EventSource.CLOSED) {
+    out.textContent = JSON.stringify(seen);
+    out.dataset.state = "done";
+  }
+};
+</script>
+</body></html>`;
+
+Deno.test({
+  name: "browser: an EventSource left open after the end is stopped (204), not run again",
+  ignore: noChromium,
+}, async () => {
+  const answers: number[] = [];
+  const count: HttpMiddleware = async (request, _env, next) => {
+    const response = await next();
+    if (new URL(request.url).pathname === "/rpc/Ticks.count") answers.push(response.status);
+    return response;
+  };
+  const server = new Server({ logger: { error: () => {}, warn: () => {} } });
+  server.register(ticksImpl());
+  const http = await server.listenHttp({ port: 0 }, {
+    middleware: [count],
+    get: {
+      "/page": () => new Response(NO_CLOSE_PAGE, { headers: { "content-type": "text/html" } }),
+    },
+  });
+  try {
+    await using browser = await launchBrowser();
+    const page = await browser.newPage();
+    await page.goto(`${http.url}/page`);
+    await page.waitForFunction(`document.getElementById("out").dataset.state === "done"`);
+    const seen = JSON.parse(await page.$eval("#out", (el) => el.textContent ?? ""));
+    assert.deepEqual(seen.items, [0, 1]);
+    assert.equal(seen.ended, true);
+    assert.deepEqual(answers, [200, 204], "the reconnect ran the method again");
+    assert.deepEqual(browser.pageErrors, []);
+  } finally {
+    await server.close();
+  }
+});

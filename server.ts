@@ -57,6 +57,7 @@ export type { MsgpackExtensionHost } from "./src/core/idl/translators.ts";
 export { methodNotFound, rpcError } from "./src/core/errors.ts";
 export { createHttpApp, DEFAULT_MAX_BODY_BYTES } from "./src/server/http.ts";
 export type {
+  EventStreamOptions,
   HttpApp,
   HttpAppOptions,
   HttpAuthenticator,

@@ -10,6 +10,10 @@
  *   `Authorization: Switchboard-Session <token>`; another listener refuses it. The
  *   shared secret itself never travels; the token does, so serve HTTPS where the path
  *   between the ends is not trusted.
+ * - with `cookie: true`, a good login also sets the session as an `HttpOnly`,
+ *   `SameSite=Strict` cookie, which a browser sends by itself where it can set no header
+ *   (`EventSource`, `GET /rpc/<method>`, `GET /events`), and never with a request another
+ *   site's page makes (cross-site request forgery).
  *
  * Refused requests get HTTP 401 with a JSON-RPC error body (code -32001, `Unauthorized:
  * …`), or an XML-RPC fault for XML requests.
@@ -49,6 +53,26 @@ export interface HttpAuthOptions {
   maxSessions?: number;
   /** Rate limit of failed bearer tokens per peer (defaults of {@linkcode AuthGate}). */
   bearerRateLimit?: AuthGateOptions;
+  /**
+   * Also hand the session to browsers as a cookie (`switchboard-session`, `HttpOnly`,
+   * `SameSite=Strict`, `Secure` over HTTPS) and accept it from a request without an
+   * `Authorization` header; off by default.
+   */
+  cookie?: boolean;
+}
+
+/** The cookie that carries an HTTP session (with `cookie: true`). */
+export const SESSION_COOKIE = "switchboard-session";
+
+/** The value of cookie `name` in `request`, if sent. */
+function cookieOf(request: Request, name: string): string | undefined {
+  const header = request.headers.get("cookie");
+  if (header === null) return undefined;
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
 }
 
 /** What `$/auth.login` returns over HTTP. */
@@ -206,7 +230,12 @@ export function httpAuthenticator(options: HttpAuthOptions): HttpAuthenticator {
       const session = randomToken();
       sessions.set(session, { identity, listener: info.listener }, sessionTtl);
       const result: HttpLoginResult = { session, identity, expiresIn: sessionTtl };
-      return jsonRpcResponse(200, call.id, { result });
+      if (!options.cookie) return jsonRpcResponse(200, call.id, { result });
+      const secure = request.url.startsWith("https:") ? "; Secure" : "";
+      return jsonRpcResponse(200, call.id, { result }, {
+        "set-cookie": `${SESSION_COOKIE}=${session}; Path=/; HttpOnly; SameSite=Strict; ` +
+          `Max-Age=${Math.floor(sessionTtl / 1000)}${secure}`,
+      });
     } catch (error) {
       return refuse(request, error instanceof Error ? error.message : String(error), call.id);
     }
@@ -237,6 +266,12 @@ export function httpAuthenticator(options: HttpAuthOptions): HttpAuthenticator {
         );
       }
       return refuse(request, `authorization scheme ${JSON.stringify(scheme)} not accepted: ${how}`);
+    }
+    // A session cookie that is unknown here is no credential: the handshake may renew it.
+    const cookie = options.cookie && gate ? cookieOf(request, SESSION_COOKIE) : undefined;
+    if (cookie !== undefined) {
+      const session = sessions.get(cookie);
+      if (session && session.listener === info.listener) return session.identity;
     }
     // Without credentials only the handshake gets in; an optional server reads the body
     // for it only when the handshake may be there (its method names are in the text).

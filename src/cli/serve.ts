@@ -46,6 +46,8 @@ ${COMPONENT_OPTIONS_HELP}
   --websocket         also serve JSON-RPC over WebSocket on the HTTP listener (ws://,
                       wss://); such a listener has no --max-connections, --header-timeout
                       or --idle-timeout for its HTTP connections (see docs/websocket.md)
+  --events            also serve publish–subscribe over server-sent events at
+                      GET /events?topic=… on the HTTP listener (see docs/http.md)
   --tls-cert FILE     serve HTTPS (and msgpack-rpc over TLS) with this PEM certificate chain
   --tls-key FILE      ... and this PEM private key (both or neither)
   --max-body BYTES    largest accepted request body (default 1048576; more: 413)
@@ -106,6 +108,7 @@ function parseServeFlags(rest: string[]) {
     prefetch: { type: "string" },
     debug: { type: "boolean", default: false },
     websocket: { type: "boolean", default: false },
+    events: { type: "boolean", default: false },
     help: { type: "boolean", short: "h" },
     deployed: { type: "string" },
     ...OBSERVE_OPTIONS,
@@ -286,6 +289,7 @@ export async function startServing(plan: ServePlan, io: ServeIo = {}): Promise<S
             bodyTimeout,
             cors,
             websocket: values.websocket,
+            events: values.events,
             explorer: observe.explorer,
             get: observe.routes,
           }),
@@ -295,7 +299,7 @@ export async function startServing(plan: ServePlan, io: ServeIo = {}): Promise<S
       say(
         `listening on ${listener.url} (JSON-RPC and XML-RPC: POST /, /rpc, /RPC2${
           values.websocket ? `; JSON-RPC over WebSocket: ${listener.url.replace("http", "ws")}` : ""
-        })`,
+        }${values.events ? "; events: GET /events?topic=…" : ""})`,
       );
     }
     if (tcp) {

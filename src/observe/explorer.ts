@@ -43,6 +43,8 @@ export interface ExplorerMethod {
   params: ExplorerParam[];
   /** The result type (`void` when none). */
   result: string;
+  /** The result is a stream: the page shows its items as they come. */
+  stream?: true;
   /** Application errors it declares. */
   errors: string[];
 }
@@ -130,6 +132,7 @@ export function explorerData(interfaces: readonly InterfaceDef[]): ExplorerInter
         ...inputOf(type),
       })),
       result: isVoidResult(def.result) ? "void" : typeText(def.result),
+      ...(def.result?.kind === "stream" ? { stream: true as const } : {}),
       errors: [...def.errors],
     })),
   }));

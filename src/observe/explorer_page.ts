@@ -36,6 +36,9 @@ button { grid-column: 2; justify-self: start; padding: 6px 16px; border: 0; bord
 .errors { color: var(--muted); font-size: 13px; margin: 6px 0; }
 pre.outcome { margin: 10px 0 0; padding: 8px 10px; border-radius: 6px; white-space: pre-wrap;
   border-left: 4px solid var(--line); background: var(--bg); overflow-x: auto; }
+pre.outcome.streaming { border-color: var(--accent); } pre.outcome.cancelled { color: var(--muted); }
+form.call > div { grid-column: 2; }
+button.cancel { grid-column: auto; background: var(--err); margin-left: 8px; }
 pre.outcome.ok { border-color: var(--ok); } pre.outcome.error { border-color: var(--err); color: var(--err); }
 `;
 
@@ -48,6 +51,7 @@ export const EXPLORER_SCRIPT = `
 const api = JSON.parse(document.getElementById("api").textContent);
 const codes = JSON.parse(document.getElementById("codes").textContent);
 let seq = 0;
+const SHOWN_ITEMS = 500;
 async function postCall(method, params) {
   const response = await fetch("rpc", {
     method: "POST",
@@ -70,6 +74,45 @@ const caller = (async () => {
   }
 })();
 const call = async (method, params) => (await caller)(method, params);
+
+/**
+ * A streamed result, item by item: POSTed asking for NDJSON, each item handed to onItem as
+ * it arrives. Resolves with the count at the end; aborting signal drops the connection,
+ * which cancels the producer at the server.
+ */
+async function streamCall(method, params, onItem, signal) {
+  const response = await fetch("rpc", {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/x-ndjson" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: ++seq, method, params }),
+    signal,
+  });
+  const named = (error) => ({ ...error, name: error.name ?? codes[error.code] ?? "RpcError" });
+  if (!(response.headers.get("content-type") ?? "").startsWith("application/x-ndjson")) {
+    const reply = await response.json();
+    if (reply.error) throw named(reply.error);
+    for (const item of reply.result) onItem(item);
+    return reply.result.length;
+  }
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "", items = 0;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) {
+      throw { code: -32005, name: "Unavailable", message: "the stream was cut after " + items + " items" };
+    }
+    text += value;
+    let at;
+    while ((at = text.indexOf("\\n")) >= 0) {
+      const line = JSON.parse(text.slice(0, at));
+      text = text.slice(at + 1);
+      if (line.error) throw named(line.error);
+      if (line.end) return line.count;
+      items++;
+      onItem(line.item);
+    }
+  }
+}
 
 const el = (tag, props = {}, ...children) => {
   const node = Object.assign(document.createElement(tag), props);
@@ -155,9 +198,52 @@ function methodCard(method) {
   });
   const outcome = el("pre", { className: "outcome", hidden: true });
   outcome.setAttribute("aria-live", "polite");
-  form.append(el("button", { type: "submit", textContent: "Call" }));
+  const cancel = el("button", { type: "button", className: "cancel", textContent: "Cancel", hidden: true });
+  form.append(el("div", {}, el("button", { type: "submit", textContent: "Call" }), cancel));
+  const showError = (error) => {
+    outcome.className = "outcome error";
+    outcome.textContent += (error.name ?? "Error") + " (" + (error.code ?? "?") + "): " +
+      error.message + (error.data === undefined ? "" : "\\n" + JSON.stringify(error.data, null, 2));
+  };
+  // A streamed result shows each item as it comes; Cancel aborts it (and the producer).
+  let running;
+  cancel.addEventListener("click", () => running?.abort());
+  const stream = async () => {
+    running?.abort();
+    const controller = running = new AbortController();
+    outcome.className = "outcome streaming";
+    outcome.textContent = "";
+    outcome.dataset.items = "0";
+    cancel.hidden = false;
+    const started = performance.now();
+    const took = () => (performance.now() - started).toFixed(1) + " ms";
+    // The last SHOWN_ITEMS items are shown: an endless stream must not grow the page forever.
+    const shown = [];
+    try {
+      const count = await streamCall(method.name, readParams(form, method), (item) => {
+        if (controller.signal.aborted) return;
+        shown.push(JSON.stringify(item));
+        if (shown.length > SHOWN_ITEMS) shown.shift();
+        outcome.textContent = shown.join("\\n") + "\\n";
+        outcome.dataset.items = String(Number(outcome.dataset.items) + 1);
+      }, controller.signal);
+      outcome.className = "outcome ok";
+      outcome.textContent += "\\n(" + count + " items, " + took() + ")";
+    } catch (error) {
+      if (controller.signal.aborted) {
+        outcome.className = "outcome cancelled";
+        outcome.textContent += "\\n(cancelled after " + outcome.dataset.items + " items, " + took() + ")";
+      } else showError(error);
+    } finally {
+      if (running === controller) cancel.hidden = true;
+    }
+  };
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    if (method.stream) {
+      outcome.hidden = false;
+      return stream();
+    }
     outcome.hidden = false;
     outcome.className = "outcome pending";
     outcome.textContent = "calling " + method.name + "…";
@@ -168,9 +254,8 @@ function methodCard(method) {
       outcome.textContent = JSON.stringify(result, null, 2) +
         "\\n\\n(" + (performance.now() - started).toFixed(1) + " ms)";
     } catch (error) {
-      outcome.className = "outcome error";
-      outcome.textContent = (error.name ?? "Error") + " (" + (error.code ?? "?") + "): " +
-        error.message + (error.data === undefined ? "" : "\\n" + JSON.stringify(error.data, null, 2));
+      outcome.textContent = "";
+      showError(error);
     }
   });
   const body = el("div", { className: "body" });

@@ -8,6 +8,9 @@
  * | `POST /rpc`, `POST /` (not XML)      | `http_jsonrpc.ts` (JSON-RPC)                 |
  * | `POST /RPC2`, `POST /` (XML)         | `http_xmlrpc.ts` (XML-RPC)                   |
  * | `GET` routes, 404, 405               | `http_routes.ts` (on hono)                   |
+ * | `GET /rpc/<method>` (EventSource)    | `http_event_source.ts`                       |
+ * | `GET /events` (pub-sub over SSE)     | `http_events.ts`                             |
+ * | streamed bodies' lifetime            | `http_open_bodies.ts`                        |
  * | body limits, deadlines, auth, errors | `http_calls.ts` (shared by the two above)    |
  * | around everything                    | `http_middleware.ts`, `cors.ts` (middleware) |
  *
@@ -35,13 +38,16 @@ import { httpRoutes } from "./http_routes.ts";
 import { composeHttp, type HttpHandler, type HttpMiddleware } from "./http_middleware.ts";
 import { corsMiddleware, type CorsOptions, CorsPolicy } from "./cors.ts";
 import type { ListenerEnv } from "./_http_env.ts";
+import { OpenBodies } from "./http_open_bodies.ts";
+import type { EventStreamOptions } from "./http_events.ts";
+import type { Topics } from "./tcp_pubsub.ts";
 import type { HttpEnv } from "./http_env.ts";
 import type { XmlRpcHandler } from "./http_xmlrpc.ts";
 import type { HttpAuthenticator, HttpRequestInfo } from "../auth/http_authenticator.ts";
 
 export { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES } from "./http_calls.ts";
 export { TIMEOUT_HEADER };
-export type { HttpAuthenticator, HttpEnv, HttpRequestInfo, XmlRpcHandler };
+export type { EventStreamOptions, HttpAuthenticator, HttpEnv, HttpRequestInfo, XmlRpcHandler };
 
 /** Options of the HTTP app (what a listener adds is in `HttpOptions`). */
 export interface HttpAppOptions {
@@ -75,6 +81,16 @@ export interface HttpAppOptions {
   clientScript?: boolean;
   /** Let browser pages from these origins call (CORS); none by default. */
   cors?: CorsOptions;
+  /**
+   * Serve publish–subscribe over server-sent events at `GET /events?topic=…` (see
+   * `docs/http.md`): `true` or its options; off by default.
+   */
+  events?: EventStreamOptions | boolean;
+  /**
+   * The topics `GET /events` follows: a `Server` gives the one its TCP and WebSocket
+   * subscribers share, so that one publish reaches all of them.
+   */
+  topics?: Topics;
   /** More `GET` routes by path (e.g. `/metrics`). */
   get?: Record<string, (request: Request) => Response | Promise<Response>>;
   /**
@@ -88,6 +104,11 @@ export interface HttpAppOptions {
 export interface HttpApp {
   /** Answers one HTTP request. */
   fetch(request: Request, env?: HttpEnv): Response | Promise<Response>;
+  /**
+   * Ends the bodies still streaming (streamed results end with an `Unavailable` error, event
+   * streams close), so that a listener shutting down does not wait on them forever.
+   */
+  close?(): void;
 }
 
 /**
@@ -107,16 +128,19 @@ export interface HttpApp {
 export function createHttpApp(router: Router, options: HttpAppOptions = {}): HttpApp {
   const cors = options.cors ? new CorsPolicy(options.cors) : undefined;
   const calls = httpCalls(router, options);
+  const bodies = new OpenBodies();
+  const report = bodies.report.bind(bodies);
   const limits = { maxBatch: options.maxBatch, maxResponseBytes: options.maxResponseBytes };
   const jsonRpc = jsonRpcHttp(router, calls, {
     ...limits,
     authenticated: options.authenticate !== undefined,
     cors,
+    bodies,
   });
   const xmlRpc = options.xmlrpc
     ? xmlRpcHttp(router, calls, options.xmlrpc, { ...limits, cors })
     : undefined;
-  const routes = httpRoutes(router, calls, options, { jsonRpc, xmlRpc });
+  const routes = httpRoutes(router, calls, options, { jsonRpc, xmlRpc }, { bodies, cors });
 
   // POST /, /rpc and /RPC2 are the hot paths: they skip hono's routing and context. `/` is
   // where a client given a bare `http://host:port` posts; it tells the protocols apart by
@@ -141,8 +165,10 @@ export function createHttpApp(router: Router, options: HttpAppOptions = {}): Htt
     return report(routes(request, env), answered);
   };
   const middleware = [...(cors ? [corsMiddleware(cors)] : []), ...(options.middleware ?? [])];
+  const close = () => bodies.stopAll();
   if (middleware.length === 0) {
     return {
+      close,
       fetch: (request, env) => {
         const answered = (env as ListenerEnv | undefined)?.answered;
         try {
@@ -156,6 +182,7 @@ export function createHttpApp(router: Router, options: HttpAppOptions = {}): Htt
   }
   const composed: HttpHandler = composeHttp(middleware, (request, env) => route(request, env));
   return {
+    close,
     fetch: (request, env) => {
       const answered = (env as ListenerEnv | undefined)?.answered;
       let response;
@@ -168,23 +195,4 @@ export function createHttpApp(router: Router, options: HttpAppOptions = {}): Htt
       return report(response, answered);
     },
   };
-}
-
-/** `response`, calling `answered` (when given) once it is made. */
-function report(
-  response: Response | Promise<Response>,
-  answered: (() => void) | undefined,
-): Response | Promise<Response> {
-  if (answered === undefined) return response;
-  if (!(response instanceof Promise)) {
-    answered();
-    return response;
-  }
-  return response.then((made) => {
-    answered();
-    return made;
-  }, (error) => {
-    answered();
-    throw error;
-  });
 }

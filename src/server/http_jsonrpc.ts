@@ -27,6 +27,7 @@ import { mediaType } from "../wire/http_body.ts";
 import type { HttpCalls } from "./http_calls.ts";
 import { type CorsPolicy, refuseCrossSite } from "./cors.ts";
 import type { HttpEnv } from "./http_env.ts";
+import type { OpenBodies } from "./http_open_bodies.ts";
 
 /**
  * Answers one JSON-RPC request; the promise never rejects (failures are answered 500).
@@ -59,11 +60,13 @@ export function jsonRpcHttp(
     maxResponseBytes?: number;
     authenticated: boolean;
     cors: CorsPolicy | undefined;
+    /** Where streamed responses are held while their bodies are open. */
+    bodies: OpenBodies;
   },
 ): JsonRpcHttpHandler {
   const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-  const { authenticated, cors } = options;
+  const { authenticated, cors, bodies } = options;
   const { limit, deadline } = calls;
   // Outcomes are taken at once where the router has them (no promise per small call).
   const view = routerView(router);
@@ -118,9 +121,11 @@ export function jsonRpcHttp(
       const streamed = calls.prologue(request, env).then((pre) => {
         if (pre instanceof Response) return pre;
         const parsed = parseRequest(pre.body, maxBatch);
-        return answerStreamed(format, parsed, pre.base, dispatchNow) ?? answer(parsed, pre.base);
+        return answerStreamed(format, parsed, pre.base, dispatchNow, bodies) ??
+          answer(parsed, pre.base);
       }).catch(calls.failed);
-      return answered ? streamed.finally(answered) : streamed;
+      // The request is in progress until its body is over (a listener's idle timeout).
+      return bodies.report(streamed, answered) as Promise<Response>;
     }
     // The common case, a declared length and nobody to authenticate, goes through
     // request.json(): Deno parses the already-received body without a stream or a

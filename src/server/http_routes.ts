@@ -1,7 +1,8 @@
 /**
  * The HTTP app's routes besides the calls, on hono: the OpenRPC document at
  * `GET /openrpc.json`, the API explorer at `GET /` and its script at `GET /client.js`,
- * `GET /healthz`, the app's own `GET` routes (e.g. `/metrics`), `405` for other methods on
+ * streamed results for `EventSource` at `GET /rpc/<method>`, publish–subscribe over
+ * server-sent events at `GET /events` (when on), `GET /healthz`, the app's own `GET` routes (e.g. `/metrics`), `405` for other methods on
  * the call paths, and the `404` that says where things are. None is on a hot path, so
  * hono's router and context cost nothing that matters here (see `http.ts` for why the
  * calls themselves skip them).
@@ -19,6 +20,11 @@ import type { HttpCalls } from "./http_calls.ts";
 import { mediaType } from "../wire/http_body.ts";
 import type { HttpEnv } from "./http_env.ts";
 import type { HttpAuthenticator } from "../auth/http_authenticator.ts";
+import type { OpenBodies } from "./http_open_bodies.ts";
+import type { CorsPolicy } from "./cors.ts";
+import { EVENT_SOURCE_PREFIX, eventSourceRoute } from "./http_event_source.ts";
+import { eventsRoute, type EventStreamOptions } from "./http_events.ts";
+import { Topics } from "./tcp_pubsub.ts";
 
 /** What the routes read of the app's options (`HttpAppOptions`). */
 export interface HttpRoutesOptions {
@@ -27,6 +33,8 @@ export interface HttpRoutesOptions {
   explorer?: boolean;
   clientScript?: boolean;
   get?: Record<string, (request: Request) => Response | Promise<Response>>;
+  events?: EventStreamOptions | boolean;
+  topics?: Topics;
 }
 
 /** The routes of an app serving `router`, as one `fetch`. */
@@ -38,6 +46,7 @@ export function httpRoutes(
     jsonRpc: (request: Request, env: HttpEnv | undefined) => Promise<Response>;
     xmlRpc: ((request: Request, env: HttpEnv | undefined) => Promise<Response>) | undefined;
   },
+  shared: { bodies: OpenBodies; cors?: CorsPolicy },
 ): (request: Request, env: HttpEnv | undefined) => Response | Promise<Response> {
   const { authenticate, expose } = options;
   const { jsonRpc, xmlRpc } = handlers;
@@ -83,6 +92,21 @@ export function httpRoutes(
       ),
     })).filter((i) => Object.keys(i.methods).length > 0);
   };
+  // A streamed result for EventSource (see http_event_source.ts).
+  const eventSource = eventSourceRoute(router, { calls, authenticate, expose, ...shared });
+  app.get(
+    `${EVENT_SOURCE_PREFIX}*`,
+    (c) => eventSource(c.req.raw, c.env as HttpEnv | undefined),
+  );
+  if (options.events) {
+    const events = eventsRoute(options.events === true ? {} : options.events, {
+      topics: options.topics ?? new Topics(router),
+      bodies: shared.bodies,
+      logger: router.logger,
+      authenticate,
+    });
+    app.get("/events", (c) => events(c.req.raw, c.env as HttpEnv | undefined));
+  }
   app.get("/openrpc.json", guarded((c) => c.json(openRpcDocument(visibleInterfaces()))));
   if (options.explorer ?? true) {
     app.get("/", guarded(() => explorerResponse(visibleInterfaces())));
@@ -96,7 +120,8 @@ export function httpRoutes(
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.notFound((c) =>
     c.text(
-      "not found: JSON-RPC and XML-RPC are at POST / (also POST /rpc and POST /RPC2), the " +
+      "not found: JSON-RPC and XML-RPC are at POST / (also POST /rpc and POST /RPC2), " +
+        "streamed results for EventSource at GET /rpc/<method>?params=<JSON>, the " +
         "OpenRPC document at GET /openrpc.json, health at GET /healthz\n",
       404,
     )

@@ -9,10 +9,11 @@
  */
 
 import type { Call, Outcome } from "../core/context.ts";
-import { type ErrorShape, rpcError } from "../core/errors.ts";
+import { type ErrorShape, errorShape, RpcError, rpcError } from "../core/errors.ts";
 import { taggingReplacer } from "../core/idl/tagged.ts";
 import { OpenStream } from "../core/stream/open_stream.ts";
 import { StreamProducer } from "../core/stream/producer.ts";
+import type { OpenBodies } from "./http_open_bodies.ts";
 import {
   type CallBase,
   encodeResponse,
@@ -33,14 +34,15 @@ export function streamFormat(request: Request): StreamFormat | undefined {
 }
 
 /** How one format writes the messages of a stream. */
-interface Framing {
+export interface Framing {
   contentType: string;
   item(seq: number, item: string): string;
   end(count: number): string;
   error(error: string): string;
 }
 
-const FRAMINGS: Record<StreamFormat, Framing> = {
+/** The framing of each format. */
+export const FRAMINGS: Record<StreamFormat, Framing> = {
   ndjson: {
     contentType: "application/x-ndjson",
     item: (seq, item) => `{"seq":${seq},"item":${item}}\n`,
@@ -68,6 +70,7 @@ export function answerStreamed(
   request: JsonRpcRequest,
   base: CallBase,
   dispatch: (call: Call) => Outcome | Promise<Outcome>,
+  bodies: OpenBodies,
 ): Promise<Response> | undefined {
   if (request.kind !== "single" || request.member.kind !== "call") return undefined;
   const { id, method, params } = request.member;
@@ -78,17 +81,30 @@ export function answerStreamed(
         headers: { "content-type": "application/json" },
       });
     }
-    return streamResponse(FRAMINGS[format], outcome.value);
+    return streamResponse(FRAMINGS[format], outcome.value, bodies);
   });
 }
 
-function streamResponse(framing: Framing, open: OpenStream): Response {
+/**
+ * A streamed result as a response body in `framing`, held in `bodies` until it is over; a
+ * shutdown ends it with an `Unavailable` error after the items sent.
+ */
+export function streamResponse(
+  framing: Framing,
+  open: OpenStream,
+  bodies: OpenBodies,
+  prelude?: string,
+): Response {
   let body!: ReadableStreamDefaultController<Uint8Array>;
   // Resolves the pull waiting for the producer's next message.
   let delivered: (() => void) | undefined;
+  let over = () => {};
   const write = (text: string, last: boolean) => {
     body.enqueue(encoder.encode(text));
-    if (last) body.close();
+    if (last) {
+      body.close();
+      over();
+    }
     delivered?.();
     delivered = undefined;
   };
@@ -101,6 +117,7 @@ function streamResponse(framing: Framing, open: OpenStream): Response {
   const stream = new ReadableStream<Uint8Array>({
     start: (controller) => {
       body = controller;
+      if (prelude) controller.enqueue(encoder.encode(prelude));
       producer.start();
     },
     // One item per read: the producer runs only as far as the client has read.
@@ -110,14 +127,23 @@ function streamResponse(framing: Framing, open: OpenStream): Response {
       producer.grant(1);
       return next;
     },
-    cancel: () =>
-      producer.cancel(rpcError("Cancelled", `${open.method}: the HTTP client went away`)),
+    cancel: () => {
+      producer.cancel(rpcError("Cancelled", `${open.method}: the HTTP client went away`));
+      over();
+    },
   }, { highWaterMark: 1 });
-  return new Response(stream, {
+  const response = new Response(stream, {
     headers: {
       "content-type": framing.contentType,
       "cache-control": "no-cache",
       "x-content-type-options": "nosniff",
     },
   });
+  over = bodies.hold(response, () => {
+    if (producer.over) return;
+    const shape = errorShape("Unavailable", `${open.method}: the server is shutting down`);
+    producer.cancel(new RpcError(shape));
+    write(framing.error(errorText(shape)), true);
+  });
+  return response;
 }

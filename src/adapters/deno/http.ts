@@ -316,6 +316,7 @@ function serveConnections(
   const shutdown = async () => {
     await loop.close();
     clearInterval(sweeper);
+    app.close?.();
     // Every connection finishes the requests it has, then closes.
     await Promise.all([...shutdowns.values()].map((stop) => stop().catch(() => {})));
     await Promise.all([...open.values()]);
@@ -364,6 +365,7 @@ function serveWithDenoServe(
         url,
         shutdown: async () => {
           await ws?.shutdown();
+          app.close?.();
           await server.shutdown();
         },
         finished: server.finished,

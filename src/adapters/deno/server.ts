@@ -113,6 +113,7 @@ export class Server {
   ): Promise<HttpListener> {
     const listener = await serveHttp(this.router, address, {
       ...defaultHttpOptions(this.router),
+      topics: this.#topics,
       ...options,
       // WebSocket peers share the server's topics with its other listeners.
       websocket: options.websocket

@@ -39,11 +39,14 @@ Deno.test("http stream: a streaming response outlives the listener's idle timeou
     // Many idle timeouts pass while the client holds the stream without reading.
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     assert.equal(probe.finallyRan, false, "the producer was cancelled by the idle timeout");
-    let text = "";
-    while (!text.includes('"seq":5000,')) {
+    // Look for the item in what came plus the tail of what came before (items come in chunks).
+    let tail = "";
+    for (;;) {
       const { value, done } = await within(reader.read(), "reading on");
       assert.equal(done, false, "the stream ended");
-      text = (text + decoder.decode(value)).slice(-200);
+      const text = tail + decoder.decode(value);
+      if (text.includes('"seq":5000,')) break;
+      tail = text.slice(-200);
     }
     assert.equal(probe.finallyRan, false);
     controller.abort();
@@ -73,4 +76,32 @@ Deno.test("http stream: shutdown ends an endless stream with Unavailable, and fi
   const last = JSON.parse(tail.trim().split("\n").at(-1)!);
   assert.equal(last.error.name, "Unavailable");
   assert.match(last.error.message, /Feed\.endless: the server is shutting down/);
+});
+
+Deno.test("http stream: a fast producer's items leave in chunks, not one write per item", async () => {
+  const probe = feedProbe();
+  const server = new Server({ logger: { error: () => {}, warn: () => {} } });
+  server.register(feedImpl(probe));
+  const http = await server.listenHttp({ port: 0 });
+  try {
+    const response = await fetch(http.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/x-ndjson" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "Feed.count", params: { n: 4000 } }),
+    });
+    const reader = response.body!.getReader();
+    let reads = 0, text = "";
+    for (;;) {
+      const { value, done } = await within(reader.read(), "the body");
+      if (done) break;
+      reads++;
+      text += decoder.decode(value);
+    }
+    const lines = text.trim().split("\n");
+    assert.equal(lines.length, 4001, "every item and the end");
+    assert.deepEqual(JSON.parse(lines.at(-1)!), { end: true, count: 4000 });
+    assert.ok(reads <= 4000 / 8, `${reads} reads for 4000 items`);
+  } finally {
+    await server.close();
+  }
 });

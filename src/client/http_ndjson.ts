@@ -17,22 +17,29 @@ export const NDJSON = "application/x-ndjson";
 /** The longest line accepted (a line is one item). */
 const MAX_LINE = 16 * 1024 * 1024;
 
-/** Splits text into lines, refusing one longer than `MAX_LINE`. */
-function lines(): TransformStream<string, string> {
+/**
+ * The lines of a byte stream, a read's worth at a time (not one promise per line), refusing
+ * one longer than `MAX_LINE`.
+ */
+async function* lineBatches(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  state: { cancelled: boolean },
+): AsyncGenerator<string[]> {
+  const decoder = new TextDecoder();
   let rest = "";
-  return new TransformStream({
-    transform(chunk, controller) {
-      const parts = (rest + chunk).split("\n");
-      rest = parts.pop()!;
-      if (rest.length > MAX_LINE) {
-        throw rpcError("Unavailable", `a stream line is longer than ${MAX_LINE} characters`);
-      }
-      for (const line of parts) controller.enqueue(line);
-    },
-    flush(controller) {
-      if (rest !== "") controller.enqueue(rest);
-    },
-  });
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (state.cancelled) return;
+    if (done) break;
+    const parts = (rest + decoder.decode(value, { stream: true })).split("\n");
+    rest = parts.pop()!;
+    if (rest.length > MAX_LINE) {
+      throw rpcError("Unavailable", `a stream line is longer than ${MAX_LINE} characters`);
+    }
+    if (parts.length) yield parts;
+  }
+  rest += decoder.decode();
+  if (rest !== "") yield [rest];
 }
 
 /**
@@ -40,7 +47,7 @@ function lines(): TransformStream<string, string> {
  * waits), ending the iteration quietly.
  */
 export function ndjsonItems(body: ReadableStream<Uint8Array>, method: string): RpcStream<unknown> {
-  const reader = body.pipeThrough(new TextDecoderStream()).pipeThrough(lines()).getReader();
+  const reader = body.getReader();
   const state = { cancelled: false };
   const items = readItems(reader, method, state);
   const cancel = async () => {
@@ -63,50 +70,51 @@ export function ndjsonItems(body: ReadableStream<Uint8Array>, method: string): R
 }
 
 async function* readItems(
-  reader: ReadableStreamDefaultReader<string>,
+  reader: ReadableStreamDefaultReader<Uint8Array>,
   method: string,
   state: { cancelled: boolean },
 ): AsyncGenerator<unknown> {
   let count = 0;
   let over = false;
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (state.cancelled) return;
-      if (done) break;
-      if (value.trim() === "") continue;
-      const message = JSON.parse(value) as {
-        seq?: unknown;
-        item?: unknown;
-        end?: unknown;
-        count?: unknown;
-        error?: unknown;
-      };
-      if ("item" in message) {
-        if (message.seq !== count) {
-          throw rpcError(
-            "Unavailable",
-            `${method}: item ${message.seq} came where ${count} was due`,
+    for await (const batch of lineBatches(reader, state)) {
+      for (const value of batch) {
+        if (state.cancelled) return;
+        if (value.trim() === "") continue;
+        const message = JSON.parse(value) as {
+          seq?: unknown;
+          item?: unknown;
+          end?: unknown;
+          count?: unknown;
+          error?: unknown;
+        };
+        if ("item" in message) {
+          if (message.seq !== count) {
+            throw rpcError(
+              "Unavailable",
+              `${method}: item ${message.seq} came where ${count} was due`,
+            );
+          }
+          count++;
+          yield reviveTagged(message.item);
+        } else if (message.end === true) {
+          over = true;
+          if (message.count !== count) {
+            throw rpcError(
+              "Unavailable",
+              `${method}: the stream ended after ${count} of ${message.count} items`,
+            );
+          }
+          return;
+        } else if (typeof message.error === "object" && message.error !== null) {
+          over = true;
+          throw RpcError.fromShape(
+            receivedError(message.error, { code: -32603, message: "unknown error" }),
           );
         }
-        count++;
-        yield reviveTagged(message.item);
-      } else if (message.end === true) {
-        over = true;
-        if (message.count !== count) {
-          throw rpcError(
-            "Unavailable",
-            `${method}: the stream ended after ${count} of ${message.count} items`,
-          );
-        }
-        return;
-      } else if (typeof message.error === "object" && message.error !== null) {
-        over = true;
-        throw RpcError.fromShape(
-          receivedError(message.error, { code: -32603, message: "unknown error" }),
-        );
       }
     }
+    if (state.cancelled) return;
     over = true;
     throw rpcError("Unavailable", `${method}: the stream was cut after ${count} items`);
   } finally {

@@ -96,3 +96,21 @@ Deno.test("http client: a body cut before its end line fails; a wrong count fail
   assert.ok(whole.got[0] instanceof Date);
   assert.equal(whole.error, undefined);
 });
+
+Deno.test("http client: lines split across reads, mid-character, and several lines per read", async () => {
+  const bytes = new TextEncoder().encode(
+    '{"seq":0,"item":"héllo"}\n{"seq":1,"item":"wörld"}\n{"seq":2,"item":"€"}\n' +
+      '{"end":true,"count":3}\n',
+  );
+  // Cut inside "é" (two bytes), inside "€" (three), and between lines.
+  const cuts = [0, 20, 21, 55, 70, 71, bytes.length];
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (let i = 1; i < cuts.length; i++) controller.enqueue(bytes.slice(cuts[i - 1], cuts[i]));
+      controller.close();
+    },
+  });
+  const got: unknown[] = [];
+  for await (const item of ndjsonItems(body, "Feed.words")) got.push(item);
+  assert.deepEqual(got, ["héllo", "wörld", "€"]);
+});

@@ -373,9 +373,9 @@ export class TcpTransport implements Transport {
     this.#redial.stop();
     await this.#connecting?.catch(() => {});
     const sessions = [...this.#sessions];
-    // What was sent before close (a notification, a reply) is written first.
+    // What was sent before close (a notification, a reply, a cancel) reaches the server.
     const reason = rpcError("Unavailable", "the client was closed");
-    await Promise.all(sessions.map((s) => s.closeAfterFlush(reason, CLOSE_GRACE_MS)));
+    await Promise.all(sessions.map((s) => s.closeGracefully(reason, CLOSE_GRACE_MS)));
     await Promise.all(sessions.map((s) => s.done));
   }
 }

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { connect } from "../../mod.ts";
 import "../../src/adapters/deno/tcp_client.ts";
-import { DEFAULT_STREAM_WINDOW } from "../../src/core/stream/consumer.ts";
+import { MAX_STREAM_WINDOW } from "../../src/core/stream/consumer.ts";
 import { deploy, freePorts, until } from "./helpers.ts";
 import { Far } from "./fixtures/far_stream.ts";
 import { Near } from "./fixtures/near_stream.ts";
@@ -65,7 +65,7 @@ Deno.test("deploy streams: through the front and a ctx.client hop, with credit a
     let read = 0;
     for (; read < 5; read++) await iterator.next();
     await pause();
-    const bound = () => read + 5 * DEFAULT_STREAM_WINDOW;
+    const bound = () => read + 5 * MAX_STREAM_WINDOW;
     let { produced } = await far.state();
     assert.ok(produced <= bound(), `produced ${produced} after ${read} read`);
     for (; read < 100; read++) assert.equal((await iterator.next()).value, `item ${read}`);

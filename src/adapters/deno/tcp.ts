@@ -23,6 +23,7 @@ export function streamOf(conn: Deno.Conn): ByteStream {
     read: (buffer) => conn.read(buffer),
     write: (bytes) => conn.write(bytes),
     close: () => conn.close(),
+    closeWrite: () => conn.closeWrite(),
     remote: `${host}:${addr.port}`,
   };
 }

@@ -1,7 +1,10 @@
 /**
  * The consuming end of a stream, the same on every transport: it grants the producer a
  * window of credit, holds at most that many items, tops the credit up as the application
- * reads, and tells a normal end from every other one.
+ * reads, and tells a normal end from every other one. Over a link that tells each item's
+ * size, the window grows while items are small — to about {@linkcode STREAM_WINDOW_BYTES}
+ * of them, at most {@linkcode MAX_STREAM_WINDOW} — so that a round trip per window does
+ * not set the pace of small items, and shrinks again when large ones come.
  *
  * @module
  */
@@ -21,6 +24,11 @@ export interface StreamUpstream {
 export interface ConsumerOptions {
   /** Items granted at once, and the most ever held unread (default 16). */
   window?: number;
+  /**
+   * Let the window grow up to this many items while the items' sizes (given to `item`)
+   * keep it within {@linkcode STREAM_WINDOW_BYTES}; default: a fixed window.
+   */
+  maxWindow?: number;
   /** Names the stream in errors (`Feed.watch`). */
   label?: string;
   /** Called once when the stream is over, however it ended (to free its table entry). */
@@ -29,13 +37,21 @@ export interface ConsumerOptions {
   violation?(what: string): void;
 }
 
-/** Default of {@linkcode ConsumerOptions.window}. */
+/** Default of {@linkcode ConsumerOptions.window}: the first grant. */
 export const DEFAULT_STREAM_WINDOW = 16;
+/** The most a growing window reaches (see {@linkcode ConsumerOptions.maxWindow}). */
+export const MAX_STREAM_WINDOW = 256;
+/** The bytes of items a growing window holds at most, counted by the largest item seen. */
+export const STREAM_WINDOW_BYTES = 1024 * 1024;
 
 /** The items of a stream as they arrive, read as an `AsyncIterable`. */
 export class StreamConsumer<T = unknown> implements RpcStream<T>, AsyncIterator<T> {
   readonly #upstream: StreamUpstream;
-  readonly #window: number;
+  #window: number;
+  readonly #minWindow: number;
+  readonly #maxWindow: number;
+  /** The largest item seen, in bytes (0: no size known). */
+  #largest = 0;
   readonly #label: string;
   readonly #finished?: () => void;
   readonly #violated?: (what: string) => void;
@@ -56,6 +72,8 @@ export class StreamConsumer<T = unknown> implements RpcStream<T>, AsyncIterator<
   constructor(upstream: StreamUpstream, options: ConsumerOptions = {}) {
     this.#upstream = upstream;
     this.#window = Math.max(1, Math.floor(options.window ?? DEFAULT_STREAM_WINDOW));
+    this.#minWindow = this.#window;
+    this.#maxWindow = Math.max(this.#window, Math.floor(options.maxWindow ?? this.#window));
     this.#label = options.label ?? "stream";
     this.#finished = options.finished;
     this.#violated = options.violation;
@@ -68,8 +86,11 @@ export class StreamConsumer<T = unknown> implements RpcStream<T>, AsyncIterator<
     return this.#ended || this.#failure !== undefined || this.#cancelled;
   }
 
-  /** The producer's item `seq`. A broken promise (beyond credit, out of order) fails the stream. */
-  item(seq: number, item: T): void {
+  /**
+   * The producer's item `seq`, `bytes` its size on the wire when the link knows it. A broken
+   * promise (beyond credit, out of order) fails the stream.
+   */
+  item(seq: number, item: T, bytes?: number): void {
     if (this.over) return;
     if (seq !== this.#received) {
       return this.#violation(`item ${seq} arrived where item ${this.#received} was due`);
@@ -79,6 +100,7 @@ export class StreamConsumer<T = unknown> implements RpcStream<T>, AsyncIterator<
     }
     this.#outstanding--;
     this.#received++;
+    if (bytes !== undefined && bytes > this.#largest) this.#largest = bytes;
     this.#buffer.push(item);
     this.#wakeUp();
   }
@@ -125,11 +147,7 @@ export class StreamConsumer<T = unknown> implements RpcStream<T>, AsyncIterator<
       if (this.#buffer.length !== 0) {
         const value = this.#buffer.shift()!;
         // Top up in halves of the window: one grant per several items, never more held.
-        if (!this.over && ++this.#read >= Math.ceil(this.#window / 2)) {
-          this.#outstanding += this.#read;
-          this.#upstream.credit(this.#read);
-          this.#read = 0;
-        }
+        if (!this.over && ++this.#read >= Math.ceil(this.#window / 2)) this.#topUp();
         return { done: false, value };
       }
       if (this.#failure) throw this.#failure;
@@ -137,6 +155,19 @@ export class StreamConsumer<T = unknown> implements RpcStream<T>, AsyncIterator<
       this.#waiter ??= Promise.withResolvers();
       await this.#waiter.promise;
     }
+  }
+
+  /** Grants what brings held and granted items back to the window, sized afresh. */
+  #topUp(): void {
+    this.#read = 0;
+    if (this.#maxWindow > this.#minWindow && this.#largest > 0) {
+      const fits = Math.floor(STREAM_WINDOW_BYTES / this.#largest);
+      this.#window = Math.min(this.#maxWindow, Math.max(this.#minWindow, fits));
+    }
+    const grant = this.#window - this.#outstanding - this.#buffer.length;
+    if (grant <= 0) return; // a window that shrank: the items already granted come first
+    this.#outstanding += grant;
+    this.#upstream.credit(grant);
   }
 
   /** `break` in a `for await` lands here: the producer is cancelled. */

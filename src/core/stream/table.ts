@@ -19,7 +19,7 @@ import {
 } from "../errors.ts";
 import type { Fields } from "../idl/types.ts";
 import { compile } from "../idl/validate.ts";
-import { StreamConsumer } from "./consumer.ts";
+import { MAX_STREAM_WINDOW, StreamConsumer } from "./consumer.ts";
 import { OpenStream } from "./open_stream.ts";
 import { StreamProducer } from "./producer.ts";
 import { isStreamSource } from "./source.ts";
@@ -40,7 +40,10 @@ export interface StreamLimits {
   maxItemBytes?: number;
   /** How long a producer waits for credit before it ends the stream (default 60 s). */
   idleMs?: number;
-  /** Items this side grants at once when it reads a stream (default 16). */
+  /**
+   * Items this side grants at once when it reads a stream (default: 16, growing to 256
+   * while items are small; set, it stays fixed).
+   */
   window?: number;
 }
 
@@ -230,6 +233,8 @@ export class StreamTable<E = unknown> {
       cancel: () => this.#send({ kind: "cancel", stream: id }),
     }, {
       window: this.#window,
+      // A window the limits fix stays fixed; the default grows while items are small.
+      maxWindow: this.#window === undefined ? MAX_STREAM_WINDOW : undefined,
       label,
       finished: () => {
         if (this.#consumers.get(id) === consumer) this.#consumers.delete(id);
@@ -301,7 +306,7 @@ export class StreamTable<E = unknown> {
               return;
             }
           }
-          consumer.item(message.seq, item);
+          consumer.item(message.seq, item, bytes);
         }
       }
     }

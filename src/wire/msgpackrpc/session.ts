@@ -45,6 +45,11 @@ export interface ByteStream {
   write(bytes: Uint8Array): Promise<number>;
   /** Closes the stream; a pending read then ends. */
   close(): void;
+  /**
+   * Sends the end of the stream while still reading (TCP's half-close), where the stream
+   * can: the peer reads all this side sent before it sees the end.
+   */
+  closeWrite?(): Promise<void>;
   /** The other end, as `host:port`, for messages and per-peer limits. */
   readonly remote: string;
 }
@@ -608,6 +613,34 @@ export class Session {
       clearTimeout(timer);
     }
     this.close(reason);
+  }
+
+  /**
+   * Ends the connection the way that loses nothing this side sent (a `$/stream.cancel`
+   * above all): writes what is queued, sends the end of the stream and reads on until the
+   * peer closes too (at most `graceMs`), then closes. A socket closed with bytes unread
+   * resets instead, and the reset may reach the peer before what was written last.
+   */
+  async closeGracefully(reason: RpcError, graceMs = 5000): Promise<void> {
+    if (this.#closing) return;
+    const until = Date.now() + graceMs;
+    if (this.#flushing) {
+      this.#flushed ??= Promise.withResolvers();
+      await this.#within(this.#flushed.promise, graceMs);
+    }
+    if (!this.#closing && this.#conn.closeWrite) {
+      this.#ended ??= reason; // nothing more is sent: new calls fail at once
+      const ended = await this.#conn.closeWrite().then(() => true, () => false);
+      if (ended) await this.#within(this.#done.promise, until - Date.now());
+    }
+    this.close(reason);
+  }
+
+  async #within(promise: Promise<unknown>, ms: number): Promise<void> {
+    if (ms <= 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([promise, new Promise<void>((resolve) => timer = setTimeout(resolve, ms))]);
+    clearTimeout(timer);
   }
 
   /** Closes the connection now; pending calls fail with `reason`. */

@@ -10,7 +10,7 @@
  */
 
 import { pack, unpackMultiple } from "msgpackr";
-import { DEFAULT_STREAM_WINDOW } from "../../src/core/stream/consumer.ts";
+import { MAX_STREAM_WINDOW } from "../../src/core/stream/consumer.ts";
 import { MAX_ITEMS } from "./stream_component.ts";
 
 /** What a bare reader reports while it runs. */
@@ -28,7 +28,7 @@ type Message = [number, ...unknown[]];
 /** Reads `streams` streams at once over one msgpack-rpc connection until `counter.stopped`. */
 export async function bareTcp(url: string, streams: number, counter: Counter): Promise<void> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(new URL(url).port) });
-  const top = Math.ceil(DEFAULT_STREAM_WINDOW / 2);
+  const top = Math.ceil(MAX_STREAM_WINDOW / 2);
   /** Open streams by id: the next `i` expected, items read since the last grant. */
   const open = new Map<number, { next: number; read: number }>();
   let msgid = 1, opened = 0;
@@ -47,7 +47,7 @@ export async function bareTcp(url: string, streams: number, counter: Counter): P
       }
       open.set(result.$stream, { next: 0, read: 0 });
       out.push(
-        pack([2, "$/stream.credit", [{ stream: result.$stream, n: DEFAULT_STREAM_WINDOW }]]),
+        pack([2, "$/stream.credit", [{ stream: result.$stream, n: MAX_STREAM_WINDOW }]]),
       );
       return;
     }

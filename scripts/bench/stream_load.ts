@@ -24,7 +24,7 @@
 
 import { connect } from "../../mod.ts";
 import "../../tcp.ts";
-import { DEFAULT_STREAM_WINDOW } from "../../src/core/stream/consumer.ts";
+import { MAX_STREAM_WINDOW } from "../../src/core/stream/consumer.ts";
 import { MAX_ITEMS, Streams, wallClock } from "./stream_component.ts";
 import type { CellResult } from "./load.ts";
 import { bareHttp, bareTcp, type Counter } from "./stream_bare.ts";
@@ -176,7 +176,7 @@ async function slow(api: Api, load: Extract<StreamLoad, { mode: "slow" }>): Prom
     return {
       itemsRead,
       seconds,
-      windowItems: DEFAULT_STREAM_WINDOW,
+      windowItems: MAX_STREAM_WINDOW,
       heapBefore,
       heapAfter,
       heapPeak,

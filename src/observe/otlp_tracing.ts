@@ -37,35 +37,10 @@ import {
 import { OTLPTraceExporter as JsonExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { OTLPTraceExporter as ProtobufExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { defaultResource, detectResources, envDetector } from "@opentelemetry/resources";
-import { type SpanCounts, SpanQueue, type SpanQueueOptions } from "./span_queue.ts";
+import { SpanQueue } from "./span_queue.ts";
+import type { OtlpExport, OtlpExportOptions } from "./otlp_options.ts";
 
-/** Where and how spans are exported. */
-export interface OtlpExportOptions {
-  /**
-   * The traces endpoint, `/v1/traces` included (default: what the standard variables say,
-   * read by the SDK's exporter).
-   */
-  url?: string;
-  /** `http/protobuf` (default, as the OTLP spec's) or `http/json`. */
-  protocol?: string;
-  /** `OTEL_TRACES_SAMPLER`'s value (default `parentbased_always_on`). */
-  sampler?: string;
-  /** `OTEL_TRACES_SAMPLER_ARG`: the ratio of the `*traceidratio` samplers (default 1). */
-  samplerArg?: string;
-  /** Bounds of the queue in front of the exporter. */
-  queue?: SpanQueueOptions;
-}
-
-/** A running export. */
-export interface OtlpExport {
-  /** Spans exported, dropped and waiting so far. */
-  counts(): SpanCounts;
-  /**
-   * Sends what is waiting, for at most `ms`, and stops exporting; true when everything
-   * was sent.
-   */
-  close(ms?: number): Promise<boolean>;
-}
+export type { OtlpExport, OtlpExportOptions } from "./otlp_options.ts";
 
 /** The SDK's sampler for `OTEL_TRACES_SAMPLER` (the head sampler asks it first). */
 function sdkSampler(name: string | undefined, arg: string | undefined): Sampler {
@@ -93,22 +68,53 @@ function exporterFor(options: OtlpExportOptions): SpanExporter {
   return options.protocol === "http/json" ? new JsonExporter(config) : new ProtobufExporter(config);
 }
 
+/** Whether `work` settled within `ms`. */
+async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<false>((resolve) => timer = setTimeout(resolve, ms, false));
+  try {
+    return await Promise.race([work.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The isolate's export: OpenTelemetry's API takes one provider per isolate. */
+let shared: { queue: SpanQueue; users: number } | undefined;
+
 /**
  * Registers the SDK as this isolate's OpenTelemetry tracer provider and context manager,
- * exporting over OTLP/HTTP through a bounded queue.
+ * exporting over OTLP/HTTP through a bounded queue. There is one per isolate: a second
+ * start (another server in the same process) shares the first one's, options and all, and
+ * the last {@linkcode OtlpExport.close} stops it.
  */
 export function startOtlpExport(options: OtlpExportOptions = {}): OtlpExport {
-  const queue = new SpanQueue(exporterFor(options), options.queue);
-  const provider = new TracerProvider({
-    // `service.name` and more from OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES.
-    resource: defaultResource().merge(detectResources({ detectors: [envDetector] })),
-    sampler: sdkSampler(options.sampler, options.samplerArg),
-    spanProcessors: [queue],
-  });
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  trace.setGlobalTracerProvider(provider);
+  if (!shared) {
+    const queue = new SpanQueue(exporterFor(options), options.queue);
+    const provider = new TracerProvider({
+      // `service.name` and more from OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES.
+      resource: defaultResource().merge(detectResources({ detectors: [envDetector] })),
+      sampler: sdkSampler(options.sampler, options.samplerArg),
+      spanProcessors: [queue],
+    });
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    trace.setGlobalTracerProvider(provider);
+    shared = { queue, users: 0 };
+  }
+  const mine = shared;
+  mine.users++;
+  let closed = false;
   return {
-    counts: () => queue.counts(),
-    close: (ms) => queue.close(ms),
+    counts: () => mine.queue.counts(),
+    async close(ms) {
+      if (closed) return true;
+      closed = true;
+      if (--mine.users > 0) return await within(mine.queue.forceFlush(), ms ?? 5000);
+      if (shared === mine) shared = undefined;
+      // Unregistered, so that a later start can register afresh.
+      trace.disable();
+      context.disable();
+      return await mine.queue.close(ms);
+    },
   };
 }

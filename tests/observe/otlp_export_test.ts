@@ -147,3 +147,51 @@ for (const down of ["refuses connections", "never answers"]) {
     },
   });
 }
+
+Deno.test({
+  name:
+    "otlp export: Server({ trace }) — a client span between two servers' spans, flushed by close",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const { Server } = await import("../../server.ts");
+    const { connect, implement } = await import("../../mod.ts");
+    const { Hop } = await import("../fixtures/components/otlp_hop.ts");
+    const otlp = collector();
+    const trace = {
+      url: `${otlp.url}/v1/traces`,
+      protocol: "http/json",
+      queue: { delayMs: 600_000 },
+    };
+    const back = new Server({ trace });
+    back.register(implement(Hop, { outer: ({ n }) => n, inner: ({ n }) => n * 2 }));
+    const backHttp = await back.listenHttp({ hostname: "127.0.0.1", port: 0 });
+    const remote = connect(`${backHttp.url}/rpc`);
+    const front = new Server({ trace });
+    front.register(implement(Hop, {
+      // The hop goes over HTTP, to the other server: a client span, then its server span.
+      outer: ({ n }) => remote.proxy(Hop).inner({ n: n + 1 }),
+      inner: ({ n }) => n,
+    }));
+    const frontHttp = await front.listenHttp({ hostname: "127.0.0.1", port: 0 });
+    try {
+      assert.equal((await rpc(frontHttp.url, "Hop.outer", { n: 1 })).result, 4);
+      assert.equal(otlp.spans.length, 0, "nothing sent before close");
+    } finally {
+      await remote.close();
+      await front.close();
+      await back.close();
+    }
+    await otlp.until((spans) => spans.length >= 3, 10_000);
+    await otlp.stop();
+    assert.deepEqual(otlp.problems, []);
+    const outer = otlp.spans.find((s) => s.name === "Hop/outer" && s.kind === 2);
+    const client = otlp.spans.find((s) => s.name === "Hop/inner" && s.kind === 3);
+    const inner = otlp.spans.find((s) => s.name === "Hop/inner" && s.kind === 2);
+    assert.ok(outer && client && inner, JSON.stringify(otlp.spans));
+    assert.equal(client.parentSpanId, outer.spanId);
+    assert.equal(inner.parentSpanId, client.spanId);
+    assert.equal(new Set([outer.traceId, client.traceId, inner.traceId]).size, 1);
+    assert.equal(attr(client, "rpc.system"), "jsonrpc");
+  },
+});

@@ -21,6 +21,8 @@ import { type HttpListener, type HttpOptions, serveHttp } from "./http.ts";
 import { serveTcp, type TcpAddress, type TcpListener } from "./tcp_listener.ts";
 import { Topics } from "../../server/tcp_pubsub.ts";
 import type { ReplayOptions } from "../../server/topic_replay.ts";
+import type { OtlpExport, OtlpExportOptions } from "../../observe/otlp_options.ts";
+import { traceExport } from "./trace_export.ts";
 
 /** Options of a server. */
 export interface ServerOptions extends RouterOptions {
@@ -31,6 +33,13 @@ export interface ServerOptions extends RouterOptions {
    * its connection gets what it missed (off by default; `{}` for 1000 calls / 1 MiB a topic).
    */
   replay?: ReplayOptions;
+  /**
+   * A span per call (the OpenTelemetry RPC conventions), exported over OTLP/HTTP as the
+   * standard `OTEL_EXPORTER_OTLP_*` and `OTEL_TRACES_SAMPLER` variables say (`true`) or as
+   * given here; the spans still waiting are sent by {@linkcode Server.close}. Reading the
+   * variables needs `--allow-env`; with `OTEL_DENO=true`, Deno's own export is used.
+   */
+  trace?: boolean | OtlpExportOptions;
 }
 
 /** Something a server listens with; closed when the server closes. */
@@ -73,6 +82,8 @@ export class Server {
   readonly #tcp: TcpListener[] = [];
   /** One topic table for every listener: a publish reaches subscribers on every transport. */
   readonly #topics: Topics;
+  /** The span export of `trace`, started with the server and awaited by every listen. */
+  readonly #tracing?: Promise<OtlpExport | undefined>;
 
   /** Creates a server with an empty router (plus introspection). */
   constructor(options: ServerOptions = {}) {
@@ -83,6 +94,9 @@ export class Server {
     this.#topics = new Topics(this.router, undefined, options.replay);
     if (options.introspection ?? true) {
       for (const impl of introspection(this.router)) this.router.register(impl);
+    }
+    if (options.trace) {
+      this.#tracing = traceExport(this.router, options.trace === true ? {} : options.trace);
     }
   }
 
@@ -97,6 +111,7 @@ export class Server {
     address: Address & { tls?: { cert: string; key: string }; reusePort?: boolean } = {},
     options: HttpOptions = {},
   ): Promise<HttpListener> {
+    await this.#tracing;
     const listener = await serveHttp(this.router, address, {
       ...defaultHttpOptions(this.router),
       ...options,
@@ -114,6 +129,7 @@ export class Server {
    * any number of competing workers.
    */
   async listenAmqp(url: string | URL, options: AmqpServeOptions = {}): Promise<AmqpListener> {
+    await this.#tracing;
     return this.track(await serveAmqp(this.router, url, options));
   }
 
@@ -122,6 +138,7 @@ export class Server {
    * and Switchboard clients with auth, heartbeats, cancellation and server → client calls.
    */
   async listenTcp(address: TcpAddress = {}, options: TcpOptions = {}): Promise<TcpListener> {
+    await this.#tracing;
     const listener = this.track(
       await serveTcp(this.router, address, { topics: this.#topics, ...options }),
     );
@@ -163,11 +180,21 @@ export class Server {
     return listener;
   }
 
-  /** Stops every listener, letting in-flight calls finish. */
+  /**
+   * Stops every listener, letting in-flight calls finish; then sends the spans still
+   * waiting (for at most five seconds).
+   */
   async close(): Promise<void> {
     const all = [...this.#listeners];
     this.#listeners.clear();
     await Promise.all(all.map((l) => l.shutdown()));
+    await (await this.#tracing)?.close(5000);
+  }
+
+  /** Spans exported and dropped so far by the `trace` export (zeros without one). */
+  async traceCounts(): Promise<{ exported: number; dropped: number }> {
+    const counts = (await this.#tracing)?.counts();
+    return { exported: counts?.exported ?? 0, dropped: counts?.dropped ?? 0 };
   }
 }
 

@@ -22,7 +22,6 @@ import { serveTcp, type TcpAddress, type TcpListener } from "./tcp_listener.ts";
 import { Topics } from "../../server/tcp_pubsub.ts";
 import type { ReplayOptions } from "../../server/topic_replay.ts";
 import type { OtlpExport, OtlpExportOptions } from "../../observe/otlp_options.ts";
-import { traceExport } from "./trace_export.ts";
 
 /** Options of a server. */
 export interface ServerOptions extends RouterOptions {
@@ -96,7 +95,9 @@ export class Server {
       for (const impl of introspection(this.router)) this.router.register(impl);
     }
     if (options.trace) {
-      this.#tracing = traceExport(this.router, options.trace === true ? {} : options.trace);
+      // Loaded only when asked for: tracing and its SDK are no part of a plain server's start.
+      const trace = options.trace === true ? {} : options.trace;
+      this.#tracing = import("./trace_export.ts").then((m) => m.traceExport(this.router, trace));
     }
   }
 

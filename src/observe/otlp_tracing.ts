@@ -12,9 +12,10 @@
  * (net, read, env, sys), it is in `deno compile`'s graph like any npm package, and its
  * encodings are the reference ones (OTLP/JSON and OTLP protobuf, resource and scope, the
  * standard `OTEL_EXPORTER_OTLP_*` variables: headers, timeout, compression, retries). Its
- * cost is paid only when spans are made, and its load (a tenth of a second) only with
- * `--trace`: this module is imported lazily. Only the batching is ours: the SDK's
- * processor does not report what it drops.
+ * cost is paid only when spans are made, and its load (dozens of modules) only with
+ * `--trace`: this module is imported lazily. What it does cost is size: `deno compile`
+ * embeds its npm packages whole (semantic conventions included), about 25 MB more binary.
+ * Only the batching is ours: the SDK's processor does not report what it drops.
  *
  * The context manager is `AsyncLocalStorage`'s (`@opentelemetry/context-async-hooks`), so a
  * call's span stays active across its handler's awaits and `ctx.client` spans are its

@@ -37,18 +37,23 @@ export interface SpanCounts {
 }
 
 /**
- * A bounded, batching span processor that never blocks the span's caller.
+ * A bounded, batching span processor that never blocks the span's caller: ending a span
+ * pushes it, and batches are encoded and sent from timers.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { SpanQueue } from "./span_queue.ts";
  *
- * // An exporter that never answers: the queue fills, and past it spans are counted lost.
- * const stuck = { export() {}, shutdown: () => Promise.resolve() };
- * const queue = new SpanQueue(stuck, { maxQueueSize: 2, maxBatchSize: 2 });
- * for (let i = 0; i < 5; i++) queue.onEnd({} as never);
- * assert.equal(queue.counts().dropped, 1); // 2 in the export that hangs, 2 waiting
+ * const exporter = {
+ *   export: (_spans: unknown[], done: (r: { code: number }) => void) => done({ code: 0 }),
+ *   shutdown: () => Promise.resolve(),
+ * };
+ * const queue = new SpanQueue(exporter, { maxQueueSize: 2 });
+ * for (let i = 0; i < 3; i++) queue.onEnd({} as never);
+ * assert.equal(queue.counts().dropped, 1); // past the bound: dropped and counted
+ * assert.equal(await queue.close(), true);
+ * assert.equal(queue.counts().exported, 2);
  * ```
  */
 export class SpanQueue implements SpanProcessor {
@@ -91,8 +96,11 @@ export class SpanQueue implements SpanProcessor {
     }
     this.#queue.push(span);
     if (this.#exporting) return;
-    if (this.#queue.length >= this.#batch) this.#startExport();
-    else this.#timer ??= setTimeout(this.#onTimer, this.#delayMs);
+    if (this.#queue.length === this.#batch) {
+      // A full batch goes out in a task of its own: encoding it is no call's work.
+      if (this.#timer !== undefined) clearTimeout(this.#timer);
+      this.#timer = setTimeout(this.#onTimer, 0);
+    } else this.#timer ??= setTimeout(this.#onTimer, this.#delayMs);
   }
 
   readonly #onTimer = (): void => {

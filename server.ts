@@ -109,3 +109,5 @@ export type { Labels, MetricsOptions, ProcessProbe, Sample } from "./src/observe
 export type { CallStats, Series } from "./src/observe/call_stats.ts";
 export { AccessLog } from "./src/observe/access_log.ts";
 export type { AccessLogOptions, LogFormat, LogLevel } from "./src/observe/access_log.ts";
+export type { OtlpExportOptions } from "./src/observe/otlp_options.ts";
+export type { SpanQueueOptions } from "./src/observe/span_queue.ts";

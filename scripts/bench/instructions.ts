@@ -6,7 +6,10 @@
  * shared two-core machine spreads by 20% (see the README), so it can tell a 5% change apart.
  *
  * `deno run -A scripts/bench/instructions.ts [--baseline DIR] [--cells http:add:1,tcp:add:64x1]
- *   [--warmup 50000] [--window 10000] [--windows 4]`
+ *   [--warmup 50000] [--window 10000] [--windows 4] [--server "--metrics --log"]`
+ *
+ * `--server` passes flags to scripts/bench/switchboard_server.ts (the observed variants:
+ * `--metrics`, `--log`, `--trace`).
  *
  * A cell is `suite:method:callers`, or `tcp:method:NxC` for N calls in flight on each of C
  * connections. The JIT warms up slowly under valgrind (it runs tens of times slower), so
@@ -103,7 +106,7 @@ function drive(cell: Cell, ports: { http: number; tcp: number }, timing: Timing)
 export async function countCell(
   checkout: string,
   cellText: string,
-  options: { warmupMs: number; windowMs: number; windows: number },
+  options: { warmupMs: number; windowMs: number; windows: number; server?: string[] },
 ): Promise<Counted> {
   const cell = parseCell(cellText);
   const dir = await Deno.makeTempDir({ prefix: "switchboard-callgrind-" });
@@ -118,6 +121,7 @@ export async function countCell(
       "-A",
       "--quiet",
       `${checkout}/scripts/bench/switchboard_server.ts`,
+      ...(options.server ?? []),
     ],
     stdout: "piped",
     stderr: "null",
@@ -191,6 +195,7 @@ if (import.meta.main) {
     warmup: "50000",
     window: "10000",
     windows: "4",
+    server: "",
   };
   for (let i = 0; i < Deno.args.length; i += 2) {
     flags[Deno.args[i].replace(/^--/, "")] = Deno.args[i + 1];
@@ -199,6 +204,7 @@ if (import.meta.main) {
     warmupMs: Number(flags.warmup),
     windowMs: Number(flags.window),
     windows: Number(flags.windows),
+    server: flags.server.split(" ").filter((f) => f !== ""),
   };
   const checkouts = [ROOT.replace(/\/$/, ""), ...(flags.baseline ? [flags.baseline] : [])];
   const started = new Date().toISOString().slice(0, 16).replace("T", " ");

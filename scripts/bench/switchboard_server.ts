@@ -5,7 +5,8 @@
  *
  * Flags: `--metrics` (Prometheus metrics at /metrics), `--log` (the JSON access log, to a
  * temporary file: on stdout the load generator, busy on its own CPU, would be the one
- * reading it), `--trace` (a span per call; run with `OTEL_DENO=true` to export).
+ * reading it), `--trace` (a span per call, exported as `Server({ trace: true })` does: by
+ * Switchboard itself, or by Deno with `OTEL_DENO=true`).
  *
  * @module
  */
@@ -16,7 +17,7 @@ import { Metrics } from "../../src/observe/metrics.ts";
 import { AccessLog } from "../../src/observe/access_log.ts";
 import { QueuedWriter } from "../../src/observe/log_writer.ts";
 import { instrument } from "../../src/observe/instrument.ts";
-import { denoTracing, processProbe } from "../../src/adapters/deno/observe_io.ts";
+import { processProbe } from "../../src/adapters/deno/observe_io.ts";
 import { useNativeMsgpack } from "../../src/adapters/deno/msgpack_native.ts";
 
 await useNativeMsgpack();
@@ -33,9 +34,9 @@ if (flags.has("--log")) {
   log = new AccessLog({ sink: writer.sink });
 }
 
-const server = new Server();
+const server = new Server({ trace: flags.has("--trace") });
 server.register(bench);
-instrument(server.router, { metrics, log, tracing: flags.has("--trace") && denoTracing() });
+instrument(server.router, { metrics, log });
 const http = await server.listenHttp(
   { hostname: "127.0.0.1", port: 0 },
   metrics ? { get: { "/metrics": () => metrics.response() } } : {},

@@ -18,10 +18,12 @@ import {
 import {
   denoTracing,
   type MetricsListener,
+  otlpExportEnv,
   processProbe,
   serveMetrics,
   stdoutWriter,
 } from "../adapters/deno/observe_io.ts";
+import type { OtlpExport } from "../observe/otlp_tracing.ts";
 
 /** Help lines for the flags. */
 export const OBSERVE_OPTIONS_HELP =
@@ -31,8 +33,9 @@ export const OBSERVE_OPTIONS_HELP =
   --log-format F      access log (one line per call) as "json" (default) or "text"
   --log-level L       debug|info|warn|error|off (default info: every call; warn: failed calls)
   --log-params        also log params and results (secret-looking fields redacted)
-  --trace             a span per call (exported over OTLP when run with OTEL_DENO=true;
-                      on by default when OTEL_DENO=true)`;
+  --trace             a span per call, exported over OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT
+                      (default http://localhost:4318; Deno's own export with OTEL_DENO=true,
+                      where it is on by default)`;
 
 /** The `parseArgs` options of the flags. */
 export const OBSERVE_OPTIONS = {
@@ -53,12 +56,14 @@ export interface Observability {
   explorer: boolean;
   /** Extra GET routes of HTTP listeners (`/metrics` with `--metrics`). */
   routes: Record<string, () => Promise<Response>>;
+  /** Resolves once tracing can export (its SDK loads only with `--trace`). */
+  ready(): Promise<void>;
   /** Starts the separate metrics listener, if asked for, and the host's gauges. */
   start(
     sources: () => ConnectionSource[],
     workers: () => { url: string; restarts: number }[],
   ): MetricsListener | undefined;
-  /** Flushes the log and stops the metrics listener. */
+  /** Flushes the log and the spans, and stops the metrics listener. */
   close(): Promise<void>;
 }
 
@@ -110,15 +115,23 @@ export function observability(values: {
   });
   const otel = denoTracing();
   const tracing = values.trace ?? otel.exporting;
-  if (tracing && !otel.exporting) {
-    console.error(
-      "--trace: no span is made without OpenTelemetry export (run with OTEL_DENO=true and " +
-        "OTEL_EXPORTER_OTLP_ENDPOINT)",
-    );
-  }
+  // Without Deno's own export, Switchboard's: the SDK loads only when asked for.
+  let otlp: OtlpExport | undefined;
+  const exporting = tracing && !otel.exporting
+    ? import("../observe/otlp_tracing.ts").then(
+      (m) => otlp = m.startOtlpExport(otlpExportEnv()),
+      (error) => console.error(`--trace: the OTLP export did not start: ${error}`),
+    )
+    : undefined;
   let listener: MetricsListener | undefined;
   return {
-    instruments: { metrics, log, tracing: tracing ? otel : false },
+    instruments: {
+      metrics,
+      log,
+      tracing: tracing
+        ? (otel.exporting ? otel : { exporting: true, sampler: otel.sampler })
+        : false,
+    },
     explorer: !values["no-explorer"],
     routes: {
       ...(metrics && values.metrics
@@ -126,8 +139,12 @@ export function observability(values: {
         : {}),
       ...(shared ? { "/healthz": () => shared.health() } : {}),
     },
+    async ready() {
+      await exporting;
+    },
     start(sources, workers) {
       if (!metrics) return undefined;
+      if (exporting) traceCounters(metrics, () => otlp?.counts());
       connectionGauge(metrics, sources);
       workerRestartCounter(metrics, workers);
       metrics.gauge(
@@ -144,9 +161,30 @@ export function observability(values: {
     },
     async close() {
       await listener?.shutdown();
+      // A collector that does not answer gets three seconds, then what is left is dropped.
+      await exporting;
+      await otlp?.close(3000);
       log?.flush();
       // A reader that never reads gets two seconds, then what is left is dropped.
       await stdout.flush(2000);
     },
   };
+}
+
+/** `switchboard_trace_spans_{exported,dropped}_total` of Switchboard's own OTLP export. */
+function traceCounters(
+  metrics: Metrics,
+  counts: () => { exported: number; dropped: number } | undefined,
+): void {
+  metrics.gauge(
+    "switchboard_trace_spans_exported_total",
+    "Spans the OTLP collector accepted",
+    () => [{ labels: {}, value: counts()?.exported ?? 0 }],
+    "counter",
+  ).gauge(
+    "switchboard_trace_spans_dropped_total",
+    "Spans lost: the export queue was full (collector slow or down) or the export failed",
+    () => [{ labels: {}, value: counts()?.dropped ?? 0 }],
+    "counter",
+  );
 }

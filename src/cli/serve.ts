@@ -250,6 +250,7 @@ export async function startServing(plan: ServePlan, io: ServeIo = {}): Promise<S
 
   const tls = await readTls(values["tls-cert"], values["tls-key"]);
   const observe = observability(values, io.shared);
+  await observe.ready();
   const server = new Server({
     debug: values.debug,
     logger: observe.instruments.log,

@@ -35,6 +35,8 @@ import type { TcpListener } from "../adapters/deno/tcp_listener.ts";
 export interface ProcessObservability {
   /** Metrics, access log and tracing to install on its routers. */
   readonly instruments: Instruments;
+  /** Resolves once tracing can export (Switchboard's own exporter loads lazily). */
+  ready?(): Promise<void>;
   /** Starts the metrics listener, if any, and the host's gauges; returns its URL. */
   start(
     sources: () => ConnectionSource[],
@@ -111,6 +113,7 @@ export async function startProcess(
 ): Promise<DeployedProcess> {
   const me: ProcessPlan | undefined = plan.processes.find((p) => p.name === name);
   if (!me) throw new Error(`the plan has no process ${JSON.stringify(name)}`);
+  await observe?.ready?.();
   const server = new Server(observe?.instruments.log ? { logger: observe.instruments.log } : {});
   if (observe) instrument(server.router, observe.instruments);
   const routing = new MultiClient({

@@ -67,11 +67,8 @@ function millis(micros: number): string {
 }
 
 /** The parts of the common line after its prefix, as UTF-8. */
-const ID = utf8(`,"id":`);
 const MS = utf8(`,"ms":`);
 const OK_END = utf8(`,"code":0}\n`);
-/** The most the parts after the prefix take: id and ms of up to 10 digits, and a point. */
-const LINE_TAIL = ID.length + 10 + MS.length + 11 + OK_END.length;
 
 /** Where `SS.mmm` starts in `{"time":"YYYY-MM-DDTHH:MM:SS.mmmZ"…`. */
 const SECONDS_AT = 26;
@@ -256,7 +253,7 @@ export class AccessLog implements Logger {
   #refreshAt = 0;
 
   /**
-   * For a `sink`'s lines: the line up to its method as UTF-8, for the last names and level
+   * For a `sink`'s lines: the line up to its method and `,"id":` as UTF-8, for the last names and level
    * written. Encoded again only when those or the minute change; within the minute the
    * seconds and milliseconds are patched in place (re-encoding every millisecond cost more
    * than the rest of a line).
@@ -270,7 +267,7 @@ export class AccessLog implements Logger {
     ) {
       last.minute = wall - wall % 60000;
       last.wall = wall;
-      last.bytes = utf8(this.#stampedNames.lineStart(new Date(wall).toISOString()));
+      last.bytes = utf8(this.#stampedNames.lineStart(new Date(wall).toISOString()) + `,"id":`);
     } else if (wall !== last.wall) {
       last.wall = wall;
       stampSeconds(last.bytes, wall - last.minute);
@@ -315,14 +312,7 @@ export class AccessLog implements Logger {
         id >= 0 && id <= 0x7fffffff && Number.isInteger(id) && micros >= 0 && micros <= 0x7fffffff
       ) {
         const prefix = this.#stampedPrefixOf(this.#wallMs(at), level, call);
-        lines.begin(prefix.length + LINE_TAIL);
-        lines.bytes(prefix);
-        lines.bytes(ID);
-        lines.uint(id);
-        lines.bytes(MS);
-        lines.thousandths(micros);
-        lines.bytes(OK_END);
-        lines.end();
+        lines.numbersLine(prefix, id, MS, micros, OK_END);
         return;
       }
       let line = this.#prefixOf(this.#time(at), level, call);

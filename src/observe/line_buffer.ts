@@ -20,6 +20,39 @@ export function utf8(text: string): Uint8Array {
   return encoder.encode(text);
 }
 
+/** The two ASCII digits of 0 … 99, at `2 * n` and `2 * n + 1`. */
+const PAIRS = utf8(Array.from({ length: 100 }, (_, n) => String(n).padStart(2, "0")).join(""));
+
+/** Writes the decimal digits of `n` (0 to 2^31 - 1) at `at`; returns where they end. */
+function writeUint(buffer: Uint8Array, at: number, n: number): number {
+  const digits = n < 100
+    ? (n < 10 ? 1 : 2)
+    : n < 10000
+    ? (n < 1000 ? 3 : 4)
+    : n < 1000000
+    ? (n < 100000 ? 5 : 6)
+    : n < 100000000
+    ? (n < 10000000 ? 7 : 8)
+    : (n < 1000000000 ? 9 : 10);
+  const end = at + digits;
+  let i = end;
+  // Two digits a step: half the divisions of one a step.
+  while (n >= 100) {
+    const next = (n / 100) | 0;
+    const pair = (n - next * 100) * 2;
+    buffer[--i] = PAIRS[pair + 1];
+    buffer[--i] = PAIRS[pair];
+    n = next;
+  }
+  if (n >= 10) {
+    buffer[--i] = PAIRS[n * 2 + 1];
+    buffer[--i] = PAIRS[n * 2];
+  } else {
+    buffer[--i] = 48 + n;
+  }
+  return end;
+}
+
 /**
  * A buffer of whole lines for a synchronous sink.
  *
@@ -125,6 +158,43 @@ export class LineBuffer {
 
   /** Ends a line made of parts. */
   end(): void {
+    this.#added();
+  }
+
+  /**
+   * Appends the line `head` + `id` + `middle` + `micros` as thousandths + `tail` in one
+   * step: the common access-log line. `id` and `micros` are whole numbers from 0 to 2^31 - 1.
+   * One bounds check and one pass over the buffer, where the same line made of parts pays
+   * a call, a bounds check and the buffer's fields for each of its six parts.
+   */
+  numbersLine(
+    head: Uint8Array,
+    id: number,
+    middle: Uint8Array,
+    micros: number,
+    tail: Uint8Array,
+  ): void {
+    // Two numbers of at most ten digits, a point and three decimals.
+    this.#room(head.length + middle.length + tail.length + 24);
+    const buffer = this.#buffer;
+    let at = this.#length;
+    buffer.set(head, at);
+    at += head.length;
+    at = writeUint(buffer, at, id);
+    for (let i = 0; i < middle.length; i++) buffer[at++] = middle[i];
+    const whole = (micros / 1000) | 0;
+    at = writeUint(buffer, at, whole);
+    let fraction = micros - whole * 1000;
+    if (fraction !== 0) {
+      buffer[at++] = 46; // "."
+      for (let unit = 100; fraction > 0; unit /= 10) {
+        const digit = (fraction / unit) | 0;
+        buffer[at++] = 48 + digit;
+        fraction -= digit * unit;
+      }
+    }
+    for (let i = 0; i < tail.length; i++) buffer[at++] = tail[i];
+    this.#length = at;
     this.#added();
   }
 

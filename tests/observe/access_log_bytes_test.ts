@@ -88,3 +88,24 @@ Deno.test("line buffer: a buffer grown for one huge line is let go once it is wr
   assert.ok(sizes[0] >= 1_000_000);
   assert.ok(sizes[1] < 100_000, `still ${sizes[1]} bytes`);
 });
+
+Deno.test("line buffer: a numbers line spells every width of id and duration as JSON does", () => {
+  const out: string[] = [];
+  const lines = new LineBuffer((bytes) => out.push(new TextDecoder().decode(bytes)));
+  const enc = (text: string) => new TextEncoder().encode(text);
+  const widths = [0, 1, 9, 10, 99, 100, 999, 1000, 1001, 9999, 10000, 123456, 1234567, 98765432];
+  const numbers = [...widths, 999999999, 1000000000, 2 ** 31 - 1];
+  for (const id of numbers) {
+    for (const micros of numbers) {
+      lines.numbersLine(enc(`{"id":`), id, enc(`,"ms":`), micros, enc("}\n"));
+    }
+  }
+  lines.flush();
+  const parsed = out.join("").trimEnd().split("\n").map((l) => JSON.parse(l));
+  let i = 0;
+  for (const id of numbers) {
+    for (const micros of numbers) {
+      assert.deepEqual(parsed[i++], { id, ms: micros / 1000 }, `${id} ${micros}`);
+    }
+  }
+});

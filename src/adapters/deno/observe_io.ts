@@ -9,6 +9,7 @@ import { QueuedWriter } from "../../observe/log_writer.ts";
 import nodeProcess from "node:process";
 import type { ProcessProbe } from "../../observe/metrics.ts";
 import type { TracingOptions } from "../../observe/tracing.ts";
+import type { OtlpExportOptions } from "../../observe/otlp_tracing.ts";
 
 /**
  * How this process traces, from its environment: Deno exports spans over OTLP with
@@ -22,6 +23,31 @@ export function denoTracing(): TracingOptions {
     sampler: Deno.env.get("OTEL_TRACES_SAMPLER")?.trim().toLowerCase(),
     fetchPropagates: on,
   };
+}
+
+/**
+ * Switchboard's own OTLP export, from the standard variables this process was started
+ * with (the exporter itself reads the endpoint, headers, timeout and compression ones).
+ */
+export function otlpExportEnv(): OtlpExportOptions {
+  const env = (name: string) => Deno.env.get(name)?.trim() || undefined;
+  return {
+    protocol: (env("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") ?? env("OTEL_EXPORTER_OTLP_PROTOCOL"))
+      ?.toLowerCase(),
+    sampler: env("OTEL_TRACES_SAMPLER")?.toLowerCase(),
+    samplerArg: env("OTEL_TRACES_SAMPLER_ARG"),
+    queue: {
+      maxQueueSize: count(env("OTEL_BSP_MAX_QUEUE_SIZE")),
+      maxBatchSize: count(env("OTEL_BSP_MAX_EXPORT_BATCH_SIZE")),
+      delayMs: count(env("OTEL_BSP_SCHEDULE_DELAY")),
+    },
+  };
+}
+
+/** A positive whole number from a variable, or undefined (the default) for anything else. */
+function count(text: string | undefined): number | undefined {
+  const n = Number(text);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
 /** A running metrics listener. */

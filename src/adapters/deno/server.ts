@@ -21,6 +21,7 @@ import { type HttpListener, type HttpOptions, serveHttp } from "./http.ts";
 import { serveTcp, type TcpAddress, type TcpListener } from "./tcp_listener.ts";
 import { Topics } from "../../server/tcp_pubsub.ts";
 import type { ReplayOptions } from "../../server/topic_replay.ts";
+import type { OtlpExport, OtlpExportOptions } from "../../observe/otlp_options.ts";
 
 /** Options of a server. */
 export interface ServerOptions extends RouterOptions {
@@ -37,6 +38,13 @@ export interface ServerOptions extends RouterOptions {
    * returns where its publishes go besides them.
    */
   topicRelay?: (deliver: TopicDelivery) => TopicDelivery;
+  /**
+   * A span per call (the OpenTelemetry RPC conventions), exported over OTLP/HTTP as the
+   * standard `OTEL_EXPORTER_OTLP_*` and `OTEL_TRACES_SAMPLER` variables say (`true`) or as
+   * given here; the spans still waiting are sent by {@linkcode Server.close}. Reading the
+   * variables needs `--allow-env`; with `OTEL_DENO=true`, Deno's own export is used.
+   */
+  trace?: boolean | OtlpExportOptions;
 }
 
 /** Something a server listens with; closed when the server closes. */
@@ -81,6 +89,8 @@ export class Server {
   readonly #peerListeners: Required<Pick<TcpListener, "peers" | "peer">>[] = [];
   /** One topic table for every listener: a publish reaches subscribers on every transport. */
   readonly #topics: Topics;
+  /** The span export of `trace`, started with the server and awaited by every listen. */
+  readonly #tracing?: Promise<OtlpExport | undefined>;
 
   /** Creates a server with an empty router (plus introspection). */
   constructor(options: ServerOptions = {}) {
@@ -98,6 +108,11 @@ export class Server {
     if (options.introspection ?? true) {
       for (const impl of introspection(this.router)) this.router.register(impl);
     }
+    if (options.trace) {
+      // Loaded only when asked for: tracing and its SDK are no part of a plain server's start.
+      const trace = options.trace === true ? {} : options.trace;
+      this.#tracing = import("./trace_export.ts").then((m) => m.traceExport(this.router, trace));
+    }
   }
 
   /** Registers implementations. */
@@ -111,6 +126,7 @@ export class Server {
     address: Address & { tls?: { cert: string; key: string }; reusePort?: boolean } = {},
     options: HttpOptions = {},
   ): Promise<HttpListener> {
+    await this.#tracing;
     const listener = await serveHttp(this.router, address, {
       ...defaultHttpOptions(this.router),
       topics: this.#topics,
@@ -132,6 +148,7 @@ export class Server {
    * any number of competing workers.
    */
   async listenAmqp(url: string | URL, options: AmqpServeOptions = {}): Promise<AmqpListener> {
+    await this.#tracing;
     return this.track(await serveAmqp(this.router, url, options));
   }
 
@@ -140,6 +157,7 @@ export class Server {
    * and Switchboard clients with auth, heartbeats, cancellation and server → client calls.
    */
   async listenTcp(address: TcpAddress = {}, options: TcpOptions = {}): Promise<TcpListener> {
+    await this.#tracing;
     const listener = this.track(
       await serveTcp(this.router, address, { topics: this.#topics, ...options }),
     );
@@ -188,11 +206,21 @@ export class Server {
     return listener;
   }
 
-  /** Stops every listener, letting in-flight calls finish. */
+  /**
+   * Stops every listener, letting in-flight calls finish; then sends the spans still
+   * waiting (for at most five seconds).
+   */
   async close(): Promise<void> {
     const all = [...this.#listeners];
     this.#listeners.clear();
     await Promise.all(all.map((l) => l.shutdown()));
+    await (await this.#tracing)?.close(5000);
+  }
+
+  /** Spans exported and dropped so far by the `trace` export (zeros without one). */
+  async traceCounts(): Promise<{ exported: number; dropped: number }> {
+    const counts = (await this.#tracing)?.counts();
+    return { exported: counts?.exported ?? 0, dropped: counts?.dropped ?? 0 };
   }
 }
 

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { dynamicImport } from "../host/load/dynamic_import.ts";
 import { useNativeMsgpack } from "../adapters/deno/msgpack_native.ts";
 import { connectedPeer, parseServe, type Serving, startServing } from "./serve.ts";
 import { observability, type SharedObserve } from "./observe_flags.ts";
@@ -139,7 +140,7 @@ async function startDeployed(
   message: Extract<ToWorker, { t: "deploy" }>,
 ): Promise<Serving | undefined> {
   try {
-    if (message.library) await import(message.library);
+    if (message.library) await dynamicImport(message.library);
     await useNativeMsgpack();
     const plan = parseServe(message.args);
     if (!plan) throw new Error("no plan to serve");
@@ -185,7 +186,7 @@ function fail(error: unknown): void {
 async function start(message: Extract<ToWorker, { t: "start" }>): Promise<Serving | undefined> {
   try {
     // Before any component loads: it provides Switchboard to them, as main.ts does here.
-    if (message.library) await import(message.library);
+    if (message.library) await dynamicImport(message.library);
     await useNativeMsgpack();
     const plan = parseServe(message.args);
     if (!plan) throw new Error("no plan to serve");

@@ -43,6 +43,8 @@ export type JsonRpcHttpHandler = (
 ) => Promise<Response>;
 
 const JSON_TYPES = ["application/json", "application/json-rpc", "application/jsonrequest"];
+/** The init of every JSON answer: made once (a Response reads it, never keeps or changes it). */
+const JSON_INIT: ResponseInit = { headers: { "content-type": "application/json" } };
 
 /** A JSON-RPC body being read: what its answer needs. */
 interface JsonRead {
@@ -75,9 +77,7 @@ export function jsonRpcHttp(
   // Nothing to answer (notifications): 200 with an empty body, as JSON-RPC-over-HTTP
   // clients such as Python's jsonrpclib require (they raise on 204).
   const jsonResponse = (reply: string | null): Response =>
-    reply === null
-      ? new Response("", { status: 200 })
-      : new Response(reply, { headers: { "content-type": "application/json" } });
+    reply === null ? new Response("", { status: 200 }) : new Response(reply, JSON_INIT);
   const answer = (parsed: JsonRpcRequest, base: CallBase): Response | Promise<Response> => {
     const reply = runRequest(parsed, dispatchNow, base, maxResponseBytes);
     return reply instanceof Promise ? reply.then(jsonResponse) : jsonResponse(reply);

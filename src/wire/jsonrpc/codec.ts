@@ -132,13 +132,14 @@ export function errorObject(error: ErrorShape): Record<string, unknown> {
  * internal error response instead of failing the whole request.
  */
 export function encodeResponse(id: JsonRpcId, outcome: Outcome): string {
-  const idText = JSON.stringify(id);
+  const idText = numberText(id) ?? JSON.stringify(id);
   try {
     if (outcome.ok) {
       let value: unknown = outcome.value === undefined ? null : outcome.value;
       // Whole numbers where the result declares t.float: `1.0`, not `1`.
       if (outcome.floats) value = jsonFloats(outcome.floats, value);
-      const result = outcome.plain ? JSON.stringify(value) : JSON.stringify(value, taggingReplacer);
+      const result = numberText(value) ??
+        (outcome.plain ? JSON.stringify(value) : JSON.stringify(value, taggingReplacer));
       return `{"jsonrpc":"2.0","result":${result},"id":${idText}}`;
     }
     const error = JSON.stringify(errorObject(outcome.error), taggingReplacer);
@@ -148,6 +149,14 @@ export function encodeResponse(id: JsonRpcId, outcome: Outcome): string {
     const error = JSON.stringify({ code, message });
     return `{"jsonrpc":"2.0","error":${error},"id":${idText}}`;
   }
+}
+
+/**
+ * A finite number's JSON text (the text `JSON.stringify` writes: ECMAScript's number to
+ * string), made without entering the JSON serializer; undefined for any other value.
+ */
+function numberText(value: unknown): string | undefined {
+  return typeof value === "number" && Number.isFinite(value) ? `${value}` : undefined;
 }
 
 /** Encodes an error response (for parse errors and invalid members). */

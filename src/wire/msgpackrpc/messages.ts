@@ -16,6 +16,7 @@ import { floatResult } from "./float64.ts";
 import { type ByteSink, packMessage, packShared, plain, unpackr } from "./packer.ts";
 import { holdsProtoKey, mayHoldRecords, recordDefinitionIn } from "./strict.ts";
 import { unpackOwnKeys } from "./own_keys.ts";
+import { pushSmallResponse } from "./small_response.ts";
 
 /** Message type tags of the spec. */
 export const MessageType = { Request: 0, Response: 1, Notification: 2 } as const;
@@ -156,6 +157,7 @@ export function encodeOutcomeTo(
   outcome: Outcome,
   plain = false,
 ): void {
+  if (outcome.ok && !outcome.floats && pushSmallResponse(sink, msgid, outcome.value)) return;
   const packed = packShared(responseTo(msgid, outcome, plain));
   sink.push(packed, packed.start, packed.end);
 }

@@ -419,9 +419,21 @@ export class Session {
 
   #hops = 0;
   #hop = (): void => {
+    if (this.#hops === 0) return; // written already (see #flushAnswered)
     if (--this.#hops > 0) queueMicrotask(this.#hop);
     else this.#flush();
   };
+
+  /**
+   * After a read's messages are handed out: when every request is answered already (the
+   * usual case, synchronous handlers), nothing more can join this batch, so it is written
+   * now rather than after the hops.
+   */
+  #flushAnswered(): void {
+    if (this.#hops === 0 || this.#running.size !== 0) return;
+    this.#hops = 0;
+    this.#flush();
+  }
 
   #flush = async (): Promise<void> => {
     try {
@@ -474,6 +486,7 @@ export class Session {
             if (this.#closing) return;
           }
         }
+        this.#flushAnswered();
         // Too many notifications running: read on once some have ended.
         if (this.#notifying >= this.#maxInFlight) {
           this.#notesBelow ??= Promise.withResolvers();

@@ -196,3 +196,22 @@ Deno.test("params by position follow the declared order, even if declared out of
   );
   assert.deepEqual(JSON.parse(reply!), { jsonrpc: "2.0", result: "x1", id: 1 });
 });
+
+Deno.test("number results and ids are written as JSON.stringify writes them", () => {
+  const numbers = [0, -0, 1, -3, 1.5, 0.1 + 0.2, 1e21, 1e-7, 2 ** 53, Number.MAX_VALUE, 5e-324];
+  for (const value of [...numbers, NaN, Infinity, -Infinity]) {
+    for (const id of [1, -7, 0, 2.5, 1e21, "n", null]) {
+      for (const plain of [true, false]) {
+        assert.equal(
+          encodeResponse(id, { ok: true, value, plain }),
+          `{"jsonrpc":"2.0","result":${JSON.stringify(value)},"id":${JSON.stringify(id)}}`,
+        );
+      }
+    }
+  }
+  // A result declared t.float keeps its float text.
+  assert.equal(
+    encodeResponse(1, { ok: true, value: 2, plain: true, floats: t.float }),
+    '{"jsonrpc":"2.0","result":2.0,"id":1}',
+  );
+});

@@ -3,6 +3,7 @@ import {
   decodeMessage,
   encodeNotification,
   encodeOutcome,
+  encodeOutcomeTo,
   encodeRequest,
   encodeResponse,
   MalformedMessageError,
@@ -14,6 +15,7 @@ import {
   unpack,
 } from "../../../src/wire/msgpackrpc/codec.ts";
 import { registerType } from "../../../src/core/idl/translators.ts";
+import { t, type Type } from "../../../src/core/idl/types.ts";
 
 function drain(decoder: MessageDecoder): Message[] {
   const out: Message[] = [];
@@ -111,6 +113,36 @@ Deno.test("undefined members are left out at any depth, as JSON does; look-alike
   const back = result(wide) as Record<string, number>;
   assert.equal(Object.keys(back).length, 70_000);
   assert.equal(back.k69999, 69_999);
+});
+
+Deno.test("a nil, boolean or integer result is written byte for byte as msgpackr writes it", () => {
+  const written = (msgid: number, value: unknown, floats?: Type) => {
+    const parts: number[] = [];
+    const sink = {
+      push: (bytes: Uint8Array, start: number, end: number) =>
+        parts.push(...bytes.subarray(start, end)),
+    };
+    encodeOutcomeTo(sink, msgid, { ok: true, value, floats });
+    return new Uint8Array(parts);
+  };
+  // Each edge of msgpack's integer formats, both signs, and what is no 32-bit integer.
+  const edges = [0, 1, 31, 32, 63, 64, 127, 128, 255, 256, 65_535, 65_536, 2 ** 32 - 1];
+  const ints = [...edges, ...edges.map((n) => -n), -31, -33, -129, -32_769, -(2 ** 31)];
+  const values = [...ints, -0, 2 ** 32, -(2 ** 31) - 1, 0.5, -1.25, NaN, Infinity, 2 ** 53];
+  for (const msgid of [0, 1, 127, 128, 255, 256, 65_535, 65_536, 2 ** 32 - 1]) {
+    for (const value of [...values, null, undefined, true, false]) {
+      const expected = pack([1, msgid, null, value === undefined ? null : value]);
+      assert.deepEqual(written(msgid, value), new Uint8Array(expected), `${msgid} ${value}`);
+    }
+  }
+  // A result declared t.float stays a float 64, whole or not.
+  assert.deepEqual(decodeMessage(written(5, 2, t.float)), {
+    type: 1,
+    msgid: 5,
+    error: null,
+    result: 2,
+  });
+  assert.equal(written(5, 2, t.float).at(-9), 0xcb);
 });
 
 Deno.test("foreign error shapes become the error model", () => {

@@ -1,10 +1,9 @@
 /**
  * JSON-RPC over HTTP for streamed results (docs/wire.md, "Streams"): a single call whose
  * request asks with `Accept: application/x-ndjson` or `text/event-stream` is answered item
- * by item as NDJSON lines or server-sent events. The body is pulled: the producer runs at
- * most a batch of items ahead of what the client has read (the connection's own flow
- * control), items leave in chunks rather than a write each, and a client that goes away
- * cancels it.
+ * by item as NDJSON lines or server-sent events. The body is pulled: the producer takes an
+ * item only when the client has read the ones before (the connection's own flow control),
+ * and a client that goes away cancels it.
  *
  * @module
  */
@@ -60,10 +59,6 @@ export const FRAMINGS: Record<StreamFormat, Framing> = {
 };
 
 const encoder = new TextEncoder();
-/** Items granted per read of a streamed body, and so the most in one chunk. */
-const BATCH = 32;
-/** A chunk is sent once its text is this long, whatever the batch. */
-const CHUNK_CHARS = 16 * 1024;
 
 /**
  * Answers a single call as a stream; undefined for any other request (a batch, a
@@ -101,33 +96,17 @@ export function streamResponse(
   prelude?: string,
 ): Response {
   let body!: ReadableStreamDefaultController<Uint8Array>;
-  // Resolves the pull waiting for the producer's next chunk.
+  // Resolves the pull waiting for the producer's next message.
   let delivered: (() => void) | undefined;
   let over = () => {};
-  // Items leave in chunks: what the producer made since the last chunk, sent when the batch's
-  // credit is used up, the text grows large, the stream ends, or the turn of the event loop is
-  // over (a producer that waits for its source), so each item costs no write of its own.
-  let pending = "";
-  let inChunk = 0;
-  let granted = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const flush = () => {
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
-    if (pending) body.enqueue(encoder.encode(pending));
-    pending = "";
-    inChunk = 0;
-    delivered?.();
-    delivered = undefined;
-  };
   const write = (text: string, last: boolean) => {
-    pending += text;
+    body.enqueue(encoder.encode(text));
     if (last) {
-      flush();
       body.close();
       over();
-    } else if (++inChunk >= BATCH || pending.length >= CHUNK_CHARS) flush();
-    else timer ??= setTimeout(flush, 0);
+    }
+    delivered?.();
+    delivered = undefined;
   };
   const errorText = (error: ErrorShape) => JSON.stringify(errorObject(error), taggingReplacer);
   const producer = new StreamProducer(open, {
@@ -141,19 +120,14 @@ export function streamResponse(
       if (prelude) controller.enqueue(encoder.encode(prelude));
       producer.start();
     },
-    // A batch per read of the body: the producer runs at most a batch ahead of the client.
+    // One item per read: the producer runs only as far as the client has read.
     pull: () => {
       if (producer.over) return;
       const next = new Promise<void>((resolve) => delivered = resolve);
-      const topUp = BATCH - (granted - producer.sent);
-      if (topUp > 0) {
-        granted += topUp;
-        producer.grant(topUp);
-      }
+      producer.grant(1);
       return next;
     },
     cancel: () => {
-      if (timer !== undefined) clearTimeout(timer);
       producer.cancel(rpcError("Cancelled", `${open.method}: the HTTP client went away`));
       over();
     },

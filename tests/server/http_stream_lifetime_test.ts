@@ -77,31 +77,3 @@ Deno.test("http stream: shutdown ends an endless stream with Unavailable, and fi
   assert.equal(last.error.name, "Unavailable");
   assert.match(last.error.message, /Feed\.endless: the server is shutting down/);
 });
-
-Deno.test("http stream: a fast producer's items leave in chunks, not one write per item", async () => {
-  const probe = feedProbe();
-  const server = new Server({ logger: { error: () => {}, warn: () => {} } });
-  server.register(feedImpl(probe));
-  const http = await server.listenHttp({ port: 0 });
-  try {
-    const response = await fetch(http.url, {
-      method: "POST",
-      headers: { "content-type": "application/json", accept: "application/x-ndjson" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "Feed.count", params: { n: 4000 } }),
-    });
-    const reader = response.body!.getReader();
-    let reads = 0, text = "";
-    for (;;) {
-      const { value, done } = await within(reader.read(), "the body");
-      if (done) break;
-      reads++;
-      text += decoder.decode(value);
-    }
-    const lines = text.trim().split("\n");
-    assert.equal(lines.length, 4001, "every item and the end");
-    assert.deepEqual(JSON.parse(lines.at(-1)!), { end: true, count: 4000 });
-    assert.ok(reads <= 4000 / 8, `${reads} reads for 4000 items`);
-  } finally {
-    await server.close();
-  }
-});

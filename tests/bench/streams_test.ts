@@ -83,9 +83,7 @@ Deno.test("stream_load.ts: a server streaming wrong items is reported, not count
     async *items({ n }) {
       for (let i = 0; i < n; i++) yield { i: i === 3 ? 7 : i, s: `item ${i}` };
     },
-    // deno-lint-ignore require-yield -- unused here
     async *idle() {},
-    // deno-lint-ignore require-yield -- unused here
     async *ticks() {},
     finallyAt: () => [],
     heap: noop,
